@@ -1,0 +1,35 @@
+# Quick start: `make demo` (installs on first use, solves a bundled Taillard instance) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+# The CPU build of torch on purpose: a bare `torch` requirement would pull GBs of CUDA packages.
+TORCH_SPEC ?= torch==2.13.0
+DEMO_INSTANCE ?= ta41
+DEMO_OUT ?= demo
+
+.PHONY: install demo test bench clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --upgrade --quiet pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet -e ".[test]"
+	touch $@
+
+demo: install
+	mkdir -p $(DEMO_OUT)
+	$(VENV)/bin/rewriter solve $(DEMO_INSTANCE) --init mwkr --steps 200 --seed 0 \
+		--out $(DEMO_OUT)/$(DEMO_INSTANCE).json --gantt $(DEMO_OUT)/$(DEMO_INSTANCE)_gantt.png \
+		--trace $(DEMO_OUT)/$(DEMO_INSTANCE)_trace.csv
+
+test: install
+	$(PY) -m pytest -q
+
+bench: install
+	$(PY) benchmarks/bench_kernels.py
+	$(PY) benchmarks/bench_tabu.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info $(DEMO_OUT)

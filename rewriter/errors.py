@@ -1,0 +1,17 @@
+"""The one exception type for bad input: the CLI turns it into a single clear line and exit code 2."""
+
+
+class InputError(ValueError):
+    """Bad user input: a malformed instance file, an unknown name, a bad option.
+
+    The message names the file (and line, where there is one) and says what was expected.
+    """
+
+    def __init__(self, message: str, *, path=None, line: int | None = None):
+        self.path = None if path is None else str(path)
+        self.line = line
+        self.reason = message
+        where = ""
+        if self.path is not None:
+            where = self.path + (f", line {line}" if line is not None else "") + ": "
+        super().__init__(where + message)

@@ -1,0 +1,1 @@
+"""The job-shop scheduling problem: instances, the disjunctive graph, moves and schedules."""
