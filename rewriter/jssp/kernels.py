@@ -1,0 +1,391 @@
+"""Numba kernels on the fully oriented disjunctive graph.
+
+The graph is never built as an object. Nodes are operations ``0..N-1``; every node has at most
+two predecessors (its job predecessor and its machine predecessor) and two successors, stored in
+four flat int64 arrays (``-1`` for none). Machine arcs come from ``order``: the operations of all
+machines laid out machine-major, machine ``i`` occupying ``order[machine_start[i]:machine_start[i+1]]``.
+
+Conventions used by every kernel:
+- ``heads[v]``: earliest start of ``v`` (longest path from the source to ``v``, excluding ``v``);
+- ``tails[v]``: longest path from the end of ``v`` to the sink (excluding ``v``), so
+  ``heads[v] + duration[v] + tails[v]`` is the longest path through ``v``;
+- a move ``(u, v)`` swaps two operations adjacent on a machine, ``u`` first (``v == mach_succ[u]``).
+
+Kernels that run every search step take their output and work arrays as arguments so the hot
+loop allocates nothing; the Python wrappers in :mod:`rewriter.jssp.solution` allocate them once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+# --------------------------------------------------------------------------------------------
+# Machine links
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def machine_links(order, machine_start, mach_pred, mach_succ, position):
+    """Fill machine predecessor/successor and the position in ``order`` of every operation."""
+    for i in range(machine_start.shape[0] - 1):
+        lo = machine_start[i]
+        hi = machine_start[i + 1]
+        for p in range(lo, hi):
+            op = order[p]
+            position[op] = p
+            mach_pred[op] = order[p - 1] if p > lo else -1
+            mach_succ[op] = order[p + 1] if p + 1 < hi else -1
+
+
+@njit(cache=True)
+def flip_arc(u, v, order, position, mach_pred, mach_succ):
+    """Swap ``u`` and its machine successor ``v`` in place (``a u v b`` becomes ``a v u b``).
+
+    O(1). It does not check acyclicity: use :func:`flip_creates_cycle` first, or
+    :func:`heads_and_makespan` after (it returns -1 on a cycle).
+    """
+    a = mach_pred[u]
+    b = mach_succ[v]
+    pu = position[u]
+    pv = position[v]
+    order[pu] = v
+    order[pv] = u
+    position[u] = pv
+    position[v] = pu
+    if a >= 0:
+        mach_succ[a] = v
+    if b >= 0:
+        mach_pred[b] = u
+    mach_pred[v] = a
+    mach_succ[v] = u
+    mach_pred[u] = v
+    mach_succ[u] = b
+
+
+# --------------------------------------------------------------------------------------------
+# Longest paths
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo, indegree):
+    """Earliest starts by Kahn's algorithm; returns the makespan, or -1 if the graph has a cycle.
+
+    ``topo`` receives a topological order (valid only when the result is not -1); ``indegree``
+    is scratch space. Every array has length N.
+    """
+    n = duration.shape[0]
+    tail = 0
+    for v in range(n):
+        d = 0
+        if job_pred[v] >= 0:
+            d += 1
+        if mach_pred[v] >= 0:
+            d += 1
+        indegree[v] = d
+        heads[v] = 0
+        if d == 0:
+            topo[tail] = v
+            tail += 1
+    makespan = 0
+    head = 0
+    while head < tail:
+        u = topo[head]
+        head += 1
+        end = heads[u] + duration[u]
+        if end > makespan:
+            makespan = end
+        s = job_succ[u]
+        if s >= 0:
+            if heads[s] < end:
+                heads[s] = end
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                topo[tail] = s
+                tail += 1
+        s = mach_succ[u]
+        if s >= 0:
+            if heads[s] < end:
+                heads[s] = end
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                topo[tail] = s
+                tail += 1
+    if tail < n:
+        return -1
+    return makespan
+
+
+@njit(cache=True)
+def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
+    """Longest path from the end of every operation to the sink, in reverse topological order."""
+    n = duration.shape[0]
+    for i in range(n - 1, -1, -1):
+        v = topo[i]
+        t = 0
+        s = job_succ[v]
+        if s >= 0:
+            t = tails[s] + duration[s]
+        s = mach_succ[v]
+        if s >= 0:
+            x = tails[s] + duration[s]
+            if x > t:
+                t = x
+        tails[v] = t
+
+
+@njit(cache=True)
+def is_acyclic(job_pred, job_succ, mach_pred, mach_succ, topo, indegree):
+    """True if the oriented graph has no cycle (Kahn's algorithm without the arithmetic)."""
+    n = job_pred.shape[0]
+    tail = 0
+    for v in range(n):
+        d = 0
+        if job_pred[v] >= 0:
+            d += 1
+        if mach_pred[v] >= 0:
+            d += 1
+        indegree[v] = d
+        if d == 0:
+            topo[tail] = v
+            tail += 1
+    head = 0
+    while head < tail:
+        u = topo[head]
+        head += 1
+        s = job_succ[u]
+        if s >= 0:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                topo[tail] = s
+                tail += 1
+        s = mach_succ[u]
+        if s >= 0:
+            indegree[s] -= 1
+            if indegree[s] == 0:
+                topo[tail] = s
+                tail += 1
+    return tail == n
+
+
+@njit(cache=True)
+def flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+    """Would swapping ``u`` and its machine successor ``v`` create a cycle?
+
+    After the swap, a cycle exists exactly when the current graph has a path from ``u`` to ``v``
+    other than the arc ``u -> v``, i.e. a path from ``job_succ[u]`` to ``v``. Any operation ``w`` on
+    such a path has ``heads[w] + duration[w] <= heads[v]``, which prunes the search hard: most
+    calls answer in O(1). ``heads`` must be those of the current (acyclic) graph; ``stack`` and
+    ``seen`` are scratch arrays of length N, ``seen`` all zero on entry and on exit.
+    """
+    s = job_succ[u]
+    if s < 0:
+        return False
+    if s == v:
+        return True
+    limit = heads[v]
+    if heads[s] + duration[s] > limit:
+        return False
+    top = 0
+    stack[top] = s
+    top += 1
+    seen[s] = 1
+    found = False
+    while top > 0 and not found:
+        top -= 1
+        w = stack[top]
+        for k in range(2):
+            x = job_succ[w] if k == 0 else mach_succ[w]
+            if x < 0 or seen[x] == 1:
+                continue
+            if x == v:
+                found = True
+                break
+            if heads[x] + duration[x] <= limit:
+                seen[x] = 1
+                stack[top] = x
+                top += 1
+    # reset the marks we set, so the caller's scratch stays clean
+    for i in range(duration.shape[0]):
+        seen[i] = 0
+    return found
+
+
+# --------------------------------------------------------------------------------------------
+# Critical path and blocks
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def critical_path(duration, job_pred, mach_pred, heads, makespan, path):
+    """Write one critical path (source to sink) into ``path``; return its length.
+
+    Walks back from an operation that ends at the makespan, at every step to a predecessor that
+    ends exactly when the current operation starts. The machine predecessor is preferred, so the
+    path has the longest machine blocks (the convention of Nowicki & Smutnicki's N5).
+    """
+    n = duration.shape[0]
+    cur = -1
+    for v in range(n):
+        if heads[v] + duration[v] == makespan:
+            cur = v
+            break
+    length = 0
+    while cur >= 0:
+        path[length] = cur
+        length += 1
+        h = heads[cur]
+        if h == 0:
+            break
+        p = mach_pred[cur]
+        if p >= 0 and heads[p] + duration[p] == h:
+            cur = p
+            continue
+        p = job_pred[cur]
+        if p >= 0 and heads[p] + duration[p] == h:
+            cur = p
+            continue
+        cur = -1  # unreachable for consistent heads
+    # reverse in place: source first
+    i = 0
+    j = length - 1
+    while i < j:
+        t = path[i]
+        path[i] = path[j]
+        path[j] = t
+        i += 1
+        j -= 1
+    return length
+
+
+@njit(cache=True)
+def critical_blocks(path, length, mach_succ, block_start):
+    """Split a critical path into machine blocks; return their number.
+
+    A block is a maximal run of path operations joined by machine arcs. Block ``b`` spans
+    ``path[block_start[b]:block_start[b + 1]]``; ``block_start`` needs room for ``length + 1``.
+    """
+    if length == 0:
+        block_start[0] = 0
+        return 0
+    count = 0
+    block_start[0] = 0
+    for i in range(1, length):
+        if mach_succ[path[i - 1]] != path[i]:
+            count += 1
+            block_start[count] = i
+    count += 1
+    block_start[count] = length
+    return count
+
+
+# --------------------------------------------------------------------------------------------
+# Neighbourhoods: every kernel writes pairs (u, v) with v == mach_succ[u] and returns the count
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def adjacent_moves(order, machine_start, job_succ, moves):
+    """Every pair of operations adjacent on a machine (all disjunctive arcs that could be flipped).
+
+    Pairs of consecutive operations of one job on one machine (re-entrant routes) are skipped:
+    flipping them always breaks the route.
+    """
+    k = 0
+    for i in range(machine_start.shape[0] - 1):
+        for p in range(machine_start[i], machine_start[i + 1] - 1):
+            u = order[p]
+            v = order[p + 1]
+            if job_succ[u] != v:
+                moves[k, 0] = u
+                moves[k, 1] = v
+                k += 1
+    return k
+
+
+@njit(cache=True)
+def n1_moves(path, length, mach_succ, job_succ, moves):
+    """N1 (van Laarhoven et al.): every machine arc on the critical path."""
+    k = 0
+    for i in range(length - 1):
+        u = path[i]
+        v = path[i + 1]
+        if mach_succ[u] == v and job_succ[u] != v:
+            moves[k, 0] = u
+            moves[k, 1] = v
+            k += 1
+    return k
+
+
+@njit(cache=True)
+def n5_moves(path, length, mach_succ, job_succ, block_start, moves):
+    """N5 (Nowicki & Smutnicki): swap the first two and the last two operations of each block.
+
+    The first block only swaps its last two, the last block only its first two (other swaps there
+    cannot shorten the path); blocks of one operation give nothing.
+    """
+    n_blocks = critical_blocks(path, length, mach_succ, block_start)
+    k = 0
+    for b in range(n_blocks):
+        lo = block_start[b]
+        hi = block_start[b + 1]  # exclusive
+        if hi - lo < 2:
+            continue
+        if b > 0:
+            u = path[lo]
+            v = path[lo + 1]
+            if job_succ[u] != v:
+                moves[k, 0] = u
+                moves[k, 1] = v
+                k += 1
+        if b < n_blocks - 1 and (b == 0 or hi - lo > 2):
+            u = path[hi - 2]
+            v = path[hi - 1]
+            if job_succ[u] != v:
+                moves[k, 0] = u
+                moves[k, 1] = v
+                k += 1
+    return k
+
+
+# --------------------------------------------------------------------------------------------
+# Move evaluation
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails):
+    """Taillard's estimate of the makespan after swapping ``u`` and its machine successor ``v``.
+
+    Recomputes heads and tails of just the two moved operations from their new neighbours and
+    returns the longest path through either of them. It is a lower bound on the new makespan and
+    exact whenever the new longest path passes through ``u`` or ``v``; O(1).
+    """
+    a = mach_pred[u]
+    b = mach_succ[v]
+    # new heads: v now follows a, u follows v
+    hv = 0
+    p = job_pred[v]
+    if p >= 0:
+        hv = heads[p] + duration[p]
+    if a >= 0 and heads[a] + duration[a] > hv:
+        hv = heads[a] + duration[a]
+    hu = hv + duration[v]
+    p = job_pred[u]
+    if p >= 0 and heads[p] + duration[p] > hu:
+        hu = heads[p] + duration[p]
+    # new tails: u now precedes b, v precedes u
+    tu = 0
+    s = job_succ[u]
+    if s >= 0:
+        tu = tails[s] + duration[s]
+    if b >= 0 and tails[b] + duration[b] > tu:
+        tu = tails[b] + duration[b]
+    tv = tu + duration[u]
+    s = job_succ[v]
+    if s >= 0 and tails[s] + duration[s] > tv:
+        tv = tails[s] + duration[s]
+    x = hv + duration[v] + tv
+    y = hu + duration[u] + tu
+    return x if x > y else y

@@ -1,0 +1,169 @@
+"""A job-shop solution: the order of operations on every machine, with its graph state.
+
+:class:`JobShopSolution` keeps the flat arrays the kernels work on (machine links, heads, tails,
+a topological order) and refreshes them after every change, so asking for the makespan, the
+critical path or a neighbourhood is one kernel call each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import kernels as K
+from .instance import JobShopInstance
+
+MOVE_KINDS = ("n5", "n1", "adjacent")
+
+
+class CyclicOrder(ValueError):
+    """The machine orders contradict the job routes (the oriented graph has a cycle)."""
+
+
+@dataclass
+class Move:
+    """Swap ``u`` and its machine successor ``v`` (flip the disjunctive arc ``u -> v``)."""
+
+    u: int
+    v: int
+
+
+class JobShopSolution:
+    """Machine sequences of an instance, with heads, tails and makespan kept up to date."""
+
+    def __init__(self, instance: JobShopInstance, order):
+        self.instance = instance
+        order = np.array(order, dtype=np.int64).reshape(-1)
+        n = instance.n_operations
+        if order.shape[0] != n or not np.array_equal(np.sort(order), np.arange(n)):
+            raise ValueError(f"order must be a permutation of the {n} operations")
+        if not np.array_equal(instance.op_machine[order], np.repeat(
+                np.arange(instance.n_machines), np.diff(instance.machine_start))):
+            raise ValueError("order must list every machine's own operations, machine-major")
+        self.order = order
+        self.position = np.empty(n, np.int64)
+        self.mach_pred = np.empty(n, np.int64)
+        self.mach_succ = np.empty(n, np.int64)
+        self.heads = np.empty(n, np.int64)
+        self.tails = np.empty(n, np.int64)
+        self.topo = np.empty(n, np.int64)
+        self._indegree = np.empty(n, np.int64)
+        self._path = np.empty(n, np.int64)
+        self._blocks = np.empty(n + 1, np.int64)
+        self._moves = np.empty((max(n, 1), 2), np.int64)
+        self._stack = np.empty(n, np.int64)
+        self._seen = np.zeros(n, np.int64)
+        K.machine_links(order, instance.machine_start, self.mach_pred, self.mach_succ, self.position)
+        self.makespan = self._evaluate()
+        if self.makespan < 0:
+            raise CyclicOrder("the machine sequences create a cycle with the job routes")
+
+    # ---- construction ------------------------------------------------------------------------
+    @classmethod
+    def from_machine_sequences(cls, instance: JobShopInstance, sequences) -> "JobShopSolution":
+        """From ``sequences[machine] = [(job, op), ...]`` in processing order."""
+        m = instance.n_machines
+        order = [job * m + op for seq in sequences for job, op in seq]
+        return cls(instance, order)
+
+    @classmethod
+    def from_starts(cls, instance: JobShopInstance, starts) -> "JobShopSolution":
+        """Order every machine by the given start times (flat per operation, or (n, m))."""
+        starts = np.asarray(starts, dtype=np.int64).reshape(-1)
+        keys = np.lexsort((starts, instance.op_machine))
+        return cls(instance, keys)
+
+    def copy(self) -> "JobShopSolution":
+        return JobShopSolution(self.instance, self.order.copy())
+
+    # ---- evaluation --------------------------------------------------------------------------
+    def _evaluate(self) -> int:
+        inst = self.instance
+        makespan = K.heads_and_makespan(inst.op_duration, inst.job_pred, inst.job_succ,
+                                        self.mach_pred, self.mach_succ, self.heads, self.topo,
+                                        self._indegree)
+        if makespan >= 0:
+            K.tails_from_topo(inst.op_duration, inst.job_succ, self.mach_succ, self.topo, self.tails)
+        return int(makespan)
+
+    @property
+    def starts(self) -> np.ndarray:
+        """Start time of every operation in the semi-active schedule (flat, by operation id)."""
+        return self.heads.copy()
+
+    def start_matrix(self) -> np.ndarray:
+        return self.heads.reshape(self.instance.shape).copy()
+
+    def machine_sequences(self) -> list[list[tuple[int, int]]]:
+        m = self.instance.n_machines
+        ms = self.instance.machine_start
+        return [[(int(op) // m, int(op) % m) for op in self.order[ms[i]:ms[i + 1]]]
+                for i in range(m)]
+
+    # ---- graph queries -----------------------------------------------------------------------
+    def critical_path(self) -> np.ndarray:
+        inst = self.instance
+        length = K.critical_path(inst.op_duration, inst.job_pred, self.mach_pred, self.heads,
+                                 self.makespan, self._path)
+        return self._path[:length].copy()
+
+    def critical_blocks(self) -> list[np.ndarray]:
+        path = self.critical_path()
+        count = K.critical_blocks(path, path.shape[0], self.mach_succ, self._blocks)
+        return [path[self._blocks[b]:self._blocks[b + 1]] for b in range(count)]
+
+    def moves(self, kind: str = "n5") -> np.ndarray:
+        """Candidate swaps as an (k, 2) array of (u, v), ``v`` the machine successor of ``u``."""
+        inst = self.instance
+        if kind == "adjacent":
+            k = K.adjacent_moves(self.order, inst.machine_start, inst.job_succ, self._moves)
+        elif kind in ("n1", "n5"):
+            length = K.critical_path(inst.op_duration, inst.job_pred, self.mach_pred, self.heads,
+                                     self.makespan, self._path)
+            if kind == "n1":
+                k = K.n1_moves(self._path, length, self.mach_succ, inst.job_succ, self._moves)
+            else:
+                k = K.n5_moves(self._path, length, self.mach_succ, inst.job_succ, self._blocks,
+                               self._moves)
+        else:
+            raise ValueError(f"unknown move kind {kind!r}; expected one of {', '.join(MOVE_KINDS)}")
+        return self._moves[:k].copy()
+
+    def estimate(self, u: int, v: int) -> int:
+        """Taillard's estimate of the makespan after swapping ``u`` and ``v`` (a lower bound)."""
+        inst = self.instance
+        return int(K.swap_estimate(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
+                                   self.mach_pred, self.mach_succ, self.heads, self.tails))
+
+    def creates_cycle(self, u: int, v: int) -> bool:
+        self._check_adjacent(u, v)
+        return bool(K.flip_creates_cycle(u, v, self.instance.op_duration, self.instance.job_succ,
+                                         self.mach_succ, self.heads, self._stack, self._seen))
+
+    # ---- rewriting ---------------------------------------------------------------------------
+    def _check_adjacent(self, u: int, v: int) -> None:
+        if not (0 <= u < self.instance.n_operations) or self.mach_succ[u] != v:
+            raise ValueError(f"operations {u} and {v} are not adjacent on a machine (u first)")
+
+    def flip(self, u: int, v: int) -> bool:
+        """Swap ``u`` and its machine successor ``v`` if the graph stays acyclic.
+
+        Returns True when applied (heads, tails and makespan updated), False when the flip would
+        create a cycle (the solution is left unchanged).
+        """
+        if self.creates_cycle(u, v):
+            return False
+        K.flip_arc(u, v, self.order, self.position, self.mach_pred, self.mach_succ)
+        self.makespan = self._evaluate()
+        return True
+
+    def to_dict(self) -> dict:
+        """Machine sequences and operations in the schedule JSON layout of DESIGN.md."""
+        inst = self.instance
+        m = inst.n_machines
+        ops = [{"job": int(op // m), "op": int(op % m), "machine": int(inst.op_machine[op]),
+                "start": int(self.heads[op]), "end": int(self.heads[op] + inst.op_duration[op])}
+               for op in range(inst.n_operations)]
+        return {"machine_sequences": [[list(p) for p in seq] for seq in self.machine_sequences()],
+                "operations": ops}
