@@ -10,6 +10,8 @@ from rewriter.jssp.instance import JobShopInstance
 
 def random_instance(rng: np.random.Generator, n: int, m: int, reentrant: bool = False) -> JobShopInstance:
     durations = rng.integers(1, 100, size=(n, m))
+    if rng.random() < 0.25:  # zero-length operations exist in the classics (orb07)
+        durations[rng.random((n, m)) < 0.2] = 0
     if reentrant:
         machines = rng.integers(0, m, size=(n, m))
     else:

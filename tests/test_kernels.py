@@ -125,6 +125,8 @@ def test_flip_cycle_check_and_estimate(case):
 def test_critical_swaps_never_create_cycles(case):
     """Swapping adjacent operations of a critical block keeps the graph acyclic (N1 theorem)."""
     _, inst, sol = _solution(*case)
+    if (inst.durations == 0).any():
+        return  # the theorem needs positive durations: a zero-length detour can close a cycle
     for u, v in _pairs(sol.moves("n1")):
         assert not sol.creates_cycle(u, v)
 

@@ -41,8 +41,9 @@ class JobShopInstance:
         n, m = self.durations.shape
         if n < 1 or m < 1:
             raise ValueError("an instance needs at least one job and one machine")
-        if (self.durations <= 0).any():
-            raise ValueError("every duration must be a positive integer")
+        # Zero is allowed: a classic benchmark (orb07) has a zero-length operation.
+        if (self.durations < 0).any():
+            raise ValueError("every duration must be a non-negative integer")
         if (self.machines < 0).any() or (self.machines >= m).any():
             raise ValueError(f"machine indices must lie in 0..{m - 1}")
 

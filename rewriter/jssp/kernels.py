@@ -73,10 +73,12 @@ def heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads
     """Earliest starts by Kahn's algorithm; returns the makespan, or -1 if the graph has a cycle.
 
     ``topo`` receives a topological order (valid only when the result is not -1); ``indegree``
-    is scratch space. Every array has length N.
+    is scratch space. Every array has length N. A released operation's job successor is followed
+    at once instead of going through the ready stack: most releases are along job chains, and
+    this keeps the loop tight (it is the hottest code of every search).
     """
     n = duration.shape[0]
-    tail = 0
+    top = 0  # the ready stack lives at the end of ``topo``, the output grows from its front
     for v in range(n):
         d = 0
         if job_pred[v] >= 0:
@@ -86,33 +88,37 @@ def heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads
         indegree[v] = d
         heads[v] = 0
         if d == 0:
-            topo[tail] = v
-            tail += 1
+            topo[n - 1 - top] = v
+            top += 1
+    count = 0
     makespan = 0
-    head = 0
-    while head < tail:
-        u = topo[head]
-        head += 1
-        end = heads[u] + duration[u]
-        if end > makespan:
-            makespan = end
-        s = job_succ[u]
-        if s >= 0:
-            if heads[s] < end:
+    while top > 0:
+        top -= 1
+        u = topo[n - 1 - top]
+        while u >= 0:
+            topo[count] = u
+            count += 1
+            end = heads[u] + duration[u]
+            s = mach_succ[u]
+            if s >= 0:
+                if end > heads[s]:
+                    heads[s] = end
+                d = indegree[s] - 1
+                indegree[s] = d
+                if d == 0:
+                    topo[n - 1 - top] = s
+                    top += 1
+            s = job_succ[u]
+            if s < 0:
+                if end > makespan:
+                    makespan = end
+                break
+            if end > heads[s]:
                 heads[s] = end
-            indegree[s] -= 1
-            if indegree[s] == 0:
-                topo[tail] = s
-                tail += 1
-        s = mach_succ[u]
-        if s >= 0:
-            if heads[s] < end:
-                heads[s] = end
-            indegree[s] -= 1
-            if indegree[s] == 0:
-                topo[tail] = s
-                tail += 1
-    if tail < n:
+            d = indegree[s] - 1
+            indegree[s] = d
+            u = s if d == 0 else -1
+    if count < n:
         return -1
     return makespan
 

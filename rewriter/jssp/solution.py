@@ -71,7 +71,8 @@ class JobShopSolution:
     def from_starts(cls, instance: JobShopInstance, starts) -> "JobShopSolution":
         """Order every machine by the given start times (flat per operation, or (n, m))."""
         starts = np.asarray(starts, dtype=np.int64).reshape(-1)
-        keys = np.lexsort((starts, instance.op_machine))
+        # ends break ties so a zero-length operation goes before one starting at the same time
+        keys = np.lexsort((starts + instance.op_duration, starts, instance.op_machine))
         return cls(instance, keys)
 
     def copy(self) -> "JobShopSolution":

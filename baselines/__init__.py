@@ -1,0 +1,1 @@
+"""Baseline schedulers the learned rewriter is compared against (dispatching rules, ...)."""
