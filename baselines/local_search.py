@@ -1,0 +1,249 @@
+"""Non-neural local search on the disjunctive graph: random walk, greedy descent, tabu search.
+
+They are the control any learned rewriting policy must beat, on the same moves and kernels.
+Each search is a numba kernel that runs a *chunk* of steps on the flat arrays of a
+:class:`~rewriter.jssp.solution.JobShopSolution` and returns; the Python driver
+(:func:`rewriter.solve.solve`) calls chunks until the step budget or time limit is spent, so
+Ctrl-C and time limits are honoured within a few milliseconds and the best schedule is kept.
+
+A *step* is one applied move (random walk, descent) or one tabu iteration.
+
+Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
+- neighbourhood N5 (or N1 / all adjacent pairs): swaps of adjacent critical operations;
+- each move is scored by Taillard's O(1) estimate; the best admissible one is applied, the graph
+  re-evaluated exactly;
+- after swapping ``u, v`` the reverse swap is tabu for a tenure drawn uniformly from
+  ``[tenure_min, tenure_max]`` (default ``10 + n/m`` to twice that), so the walk cannot undo it;
+- aspiration: a tabu move is allowed when its estimate beats the best makespan found;
+- when every move is tabu, a random one is taken (the search never stalls);
+- restarts: after ``stall`` steps without a new best, the search jumps back to the best
+  schedule, perturbs it with a few random critical swaps and forgets the tabu list.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from rewriter.jssp import kernels as K
+
+# move kinds as numba-friendly integers
+MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2}
+
+
+@njit(cache=True)
+def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                     mach_succ, heads, makespan, path, blocks, moves):
+    if kind == 2:
+        return K.adjacent_moves(order, machine_start, job_succ, moves)
+    length = K.critical_path(duration, job_pred, mach_pred, heads, makespan, path)
+    if kind == 1:
+        return K.n1_moves(path, length, mach_succ, job_succ, moves)
+    return K.n5_moves(path, length, mach_succ, job_succ, blocks, moves)
+
+
+@njit(cache=True)
+def _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree):
+    mk = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
+                              indegree)
+    K.tails_from_topo(duration, job_succ, mach_succ, topo, tails)
+    return mk
+
+
+@njit(cache=True)
+def _record(step, makespan, trace, n_trace):
+    """Append (step, makespan) to the improvement trace while it has room."""
+    if n_trace < trace.shape[0]:
+        trace[n_trace, 0] = step
+        trace[n_trace, 1] = makespan
+        return n_trace + 1
+    return n_trace
+
+
+@njit(cache=True)
+def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ,
+                      position, mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks,
+                      moves, stack, seen, makespan, best_order, best, step0, trace):
+    """Apply ``n_steps`` random acyclic moves; keep the best order. Returns (makespan, best,
+    steps done, trace length)."""
+    n_trace = 0
+    done = 0
+    while done < n_steps:
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, makespan, path, blocks, moves)
+        if k == 0:
+            break
+        applied = False
+        for _ in range(8):  # a cyclic pick is re-drawn a bounded number of times
+            i = np.random.randint(0, k)
+            u = moves[i, 0]
+            v = moves[i, 1]
+            if not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+                K.flip_arc(u, v, order, position, mach_pred, mach_succ)
+                applied = True
+                break
+        if not applied:
+            break
+        makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                             topo, indegree)
+        done += 1
+        if makespan < best:
+            best = makespan
+            best_order[:] = order
+            n_trace = _record(step0 + done, best, trace, n_trace)
+    return makespan, best, done, n_trace
+
+
+@njit(cache=True)
+def descent_chunk(n_steps, kind, first_improvement, order, machine_start, duration, job_pred,
+                  job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
+                  blocks, moves, stack, seen, scratch_heads, scratch_topo, makespan, step0, trace):
+    """Greedy descent with exact move evaluation: best improvement, or the first improving move
+    in random order. Stops at a local optimum. Returns (makespan, steps done, trace length,
+    reached_local_optimum)."""
+    n_trace = 0
+    done = 0
+    while done < n_steps:
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, makespan, path, blocks, moves)
+        if first_improvement:  # shuffle so "first" is not biased to the start of the path
+            for i in range(k - 1, 0, -1):
+                j = np.random.randint(0, i + 1)
+                a = moves[i, 0]
+                b = moves[i, 1]
+                moves[i, 0] = moves[j, 0]
+                moves[i, 1] = moves[j, 1]
+                moves[j, 0] = a
+                moves[j, 1] = b
+        chosen = -1
+        chosen_mk = makespan
+        for i in range(k):
+            u = moves[i, 0]
+            v = moves[i, 1]
+            if K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+                continue
+            # the estimate is a lower bound: a move it does not rate better cannot improve
+            if K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                               tails) >= chosen_mk:
+                continue
+            K.flip_arc(u, v, order, position, mach_pred, mach_succ)
+            mk = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ,
+                                      scratch_heads, scratch_topo, indegree)
+            K.flip_arc(v, u, order, position, mach_pred, mach_succ)
+            if mk < chosen_mk:
+                chosen = i
+                chosen_mk = mk
+                if first_improvement:
+                    break
+        if chosen < 0:
+            return makespan, done, n_trace, True
+        K.flip_arc(moves[chosen, 0], moves[chosen, 1], order, position, mach_pred, mach_succ)
+        makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                             topo, indegree)
+        done += 1
+        n_trace = _record(step0 + done, makespan, trace, n_trace)
+    return makespan, done, n_trace, False
+
+
+@njit(cache=True)
+def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, position,
+               mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+               seen, makespan, best_order, best, tabu_until, clock, tenure_min, tenure_max,
+               stall, since_best, perturb, step0, trace, lower_bound):
+    """Run ``n_steps`` tabu iterations. ``tabu_until[u * N + v] > clock`` forbids swapping u, v.
+
+    Returns (makespan, best, clock, since_best, steps done, trace length, restarts). The search
+    stops early when it proves optimality (no N5/N1 move exists, or best == lower_bound).
+    """
+    n = duration.shape[0]
+    n_trace = 0
+    done = 0
+    restarts = 0
+    while done < n_steps:
+        if best <= lower_bound:
+            break
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, makespan, path, blocks, moves)
+        if k == 0 and kind != 2:
+            # no critical swap exists: the critical path is one machine block or one job, both
+            # lower bounds, so this schedule is optimal
+            if makespan < best:
+                best = makespan
+                best_order[:] = order
+                n_trace = _record(step0 + done, best, trace, n_trace)
+            break
+        chosen = -1
+        chosen_est = 1 << 62
+        ties = 0
+        for i in range(k):
+            u = moves[i, 0]
+            v = moves[i, 1]
+            est = K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
+                                  heads, tails)
+            if tabu_until[u * n + v] > clock and est >= best:
+                continue
+            if est < chosen_est:
+                if K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+                    continue
+                chosen = i
+                chosen_est = est
+                ties = 1
+            elif est == chosen_est:
+                ties += 1  # reservoir sampling among equally good moves
+                if np.random.randint(0, ties) == 0:
+                    if not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads,
+                                                stack, seen):
+                        chosen = i
+        if chosen < 0:  # everything tabu: take a random acyclic move
+            for _ in range(8):
+                i = np.random.randint(0, k) if k > 0 else -1
+                if i < 0:
+                    break
+                if not K.flip_creates_cycle(moves[i, 0], moves[i, 1], duration, job_succ,
+                                            mach_succ, heads, stack, seen):
+                    chosen = i
+                    break
+        if chosen < 0:
+            since_best = stall  # stuck: force a restart
+        else:
+            u = moves[chosen, 0]
+            v = moves[chosen, 1]
+            K.flip_arc(u, v, order, position, mach_pred, mach_succ)
+            tabu_until[v * n + u] = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
+            makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                                 topo, indegree)
+            clock += 1
+            done += 1
+            since_best += 1
+            if makespan < best:
+                best = makespan
+                best_order[:] = order
+                since_best = 0
+                n_trace = _record(step0 + done, best, trace, n_trace)
+        if since_best >= stall:
+            # restart from the best schedule, perturbed by random critical swaps
+            order[:] = best_order
+            K.machine_links(order, machine_start, mach_pred, mach_succ, position)
+            makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                                 topo, indegree)
+            for _ in range(perturb):
+                kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ,
+                                      mach_pred, mach_succ, heads, makespan, path, blocks, moves)
+                if kk == 0:
+                    break
+                i = np.random.randint(0, kk)
+                if not K.flip_creates_cycle(moves[i, 0], moves[i, 1], duration, job_succ,
+                                            mach_succ, heads, stack, seen):
+                    K.flip_arc(moves[i, 0], moves[i, 1], order, position, mach_pred, mach_succ)
+                    makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
+                                         heads, tails, topo, indegree)
+            clock += tenure_max + 1  # every tabu entry expires
+            since_best = 0
+            restarts += 1
+    return makespan, best, clock, since_best, done, n_trace, restarts
+
+
+@njit(cache=True)
+def seed_numba(seed):
+    """Seed numba's own generator (separate from NumPy's), used by the kernels above."""
+    np.random.seed(seed)
