@@ -16,7 +16,7 @@ Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
   ``[tenure_min, tenure_max]`` (default ``10 + n/m`` to twice that), so the walk cannot undo it;
 - aspiration: a tabu move is allowed when its estimate beats the best makespan found;
 - when every move is tabu, a random one is taken (the search never stalls);
-- restarts: after ``stall`` steps without a new best, the search jumps back to the best
+- restarts: after ``stall`` steps (default 10000) without a new best, the search jumps back to the best
   schedule, perturbs it with a few random critical swaps and forgets the tabu list.
 """
 

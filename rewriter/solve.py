@@ -35,7 +35,7 @@ class TabuSettings:
 
     tenure_min: int | None = None
     tenure_max: int | None = None
-    stall: int = 2500
+    stall: int = 10000  # tuned on ta41/43/47, 10 s: 2500 -> 3.7% mean gap, 10000 -> 2.6%
     perturb: int = 6
 
     def resolved(self, instance: JobShopInstance) -> tuple[int, int, int, int]:

@@ -1,0 +1,129 @@
+"""Local search and the solve() driver: validity, optimality on small classics, budgets, Ctrl-C."""
+
+import json
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from rewriter.errors import InputError
+from rewriter.jssp.bundled import load_instance
+from rewriter.jssp.solution import JobShopSolution
+from rewriter.jssp.validate import check_schedule
+from rewriter.solve import POLICIES, TabuSettings, initial_solution, solve
+
+from . import reference as ref
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize("name, optimum", [("ft06", 55), ("la01", 666), ("la05", 593)])
+def test_tabu_reaches_known_optimum(name, optimum):
+    r = solve(load_instance(name), policy="tabu", steps=200_000, time_limit=30, seed=0)
+    assert r.makespan == optimum
+    assert r.status == "optimal"
+    assert check_schedule(r.instance, r.solution.start_matrix()) == optimum
+
+
+def test_replay_of_a_known_schedule():
+    stored = json.loads((DATA / "ft06_optimal.json").read_text())
+    inst = load_instance("ft06")
+    sol = JobShopSolution.from_machine_sequences(inst, stored["machine_sequences"])
+    assert sol.makespan == stored["makespan"] == 55
+    assert check_schedule(inst, sol.start_matrix()) == 55
+    assert ref.makespan_networkx(inst, sol.order) == 55
+
+
+@pytest.mark.parametrize("policy", [p for p in POLICIES])
+@pytest.mark.parametrize("moves", ["n5", "n1", "adjacent"])
+def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, moves):
+    rng = np.random.default_rng(7)
+    inst = ref.random_instance(rng, 8, 5)
+    r = solve(inst, init="spt", policy=policy, moves=moves, steps=300, seed=1)
+    check_schedule(inst, r.solution.start_matrix(), r.makespan)
+    assert r.makespan <= r.init_makespan
+    assert r.steps <= 300
+    steps = [s for s, _, _ in r.trace]
+    bests = [b for _, _, b in r.trace]
+    assert steps == sorted(steps) and bests == sorted(bests, reverse=True)
+    assert bests[-1] == r.makespan and bests[0] == r.init_makespan
+
+
+def test_same_seed_same_result():
+    inst = load_instance("ta01")
+    a = solve(inst, policy="tabu", steps=3000, seed=5)
+    b = solve(inst, policy="tabu", steps=3000, seed=5)
+    assert a.makespan == b.makespan and a.solution.order.tolist() == b.solution.order.tolist()
+    c = solve(inst, policy="random", steps=500, seed=5)
+    d = solve(inst, policy="random", steps=500, seed=5)
+    assert c.solution.order.tolist() == d.solution.order.tolist()
+
+
+def test_greedy_stops_at_a_local_optimum():
+    rng = np.random.default_rng(11)
+    inst = ref.random_instance(rng, 10, 6)
+    r = solve(inst, init="fifo", policy="greedy", moves="n1", steps=10_000, seed=0)
+    assert r.status in ("local_optimum", "optimal")
+    sol = r.solution
+    for u, v in sol.moves("n1"):  # brute force: no critical swap improves
+        trial = sol.copy()
+        if trial.flip(int(u), int(v)):
+            assert trial.makespan >= sol.makespan
+
+
+def test_time_limit_returns_best_so_far():
+    inst = load_instance("ta41")
+    t = time.perf_counter()
+    r = solve(inst, policy="tabu", steps=None, time_limit=0.5, seed=0)
+    assert time.perf_counter() - t < 3.0
+    assert r.status == "time_limit" and r.makespan < r.init_makespan
+    check_schedule(inst, r.solution.start_matrix(), r.makespan)
+
+
+def test_ctrl_c_returns_best_so_far():
+    inst = load_instance("ta41")
+    solve(inst, policy="tabu", steps=10, seed=0)  # compile outside the timed part
+    timer = threading.Timer(0.4, lambda: os.kill(os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        r = solve(inst, policy="tabu", steps=None, time_limit=20, seed=0)
+    finally:
+        timer.cancel()
+    assert r.status == "interrupted" and r.runtime_s < 5
+    assert r.makespan < r.init_makespan
+    check_schedule(inst, r.solution.start_matrix(), r.makespan)
+
+
+def test_ta41_200_steps_is_valid_and_clearly_better_than_mwkr():
+    inst = load_instance("ta41")
+    r = solve(inst, init="mwkr", policy="tabu", steps=200, seed=0)
+    assert r.steps == 200 and r.makespan < 0.95 * r.init_makespan
+    assert r.runtime_s < 5
+    d = r.to_dict()
+    assert d["instance"] == "ta41" and d["n_jobs"] == 30 and d["upper_bound"] == 2005
+    assert d["gap_percent"] == round(100 * (d["makespan"] - 2005) / 2005, 2)
+    assert len(d["operations"]) == 600
+    assert all(o["end"] - o["start"] == inst.durations[o["job"], o["op"]] for o in d["operations"])
+
+
+def test_zero_length_operations_are_scheduled_validly():
+    r = solve(load_instance("orb07"), policy="tabu", steps=2000, seed=0)
+    check_schedule(r.instance, r.solution.start_matrix(), r.makespan)
+
+
+@pytest.mark.parametrize("kwargs", [dict(policy="annealing"), dict(init="edd"), dict(moves="n7"),
+                                    dict(steps=-1), dict(time_limit=-2.0),
+                                    dict(steps=None, time_limit=None),
+                                    dict(tabu=TabuSettings(tenure_min=5, tenure_max=2))])
+def test_bad_options_raise_input_error(kwargs):
+    with pytest.raises(InputError):
+        solve(load_instance("ft06"), **kwargs)
+
+
+def test_initial_solution_matches_dispatch():
+    inst = load_instance("ft06")
+    assert initial_solution(inst, "mwkr").makespan == 67
