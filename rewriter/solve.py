@@ -61,6 +61,7 @@ class Result:
     status: str  # completed | local_optimum | optimal | time_limit | interrupted
     trace: list[tuple[int, float, int]] = field(default_factory=list)  # (step, seconds, best)
     restarts: int = 0
+    info: dict = field(default_factory=dict)  # method-specific facts (solver bound, version, ...)
 
     @property
     def makespan(self) -> int:
@@ -92,6 +93,7 @@ class Result:
             "method": self.method, "init": self.init, "steps": self.steps, "seed": self.seed,
             "runtime_s": round(self.runtime_s, 4), "status": self.status,
             "init_makespan": self.init_makespan, "version": __version__,
+            **({"info": self.info} if self.info else {}),
             **self.solution.to_dict(),
         }
 

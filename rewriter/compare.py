@@ -1,0 +1,137 @@
+"""``rewriter compare``: every method on every instance, resumable, as the papers' tables.
+
+A *cell* is one (instance, method, seed). Finished cells are appended to a JSON-lines results
+file the moment they finish, keyed by instance, method spec, seed and package version, so
+re-running the same command skips them, an interrupted run loses no finished cell, and the tables
+can be rebuilt from the file alone.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import warnings
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError
+from .jssp.bundled import expand_instance_names, load_instance
+from .methods import Method, parse_methods, run_method
+
+
+@dataclass(frozen=True)
+class Cell:
+    instance: str
+    method: Method
+    seed: int
+
+    @property
+    def key(self) -> tuple:
+        return (self.instance, self.method.spec, self.seed, __version__)
+
+
+def record_key(record: dict) -> tuple:
+    return (record["instance"], record["method"], record["seed"], record["version"])
+
+
+def read_results(path: str | os.PathLike) -> list[dict]:
+    """Records of a results file; a torn last line (killed mid-write) is ignored."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    records = []
+    with open(path, encoding="utf-8") as fh:
+        lines = fh.read().splitlines()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+            record_key(record)
+        except (json.JSONDecodeError, KeyError, TypeError):
+            if number == len(lines):
+                continue  # the run was killed while writing this line
+            raise InputError("expected one JSON record per line with instance, method, seed and "
+                             "version", path=path, line=number) from None
+        records.append(record)
+    return records
+
+
+def append_result(path: str | os.PathLike, record: dict) -> None:
+    """Append one record and make it durable before returning (one line, flushed and fsynced)."""
+    line = json.dumps(record, sort_keys=True) + "\n"
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(line)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _run_cell(cell: Cell, cpsat_workers: int) -> dict:
+    inst = load_instance(cell.instance)
+    out = run_method(inst, cell.method, seed=cell.seed, cpsat_workers=cpsat_workers)
+    return {"instance": cell.instance, "method": cell.method.spec, "seed": cell.seed,
+            "version": __version__, "n_jobs": inst.n_jobs, "n_machines": inst.n_machines,
+            "family": inst.metadata.get("family") or "".join(c for c in inst.name if c.isalpha()),
+            "upper_bound": inst.upper_bound, "lower_bound": inst.lower_bound, **out}
+
+
+def plan_cells(instances: str, methods: str, seeds=(0,)) -> list[Cell]:
+    """Validate every spec before anything runs, and list the cells."""
+    names = expand_instance_names(instances)
+    for name in names:
+        load_instance(name)  # a missing or malformed instance fails now, not mid-run
+    parsed = parse_methods(methods)
+    return [Cell(n, m, s) for n in names for m in parsed for s in seeds]
+
+
+def check_cores(cells: list[Cell], workers: int, cpsat_workers: int, cores: int | None = None) -> None:
+    cores = cores or os.cpu_count() or 1
+    uses_cpsat = any(c.method.kind == "solver" for c in cells)
+    demand = workers * (cpsat_workers if uses_cpsat else 1)
+    if demand > cores:
+        warnings.warn(f"{workers} parallel cells x {cpsat_workers if uses_cpsat else 1} solver "
+                      f"threads = {demand} > {cores} cores: timed methods will get less CPU than "
+                      "their budget says and their results will be worse", stacklevel=2)
+
+
+def run_cells(cells: list[Cell], results_path, workers: int = 1, cpsat_workers: int = 1,
+              progress: bool = True) -> list[dict]:
+    """Run the cells not yet in ``results_path``; return every matching record (old and new)."""
+    done = {record_key(r): r for r in read_results(results_path)}
+    todo = [c for c in cells if c.key not in done]
+    check_cores(cells, workers, cpsat_workers)
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="compare",
+                   file=sys.stderr)
+    try:
+        if workers <= 1:
+            for cell in todo:
+                record = _run_cell(cell, cpsat_workers)
+                if record["status"] == "interrupted":
+                    raise KeyboardInterrupt  # a cut-short cell is not a result
+                append_result(results_path, record)
+                done[record_key(record)] = record
+                if bar is not None:
+                    bar.update(1)
+        else:
+            with ProcessPoolExecutor(max_workers=workers) as pool:
+                pending = {pool.submit(_run_cell, c, cpsat_workers) for c in todo}
+                while pending:
+                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in finished:
+                        record = future.result()
+                        if record["status"] == "interrupted":
+                            raise KeyboardInterrupt  # Ctrl-C reached the workers too
+                        append_result(results_path, record)
+                        done[record_key(record)] = record
+                        if bar is not None:
+                            bar.update(1)
+    finally:
+        if bar is not None:
+            bar.close()
+    return [done[c.key] for c in cells if c.key in done]

@@ -1,0 +1,152 @@
+"""Comparison tables from result records, in markdown, CSV or LaTeX.
+
+Two tables, as in the papers:
+1. per instance: one row per instance, one column per method (makespan), the best-known upper
+   bound, and after each group (family and size) a row with the group's mean gap per method;
+2. summary: one row per group, mean gap % and mean time per method, plus quoted published
+   results for the group where ``data/published.json`` has them (marked "quoted").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from importlib.resources import files
+
+Table = tuple[list[str], list[list]]
+
+
+def _group(record: dict) -> str:
+    return f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
+
+
+def _mean(values):
+    values = [v for v in values if v is not None]
+    return round(statistics.mean(values), 2) if values else None
+
+
+def _ordered(values):
+    seen = {}
+    for v in values:
+        seen.setdefault(v, None)
+    return list(seen)
+
+
+def published_results() -> list[dict]:
+    """Quoted reference results with their citations (never produced by this package)."""
+    path = files("rewriter") / "data" / "published.json"
+    return json.loads(path.read_text(encoding="utf-8"))["results"]
+
+
+def per_instance_table(records: list[dict]) -> Table:
+    methods = _ordered(r["method"] for r in records)
+    instances = _ordered(r["instance"] for r in records)
+    by_cell: dict[tuple, list[dict]] = {}
+    info = {}
+    for r in records:
+        by_cell.setdefault((r["instance"], r["method"]), []).append(r)
+        info[r["instance"]] = r
+    header = ["instance", "size", "UB"] + methods
+    rows = []
+    groups = _ordered(_group(info[i]) for i in instances)
+    for group in groups:
+        members = [i for i in instances if _group(info[i]) == group]
+        for inst in members:
+            row = [inst, f"{info[inst]['n_jobs']}x{info[inst]['n_machines']}", info[inst]["upper_bound"]]
+            for m in methods:
+                cell = by_cell.get((inst, m))
+                row.append(None if not cell else round(statistics.mean(c["makespan"] for c in cell), 1)
+                           if len(cell) > 1 else cell[0]["makespan"])
+            rows.append(row)
+        gap_row = [f"mean gap % ({group})", "", ""]
+        for m in methods:
+            gap_row.append(_mean(c["gap_percent"] for i in members for c in by_cell.get((i, m), [])))
+        rows.append(gap_row)
+    return header, rows
+
+
+def summary_table(records: list[dict], quoted: bool = True) -> Table:
+    methods = _ordered(r["method"] for r in records)
+    groups = _ordered(_group(r) for r in records)
+    refs = [p for p in published_results()] if quoted else []
+    ref_methods = _ordered(p["method"] for p in refs if p["group"] in groups)
+    header = ["group", "instances"]
+    for m in methods:
+        header += [f"{m} gap %", f"{m} time s"]
+    header += [f"{m} gap % (quoted)" for m in ref_methods]
+    rows = []
+    for g in groups:
+        members = [r for r in records if _group(r) == g]
+        row = [g, len(_ordered(r["instance"] for r in members))]
+        for m in methods:
+            cells = [r for r in members if r["method"] == m]
+            row += [_mean(r["gap_percent"] for r in cells), _mean(r["runtime_s"] for r in cells)]
+        for m in ref_methods:
+            row.append(next((p["gap_percent"] for p in refs if p["group"] == g and p["method"] == m), None))
+        rows.append(row)
+    return header, rows
+
+
+def _text(value) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+def to_markdown(table: Table) -> str:
+    header, rows = table
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for row in rows:
+        lines.append("| " + " | ".join(_text(v) for v in row) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_csv(table: Table) -> str:
+    header, rows = table
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([["" if v is None else v for v in row] for row in rows])
+    return buf.getvalue()
+
+
+_TEX = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "_": r"\_", "#": r"\#",
+        "$": r"\$", "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\^{}"}
+
+
+def _tex_escape(text: str) -> str:
+    return "".join(_TEX.get(ch, ch) for ch in text)
+
+
+def to_latex(table: Table, caption: str = "") -> str:
+    header, rows = table
+    lines = [r"\begin{table}[ht]", r"\centering", r"\small",
+             r"\begin{tabular}{l" + "r" * (len(header) - 1) + "}", r"\toprule",
+             " & ".join(_tex_escape(h) for h in header) + r" \\", r"\midrule"]
+    for row in rows:
+        lines.append(" & ".join(_tex_escape(_text(v)) for v in row) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if caption:
+        lines.append(r"\caption{" + _tex_escape(caption) + "}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def render(records: list[dict], fmt: str, quoted: bool = True) -> str:
+    """Both tables in one document of format ``md``, ``csv`` or ``tex``."""
+    per_instance = per_instance_table(records)
+    summary = summary_table(records, quoted)
+    if fmt == "md":
+        return ("### Makespan per instance\n\n" + to_markdown(per_instance)
+                + "\n### Mean gap to the best-known upper bound and mean time, by group\n\n"
+                + to_markdown(summary))
+    if fmt == "csv":
+        return to_csv(per_instance) + "\n" + to_csv(summary)
+    if fmt == "tex":
+        return (to_latex(per_instance, "Makespan per instance")
+                + "\n" + to_latex(summary, "Mean gap (%) to the best-known upper bound and mean time (s)"))
+    raise ValueError(f"unknown table format {fmt!r}; expected md, csv or tex")
