@@ -1,0 +1,115 @@
+"""Method specs, the resumable comparison runner and the tables."""
+
+import json
+
+import pytest
+
+from rewriter import __version__
+from rewriter.compare import append_result, plan_cells, read_results, run_cells
+from rewriter.errors import InputError
+from rewriter.methods import Method, parse_method, parse_methods
+from rewriter.tables import per_instance_table, render, summary_table
+
+
+@pytest.mark.parametrize("text, spec, kind", [
+    ("mwkr", "mwkr", "rule"), ("FIFO", "fifo", "rule"), ("random", "random", "rule"),
+    ("spt-nd", "spt-nd", "rule"), ("tabu:60", "tabu:60", "search"), ("tabu", "tabu:60", "search"),
+    ("tabu:0.5@spt", "tabu:0.5@spt", "search"), ("greedy", "greedy", "search"),
+    ("random:500", "random:500", "search"), ("cpsat:60", "cpsat:60", "solver")])
+def test_parse_method(text, spec, kind):
+    m = parse_method(text)
+    assert m.spec == spec and m.kind == kind
+    assert parse_method(m.spec) == m  # the spec round-trips
+
+
+@pytest.mark.parametrize("text, message", [
+    ("annealing", "unknown method"), ("tabu:x", "expected a number"), ("tabu:-5", "positive"),
+    ("mwkr:5", "takes no budget"), ("random:2.5", "integer"), ("tabu:5@edd", "unknown initial rule"),
+    ("cpsat:5@mwkr", "no @init"), ("rewriter:200", "not available"), ("", "empty")])
+def test_bad_method_specs(text, message):
+    with pytest.raises(InputError, match=message):
+        parse_method(text)
+
+
+def test_duplicate_and_empty_method_lists():
+    with pytest.raises(InputError, match="twice"):
+        parse_methods("mwkr,tabu:60,tabu")
+    with pytest.raises(InputError, match="no methods"):
+        parse_methods(" , ")
+
+
+@pytest.mark.parametrize("instances", ["ta41-", "ta50-41", "nosuch1", "ta99"])
+def test_bad_instance_specs_fail_before_running(instances):
+    with pytest.raises(InputError):
+        plan_cells(instances, "mwkr")
+
+
+def test_run_is_resumable_and_skips_finished_cells(tmp_path):
+    results = tmp_path / "results.jsonl"
+    cells = plan_cells("ft06,la01", "fifo,mwkr,tabu:0.3,greedy,cpsat:2")
+    records = run_cells(cells, results, workers=1, progress=False)
+    assert len(records) == 10 == len(read_results(results))
+    by = {(r["instance"], r["method"]): r for r in records}
+    assert by["ft06", "cpsat:2"]["makespan"] == 55 and by["ft06", "tabu:0.3"]["makespan"] == 55
+    assert by["ft06", "mwkr"]["gap_percent"] == round(100 * (67 - 55) / 55, 2)
+    assert all(r["version"] == __version__ and r["seed"] == 0 for r in records)
+    # second run: nothing new is computed or appended
+    lines = results.read_text().splitlines()
+    again = run_cells(cells, results, workers=1, progress=False)
+    assert results.read_text().splitlines() == lines
+    assert [r["makespan"] for r in again] == [r["makespan"] for r in records]
+    # a new method only adds its own cells
+    more = plan_cells("ft06,la01", "fifo,spt")
+    run_cells(more, results, workers=2, progress=False)
+    assert len(read_results(results)) == 12
+
+
+def test_torn_last_line_is_ignored_but_a_bad_middle_line_is_an_error(tmp_path):
+    path = tmp_path / "r.jsonl"
+    good = {"instance": "ft06", "method": "mwkr", "seed": 0, "version": __version__}
+    append_result(path, good)
+    with open(path, "a") as fh:
+        fh.write('{"instance": "ft06", "meth')
+    assert read_results(path) == [good]
+    with open(path, "a") as fh:
+        fh.write("\n" + json.dumps(good) + "\n")
+    with pytest.raises(InputError, match="line 2"):
+        read_results(path)
+
+
+def _records():
+    out = []
+    for inst, ub, size in (("ta41", 2005, (30, 20)), ("ta42", 1937, (30, 20)), ("ft06", 55, (6, 6))):
+        for method, mk in (("mwkr", int(ub * 1.3)), ("tabu:60", int(ub * 1.03))):
+            out.append({"instance": inst, "method": method, "seed": 0, "version": __version__,
+                        "family": inst[:2], "n_jobs": size[0], "n_machines": size[1],
+                        "upper_bound": ub, "lower_bound": ub, "makespan": mk, "runtime_s": 1.0,
+                        "gap_percent": round(100 * (mk - ub) / ub, 2), "status": "completed"})
+    return out
+
+
+def test_tables_have_rows_per_instance_and_group_means():
+    header, rows = per_instance_table(_records())
+    assert header == ["instance", "size", "UB", "mwkr", "tabu:60"]
+    assert [r[0] for r in rows] == ["ta41", "ta42", "mean gap % (ta 30x20)", "ft06", "mean gap % (ft 6x6)"]
+    assert rows[0][2:] == [2005, int(2005 * 1.3), int(2005 * 1.03)]
+    header, rows = summary_table(_records())
+    assert header[:6] == ["group", "instances", "mwkr gap %", "mwkr time s", "tabu:60 gap %", "tabu:60 time s"]
+    assert any("(quoted)" in h for h in header)  # published results exist for ta 30x20 only
+    ta, ft = rows
+    assert ta[0] == "ta 30x20" and ta[1] == 2 and all(v is None for v in ft[6:])
+    assert any(v is not None for v in ta[6:])
+
+
+@pytest.mark.parametrize("fmt, marker", [("md", "| instance |"), ("csv", "instance,size,UB"),
+                                         ("tex", r"\begin{tabular}")])
+def test_render_formats(fmt, marker):
+    text = render(_records(), fmt)
+    assert marker in text and "ta41" in text
+    if fmt == "tex":
+        assert r"gap \%" in text and "%" not in text.replace(r"\%", "")
+
+
+def test_method_budget_units():
+    assert Method("tabu", 60).budget_unit == "s" and Method("greedy").budget_unit == "steps"
+    assert Method("mwkr").budget_unit is None
