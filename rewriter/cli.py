@@ -1,4 +1,4 @@
-"""The ``rewriter`` command line: ``solve``, ``validate`` and ``instances``.
+"""The ``rewriter`` command line: ``solve``, ``validate``, ``compare`` and ``instances``.
 
 ``main(argv)`` returns the exit code: 0 on success, 1 when ``validate`` finds an infeasible
 schedule, 2 for bad input (one ``rewriter: error: ...`` line on stderr, never a traceback), 130
@@ -28,6 +28,7 @@ examples:
   rewriter solve ta41 --steps 0 --time-limit 60 --out ta41.json --gantt ta41.png
   rewriter validate ta41 ta41.json                     # independent feasibility check
   rewriter instances --family ta                       # bundled instances with bounds
+  rewriter compare --instances ta41-50 --methods mwkr,tabu:60,cpsat:60 --out table.md
 
 exit codes: 0 ok, 1 infeasible schedule (validate), 2 bad input, 130 interrupted.
 Run `rewriter COMMAND --help` for the options of a command.
@@ -127,6 +128,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="problem type: jssp (job shop, default); mrt (multi-resource tasks) "
                         "is not available yet")
     g = p.add_argument_group("search")
+    g.add_argument("--method", choices=("search", "cpsat"), default="search",
+                   help="search: a dispatching rule improved by --policy (default); cpsat: the "
+                        "OR-Tools CP-SAT model, stopped by --time-limit (default 60 s), warm-"
+                        "started from the --init schedule with --warm-start")
+    g.add_argument("--workers", type=_non_negative_int, default=2, metavar="N",
+                   help="CP-SAT search threads (--method cpsat; default: %(default)s)")
+    g.add_argument("--warm-start", action="store_true",
+                   help="give CP-SAT the --init schedule as a hint (--method cpsat)")
     g.add_argument("--init", choices=RULES, default="mwkr", metavar="RULE",
                    help="dispatching rule for the initial schedule: " + ", ".join(RULES)
                         + " (default: %(default)s)")
@@ -172,6 +181,41 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("schedule", metavar="SCHEDULE.json",
                    help="schedule JSON as written by `rewriter solve --out`")
 
+    # compare
+    p = sub.add_parser("compare", formatter_class=fmt, epilog=_COMPARE_EPILOG,
+                       help="run methods on instance sets and print comparison tables",
+                       description="Run every method on every instance (resumable: finished cells "
+                                   "are kept in the results file and skipped on re-runs), then "
+                                   "print the per-instance and per-group tables.")
+    p.add_argument("--instances", metavar="SPEC",
+                   help="instances: ranges and families, comma separated (ta41-50, dmu16-20, ta, "
+                        "ft06,la01, paths)")
+    p.add_argument("--methods", metavar="SPECS",
+                   help="methods with budgets, comma separated: dispatching rules (fifo, mwkr, "
+                        "spt-nd, ...), tabu:SECONDS, greedy, random:STEPS, cpsat:SECONDS; "
+                        "searches start from MWKR unless @RULE is appended (tabu:60@spt)")
+    p.add_argument("--seeds", default="0", metavar="LIST",
+                   help="comma-separated seeds, one cell per seed (default: %(default)s)")
+    p.add_argument("--workers", type=_non_negative_int, default=1, metavar="N",
+                   help="cells run in parallel processes (default: %(default)s)")
+    p.add_argument("--cpsat-workers", type=_non_negative_int, default=2, metavar="N",
+                   help="CP-SAT threads per cell; keep workers x cpsat-workers <= cores "
+                        "(default: %(default)s)")
+    p.add_argument("--results", metavar="FILE.jsonl",
+                   help="JSON-lines results file: finished cells are appended at once and "
+                        "skipped when the command is run again (default: "
+                        "compare-results.jsonl); with no --instances/--methods, the tables are "
+                        "rebuilt from this file alone")
+    p.add_argument("--out", metavar="FILE",
+                   help="also write the tables to FILE; the format follows the suffix: .md, "
+                        ".csv or .tex")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="plot the mean gap against the budget per method")
+    p.add_argument("--no-quoted", action="store_true",
+                   help="leave out the quoted published results (rewriter/data/published.json)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar over cells on stderr (default: when stderr is a terminal)")
+
     # instances
     p = sub.add_parser("instances", formatter_class=fmt, epilog=_INSTANCES_EPILOG,
                        help="list the bundled benchmark instances with sizes and bounds",
@@ -196,7 +240,8 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        return {"solve": _cmd_solve, "validate": _cmd_validate, "instances": _cmd_instances}[
+        return {"solve": _cmd_solve, "validate": _cmd_validate, "instances": _cmd_instances,
+                "compare": _cmd_compare}[
             args.command](args)
     except InputError as exc:
         return _error(str(exc))
@@ -224,6 +269,73 @@ def _os_message(exc: OSError) -> str:
     return f"{where}{exc.strerror or exc}"
 
 
+# ---- compare -----------------------------------------------------------------------------------
+_COMPARE_EPILOG = """\
+examples:
+  rewriter compare --instances ta41-50,dmu16-20 --methods fifo,mwkr,greedy,tabu:60,cpsat:60 \\
+      --workers 2 --cpsat-workers 1 --results results.jsonl --out table.md --plot gap.png
+  rewriter compare --results results.jsonl --out table.tex      # tables from the file alone
+
+Cells are keyed by instance, method, seed and package version; an interrupted run is resumed by
+running the same command again. Gap = (makespan - best-known UB) / UB x 100.
+"""
+
+
+def _cmd_compare(args) -> int:
+    from .compare import plan_cells, read_results, run_cells
+    from .tables import render
+
+    import warnings
+
+    warnings.formatwarning = lambda message, *rest, **kw: f"{PROG}: warning: {message}\n"
+    results = args.results or "compare-results.jsonl"
+    fmt = None
+    if args.out:
+        fmt = Path(args.out).suffix.lower().lstrip(".")
+        fmt = {"markdown": "md", "latex": "tex"}.get(fmt, fmt)
+        if fmt not in ("md", "csv", "tex"):
+            raise InputError(f"--out {args.out}: expected a .md, .csv or .tex file")
+        _check_output(args.out, "table")
+    if args.plot:
+        _check_output(args.plot, "plot")
+    if (args.instances is None) != (args.methods is None):
+        raise InputError("give both --instances and --methods, or neither (tables from --results)")
+    if args.instances is None:
+        if not args.results:
+            raise InputError("nothing to do: give --instances and --methods, or --results FILE")
+        if not Path(results).exists():
+            raise InputError("no such results file", path=results)
+        records = read_results(results)
+        latest = {}
+        for r in records:  # the same cell run by several versions: keep the last line
+            latest[(r["instance"], r["method"], r["seed"])] = r
+        records = list(latest.values())
+    else:
+        try:
+            seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        except ValueError:
+            raise InputError(f"--seeds: expected comma-separated integers, found {args.seeds!r}") from None
+        if args.workers < 1 or args.cpsat_workers < 1:
+            raise InputError("--workers and --cpsat-workers must be at least 1")
+        cells = plan_cells(args.instances, args.methods, seeds or [0])
+        progress = args.progress if args.progress is not None else sys.stderr.isatty()
+        records = run_cells(cells, results, workers=args.workers,
+                            cpsat_workers=args.cpsat_workers, progress=progress)
+    if not records:
+        raise InputError("no results to tabulate", path=results)
+    print(render(records, "md", quoted=not args.no_quoted))
+    if args.out:
+        from .atomic import write_atomic
+        write_atomic(args.out, render(records, fmt, quoted=not args.no_quoted))
+        print(f"wrote tables: {args.out}")
+    if args.plot:
+        from .plots import plot_gap_vs_budget
+        plot_gap_vs_budget(records, args.plot)
+        print(f"wrote plot: {args.plot}")
+    print(f"results: {results}")
+    return 0
+
+
 # ---- solve -------------------------------------------------------------------------------------
 def _cmd_solve(args) -> int:
     from .jssp.bundled import load_instance
@@ -249,20 +361,32 @@ def _cmd_solve(args) -> int:
     progress = args.progress
     if progress is None:
         progress = not args.quiet and sys.stderr.isatty()
-    result = solve(instance, init=args.init, init_mode=args.init_mode, policy=args.policy,
-                   steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
-                   progress=progress)
+    if args.method == "cpsat":
+        from baselines.cpsat import solve_cpsat, to_result
+
+        from .solve import initial_solution
+
+        if args.workers < 1:
+            raise InputError("--workers must be at least 1")
+        hint = initial_solution(instance, args.init, args.init_mode, args.seed) if args.warm_start else None
+        result = to_result(instance, solve_cpsat(
+            instance, time_limit=args.time_limit or 60.0, workers=args.workers, seed=args.seed,
+            warm_start=hint))
+    else:
+        result = solve(instance, init=args.init, init_mode=args.init_mode, policy=args.policy,
+                       steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
+                       progress=progress)
 
     written = []
     if args.out:
-        from .jssp.io import _write_atomic
+        from .atomic import write_atomic
         with _writing(args.out):
-            _write_atomic(Path(args.out), json.dumps(result.to_dict(), indent=1) + "\n")
+            write_atomic(Path(args.out), json.dumps(result.to_dict(), indent=1) + "\n")
         written.append(("schedule", args.out))
     if args.trace:
-        from .jssp.io import _write_atomic
+        from .atomic import write_atomic
         with _writing(args.trace):
-            _write_atomic(Path(args.trace), _trace_csv(result.trace))
+            write_atomic(Path(args.trace), _trace_csv(result.trace))
         written.append(("trace", args.trace))
     if args.gantt:
         from .jssp.gantt import plot_gantt

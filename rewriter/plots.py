@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import statistics
-import tempfile
 from collections import defaultdict
 from pathlib import Path
 
+from .atomic import atomic_open
 from .methods import parse_method
 
 
@@ -54,14 +53,9 @@ def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> P
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(suffix=path.suffix or ".png", dir=path.parent or ".")
-    os.close(fd)
     try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
+        with atomic_open(path, "wb") as fh:
+            fig.savefig(fh, format="png", dpi=120)
     finally:
         plt.close(fig)
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-    return path
+    return Path(path)

@@ -79,7 +79,7 @@ def test_torn_last_line_is_ignored_but_a_bad_middle_line_is_an_error(tmp_path):
 
 def _records():
     out = []
-    for inst, ub, size in (("ta41", 2005, (30, 20)), ("ta42", 1937, (30, 20)), ("ft06", 55, (6, 6))):
+    for inst, ub, size in (("ta61", 2868, (50, 20)), ("ta62", 2869, (50, 20)), ("ft06", 55, (6, 6))):
         for method, mk in (("mwkr", int(ub * 1.3)), ("tabu:60", int(ub * 1.03))):
             out.append({"instance": inst, "method": method, "seed": 0, "version": __version__,
                         "family": inst[:2], "n_jobs": size[0], "n_machines": size[1],
@@ -91,13 +91,13 @@ def _records():
 def test_tables_have_rows_per_instance_and_group_means():
     header, rows = per_instance_table(_records())
     assert header == ["instance", "size", "UB", "mwkr", "tabu:60"]
-    assert [r[0] for r in rows] == ["ta41", "ta42", "mean gap % (ta 30x20)", "ft06", "mean gap % (ft 6x6)"]
-    assert rows[0][2:] == [2005, int(2005 * 1.3), int(2005 * 1.03)]
+    assert [r[0] for r in rows] == ["ta61", "ta62", "mean gap % (ta 50x20)", "ft06", "mean gap % (ft 6x6)"]
+    assert rows[0][2:] == [2868, int(2868 * 1.3), int(2868 * 1.03)]
     header, rows = summary_table(_records())
     assert header[:6] == ["group", "instances", "mwkr gap %", "mwkr time s", "tabu:60 gap %", "tabu:60 time s"]
-    assert any("(quoted)" in h for h in header)  # published results exist for ta 30x20 only
+    assert any("(quoted)" in h for h in header)  # published results exist for ta 50x20 only
     ta, ft = rows
-    assert ta[0] == "ta 30x20" and ta[1] == 2 and all(v is None for v in ft[6:])
+    assert ta[0] == "ta 50x20" and ta[1] == 2 and all(v is None for v in ft[6:])
     assert any(v is not None for v in ta[6:])
 
 
@@ -105,7 +105,7 @@ def test_tables_have_rows_per_instance_and_group_means():
                                          ("tex", r"\begin{tabular}")])
 def test_render_formats(fmt, marker):
     text = render(_records(), fmt)
-    assert marker in text and "ta41" in text
+    assert marker in text and "ta61" in text
     if fmt == "tex":
         assert r"gap \%" in text and "%" not in text.replace(r"\%", "")
 
@@ -113,3 +113,51 @@ def test_render_formats(fmt, marker):
 def test_method_budget_units():
     assert Method("tabu", 60).budget_unit == "s" and Method("greedy").budget_unit == "steps"
     assert Method("mwkr").budget_unit is None
+
+
+def test_compare_command_end_to_end(tmp_path, capsys):
+    from rewriter.cli import main
+
+    results = tmp_path / "r.jsonl"
+    args = ["compare", "--instances", "ft06,la01", "--methods", "fifo,mwkr,tabu:0.2,cpsat:2",
+            "--results", str(results), "--no-progress"]
+    assert main(args + ["--out", str(tmp_path / "t.md"), "--plot", str(tmp_path / "g.png")]) == 0
+    out = capsys.readouterr().out
+    assert "| ft06 | 6x6 | 55 |" in out and "mean gap % (ft 6x6)" in out
+    assert (tmp_path / "t.md").read_text().startswith("### Makespan per instance")
+    assert (tmp_path / "g.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(results.read_text().splitlines()) == 8
+    # tables from the file alone, in LaTeX and CSV
+    assert main(["compare", "--results", str(results), "--out", str(tmp_path / "t.tex")]) == 0
+    assert r"\begin{tabular}" in (tmp_path / "t.tex").read_text()
+    assert main(["compare", "--results", str(results), "--out", str(tmp_path / "t.csv")]) == 0
+    assert (tmp_path / "t.csv").read_text().startswith("instance,size,UB,fifo,mwkr")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--instances", "ta41-", "--methods", "mwkr"], "ta41-"),
+    (["--instances", "ft06", "--methods", "bogus:3"], "unknown method"),
+    (["--instances", "nosuch", "--methods", "mwkr"], "nosuch"),
+    (["--instances", "ft06"], "both --instances and --methods"),
+    (["--instances", "ft06", "--methods", "mwkr", "--out", "t.docx"], ".md, .csv or .tex"),
+    (["--results", "missing.jsonl"], "no such results file")])
+def test_compare_bad_specs_fail_before_running(tmp_path, capsys, monkeypatch, args, message):
+    from rewriter.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", *args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / "compare-results.jsonl").exists()
+
+
+def test_solve_with_cpsat_method(tmp_path, capsys):
+    from rewriter.cli import main
+
+    out = tmp_path / "s.json"
+    assert main(["solve", "ft06", "--method", "cpsat", "--time-limit", "5", "--warm-start",
+                 "--out", str(out), "--quiet"]) == 0
+    data = json.loads(out.read_text())
+    assert data["method"] == "cpsat" and data["makespan"] == 55 and data["status"] == "optimal"
+    assert data["info"]["solver_version"].startswith("ortools")
+    assert main(["validate", "ft06", str(out)]) == 0

@@ -14,12 +14,11 @@ moves it over, so a reader never sees half a PNG.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import atomic_open
 from ..errors import InputError
 
 __all__ = ["plot_gantt", "plot_trace", "gantt_title", "job_style"]
@@ -218,30 +217,9 @@ def _format_of(path) -> str:
     return suffix
 
 
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
 def _save_atomic(fig, path, fmt: str) -> None:
-    """Render to a temporary file beside ``path`` and rename it over the target.
-
-    (``io._write_atomic`` writes text only; an image needs a binary handle.)
-    """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=_DPI)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600; give the file the usual mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format=fmt, dpi=_DPI)

@@ -32,14 +32,13 @@ Writers (:func:`write_standard`, :func:`write_json`) replace the target atomical
 from __future__ import annotations
 
 import json
-import os
 import re
-import tempfile
 from io import BytesIO
 from pathlib import Path
 
 import numpy as np
 
+from ..atomic import write_atomic
 from ..errors import InputError
 from .instance import JobShopInstance
 
@@ -126,12 +125,12 @@ def write_standard(instance: JobShopInstance, path) -> None:
     lines = [f"# {instance.name}", f"{instance.n_jobs} {instance.n_machines}"]
     for mach_row, dur_row in zip(instance.machines.tolist(), instance.durations.tolist()):
         lines.append(" ".join(f"{mach:>{width}} {dur:>{width}}" for mach, dur in zip(mach_row, dur_row)))
-    _write_atomic(Path(path), "\n".join(lines) + "\n")
+    write_atomic(Path(path), "\n".join(lines) + "\n")
 
 
 def write_json(instance: JobShopInstance, path) -> None:
     """Write ``{name, duration_matrix, machines_matrix, metadata}`` (bounds go into metadata)."""
-    _write_atomic(Path(path), json.dumps(instance_to_dict(instance), indent=1) + "\n")
+    write_atomic(Path(path), json.dumps(instance_to_dict(instance), indent=1) + "\n")
 
 
 def instance_to_dict(instance: JobShopInstance) -> dict:
@@ -452,16 +451,3 @@ def _pick(instances: list, index: int, path: Path, name: str | None):
     return instance
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path`` and rename it over, so readers never see half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent or ".", prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

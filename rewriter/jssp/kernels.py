@@ -17,7 +17,6 @@ loop allocates nothing; the Python wrappers in :mod:`rewriter.jssp.solution` all
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 # --------------------------------------------------------------------------------------------
