@@ -16,7 +16,6 @@ import argparse
 import time
 
 import networkx as nx
-import numpy as np
 from numba import njit
 
 from rewriter.jssp import kernels as K

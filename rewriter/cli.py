@@ -308,7 +308,7 @@ def _cmd_compare(args) -> int:
         records = read_results(results)
         latest = {}
         for r in records:  # the same cell run by several versions: keep the last line
-            latest[(r["instance"], r["method"], r["seed"])] = r
+            latest[(r["instance"], r["method"], json.dumps(r.get("params", {})), r["seed"])] = r
         records = list(latest.values())
     else:
         try:
@@ -317,10 +317,9 @@ def _cmd_compare(args) -> int:
             raise InputError(f"--seeds: expected comma-separated integers, found {args.seeds!r}") from None
         if args.workers < 1 or args.cpsat_workers < 1:
             raise InputError("--workers and --cpsat-workers must be at least 1")
-        cells = plan_cells(args.instances, args.methods, seeds or [0])
+        cells = plan_cells(args.instances, args.methods, seeds or [0], args.cpsat_workers)
         progress = args.progress if args.progress is not None else sys.stderr.isatty()
-        records = run_cells(cells, results, workers=args.workers,
-                            cpsat_workers=args.cpsat_workers, progress=progress)
+        records = run_cells(cells, results, workers=args.workers, progress=progress)
     if not records:
         raise InputError("no results to tabulate", path=results)
     print(render(records, "md", quoted=not args.no_quoted))

@@ -27,14 +27,28 @@ class Cell:
     instance: str
     method: Method
     seed: int
+    cpsat_workers: int = 1
+
+    @property
+    def params(self) -> dict:
+        """Settings outside the spec that change a result: CP-SAT's thread count."""
+        return {"cpsat_workers": self.cpsat_workers} if self.method.kind == "solver" else {}
 
     @property
     def key(self) -> tuple:
-        return (self.instance, self.method.spec, self.seed, __version__)
+        return (self.instance, self.method.spec, json.dumps(self.params, sort_keys=True),
+                self.seed, __version__)
 
 
 def record_key(record: dict) -> tuple:
-    return (record["instance"], record["method"], record["seed"], record["version"])
+    return (record["instance"], record["method"], json.dumps(record.get("params", {}), sort_keys=True),
+            record["seed"], record["version"])
+
+
+def column_label(record: dict) -> str:
+    """Table column of a record: the method spec, with CP-SAT's thread count."""
+    workers = record.get("params", {}).get("cpsat_workers")
+    return record["method"] + (f" ({workers} thr)" if workers else "")
 
 
 def read_results(path: str | os.PathLike) -> list[dict]:
@@ -69,40 +83,42 @@ def append_result(path: str | os.PathLike, record: dict) -> None:
         os.fsync(fh.fileno())
 
 
-def _run_cell(cell: Cell, cpsat_workers: int) -> dict:
+def _run_cell(cell: Cell) -> dict:
     inst = load_instance(cell.instance)
-    out = run_method(inst, cell.method, seed=cell.seed, cpsat_workers=cpsat_workers)
-    return {"instance": cell.instance, "method": cell.method.spec, "seed": cell.seed,
+    out = run_method(inst, cell.method, seed=cell.seed, cpsat_workers=cell.cpsat_workers)
+    return {"instance": cell.instance, "method": cell.method.spec, "params": cell.params,
+            "seed": cell.seed,
             "version": __version__, "n_jobs": inst.n_jobs, "n_machines": inst.n_machines,
             "family": inst.metadata.get("family") or "".join(c for c in inst.name if c.isalpha()),
             "upper_bound": inst.upper_bound, "lower_bound": inst.lower_bound, **out}
 
 
-def plan_cells(instances: str, methods: str, seeds=(0,)) -> list[Cell]:
+def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1) -> list[Cell]:
     """Validate every spec before anything runs, and list the cells."""
     names = expand_instance_names(instances)
     for name in names:
         load_instance(name)  # a missing or malformed instance fails now, not mid-run
     parsed = parse_methods(methods)
-    return [Cell(n, m, s) for n in names for m in parsed for s in seeds]
+    return [Cell(n, m, s, cpsat_workers) for n in names for m in parsed for s in seeds]
 
 
-def check_cores(cells: list[Cell], workers: int, cpsat_workers: int, cores: int | None = None) -> None:
+def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> None:
     cores = cores or os.cpu_count() or 1
-    uses_cpsat = any(c.method.kind == "solver" for c in cells)
-    demand = workers * (cpsat_workers if uses_cpsat else 1)
+    threads = max((c.cpsat_workers if c.method.kind == "solver" else 1) for c in cells)
+    demand = workers * threads
     if demand > cores:
-        warnings.warn(f"{workers} parallel cells x {cpsat_workers if uses_cpsat else 1} solver "
+        warnings.warn(f"{workers} parallel cells x {threads} solver "
                       f"threads = {demand} > {cores} cores: timed methods will get less CPU than "
                       "their budget says and their results will be worse", stacklevel=2)
 
 
-def run_cells(cells: list[Cell], results_path, workers: int = 1, cpsat_workers: int = 1,
+def run_cells(cells: list[Cell], results_path, workers: int = 1,
               progress: bool = True) -> list[dict]:
     """Run the cells not yet in ``results_path``; return every matching record (old and new)."""
     done = {record_key(r): r for r in read_results(results_path)}
     todo = [c for c in cells if c.key not in done]
-    check_cores(cells, workers, cpsat_workers)
+    if cells:
+        check_cores(cells, workers)
     bar = None
     if progress:
         from tqdm import tqdm
@@ -111,7 +127,7 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1, cpsat_workers: 
     try:
         if workers <= 1:
             for cell in todo:
-                record = _run_cell(cell, cpsat_workers)
+                record = _run_cell(cell)
                 if record["status"] == "interrupted":
                     raise KeyboardInterrupt  # a cut-short cell is not a result
                 append_result(results_path, record)
@@ -120,7 +136,7 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1, cpsat_workers: 
                     bar.update(1)
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
-                pending = {pool.submit(_run_cell, c, cpsat_workers) for c in todo}
+                pending = {pool.submit(_run_cell, c) for c in todo}
                 while pending:
                     finished, pending = wait(pending, return_when=FIRST_COMPLETED)
                     for future in finished:

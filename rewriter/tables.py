@@ -18,6 +18,12 @@ from importlib.resources import files
 Table = tuple[list[str], list[list]]
 
 
+def _column(record: dict) -> str:
+    from .compare import column_label
+
+    return column_label(record)
+
+
 def _group(record: dict) -> str:
     return f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
 
@@ -41,12 +47,12 @@ def published_results() -> list[dict]:
 
 
 def per_instance_table(records: list[dict]) -> Table:
-    methods = _ordered(r["method"] for r in records)
+    methods = _ordered(_column(r) for r in records)
     instances = _ordered(r["instance"] for r in records)
     by_cell: dict[tuple, list[dict]] = {}
     info = {}
     for r in records:
-        by_cell.setdefault((r["instance"], r["method"]), []).append(r)
+        by_cell.setdefault((r["instance"], _column(r)), []).append(r)
         info[r["instance"]] = r
     header = ["instance", "size", "UB"] + methods
     rows = []
@@ -68,7 +74,7 @@ def per_instance_table(records: list[dict]) -> Table:
 
 
 def summary_table(records: list[dict], quoted: bool = True) -> Table:
-    methods = _ordered(r["method"] for r in records)
+    methods = _ordered(_column(r) for r in records)
     groups = _ordered(_group(r) for r in records)
     refs = [p for p in published_results()] if quoted else []
     ref_methods = _ordered(p["method"] for p in refs if p["group"] in groups)
@@ -81,7 +87,7 @@ def summary_table(records: list[dict], quoted: bool = True) -> Table:
         members = [r for r in records if _group(r) == g]
         row = [g, len(_ordered(r["instance"] for r in members))]
         for m in methods:
-            cells = [r for r in members if r["method"] == m]
+            cells = [r for r in members if _column(r) == m]
             row += [_mean(r["gap_percent"] for r in cells), _mean(r["runtime_s"] for r in cells)]
         for m in ref_methods:
             row.append(next((p["gap_percent"] for p in refs if p["group"] == g and p["method"] == m), None))

@@ -62,6 +62,11 @@ def test_run_is_resumable_and_skips_finished_cells(tmp_path):
     more = plan_cells("ft06,la01", "fifo,spt")
     run_cells(more, results, workers=2, progress=False)
     assert len(read_results(results)) == 12
+    # CP-SAT's thread count is part of a cell's key and of its column title
+    two = run_cells(plan_cells("ft06", "cpsat:2", cpsat_workers=2), results, progress=False)
+    assert len(read_results(results)) == 13 and two[0]["params"] == {"cpsat_workers": 2}
+    header, _ = per_instance_table(read_results(results))
+    assert "cpsat:2 (1 thr)" in header and "cpsat:2 (2 thr)" in header
 
 
 def test_torn_last_line_is_ignored_but_a_bad_middle_line_is_an_error(tmp_path):
