@@ -1,7 +1,8 @@
-"""Comparison plot: mean gap against the budget, one line per method family."""
+"""Comparison plot: mean gap against the budget, one panel per group of instances."""
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections import defaultdict
 from pathlib import Path
@@ -10,8 +11,56 @@ from .atomic import atomic_open
 from .methods import parse_method
 
 
+def _group(record: dict) -> str:
+    return f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
+
+
+def _series(label: str) -> tuple[str, bool]:
+    """The legend entry of a column label, and whether it has a budget axis."""
+    spec, _, threads = label.partition(" ")
+    m = parse_method(spec)
+    if m.budget is None:
+        return label, False
+    unit = "s" if m.budget_unit == "s" else "steps"
+    name = spec.split(":")[0] + (f"@{m.init}" if "@" in spec else "")
+    return f"{name} {threads} [{unit}]".replace("  ", " "), True
+
+
+def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) -> None:
+    from .compare import column_label
+
+    gaps: dict[str, list[float]] = defaultdict(list)
+    for r in records:
+        if r.get("gap_percent") is not None:
+            gaps[column_label(r)].append(r["gap_percent"])
+    lines: dict[str, list[tuple[float, float]]] = defaultdict(list)
+    flat: dict[str, float] = {}
+    for label, values in gaps.items():
+        series, has_budget = _series(label)
+        mean = statistics.mean(values)
+        if has_budget:
+            lines[series].append((parse_method(label.split(" ")[0]).budget, mean))
+        else:
+            flat[series] = mean
+    for label, points in sorted(lines.items()):
+        points.sort()
+        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label,
+                color=colours[label])
+    for label, mean in sorted(flat.items(), key=lambda kv: kv[1]):
+        ax.axhline(mean, linestyle="--", linewidth=1, color=colours[label],
+                   label=f"{label} ({mean:.1f}%)")
+    budgets = [b for pts in lines.values() for b, _ in pts]
+    if budgets and max(budgets) / max(min(budgets), 1e-9) >= 20:
+        ax.set_xscale("log")
+    ax.set_xlabel("budget (seconds or steps, see legend)")
+    ax.set_ylabel("mean gap to best-known UB (%)")
+    ax.set_title(f"{title} ({len({r['instance'] for r in records})} instances)")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=7)
+
+
 def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> Path:
-    """Mean gap % to the best-known UB against the budget (seconds or steps) of each method.
+    """Mean gap % to the best-known UB against each method's budget, one panel per group.
 
     Methods with a budget (``tabu:10``, ``tabu:60``, ``cpsat:60``) become lines over their
     budgets; methods without one (dispatching rules, greedy) become horizontal reference lines.
@@ -21,41 +70,26 @@ def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    gaps: dict[str, list[float]] = defaultdict(list)
+    groups: dict[str, list[dict]] = {}
     for r in records:
-        if r.get("gap_percent") is not None:
-            gaps[r["method"]].append(r["gap_percent"])
-    lines: dict[tuple[str, str], list[tuple[float, float]]] = defaultdict(list)
-    flat: dict[str, float] = {}
-    for spec, values in gaps.items():
-        m = parse_method(spec)
-        mean = statistics.mean(values)
-        if m.budget is None:
-            flat[spec] = mean
-        else:
-            label = spec.split(":")[0] + (f"@{m.init}" if "@" in spec else "")
-            lines[(label, m.budget_unit or "")].append((m.budget, mean))
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    for (label, unit), points in sorted(lines.items()):
-        points.sort()
-        ax.plot([p[0] for p in points], [p[1] for p in points], marker="o",
-                label=f"{label} (budget in {'seconds' if unit == 's' else 'steps'})")
-    for i, (spec, mean) in enumerate(sorted(flat.items(), key=lambda kv: kv[1])):
-        ax.axhline(mean, linestyle="--", linewidth=1, color=f"C{(i + len(lines)) % 10}",
-                   label=f"{spec} ({mean:.1f}%)")
-    if lines and max(b for pts in lines.values() for b, _ in pts) / max(
-            min(b for pts in lines.values() for b, _ in pts), 1e-9) >= 20:
-        ax.set_xscale("log")
-    ax.set_xlabel("budget")
-    ax.set_ylabel("mean gap to best-known UB (%)")
-    n_inst = len({r["instance"] for r in records})
-    ax.set_title(title or f"mean gap vs budget ({n_inst} instances)")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+        groups.setdefault(_group(r), []).append(r)
+    cols = min(3, len(groups))
+    rows = math.ceil(len(groups) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
+    from .compare import column_label
+
+    names = sorted({_series(column_label(r))[0] for r in records})
+    colours = {name: f"C{i % 10}" for i, name in enumerate(names)}  # same colour in every panel
+    for ax, (name, members) in zip(axes.flat, groups.items()):
+        _draw_group(ax, members, name, colours)
+    for ax in list(axes.flat)[len(groups):]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
     fig.tight_layout()
     try:
         with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=120)
+            fig.savefig(fh, format="png", dpi=110)
     finally:
         plt.close(fig)
     return Path(path)
