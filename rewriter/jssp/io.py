@@ -308,12 +308,7 @@ def _parse_text(text: str, path: Path) -> list[JobShopInstance]:
     tokens = text_.split()
     if len(tokens) < 2 or len(tokens) > 2 + len(_TAILLARD_EXTRAS):
         raise lines.error(f"expected 'n m' (number of jobs and machines), found {text_!r}", line)
-    n = lines.integer(tokens[0], "number of jobs", line)
-    m = lines.integer(tokens[1], "number of machines", line)
-    if n < 1 or m < 1:
-        raise lines.error(f"expected positive numbers of jobs and machines, found {n} {m}", line)
-    extras = {key: lines.integer(tok, key.replace("_", " "), line)
-              for key, tok in zip(_TAILLARD_EXTRAS, tokens[2:])}
+    n, m, extras = _size_line(lines, tokens, line)
     row = lines.peek()
     if row is None:
         raise lines.error(f"expected {n} job rows after 'n m', but the file ends here", lines.last_line)
@@ -378,12 +373,7 @@ def _parse_taillard_block(lines: _Lines) -> JobShopInstance:
     tokens = values.replace(",", " ").split()
     if not 2 <= len(tokens) <= 2 + len(_TAILLARD_EXTRAS):
         raise lines.error(f"expected 2 to 6 numbers (jobs, machines, seeds, bounds), found {len(tokens)}", line)
-    n = lines.integer(tokens[0], "number of jobs", line)
-    m = lines.integer(tokens[1], "number of machines", line)
-    if n < 1 or m < 1:
-        raise lines.error(f"expected positive numbers of jobs and machines, found {n} {m}", line)
-    extras = {key: lines.integer(tok, key.replace("_", " "), line)
-              for key, tok in zip(_TAILLARD_EXTRAS, tokens[2:])}
+    n, m, extras = _size_line(lines, tokens, line)
     _expect_label(lines, ("times", "processing times", "durations"), "Times")
     durations = []
     for j in range(n):
@@ -401,6 +391,17 @@ def _expect_label(lines: _Lines, labels: tuple[str, ...], shown: str) -> None:
     if text.lower().rstrip(" :") not in labels:
         raise lines.error(f"expected a '{shown}' line, found {text[:40]!r}", line)
 
+
+
+def _size_line(lines: _Lines, tokens: list[str], line: int) -> tuple[int, int, dict]:
+    """``n m`` and the optional Taillard extras (seeds, bounds) of a size line."""
+    n = lines.integer(tokens[0], "number of jobs", line)
+    m = lines.integer(tokens[1], "number of machines", line)
+    if n < 1 or m < 1:
+        raise lines.error(f"expected positive numbers of jobs and machines, found {n} {m}", line)
+    extras = {key: lines.integer(tok, key.replace("_", " "), line)
+              for key, tok in zip(_TAILLARD_EXTRAS, tokens[2:])}
+    return n, m, extras
 
 def _duration(lines: _Lines, token: str, line: int) -> int:
     value = lines.integer(token, "duration", line)
