@@ -1,0 +1,165 @@
+"""Policies over candidate rewrites, in NeuRewriter's two formulations.
+
+``arc``: one policy. Every candidate pair (region, partner) is scored by an MLP on the two node
+embeddings, the pair features and the graph embedding; a softmax over all pairs of a state picks
+the rewrite. ``node``: NeuRewriter's two policies. The region policy scores each region node with
+Q(s, w) (trained by regression on the return with REINFORCE, or as logits with PPO) and samples
+by softmax; the rule policy scores the pairs of the chosen region and picks the partner.
+
+Both return, for a batch of states, log-probabilities of every candidate's joint choice, so the
+trainers and the search never branch on the formulation. A value head V(s) on the mean node
+embedding is the baseline/critic of the arc formulation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from .batch import batch_graphs
+from .encoder import TreeLSTMEncoder
+from .problem import Graph
+
+FORMULATIONS = ("arc", "node")
+
+
+@dataclass
+class ModelConfig:
+    node_features: int
+    pair_features: int
+    hidden: int = 32
+    mlp_hidden: int = 64
+    reverse: bool = True
+    formulation: str = "arc"
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _mlp(inp: int, hidden: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, hidden), nn.ReLU(),
+                         nn.Linear(hidden, 1))
+
+
+def segment_log_softmax(logits: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """log softmax of ``logits`` within each segment (``segment[i]`` = segment of entry i)."""
+    if logits.numel() == 0:
+        return logits
+    top = torch.full((n_segments,), -torch.inf, dtype=logits.dtype)
+    top = top.scatter_reduce(0, segment, logits.detach(), reduce="amax", include_self=True)
+    shifted = logits - top[segment]
+    total = torch.zeros(n_segments, dtype=logits.dtype).index_add(0, segment, shifted.exp())
+    return shifted - total.log()[segment]
+
+
+@dataclass
+class Encoded:
+    emb: torch.Tensor       # (N, E) node embeddings
+    pooled: torch.Tensor    # (S, E) mean node embedding per state
+    offsets: np.ndarray     # (S+1,) node offsets
+    value: torch.Tensor     # (S,) V(s)
+
+
+@dataclass
+class Candidates:
+    """Candidates of several states, flattened, with their segment bookkeeping."""
+
+    pairs: np.ndarray          # (K, 2) node ids local to each state
+    features: np.ndarray       # (K, Fp)
+    state: np.ndarray          # (K,) which state
+    mask: np.ndarray           # (K,) False for candidates excluded (already failed)
+    offsets: np.ndarray        # (S+1,) candidate offsets per state
+
+    @classmethod
+    def stack(cls, per_state: list[tuple[np.ndarray, np.ndarray]], masks=None) -> "Candidates":
+        counts = np.array([p.shape[0] for p, _ in per_state], np.int64)
+        offsets = np.concatenate([[0], np.cumsum(counts)])
+        width = max(f.shape[1] for _, f in per_state) if per_state else 0
+        pairs = np.concatenate([p for p, _ in per_state]) if per_state else np.zeros((0, 2), np.int64)
+        feats = (np.concatenate([f for _, f in per_state]) if per_state
+                 else np.zeros((0, width), np.float32))
+        state = np.repeat(np.arange(len(per_state)), counts)
+        mask = (np.concatenate(masks) if masks is not None else np.ones(len(pairs), bool))
+        return cls(pairs.reshape(-1, 2).astype(np.int64), feats.astype(np.float32), state, mask,
+                   offsets)
+
+
+class RewritePolicy(nn.Module):
+    def __init__(self, config: ModelConfig):
+        super().__init__()
+        if config.formulation not in FORMULATIONS:
+            raise ValueError(f"formulation must be one of {FORMULATIONS}, got {config.formulation!r}")
+        self.config = config
+        self.encoder = TreeLSTMEncoder(config.node_features, config.hidden, config.reverse)
+        emb = self.encoder.output_size
+        self.pair_scorer = _mlp(3 * emb + config.pair_features, config.mlp_hidden)
+        self.region_scorer = _mlp(2 * emb, config.mlp_hidden) if config.formulation == "node" else None
+        self.value_head = _mlp(emb, config.mlp_hidden)
+
+    # -----------------------------------------------------------------------------------------
+    def encode(self, graphs: list[Graph]) -> "Encoded":
+        """Node embeddings, mean-pooled state embeddings and V(s) of several states."""
+        batch = batch_graphs(graphs, reverse=self.config.reverse)
+        emb = self.encoder(batch)
+        n_states = len(graphs)
+        node_count = torch.from_numpy(np.diff(batch.offsets)).clamp(min=1).to(emb.dtype)
+        pooled = torch.zeros(n_states, emb.shape[1], dtype=emb.dtype).index_add(
+            0, batch.graph_of_node, emb) / node_count[:, None]
+        return Encoded(emb, pooled, batch.offsets, self.value_head(pooled).squeeze(1))
+
+    def forward(self, graphs: list[Graph], cands: Candidates) -> dict:
+        return self.score(self.encode(graphs), cands)
+
+    def score(self, encoded: "Encoded", cands: Candidates) -> dict:
+        """Scores for every candidate of every state.
+
+        Returns ``log_prob`` (K,): log-probability of choosing each candidate (joint region and
+        rule in the node formulation; -inf where masked), ``value`` (S,), and for the node
+        formulation ``q`` (K,): Q(s, region of the candidate), and ``rule_log_prob`` (K,).
+        Re-scoring after masking a candidate reuses ``encoded``: no second Tree-LSTM pass.
+        """
+        emb, pooled = encoded.emb, encoded.pooled
+        n_states = pooled.shape[0]
+        out = {"value": encoded.value}
+        if cands.pairs.shape[0] == 0:
+            empty = emb.new_zeros(0)
+            out.update(log_prob=empty, q=empty, rule_log_prob=empty)
+            return out
+        base = torch.from_numpy(encoded.offsets[cands.state])
+        region = torch.from_numpy(cands.pairs[:, 0]) + base
+        partner = torch.from_numpy(cands.pairs[:, 1]) + base
+        state = torch.from_numpy(cands.state)
+        pair_in = torch.cat([emb[region], emb[partner], pooled[state],
+                             torch.from_numpy(cands.features)], dim=1)
+        scores = self.pair_scorer(pair_in).squeeze(1)
+        masked = torch.from_numpy(~cands.mask)
+        if self.config.formulation == "arc":
+            scores = scores.masked_fill(masked, -torch.inf)
+            out["log_prob"] = segment_log_softmax(scores, state, n_states)
+            return out
+        # node formulation: group candidates by (state, region)
+        key = cands.state.astype(np.int64) * (int(encoded.offsets[-1]) + 1) + cands.pairs[:, 0]
+        uniq, first, group = np.unique(key, return_index=True, return_inverse=True)
+        group_t = torch.from_numpy(group.reshape(-1))
+        n_groups = len(uniq)
+        first = torch.from_numpy(first)  # one candidate per group: its region and state
+        g_state = state[first]
+        q = self.region_scorer(torch.cat([emb[region[first]], pooled[g_state]], dim=1)).squeeze(1)
+        # a region whose candidates are all masked cannot be chosen
+        open_group = torch.zeros(n_groups, dtype=torch.bool).index_fill(
+            0, group_t[torch.from_numpy(cands.mask)], True)
+        region_lp = segment_log_softmax(q.masked_fill(~open_group, -torch.inf), g_state, n_states)
+        rule_lp = segment_log_softmax(scores.masked_fill(masked, -torch.inf), group_t, n_groups)
+        out.update(log_prob=region_lp[group_t] + rule_lp, q=q[group_t], rule_log_prob=rule_lp,
+                   region_log_prob=region_lp[group_t], group=group_t, n_groups=n_groups)
+        return out
+
+
+def entropy(log_prob: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
+    """Entropy of each segment's distribution (masked entries with -inf contribute nothing)."""
+    p = log_prob.exp()
+    terms = torch.where(p > 0, -p * log_prob, torch.zeros_like(p))
+    return torch.zeros(n_segments, dtype=log_prob.dtype).index_add(0, segment, terms)

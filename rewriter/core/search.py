@@ -1,0 +1,88 @@
+"""The learned search: roll a policy forward from an initial state and keep the best state seen.
+
+``samples`` trajectories run side by side, encoded as one batch per step. A time limit or
+Ctrl-C ends the search early and still returns the best state, with the status saying why.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from .act import rewrite_step
+from .policy import RewritePolicy
+from .problem import RewriteState
+
+
+@dataclass
+class SearchOutcome:
+    best: RewriteState
+    best_cost: float
+    initial_cost: float
+    steps: int
+    runtime_s: float
+    status: str  # completed | time_limit | interrupted | stuck
+    trace: list[tuple[int, float, float]] = field(default_factory=list)  # (step, s, best cost)
+
+
+def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, samples: int = 1,
+                   greedy: bool = False, seed: int = 0, time_limit: float | None = None,
+                   progress: bool = False, negative_q_keep: float | None = None,
+                   desc: str = "rewrite") -> SearchOutcome:
+    """Apply up to ``steps`` rewrites chosen by ``model`` to ``samples`` copies of ``initial``.
+
+    ``greedy`` takes the most likely rewrite each step (one trajectory); otherwise rewrites are
+    sampled from the policy with a generator seeded by ``seed``.
+    """
+    if samples < 1:
+        raise ValueError(f"samples must be >= 1, got {samples}")
+    if greedy and samples > 1:
+        raise ValueError("greedy decoding gives one trajectory; use samples=1 or sampling")
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    model.eval()
+    states = [initial.copy() for _ in range(samples)]
+    best, best_cost = initial.copy(), initial.cost()
+    initial_cost = best_cost
+    trace = [(0, 0.0, best_cost)]
+    status, done = "completed", 0
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=steps, unit="step", leave=False, desc=desc)
+    try:
+        while done < steps:
+            if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
+                status = "time_limit"
+                break
+            result = rewrite_step(model, states, rng, greedy=greedy,
+                                  negative_q_keep=negative_q_keep)
+            done += 1
+            if all(s.action < 0 for s in result):
+                status = "stuck"
+                break
+            costs = [s.cost_after for s in result]
+            i = int(np.argmin(costs))
+            if costs[i] < best_cost:
+                best, best_cost = states[i].copy(), costs[i]
+                trace.append((done, round(time.perf_counter() - t0, 4), best_cost))
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(best=best_cost)
+    except KeyboardInterrupt:
+        status = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+    runtime = time.perf_counter() - t0
+    trace.append((done, round(runtime, 4), best_cost))
+    return SearchOutcome(best, best_cost, initial_cost, done, runtime, status, trace)
+
+
+def set_threads(threads: int | None) -> None:
+    """Pin torch's intra-op threads (small graphs run fastest on one)."""
+    if threads:
+        torch.set_num_threads(int(threads))

@@ -1,0 +1,328 @@
+"""Training a rewrite policy: rollouts of parallel episodes, then a REINFORCE or PPO update.
+
+Read top to bottom: ``train`` sets up the run directory, then loops rollout -> targets -> update
+-> log -> validate -> checkpoint. Everything it needs is in :class:`TrainConfig`; the problem is
+only reached through :mod:`rewriter.core.problem`, so the same code trains JSSP and MRT policies.
+
+Run directory (``runs/NAME``): ``config.json`` (config, version, commit, command), ``log.csv``
+(one row per iteration), ``curves.png``, ``checkpoint.pt`` (latest, written atomically after
+every iteration: model, optimiser, random state, counters), ``best.pt`` (best validation) and
+``model.pt`` + ``model.json`` (the final policy and its card). ``resume=True`` continues from
+``checkpoint.pt`` and gives the same parameters as a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..atomic import write_atomic
+from .act import Step, rewrite_step
+from .checkpoint import git_commit, save_model, torch_save_atomic
+from .config import TrainConfig
+from .policy import Candidates, ModelConfig, RewritePolicy, entropy
+from .problem import RewriteProblem
+from .search import learned_search
+
+LOG_FIELDS = ["iteration", "wall_s", "episodes", "steps", "mean_return", "improvement_pct",
+              "loss", "policy_loss", "value_loss", "entropy", "p_c",
+              "val_improvement_pct", "val_cost_ratio"]
+
+
+@dataclass
+class TrainSummary:
+    run_dir: Path
+    iterations: int
+    wall_s: float
+    best_validation: float | None
+    status: str  # completed | time_limit
+
+
+# ---- rollout -----------------------------------------------------------------------------------
+def collect(problem: RewriteProblem, model: RewritePolicy, cfg: TrainConfig,
+            rng: np.random.Generator, iteration: int, p_c: float | None):
+    """Run ``cfg.episodes`` episodes of ``cfg.episode_steps`` rewrites side by side.
+
+    Returns per-episode lists of (step, reward) and the mean improvement of the best cost (%)."""
+    allowed = cfg.sizes
+    if cfg.curriculum:
+        stage = 1 + (iteration * len(cfg.sizes)) // max(cfg.iterations, 1)
+        allowed = cfg.sizes[:min(stage, len(cfg.sizes))]
+    states = []
+    for _ in range(cfg.episodes):
+        instance = problem.sample_instance(rng, str(rng.choice(allowed)))
+        rule = str(rng.choice(cfg.init_rules))
+        states.append(problem.initial_state(instance, rule, seed=int(rng.integers(2**31))))
+    initial = [s.cost() for s in states]
+    best = list(initial)
+    episodes: list[list[tuple[Step, float]]] = [[] for _ in states]
+    active = list(range(len(states)))
+    model.eval()
+    for _ in range(cfg.episode_steps):
+        if not active:
+            break
+        steps = rewrite_step(model, [states[b] for b in active], rng,
+                             negative_q_keep=p_c if cfg.negative_q_resample else None)
+        still = []
+        for b, step in zip(active, steps):
+            if step.action < 0:  # nothing left to rewrite: the episode ends here
+                continue
+            still.append(b)
+            if cfg.reward == "best":
+                gain = max(best[b] - step.cost_after, 0.0)
+            else:
+                gain = step.cost_before - step.cost_after
+            best[b] = min(best[b], step.cost_after)
+            episodes[b].append((step, gain / states[b].cost_scale() * cfg.reward_scale))
+        active = still
+    improvement = float(np.mean([(i - b) / i * 100 if i else 0.0 for i, b in zip(initial, best)]))
+    return episodes, improvement
+
+
+def targets(episodes, cfg: TrainConfig):
+    """Flatten episodes into (step, return, advantage) with discounted returns and GAE."""
+    out = []
+    for episode in episodes:
+        if not episode:
+            continue
+        rewards = np.array([r for _, r in episode], np.float64)
+        values = np.array([s.value for s, _ in episode] + [0.0], np.float64)
+        returns = np.zeros_like(rewards)
+        advantages = np.zeros_like(rewards)
+        running, gae = 0.0, 0.0
+        for t in range(len(rewards) - 1, -1, -1):
+            running = rewards[t] + cfg.gamma * running
+            returns[t] = running
+            delta = rewards[t] + cfg.gamma * values[t + 1] - values[t]
+            gae = delta + cfg.gamma * cfg.gae_lambda * gae
+            advantages[t] = gae
+        out.extend((step, float(g), float(a)) for (step, _), g, a in
+                   zip(episode, returns, advantages))
+    return out
+
+
+# ---- update ------------------------------------------------------------------------------------
+def update(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng) -> dict:
+    """One REINFORCE pass or ``ppo_epochs`` PPO passes over the rollout, in minibatches."""
+    if not records:
+        return {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0}
+    model.train()
+    adv_all = np.array([a for _, _, a in records])
+    adv_all = (adv_all - adv_all.mean()) / (adv_all.std() + 1e-8)
+    node = model.config.formulation == "node"
+    epochs = cfg.ppo_epochs if cfg.algo == "ppo" else 1
+    sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0}
+    count = 0
+    for _ in range(epochs):
+        order = rng.permutation(len(records))
+        for lo in range(0, len(order), cfg.minibatch):
+            idx = order[lo:lo + cfg.minibatch]
+            batch = [records[i] for i in idx]
+            steps = [s for s, _, _ in batch]
+            cands = Candidates.stack([(s.pairs, s.features) for s in steps],
+                                     masks=[s.mask for s in steps])
+            out = model([s.graph for s in steps], cands)
+            chosen = torch.from_numpy(cands.offsets[:-1] + np.array([s.action for s in steps]))
+            log_prob = out["log_prob"][chosen]
+            returns = torch.tensor([g for _, g, _ in batch], dtype=torch.float32)
+            n_states = len(steps)
+            ent = entropy(out["log_prob"], torch.from_numpy(cands.state), n_states).mean()
+            if cfg.algo == "ppo":
+                old = torch.tensor([s.log_prob for s in steps], dtype=torch.float32)
+                adv = torch.tensor(adv_all[idx], dtype=torch.float32)
+                ratio = (log_prob - old).exp()
+                policy_loss = -torch.min(ratio * adv,
+                                         ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
+                value_loss = ((out["value"] - returns) ** 2).mean()
+                loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+            elif node:
+                # NeuRewriter: Q(s, w) regresses the return; the rule policy uses it as baseline
+                q = out["q"][chosen]
+                value_loss = ((q - returns) ** 2).mean()
+                policy_loss = -((returns - q.detach()) * out["rule_log_prob"][chosen]).mean()
+                loss = value_loss + cfg.alpha * policy_loss - cfg.entropy_coef * ent
+            else:
+                value = out["value"]
+                value_loss = ((value - returns) ** 2).mean()
+                policy_loss = -((returns - value.detach()) * log_prob).mean()
+                loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+            optimizer.zero_grad()
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            for key, val in (("loss", loss), ("policy_loss", policy_loss),
+                             ("value_loss", value_loss), ("entropy", ent)):
+                sums[key] += float(val.detach())
+            count += 1
+    return {k: v / count for k, v in sums.items()}
+
+
+# ---- validation --------------------------------------------------------------------------------
+def validate(problem: RewriteProblem, model: RewritePolicy, instances, cfg: TrainConfig) -> dict:
+    """Mean improvement (%) of the best cost over the initial one, and best cost / scale."""
+    gains, ratios = [], []
+    for k, instance in enumerate(instances):
+        state = problem.initial_state(instance, cfg.validation_init, seed=k)
+        result = learned_search(state, model, cfg.validation_steps, seed=k)
+        gains.append((result.initial_cost - result.best_cost) / max(result.initial_cost, 1e-9) * 100)
+        ratios.append(result.best_cost / state.cost_scale())
+    return {"val_improvement_pct": float(np.mean(gains)), "val_cost_ratio": float(np.mean(ratios))}
+
+
+# ---- run directory -----------------------------------------------------------------------------
+def _read_log(path: Path, upto: int) -> list[dict]:
+    if not path.is_file():
+        return []
+    with path.open(newline="") as fh:
+        return [row for row in csv.DictReader(fh) if int(row["iteration"]) <= upto]
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue())
+
+
+def plot_curves(rows: list[dict], path: Path) -> None:
+    """Learning curves: training and validation improvement, losses and entropy."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def series(key):
+        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
+        return zip(*pts) if pts else ((), ())
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    x, y = series("improvement_pct")
+    axes[0].plot(x, y, lw=0.8, label="training episodes")
+    x, y = series("val_improvement_pct")
+    axes[0].plot(x, y, "o-", label="validation")
+    axes[0].set(xlabel="iteration", ylabel="best cost improvement (%)", title="improvement")
+    axes[0].legend()
+    for key in ("policy_loss", "value_loss"):
+        x, y = series(key)
+        axes[1].plot(x, y, lw=0.8, label=key)
+    axes[1].set(xlabel="iteration", title="losses")
+    axes[1].legend()
+    x, y = series("entropy")
+    axes[2].plot(x, y, lw=0.8)
+    axes[2].set(xlabel="iteration", title="policy entropy")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())
+
+
+def model_options(cfg: TrainConfig) -> dict:
+    """What a loaded model needs to rebuild its problem (candidate set, resource count)."""
+    return {"moves": cfg.moves} if cfg.problem == "jssp" else {"resources": cfg.resources}
+
+
+# ---- the loop ----------------------------------------------------------------------------------
+def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
+          progress: bool = True, command: str | None = None) -> TrainSummary:
+    cfg.check()
+    run_dir = Path(run_dir)
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if resume:
+        if not checkpoint_path.is_file():
+            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
+        saved = json.loads((run_dir / "config.json").read_text())
+        cfg = TrainConfig.from_dict({**saved["config"], "iterations": cfg.iterations,
+                                     "time_limit_minutes": cfg.time_limit_minutes})
+    elif checkpoint_path.is_file():
+        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.set_num_threads(cfg.threads)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    state0 = problem.initial_state(problem.sample_instance(np.random.default_rng(cfg.seed),
+                                                           cfg.sizes[0]), cfg.init_rules[0])
+    model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
+                                      cfg.mlp_hidden, cfg.reverse, cfg.formulation))
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+    start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
+    if resume:
+        blob = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
+        model.load_state_dict(blob["model"])
+        optimizer.load_state_dict(blob["optimizer"])
+        rng.bit_generator.state = blob["rng"]
+        start_iteration, wall = blob["iteration"], blob["wall_s"]
+        best_val, global_steps = blob["best_validation"], blob["global_steps"]
+    else:
+        meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
+                "python": platform.python_version(), "torch": torch.__version__,
+                "command": command or " ".join(sys.argv),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    rows = _read_log(run_dir / "log.csv", start_iteration)
+    val_instances = problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
+    status = "completed"
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=cfg.iterations, initial=start_iteration, unit="it", desc="train")
+    iteration = start_iteration
+    while iteration < cfg.iterations:
+        if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
+            status = "time_limit"
+            break
+        tic = time.perf_counter()
+        p_c = max(cfg.pc_min, cfg.pc_start * cfg.pc_decay ** (global_steps // cfg.pc_every))
+        episodes, improvement = collect(problem, model, cfg, rng, iteration, p_c)
+        records = targets(episodes, cfg)
+        global_steps += len(records)
+        losses = update(model, optimizer, records, cfg, rng)
+        iteration += 1
+        row = {"iteration": iteration, "episodes": iteration * cfg.episodes, "steps": global_steps,
+               "mean_return": round(float(np.mean([sum(r for _, r in e) for e in episodes])), 5),
+               "improvement_pct": round(improvement, 4), "p_c": round(p_c, 5),
+               **{k: round(v, 6) for k, v in losses.items()},
+               "val_improvement_pct": "", "val_cost_ratio": ""}
+        is_best = False
+        if iteration % cfg.validate_every == 0 or iteration == cfg.iterations:
+            val = validate(problem, model, val_instances, cfg)
+            row.update({k: round(v, 4) for k, v in val.items()})
+            if best_val is None or val["val_improvement_pct"] > best_val:
+                best_val, is_best = val["val_improvement_pct"], True
+        wall += time.perf_counter() - tic
+        row["wall_s"] = round(wall, 2)
+        rows.append(row)
+        if is_best:
+            save_model(run_dir / "best.pt", model, cfg.problem, model_options(cfg))
+        if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
+            _write_log(run_dir / "log.csv", rows)
+            torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                               "rng": rng.bit_generator.state, "iteration": iteration,
+                               "wall_s": wall, "best_validation": best_val,
+                               "global_steps": global_steps}, checkpoint_path)
+        if bar is not None:
+            bar.update(1)
+            bar.set_postfix(imp=f"{improvement:.2f}%", val=row["val_improvement_pct"] or "-")
+    if bar is not None:
+        bar.close()
+    _write_log(run_dir / "log.csv", rows)
+    if rows:
+        plot_curves(rows, run_dir / "curves.png")
+    card = {"problem": cfg.problem, "options": model_options(cfg), "version": __version__,
+            "git_commit": git_commit(), "command": command or " ".join(sys.argv),
+            "iterations": iteration, "training_wall_s": round(wall, 1),
+            "best_validation_improvement_pct": best_val,
+            "last_validation": {k: rows[-1][k] for k in ("val_improvement_pct", "val_cost_ratio")}
+            if rows else {}, "config": cfg.to_dict()}
+    save_model(run_dir / "model.pt", model, cfg.problem, model_options(cfg), card)
+    return TrainSummary(run_dir, iteration, wall, best_val, status)

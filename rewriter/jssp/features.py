@@ -1,0 +1,111 @@
+"""What the learned policy sees of a job-shop solution: node features, levels, move features.
+
+Numba kernels over the same flat arrays as :mod:`rewriter.jssp.kernels`. Times are divided by
+the makespan and durations by the longest duration so the features mean the same thing on a
+10x10 training instance and on a 100x20 benchmark.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from .kernels import swap_estimate
+
+NODE_FEATURES = (
+    "duration",           # duration / longest duration
+    "start",              # head / makespan
+    "end",                # (head + duration) / makespan
+    "tail",               # tail / makespan
+    "slack",              # (makespan - longest path through the node) / makespan
+    "critical",           # 1 when the node is on a longest path
+    "job_position",       # index in the job's route / (m - 1)
+    "machine_position",   # index in the machine's sequence / (n_on_machine - 1)
+    "job_remaining",      # remaining work of the job from this operation / makespan
+    "idle_before",        # gap after the machine predecessor's end / longest duration
+    "job_wait",           # gap after the job predecessor's end / longest duration
+)
+MOVE_FEATURES = (
+    "estimate_change",    # (Taillard estimate - makespan) / makespan x 10
+    "estimate_improves",  # 1 when the estimate is below the makespan
+    "duration_change",    # (duration of region - duration of partner) / longest duration
+    "partner_follows",    # 1 when the partner is the region's machine successor
+)
+
+
+@njit(cache=True)
+def node_features(duration, job_pred, mach_pred, position, machine_start, op_machine,
+                  remaining_work, n_machines, heads, tails, makespan, out):
+    n = duration.shape[0]
+    longest = 1
+    for v in range(n):
+        if duration[v] > longest:
+            longest = duration[v]
+    c = max(makespan, 1)
+    for v in range(n):
+        d = duration[v]
+        h = heads[v]
+        q = tails[v]
+        slack = c - h - d - q
+        out[v, 0] = d / longest
+        out[v, 1] = h / c
+        out[v, 2] = (h + d) / c
+        out[v, 3] = q / c
+        out[v, 4] = slack / c
+        out[v, 5] = 1.0 if slack == 0 else 0.0
+        out[v, 6] = (v % n_machines) / max(n_machines - 1, 1)
+        mach = op_machine[v]
+        on_machine = machine_start[mach + 1] - machine_start[mach]
+        out[v, 7] = (position[v] - machine_start[mach]) / max(on_machine - 1, 1)
+        out[v, 8] = remaining_work[v] / c
+        p = mach_pred[v]
+        out[v, 9] = (h - heads[p] - duration[p]) / longest if p >= 0 else h / longest
+        p = job_pred[v]
+        out[v, 10] = (h - heads[p] - duration[p]) / longest if p >= 0 else h / longest
+
+
+@njit(cache=True)
+def node_levels(job_pred, mach_pred, topo, level):
+    """level[v] = 0 without predecessors, else 1 + max level of the job and machine predecessors."""
+    for idx in range(topo.shape[0]):
+        v = topo[idx]
+        best = -1
+        p = job_pred[v]
+        if p >= 0 and level[p] > best:
+            best = level[p]
+        p = mach_pred[v]
+        if p >= 0 and level[p] > best:
+            best = level[p]
+        level[v] = best + 1
+
+
+@njit(cache=True)
+def both_directions(moves, k, out):
+    """Each move (u, v) as the pair (u, v) and the pair (v, u); returns the pair count."""
+    for i in range(k):
+        out[2 * i, 0] = moves[i, 0]
+        out[2 * i, 1] = moves[i, 1]
+        out[2 * i + 1, 0] = moves[i, 1]
+        out[2 * i + 1, 1] = moves[i, 0]
+    return 2 * k
+
+
+@njit(cache=True)
+def move_features(pairs, k, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                  makespan, out):
+    longest = 1
+    for v in range(duration.shape[0]):
+        if duration[v] > longest:
+            longest = duration[v]
+    c = max(makespan, 1)
+    for i in range(k):
+        a = pairs[i, 0]
+        b = pairs[i, 1]
+        follows = mach_succ[a] == b
+        u = a if follows else b
+        v = b if follows else a
+        est = swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails)
+        out[i, 0] = 10.0 * (est - makespan) / c
+        out[i, 1] = 1.0 if est < makespan else 0.0
+        out[i, 2] = (duration[a] - duration[b]) / longest
+        out[i, 3] = 1.0 if follows else 0.0

@@ -1,0 +1,114 @@
+"""The job shop as a rewrite problem: the state the learned policy works on.
+
+Nodes are operations; a node's parents are its job predecessor and its machine predecessor, so
+the DAG is the disjunctive graph with every machine's order fixed. A candidate is a move from the
+chosen neighbourhood (all adjacent pairs, N1 or N5) listed in both directions: ``(u, v)`` reads
+"at region u, swap with machine successor v" and ``(v, u)`` "at region v, swap with machine
+predecessor u". The node formulation needs both (its rule picks the neighbour); the arc
+formulation scores both orientations of the same flip, which leaves every flip's share equal.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from baselines.dispatching import RULES, dispatch
+
+from ..core.problem import Graph, RewriteProblem, RewriteState
+from . import features as F
+from .generate import random_instance
+from .instance import JobShopInstance
+from .solution import MOVE_KINDS, JobShopSolution
+
+
+class JobShopState(RewriteState):
+    """A :class:`JobShopSolution` seen through the rewrite interface."""
+
+    node_features = len(F.NODE_FEATURES)
+    pair_features = len(F.MOVE_FEATURES)
+
+    def __init__(self, solution: JobShopSolution, moves: str = "n5"):
+        if moves not in MOVE_KINDS:
+            raise ValueError(f"unknown move kind {moves!r}; expected one of {', '.join(MOVE_KINDS)}")
+        self.solution = solution
+        self.moves = moves
+        inst = solution.instance
+        self._scale = float(max(inst.trivial_lower_bound(), 1))
+        self._parents = np.ascontiguousarray(np.stack([inst.job_pred, solution.mach_pred], axis=1))
+
+    @property
+    def instance(self) -> JobShopInstance:
+        return self.solution.instance
+
+    def cost(self) -> float:
+        return float(self.solution.makespan)
+
+    def cost_scale(self) -> float:
+        return self._scale
+
+    def graph(self) -> Graph:
+        sol, inst = self.solution, self.solution.instance
+        n = inst.n_operations
+        feats = np.empty((n, self.node_features), np.float32)
+        F.node_features(inst.op_duration, inst.job_pred, sol.mach_pred, sol.position,
+                        inst.machine_start, inst.op_machine, inst.remaining_work,
+                        inst.n_machines, sol.heads, sol.tails, sol.makespan, feats)
+        level = np.empty(n, np.int64)
+        F.node_levels(inst.job_pred, sol.mach_pred, sol.topo, level)
+        # mach_pred changes in place on every flip; the graph must be a snapshot
+        parents = np.stack([inst.job_pred, sol.mach_pred], axis=1)
+        return Graph(feats, parents, level)
+
+    def candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        sol, inst = self.solution, self.solution.instance
+        moves = sol.moves(self.moves)
+        pairs = np.empty((2 * moves.shape[0], 2), np.int64)
+        k = F.both_directions(moves, moves.shape[0], pairs)
+        feats = np.empty((k, self.pair_features), np.float32)
+        F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.mach_pred,
+                        sol.mach_succ, sol.heads, sol.tails, sol.makespan, feats)
+        return pairs, feats
+
+    def apply(self, region: int, partner: int) -> bool:
+        sol = self.solution
+        n = sol.instance.n_operations
+        if not (0 <= region < n and 0 <= partner < n):
+            return False
+        if sol.mach_succ[region] == partner:
+            return sol.flip(region, partner)
+        if sol.mach_pred[region] == partner:
+            return sol.flip(partner, region)
+        return False
+
+    def copy(self) -> "JobShopState":
+        return JobShopState(self.solution.copy(), self.moves)
+
+
+def parse_size(size: str) -> tuple[int, int]:
+    """``"15x10"`` -> (15, 10)."""
+    try:
+        n, m = (int(x) for x in size.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"size {size!r}: expected JOBSxMACHINES, e.g. 10x10") from None
+    if n < 1 or m < 1:
+        raise ValueError(f"size {size!r}: need at least one job and one machine")
+    return n, m
+
+
+class JobShopProblem(RewriteProblem):
+    """Random Taillard-style training instances; initial schedules from dispatching rules."""
+
+    name = "jssp"
+    init_rules = tuple(RULES)
+
+    def __init__(self, moves: str = "n5", init_mode: str = "active"):
+        self.moves = moves
+        self.init_mode = init_mode
+
+    def sample_instance(self, rng: np.random.Generator, size: str | None = None) -> JobShopInstance:
+        n, m = parse_size(size or "10x10")
+        return random_instance(n, m, seed=int(rng.integers(2**31)))
+
+    def initial_state(self, instance: JobShopInstance, init: str = "mwkr", seed: int = 0) -> JobShopState:
+        built = dispatch(instance, rule=init, mode=self.init_mode, seed=seed)
+        return JobShopState(JobShopSolution(instance, built.order), self.moves)
