@@ -216,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="progress bar over cells on stderr (default: when stderr is a terminal)")
 
+    from . import cli_train
+    cli_train.add_parser(sub, fmt)
+
     # instances
     p = sub.add_parser("instances", formatter_class=fmt, epilog=_INSTANCES_EPILOG,
                        help="list the bundled benchmark instances with sizes and bounds",
@@ -240,8 +243,9 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
+        from .cli_train import cmd_train
         return {"solve": _cmd_solve, "validate": _cmd_validate, "instances": _cmd_instances,
-                "compare": _cmd_compare}[
+                "compare": _cmd_compare, "train": cmd_train}[
             args.command](args)
     except InputError as exc:
         return _error(str(exc))

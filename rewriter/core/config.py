@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields
 
 ALGOS = ("ppo", "reinforce")
 REWARDS = ("best", "step")
@@ -85,3 +85,58 @@ class TrainConfig:
 
     def dumps(self) -> str:
         return json.dumps(self.to_dict(), indent=2)
+
+
+#: one line of help per option, shown by ``rewriter train --help``
+HELP = {
+    "problem": "problem to train on: jssp or mrt",
+    "moves": "jssp candidate rewrites: adjacent (any machine-adjacent pair), n1 (adjacent pairs on "
+             "the critical path) or n5 (swaps at critical block ends)",
+    "resources": "mrt: number of resource types D (2, 5, 10 or 20)",
+    "sizes": "training size classes, comma separated (jssp: JOBSxMACHINES, e.g. 10x10,15x15)",
+    "curriculum": "train on the first size first and add the others as training proceeds",
+    "init_rules": "heuristics that build the episodes' initial solutions, one drawn per episode",
+    "formulation": "arc: one policy scores every candidate pair; node: NeuRewriter's region "
+                   "policy Q(s, w) then a rule policy within the region",
+    "hidden": "Tree-LSTM state size",
+    "mlp_hidden": "hidden width of the scoring MLPs",
+    "reverse": "add the reverse Tree-LSTM pass (successors to predecessors)",
+    "algo": "ppo (clipped actor-critic) or reinforce (with a learned baseline)",
+    "iterations": "rollout + update rounds",
+    "episodes": "episodes rolled out side by side per iteration",
+    "episode_steps": "rewrite steps per episode",
+    "reward": "best: decrease of the best cost found so far; step: decrease of the current cost",
+    "reward_scale": "rewards are cost decreases in percent of the instance's scale times this / 100",
+    "gamma": "discount factor",
+    "gae_lambda": "GAE lambda (ppo)",
+    "lr": "Adam learning rate",
+    "ppo_epochs": "passes over each rollout (ppo)",
+    "minibatch": "steps per gradient step",
+    "clip": "PPO clip range",
+    "value_coef": "weight of the value loss",
+    "entropy_coef": "weight of the entropy bonus",
+    "alpha": "reinforce, node formulation: loss = region loss + alpha x rule loss",
+    "max_grad_norm": "gradient norm clip",
+    "negative_q_resample": "reinforce, node: re-sample a region with Q < 0 with probability 1 - p_c",
+    "pc_start": "initial p_c",
+    "pc_decay": "p_c is multiplied by this every pc_every training steps",
+    "pc_every": "steps between p_c decays",
+    "pc_min": "smallest p_c",
+    "validation_sizes": "size classes of the fixed validation set",
+    "validation_per_size": "validation instances per size class",
+    "validation_steps": "rewrite steps per validation instance",
+    "validation_init": "heuristic that builds the validation starting solutions",
+    "validate_every": "iterations between validations",
+    "checkpoint_every": "iterations between checkpoints",
+    "time_limit_minutes": "stop training (and save everything) after this many minutes",
+    "seed": "seed of everything random in the run",
+    "threads": "torch threads",
+}
+
+
+def defaults() -> dict:
+    """Each option's default value."""
+    out = {}
+    for f in fields(TrainConfig):
+        out[f.name] = f.default_factory() if f.default is MISSING else f.default
+    return out

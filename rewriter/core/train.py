@@ -232,6 +232,20 @@ def model_options(cfg: TrainConfig) -> dict:
     return {"moves": cfg.moves} if cfg.problem == "jssp" else {"resources": cfg.resources}
 
 
+def resume_config(run_dir, iterations: int | None = None,
+                  time_limit_minutes: float | None = None) -> TrainConfig:
+    """The saved config of a run, with a new iteration count or time limit if given."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no run to resume")
+    values = json.loads(path.read_text())["config"]
+    if iterations is not None:
+        values["iterations"] = iterations
+    if time_limit_minutes is not None:
+        values["time_limit_minutes"] = time_limit_minutes
+    return TrainConfig.from_dict(values)
+
+
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
@@ -241,9 +255,6 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
     if resume:
         if not checkpoint_path.is_file():
             raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
-        saved = json.loads((run_dir / "config.json").read_text())
-        cfg = TrainConfig.from_dict({**saved["config"], "iterations": cfg.iterations,
-                                     "time_limit_minutes": cfg.time_limit_minutes})
     elif checkpoint_path.is_file():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
     run_dir.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,113 @@
+"""An MRT instance: a cluster of D resource types and a sequence of jobs.
+
+Job ``i`` (in the order given, counting from 0) arrives at ``arrival[i]`` (integer >= 0), runs
+for ``length[i]`` (integer >= 1) time steps and needs ``demand[i, r]`` units of resource ``r``
+(integer, ``0 <= demand <= capacity[r]``) while it runs. Jobs need not be listed in arrival
+order; :attr:`MrtInstance.arrival_order` sorts them (by arrival, then by index), which is the
+order of the DAG nodes (see :mod:`rewriter.mrt.schedule`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from ..errors import InputError
+
+__all__ = ["MrtInstance", "DEFAULT_CAPACITY", "DEFAULT_WINDOW"]
+
+DEFAULT_CAPACITY = 10
+DEFAULT_WINDOW = 10
+_MAX_VALUE = 2 ** 31  # far beyond any real instance; keeps every sum inside int64
+
+
+@dataclass(eq=False)
+class MrtInstance:
+    """Capacity (D,), rule window W, and per job arrival (n,), length (n,), demand (n, D); int64."""
+
+    name: str
+    capacity: np.ndarray
+    arrival: np.ndarray
+    length: np.ndarray
+    demand: np.ndarray
+    window: int = DEFAULT_WINDOW
+    metadata: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.capacity = _int_array(self.capacity, "capacity", 1)
+        self.arrival = _int_array(self.arrival, "arrival", 1)
+        self.length = _int_array(self.length, "length", 1)
+        self.demand = _int_array(self.demand, "demand", 2)
+        if not isinstance(self.name, str) or not self.name:
+            raise InputError(f"instance name must be a non-empty string, found {self.name!r}")
+        d = self.capacity.shape[0]
+        n = self.arrival.shape[0]
+        if d < 1:
+            raise InputError("an instance needs at least one resource type")
+        if n < 1:
+            raise InputError("an instance needs at least one job")
+        if self.length.shape[0] != n or self.demand.shape[0] != n:
+            raise InputError(f"arrival, length and demand must describe the same jobs; found "
+                             f"{n}, {self.length.shape[0]} and {self.demand.shape[0]} jobs")
+        if self.demand.shape[1] != d:
+            raise InputError(f"demand has {self.demand.shape[1]} columns, expected one per resource ({d})")
+        if isinstance(self.window, bool) or not isinstance(self.window, (int, np.integer)) or self.window < 1:
+            raise InputError(f"window must be an integer >= 1, found {self.window!r}")
+        self.window = int(self.window)
+        if (self.capacity < 1).any():
+            r = int(np.argmax(self.capacity < 1))
+            raise InputError(f"capacity[{r}]: expected an integer >= 1, found {self.capacity[r]}")
+        for name, arr, low in (("arrival", self.arrival, 0), ("length", self.length, 1)):
+            if (arr < low).any():
+                i = int(np.argmax(arr < low))
+                raise InputError(f"job {i}: expected {name} >= {low}, found {arr[i]}")
+        bad = (self.demand < 0) | (self.demand > self.capacity[None, :])
+        if bad.any():
+            i, r = (int(x) for x in np.argwhere(bad)[0])
+            raise InputError(f"job {i}: demand[{r}] = {self.demand[i, r]}, expected 0..{self.capacity[r]} "
+                             f"(the capacity of resource {r})")
+        for name, arr in (("arrival", self.arrival), ("length", self.length)):
+            if (arr >= _MAX_VALUE).any():
+                raise InputError(f"{name} values must be below {_MAX_VALUE}")
+
+    # ---- sizes -------------------------------------------------------------------------------
+    @property
+    def n_jobs(self) -> int:
+        return int(self.arrival.shape[0])
+
+    @property
+    def resources(self) -> int:
+        return int(self.capacity.shape[0])
+
+    @cached_property
+    def arrival_order(self) -> np.ndarray:
+        """Job indices sorted by arrival, ties by index: node ``i`` of the DAG is job ``arrival_order[i - 1]``."""
+        return np.argsort(self.arrival, kind="stable").astype(np.int64)
+
+    @cached_property
+    def horizon(self) -> int:
+        """A time by which every left-justified schedule has finished: last arrival + total length."""
+        return int(self.arrival.max() + self.length.sum())
+
+    def slowdown(self, starts) -> float:
+        """Average slowdown of start times ``starts`` (indexed by job)."""
+        starts = np.asarray(starts, dtype=np.int64)
+        return float(np.mean((starts + self.length - self.arrival) / self.length))
+
+
+def _int_array(value, name: str, ndim: int) -> np.ndarray:
+    try:
+        arr = np.asarray(value)
+    except Exception as exc:  # ragged nested lists
+        raise InputError(f"{name}: expected a {ndim}-d array of integers ({exc})") from None
+    if arr.size == 0:
+        arr = arr.reshape((0,) * ndim if ndim == 1 else (0, 0)).astype(np.int64)
+    if arr.ndim != ndim:
+        raise InputError(f"{name}: expected a {ndim}-d array of integers, found shape {arr.shape}")
+    if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+        arr = arr.astype(np.int64)
+    if arr.dtype.kind not in "iu":
+        raise InputError(f"{name}: expected integers, found dtype {arr.dtype}")
+    return np.ascontiguousarray(arr, dtype=np.int64)

@@ -1,0 +1,146 @@
+"""MRT behind the problem-agnostic interface of :mod:`rewriter.core.problem`.
+
+State
+-----
+:class:`MrtState` wraps an :class:`~rewriter.mrt.schedule.MrtSchedule` (see there for the node
+numbering, the DAG and the exact rewrite rule). ``cost()`` is the average slowdown and
+``cost_scale()`` is 1.0: slowdowns are already relative to job lengths, so a reward of 1 means one
+unit of average slowdown.
+
+Node features (``node_features = D + 7`` columns, constant for a given D; node 0 is the machine)::
+
+    [0:D]   demand / 10 per resource (node 0: capacity / 10)
+    D       length / 15                   (long jobs are 10..15)
+    D+1     arrival / 50                  (arrivals span 50 steps)
+    D+2     start / 50
+    D+3     slowdown / 10                 (C - A) / T; 0 for node 0
+    D+4     waiting time (start - arrival) / 50
+    D+5     completion time (start + length) / 50
+    D+6     1 for node 0, else 0
+
+Pair features (``pair_features = 4``): (partner - region) / W (0 for partner 0), (new start -
+current start) / 50, 1 if the partner is node 0, (new start - arrival) / 50. Candidates are, for
+every job region, node 0 and the jobs up to W positions before and after it in arrival order,
+without the partners that end before the region's arrival (infeasible by arrival).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.problem import Graph, RewriteProblem, RewriteState
+from ..errors import InputError
+from . import kernels
+from .generate import RESOURCE_SIZES, random_sequence
+from .instance import MrtInstance
+from .schedule import MrtSchedule
+
+__all__ = ["MrtState", "MrtProblem", "schedule_from_state", "to_dict"]
+
+PAIR_FEATURES = 4
+EXTRA_NODE_FEATURES = 7
+
+
+class MrtState(RewriteState):
+    """An MRT schedule being rewritten."""
+
+    pair_features = PAIR_FEATURES
+
+    def __init__(self, schedule: MrtSchedule):
+        self.schedule = schedule
+        self.node_features = schedule.instance.resources + EXTRA_NODE_FEATURES
+
+    @classmethod
+    def from_starts(cls, instance: MrtInstance, starts) -> "MrtState":
+        return cls(MrtSchedule(instance, starts))
+
+    @property
+    def instance(self) -> MrtInstance:
+        return self.schedule.instance
+
+    def cost(self) -> float:
+        return self.schedule.average_slowdown
+
+    def cost_scale(self) -> float:
+        return 1.0
+
+    def graph(self) -> Graph:
+        s = self.schedule
+        d = self.instance.resources
+        n = s.n_jobs + 1
+        feats = np.zeros((n, self.node_features), np.float32)
+        feats[0, :d] = s.capacity / 10.0
+        feats[0, d + 6] = 1.0
+        start, arrival, length = s.start[1:], s.arrival[1:], s.length[1:]
+        feats[1:, :d] = s.demand[1:] / 10.0
+        feats[1:, d] = length / 15.0
+        feats[1:, d + 1] = arrival / 50.0
+        feats[1:, d + 2] = start / 50.0
+        feats[1:, d + 3] = (start + length - arrival) / length / 10.0
+        feats[1:, d + 4] = (start - arrival) / 50.0
+        feats[1:, d + 5] = (start + length) / 50.0
+        parents, level = s.dag()
+        return Graph(feats, parents, level)
+
+    def candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        s = self.schedule
+        n = s.n_jobs
+        cap = n * (2 * s.window + 1)
+        pairs = np.empty((cap, 2), np.int64)
+        feats = np.empty((cap, PAIR_FEATURES), np.float32)
+        k = kernels.candidate_pairs(s.start, s.arrival, s.length, s.window, pairs, feats)
+        return pairs[:k].copy(), feats[:k].copy()
+
+    def apply(self, region: int, partner: int) -> bool:
+        return self.schedule.apply(region, partner)
+
+    def copy(self) -> "MrtState":
+        return MrtState(self.schedule.copy())
+
+    def to_dict(self) -> dict:
+        return self.schedule.to_dict()
+
+
+def schedule_from_state(state: MrtState) -> MrtSchedule:
+    """The schedule a state holds (start times via ``.starts``, in instance order)."""
+    return state.schedule
+
+
+def to_dict(state: MrtState, **extra) -> dict:
+    """Schedule JSON of a state (``extra`` keys first), as :func:`rewriter.mrt.io.write_schedule` writes it."""
+    return {**extra, **state.schedule.to_dict()}
+
+
+class MrtProblem(RewriteProblem):
+    """Instances from the paper's generator with D resources; initial states from a heuristic.
+
+    ``sample_instance(rng, size)``: ``size`` None uses 50 arrival steps; a string such as
+    ``"20"`` uses that many arrival steps (a smaller instance, e.g. for a curriculum).
+    """
+
+    name = "mrt"
+    init_rules = ("ejf", "sjf", "sjfs", "sjf-offline", "random")
+
+    def __init__(self, resources: int = 20):
+        if isinstance(resources, bool) or not isinstance(resources, (int, np.integer)) or resources < 1:
+            raise InputError(f"resources must be an integer >= 1 (the paper uses {RESOURCE_SIZES}), "
+                             f"got {resources!r}")
+        self.resources = int(resources)
+
+    def sample_instance(self, rng: np.random.Generator, size: str | None = None) -> MrtInstance:
+        steps = 50
+        if size is not None:
+            try:
+                steps = int(size)
+            except (TypeError, ValueError):
+                raise InputError(f"MRT size must be a number of arrival steps, got {size!r}") from None
+            if steps < 1:
+                raise InputError(f"MRT size must be >= 1 arrival steps, got {size!r}")
+        return random_sequence(rng, self.resources, name=f"mrt_d{self.resources}_sample", steps=steps)
+
+    def initial_state(self, instance: MrtInstance, init: str, seed: int = 0) -> MrtState:
+        from baselines.mrt_heuristics import heuristic
+
+        if init not in self.init_rules:
+            raise InputError(f"unknown MRT init rule {init!r}; expected one of {', '.join(self.init_rules)}")
+        return MrtState(MrtSchedule(instance, heuristic(init, instance, seed=seed)))
