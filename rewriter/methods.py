@@ -1,7 +1,7 @@
 """Method specs for comparisons: ``mwkr``, ``tabu:60``, ``cpsat:60``, ``greedy``, ``random:500``.
 
 A spec is a method name and an optional budget after a colon: seconds for ``tabu`` and ``cpsat``,
-steps for ``random`` and ``greedy`` (greedy stops at its local optimum anyway). Every dispatching
+steps for ``random``, ``greedy`` and ``rewriter`` (the shipped learned policy) (greedy stops at its local optimum anyway). Every dispatching
 rule (``fifo``, ``mwkr``, ...) is a method with no budget; ``mwkr-nd`` uses non-delay generation.
 Local searches start from MWKR unless the spec says otherwise with ``@rule``
 (``tabu:60@spt``). :func:`run_method` runs one spec on one instance and returns a flat record.
@@ -18,9 +18,9 @@ from .errors import InputError
 from .jssp.instance import JobShopInstance
 from .jssp.validate import check_schedule
 
-SEARCHES = {"tabu": "seconds", "random": "steps", "greedy": "steps"}
+SEARCHES = {"tabu": "seconds", "random": "steps", "greedy": "steps", "rewriter": "steps"}
 SOLVERS = {"cpsat": "seconds"}
-DEFAULT_BUDGET = {"tabu": 60.0, "cpsat": 60.0, "random": 200, "greedy": None}
+DEFAULT_BUDGET = {"tabu": 60.0, "cpsat": 60.0, "random": 200, "greedy": None, "rewriter": 200}
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class Method:
     def budget_unit(self) -> str | None:
         if self.name == "cpsat" or self.name == "tabu":
             return "s"
-        if self.name in ("greedy", "random-walk"):
+        if self.name in ("greedy", "random-walk", "rewriter"):
             return "steps"
         return None
 
@@ -71,10 +71,8 @@ def parse_method(text: str) -> Method:
             raise InputError(f"method {text!r}: a dispatching rule takes no budget or @init")
         return Method(name)
     if name not in SEARCHES and name not in SOLVERS:
-        known = ", ".join(list(RULES) + [r + "-nd" for r in RULES] + ["tabu:S", "greedy", "random:STEPS", "cpsat:S"])
-        if name == "rewriter":
-            raise InputError("method 'rewriter' (the learned policy) is not available in this "
-                             "version yet; use tabu, greedy, random or cpsat")
+        known = ", ".join(list(RULES) + [r + "-nd" for r in RULES]
+                          + ["tabu:S", "greedy", "random:STEPS", "rewriter:STEPS", "cpsat:S"])
         raise InputError(f"unknown method {name!r} in {text!r}; expected one of: {known}")
     budget = DEFAULT_BUDGET[name]
     if budget_text:
@@ -131,7 +129,7 @@ def run_method(instance: JobShopInstance, method: Method, seed: int = 0,
     else:
         from .solve import solve
 
-        policy = {"random-walk": "random"}.get(method.name, method.name)
+        policy = {"random-walk": "random", "rewriter": "learned"}.get(method.name, method.name)
         if method.budget_unit == "s":
             r = solve(instance, init=method.init, policy=policy, steps=None,
                       time_limit=method.budget, seed=seed)

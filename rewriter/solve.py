@@ -26,7 +26,7 @@ from .jssp.instance import JobShopInstance
 from .jssp.solution import MOVE_KINDS, JobShopSolution
 from .jssp.validate import check_schedule
 
-POLICIES = ("tabu", "greedy", "greedy-first", "random", "none")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
 
 
 @dataclass
@@ -114,18 +114,22 @@ def initial_solution(instance: JobShopInstance, init: str = "mwkr", mode: str = 
 
 
 def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "active",
-          policy: str = "tabu", steps: int | None = 200, time_limit: float | None = None,
+          policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
           moves: str = "n5", seed: int | None = 0, tabu: TabuSettings | None = None,
-          progress: bool = False, start: JobShopSolution | None = None) -> Result:
-    """Improve a dispatching-rule schedule with a local-search policy.
+          progress: bool = False, start: JobShopSolution | None = None,
+          model: str | None = None, samples: int = 1, greedy: bool = False) -> Result:
+    """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
-    a ``time_limit`` (seconds) should be given. ``policy``: ``tabu``, ``greedy`` (best-improvement
-    descent), ``greedy-first`` (first improvement), ``random`` (random walk) or ``none``.
+    a ``time_limit`` (seconds) should be given. ``policy``: ``learned`` (the neural rewriter:
+    ``model`` is a checkpoint path or None for the shipped one; ``samples`` trajectories are
+    sampled side by side and the best kept, or one ``greedy`` argmax trajectory), ``tabu``,
+    ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
+    (random walk) or ``none``.
     """
     _check_choice(policy, POLICIES, "policy")
     _check_choice(moves, MOVE_KINDS, "move kind")
-    if steps is None and time_limit is None and policy in ("tabu", "random"):
+    if steps is None and time_limit is None and policy in ("tabu", "random", "learned"):
         raise InputError("give a step budget or a time limit (or both)")
     if steps is not None and steps < 0:
         raise InputError(f"steps must be >= 0, got {steps}")
@@ -136,6 +140,9 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     seed_value = 0 if seed is None else int(seed)
     sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed)
     init_makespan = sol.makespan
+    if policy == "learned":
+        return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
+                        samples, greedy, progress)
     search = _Search(sol, policy, moves, tabu or TabuSettings(), seed_value)
     status = "completed"
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
@@ -181,6 +188,34 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     trace = [(0, 0.0, init_makespan)] + search.trace + [(search.steps, runtime, best.makespan)]
     return Result(instance, best, policy if policy != "none" else "dispatch", init, init_makespan,
                   search.steps, seed, runtime, status, trace, search.restarts)
+
+
+def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, greedy,
+             progress) -> Result:
+    from .core.search import learned_search
+    from .jssp.rewrite import JobShopState
+    from .models import load_policy
+
+    if samples < 1:
+        raise InputError(f"samples must be >= 1, got {samples}")
+    if greedy and samples > 1:
+        raise InputError("greedy decoding follows one trajectory; use samples=1 or drop greedy")
+    policy, meta = load_policy(model, "jssp")
+    budget = np.iinfo(np.int64).max if steps is None else int(steps)
+    outcome = learned_search(JobShopState(sol, moves), policy, budget, samples=samples,
+                             greedy=greedy, seed=seed, time_limit=time_limit, progress=progress,
+                             desc=f"learned {instance.name}")
+    best = outcome.best.solution
+    check_schedule(instance, best.start_matrix(), best.makespan)
+    status = "stuck" if outcome.status == "stuck" else outcome.status
+    if instance.lower_bound is not None and best.makespan <= instance.lower_bound:
+        status = "optimal"
+    runtime = time.perf_counter() - t0
+    trace = [(s, t, int(c)) for s, t, c in outcome.trace]
+    info = {"model": meta.get("card", {}).get("name", str(model or "default")),
+            "samples": samples, "decoding": "greedy" if greedy else "sampled"}
+    return Result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
+                  seed, runtime, status, trace, 0, info)
 
 
 class _Search:

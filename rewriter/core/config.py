@@ -25,16 +25,16 @@ class TrainConfig:
     reverse: bool = True                  # add the successors-to-predecessors pass
     # algorithm -------------------------------------------------------------------------------
     algo: str = "ppo"
-    iterations: int = 300                 # rollout + update rounds
-    episodes: int = 16                    # parallel episodes per rollout
-    episode_steps: int = 32               # rewrite steps per episode (T)
+    iterations: int = 2000                # rollout + update rounds
+    episodes: int = 8                     # parallel episodes per rollout
+    episode_steps: int = 64               # rewrite steps per episode (T)
     reward: str = "best"                  # best: decrease of the best cost so far; step: of the cost
     reward_scale: float = 100.0           # rewards in % of the instance's cost scale
     gamma: float = 0.99
     gae_lambda: float = 0.95              # ppo
     lr: float = 3e-4
-    ppo_epochs: int = 3
-    minibatch: int = 128                  # steps per gradient step
+    ppo_epochs: int = 2
+    minibatch: int = 256                  # steps per gradient step
     clip: float = 0.2
     value_coef: float = 0.5
     entropy_coef: float = 0.01
@@ -49,7 +49,7 @@ class TrainConfig:
     pc_min: float = 0.01
     # validation and bookkeeping --------------------------------------------------------------
     validation_sizes: list[str] = field(default_factory=lambda: ["15x15", "20x15"])
-    validation_per_size: int = 3
+    validation_per_size: int = 2
     validation_steps: int = 100
     validation_init: str = "mwkr"
     validate_every: int = 20

@@ -57,9 +57,10 @@ class TreeLSTMEncoder(nn.Module):
         self.reverse_pass = ChildSumTreeLSTM(hidden_size, hidden_size) if reverse else None
         self.output_size = hidden_size * (2 if reverse else 1)
 
-    def forward(self, batch: GraphBatch) -> torch.Tensor:
-        """Embeddings (N, output_size). Without autograd the numba recurrence does the work."""
-        run = _torch_pass if torch.is_grad_enabled() else fast_pass
+    def forward(self, batch: GraphBatch, reference: bool = False) -> torch.Tensor:
+        """Embeddings (N, output_size), computed by the numba kernels (forward and backward);
+        ``reference=True`` runs the plain torch level loop instead (for tests)."""
+        run = _torch_pass if reference else fast_pass
         x = self.project(batch.features)
         h = run(self.forward_pass, x, batch.forward)
         if self.reverse_pass is not None:

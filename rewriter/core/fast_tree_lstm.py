@@ -1,9 +1,15 @@
-"""The Child-Sum Tree-LSTM recurrence as a numba kernel, for inference without autograd.
+"""The Child-Sum Tree-LSTM recurrence as numba kernels: forward, and backward for training.
 
-Batched per level, torch spends ~200 us of call overhead on every level; a 50x20 schedule has
-~80 levels and the reverse pass doubles that. Inference and rollouts need no gradients, so they
-run this node-by-node loop instead (a few ms on 1000 nodes). Training updates use the torch
-version; a test checks the two agree.
+Batched per level, torch pays call overhead on every level and, worse, its autograd copies the
+whole state buffer on every in-place level write, so a training update costs O(nodes x levels).
+These kernels walk the nodes once in topological order (forward) and once in reverse (backward),
+O(nodes x hidden^2) each. :class:`TreeLSTMFunction` wraps them as a torch autograd function; the
+plain torch version in :mod:`rewriter.core.encoder` stays as the reference the tests compare
+values and gradients against.
+
+Shapes: ``gates`` (N, 4H) holds each node's own i, o, u, f pre-activations; ``parents`` (N, P)
+parent rows (always earlier rows), N for padding; ``u_iou_t`` (H, 3H) and ``u_f_t`` (H, H) are
+the parent weights transposed (in, out) so the inner loops run over contiguous memory.
 """
 
 from __future__ import annotations
@@ -13,57 +19,226 @@ import torch
 from numba import njit
 
 
-@njit(cache=True)
-def tree_lstm_levels(gates, parents, u_iou_t, u_f_t, hidden):
-    """Run the recurrence over nodes already in topological order.
+@njit(cache=True, inline="always")
+def _sigmoid(x):
+    return 1.0 / (1.0 + np.exp(-x))
 
-    ``gates`` (N, 4H): the node's own i, o, u, f pre-activations. ``parents`` (N, P): parent rows
-    (earlier rows), N for padding. ``u_iou_t`` (H, 3H), ``u_f_t`` (H, H): the parent weights
-    transposed (in, out), so the inner loops run over contiguous rows and vectorise.
-    Returns the hidden states (N, H) in the same row order.
-    """
+
+@njit(cache=True)
+def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states):
+    """Fill ``states`` (N+1, H) and ``cells`` (N+1, H) (row N stays zero), and the activations
+    the backward pass needs: ``iou_act`` (N, 3H) = sigmoid(i), sigmoid(o), tanh(u) and
+    ``forget`` (N, P, H) = sigmoid(f) per parent."""
     n = gates.shape[0]
     hid = hidden
-    h = np.zeros((n + 1, hid), np.float32)
-    c = np.zeros((n + 1, hid), np.float32)
+    n_par = parents.shape[1]
     iou = np.empty(3 * hid, np.float32)
     fg = np.empty(hid, np.float32)
-    cell = np.empty(hid, np.float32)
     for v in range(n):
         for j in range(3 * hid):
             iou[j] = gates[v, j]
-        for k in range(parents.shape[1]):
+        for k in range(n_par):
             p = parents[v, k]
             if p < n:
                 for t in range(hid):
-                    s = h[p, t]
+                    s = states[p, t]
                     for j in range(3 * hid):
                         iou[j] += s * u_iou_t[t, j]
         for j in range(hid):
-            cell[j] = (1.0 / (1.0 + np.exp(-iou[j]))) * np.tanh(iou[2 * hid + j])
-        for k in range(parents.shape[1]):
+            iou_act[v, j] = _sigmoid(iou[j])
+            iou_act[v, hid + j] = _sigmoid(iou[hid + j])
+            iou_act[v, 2 * hid + j] = np.tanh(iou[2 * hid + j])
+            cells[v, j] = iou_act[v, j] * iou_act[v, 2 * hid + j]
+        for k in range(n_par):
             p = parents[v, k]
             if p < n:
                 for j in range(hid):
                     fg[j] = gates[v, 3 * hid + j]
                 for t in range(hid):
-                    s = h[p, t]
+                    s = states[p, t]
                     for j in range(hid):
                         fg[j] += s * u_f_t[t, j]
                 for j in range(hid):
-                    cell[j] += (1.0 / (1.0 + np.exp(-fg[j]))) * c[p, j]
+                    f = _sigmoid(fg[j])
+                    forget[v, k, j] = f
+                    cells[v, j] += f * cells[p, j]
         for j in range(hid):
-            c[v, j] = cell[j]
-            h[v, j] = (1.0 / (1.0 + np.exp(-iou[hid + j]))) * np.tanh(cell[j])
-    return h[:n]
+            states[v, j] = iou_act[v, hid + j] * np.tanh(cells[v, j])
+
+
+@njit(cache=True)
+def tree_lstm_backward(grad_states, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells,
+                       states, grad_gates, grad_u_iou_t, grad_u_f_t):
+    """Gradients of the loss with respect to gates and parent weights, given d loss / d states.
+
+    ``grad_states`` (N+1, H) is consumed (children add into their parents' rows)."""
+    n = grad_states.shape[0] - 1
+    hid = hidden
+    n_par = parents.shape[1]
+    grad_cells = np.zeros((n + 1, hid), np.float32)
+    d_iou = np.empty(3 * hid, np.float32)
+    d_f = np.empty(hid, np.float32)
+    d_hsum = np.empty(hid, np.float32)
+    for v in range(n - 1, -1, -1):
+        for j in range(hid):
+            sig_i = iou_act[v, j]
+            sig_o = iou_act[v, hid + j]
+            tan_u = iou_act[v, 2 * hid + j]
+            tc = np.tanh(cells[v, j])
+            dh = grad_states[v, j]
+            dc = grad_cells[v, j] + dh * sig_o * (1.0 - tc * tc)
+            grad_cells[v, j] = dc
+            d_iou[j] = dc * tan_u * sig_i * (1.0 - sig_i)
+            d_iou[hid + j] = dh * tc * sig_o * (1.0 - sig_o)
+            d_iou[2 * hid + j] = dc * sig_i * (1.0 - tan_u * tan_u)
+        for j in range(3 * hid):
+            grad_gates[v, j] = d_iou[j]
+        # d hsum = U_iou^T d_iou; every parent receives it
+        for t in range(hid):
+            acc = 0.0
+            for j in range(3 * hid):
+                acc += u_iou_t[t, j] * d_iou[j]
+            d_hsum[t] = acc
+        for j in range(hid):
+            grad_gates[v, 3 * hid + j] = 0.0
+        for k in range(n_par):
+            p = parents[v, k]
+            if p < n:
+                for t in range(hid):
+                    s = states[p, t]
+                    for j in range(3 * hid):
+                        grad_u_iou_t[t, j] += s * d_iou[j]
+                for j in range(hid):
+                    f = forget[v, k, j]
+                    dc = grad_cells[v, j]
+                    grad_cells[p, j] += dc * f
+                    d_f[j] = dc * cells[p, j] * f * (1.0 - f)
+                    grad_gates[v, 3 * hid + j] += d_f[j]
+                for t in range(hid):
+                    s = states[p, t]
+                    acc = d_hsum[t]
+                    for j in range(hid):
+                        grad_u_f_t[t, j] += s * d_f[j]
+                        acc += u_f_t[t, j] * d_f[j]
+                    grad_states[p, t] += acc
+
+
+def _weights(u_iou: torch.Tensor, u_f: torch.Tensor):
+    return (np.ascontiguousarray(u_iou.detach().numpy().T, np.float32),
+            np.ascontiguousarray(u_f.detach().numpy().T, np.float32))
+
+
+def _forward_arrays(gates_np, parents_np, u_iou_t, u_f_t, hidden):
+    n = gates_np.shape[0]
+    iou_act = np.empty((n, 3 * hidden), np.float32)
+    forget = np.zeros((n, parents_np.shape[1], hidden), np.float32)
+    cells = np.zeros((n + 1, hidden), np.float32)
+    states = np.zeros((n + 1, hidden), np.float32)
+    tree_lstm_forward(gates_np, parents_np, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states)
+    return iou_act, forget, cells, states
+
+
+def _sig(x):
+    # 3-D products are reshaped to 2-D below: numpy would otherwise call BLAS once per row
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def levels_forward(gates, parents, bounds, u_iou_t, u_f_t, hidden):
+    """The recurrence one level at a time with numpy matrix products (fast on big batches).
+
+    Returns states and cells (N+1, H) and, per level, the activations the backward pass needs."""
+    n, hid = gates.shape[0], hidden
+    states = np.zeros((n + 1, hid), np.float32)
+    cells = np.zeros((n + 1, hid), np.float32)
+    saved = []
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        par = parents[lo:hi]
+        hp, cp = states[par], cells[par]                      # (L, P, H)
+        hsum = hp.sum(1)
+        iou = gates[lo:hi, :3 * hid] + hsum @ u_iou_t
+        sig_i, sig_o, tan_u = _sig(iou[:, :hid]), _sig(iou[:, hid:2 * hid]), np.tanh(iou[:, 2 * hid:])
+        forget = _sig(gates[lo:hi, None, 3 * hid:] + (hp.reshape(-1, hid) @ u_f_t).reshape(hp.shape))
+        cell = sig_i * tan_u + (forget * cp).sum(1)
+        states[lo:hi] = sig_o * np.tanh(cell)
+        cells[lo:hi] = cell
+        saved.append((hsum, sig_i, sig_o, tan_u, forget))
+    return states, cells, saved
+
+
+def levels_backward(grad_out, parents, bounds, u_iou_t, u_f_t, hidden, states, cells, saved):
+    """Gradients for gates (N, 4H), u_iou_t (H, 3H) and u_f_t (H, H) from d loss / d states."""
+    n, hid = grad_out.shape[0], hidden
+    grad_states = np.zeros((n + 1, hid), np.float32)
+    grad_states[:n] = grad_out
+    grad_cells = np.zeros((n + 1, hid), np.float32)
+    grad_gates = np.zeros((n, 4 * hid), np.float32)
+    grad_u_iou_t = np.zeros_like(u_iou_t)
+    grad_u_f_t = np.zeros_like(u_f_t)
+    for (lo, hi), (hsum, sig_i, sig_o, tan_u, forget) in zip(
+            reversed(list(zip(bounds[:-1], bounds[1:]))), reversed(saved)):
+        par = parents[lo:hi]
+        hp, cp = states[par], cells[par]
+        dh = grad_states[lo:hi]
+        tc = np.tanh(cells[lo:hi])
+        dc = grad_cells[lo:hi] + dh * sig_o * (1.0 - tc * tc)
+        d_iou = np.concatenate([dc * tan_u * sig_i * (1.0 - sig_i), dh * tc * sig_o * (1.0 - sig_o),
+                                dc * sig_i * (1.0 - tan_u * tan_u)], axis=1)
+        grad_gates[lo:hi, :3 * hid] = d_iou
+        grad_u_iou_t += hsum.T @ d_iou
+        d_f = dc[:, None, :] * cp * forget * (1.0 - forget)     # (L, P, H)
+        grad_gates[lo:hi, 3 * hid:] = d_f.sum(1)
+        grad_u_f_t += hp.reshape(-1, hid).T @ d_f.reshape(-1, hid)
+        d_hp = (d_iou @ u_iou_t.T)[:, None, :] + (d_f.reshape(-1, hid) @ u_f_t.T).reshape(d_f.shape)
+        # scatter-add into the parents' rows (np.add.at is several times slower)
+        flat = torch.from_numpy(np.ascontiguousarray(par.reshape(-1)))
+        torch.from_numpy(grad_states).index_add_(0, flat, torch.from_numpy(
+            np.ascontiguousarray(d_hp.reshape(-1, hid), np.float32)))
+        torch.from_numpy(grad_cells).index_add_(0, flat, torch.from_numpy(
+            np.ascontiguousarray((dc[:, None, :] * forget).reshape(-1, hid), np.float32)))
+    return grad_gates, grad_u_iou_t, grad_u_f_t
+
+
+class TreeLSTMFunction(torch.autograd.Function):
+    """states (N, H) from gates (N, 4H), parents (N, P), U_iou (3H, H), U_f (H, H), level by
+    level in numpy (forward and hand-written backward)."""
+
+    @staticmethod
+    def forward(ctx, gates, parents, bounds, u_iou, u_f):
+        hidden = u_f.shape[0]
+        u_iou_t, u_f_t = _weights(u_iou, u_f)
+        gates_np = gates.detach().numpy()
+        parents_np = parents.numpy()
+        states, cells, saved = levels_forward(gates_np, parents_np, bounds, u_iou_t, u_f_t, hidden)
+        ctx.saved = (parents_np, bounds, u_iou_t, u_f_t, hidden, states, cells, saved)
+        return torch.from_numpy(states[:-1].copy())
+
+    @staticmethod
+    def backward(ctx, grad_out):
+        parents_np, bounds, u_iou_t, u_f_t, hidden, states, cells, saved = ctx.saved
+        grad_gates, grad_u_iou_t, grad_u_f_t = levels_backward(
+            np.ascontiguousarray(grad_out.detach().numpy(), np.float32), parents_np, bounds,
+            u_iou_t, u_f_t, hidden, states, cells, saved)
+        return (torch.from_numpy(grad_gates), None, None, torch.from_numpy(grad_u_iou_t.T.copy()),
+                torch.from_numpy(grad_u_f_t.T.copy()))
 
 
 def fast_pass(cell, x: torch.Tensor, plan) -> torch.Tensor:
-    """Same result as ``cell(x, plan)`` for a :class:`ChildSumTreeLSTM`, without autograd."""
-    with torch.no_grad():
-        gates = cell.input_gates(x)[plan.perm].numpy()
-        h = tree_lstm_levels(np.ascontiguousarray(gates, np.float32), plan.parents.numpy(),
-                             np.ascontiguousarray(cell.parent_iou.weight.numpy().T),
-                             np.ascontiguousarray(cell.parent_forget.weight.numpy().T),
-                             cell.hidden_size)
-        return torch.from_numpy(h)[plan.inverse]
+    """Same result as ``cell(x, plan)`` for a :class:`ChildSumTreeLSTM`, with gradients when
+    autograd is on. Inference on one graph with few nodes per level walks the nodes in numba;
+    big batches (training) go level by level with numpy matrix products."""
+    gates = cell.input_gates(x)[plan.perm]
+    n_levels = max(len(plan.bounds) - 1, 1)
+    if torch.is_grad_enabled():
+        h = TreeLSTMFunction.apply(gates, plan.parents, plan.bounds, cell.parent_iou.weight,
+                                   cell.parent_forget.weight)
+    else:
+        u_iou_t, u_f_t = _weights(cell.parent_iou.weight, cell.parent_forget.weight)
+        gates_np = np.ascontiguousarray(gates.numpy(), np.float32)
+        if gates_np.shape[0] >= 64 * n_levels:
+            states = levels_forward(gates_np, plan.parents.numpy(), plan.bounds, u_iou_t, u_f_t,
+                                    cell.hidden_size)[0]
+        else:
+            states = _forward_arrays(gates_np, plan.parents.numpy(), u_iou_t, u_f_t,
+                                     cell.hidden_size)[3]
+        h = torch.from_numpy(states[:-1])
+    return h[plan.inverse]

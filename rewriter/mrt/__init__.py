@@ -11,6 +11,13 @@ independent checker), :mod:`.problem` (the :mod:`rewriter.core.problem` interfac
 :mod:`.compare` (baseline tables).
 """
 
+from .generate import dataset_instance, random_sequence, split_size
 from .instance import MrtInstance
+from .io import read_instance, read_schedule, write_instance, write_schedule
+from .problem import MrtProblem, MrtState
+from .schedule import MrtSchedule
+from .validate import check_mrt_schedule, schedule_violations
 
-__all__ = ["MrtInstance"]
+__all__ = ["MrtInstance", "MrtSchedule", "MrtState", "MrtProblem", "dataset_instance", "random_sequence",
+           "split_size", "read_instance", "write_instance", "read_schedule", "write_schedule",
+           "check_mrt_schedule", "schedule_violations"]

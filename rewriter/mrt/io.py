@@ -99,7 +99,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> MrtIn
         raise fail(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}; "
                    "expected {name, resources, capacity, window, jobs}")
     d = _int(data["resources"], "'resources'", fail, 1)
-    capacity = _int_list(data.get("capacity", [DEFAULT_CAPACITY] * d), "'capacity'", fail, d, 1)
+    capacity = _int_list(data.get("capacity", [DEFAULT_CAPACITY] * d), "capacity", fail, d, 1)
     window = _int(data.get("window", DEFAULT_WINDOW), "'window'", fail, 1)
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name:

@@ -41,8 +41,8 @@ class MrtSchedule:
     """A feasible schedule of an :class:`MrtInstance` with its DAG and the rewrite step."""
 
     def __init__(self, instance: MrtInstance, starts, *, check: bool = True):
-        """``starts``: one start time per job (instance order). ``check`` verifies feasibility
-        with the kernels (``ValueError`` if the schedule is not feasible)."""
+        """``starts``: one start time per job (instance order), each in ``0..10 * horizon + 1000``.
+        ``check`` verifies feasibility with the kernels (``ValueError`` if it is not feasible)."""
         self.instance = instance
         order = instance.arrival_order
         n = instance.n_jobs
@@ -56,6 +56,9 @@ class MrtSchedule:
         if starts.shape[0] != n:
             raise ValueError(f"need {n} start times, got {starts.shape[0]}")
         self.start = np.concatenate([[0], starts[order]]).astype(np.int64)
+        if starts.min() < 0 or starts.max() > 10 * instance.horizon + 1000:
+            # keeps the profile array small; no sensible schedule idles that long
+            raise ValueError(f"start times must lie in 0..{10 * instance.horizon + 1000}")
         horizon = max(instance.horizon, int(self.start.max() + self.length.max())) + int(self.length.max()) + 1
         self._usage = np.zeros((horizon, instance.resources), np.int64)
         self._nodes = np.zeros(n + 1, np.int64)
