@@ -11,7 +11,11 @@ from pathlib import Path
 from .errors import InputError
 
 EPILOG = """\
-Every option maps to one field of TrainConfig (rewriter/core/config.py); the run directory keeps
+Every option maps to one field of TrainConfig (rewriter/core/config.py). With --problem mrt the
+defaults follow NeuRewriter: reinforce, node formulation, Q < 0 re-sampling, EJF starts, episodes
+of 50 steps, step reward (explicit options still win).
+
+The run directory keeps
 config.json (all of them, plus version and git commit), log.csv, curves.png, checkpoint.pt
 (after every iteration, written atomically), best.pt, and model.pt + model.json at the end.
 Ctrl-C stops the run; the same command with --resume continues it from the last checkpoint and
@@ -68,7 +72,7 @@ def add_parser(sub, fmt) -> None:
 
 
 def cmd_train(args) -> int:
-    from .core.config import TrainConfig, defaults
+    from .core.config import PRESETS, TrainConfig, defaults
     from .core.train import resume_config, train
     from .problems import make_problem
 
@@ -82,11 +86,10 @@ def cmd_train(args) -> int:
             raise InputError("expected a JSON object of training options", path=args.config)
         values.update(loaded.get("config", loaded))  # a run's config.json works too
     given = {k: getattr(args, k) for k in defaults() if getattr(args, k) is not None}
+    problem_name = given.get("problem", values["problem"])
+    if problem_name in PRESETS and not args.config:
+        values.update(PRESETS[problem_name])
     values.update(given)
-    if values["problem"] == "mrt" and "sizes" not in given and "validation_sizes" not in given:
-        # MRT has one size class: the resource count D
-        values["sizes"] = [str(values["resources"])]
-        values["validation_sizes"] = [str(values["resources"])]
     try:
         if args.resume:
             extra = sorted(set(given) - {"iterations", "time_limit_minutes"})

@@ -134,6 +134,16 @@ HELP = {
 }
 
 
+#: per-problem defaults applied before the command-line options; MRT follows NeuRewriter's setup
+PRESETS = {
+    "jssp": {},
+    "mrt": {"sizes": ["50"], "validation_sizes": ["50"], "init_rules": ["ejf"],
+            "validation_init": "ejf", "algo": "reinforce", "formulation": "node",
+            "negative_q_resample": True, "episode_steps": 50, "validation_steps": 50,
+            "reward": "step", "reward_scale": 1.0, "validation_per_size": 8},
+}
+
+
 def defaults() -> dict:
     """Each option's default value."""
     out = {}
