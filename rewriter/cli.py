@@ -125,8 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("instance", metavar="INSTANCE",
                    help="bundled instance name (e.g. ft06, ta41) or path of an instance file")
     p.add_argument("--problem", choices=("jssp", "mrt"), default="jssp",
-                   help="problem type: jssp (job shop, default); mrt (multi-resource tasks) "
-                        "is not available yet")
+                   help="problem type: jssp (job shop, default) or mrt (NeuRewriter's online "
+                        "multi-resource jobs; INSTANCE is an MRT JSON file or a bundled sample "
+                        "such as mrt_d20_test_00000; --init defaults to ejf, --policy takes "
+                        "learned, random or none)")
     g = p.add_argument_group("search")
     g.add_argument("--method", choices=("search", "cpsat"), default="search",
                    help="search: a dispatching rule improved by --policy (default); cpsat: the "
@@ -136,16 +138,29 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CP-SAT search threads (--method cpsat; default: %(default)s)")
     g.add_argument("--warm-start", action="store_true",
                    help="give CP-SAT the --init schedule as a hint (--method cpsat)")
-    g.add_argument("--init", choices=RULES, default="mwkr", metavar="RULE",
-                   help="dispatching rule for the initial schedule: " + ", ".join(RULES)
-                        + " (default: %(default)s)")
+    mrt_rules = ("sjfs", "sjf-offline")
+    g.add_argument("--init", choices=tuple(RULES) + mrt_rules, default="mwkr", metavar="RULE",
+                   help="heuristic for the initial schedule: " + ", ".join(RULES)
+                        + " (jssp; default: %(default)s); ejf, sjf, sjfs, sjf-offline, random "
+                          "(mrt; default: ejf)")
     g.add_argument("--init-mode", choices=MODES, default="active",
                    help="schedule generation scheme of the initial schedule: active "
                         "(Giffler-Thompson) or nondelay (default: %(default)s)")
-    g.add_argument("--policy", choices=POLICIES, default="tabu",
-                   help="local-search policy: tabu search, greedy (best-improvement descent), "
-                        "greedy-first (first improvement), random (random walk) or none (keep "
-                        "the initial schedule) (default: %(default)s)")
+    g.add_argument("--policy", choices=POLICIES, default="learned",
+                   help="rewriting policy: learned (the shipped neural rewriter, or --model), "
+                        "tabu search, greedy (best-improvement descent), greedy-first (first "
+                        "improvement), random (random walk) or none (keep the initial schedule) "
+                        "(default: %(default)s)")
+    g.add_argument("--model", default="default", metavar="PATH",
+                   help="policy checkpoint for --policy learned: 'default' (the model shipped in "
+                        "rewriter/models for the --problem) or a model.pt written by `rewriter "
+                        "train` (default: %(default)s)")
+    g.add_argument("--samples", type=_non_negative_int, default=1, metavar="K",
+                   help="--policy learned: K trajectories sampled side by side, the best kept "
+                        "(default: %(default)s)")
+    g.add_argument("--greedy", action="store_true",
+                   help="--policy learned: take the most likely rewrite every step instead of "
+                        "sampling (one trajectory)")
     g.add_argument("--moves", choices=MOVE_KINDS, default="n5",
                    help="neighbourhood: n5 (swap at critical block ends), n1 (any adjacent pair on "
                         "the critical path) or adjacent (any adjacent pair on a machine) "
@@ -187,6 +202,19 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Run every method on every instance (resumable: finished cells "
                                    "are kept in the results file and skipped on re-runs), then "
                                    "print the per-instance and per-group tables.")
+    p.add_argument("--problem", choices=("jssp", "mrt"), default="jssp",
+                   help="jssp (default) or mrt: rows D = --resources on the first --count "
+                        "sequences of --split, methods ejf, sjf, sjfs, sjf-offline, random, "
+                        "cpsat:S, rewriter:STEPS")
+    p.add_argument("--resources", metavar="LIST", help="mrt: resource counts D (default: 2,5,10,20)")
+    p.add_argument("--split", choices=("train", "validation", "test"), default="test",
+                   help="mrt: data split (default: %(default)s)")
+    p.add_argument("--count", type=_non_negative_int, default=100, metavar="N",
+                   help="mrt: sequences per D (default: %(default)s)")
+    p.add_argument("--cpsat-count", type=_non_negative_int, default=None, metavar="N",
+                   help="mrt: run CP-SAT on the first N sequences only (default: --count)")
+    p.add_argument("--model", default="default", metavar="PATH",
+                   help="policy of the rewriter method (default: the shipped model)")
     p.add_argument("--instances", metavar="SPEC",
                    help="instances: ranges and families, comma separated (ta41-50, dmu16-20, ta, "
                         "ft06,la01, paths)")
@@ -292,6 +320,9 @@ def _cmd_compare(args) -> int:
     import warnings
 
     warnings.formatwarning = lambda message, *rest, **kw: f"{PROG}: warning: {message}\n"
+    if args.problem == "mrt":
+        from .cli_mrt import cmd_compare_mrt
+        return cmd_compare_mrt(args)
     results = args.results or "compare-results.jsonl"
     fmt = None
     if args.out:
@@ -344,8 +375,19 @@ def _cmd_solve(args) -> int:
     from .jssp.bundled import load_instance
     from .solve import solve
 
-    if args.problem != "jssp":
-        raise InputError(f"--problem {args.problem} is not available yet; only jssp is supported")
+    if args.samples < 1:
+        raise InputError("--samples must be at least 1")
+    if args.problem == "mrt":
+        from .cli_mrt import cmd_solve_mrt
+        for what, path in (("schedule JSON", args.out),):
+            if path is not None:
+                _check_output(path, what)
+        if args.gantt or args.trace or args.convergence or args.method != "search":
+            raise InputError("--problem mrt writes the schedule (--out) only; --gantt, --trace, "
+                             "--convergence and --method cpsat are job-shop options")
+        return cmd_solve_mrt(args)
+    if args.init in ("sjfs", "sjf-offline"):
+        raise InputError(f"--init {args.init} is an MRT heuristic; job-shop rules are listed in --help")
     outputs = {"schedule JSON": args.out, "Gantt chart": args.gantt, "trace CSV": args.trace,
                "convergence plot": args.convergence}
     for what, path in outputs.items():
@@ -378,7 +420,8 @@ def _cmd_solve(args) -> int:
     else:
         result = solve(instance, init=args.init, init_mode=args.init_mode, policy=args.policy,
                        steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
-                       progress=progress)
+                       progress=progress, model=args.model, samples=args.samples,
+                       greedy=args.greedy)
 
     written = []
     if args.out:

@@ -96,7 +96,8 @@ def test_solve_prints_the_paths_it_wrote(capsys, tmp_path):
 
 def test_time_limit_with_steps_zero_runs_until_the_limit(capsys):
     tic = time.perf_counter()
-    code, out, err = run(capsys, "solve", "ta41", "--time-limit", "1", "--steps", "0", "--no-progress")
+    code, out, err = run(capsys, "solve", "ta41", "--policy", "tabu", "--time-limit", "1", "--steps", "0",
+                         "--no-progress")
     elapsed = time.perf_counter() - tic
     assert code == 0, err
     assert summary_value(out, "status") == "time_limit"
@@ -209,9 +210,9 @@ def test_bad_options_exit_2(capsys, argv):
     assert code == 2 and out == "" and "error" in err and "Traceback" not in err
 
 
-def test_mrt_is_not_available_yet(capsys):
+def test_mrt_solve_names_a_missing_instance(capsys):
     code, _, err = run(capsys, "solve", "ft06", "--problem", "mrt")
-    assert code == 2 and "not available yet" in err
+    assert code == 2 and "no such MRT instance" in err
 
 
 @pytest.mark.parametrize("option", ["--out", "--gantt", "--trace", "--convergence"])

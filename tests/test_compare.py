@@ -25,7 +25,7 @@ def test_parse_method(text, spec, kind):
 @pytest.mark.parametrize("text, message", [
     ("annealing", "unknown method"), ("tabu:x", "expected a number"), ("tabu:-5", "positive"),
     ("mwkr:5", "takes no budget"), ("random:2.5", "integer"), ("tabu:5@edd", "unknown initial rule"),
-    ("cpsat:5@mwkr", "no @init"), ("rewriter:200", "not available"), ("", "empty")])
+    ("cpsat:5@mwkr", "no @init"), ("rewriter:2.5", "expected an integer"), ("", "empty")])
 def test_bad_method_specs(text, message):
     with pytest.raises(InputError, match=message):
         parse_method(text)

@@ -7,6 +7,7 @@ Ctrl-C ends the search early and still returns the best state, with the status s
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,6 +27,20 @@ class SearchOutcome:
     runtime_s: float
     status: str  # completed | time_limit | interrupted | stuck
     trace: list[tuple[int, float, float]] = field(default_factory=list)  # (step, s, best cost)
+
+
+@contextmanager
+def torch_threads(threads: int = 1):
+    """Run a block with ``threads`` torch threads, then restore the previous setting.
+
+    One step's tensors are tiny; with more threads torch spends its time waking them, and on a
+    busy 2-core machine a single linear layer then takes milliseconds."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, samples: int = 1,
@@ -58,8 +73,9 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
             if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
                 status = "time_limit"
                 break
-            result = rewrite_step(model, states, rng, greedy=greedy,
-                                  negative_q_keep=negative_q_keep)
+            with torch_threads(1):
+                result = rewrite_step(model, states, rng, greedy=greedy,
+                                      negative_q_keep=negative_q_keep)
             done += 1
             if all(s.action < 0 for s in result):
                 status = "stuck"
@@ -86,3 +102,32 @@ def set_threads(threads: int | None) -> None:
     """Pin torch's intra-op threads (small graphs run fastest on one)."""
     if threads:
         torch.set_num_threads(int(threads))
+
+
+def random_search(initial: RewriteState, steps: int, *, seed: int = 0,
+                  time_limit: float | None = None) -> SearchOutcome:
+    """The same loop with a uniformly random feasible rewrite each step (a baseline)."""
+    t0 = time.perf_counter()
+    rng = np.random.default_rng(seed)
+    state = initial.copy()
+    best, best_cost = initial.copy(), initial.cost()
+    trace, status, done = [(0, 0.0, best_cost)], "completed", 0
+    try:
+        while done < steps:
+            if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
+                status = "time_limit"
+                break
+            pairs, _ = state.candidates()
+            order = rng.permutation(len(pairs))[:10]
+            if not any(state.apply(int(pairs[k, 0]), int(pairs[k, 1])) for k in order):
+                status = "stuck"
+                break
+            done += 1
+            if state.cost() < best_cost:
+                best, best_cost = state.copy(), state.cost()
+                trace.append((done, round(time.perf_counter() - t0, 4), best_cost))
+    except KeyboardInterrupt:
+        status = "interrupted"
+    runtime = time.perf_counter() - t0
+    trace.append((done, round(runtime, 4), best_cost))
+    return SearchOutcome(best, best_cost, initial.cost(), done, runtime, status, trace)
