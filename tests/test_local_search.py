@@ -118,7 +118,8 @@ def test_zero_length_operations_are_scheduled_validly():
 @pytest.mark.parametrize("kwargs", [dict(policy="annealing"), dict(init="edd"), dict(moves="n7"),
                                     dict(steps=-1), dict(time_limit=-2.0),
                                     dict(steps=None, time_limit=None),
-                                    dict(tabu=TabuSettings(tenure_min=5, tenure_max=2))])
+                                    dict(policy="tabu", tabu=TabuSettings(tenure_min=5, tenure_max=2)),
+                                    dict(samples=0), dict(samples=2, greedy=True)])
 def test_bad_options_raise_input_error(kwargs):
     with pytest.raises(InputError):
         solve(load_instance("ft06"), **kwargs)

@@ -329,8 +329,10 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
     _write_log(run_dir / "log.csv", rows)
     if rows:
         plot_curves(rows, run_dir / "curves.png")
+    started = json.loads((run_dir / "config.json").read_text())
     card = {"problem": cfg.problem, "options": model_options(cfg), "version": __version__,
-            "git_commit": git_commit(), "command": command or " ".join(sys.argv),
+            "git_commit": started.get("git_commit"), "command": started.get("command"),
+            "last_command": command or " ".join(sys.argv), "final_commit": git_commit(),
             "iterations": iteration, "training_wall_s": round(wall, 1),
             "best_validation_improvement_pct": best_val,
             "last_validation": {k: rows[-1][k] for k in ("val_improvement_pct", "val_cost_ratio")}
