@@ -46,11 +46,13 @@ def torch_threads(threads: int = 1):
 def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, samples: int = 1,
                    greedy: bool = False, seed: int = 0, time_limit: float | None = None,
                    progress: bool = False, negative_q_keep: float | None = None,
-                   desc: str = "rewrite") -> SearchOutcome:
+                   desc: str = "rewrite", keep_on_interrupt: bool = True) -> SearchOutcome:
     """Apply up to ``steps`` rewrites chosen by ``model`` to ``samples`` copies of ``initial``.
 
     ``greedy`` takes the most likely rewrite each step (one trajectory); otherwise rewrites are
-    sampled from the policy with a generator seeded by ``seed``.
+    sampled from the policy with a generator seeded by ``seed``. Ctrl-C ends the search with
+    the best state so far (status ``interrupted``) unless ``keep_on_interrupt`` is False, in
+    which case it propagates (training validation must stop the run, not end a search).
     """
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
@@ -89,6 +91,8 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
                 bar.update(1)
                 bar.set_postfix(best=best_cost)
     except KeyboardInterrupt:
+        if not keep_on_interrupt:
+            raise
         status = "interrupted"
     finally:
         if bar is not None:

@@ -173,7 +173,7 @@ def validate(problem: RewriteProblem, model: RewritePolicy, instances, cfg: Trai
     gains, ratios = [], []
     for k, instance in enumerate(instances):
         state = problem.initial_state(instance, cfg.validation_init, seed=k)
-        result = learned_search(state, model, cfg.validation_steps, seed=k)
+        result = learned_search(state, model, cfg.validation_steps, seed=k, keep_on_interrupt=False)
         gains.append((result.initial_cost - result.best_cost) / max(result.initial_cost, 1e-9) * 100)
         ratios.append(result.best_cost / state.cost_scale())
     return {"val_improvement_pct": float(np.mean(gains)), "val_cost_ratio": float(np.mean(ratios))}
