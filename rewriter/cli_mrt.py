@@ -74,8 +74,7 @@ def cmd_solve_mrt(args) -> int:
     slowdown = check_mrt_schedule(instance, best.schedule.starts)
     runtime = time.perf_counter() - t0
     from .mrt.io import schedule_to_dict
-    from baselines.mrt_heuristics import heuristic
-    init_value = check_mrt_schedule(instance, heuristic(init, instance, seed=args.seed))
+    init_value = best.cost() if outcome is None else outcome.initial_cost
     if args.out:
         data = schedule_to_dict(instance, best.schedule.starts, method="rewriter" if policy == "learned" else policy,
                                 init=init, init_average_slowdown=round(init_value, 4),
