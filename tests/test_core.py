@@ -99,6 +99,11 @@ def test_segment_log_softmax_matches_per_segment_softmax():
             assert torch.allclose(out[idx], torch.log_softmax(logits[idx], 0), atol=1e-6)
 
 
+def _model(formulation: str) -> RewritePolicy:
+    return RewritePolicy(ModelConfig(JobShopState.node_features, JobShopState.pair_features,
+                                     hidden=8, mlp_hidden=16, formulation=formulation))
+
+
 def _states(n=3, size=(6, 4), moves="n5", seed=0):
     problem = JobShopProblem(moves=moves)
     return [problem.initial_state(random_instance(*size, seed=seed + i), "random", seed=i)
@@ -109,8 +114,7 @@ def _states(n=3, size=(6, 4), moves="n5", seed=0):
 @pytest.mark.parametrize("algo", ["ppo", "reinforce"])
 def test_gradients_reach_every_parameter(formulation, algo):
     torch.manual_seed(0)
-    model = RewritePolicy(ModelConfig(JobShopState.node_features, JobShopState.pair_features,
-                                      hidden=8, mlp_hidden=16, formulation=formulation))
+    model = _model(formulation)
     cfg = TrainConfig(algo=algo, formulation=formulation, episodes=4, episode_steps=6,
                       minibatch=64, ppo_epochs=1, sizes=["6x4"], entropy_coef=0.01)
     rng = np.random.default_rng(0)
@@ -141,8 +145,7 @@ def _chosen_log_prob(model, records):
 def test_loss_falls_on_a_fixed_tiny_rollout(formulation, algo):
     """Updates on one fixed rollout lower the loss and make the rewarded choices likelier."""
     torch.manual_seed(0)
-    model = RewritePolicy(ModelConfig(JobShopState.node_features, JobShopState.pair_features,
-                                      hidden=8, mlp_hidden=16, formulation=formulation))
+    model = _model(formulation)
     cfg = TrainConfig(algo=algo, formulation=formulation, episodes=4, episode_steps=8,
                       minibatch=256, ppo_epochs=1, sizes=["6x4"], entropy_coef=0.0, lr=3e-3,
                       reward_scale=1.0)
@@ -162,8 +165,7 @@ def test_loss_falls_on_a_fixed_tiny_rollout(formulation, algo):
 @pytest.mark.parametrize("formulation", ["arc", "node"])
 def test_learned_search_only_returns_feasible_schedules(moves, formulation):
     torch.manual_seed(1)
-    model = RewritePolicy(ModelConfig(JobShopState.node_features, JobShopState.pair_features,
-                                      hidden=8, mlp_hidden=16, formulation=formulation))
+    model = _model(formulation)
     for state in _states(2, (8, 5), moves, seed=3):
         for greedy in (False, True):
             out = learned_search(state, model, 40, seed=2, greedy=greedy)

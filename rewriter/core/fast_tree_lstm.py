@@ -1,11 +1,12 @@
-"""The Child-Sum Tree-LSTM recurrence as numba kernels: forward, and backward for training.
+"""The Child-Sum Tree-LSTM recurrence without torch's per-level overhead.
 
 Batched per level, torch pays call overhead on every level and, worse, its autograd copies the
 whole state buffer on every in-place level write, so a training update costs O(nodes x levels).
-These kernels walk the nodes once in topological order (forward) and once in reverse (backward),
-O(nodes x hidden^2) each. :class:`TreeLSTMFunction` wraps them as a torch autograd function; the
-plain torch version in :mod:`rewriter.core.encoder` stays as the reference the tests compare
-values and gradients against.
+Inference on one graph walks the nodes once in topological order in a numba kernel; training
+batches go one whole level at a time with numpy matrix products and a hand-written backward
+pass, wrapped as the torch autograd function :class:`TreeLSTMFunction`. The plain torch version
+in :mod:`rewriter.core.encoder` stays as the reference the tests compare values and gradients
+against.
 
 Shapes: ``gates`` (N, 4H) holds each node's own i, o, u, f pre-activations; ``parents`` (N, P)
 parent rows (always earlier rows), N for padding; ``u_iou_t`` (H, 3H) and ``u_f_t`` (H, H) are
@@ -26,8 +27,8 @@ def _sigmoid(x):
 
 @njit(cache=True)
 def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states):
-    """Fill ``states`` (N+1, H) and ``cells`` (N+1, H) (row N stays zero), and the activations
-    the backward pass needs: ``iou_act`` (N, 3H) = sigmoid(i), sigmoid(o), tanh(u) and
+    """Fill ``states`` (N+1, H) and ``cells`` (N+1, H) (row N stays zero), using ``iou_act``
+    (N, 3H) and ``forget`` (N, P, H) as scratch for the activations: ``iou_act`` (N, 3H) = sigmoid(i), sigmoid(o), tanh(u) and
     ``forget`` (N, P, H) = sigmoid(f) per parent."""
     n = gates.shape[0]
     hid = hidden
@@ -64,63 +65,6 @@ def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, c
                     cells[v, j] += f * cells[p, j]
         for j in range(hid):
             states[v, j] = iou_act[v, hid + j] * np.tanh(cells[v, j])
-
-
-@njit(cache=True)
-def tree_lstm_backward(grad_states, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells,
-                       states, grad_gates, grad_u_iou_t, grad_u_f_t):
-    """Gradients of the loss with respect to gates and parent weights, given d loss / d states.
-
-    ``grad_states`` (N+1, H) is consumed (children add into their parents' rows)."""
-    n = grad_states.shape[0] - 1
-    hid = hidden
-    n_par = parents.shape[1]
-    grad_cells = np.zeros((n + 1, hid), np.float32)
-    d_iou = np.empty(3 * hid, np.float32)
-    d_f = np.empty(hid, np.float32)
-    d_hsum = np.empty(hid, np.float32)
-    for v in range(n - 1, -1, -1):
-        for j in range(hid):
-            sig_i = iou_act[v, j]
-            sig_o = iou_act[v, hid + j]
-            tan_u = iou_act[v, 2 * hid + j]
-            tc = np.tanh(cells[v, j])
-            dh = grad_states[v, j]
-            dc = grad_cells[v, j] + dh * sig_o * (1.0 - tc * tc)
-            grad_cells[v, j] = dc
-            d_iou[j] = dc * tan_u * sig_i * (1.0 - sig_i)
-            d_iou[hid + j] = dh * tc * sig_o * (1.0 - sig_o)
-            d_iou[2 * hid + j] = dc * sig_i * (1.0 - tan_u * tan_u)
-        for j in range(3 * hid):
-            grad_gates[v, j] = d_iou[j]
-        # d hsum = U_iou^T d_iou; every parent receives it
-        for t in range(hid):
-            acc = 0.0
-            for j in range(3 * hid):
-                acc += u_iou_t[t, j] * d_iou[j]
-            d_hsum[t] = acc
-        for j in range(hid):
-            grad_gates[v, 3 * hid + j] = 0.0
-        for k in range(n_par):
-            p = parents[v, k]
-            if p < n:
-                for t in range(hid):
-                    s = states[p, t]
-                    for j in range(3 * hid):
-                        grad_u_iou_t[t, j] += s * d_iou[j]
-                for j in range(hid):
-                    f = forget[v, k, j]
-                    dc = grad_cells[v, j]
-                    grad_cells[p, j] += dc * f
-                    d_f[j] = dc * cells[p, j] * f * (1.0 - f)
-                    grad_gates[v, 3 * hid + j] += d_f[j]
-                for t in range(hid):
-                    s = states[p, t]
-                    acc = d_hsum[t]
-                    for j in range(hid):
-                        grad_u_f_t[t, j] += s * d_f[j]
-                        acc += u_f_t[t, j] * d_f[j]
-                    grad_states[p, t] += acc
 
 
 def _weights(u_iou: torch.Tensor, u_f: torch.Tensor):
