@@ -27,9 +27,8 @@ def _sigmoid(x):
 
 @njit(cache=True)
 def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states):
-    """Fill ``states`` (N+1, H) and ``cells`` (N+1, H) (row N stays zero), using ``iou_act``
-    (N, 3H) and ``forget`` (N, P, H) as scratch for the activations: ``iou_act`` (N, 3H) = sigmoid(i), sigmoid(o), tanh(u) and
-    ``forget`` (N, P, H) = sigmoid(f) per parent."""
+    """Fill ``states`` and ``cells`` (N+1, H; row N stays zero). ``iou_act`` (N, 3H) receives
+    sigmoid(i), sigmoid(o), tanh(u) and ``forget`` (N, P, H) sigmoid(f) per parent."""
     n = gates.shape[0]
     hid = hidden
     n_par = parents.shape[1]
