@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.solve import solve
 
-METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random"}
+METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu"}
 
 
 def best_at(trace, steps: int) -> int:
@@ -54,7 +54,9 @@ def main(argv=None) -> int:
     parser.add_argument("--instances", default="ta01,ta11,ta21,ta31,ta41,ta51,ta61,ta71,dmu16",
                         help="instance spec (default: the first Taillard instance of every size, dmu16)")
     parser.add_argument("--steps", default="200,500,1000", help="step counts reported")
-    parser.add_argument("--methods", default="rewriter,greedy,random")
+    parser.add_argument("--methods", default="rewriter,greedy,random,tabu",
+                        help="rewriter (learned), greedy (exact best-improvement descent), random "
+                             "(random walk) and tabu (tabu search, one iteration per step)")
     parser.add_argument("--model", default="default", help="learned policy (default: shipped)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
@@ -86,11 +88,23 @@ def main(argv=None) -> int:
             row.append(round(statistics.mean(gaps_all), 2))
             rows.append(row)
     learned = [r for r in runs if r["method"] == "rewriter"]
+    by_key = {(row[0], row[1]): row[2:] for row in rows}
+    verdicts = []
+    for k in counts:
+        if ("rewriter", k) not in by_key:
+            continue
+        mine = by_key[("rewriter", k)]
+        losses = [f"{groups[i]} (to {m})" for m in ("greedy", "random") if (m, k) in by_key
+                  for i, (a, b) in enumerate(zip(mine, by_key[(m, k)])) if a > b]
+        verdicts.append(f"{k} steps: rewriter at or below greedy and random on "
+                        f"{len(groups) - len({l.split(' (')[0] for l in losses})}/{len(groups)} classes"
+                        + (f"; above on {', '.join(losses)}" if losses else ""))
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     table = "\n".join(lines)
     print(f"instances: {', '.join(names)}; start MWKR; N5 moves; seed {args.seed}; gap % to UB\n")
     print(table)
+    print("\n" + "\n".join(verdicts))
     if learned:
         big = max(learned, key=lambda r: int(r["size"].split("x")[0]) * int(r["size"].split("x")[1]))
         print(f"\nlearned policy speed on {big['instance']} ({big['size']}): "

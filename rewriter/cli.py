@@ -128,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
                    help="problem type: jssp (job shop, default) or mrt (NeuRewriter's online "
                         "multi-resource jobs; INSTANCE is an MRT JSON file or a bundled sample "
                         "such as mrt_d20_test_00000; --init defaults to ejf, --policy takes "
-                        "learned, random or none)")
+                        "learned, greedy, random or none)")
     g = p.add_argument_group("search")
     g.add_argument("--method", choices=("search", "cpsat"), default="search",
                    help="search: a dispatching rule improved by --policy (default); cpsat: the "
@@ -205,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--problem", choices=("jssp", "mrt"), default="jssp",
                    help="jssp (default) or mrt: rows D = --resources on the first --count "
                         "sequences of --split, methods ejf, sjf, sjfs, sjf-offline, random, "
-                        "cpsat:S, rewriter:STEPS")
+                        "cpsat:S, rewriter:STEPS, and greedy:STEPS / random-walk:STEPS (greedy "
+                        "descent / random walk over the rewriter's own rewrites from EJF)")
     p.add_argument("--resources", metavar="LIST", help="mrt: resource counts D (default: 2,5,10,20)")
     p.add_argument("--split", choices=("train", "validation", "test"), default="test",
                    help="mrt: data split (default: %(default)s)")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .errors import InputError
 
-MRT_POLICIES = ("learned", "random", "none")
+MRT_POLICIES = ("learned", "greedy", "random", "none")
 
 
 def load_mrt_instance(text: str):
@@ -46,6 +46,9 @@ def rewrite_mrt(instance, init: str = "ejf", steps: int = 50, policy: str = "lea
     if policy == "random":
         from .core.search import random_search
         outcome = random_search(state, steps, seed=seed, time_limit=time_limit)
+    elif policy == "greedy":
+        from .core.search import greedy_search
+        outcome = greedy_search(state, steps, time_limit=time_limit)
     else:
         net, meta = load_policy(model, "mrt")
         keep = meta.get("card", {}).get("config", {}).get("pc_min")
@@ -114,11 +117,16 @@ def cmd_compare_mrt(args) -> int:
             steps = int(budget or 50)
             methods.append((f"rewriter:{steps}", partial(_rewriter_starts, steps=steps,
                                                            model=args.model)))
+        elif name in ("greedy", "random-walk"):
+            steps = int(budget or 50)
+            policy = "greedy" if name == "greedy" else "random"
+            methods.append((f"{name}:{steps}", partial(_rewriter_starts, steps=steps, policy=policy)))
         elif name in METHODS:
             methods.append(name)
         else:
             raise InputError(f"unknown MRT method {spec!r}; expected "
-                             + ", ".join(list(METHODS) + ["cpsat:S", "rewriter:STEPS"]))
+                             + ", ".join(list(METHODS) + ["cpsat:S", "rewriter:STEPS", "greedy:STEPS",
+                                                          "random-walk:STEPS"]))
     header, rows = baseline_table(resources_list, split=args.split, count=args.count,
                                   methods=methods, cpsat_time_limit=cpsat_limit,
                                   cpsat_count=args.cpsat_count, cpsat_workers=args.cpsat_workers,
@@ -135,6 +143,8 @@ def cmd_compare_mrt(args) -> int:
     return 0
 
 
-def _rewriter_starts(instance, steps: int, model=None):
-    best, _ = rewrite_mrt(instance, "ejf", steps, "learned", model, seed=0)
+def _rewriter_starts(instance, steps: int, model=None, policy: str = "learned"):
+    """Start times after rewriting the EJF schedule (learned policy, greedy descent or random
+    walk over the same rewrites)."""
+    best, _ = rewrite_mrt(instance, "ejf", steps, policy, model, seed=0)
     return best.schedule.starts

@@ -264,3 +264,19 @@ def test_subprocess_module_entry_points(tmp_path):
                           capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert proc.returncode == 2 and proc.stderr.startswith("rewriter: error:")
     assert "Traceback" not in proc.stderr
+
+
+def test_mrt_compare_and_solve_with_search_baselines(capsys, tmp_path):
+    out = tmp_path / "t.csv"
+    assert main(["compare", "--problem", "mrt", "--resources", "2", "--count", "2", "--no-quoted",
+                 "--methods", "ejf,greedy:5,random-walk:5", "--out", str(out)]) == 0
+    rows = list(csv.reader(out.open()))
+    assert rows[0] == ["D", "instances", "ejf", "greedy:5", "random-walk:5"]
+    ejf, greedy, walk = (float(x) for x in rows[1][2:])
+    assert greedy <= ejf and walk <= ejf
+    schedule = tmp_path / "s.json"
+    assert main(["solve", "--problem", "mrt", "mrt_d2_test_00000", "--policy", "greedy", "--steps", "5",
+                 "--out", str(schedule)]) == 0
+    data = json.loads(schedule.read_text())
+    assert data["method"] == "greedy" and data["steps"] <= 5
+    assert data["average_slowdown"] <= data["init_average_slowdown"]

@@ -183,11 +183,15 @@ def test_constructor_rejects_infeasible_starts():
 def test_state_graph_and_candidates(instance, init):
     state = _state(instance, init)
     assert isinstance(state, RewriteState)
-    d, n, w = instance.resources, instance.n_jobs, instance.window
+    n, w = instance.n_jobs, instance.window
+    d = max(instance.resources, 20)  # demand columns are padded to 20 resources
     g = state.graph()
     assert g.features.shape == (n + 1, state.node_features) and g.features.dtype == np.float32
-    assert state.node_features == d + 7
-    assert g.features[0, -1] == 1 and (g.features[1:, -1] == 0).all()
+    assert state.node_features == d + 9
+    assert g.features[0, d + 6] == 1 and (g.features[1:, d + 6] == 0).all()
+    r = instance.resources
+    assert np.allclose(g.features[0, :r], np.asarray(instance.capacity) / 10)
+    assert (g.features[:, r:d] == 0).all()  # padding
     assert np.isfinite(g.features).all()
     assert g.parents.dtype == np.int64 and g.level.dtype == np.int64
     pairs, feats = state.candidates()
@@ -199,6 +203,19 @@ def test_state_graph_and_candidates(instance, init):
         assert partner == 0 or abs(partner - region) <= w
         assert state.schedule.target_start(region, partner) >= state.schedule.arrival[region]
         assert f[2] == float(partner == 0)
+        # the look-ahead features are the exact change the rewrite makes, and it applies
+        trial = state.copy()
+        assert trial.apply(region, partner)
+        change = trial.cost() - state.cost()
+        change = 0.0 if abs(change) < 1e-9 else change
+        assert f[4] == pytest.approx(np.sign(change) * np.log1p(abs(change)), abs=1e-5)
+        assert f[5] == float(change < 0)
+    best = {}
+    for (region, _), f in zip(pairs.tolist(), feats.tolist()):
+        best[region] = min(best.get(region, np.inf), f[4])
+    for region, value in best.items():
+        assert g.features[region, d + 7] == pytest.approx(value)
+        assert g.features[region, d + 8] == float(value < 0)
     # every job region has node 0 among its partners; at most 2W + 1 partners per region
     regions = pairs[:, 0].tolist()
     assert all(regions.count(i) <= 2 * w + 1 for i in range(1, n + 1))
@@ -234,7 +251,7 @@ def test_problem_interface():
     assert small.arrival.max() < 10
     for init in problem.init_rules:
         state = problem.initial_state(a, init, seed=1)
-        assert state.node_features == 17
+        assert state.node_features == 29  # 20 (padded) demand columns + 9
         check_mrt_schedule(a, state.schedule.starts)
     with pytest.raises(InputError, match="unknown MRT init rule"):
         problem.initial_state(a, "fifo")
@@ -242,3 +259,23 @@ def test_problem_interface():
         MrtProblem(resources=0)
     with pytest.raises(InputError):
         problem.sample_instance(np.random.default_rng(0), size="big")
+
+
+def test_candidate_costs_are_exact_and_greedy_search_descends():
+    from rewriter.core.search import greedy_search
+
+    state = _state(dataset_instance(5, "test", 1), "ejf")
+    pairs, _ = state.candidates()
+    costs = state.candidate_costs()
+    assert costs.shape == (len(pairs),)
+    for (region, partner), cost in list(zip(pairs.tolist(), costs.tolist()))[::7]:
+        trial = state.copy()
+        assert trial.apply(region, partner) and trial.cost() == pytest.approx(cost)
+    # the generic (copy-and-apply) default agrees with the kernel
+    generic = super(type(state), state).candidate_costs()
+    assert np.allclose(generic, costs)
+    out = greedy_search(state, 30)
+    values = [c for _, _, c in out.trace]
+    assert all(b < a for a, b in zip(values[:-2], values[1:-1]))  # strictly better every step
+    assert out.best_cost == min(values) <= state.cost()
+    check_mrt_schedule(state.instance, out.best.schedule.starts)

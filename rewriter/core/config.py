@@ -32,9 +32,9 @@ class TrainConfig:
     reward_scale: float = 100.0           # rewards in % of the instance's cost scale
     gamma: float = 0.99
     gae_lambda: float = 0.95              # ppo
-    lr: float = 3e-4
-    ppo_epochs: int = 2
-    minibatch: int = 256                  # steps per gradient step
+    lr: float = 5e-4
+    ppo_epochs: int = 3
+    minibatch: int = 64                   # steps per gradient step
     clip: float = 0.2
     value_coef: float = 0.5
     entropy_coef: float = 0.01
@@ -140,7 +140,8 @@ PRESETS = {
     "mrt": {"sizes": ["50"], "validation_sizes": ["50"], "init_rules": ["ejf"],
             "validation_init": "ejf", "algo": "reinforce", "formulation": "node",
             "negative_q_resample": True, "episode_steps": 50, "validation_steps": 50,
-            "reward": "step", "reward_scale": 1.0, "validation_per_size": 8},
+            "reward": "step", "reward_scale": 10.0, "gamma": 0.9, "lr": 1e-3, "minibatch": 64,
+            "validation_per_size": 8, "validate_every": 10},
 }
 
 

@@ -81,6 +81,19 @@ class RewriteState(ABC):
 
         K may be 0 when nothing can be rewritten."""
 
+    def candidate_costs(self) -> np.ndarray:
+        """The cost after each rewrite of :meth:`candidates` (same order), for greedy descent.
+
+        This default tries each one on a copy; a problem with a faster exact look-ahead overrides
+        it."""
+        pairs, _ = self.candidates()
+        costs = np.full(len(pairs), np.inf)
+        for k, (region, partner) in enumerate(pairs.tolist()):
+            trial = self.copy()
+            if trial.apply(region, partner):
+                costs[k] = trial.cost()
+        return costs
+
     @abstractmethod
     def apply(self, region: int, partner: int) -> bool:
         """Apply a rewrite in place; False (state unchanged) when it is infeasible."""

@@ -58,6 +58,14 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
         raise ValueError(f"samples must be >= 1, got {samples}")
     if greedy and samples > 1:
         raise ValueError("greedy decoding gives one trajectory; use samples=1 or sampling")
+    expected = (model.config.node_features, model.config.pair_features)
+    if expected != (initial.node_features, initial.pair_features):
+        from ..errors import InputError
+
+        raise InputError(f"the model reads {expected[0]} node and {expected[1]} pair features, "
+                         f"this problem has {initial.node_features} and {initial.pair_features}: "
+                         "it was trained for another problem (or another MRT resource count "
+                         "above 20)")
     t0 = time.perf_counter()
     rng = np.random.default_rng(seed)
     model.eval()
@@ -135,3 +143,31 @@ def random_search(initial: RewriteState, steps: int, *, seed: int = 0,
     runtime = time.perf_counter() - t0
     trace.append((done, round(runtime, 4), best_cost))
     return SearchOutcome(best, best_cost, initial.cost(), done, runtime, status, trace)
+
+
+def greedy_search(initial: RewriteState, steps: int, *, time_limit: float | None = None) -> SearchOutcome:
+    """Best-improvement descent over the same rewrites (a baseline): each step applies the
+    candidate with the lowest exact cost after it, and the search stops at a local optimum."""
+    t0 = time.perf_counter()
+    state = initial.copy()
+    trace, status, done = [(0, 0.0, state.cost())], "completed", 0
+    try:
+        while done < steps:
+            if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
+                status = "time_limit"
+                break
+            costs = state.candidate_costs()
+            pairs, _ = state.candidates()
+            if not len(costs) or costs.min() >= state.cost():
+                status = "local_optimum"
+                break
+            k = int(np.argmin(costs))
+            if not state.apply(int(pairs[k, 0]), int(pairs[k, 1])):
+                raise RuntimeError("a candidate with an exact look-ahead cost did not apply")
+            done += 1
+            trace.append((done, round(time.perf_counter() - t0, 4), state.cost()))
+    except KeyboardInterrupt:
+        status = "interrupted"
+    runtime = time.perf_counter() - t0
+    trace.append((done, round(runtime, 4), state.cost()))
+    return SearchOutcome(state, state.cost(), initial.cost(), done, runtime, status, trace)

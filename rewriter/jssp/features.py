@@ -3,14 +3,19 @@
 Numba kernels over the same flat arrays as :mod:`rewriter.jssp.kernels`. Times are divided by
 the makespan and durations by the longest duration so the features mean the same thing on a
 10x10 training instance and on a 100x20 benchmark.
+
+Besides Taillard's estimate, every move carries its exact outcome: :func:`flip_outcomes` applies
+each flip, recomputes the makespan and flips back (a few microseconds per move on 30x20). Greedy
+descent is then one argmin away, and what the policy has to learn is what greedy cannot see: when
+a worse or equal move opens the way out of a local optimum. The memory features (how recently a
+pair was flipped or an operation moved) are what a tabu list keeps; the state records them.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
-from .kernels import swap_estimate
+from .kernels import flip_arc, heads_and_makespan, swap_estimate
 
 NODE_FEATURES = (
     "duration",           # duration / longest duration
@@ -30,7 +35,13 @@ MOVE_FEATURES = (
     "estimate_improves",  # 1 when the estimate is below the makespan
     "duration_change",    # (duration of region - duration of partner) / longest duration
     "partner_follows",    # 1 when the partner is the region's machine successor
+    "exact_change",       # (makespan after the flip - makespan) / makespan x 10
+    "exact_improves",     # 1 when the flip lowers the makespan
+    "versus_best",        # (makespan after the flip - best makespan so far) / makespan x 10
+    "pair_recency",       # 1 - (steps since this pair was last flipped) / MEMORY, floored at 0
+    "region_recency",     # 1 - (steps since the region operation last moved) / MEMORY, floored at 0
 )
+MEMORY = 32  # steps after which a flip is forgotten (tabu tenures are 10-40 on benchmark sizes)
 
 
 @njit(cache=True)
@@ -91,8 +102,27 @@ def both_directions(moves, k, out):
 
 
 @njit(cache=True)
+def flip_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                  heads, topo, indegree, after):
+    """Makespan after flipping each move ``(u, v)`` of ``moves[:k]`` (-1 when it makes a cycle).
+
+    Every flip is applied to the solution's own arrays and undone before the next one, so they
+    end unchanged; ``heads``, ``topo`` and ``indegree`` are scratch arrays.
+    """
+    for i in range(k):
+        u = moves[i, 0]
+        v = moves[i, 1]
+        flip_arc(u, v, order, position, mach_pred, mach_succ)
+        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                      topo, indegree)
+        flip_arc(v, u, order, position, mach_pred, mach_succ)
+
+
+@njit(cache=True)
 def move_features(pairs, k, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
-                  makespan, out):
+                  makespan, after, best, pair_age, region_age, out):
+    """Features of ``pairs[:k]``; ``after`` holds each pair's makespan after the flip and the
+    ages count steps since the pair was flipped / the region moved (negative: never)."""
     longest = 1
     for v in range(duration.shape[0]):
         if duration[v] > longest:
@@ -109,3 +139,8 @@ def move_features(pairs, k, duration, job_pred, job_succ, mach_pred, mach_succ, 
         out[i, 1] = 1.0 if est < makespan else 0.0
         out[i, 2] = (duration[a] - duration[b]) / longest
         out[i, 3] = 1.0 if follows else 0.0
+        out[i, 4] = 10.0 * (after[i] - makespan) / c
+        out[i, 5] = 1.0 if after[i] < makespan else 0.0
+        out[i, 6] = 10.0 * (after[i] - best) / c
+        out[i, 7] = max(0.0, 1.0 - pair_age[i] / MEMORY) if pair_age[i] >= 0 else 0.0
+        out[i, 8] = max(0.0, 1.0 - region_age[i] / MEMORY) if region_age[i] >= 0 else 0.0

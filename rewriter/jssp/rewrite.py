@@ -6,6 +6,10 @@ chosen neighbourhood (all adjacent pairs, N1 or N5) listed in both directions: `
 "at region u, swap with machine successor v" and ``(v, u)`` "at region v, swap with machine
 predecessor u". The node formulation needs both (its rule picks the neighbour); the arc
 formulation scores both orientations of the same flip, which leaves every flip's share equal.
+Moves whose flip would create a cycle are left out (their exact outcome is computed anyway).
+
+The state remembers, from its creation on, the best makespan, the step count and when each pair
+was last flipped and each operation last moved: the memory features of :mod:`.features`.
 """
 
 from __future__ import annotations
@@ -34,7 +38,10 @@ class JobShopState(RewriteState):
         self.moves = moves
         inst = solution.instance
         self._scale = float(max(inst.trivial_lower_bound(), 1))
-        self._parents = np.ascontiguousarray(np.stack([inst.job_pred, solution.mach_pred], axis=1))
+        self.best = solution.makespan
+        self.step = 0
+        self._pair_flipped: dict[int, int] = {}  # pair key -> step of its last flip
+        self._op_moved = np.full(inst.n_operations, -1, np.int64)  # step of the last move, -1 never
 
     @property
     def instance(self) -> JobShopInstance:
@@ -62,12 +69,34 @@ class JobShopState(RewriteState):
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         sol, inst = self.solution, self.solution.instance
         moves = sol.moves(self.moves)
+        n = inst.n_operations
+        outcome = np.empty(moves.shape[0], np.int64)
+        F.flip_outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ,
+                        sol.order, sol.position, sol.mach_pred, sol.mach_succ, np.empty(n, np.int64),
+                        np.empty(n, np.int64), np.empty(n, np.int64), outcome)
+        acyclic = outcome >= 0
+        moves, outcome = moves[acyclic], outcome[acyclic]
         pairs = np.empty((2 * moves.shape[0], 2), np.int64)
         k = F.both_directions(moves, moves.shape[0], pairs)
+        after = np.repeat(outcome, 2)
+        pair_age = np.array([self.step - self._pair_flipped[key] if key in self._pair_flipped
+                             else -1 for key in self._pair_keys(pairs)], np.int64)
+        moved = self._op_moved[pairs[:, 0]]
+        region_age = np.where(moved >= 0, self.step - moved, -1)
+        self._costs = after.astype(np.float64)
         feats = np.empty((k, self.pair_features), np.float32)
         F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.mach_pred,
-                        sol.mach_succ, sol.heads, sol.tails, sol.makespan, feats)
+                        sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
+                        pair_age, region_age, feats)
         return pairs, feats
+
+    def candidate_costs(self) -> np.ndarray:
+        self.candidates()
+        return self._costs
+
+    def _pair_keys(self, pairs: np.ndarray) -> list[int]:
+        n = self.solution.instance.n_operations
+        return (pairs.min(axis=1) * n + pairs.max(axis=1)).tolist()
 
     def apply(self, region: int, partner: int) -> bool:
         sol = self.solution
@@ -75,13 +104,24 @@ class JobShopState(RewriteState):
         if not (0 <= region < n and 0 <= partner < n):
             return False
         if sol.mach_succ[region] == partner:
-            return sol.flip(region, partner)
-        if sol.mach_pred[region] == partner:
-            return sol.flip(partner, region)
-        return False
+            done = sol.flip(region, partner)
+        elif sol.mach_pred[region] == partner:
+            done = sol.flip(partner, region)
+        else:
+            return False
+        if done:
+            self.step += 1
+            self.best = min(self.best, sol.makespan)
+            self._pair_flipped[self._pair_keys(np.array([[region, partner]]))[0]] = self.step
+            self._op_moved[[region, partner]] = self.step
+        return done
 
     def copy(self) -> "JobShopState":
-        return JobShopState(self.solution.copy(), self.moves)
+        new = JobShopState(self.solution.copy(), self.moves)
+        new.best, new.step = self.best, self.step
+        new._pair_flipped = dict(self._pair_flipped)
+        new._op_moved = self._op_moved.copy()
+        return new
 
 
 def parse_size(size: str) -> tuple[int, int]:

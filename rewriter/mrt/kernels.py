@@ -11,6 +11,7 @@ take their work arrays as arguments so the hot loop allocates nothing.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 
@@ -198,3 +199,29 @@ def candidate_pairs(start, arrival, length, window, pairs, feats):
             feats[k, 3] = (t - arrival[i]) / 50.0
             k += 1
     return k
+
+
+@njit(cache=True)
+def rewrite_outcomes(start, arrival, length, demand, capacity, pairs, k, usage, nodes, out, cost):
+    """Average slowdown after each candidate rewrite ``pairs[:k]`` (NaN when infeasible).
+
+    One exact look-ahead per candidate with :func:`rewrite` into scratch arrays; the schedule
+    itself is not changed. ``usage`` must be long enough for any serial placement (max arrival +
+    total length); returns False if it was not.
+    """
+    n = start.shape[0]
+    for c in range(k):
+        j = pairs[c, 0]
+        partner = pairs[c, 1]
+        t = arrival[j] if partner == 0 else start[partner] + length[partner]
+        code = rewrite(start, arrival, length, demand, capacity, j, t, usage, nodes, out)
+        if code < 0:
+            return False
+        if code == 0:
+            cost[c] = np.nan
+            continue
+        total = 0.0
+        for i in range(1, n):
+            total += (out[i] + length[i] - arrival[i]) / length[i]
+        cost[c] = total / (n - 1)
+    return True

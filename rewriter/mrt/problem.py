@@ -7,9 +7,11 @@ numbering, the DAG and the exact rewrite rule). ``cost()`` is the average slowdo
 ``cost_scale()`` is 1.0: slowdowns are already relative to job lengths, so a reward of 1 means one
 unit of average slowdown.
 
-Node features (``node_features = D + 7`` columns, constant for a given D; node 0 is the machine)::
+Node features (``node_features = R + 9`` columns with R = max(D, 20); node 0 is the machine).
+The demand block is padded to 20 resources, so one policy trained at D = 20 also runs at
+D = 2, 5 and 10 (the paper's four settings); below, D stands for that R::
 
-    [0:D]   demand / 10 per resource (node 0: capacity / 10)
+    [0:D]   demand / 10 per resource (node 0: capacity / 10); zeros beyond the instance's D
     D       length / 15                   (long jobs are 10..15)
     D+1     arrival / 50                  (arrivals span 50 steps)
     D+2     start / 50
@@ -17,11 +19,21 @@ Node features (``node_features = D + 7`` columns, constant for a given D; node 0
     D+4     waiting time (start - arrival) / 50
     D+5     completion time (start + length) / 50
     D+6     1 for node 0, else 0
+    D+7     best change of the average slowdown over the job's rewrites, squashed (see below;
+            0 for node 0, log1p(100) for a job without rewrites)
+    D+8     1 when some rewrite of the job lowers the average slowdown
 
-Pair features (``pair_features = 4``): (partner - region) / W (0 for partner 0), (new start -
-current start) / 50, 1 if the partner is node 0, (new start - arrival) / 50. Candidates are, for
-every job region, node 0 and the jobs up to W positions before and after it in arrival order,
-without the partners that end before the region's arrival (infeasible by arrival).
+Pair features (``pair_features = 6``): (partner - region) / W (0 for partner 0), (new start -
+current start) / 50, 1 if the partner is node 0, (new start - arrival) / 50, the change c of the
+average slowdown the rewrite makes, squashed as sign(c) log(1 + |c|) (one move from EJF can gain
+10 units, late moves gain hundredths), and 1 when c is negative. Candidates are, for every
+job region, node 0 and the jobs up to W positions before and after it in arrival order, without
+the partners that end before the region's arrival and the rewrites that cannot apply.
+
+The change is an exact one-step look-ahead (every candidate rewrite is run on scratch arrays by a
+numba kernel, a few milliseconds per step): NeuRewriter's Q(s, w) estimates how much rewriting a
+region lowers the cost, and seeing the one-step answer lets the policy spend its learning on what
+a greedy step cannot see (which small losses open the way to larger gains).
 """
 
 from __future__ import annotations
@@ -37,8 +49,11 @@ from .schedule import MrtSchedule
 
 __all__ = ["MrtState", "MrtProblem", "schedule_from_state", "to_dict"]
 
-PAIR_FEATURES = 4
-EXTRA_NODE_FEATURES = 7
+PAIR_FEATURES = 6
+EXTRA_NODE_FEATURES = 9
+PADDED_RESOURCES = 20  # demand columns are padded to this many resources
+NO_REWRITE = float(np.log1p(100.0))  # the best-change feature of a job that cannot move
+TOLERANCE = 1e-9  # slowdown changes below this are float noise
 
 
 class MrtState(RewriteState):
@@ -48,7 +63,8 @@ class MrtState(RewriteState):
 
     def __init__(self, schedule: MrtSchedule):
         self.schedule = schedule
-        self.node_features = schedule.instance.resources + EXTRA_NODE_FEATURES
+        self.node_features = _demand_columns(schedule.instance.resources) + EXTRA_NODE_FEATURES
+        self._lookahead = None  # (pairs, pair features, best change per node), until apply()
 
     @classmethod
     def from_starts(cls, instance: MrtInstance, starts) -> "MrtState":
@@ -66,39 +82,82 @@ class MrtState(RewriteState):
 
     def graph(self) -> Graph:
         s = self.schedule
-        d = self.instance.resources
+        resources = self.instance.resources
+        d = _demand_columns(resources)
         n = s.n_jobs + 1
         feats = np.zeros((n, self.node_features), np.float32)
-        feats[0, :d] = s.capacity / 10.0
+        feats[0, :resources] = s.capacity / 10.0
         feats[0, d + 6] = 1.0
         start, arrival, length = s.start[1:], s.arrival[1:], s.length[1:]
-        feats[1:, :d] = s.demand[1:] / 10.0
+        feats[1:, :resources] = s.demand[1:] / 10.0
         feats[1:, d] = length / 15.0
         feats[1:, d + 1] = arrival / 50.0
         feats[1:, d + 2] = start / 50.0
         feats[1:, d + 3] = (start + length - arrival) / length / 10.0
         feats[1:, d + 4] = (start - arrival) / 50.0
         feats[1:, d + 5] = (start + length) / 50.0
+        best = self._look()[2]
+        feats[:, d + 7] = best
+        feats[:, d + 8] = best < 0
         parents, level = s.dag()
         return Graph(feats, parents, level)
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
-        s = self.schedule
-        n = s.n_jobs
-        cap = n * (2 * s.window + 1)
-        pairs = np.empty((cap, 2), np.int64)
-        feats = np.empty((cap, PAIR_FEATURES), np.float32)
-        k = kernels.candidate_pairs(s.start, s.arrival, s.length, s.window, pairs, feats)
-        return pairs[:k].copy(), feats[:k].copy()
+        pairs, feats = self._look()[:2]
+        return pairs.copy(), feats.copy()
+
+    def candidate_costs(self) -> np.ndarray:
+        return self._look()[3]
+
+    def _look(self):
+        if self._lookahead is None:
+            self._lookahead = lookahead(self.schedule)
+        return self._lookahead
 
     def apply(self, region: int, partner: int) -> bool:
-        return self.schedule.apply(region, partner)
+        done = self.schedule.apply(region, partner)
+        if done:
+            self._lookahead = None
+        return done
 
     def copy(self) -> "MrtState":
-        return MrtState(self.schedule.copy())
+        new = MrtState(self.schedule.copy())
+        new._lookahead = self._lookahead  # read-only arrays, valid until the copy changes
+        return new
 
     def to_dict(self) -> dict:
         return self.schedule.to_dict()
+
+
+def _demand_columns(resources: int) -> int:
+    return max(resources, PADDED_RESOURCES)
+
+
+def lookahead(s: MrtSchedule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Feasible candidate pairs, their features, each node's best slowdown change and the
+    average slowdown after each pair's rewrite."""
+    n = s.n_jobs
+    cap = n * (2 * s.window + 1)
+    pairs = np.empty((cap, 2), np.int64)
+    feats = np.empty((cap, PAIR_FEATURES), np.float32)
+    k = kernels.candidate_pairs(s.start, s.arrival, s.length, s.window, pairs, feats)
+    horizon = int(s.arrival.max() + s.length.sum() + s.length.max() + 1)
+    usage = np.zeros((horizon, s.demand.shape[1]), np.int64)
+    after = np.empty(k, np.float64)
+    ok = kernels.rewrite_outcomes(s.start, s.arrival, s.length, s.demand, s.capacity, pairs, k,
+                                  usage, np.empty(n + 1, np.int64), np.empty(n + 1, np.int64), after)
+    assert ok, "look-ahead horizon too short"  # cannot happen: serial placement ends by horizon
+    keep = ~np.isnan(after)
+    after = after[keep]
+    pairs, feats, change = pairs[:k][keep], feats[:k][keep], after - s.average_slowdown
+    change[np.abs(change) < TOLERANCE] = 0.0
+    squashed = (np.sign(change) * np.log1p(np.abs(change))).astype(np.float32)
+    feats[:, 4] = squashed
+    feats[:, 5] = change < 0
+    best = np.full(n + 1, NO_REWRITE, np.float32)
+    np.minimum.at(best, pairs[:, 0], squashed)
+    best[0] = 0.0
+    return pairs, feats, best, after
 
 
 def schedule_from_state(state: MrtState) -> MrtSchedule:

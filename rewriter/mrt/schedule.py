@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.problem import Graph, levels_from_parents
+from ..core.problem import levels_from_parents
 from . import kernels
 from .instance import MrtInstance
 
