@@ -42,6 +42,7 @@ class JobShopState(RewriteState):
         self.step = 0
         self._pair_flipped: dict[int, int] = {}  # pair key -> step of its last flip
         self._op_moved = np.full(inst.n_operations, -1, np.int64)  # step of the last move, -1 never
+        self._lookahead = None  # (pairs, features, costs after each flip), until apply()
 
     @property
     def instance(self) -> JobShopInstance:
@@ -67,6 +68,18 @@ class JobShopState(RewriteState):
         return Graph(feats, parents, level)
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
+        pairs, feats, _ = self._look()
+        return pairs.copy(), feats.copy()
+
+    def candidate_costs(self) -> np.ndarray:
+        return self._look()[2].copy()
+
+    def _look(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._lookahead is None:
+            self._lookahead = self._compute_candidates()
+        return self._lookahead
+
+    def _compute_candidates(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         sol, inst = self.solution, self.solution.instance
         moves = sol.moves(self.moves)
         n = inst.n_operations
@@ -83,16 +96,11 @@ class JobShopState(RewriteState):
                              else -1 for key in self._pair_keys(pairs)], np.int64)
         moved = self._op_moved[pairs[:, 0]]
         region_age = np.where(moved >= 0, self.step - moved, -1)
-        self._costs = after.astype(np.float64)
         feats = np.empty((k, self.pair_features), np.float32)
         F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.mach_pred,
                         sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
                         pair_age, region_age, feats)
-        return pairs, feats
-
-    def candidate_costs(self) -> np.ndarray:
-        self.candidates()
-        return self._costs
+        return pairs, feats, after.astype(np.float64)
 
     def _pair_keys(self, pairs: np.ndarray) -> list[int]:
         n = self.solution.instance.n_operations
@@ -110,6 +118,7 @@ class JobShopState(RewriteState):
         else:
             return False
         if done:
+            self._lookahead = None
             self.step += 1
             self.best = min(self.best, sol.makespan)
             self._pair_flipped[self._pair_keys(np.array([[region, partner]]))[0]] = self.step
@@ -121,6 +130,7 @@ class JobShopState(RewriteState):
         new.best, new.step = self.best, self.step
         new._pair_flipped = dict(self._pair_flipped)
         new._op_moved = self._op_moved.copy()
+        new._lookahead = self._lookahead  # never written to, valid until the copy changes
         return new
 
 
