@@ -6,14 +6,19 @@ Each search is a numba kernel that runs a *chunk* of steps on the flat arrays of
 (:func:`rewriter.solve.solve`) calls chunks until the step budget or time limit is spent, so
 Ctrl-C and time limits are honoured within a few milliseconds and the best schedule is kept.
 
-A *step* is one applied move (random walk, descent) or one tabu iteration.
+A *step* is one applied move (random walk, descent) or one tabu iteration. A move ``(x, w)``
+moves operation ``x`` to the far side of ``w`` on their machine (:func:`~rewriter.jssp.kernels.relocate`):
+for the swap neighbourhoods (N5, N1, adjacent) ``w`` is ``x``'s machine successor and the move is a
+swap; the N7 insertions also move an operation past several others.
 
 Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
-- neighbourhood N5 (or N1 / all adjacent pairs): swaps of adjacent critical operations;
-- each move is scored by Taillard's O(1) estimate; the best admissible one is applied, the graph
-  re-evaluated exactly;
-- after swapping ``u, v`` the reverse swap is tabu for a tenure drawn uniformly from
-  ``[tenure_min, tenure_max]`` (default ``10 + n/m`` to twice that), so the walk cannot undo it;
+- neighbourhood N5 (or N1 / all adjacent pairs): swaps of adjacent critical operations; or N7
+  insertions (Zhang et al. 2007);
+- each swap is scored by Taillard's O(1) estimate, each insertion exactly (apply, evaluate, undo);
+  the best admissible move is applied, the graph re-evaluated exactly;
+- after swapping ``u, v`` the reverse swap is tabu (for N7: every move of ``u`` and ``v`` relative to
+  each other) for a tenure drawn uniformly from ``[tenure_min, tenure_max]`` (default ``10 + n/m``
+  to twice that), so the walk cannot undo it;
 - aspiration: a tabu move is allowed when its estimate beats the best makespan found;
 - when every move is tabu, a random one is taken (the search never stalls);
 - restarts: after ``stall`` steps (default 10000) without a new best, the search jumps back to the best
@@ -28,7 +33,7 @@ from numba import njit
 from rewriter.jssp import kernels as K
 
 # move kinds as numba-friendly integers
-MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2}
+MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
 
 
 @njit(cache=True)
@@ -39,7 +44,38 @@ def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, m
     length = K.critical_path(duration, job_pred, mach_pred, heads, makespan, path)
     if kind == 1:
         return K.n1_moves(path, length, mach_succ, job_succ, moves)
+    if kind == 3:
+        return K.n7_moves(path, length, mach_succ, job_succ, blocks, moves)
     return K.n5_moves(path, length, mach_succ, job_succ, blocks, moves)
+
+
+@njit(cache=True)
+def _apply(x, w, order, position, mach_pred, mach_succ):
+    """Apply the move ``(x, w)``: ``x`` to the far side of ``w`` (a swap when they are adjacent)."""
+    K.relocate(x, position[w], order, position, mach_pred, mach_succ)
+
+
+@njit(cache=True)
+def _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mach_succ, heads,
+             tails, stack, seen, scratch_heads, scratch_topo, indegree, exact):
+    """Makespan after the move ``(x, w)``, or -1 when it would create a cycle.
+
+    Swaps are checked with :func:`flip_creates_cycle` and, unless ``exact``, rated by Taillard's
+    estimate (a lower bound); insertions are applied, evaluated exactly and undone.
+    """
+    if mach_succ[x] == w or mach_pred[x] == w:
+        u = x if mach_succ[x] == w else w
+        v = w if u == x else x
+        if K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+            return -1
+        if not exact:
+            return K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
+                                   heads, tails)
+    left = K.relocate(x, position[w], order, position, mach_pred, mach_succ)
+    mk = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, scratch_heads,
+                              scratch_topo, indegree)
+    K.relocate(x, left, order, position, mach_pred, mach_succ)
+    return mk
 
 
 @njit(cache=True)
@@ -63,7 +99,8 @@ def _record(step, makespan, trace, n_trace):
 @njit(cache=True)
 def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ,
                       position, mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks,
-                      moves, stack, seen, makespan, best_order, best, step0, trace):
+                      moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order, best,
+                      step0, trace):
     """Apply ``n_steps`` random acyclic moves; keep the best order. Returns (makespan, best,
     steps done, trace length)."""
     n_trace = 0
@@ -76,10 +113,12 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
         applied = False
         for _ in range(8):  # a cyclic pick is re-drawn a bounded number of times
             i = np.random.randint(0, k)
-            u = moves[i, 0]
-            v = moves[i, 1]
-            if not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
-                K.flip_arc(u, v, order, position, mach_pred, mach_succ)
+            x = moves[i, 0]
+            w = moves[i, 1]
+            if _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                        heads, tails, stack, seen, scratch_heads, scratch_topo, indegree,
+                        False) >= 0:
+                _apply(x, w, order, position, mach_pred, mach_succ)
                 applied = True
                 break
         if not applied:
@@ -118,18 +157,18 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
         chosen = -1
         chosen_mk = makespan
         for i in range(k):
-            u = moves[i, 0]
-            v = moves[i, 1]
-            if K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+            x = moves[i, 0]
+            w = moves[i, 1]
+            # a swap's estimate is a lower bound: a move it does not rate better cannot improve
+            mk = _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred,
+                          mach_succ, heads, tails, stack, seen, scratch_heads, scratch_topo,
+                          indegree, False)
+            if mk < 0 or mk >= chosen_mk:
                 continue
-            # the estimate is a lower bound: a move it does not rate better cannot improve
-            if K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
-                               tails) >= chosen_mk:
-                continue
-            K.flip_arc(u, v, order, position, mach_pred, mach_succ)
-            mk = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ,
-                                      scratch_heads, scratch_topo, indegree)
-            K.flip_arc(v, u, order, position, mach_pred, mach_succ)
+            if mach_succ[x] == w or mach_pred[x] == w:
+                mk = _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred,
+                              mach_succ, heads, tails, stack, seen, scratch_heads, scratch_topo,
+                              indegree, True)
             if mk < chosen_mk:
                 chosen = i
                 chosen_mk = mk
@@ -137,7 +176,7 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
                     break
         if chosen < 0:
             return makespan, done, n_trace, True
-        K.flip_arc(moves[chosen, 0], moves[chosen, 1], order, position, mach_pred, mach_succ)
+        _apply(moves[chosen, 0], moves[chosen, 1], order, position, mach_pred, mach_succ)
         makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                              topo, indegree)
         done += 1
@@ -148,9 +187,10 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
 @njit(cache=True)
 def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, position,
                mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
-               seen, makespan, best_order, best, tabu_until, clock, tenure_min, tenure_max,
+               seen, scratch_heads, scratch_topo, makespan, best_order, best, tabu_until, clock,
+               tenure_min, tenure_max,
                stall, since_best, perturb, step0, trace, lower_bound):
-    """Run ``n_steps`` tabu iterations. ``tabu_until[u * N + v] > clock`` forbids swapping u, v.
+    """Run ``n_steps`` tabu iterations. ``tabu_until[x * N + w] > clock`` forbids the move (x, w).
 
     Returns (makespan, best, clock, since_best, steps done, trace length, restarts). The search
     stops early when it proves optimality (no N5/N1 move exists, or best == lower_bound).
@@ -178,12 +218,21 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         for i in range(k):
             u = moves[i, 0]
             v = moves[i, 1]
-            est = K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
-                                  heads, tails)
+            swap = mach_succ[u] == v
+            if swap:
+                est = K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
+                                      heads, tails)
+            else:  # insertions are rated exactly (and a cyclic one is never chosen)
+                est = _outcome(u, v, duration, job_pred, job_succ, order, position, mach_pred,
+                               mach_succ, heads, tails, stack, seen, scratch_heads,
+                               scratch_topo, indegree, True)
+                if est < 0:
+                    continue
             if tabu_until[u * n + v] > clock and est >= best:
                 continue
             if est < chosen_est:
-                if K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
+                if swap and K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads,
+                                                 stack, seen):
                     continue
                 chosen = i
                 chosen_est = est
@@ -191,16 +240,17 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             elif est == chosen_est:
                 ties += 1  # reservoir sampling among equally good moves
                 if np.random.randint(0, ties) == 0:
-                    if not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads,
-                                                stack, seen):
+                    if not swap or not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ,
+                                                            heads, stack, seen):
                         chosen = i
         if chosen < 0:  # everything tabu: take a random acyclic move
             for _ in range(8):
                 i = np.random.randint(0, k) if k > 0 else -1
                 if i < 0:
                     break
-                if not K.flip_creates_cycle(moves[i, 0], moves[i, 1], duration, job_succ,
-                                            mach_succ, heads, stack, seen):
+                if _outcome(moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order,
+                            position, mach_pred, mach_succ, heads, tails, stack, seen,
+                            scratch_heads, scratch_topo, indegree, False) >= 0:
                     chosen = i
                     break
         if chosen < 0:
@@ -208,8 +258,11 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         else:
             u = moves[chosen, 0]
             v = moves[chosen, 1]
-            K.flip_arc(u, v, order, position, mach_pred, mach_succ)
-            tabu_until[v * n + u] = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
+            _apply(u, v, order, position, mach_pred, mach_succ)
+            until = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
+            tabu_until[v * n + u] = until
+            if kind == 3:  # N7 lists a swap in both orientations, and x, w in either order
+                tabu_until[u * n + v] = until
             makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                                  topo, indegree)
             clock += 1

@@ -161,10 +161,11 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--greedy", action="store_true",
                    help="--policy learned: take the most likely rewrite every step instead of "
                         "sampling (one trajectory)")
-    g.add_argument("--moves", choices=MOVE_KINDS, default="n5",
+    g.add_argument("--moves", choices=MOVE_KINDS, default=None,
                    help="neighbourhood: n5 (swap at critical block ends), n1 (any adjacent pair on "
-                        "the critical path) or adjacent (any adjacent pair on a machine) "
-                        "(default: %(default)s)")
+                        "the critical path), adjacent (any adjacent pair on a machine) or n7 (N5 "
+                        "plus insertions to and from the ends of critical blocks) (default: the "
+                        "model's own for --policy learned, n5 otherwise)")
     g.add_argument("--steps", type=_non_negative_int, default=200, metavar="N",
                    help="maximum number of moves (default: %(default)s); 0 together with "
                         "--time-limit means no step limit, 0 alone keeps the initial schedule")
@@ -479,7 +480,8 @@ def _summary(result, args) -> str:
         ("instance", inst.name),
         ("size", f"{inst.n_jobs} jobs x {inst.n_machines} machines"),
         ("init rule", f"{result.init} ({args.init_mode})"),
-        ("policy", f"{args.policy} ({args.moves} moves, seed {args.seed})"),
+        ("policy", f"{args.policy} ({result.info.get('moves', args.moves or 'n5')} moves, "
+                   f"seed {args.seed})"),
         ("initial makespan", str(result.init_makespan)),
         ("final makespan", str(result.makespan)),
         ("lower bound", "n/a" if lb is None else str(lb)),

@@ -56,7 +56,7 @@ def add_parser(sub, fmt) -> None:
     g = p.add_argument_group("training options (TrainConfig)")
     for name, default in defaults().items():
         flag = "--" + name.replace("_", "-")
-        text = HELP[name] + (f" (default: {default})" if default not in (None, []) else "")
+        text = HELP[name] + (f" (default: {default})" if default not in (None, [], "") else "")
         text = text.replace("%", "%%")
         if isinstance(default, bool):
             g.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None,
@@ -68,7 +68,8 @@ def add_parser(sub, fmt) -> None:
         else:  # floats, and the optional time limit
             kind = str if isinstance(default, str) else float
             g.add_argument(flag, dest=name, type=kind, default=None,
-                           metavar="X" if kind is float else "NAME", help=text)
+                           metavar="X" if kind is float else "PATH" if name.endswith("model")
+                           else "NAME", help=text)
 
 
 def cmd_train(args) -> int:

@@ -115,7 +115,7 @@ def initial_solution(instance: JobShopInstance, init: str = "mwkr", mode: str = 
 
 def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "active",
           policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
-          moves: str = "n5", seed: int | None = 0, tabu: TabuSettings | None = None,
+          moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
           model: str | None = None, samples: int = 1, greedy: bool = False) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
@@ -125,10 +125,12 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     ``model`` is a checkpoint path or None for the shipped one; ``samples`` trajectories are
     sampled side by side and the best kept, or one ``greedy`` argmax trajectory), ``tabu``,
     ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
-    (random walk) or ``none``.
+    (random walk) or ``none``. ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
+    ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
     """
     _check_choice(policy, POLICIES, "policy")
-    _check_choice(moves, MOVE_KINDS, "move kind")
+    if moves is not None:
+        _check_choice(moves, MOVE_KINDS, "move kind")
     if steps is None and time_limit is None and policy in ("tabu", "random", "learned"):
         raise InputError("give a step budget or a time limit (or both)")
     if steps is not None and steps < 0:
@@ -143,7 +145,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     if policy == "learned":
         return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
                         samples, greedy, progress)
-    search = _Search(sol, policy, moves, tabu or TabuSettings(), seed_value)
+    search = _Search(sol, policy, moves or "n5", tabu or TabuSettings(), seed_value)
     status = "completed"
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
     bar = None
@@ -201,6 +203,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
     if greedy and samples > 1:
         raise InputError("greedy decoding follows one trajectory; use samples=1 or drop greedy")
     policy, meta = load_policy(model, "jssp")
+    moves = moves or meta["options"].get("moves", "n5")
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
     outcome = learned_search(JobShopState(sol, moves), policy, budget, samples=samples,
                              greedy=greedy, seed=seed, time_limit=time_limit, progress=progress,
@@ -213,7 +216,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
     runtime = time.perf_counter() - t0
     trace = [(s, t, int(c)) for s, t, c in outcome.trace]
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
-            "samples": samples, "decoding": "greedy" if greedy else "sampled"}
+            "samples": samples, "decoding": "greedy" if greedy else "sampled", "moves": moves}
     return Result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
                   seed, runtime, status, trace, 0, info)
 
@@ -258,6 +261,7 @@ class _Search:
             return 0, "completed"
         if self.policy == "random":
             mk, best, done, nt = LS.random_walk_chunk(n_steps, self.kind, *self._common(),
+                                                      self._scratch_heads, self._scratch_topo,
                                                       s.makespan, self.best_order, self.best,
                                                       self.steps, self._trace_buf)
             if done < n_steps:
@@ -274,8 +278,8 @@ class _Search:
                 finished = "local_optimum"
         else:
             (mk, best, self.clock, self.since_best, done, nt, restarts) = LS.tabu_chunk(
-                n_steps, self.kind, *self._common(), s.makespan, self.best_order, self.best,
-                self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
+                n_steps, self.kind, *self._common(), self._scratch_heads, self._scratch_topo,
+                s.makespan, self.best_order, self.best, self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
                 self.since_best, self.perturb, self.steps, self._trace_buf, self.lower_bound)
             self.restarts += restarts
             if done < n_steps:

@@ -84,3 +84,38 @@ def swapped(inst: JobShopInstance, order, u: int, v: int) -> np.ndarray:
     iu, iv = int(np.where(order == u)[0][0]), int(np.where(order == v)[0][0])
     order[iu], order[iv] = v, u
     return order
+
+
+def relocated(order, u: int, v: int) -> np.ndarray:
+    """``order`` with ``u`` taken out and put back at ``v``'s old index (u on v's far side)."""
+    seq = [int(x) for x in order]
+    target = seq.index(v)
+    seq.remove(u)
+    seq.insert(target, u)
+    return np.array(seq, np.int64)
+
+
+def n7_moves(blocks: list[list[int]], job: set) -> set[tuple[int, int]]:
+    """The N7 moves spelled out: (x, w) moves x to the far side of w within a block."""
+    moves = set()
+    if len(blocks) < 2:
+        return moves
+    for i, b in enumerate(blocks):
+        if len(b) < 2:
+            continue
+        front, back = i > 0, i < len(blocks) - 1
+        swaps = ([(b[0], b[1])] if front else []) + ([(b[-2], b[-1])] if back else [])
+        for u, v in swaps:
+            if (u, v) not in job:  # swapping consecutive operations of a job breaks the route
+                moves |= {(u, v), (v, u)}
+        first, last = b[0], b[-1]
+        for j, x in enumerate(b):
+            if front and j >= 2:
+                moves.add((x, first))        # x to the front of the block
+            if back and j <= len(b) - 3:
+                moves.add((x, last))         # x to the back of the block
+            if 2 <= j <= len(b) - 2:
+                moves.add((first, x))        # the first behind x
+            if 1 <= j <= len(b) - 3:
+                moves.add((last, x))         # the last before x
+    return moves

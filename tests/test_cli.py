@@ -201,7 +201,7 @@ def test_malformed_instance_file_names_file_and_line(capsys, tmp_path):
     ["solve", "ft06", "--time-limit", "nan"],
     ["solve", "ft06", "--steps", "-5"],
     ["solve", "ft06", "--policy", "annealing"],
-    ["solve", "ft06", "--moves", "n7"],
+    ["solve", "ft06", "--moves", "n9"],
     ["solve"],
     ["frobnicate"],
 ])

@@ -214,6 +214,27 @@ def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
         train(_tiny_config(), problem, tmp_path / "straight", progress=False)
 
 
+def test_warm_start_copies_the_weights_and_checks_the_architecture(tmp_path):
+    from rewriter.core.train import warm_start
+
+    problem = JobShopProblem()
+    train(_tiny_config(iterations=1), problem, tmp_path / "n5", progress=False)
+    source, _ = load_model(tmp_path / "n5" / "model.pt")
+    target = RewritePolicy(source.config)
+    assert not all(torch.equal(a, b) for a, b in zip(source.parameters(), target.parameters()))
+    warm_start(target, tmp_path / "n5" / "model.pt")
+    assert all(torch.equal(a, b) for a, b in zip(source.parameters(), target.parameters()))
+    with pytest.raises(ValueError, match="architecture"):
+        warm_start(RewritePolicy(ModelConfig(source.config.node_features,
+                                             source.config.pair_features, hidden=4)),
+                   tmp_path / "n5" / "model.pt")
+    # a warm-started run on other moves trains from those weights
+    cfg = _tiny_config(iterations=1, moves="n7", init_model=str(tmp_path / "n5" / "model.pt"))
+    train(cfg, JobShopProblem(moves="n7"), tmp_path / "n7", progress=False)
+    model, meta = load_model(tmp_path / "n7" / "model.pt")
+    assert meta["options"] == {"moves": "n7"} and meta["card"]["config"]["init_model"]
+
+
 def test_same_seed_same_run_and_saved_model_replays(tmp_path):
     problem = JobShopProblem()
     cfg = _tiny_config(iterations=2, algo="reinforce", formulation="node")
@@ -240,7 +261,7 @@ def test_candidates_stack_offsets():
 
 
 @settings(max_examples=25, deadline=None)
-@given(st.integers(0, 10**6), st.sampled_from([(5, 3), (6, 4), (8, 5)]), st.sampled_from(["n5", "n1", "adjacent"]))
+@given(st.integers(0, 10**6), st.sampled_from([(5, 3), (6, 4), (8, 5)]), st.sampled_from(["n5", "n1", "adjacent", "n7"]))
 def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
     """The look-ahead features equal the makespan a flip really gives; memory follows the flips."""
     from rewriter.jssp.features import MEMORY, MOVE_FEATURES

@@ -99,6 +99,49 @@ def test_neighbourhoods_match_plain_definitions(case):
 
 
 @given(sizes)
+def test_n7_moves_match_plain_definition(case):
+    _, inst, sol = _solution(*case)
+    job = set(ref.job_arcs(inst))
+    blocks = [b.tolist() for b in sol.critical_blocks()]
+    n7 = _pairs(sol.moves("n7"))
+    assert len(n7) == len(set(n7))
+    assert set(n7) == ref.n7_moves(blocks, job)
+    n5 = set(_pairs(sol.moves("n5")))
+    assert n5 | {(v, u) for u, v in n5} == {(x, w) for x, w in n7 if sol.mach_succ[x] == w
+                                            or sol.mach_pred[x] == w}  # N7's swaps are N5's
+
+
+@given(sizes, st.integers(0, 2**32 - 1))
+def test_relocate_matches_list_insertion_and_undoes(case, pick):
+    rng, inst, sol = _solution(*case)
+    ms = inst.machine_start
+    machines = [i for i in range(inst.n_machines) if ms[i + 1] - ms[i] >= 2]
+    if not machines:
+        return
+    i = machines[pick % len(machines)]
+    ops = sol.order[ms[i]:ms[i + 1]].tolist()
+    u, v = (int(x) for x in rng.choice(ops, 2, replace=False))
+    new_order = ref.relocated(sol.order, u, v)
+    acyclic = nx.is_directed_acyclic_graph(ref.graph(inst, new_order))
+    trial = sol.copy()
+    assert trial.relocate(u, v) == acyclic
+    if not acyclic:
+        assert trial.order.tolist() == sol.order.tolist() and trial.makespan == sol.makespan
+        return
+    assert trial.order.tolist() == new_order.tolist()
+    assert trial.makespan == ref.makespan_networkx(inst, new_order)
+    mp, ms2, pos = (np.empty(inst.n_operations, np.int64) for _ in range(3))
+    K.machine_links(new_order, ms, mp, ms2, pos)
+    assert (trial.mach_pred.tolist(), trial.mach_succ.tolist(), trial.position.tolist()) == (
+        mp.tolist(), ms2.tolist(), pos.tolist())
+    assert K.relocate(u, sol.position[u], trial.order, trial.position, trial.mach_pred,
+                      trial.mach_succ) == sol.position[v]
+    assert trial.order.tolist() == sol.order.tolist()
+    assert trial.mach_pred.tolist() == sol.mach_pred.tolist()
+    assert trial.mach_succ.tolist() == sol.mach_succ.tolist()
+
+
+@given(sizes)
 def test_flip_cycle_check_and_estimate(case):
     rng, inst, sol = _solution(*case)
     moves = _pairs(sol.moves("adjacent"))

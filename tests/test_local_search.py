@@ -39,7 +39,7 @@ def test_replay_of_a_known_schedule():
 
 
 @pytest.mark.parametrize("policy", [p for p in POLICIES])
-@pytest.mark.parametrize("moves", ["n5", "n1", "adjacent"])
+@pytest.mark.parametrize("moves", ["n5", "n1", "adjacent", "n7"])
 def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, moves):
     rng = np.random.default_rng(7)
     inst = ref.random_instance(rng, 8, 5)
@@ -73,6 +73,24 @@ def test_greedy_stops_at_a_local_optimum():
         trial = sol.copy()
         if trial.flip(int(u), int(v)):
             assert trial.makespan >= sol.makespan
+
+
+def test_greedy_n7_stops_at_a_local_optimum_of_the_insertions():
+    rng = np.random.default_rng(12)
+    inst = ref.random_instance(rng, 10, 6)
+    r = solve(inst, init="fifo", policy="greedy", moves="n7", steps=10_000, seed=0)
+    assert r.status in ("local_optimum", "optimal")
+    sol = r.solution
+    for u, v in sol.moves("n7"):  # brute force: no N7 move improves
+        trial = sol.copy()
+        if trial.relocate(int(u), int(v)):
+            assert trial.makespan >= sol.makespan
+
+
+@pytest.mark.parametrize("name, optimum", [("ft06", 55), ("la01", 666)])
+def test_tabu_n7_reaches_known_optimum(name, optimum):
+    r = solve(load_instance(name), policy="tabu", moves="n7", steps=200_000, time_limit=30, seed=0)
+    assert r.makespan == optimum
 
 
 def test_time_limit_returns_best_so_far():
@@ -115,7 +133,7 @@ def test_zero_length_operations_are_scheduled_validly():
     check_schedule(r.instance, r.solution.start_matrix(), r.makespan)
 
 
-@pytest.mark.parametrize("kwargs", [dict(policy="annealing"), dict(init="edd"), dict(moves="n7"),
+@pytest.mark.parametrize("kwargs", [dict(policy="annealing"), dict(init="edd"), dict(moves="n9"),
                                     dict(steps=-1), dict(time_limit=-2.0),
                                     dict(steps=None, time_limit=None),
                                     dict(policy="tabu", tabu=TabuSettings(tenure_min=5, tenure_max=2)),

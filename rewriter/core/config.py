@@ -13,7 +13,7 @@ REWARDS = ("best", "step")
 class TrainConfig:
     # problem ---------------------------------------------------------------------------------
     problem: str = "jssp"
-    moves: str = "n5"                     # jssp: candidate set (adjacent | n1 | n5)
+    moves: str = "n5"                     # jssp: candidate set (adjacent | n1 | n5 | n7)
     resources: int = 20                   # mrt: resource types D
     sizes: list[str] = field(default_factory=lambda: ["10x10", "15x15"])  # training size classes
     curriculum: bool = False              # start with the first size, add the others over time
@@ -23,6 +23,7 @@ class TrainConfig:
     hidden: int = 32                      # Tree-LSTM state size
     mlp_hidden: int = 64
     reverse: bool = True                  # add the successors-to-predecessors pass
+    init_model: str = ""                  # start from this model's weights ("" = random init)
     # algorithm -------------------------------------------------------------------------------
     algo: str = "ppo"
     iterations: int = 2000                # rollout + update rounds
@@ -91,7 +92,8 @@ class TrainConfig:
 HELP = {
     "problem": "problem to train on: jssp or mrt",
     "moves": "jssp candidate rewrites: adjacent (any machine-adjacent pair), n1 (adjacent pairs on "
-             "the critical path) or n5 (swaps at critical block ends)",
+             "the critical path), n5 (swaps at critical block ends) or n7 (N5 plus insertions "
+             "to and from the ends of critical blocks)",
     "resources": "mrt: number of resource types D (2, 5, 10 or 20)",
     "sizes": "training size classes, comma separated (jssp: JOBSxMACHINES, e.g. 10x10,15x15)",
     "curriculum": "train on the first size first and add the others as training proceeds",
@@ -101,6 +103,8 @@ HELP = {
     "hidden": "Tree-LSTM state size",
     "mlp_hidden": "hidden width of the scoring MLPs",
     "reverse": "add the reverse Tree-LSTM pass (successors to predecessors)",
+    "init_model": "start from the weights of this model file (e.g. another run's model.pt; same "
+                  "features and architecture) instead of a random initialisation",
     "algo": "ppo (clipped actor-critic) or reinforce (with a learned baseline)",
     "iterations": "rollout + update rounds",
     "episodes": "episodes rolled out side by side per iteration",

@@ -232,6 +232,17 @@ def model_options(cfg: TrainConfig) -> dict:
     return {"moves": cfg.moves} if cfg.problem == "jssp" else {"resources": cfg.resources}
 
 
+def warm_start(model: RewritePolicy, path) -> None:
+    """Copy the weights of the model file ``path`` into ``model`` (same architecture)."""
+    from .checkpoint import load_model
+
+    source, _ = load_model(path)
+    if source.config != model.config:
+        raise ValueError(f"{path}: its architecture {source.config.to_dict()} differs from this "
+                         f"run's {model.config.to_dict()}")
+    model.load_state_dict(source.state_dict())
+
+
 def resume_config(run_dir, iterations: int | None = None,
                   time_limit_minutes: float | None = None) -> TrainConfig:
     """The saved config of a run, with a new iteration count or time limit if given."""
@@ -265,6 +276,8 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
                                                            cfg.sizes[0]), cfg.init_rules[0])
     model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
                                       cfg.mlp_hidden, cfg.reverse, cfg.formulation))
+    if cfg.init_model and not resume:  # on resume the checkpoint holds the weights
+        warm_start(model, cfg.init_model)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:

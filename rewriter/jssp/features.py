@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from .kernels import flip_arc, heads_and_makespan, swap_estimate
+from .kernels import flip_arc, heads_and_makespan, relocate, swap_estimate
 
 NODE_FEATURES = (
     "duration",           # duration / longest duration
@@ -31,7 +31,7 @@ NODE_FEATURES = (
     "job_wait",           # gap after the job predecessor's end / longest duration
 )
 MOVE_FEATURES = (
-    "estimate_change",    # (Taillard estimate - makespan) / makespan x 10
+    "estimate_change",    # (Taillard estimate - makespan) / makespan x 10 (insertions: exact)
     "estimate_improves",  # 1 when the estimate is below the makespan
     "duration_change",    # (duration of region - duration of partner) / longest duration
     "partner_follows",    # 1 when the partner is the region's machine successor
@@ -119,10 +119,27 @@ def flip_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_
 
 
 @njit(cache=True)
-def move_features(pairs, k, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
-                  makespan, after, best, pair_age, region_age, out):
-    """Features of ``pairs[:k]``; ``after`` holds each pair's makespan after the flip and the
-    ages count steps since the pair was flipped / the region moved (negative: never)."""
+def insertion_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred,
+                       mach_succ, heads, topo, indegree, after):
+    """Makespan after each insertion ``(x, w)`` of ``moves[:k]`` ("move x to the far side of w",
+    :func:`~rewriter.jssp.kernels.relocate`), -1 when it makes a cycle; arrays end unchanged."""
+    for i in range(k):
+        x = moves[i, 0]
+        left = relocate(x, position[moves[i, 1]], order, position, mach_pred, mach_succ)
+        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                      topo, indegree)
+        relocate(x, left, order, position, mach_pred, mach_succ)
+
+
+@njit(cache=True)
+def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, mach_succ, heads,
+                  tails, makespan, after, best, pair_age, region_age, out):
+    """Features of ``pairs[:k]``; ``after`` holds each pair's makespan after the move and the
+    ages count steps since the pair was flipped / the region moved (negative: never).
+
+    A pair ``(a, b)`` moves ``a`` to the far side of ``b``; for a swap (``a`` and ``b`` adjacent)
+    that is the same rewrite in either orientation. Taillard's estimate only exists for swaps:
+    an insertion's estimate is its exact outcome."""
     longest = 1
     for v in range(duration.shape[0]):
         if duration[v] > longest:
@@ -131,10 +148,14 @@ def move_features(pairs, k, duration, job_pred, job_succ, mach_pred, mach_succ, 
     for i in range(k):
         a = pairs[i, 0]
         b = pairs[i, 1]
-        follows = mach_succ[a] == b
-        u = a if follows else b
-        v = b if follows else a
-        est = swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails)
+        follows = position[b] > position[a]
+        if mach_succ[a] == b or mach_pred[a] == b:
+            u = a if follows else b
+            v = b if follows else a
+            est = swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                tails)
+        else:
+            est = after[i]
         out[i, 0] = 10.0 * (est - makespan) / c
         out[i, 1] = 1.0 if est < makespan else 0.0
         out[i, 2] = (duration[a] - duration[b]) / longest

@@ -62,6 +62,42 @@ def flip_arc(u, v, order, position, mach_pred, mach_succ):
     mach_succ[u] = b
 
 
+@njit(cache=True)
+def relocate(u, target, order, position, mach_pred, mach_succ):
+    """Move ``u`` to position ``target`` of ``order`` on its own machine, shifting the operations
+    in between by one (an insertion move); returns the position ``u`` left, so
+    ``relocate(u, returned, ...)`` undoes it.
+
+    O(distance). ``target`` must lie in ``u``'s machine segment; like :func:`flip_arc` it does not
+    check acyclicity. Moving ``u`` to the position of an operation ``w`` puts ``u`` on the far
+    side of ``w``: right after ``w`` when ``w`` followed ``u``, right before it when it preceded.
+    """
+    p = position[u]
+    if target == p:
+        return p
+    lo = p if p < target else target
+    hi = target if p < target else p
+    outer_pred = mach_pred[order[lo]]
+    outer_succ = mach_succ[order[hi]]
+    if target > p:
+        for i in range(p, target):
+            order[i] = order[i + 1]
+    else:
+        for i in range(p, target, -1):
+            order[i] = order[i - 1]
+    order[target] = u
+    for i in range(lo, hi + 1):
+        op = order[i]
+        position[op] = i
+        mach_pred[op] = order[i - 1] if i > lo else outer_pred
+        mach_succ[op] = order[i + 1] if i < hi else outer_succ
+    if outer_pred >= 0:
+        mach_succ[outer_pred] = order[lo]
+    if outer_succ >= 0:
+        mach_pred[outer_succ] = order[hi]
+    return p
+
+
 # --------------------------------------------------------------------------------------------
 # Longest paths
 # --------------------------------------------------------------------------------------------
@@ -350,6 +386,70 @@ def n5_moves(path, length, mach_succ, job_succ, block_start, moves):
             if job_succ[u] != v:
                 moves[k, 0] = u
                 moves[k, 1] = v
+                k += 1
+    return k
+
+
+@njit(cache=True)
+def _both_ways(u, v, job_succ, moves, k):
+    """Write the swap of machine-adjacent ``u, v`` as ``(u, v)`` and ``(v, u)`` unless they are
+    consecutive operations of one job; returns the new count."""
+    if job_succ[u] == v:
+        return k
+    moves[k, 0] = u
+    moves[k, 1] = v
+    moves[k + 1, 0] = v
+    moves[k + 1, 1] = u
+    return k + 2
+
+
+@njit(cache=True)
+def n7_moves(path, length, mach_succ, job_succ, block_start, moves):
+    """N7-style insertions (after Zhang et al. 2007): in every critical block ``b1 .. bk``, move
+    an operation to the front (before ``b1``) or the back (after ``bk``) of the block, or move
+    ``b1`` / ``bk`` next to an inner operation; plus the N5 swaps.
+
+    A move is written ``(x, w)``: "move ``x`` to the far side of ``w``" (same machine, so
+    :func:`relocate` of ``x`` to ``w``'s position). Swaps (adjacent ``x, w``) are listed in both
+    orientations, as :func:`~rewriter.jssp.features.both_directions` lists N5. As in N5, nothing
+    moves to the front of the first block or the back of the last (that cannot shorten the critical
+    path), and consecutive operations of one job are never swapped. ``moves`` needs room for
+    ``4 * length`` rows.
+    """
+    n_blocks = critical_blocks(path, length, mach_succ, block_start)
+    k = 0
+    if n_blocks < 2:
+        return 0  # one block: the makespan is that machine's load, a lower bound
+    for b in range(n_blocks):
+        lo = block_start[b]
+        hi = block_start[b + 1]  # exclusive
+        if hi - lo < 2:
+            continue
+        first = path[lo]
+        last = path[hi - 1]
+        front = b > 0
+        back = b < n_blocks - 1
+        if front:
+            k = _both_ways(first, path[lo + 1], job_succ, moves, k)
+        if back and not (front and hi - lo == 2):  # a block of two has one swap
+            k = _both_ways(path[hi - 2], last, job_succ, moves, k)
+        for i in range(lo, hi):
+            x = path[i]
+            if front and i >= lo + 2:
+                moves[k, 0] = x  # to the front
+                moves[k, 1] = first
+                k += 1
+            if back and i <= hi - 3:
+                moves[k, 0] = x  # to the back
+                moves[k, 1] = last
+                k += 1
+            if lo + 2 <= i <= hi - 2:
+                moves[k, 0] = first  # the first behind an inner operation
+                moves[k, 1] = x
+                k += 1
+            if lo + 1 <= i <= hi - 3:
+                moves[k, 0] = last  # the last before an inner operation
+                moves[k, 1] = x
                 k += 1
     return k
 

@@ -2,11 +2,13 @@
 
 Nodes are operations; a node's parents are its job predecessor and its machine predecessor, so
 the DAG is the disjunctive graph with every machine's order fixed. A candidate is a move from the
-chosen neighbourhood (all adjacent pairs, N1 or N5) listed in both directions: ``(u, v)`` reads
-"at region u, swap with machine successor v" and ``(v, u)`` "at region v, swap with machine
-predecessor u". The node formulation needs both (its rule picks the neighbour); the arc
-formulation scores both orientations of the same flip, which leaves every flip's share equal.
-Moves whose flip would create a cycle are left out (their exact outcome is computed anyway).
+chosen neighbourhood. A pair ``(u, v)`` reads "at region u, move u to the far side of v": for the
+swap neighbourhoods (all adjacent pairs, N1, N5) every swap is listed in both directions,
+``(u, v)`` "swap with machine successor v" and ``(v, u)`` "swap with machine predecessor u". The
+node formulation needs both (its rule picks the neighbour); the arc formulation scores both
+orientations of the same flip, which leaves every flip's share equal. N7 adds insertions that
+move an operation past several others to the front or back of its critical block. Moves that
+would create a cycle are left out (their exact outcome is computed anyway).
 
 The state remembers, from its creation on, the best makespan, the step count and when each pair
 was last flipped and each operation last moved: the memory features of :mod:`.features`.
@@ -84,21 +86,25 @@ class JobShopState(RewriteState):
         moves = sol.moves(self.moves)
         n = inst.n_operations
         outcome = np.empty(moves.shape[0], np.int64)
-        F.flip_outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ,
-                        sol.order, sol.position, sol.mach_pred, sol.mach_succ, np.empty(n, np.int64),
-                        np.empty(n, np.int64), np.empty(n, np.int64), outcome)
+        outcomes = F.insertion_outcomes if self.moves == "n7" else F.flip_outcomes
+        outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ, sol.order,
+                 sol.position, sol.mach_pred, sol.mach_succ, np.empty(n, np.int64),
+                 np.empty(n, np.int64), np.empty(n, np.int64), outcome)
         acyclic = outcome >= 0
         moves, outcome = moves[acyclic], outcome[acyclic]
-        pairs = np.empty((2 * moves.shape[0], 2), np.int64)
-        k = F.both_directions(moves, moves.shape[0], pairs)
-        after = np.repeat(outcome, 2)
+        if self.moves == "n7":  # already directed moves, swaps in both orientations
+            pairs, after, k = moves, outcome, moves.shape[0]
+        else:
+            pairs = np.empty((2 * moves.shape[0], 2), np.int64)
+            k = F.both_directions(moves, moves.shape[0], pairs)
+            after = np.repeat(outcome, 2)
         pair_age = np.array([self.step - self._pair_flipped[key] if key in self._pair_flipped
                              else -1 for key in self._pair_keys(pairs)], np.int64)
         moved = self._op_moved[pairs[:, 0]]
         region_age = np.where(moved >= 0, self.step - moved, -1)
         feats = np.empty((k, self.pair_features), np.float32)
-        F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.mach_pred,
-                        sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
+        F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
+                        sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
                         pair_age, region_age, feats)
         return pairs, feats, after.astype(np.float64)
 
@@ -111,12 +117,9 @@ class JobShopState(RewriteState):
         n = sol.instance.n_operations
         if not (0 <= region < n and 0 <= partner < n):
             return False
-        if sol.mach_succ[region] == partner:
-            done = sol.flip(region, partner)
-        elif sol.mach_pred[region] == partner:
-            done = sol.flip(partner, region)
-        else:
+        if region == partner or sol.instance.op_machine[region] != sol.instance.op_machine[partner]:
             return False
+        done = sol.relocate(region, partner)
         if done:
             self._lookahead = None
             self.step += 1

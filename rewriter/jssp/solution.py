@@ -14,7 +14,7 @@ import numpy as np
 from . import kernels as K
 from .instance import JobShopInstance
 
-MOVE_KINDS = ("n5", "n1", "adjacent")
+MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
 
 
 class CyclicOrder(ValueError):
@@ -23,7 +23,8 @@ class CyclicOrder(ValueError):
 
 @dataclass
 class Move:
-    """Swap ``u`` and its machine successor ``v`` (flip the disjunctive arc ``u -> v``)."""
+    """Move ``u`` to the far side of ``v`` on their machine; when ``v`` is ``u``'s machine
+    successor, as in every swap neighbourhood, that swaps them (flips the arc ``u -> v``)."""
 
     u: int
     v: int
@@ -51,7 +52,7 @@ class JobShopSolution:
         self._indegree = np.empty(n, np.int64)
         self._path = np.empty(n, np.int64)
         self._blocks = np.empty(n + 1, np.int64)
-        self._moves = np.empty((max(n, 1), 2), np.int64)
+        self._moves = np.empty((4 * n + 4, 2), np.int64)  # N7 lists up to 4 moves per operation
         self._stack = np.empty(n, np.int64)
         self._seen = np.zeros(n, np.int64)
         K.machine_links(order, instance.machine_start, self.mach_pred, self.mach_succ, self.position)
@@ -115,15 +116,22 @@ class JobShopSolution:
         return [path[self._blocks[b]:self._blocks[b + 1]] for b in range(count)]
 
     def moves(self, kind: str = "n5") -> np.ndarray:
-        """Candidate swaps as an (k, 2) array of (u, v), ``v`` the machine successor of ``u``."""
+        """Candidate moves as a (k, 2) array of (u, v).
+
+        For the swap neighbourhoods (``n5``, ``n1``, ``adjacent``) ``v`` is the machine successor
+        of ``u``; ``n7`` insertions read "move ``u`` to the far side of ``v``" (see :meth:`relocate`).
+        """
         inst = self.instance
         if kind == "adjacent":
             k = K.adjacent_moves(self.order, inst.machine_start, inst.job_succ, self._moves)
-        elif kind in ("n1", "n5"):
+        elif kind in ("n1", "n5", "n7"):
             length = K.critical_path(inst.op_duration, inst.job_pred, self.mach_pred, self.heads,
                                      self.makespan, self._path)
             if kind == "n1":
                 k = K.n1_moves(self._path, length, self.mach_succ, inst.job_succ, self._moves)
+            elif kind == "n7":
+                k = K.n7_moves(self._path, length, self.mach_succ, inst.job_succ, self._blocks,
+                               self._moves)
             else:
                 k = K.n5_moves(self._path, length, self.mach_succ, inst.job_succ, self._blocks,
                                self._moves)
@@ -157,6 +165,30 @@ class JobShopSolution:
             return False
         K.flip_arc(u, v, self.order, self.position, self.mach_pred, self.mach_succ)
         self.makespan = self._evaluate()
+        return True
+
+    def relocate(self, u: int, v: int) -> bool:
+        """Move ``u`` to the far side of ``v`` on their machine (after ``v`` if ``v`` follows
+        ``u``, before it otherwise) if the graph stays acyclic; a swap when they are adjacent.
+
+        Returns True when applied, False when it would create a cycle (nothing changes).
+        """
+        n = self.instance.n_operations
+        if not (0 <= u < n and 0 <= v < n) or u == v or (
+                self.instance.op_machine[u] != self.instance.op_machine[v]):
+            raise ValueError(f"operations {u} and {v} are not two operations of one machine")
+        if self.mach_succ[u] == v:
+            return self.flip(u, v)
+        if self.mach_pred[u] == v:
+            return self.flip(v, u)
+        left = K.relocate(u, self.position[v], self.order, self.position, self.mach_pred,
+                          self.mach_succ)
+        makespan = self._evaluate()
+        if makespan < 0:
+            K.relocate(u, left, self.order, self.position, self.mach_pred, self.mach_succ)
+            self.makespan = self._evaluate()
+            return False
+        self.makespan = makespan
         return True
 
     def to_dict(self) -> dict:
