@@ -110,9 +110,10 @@ def main(argv=None) -> int:
         if ("rewriter", k) not in by_key:
             continue
         mine = by_key[("rewriter", k)]
-        losses = [f"{groups[i]} (to {m})" for m in ("greedy", "random") if (m, k) in by_key
+        rivals = [m for m in methods if m.split(":")[0] in ("greedy", "random")]
+        losses = [f"{groups[i]} (to {m})" for m in rivals if (m, k) in by_key
                   for i, (a, b) in enumerate(zip(mine, by_key[(m, k)])) if a > b]
-        verdicts.append(f"{k} steps: rewriter at or below greedy and random on "
+        verdicts.append(f"{k} steps: rewriter at or below {', '.join(rivals)} on "
                         f"{len(groups) - len({l.split(' (')[0] for l in losses})}/{len(groups)} classes"
                         + (f"; above on {', '.join(losses)}" if losses else ""))
     lines = ["| " + " | ".join(map(str, header)) + " |", "|" + "---|" * len(header)]
