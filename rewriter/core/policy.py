@@ -132,10 +132,8 @@ class RewritePolicy(nn.Module):
         region = torch.from_numpy(cands.pairs[:, 0]) + base
         partner = torch.from_numpy(cands.pairs[:, 1]) + base
         state = torch.from_numpy(cands.state)
-        # a model trained before features were appended reads the ones it knows
-        features = cands.features[:, :self.config.pair_features]
         pair_in = torch.cat([emb[region], emb[partner], pooled[state],
-                             torch.from_numpy(np.ascontiguousarray(features))], dim=1)
+                             torch.from_numpy(cands.features)], dim=1)
         scores = self.pair_scorer(pair_in).squeeze(1)
         masked = torch.from_numpy(~cands.mask)
         if self.config.formulation == "arc":

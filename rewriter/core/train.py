@@ -233,30 +233,14 @@ def model_options(cfg: TrainConfig) -> dict:
 
 
 def warm_start(model: RewritePolicy, path) -> None:
-    """Copy the weights of the model file ``path`` into ``model`` (same architecture).
-
-    The source may read fewer pair features than ``model`` (features are only ever appended):
-    the pair scorer's weights for the new columns start at zero, so the warm-started policy
-    begins exactly where the source was and learns what the new features add.
-    """
-    from dataclasses import replace
-
+    """Copy the weights of the model file ``path`` into ``model`` (same architecture)."""
     from .checkpoint import load_model
 
     source, _ = load_model(path)
-    grown = source.config.pair_features < model.config.pair_features
-    if replace(source.config, pair_features=model.config.pair_features) != model.config:
+    if source.config != model.config:
         raise ValueError(f"{path}: its architecture {source.config.to_dict()} differs from this "
                          f"run's {model.config.to_dict()}")
-    state = source.state_dict()
-    if grown:
-        key = "pair_scorer.0.weight"  # input = [region, partner, pooled, pair features]
-        old = state[key]
-        new = old.new_zeros(old.shape[0], old.shape[1] + model.config.pair_features
-                            - source.config.pair_features)
-        new[:, :old.shape[1]] = old
-        state[key] = new
-    model.load_state_dict(state)
+    model.load_state_dict(source.state_dict())
 
 
 def resume_config(run_dir, iterations: int | None = None,

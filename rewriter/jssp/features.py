@@ -4,26 +4,18 @@ Numba kernels over the same flat arrays as :mod:`rewriter.jssp.kernels`. Times a
 the makespan and durations by the longest duration so the features mean the same thing on a
 10x10 training instance and on a 100x20 benchmark.
 
-Besides Taillard's estimate, every move carries its exact outcome: :func:`move_outcomes` applies
-each move, recomputes heads and tails and undoes it (a few microseconds per move on 30x20). Greedy
+Besides Taillard's estimate, every move carries its exact outcome: :func:`flip_outcomes` applies
+each flip, recomputes the makespan and flips back (a few microseconds per move on 30x20). Greedy
 descent is then one argmin away, and what the policy has to learn is what greedy cannot see: when
-a worse or equal move opens the way out of a local optimum. Most moves on a large instance leave
-the makespan as it is, so the outcome also says how much *slack* the move leaves the other
-operations (:func:`capped_slack`): among equal makespans, a schedule with more operations off the
-critical paths is closer to the next improvement. Ranking tabu moves by it as a tie-break was
-worth 1-2 points of gap after 200 steps on ta61-64, which is why the policy sees it too.
-The memory features (how recently a pair was flipped or an operation moved) are what a tabu list
-keeps; the state records them.
-
-Features are only ever appended, never reordered: a model trained with the first k pair
-features keeps working (it reads the first k columns).
+a worse or equal move opens the way out of a local optimum. The memory features (how recently a
+pair was flipped or an operation moved) are what a tabu list keeps; the state records them.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from .kernels import heads_and_makespan, relocate, swap_estimate, tails_from_topo
+from .kernels import flip_arc, heads_and_makespan, relocate, swap_estimate
 
 NODE_FEATURES = (
     "duration",           # duration / longest duration
@@ -48,7 +40,6 @@ MOVE_FEATURES = (
     "versus_best",        # (makespan after the flip - best makespan so far) / makespan x 10
     "pair_recency",       # 1 - (steps since this pair was last flipped) / MEMORY, floored at 0
     "region_recency",     # 1 - (steps since the region operation last moved) / MEMORY, floored at 0
-    "slack_change",       # (capped slack after the move - capped slack now) x 100, see capped_slack
 )
 MEMORY = 32  # steps after which a flip is forgotten (tabu tenures are 10-40 on benchmark sizes)
 
@@ -111,57 +102,40 @@ def both_directions(moves, k, out):
 
 
 @njit(cache=True)
-def slack_cap(duration):
-    """Slack counts up to half the longest duration: beyond that an operation is simply not
-    critical, and a few huge slacks (early operations of short jobs) would drown the signal."""
-    longest = 1
-    for v in range(duration.shape[0]):
-        if duration[v] > longest:
-            longest = duration[v]
-    return max(longest // 2, 1)
+def flip_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                  heads, topo, indegree, after):
+    """Makespan after flipping each move ``(u, v)`` of ``moves[:k]`` (-1 when it makes a cycle).
 
-
-@njit(cache=True)
-def capped_slack(duration, heads, tails, makespan, cap):
-    """Mean over operations of min(slack, cap) / cap, in [0, 1]; slack = makespan - head -
-    duration - tail, the delay an operation can take without delaying the schedule."""
-    n = duration.shape[0]
-    total = 0
-    for v in range(n):
-        slack = makespan - heads[v] - duration[v] - tails[v]
-        total += slack if slack < cap else cap
-    return total / (cap * max(n, 1))
-
-
-@njit(cache=True)
-def move_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
-                  heads, tails, topo, indegree, cap, after, slack_after):
-    """Makespan after each move ``(x, w)`` of ``moves[:k]`` ("move x to the far side of w",
-    :func:`~rewriter.jssp.kernels.relocate`; a swap when they are adjacent) and the
-    :func:`capped_slack` it leaves; makespan -1 (slack 0) when the move makes a cycle.
-
-    Every move is applied to the solution's own arrays and undone before the next one, so they
-    end unchanged; ``heads``, ``tails``, ``topo`` and ``indegree`` are scratch arrays.
+    Every flip is applied to the solution's own arrays and undone before the next one, so they
+    end unchanged; ``heads``, ``topo`` and ``indegree`` are scratch arrays.
     """
+    for i in range(k):
+        u = moves[i, 0]
+        v = moves[i, 1]
+        flip_arc(u, v, order, position, mach_pred, mach_succ)
+        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                      topo, indegree)
+        flip_arc(v, u, order, position, mach_pred, mach_succ)
+
+
+@njit(cache=True)
+def insertion_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred,
+                       mach_succ, heads, topo, indegree, after):
+    """Makespan after each insertion ``(x, w)`` of ``moves[:k]`` ("move x to the far side of w",
+    :func:`~rewriter.jssp.kernels.relocate`), -1 when it makes a cycle; arrays end unchanged."""
     for i in range(k):
         x = moves[i, 0]
         left = relocate(x, position[moves[i, 1]], order, position, mach_pred, mach_succ)
-        mk = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
-                                indegree)
-        after[i] = mk
-        slack_after[i] = 0.0
-        if mk >= 0:
-            tails_from_topo(duration, job_succ, mach_succ, topo, tails)
-            slack_after[i] = capped_slack(duration, heads, tails, mk, cap)
+        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                      topo, indegree)
         relocate(x, left, order, position, mach_pred, mach_succ)
 
 
 @njit(cache=True)
 def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, mach_succ, heads,
-                  tails, makespan, after, slack_now, slack_after, best, pair_age, region_age, out):
-    """Features of ``pairs[:k]``; ``after`` and ``slack_after`` hold each pair's makespan and
-    capped slack after the move (``slack_now``: before it), and the ages count steps since the
-    pair was flipped / the region moved (negative: never).
+                  tails, makespan, after, best, pair_age, region_age, out):
+    """Features of ``pairs[:k]``; ``after`` holds each pair's makespan after the move and the
+    ages count steps since the pair was flipped / the region moved (negative: never).
 
     A pair ``(a, b)`` moves ``a`` to the far side of ``b``; for a swap (``a`` and ``b`` adjacent)
     that is the same rewrite in either orientation. Taillard's estimate only exists for swaps:
@@ -191,4 +165,3 @@ def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, m
         out[i, 6] = 10.0 * (after[i] - best) / c
         out[i, 7] = max(0.0, 1.0 - pair_age[i] / MEMORY) if pair_age[i] >= 0 else 0.0
         out[i, 8] = max(0.0, 1.0 - region_age[i] / MEMORY) if region_age[i] >= 0 else 0.0
-        out[i, 9] = 100.0 * (slack_after[i] - slack_now)

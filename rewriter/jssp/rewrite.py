@@ -86,29 +86,26 @@ class JobShopState(RewriteState):
         moves = sol.moves(self.moves)
         n = inst.n_operations
         outcome = np.empty(moves.shape[0], np.int64)
-        slack = np.empty(moves.shape[0], np.float64)
-        cap = F.slack_cap(inst.op_duration)
-        F.move_outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ,
-                        sol.order, sol.position, sol.mach_pred, sol.mach_succ,
-                        np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
-                        np.empty(n, np.int64), cap, outcome, slack)
+        outcomes = F.insertion_outcomes if self.moves == "n7" else F.flip_outcomes
+        outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ, sol.order,
+                 sol.position, sol.mach_pred, sol.mach_succ, np.empty(n, np.int64),
+                 np.empty(n, np.int64), np.empty(n, np.int64), outcome)
         acyclic = outcome >= 0
-        moves, outcome, slack = moves[acyclic], outcome[acyclic], slack[acyclic]
+        moves, outcome = moves[acyclic], outcome[acyclic]
         if self.moves == "n7":  # already directed moves, swaps in both orientations
-            pairs, after, slack_after, k = moves, outcome, slack, moves.shape[0]
+            pairs, after, k = moves, outcome, moves.shape[0]
         else:
             pairs = np.empty((2 * moves.shape[0], 2), np.int64)
             k = F.both_directions(moves, moves.shape[0], pairs)
-            after, slack_after = np.repeat(outcome, 2), np.repeat(slack, 2)
-        slack_now = F.capped_slack(inst.op_duration, sol.heads, sol.tails, sol.makespan, cap)
+            after = np.repeat(outcome, 2)
         pair_age = np.array([self.step - self._pair_flipped[key] if key in self._pair_flipped
                              else -1 for key in self._pair_keys(pairs)], np.int64)
         moved = self._op_moved[pairs[:, 0]]
         region_age = np.where(moved >= 0, self.step - moved, -1)
         feats = np.empty((k, self.pair_features), np.float32)
         F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
-                        sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, slack_now,
-                        slack_after, self.best, pair_age, region_age, feats)
+                        sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
+                        pair_age, region_age, feats)
         return pairs, feats, after.astype(np.float64)
 
     def _pair_keys(self, pairs: np.ndarray) -> list[int]:
