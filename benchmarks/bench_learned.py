@@ -124,13 +124,13 @@ def main(argv=None) -> int:
     print(table)
     print("\n" + "\n".join(verdicts))
     if learned:
-        big = max(learned, key=lambda r: int(r["size"].split("x")[0]) * int(r["size"].split("x")[1]))
-        print(f"\nlearned policy speed on {big['instance']} ({big['size']}): "
-              f"{big['steps_done'] / big['runtime_s']:.1f} steps/s")
-        for r in learned:
-            if r["size"] == "50x20":
-                print(f"learned policy speed on {r['instance']} (50x20): "
-                      f"{r['steps_done'] / r['runtime_s']:.1f} steps/s")
+        print("\nlearned policy speed, one trajectory (steps/s, with the other benchmark "
+              "processes sharing the cores):")
+        for size in sorted({r["size"] for r in learned},
+                           key=lambda s: int(s.split("x")[0]) * int(s.split("x")[1])):
+            speeds = [r["steps_done"] / r["runtime_s"] for r in learned if r["size"] == size]
+            print(f"  {size}: mean {statistics.mean(speeds):.1f}, slowest {min(speeds):.1f} "
+                  f"over {len(speeds)} instance(s)")
     if args.out:
         if args.out.endswith(".csv"):
             buffer = io.StringIO()
