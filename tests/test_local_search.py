@@ -63,6 +63,61 @@ def test_same_seed_same_result():
     assert c.solution.order.tolist() == d.solution.order.tolist()
 
 
+@pytest.mark.parametrize("moves, seed", [("n1", 11), ("n7", 12)])
+def test_greedy_stops_at_a_local_optimum(moves, seed):
+    rng = np.random.default_rng(seed)
+    inst = ref.random_instance(rng, 10, 6)
+    r = solve(inst, init="fifo", policy="greedy", moves=moves, steps=10_000, seed=0)
+    assert r.status in ("local_optimum", "optimal")
+    sol = r.solution
+    for u, v in sol.moves(moves):  # brute force: no move of the neighbourhood improves
+        trial = sol.copy()
+        if trial.relocate(int(u), int(v)):  # a swap when u, v are adjacent
+            assert trial.makespan >= sol.makespan
+
+
+@pytest.mark.parametrize("name, optimum", [("ft06", 55), ("la01", 666), ("la05", 593)])
+def test_tabu_reaches_known_optimum(name, optimum):
+    r = solve(load_instance(name), policy="tabu", steps=200_000, time_limit=30, seed=0)
+    assert r.makespan == optimum
+    assert r.status == "optimal"
+    assert check_schedule(r.instance, r.solution.start_matrix()) == optimum
+
+
+def test_replay_of_a_known_schedule():
+    stored = json.loads((DATA / "ft06_optimal.json").read_text())
+    inst = load_instance("ft06")
+    sol = JobShopSolution.from_machine_sequences(inst, stored["machine_sequences"])
+    assert sol.makespan == stored["makespan"] == 55
+    assert check_schedule(inst, sol.start_matrix()) == 55
+    assert ref.makespan_networkx(inst, sol.order) == 55
+
+
+@pytest.mark.parametrize("policy", [p for p in POLICIES])
+@pytest.mark.parametrize("moves", ["n5", "n1", "adjacent", "n7"])
+def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, moves):
+    rng = np.random.default_rng(7)
+    inst = ref.random_instance(rng, 8, 5)
+    r = solve(inst, init="spt", policy=policy, moves=moves, steps=300, seed=1)
+    check_schedule(inst, r.solution.start_matrix(), r.makespan)
+    assert r.makespan <= r.init_makespan
+    assert r.steps <= 300
+    steps = [s for s, _, _ in r.trace]
+    bests = [b for _, _, b in r.trace]
+    assert steps == sorted(steps) and bests == sorted(bests, reverse=True)
+    assert bests[-1] == r.makespan and bests[0] == r.init_makespan
+
+
+def test_same_seed_same_result():
+    inst = load_instance("ta01")
+    a = solve(inst, policy="tabu", steps=3000, seed=5)
+    b = solve(inst, policy="tabu", steps=3000, seed=5)
+    assert a.makespan == b.makespan and a.solution.order.tolist() == b.solution.order.tolist()
+    c = solve(inst, policy="random", steps=500, seed=5)
+    d = solve(inst, policy="random", steps=500, seed=5)
+    assert c.solution.order.tolist() == d.solution.order.tolist()
+
+
 def test_greedy_stops_at_a_local_optimum():
     rng = np.random.default_rng(11)
     inst = ref.random_instance(rng, 10, 6)
