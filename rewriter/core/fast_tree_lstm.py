@@ -26,29 +26,34 @@ def _sigmoid(x):
 
 
 @njit(cache=True)
-def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states):
-    """Fill ``states`` and ``cells`` (N+1, H; row N stays zero). ``iou_act`` (N, 3H) receives
-    sigmoid(i), sigmoid(o), tanh(u) and ``forget`` (N, P, H) sigmoid(f) per parent."""
+def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, cells, states):
+    """Fill ``states`` and ``cells`` (N+1, H; row N stays zero), nodes in row order.
+
+    The parents' states are summed before the i, o, u product (the Child-Sum form), so that
+    product runs once per node rather than once per parent."""
     n = gates.shape[0]
     hid = hidden
     n_par = parents.shape[1]
     iou = np.empty(3 * hid, np.float32)
+    hsum = np.empty(hid, np.float32)
     fg = np.empty(hid, np.float32)
     for v in range(n):
-        for j in range(3 * hid):
-            iou[j] = gates[v, j]
+        for t in range(hid):
+            hsum[t] = 0.0
         for k in range(n_par):
             p = parents[v, k]
             if p < n:
                 for t in range(hid):
-                    s = states[p, t]
-                    for j in range(3 * hid):
-                        iou[j] += s * u_iou_t[t, j]
+                    hsum[t] += states[p, t]
+        for j in range(3 * hid):
+            iou[j] = gates[v, j]
+        for t in range(hid):
+            s = hsum[t]
+            if s != 0.0:
+                for j in range(3 * hid):
+                    iou[j] += s * u_iou_t[t, j]
         for j in range(hid):
-            iou_act[v, j] = _sigmoid(iou[j])
-            iou_act[v, hid + j] = _sigmoid(iou[hid + j])
-            iou_act[v, 2 * hid + j] = np.tanh(iou[2 * hid + j])
-            cells[v, j] = iou_act[v, j] * iou_act[v, 2 * hid + j]
+            cells[v, j] = _sigmoid(iou[j]) * np.tanh(iou[2 * hid + j])
         for k in range(n_par):
             p = parents[v, k]
             if p < n:
@@ -59,11 +64,9 @@ def tree_lstm_forward(gates, parents, u_iou_t, u_f_t, hidden, iou_act, forget, c
                     for j in range(hid):
                         fg[j] += s * u_f_t[t, j]
                 for j in range(hid):
-                    f = _sigmoid(fg[j])
-                    forget[v, k, j] = f
-                    cells[v, j] += f * cells[p, j]
+                    cells[v, j] += _sigmoid(fg[j]) * cells[p, j]
         for j in range(hid):
-            states[v, j] = iou_act[v, hid + j] * np.tanh(cells[v, j])
+            states[v, j] = _sigmoid(iou[hid + j]) * np.tanh(cells[v, j])
 
 
 def _weights(u_iou: torch.Tensor, u_f: torch.Tensor):
@@ -71,14 +74,12 @@ def _weights(u_iou: torch.Tensor, u_f: torch.Tensor):
             np.ascontiguousarray(u_f.detach().numpy().T, np.float32))
 
 
-def _forward_arrays(gates_np, parents_np, u_iou_t, u_f_t, hidden):
+def _forward_states(gates_np, parents_np, u_iou_t, u_f_t, hidden):
     n = gates_np.shape[0]
-    iou_act = np.empty((n, 3 * hidden), np.float32)
-    forget = np.zeros((n, parents_np.shape[1], hidden), np.float32)
     cells = np.zeros((n + 1, hidden), np.float32)
     states = np.zeros((n + 1, hidden), np.float32)
-    tree_lstm_forward(gates_np, parents_np, u_iou_t, u_f_t, hidden, iou_act, forget, cells, states)
-    return iou_act, forget, cells, states
+    tree_lstm_forward(gates_np, parents_np, u_iou_t, u_f_t, hidden, cells, states)
+    return states
 
 
 def _sig(x):
@@ -181,7 +182,7 @@ def fast_pass(cell, x: torch.Tensor, plan) -> torch.Tensor:
             states = levels_forward(gates_np, plan.parents.numpy(), plan.bounds, u_iou_t, u_f_t,
                                     cell.hidden_size)[0]
         else:
-            states = _forward_arrays(gates_np, plan.parents.numpy(), u_iou_t, u_f_t,
-                                     cell.hidden_size)[3]
+            states = _forward_states(gates_np, plan.parents.numpy(), u_iou_t, u_f_t,
+                                     cell.hidden_size)
         h = torch.from_numpy(states[:-1])
     return h[plan.inverse]
