@@ -7,15 +7,14 @@ Ctrl-C ends the search early and still returns the best state, with the status s
 from __future__ import annotations
 
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
-import torch
 
 from .act import rewrite_step
 from .policy import RewritePolicy
 from .problem import RewriteState
+from .threads import limit_threads
 
 
 @dataclass
@@ -27,20 +26,6 @@ class SearchOutcome:
     runtime_s: float
     status: str  # completed | time_limit | interrupted | stuck
     trace: list[tuple[int, float, float]] = field(default_factory=list)  # (step, s, best cost)
-
-
-@contextmanager
-def torch_threads(threads: int = 1):
-    """Run a block with ``threads`` torch threads, then restore the previous setting.
-
-    One step's tensors are tiny; with more threads torch spends its time waking them, and on a
-    busy 2-core machine a single linear layer then takes milliseconds."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
 
 
 def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, samples: int = 1,
@@ -83,7 +68,7 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
             if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
                 status = "time_limit"
                 break
-            with torch_threads(1):
+            with limit_threads(1):
                 result = rewrite_step(model, states, rng, greedy=greedy,
                                       negative_q_keep=negative_q_keep)
             done += 1
@@ -108,12 +93,6 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
     runtime = time.perf_counter() - t0
     trace.append((done, round(runtime, 4), best_cost))
     return SearchOutcome(best, best_cost, initial_cost, done, runtime, status, trace)
-
-
-def set_threads(threads: int | None) -> None:
-    """Pin torch's intra-op threads (small graphs run fastest on one)."""
-    if threads:
-        torch.set_num_threads(int(threads))
 
 
 def random_search(initial: RewriteState, steps: int, *, seed: int = 0,

@@ -33,6 +33,7 @@ from .config import TrainConfig
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
 from .search import learned_search
+from .threads import limit_threads
 
 LOG_FIELDS = ["iteration", "wall_s", "episodes", "steps", "mean_return", "improvement_pct",
               "loss", "policy_loss", "value_loss", "entropy", "p_c",
@@ -261,6 +262,12 @@ def resume_config(run_dir, iterations: int | None = None,
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
     cfg.check()
+    with limit_threads(cfg.threads):
+        return _train(cfg, problem, run_dir, resume=resume, progress=progress, command=command)
+
+
+def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
+           progress: bool, command: str | None) -> TrainSummary:
     run_dir = Path(run_dir)
     checkpoint_path = run_dir / "checkpoint.pt"
     if resume:
@@ -269,7 +276,6 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
     elif checkpoint_path.is_file():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
     run_dir.mkdir(parents=True, exist_ok=True)
-    torch.set_num_threads(cfg.threads)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     state0 = problem.initial_state(problem.sample_instance(np.random.default_rng(cfg.seed),
