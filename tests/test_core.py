@@ -3,6 +3,8 @@ trainer (gradients, loss, resume, seeds) and the learned search's feasibility.""
 
 from __future__ import annotations
 
+import json
+
 import networkx as nx
 import numpy as np
 import pytest
@@ -246,6 +248,12 @@ def test_warm_start_copies_the_weights_and_checks_the_architecture(tmp_path):
     train(cfg, JobShopProblem(moves="n7"), tmp_path / "n7", progress=False)
     model, meta = load_model(tmp_path / "n7" / "model.pt")
     assert meta["options"] == {"moves": "n7"} and meta["card"]["config"]["init_model"]
+    # its card carries the card of the model it started from, which survives that file
+    source_card = json.loads((tmp_path / "n5" / "model.json").read_text())
+    assert meta["card"]["init_model_card"] == source_card
+    (tmp_path / "n5" / "model.json").unlink()
+    train(cfg, JobShopProblem(moves="n7"), tmp_path / "n7", resume=True, progress=False)
+    assert load_model(tmp_path / "n7" / "model.pt")[1]["card"]["init_model_card"] == source_card
 
 
 def test_same_seed_same_run_and_saved_model_replays(tmp_path):

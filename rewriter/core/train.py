@@ -233,15 +233,28 @@ def model_options(cfg: TrainConfig) -> dict:
     return {"moves": cfg.moves} if cfg.problem == "jssp" else {"resources": cfg.resources}
 
 
-def warm_start(model: RewritePolicy, path) -> None:
-    """Copy the weights of the model file ``path`` into ``model`` (same architecture)."""
+def warm_start(model: RewritePolicy, path) -> dict | None:
+    """Copy the weights of the model file ``path`` into ``model`` (same architecture); returns
+    the source's card, if it has one, so the new model's card can say where it started."""
     from .checkpoint import load_model
 
-    source, _ = load_model(path)
+    source, meta = load_model(path)
     if source.config != model.config:
         raise ValueError(f"{path}: its architecture {source.config.to_dict()} differs from this "
                          f"run's {model.config.to_dict()}")
     model.load_state_dict(source.state_dict())
+    return meta.get("card")
+
+
+def _init_model_card(started: dict, cfg: TrainConfig) -> dict | None:
+    """The card of the model a run warm-started from: saved with the run when it started, else
+    (runs started before cards were chained) read from the file if it is still there."""
+    if not cfg.init_model:
+        return None
+    if "init_model_card" in started:
+        return started["init_model_card"]
+    card = Path(cfg.init_model).with_suffix(".json")
+    return json.loads(card.read_text()) if card.is_file() else None
 
 
 def resume_config(run_dir, iterations: int | None = None,
@@ -282,8 +295,9 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                                                            cfg.sizes[0]), cfg.init_rules[0])
     model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
                                       cfg.mlp_hidden, cfg.reverse, cfg.formulation))
+    init_card = None
     if cfg.init_model and not resume:  # on resume the checkpoint holds the weights
-        warm_start(model, cfg.init_model)
+        init_card = warm_start(model, cfg.init_model)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:
@@ -298,6 +312,8 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                 "python": platform.python_version(), "torch": torch.__version__,
                 "command": command or " ".join(sys.argv),
                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        if cfg.init_model:
+            meta["init_model_card"] = init_card
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
     rows = _read_log(run_dir / "log.csv", start_iteration)
     val_instances = problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
@@ -356,5 +372,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
             "best_validation_improvement_pct": best_val,
             "last_validation": {k: rows[-1][k] for k in ("val_improvement_pct", "val_cost_ratio")}
             if rows else {}, "config": cfg.to_dict()}
+    if cfg.init_model:  # the chain of runs that led here, each card with its own command
+        card["init_model_card"] = _init_model_card(started, cfg)
     save_model(run_dir / "model.pt", model, cfg.problem, model_options(cfg), card)
     return TrainSummary(run_dir, iteration, wall, best_val, status)
