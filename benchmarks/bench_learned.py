@@ -50,11 +50,12 @@ def parse_method(spec: str, moves: str) -> tuple[str, str]:
 
 
 def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
-    name, method, steps, seed, model, moves = job
+    name, method, steps, seed, model, moves, decoding = job
     inst = load_instance(name)
     policy, moves = parse_method(method, moves)
+    greedy = None if decoding == "default" else decoding == "argmax"
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
-              model=model)
+              model=model, greedy=greedy if policy == "rewriter" else None)
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}
@@ -72,6 +73,9 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", default="n5", choices=MOVE_KINDS,
                         help="neighbourhood of every method without its own (default: n5)")
     parser.add_argument("--model", default="default", help="learned policy (default: shipped)")
+    parser.add_argument("--decoding", choices=("default", "argmax", "sample"), default="default",
+                        help="the learned policy's decoding (default: solve's, argmax for one "
+                             "trajectory)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="save the table (.md or .csv)")
@@ -81,7 +85,8 @@ def main(argv=None) -> int:
     methods = [m.strip() for m in args.methods.split(",")]
     for m in methods:
         parse_method(m, args.moves)
-    jobs = [(n, m, counts[-1], args.seed, args.model, args.moves) for n in names for m in methods]
+    jobs = [(n, m, counts[-1], args.seed, args.model, args.moves, args.decoding)
+            for n in names for m in methods]
     with ProcessPoolExecutor(args.workers) as pool:
         runs = list(pool.map(run_one, jobs))
     groups = []
@@ -120,7 +125,7 @@ def main(argv=None) -> int:
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     table = "\n".join(lines)
     print(f"instances: {', '.join(names)}; start MWKR; {args.moves.upper()} moves unless a method "
-          f"names its own; seed {args.seed}; gap % to UB\n")
+          f"names its own; rewriter decoding {args.decoding}; seed {args.seed}; gap % to UB\n")
     print(table)
     print("\n" + "\n".join(verdicts))
     if learned:

@@ -158,9 +158,13 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--samples", type=_non_negative_int, default=1, metavar="K",
                    help="--policy learned: K trajectories sampled side by side, the best kept "
                         "(default: %(default)s)")
-    g.add_argument("--greedy", action="store_true",
-                   help="--policy learned: take the most likely rewrite every step instead of "
-                        "sampling (one trajectory)")
+    g.add_argument("--decoding", choices=("argmax", "sample"), default=None,
+                   help="--policy learned: argmax takes the most likely rewrite every step (one "
+                        "trajectory), sample draws it from the policy (default: argmax for one "
+                        "job-shop trajectory, which is measured to be better, sample with "
+                        "--samples K > 1 and for --problem mrt)")
+    g.add_argument("--greedy", dest="decoding", action="store_const", const="argmax",
+                   help="same as --decoding argmax")
     g.add_argument("--moves", choices=MOVE_KINDS, default=None,
                    help="neighbourhood: n5 (swap at critical block ends), n1 (any adjacent pair on "
                         "the critical path), adjacent (any adjacent pair on a machine) or n7 (N5 "
@@ -423,7 +427,7 @@ def _cmd_solve(args) -> int:
         result = solve(instance, init=args.init, init_mode=args.init_mode, policy=args.policy,
                        steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
                        progress=progress, model=args.model, samples=args.samples,
-                       greedy=args.greedy)
+                       greedy=None if args.decoding is None else args.decoding == "argmax")
 
     written = []
     if args.out:

@@ -73,7 +73,7 @@ def cmd_solve_mrt(args) -> int:
     t0 = time.perf_counter()
     progress = args.progress if args.progress is not None else (not args.quiet and sys.stderr.isatty())
     best, outcome = rewrite_mrt(instance, init, args.steps, policy, args.model, args.samples,
-                                args.greedy, args.seed, args.time_limit, progress)
+                                args.decoding == "argmax", args.seed, args.time_limit, progress)
     slowdown = check_mrt_schedule(instance, best.schedule.starts)
     runtime = time.perf_counter() - t0
     from .mrt.io import schedule_to_dict

@@ -117,13 +117,14 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
           moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
-          model: str | None = None, samples: int = 1, greedy: bool = False) -> Result:
+          model: str | None = None, samples: int = 1, greedy: bool | None = None) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
     a ``time_limit`` (seconds) should be given. ``policy``: ``learned`` (the neural rewriter:
-    ``model`` is a checkpoint path or None for the shipped one; ``samples`` trajectories are
-    sampled side by side and the best kept, or one ``greedy`` argmax trajectory), ``tabu``,
+    ``model`` is a checkpoint path or None for the shipped one; ``greedy`` follows the argmax
+    of the policy, otherwise ``samples`` trajectories are sampled side by side and the best kept;
+    ``greedy=None`` means argmax for one trajectory, sampling for several), ``tabu``,
     ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
     (random walk) or ``none``. ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
@@ -200,8 +201,10 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
 
     if samples < 1:
         raise InputError(f"samples must be >= 1, got {samples}")
+    if greedy is None:  # argmax is ahead of one sampled trajectory at 200-1000 steps (README)
+        greedy = samples == 1
     if greedy and samples > 1:
-        raise InputError("greedy decoding follows one trajectory; use samples=1 or drop greedy")
+        raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
     policy, meta = load_policy(model, "jssp")
     moves = moves or meta["options"].get("moves", "n5")
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
@@ -216,7 +219,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
     runtime = time.perf_counter() - t0
     trace = [(s, t, int(c)) for s, t, c in outcome.trace]
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
-            "samples": samples, "decoding": "greedy" if greedy else "sampled", "moves": moves}
+            "samples": samples, "decoding": "argmax" if greedy else "sampled", "moves": moves}
     return Result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
                   seed, runtime, status, trace, 0, info)
 

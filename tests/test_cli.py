@@ -202,6 +202,8 @@ def test_malformed_instance_file_names_file_and_line(capsys, tmp_path):
     ["solve", "ft06", "--steps", "-5"],
     ["solve", "ft06", "--policy", "annealing"],
     ["solve", "ft06", "--moves", "n9"],
+    ["solve", "ft06", "--decoding", "beam"],
+    ["solve", "ft06", "--decoding", "argmax", "--samples", "2"],
     ["solve"],
     ["frobnicate"],
 ])

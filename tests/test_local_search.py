@@ -135,3 +135,17 @@ def test_bad_options_raise_input_error(kwargs):
 def test_initial_solution_matches_dispatch():
     inst = load_instance("ft06")
     assert initial_solution(inst, "mwkr").makespan == 67
+
+
+def test_learned_decoding_is_argmax_for_one_trajectory_and_sampled_for_several():
+    inst = load_instance("ft10")
+    one = solve(inst, steps=30, seed=0)
+    assert one.info["decoding"] == "argmax" and one.info["samples"] == 1
+    # argmax ignores the seed: another seed follows the same trajectory
+    other = solve(inst, steps=30, seed=5)
+    assert [(s, c) for s, _, c in other.trace] == [(s, c) for s, _, c in one.trace]
+    sampled = solve(inst, steps=30, seed=0, greedy=False)
+    several = solve(inst, steps=30, seed=0, samples=3)
+    assert sampled.info["decoding"] == several.info["decoding"] == "sampled"
+    for r in (one, sampled, several):
+        check_schedule(inst, r.solution.start_matrix(), r.makespan)
