@@ -53,6 +53,7 @@ class TrainConfig:
     validation_per_size: int = 2
     validation_steps: int = 100
     validation_init: str = "mwkr"
+    validation_decoding: str = "argmax"   # argmax (one trajectory) | sample, as at inference
     validate_every: int = 20
     checkpoint_every: int = 1
     time_limit_minutes: float | None = None  # stop (and save) after this much training time
@@ -64,6 +65,9 @@ class TrainConfig:
             raise ValueError(f"algo must be one of {ALGOS}, got {self.algo!r}")
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
+        if self.validation_decoding not in ("argmax", "sample"):
+            raise ValueError(f"validation_decoding must be argmax or sample, got "
+                             f"{self.validation_decoding!r}")
         if self.formulation not in ("arc", "node"):
             raise ValueError(f"formulation must be arc or node, got {self.formulation!r}")
         for name in ("iterations", "episodes", "episode_steps", "minibatch", "ppo_epochs"):
@@ -130,6 +134,8 @@ HELP = {
     "validation_per_size": "validation instances per size class",
     "validation_steps": "rewrite steps per validation instance",
     "validation_init": "heuristic that builds the validation starting solutions",
+    "validation_decoding": "how validation searches choose rewrites: argmax (the job-shop "
+                           "default at inference) or sample; best.pt is the best validated policy",
     "validate_every": "iterations between validations",
     "checkpoint_every": "iterations between checkpoints",
     "time_limit_minutes": "stop training (and save everything) after this many minutes",
@@ -142,7 +148,7 @@ HELP = {
 PRESETS = {
     "jssp": {},
     "mrt": {"sizes": ["50"], "validation_sizes": ["50"], "init_rules": ["ejf"],
-            "validation_init": "ejf", "algo": "reinforce", "formulation": "node",
+            "validation_init": "ejf", "validation_decoding": "sample", "algo": "reinforce", "formulation": "node",
             "negative_q_resample": True, "episode_steps": 50, "validation_steps": 50,
             "reward": "step", "reward_scale": 10.0, "gamma": 0.9, "lr": 1e-3, "minibatch": 64,
             "validation_per_size": 8, "validate_every": 10},

@@ -174,7 +174,8 @@ def validate(problem: RewriteProblem, model: RewritePolicy, instances, cfg: Trai
     gains, ratios = [], []
     for k, instance in enumerate(instances):
         state = problem.initial_state(instance, cfg.validation_init, seed=k)
-        result = learned_search(state, model, cfg.validation_steps, seed=k, keep_on_interrupt=False)
+        result = learned_search(state, model, cfg.validation_steps, seed=k, keep_on_interrupt=False,
+                                greedy=cfg.validation_decoding == "argmax")
         gains.append((result.initial_cost - result.best_cost) / max(result.initial_cost, 1e-9) * 100)
         ratios.append(result.best_cost / state.cost_scale())
     return {"val_improvement_pct": float(np.mean(gains)), "val_cost_ratio": float(np.mean(ratios))}
@@ -271,6 +272,24 @@ def resume_config(run_dir, iterations: int | None = None,
     return TrainConfig.from_dict(values)
 
 
+def _card(cfg: TrainConfig, run_dir: Path, command: str | None, iteration: int, wall: float,
+          best_val: float | None, rows: list[dict]) -> dict:
+    """What a saved policy says about itself: how it was trained, for how long, how it validated."""
+    started = json.loads((run_dir / "config.json").read_text())
+    validated = [r for r in rows if r.get("val_improvement_pct") not in ("", None)]
+    card = {"problem": cfg.problem, "options": model_options(cfg), "version": __version__,
+            "git_commit": started.get("git_commit"), "command": started.get("command"),
+            "last_command": command or " ".join(sys.argv), "final_commit": git_commit(),
+            "iterations": iteration, "training_wall_s": round(wall, 1),
+            "best_validation_improvement_pct": best_val,
+            "last_validation": {k: validated[-1][k] for k in
+                                ("iteration", "val_improvement_pct", "val_cost_ratio")}
+            if validated else {}, "config": cfg.to_dict()}
+    if cfg.init_model:  # the chain of runs that led here, each card with its own command
+        card["init_model_card"] = _init_model_card(started, cfg)
+    return card
+
+
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
@@ -348,8 +367,9 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
         wall += time.perf_counter() - tic
         row["wall_s"] = round(wall, 2)
         rows.append(row)
-        if is_best:
-            save_model(run_dir / "best.pt", model, cfg.problem, model_options(cfg))
+        if is_best:  # with a card of its own: it may be the model worth shipping
+            save_model(run_dir / "best.pt", model, cfg.problem, model_options(cfg),
+                       _card(cfg, run_dir, command, iteration, wall, best_val, rows))
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
             _write_log(run_dir / "log.csv", rows)
             torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
@@ -364,15 +384,6 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
     _write_log(run_dir / "log.csv", rows)
     if rows:
         plot_curves(rows, run_dir / "curves.png")
-    started = json.loads((run_dir / "config.json").read_text())
-    card = {"problem": cfg.problem, "options": model_options(cfg), "version": __version__,
-            "git_commit": started.get("git_commit"), "command": started.get("command"),
-            "last_command": command or " ".join(sys.argv), "final_commit": git_commit(),
-            "iterations": iteration, "training_wall_s": round(wall, 1),
-            "best_validation_improvement_pct": best_val,
-            "last_validation": {k: rows[-1][k] for k in ("val_improvement_pct", "val_cost_ratio")}
-            if rows else {}, "config": cfg.to_dict()}
-    if cfg.init_model:  # the chain of runs that led here, each card with its own command
-        card["init_model_card"] = _init_model_card(started, cfg)
+    card = _card(cfg, run_dir, command, iteration, wall, best_val, rows)
     save_model(run_dir / "model.pt", model, cfg.problem, model_options(cfg), card)
     return TrainSummary(run_dir, iteration, wall, best_val, status)
