@@ -18,7 +18,7 @@ from rewriter.core.checkpoint import load_model, save_model
 from rewriter.core.config import TrainConfig
 from rewriter.core.encoder import TreeLSTMEncoder
 from rewriter.core.policy import Candidates, ModelConfig, RewritePolicy, segment_log_softmax
-from rewriter.core.problem import Graph, levels_from_parents
+from rewriter.core.problem import Graph, RewriteState, levels_from_parents
 from rewriter.core.search import learned_search
 from rewriter.core.train import collect, targets, train, update
 from rewriter.jssp.generate import random_instance
@@ -313,3 +313,55 @@ def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
         assert state.apply(region, partner) and state.step == step + 1
         flipped[frozenset((region, partner))] = moved[region] = moved[partner] = step + 1
         best = min(best, state.cost())
+
+
+class _TwoSolutions(RewriteState):
+    """Every rewrite toggles between two solutions: the smallest possible cycle."""
+
+    node_features, pair_features = 3, 2
+
+    def __init__(self, k=0):
+        self.k = k
+
+    def cost(self):
+        return 10.0
+
+    def cost_scale(self):
+        return 10.0
+
+    def graph(self):
+        return Graph(np.zeros((2, 3), np.float32), np.full((2, 2), -1, np.int64), np.zeros(2, np.int64))
+
+    def candidates(self):
+        return np.array([[0, 1]], np.int64), np.zeros((1, 2), np.float32)
+
+    def fingerprint(self):
+        return self.k % 2
+
+    def apply(self, region, partner):
+        self.k += 1
+        return True
+
+    def copy(self):
+        return _TwoSolutions(self.k)
+
+
+def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
+    import rewriter.core.search as search
+
+    decoding = []
+
+    def fake_step(model, states, rng, greedy=False, negative_q_keep=None):
+        decoding.append(greedy)
+        for s in states:
+            s.apply(0, 1)
+        return [type("Step", (), {"action": 0, "cost_after": s.cost()})() for s in states]
+
+    monkeypatch.setattr(search, "rewrite_step", fake_step)
+    model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
+    learned_search(_TwoSolutions(), model, 5, greedy=True)
+    # new solution, back at the first one (seen: sample), then only seen ones
+    assert decoding == [True, True, False, False, False]
+    decoding.clear()
+    learned_search(_TwoSolutions(), model, 3, greedy=False)
+    assert decoding == [False, False, False]

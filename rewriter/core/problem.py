@@ -94,6 +94,11 @@ class RewriteState(ABC):
                 costs[k] = trial.cost()
         return costs
 
+    def fingerprint(self) -> int | None:
+        """A hash of the solution (not of the search memory), so a search can tell when it is
+        back at a solution it has seen; None (the default) when the problem offers none."""
+        return None
+
     @abstractmethod
     def apply(self, region: int, partner: int) -> bool:
         """Apply a rewrite in place; False (state unchanged) when it is infeasible."""

@@ -59,6 +59,7 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
     initial_cost = best_cost
     trace = [(0, 0.0, best_cost)]
     status, done = "completed", 0
+    seen, revisit = {initial.fingerprint()}, False
     bar = None
     if progress:
         from tqdm import tqdm
@@ -69,9 +70,15 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
                 status = "time_limit"
                 break
             with limit_threads(1):
-                result = rewrite_step(model, states, rng, greedy=greedy,
+                result = rewrite_step(model, states, rng, greedy=greedy and not revisit,
                                       negative_q_keep=negative_q_keep)
             done += 1
+            if greedy:
+                # argmax from a solution it has already left once tends to leave it the same
+                # way again: from a revisited solution the next rewrite is sampled instead
+                key = states[0].fingerprint()
+                revisit = key is not None and key in seen
+                seen.add(key)
             if all(s.action < 0 for s in result):
                 status = "stuck"
                 break

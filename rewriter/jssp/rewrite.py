@@ -108,6 +108,9 @@ class JobShopState(RewriteState):
                         pair_age, region_age, feats)
         return pairs, feats, after.astype(np.float64)
 
+    def fingerprint(self) -> int:
+        return hash(self.solution.order.tobytes())
+
     def _pair_keys(self, pairs: np.ndarray) -> list[int]:
         n = self.solution.instance.n_operations
         return (pairs.min(axis=1) * n + pairs.max(axis=1)).tolist()
