@@ -485,7 +485,9 @@ def _summary(result, args) -> str:
         ("size", f"{inst.n_jobs} jobs x {inst.n_machines} machines"),
         ("init rule", f"{result.init} ({args.init_mode})"),
         ("policy", f"{args.policy} ({result.info.get('moves', args.moves or 'n5')} moves, "
-                   f"seed {args.seed})"),
+                   + (f"{result.info['decoding']}, " if "decoding" in result.info else "")
+                   + (f"{result.info['samples']} samples, " if result.info.get("samples", 1) > 1
+                      else "") + f"seed {args.seed})"),
         ("initial makespan", str(result.init_makespan)),
         ("final makespan", str(result.makespan)),
         ("lower bound", "n/a" if lb is None else str(lb)),
