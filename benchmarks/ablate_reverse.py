@@ -43,6 +43,9 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", default="runs/ablation", help="folder of the training runs")
     parser.add_argument("--instances", default="ta01-10,ta21-30,ta41-50")
     parser.add_argument("--steps", default="100,200", help="step counts reported")
+    parser.add_argument("--decoding", choices=("default", "argmax", "sample"), default="sample",
+                        help="decoding of the evaluation searches (default: sample, as the "
+                             "recorded results were measured before argmax became solve's default)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--out", help="save the table (.md)")
     args = parser.parse_args(argv)
@@ -63,7 +66,7 @@ def main(argv=None) -> int:
         if any(p.wait() != 0 for p in procs):
             return 1
     names = expand_instance_names(args.instances)
-    jobs = [(n, "rewriter", counts[-1], 0, str(path / "model.pt"), "n5")
+    jobs = [(n, "rewriter", counts[-1], 0, str(path / "model.pt"), "n5", args.decoding)
             for path in runs.values() for n in names]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))
