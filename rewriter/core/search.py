@@ -34,8 +34,10 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
                    desc: str = "rewrite", keep_on_interrupt: bool = True) -> SearchOutcome:
     """Apply up to ``steps`` rewrites chosen by ``model`` to ``samples`` copies of ``initial``.
 
-    ``greedy`` takes the most likely rewrite each step (one trajectory); otherwise rewrites are
-    sampled from the policy with a generator seeded by ``seed``. Ctrl-C ends the search with
+    ``greedy`` takes the most likely rewrite each step (one trajectory), except after a step
+    that returned to a solution already visited (same :meth:`RewriteState.fingerprint`), where
+    it samples one; otherwise rewrites are sampled from the policy with a generator seeded by
+    ``seed``. Ctrl-C ends the search with
     the best state so far (status ``interrupted``) unless ``keep_on_interrupt`` is False, in
     which case it propagates (training validation must stop the run, not end a search).
     """
