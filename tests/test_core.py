@@ -229,6 +229,18 @@ def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
         train(_tiny_config(), problem, tmp_path / "straight", progress=False)
 
 
+def test_resume_config_keeps_how_older_runs_validated(tmp_path):
+    from rewriter.core.train import resume_config
+
+    config = TrainConfig().to_dict()
+    (tmp_path / "config.json").write_text(json.dumps({"config": config}))
+    assert resume_config(tmp_path, iterations=7).validation_decoding == "argmax"
+    del config["validation_decoding"]  # a run saved before the option existed sampled
+    (tmp_path / "config.json").write_text(json.dumps({"config": config}))
+    cfg = resume_config(tmp_path, iterations=7)
+    assert cfg.validation_decoding == "sample" and cfg.iterations == 7
+
+
 def test_warm_start_copies_the_weights_and_checks_the_architecture(tmp_path):
     from rewriter.core.train import warm_start
 

@@ -265,6 +265,8 @@ def resume_config(run_dir, iterations: int | None = None,
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no run to resume")
     values = json.loads(path.read_text())["config"]
+    # runs saved before validation_decoding existed validated by sampling; resume them so
+    values.setdefault("validation_decoding", "sample")
     if iterations is not None:
         values["iterations"] = iterations
     if time_limit_minutes is not None:
