@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_learned import _group, best_at, run_one  # noqa: E402
 
 from rewriter.atomic import write_atomic  # noqa: E402
+from rewriter.core.config import DECODINGS  # noqa: E402
 from rewriter.jssp.bundled import expand_instance_names  # noqa: E402
 
 VARIANTS = ("reverse", "no-reverse")
@@ -43,7 +44,7 @@ def main(argv=None) -> int:
     parser.add_argument("--runs", default="runs/ablation", help="folder of the training runs")
     parser.add_argument("--instances", default="ta01-10,ta21-30,ta41-50")
     parser.add_argument("--steps", default="100,200", help="step counts reported")
-    parser.add_argument("--decoding", choices=("default", "argmax", "sample"), default="sample",
+    parser.add_argument("--decoding", choices=("default",) + DECODINGS, default="sample",
                         help="decoding of the evaluation searches (default: sample, as the "
                              "recorded results were measured before argmax became solve's default)")
     parser.add_argument("--workers", type=int, default=2)

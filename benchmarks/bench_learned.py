@@ -20,6 +20,7 @@ import re
 import statistics
 from concurrent.futures import ProcessPoolExecutor
 
+from rewriter.core.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.jssp.solution import MOVE_KINDS
 from rewriter.solve import solve
@@ -55,7 +56,7 @@ def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
     policy, moves = parse_method(method, moves)
     greedy = None if decoding == "default" else decoding == "argmax"
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
-              model=model, greedy=greedy if policy == "rewriter" else None)
+              model=model, greedy=greedy)  # greedy only matters to the learned policy
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
     parser.add_argument("--moves", default="n5", choices=MOVE_KINDS,
                         help="neighbourhood of every method without its own (default: n5)")
     parser.add_argument("--model", default="default", help="learned policy (default: shipped)")
-    parser.add_argument("--decoding", choices=("default", "argmax", "sample"), default="default",
+    parser.add_argument("--decoding", choices=("default",) + DECODINGS, default="default",
                         help="the learned policy's decoding (default: solve's, argmax for one "
                              "trajectory)")
     parser.add_argument("--workers", type=int, default=2)

@@ -105,6 +105,7 @@ def _integer(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     from baselines.dispatching import MODES, RULES
 
+    from .core.config import DECODINGS
     from .jssp.solution import MOVE_KINDS
     from .solve import POLICIES
 
@@ -158,7 +159,7 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--samples", type=_non_negative_int, default=1, metavar="K",
                    help="--policy learned: K trajectories sampled side by side, the best kept "
                         "(default: %(default)s)")
-    g.add_argument("--decoding", choices=("argmax", "sample"), default=None,
+    g.add_argument("--decoding", choices=DECODINGS, default=None,
                    help="--policy learned: argmax takes the most likely rewrite every step (one "
                         "trajectory), sample draws it from the policy (default: argmax for one "
                         "job-shop trajectory, which is measured to be better, sample with "

@@ -7,6 +7,7 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 
 ALGOS = ("ppo", "reinforce")
 REWARDS = ("best", "step")
+DECODINGS = ("argmax", "sample")  # how a learned search picks each rewrite
 
 
 @dataclass
@@ -65,8 +66,8 @@ class TrainConfig:
             raise ValueError(f"algo must be one of {ALGOS}, got {self.algo!r}")
         if self.reward not in REWARDS:
             raise ValueError(f"reward must be one of {REWARDS}, got {self.reward!r}")
-        if self.validation_decoding not in ("argmax", "sample"):
-            raise ValueError(f"validation_decoding must be argmax or sample, got "
+        if self.validation_decoding not in DECODINGS:
+            raise ValueError(f"validation_decoding must be one of {DECODINGS}, got "
                              f"{self.validation_decoding!r}")
         if self.formulation not in ("arc", "node"):
             raise ValueError(f"formulation must be arc or node, got {self.formulation!r}")
