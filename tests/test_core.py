@@ -25,6 +25,8 @@ from rewriter.jssp.generate import random_instance
 from rewriter.jssp.rewrite import JobShopProblem, JobShopState
 from rewriter.jssp.validate import check_schedule
 
+from . import reference
+
 
 def random_dag(seed: int, n: int, width: int = 3) -> Graph:
     rng = np.random.default_rng(seed)
@@ -293,6 +295,15 @@ def test_candidates_stack_offsets():
     assert c.offsets.tolist() == [0, 2, 2, 3] and c.state.tolist() == [0, 0, 2]
 
 
+def _pressure(state, makespan) -> float:
+    """Mean of ((head + duration + tail) / makespan)^2 over operations, heads and tails from
+    networkx."""
+    inst = state.instance
+    heads, tails, _ = reference.heads_tails(inst, state.solution.order)
+    through = np.array(heads) + inst.op_duration + np.array(tails)
+    return float(np.mean((through / makespan) ** 2))
+
+
 @settings(max_examples=25, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([(5, 3), (6, 4), (8, 5)]), st.sampled_from(["n5", "n1", "adjacent", "n7"]))
 def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
@@ -316,6 +327,8 @@ def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
             assert f[col["exact_change"]] == pytest.approx(10 * (trial.cost() - mk) / mk, abs=1e-5)
             assert f[col["exact_improves"]] == float(trial.cost() < mk)
             assert f[col["versus_best"]] == pytest.approx(10 * (trial.cost() - best) / mk, abs=1e-5)
+            assert f[col["pressure_change"]] == pytest.approx(
+                100 * (_pressure(trial, mk) - _pressure(state, mk)), abs=1e-3)
             key = frozenset((region, partner))
             expect = max(0.0, 1 - (step - flipped[key]) / MEMORY) if key in flipped else 0.0
             assert f[col["pair_recency"]] == pytest.approx(expect)

@@ -133,7 +133,8 @@ class RewritePolicy(nn.Module):
         partner = torch.from_numpy(cands.pairs[:, 1]) + base
         state = torch.from_numpy(cands.state)
         pair_in = torch.cat([emb[region], emb[partner], pooled[state],
-                             torch.from_numpy(cands.features)], dim=1)
+                             torch.from_numpy(cands.features[:, :self.config.pair_features])],
+                            dim=1)
         scores = self.pair_scorer(pair_in).squeeze(1)
         masked = torch.from_numpy(~cands.mask)
         if self.config.formulation == "arc":

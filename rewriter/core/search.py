@@ -46,7 +46,9 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
     if greedy and samples > 1:
         raise ValueError("greedy decoding gives one trajectory; use samples=1 or sampling")
     expected = (model.config.node_features, model.config.pair_features)
-    if expected != (initial.node_features, initial.pair_features):
+    # pair features are only ever appended, so a model trained before the last ones were added
+    # reads the leading columns it knows
+    if (expected[0] != initial.node_features or expected[1] > initial.pair_features):
         from ..errors import InputError
 
         raise InputError(f"the model reads {expected[0]} node and {expected[1]} pair features, "

@@ -19,7 +19,7 @@ import json
 import platform
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -236,14 +236,24 @@ def model_options(cfg: TrainConfig) -> dict:
 
 def warm_start(model: RewritePolicy, path) -> dict | None:
     """Copy the weights of the model file ``path`` into ``model`` (same architecture); returns
-    the source's card, if it has one, so the new model's card can say where it started."""
+    the source's card, if it has one, so the new model's card can say where it started.
+
+    A source that reads fewer pair features (a model trained before the problem gained some;
+    new features are always appended) is widened: the new features' input weights start at
+    zero, so the warm-started policy first acts exactly as its source did."""
     from .checkpoint import load_model
 
     source, meta = load_model(path)
-    if source.config != model.config:
+    weights = source.state_dict()
+    extra = model.config.pair_features - source.config.pair_features
+    if extra > 0 and replace(source.config, pair_features=model.config.pair_features) == model.config:
+        first = "pair_scorer.0.weight"
+        weights[first] = torch.cat([weights[first], weights[first].new_zeros(
+            weights[first].shape[0], extra)], dim=1)
+    elif source.config != model.config:
         raise ValueError(f"{path}: its architecture {source.config.to_dict()} differs from this "
                          f"run's {model.config.to_dict()}")
-    model.load_state_dict(source.state_dict())
+    model.load_state_dict(weights)
     return meta.get("card")
 
 

@@ -9,13 +9,20 @@ each flip, recomputes the makespan and flips back (a few microseconds per move o
 descent is then one argmin away, and what the policy has to learn is what greedy cannot see: when
 a worse or equal move opens the way out of a local optimum. The memory features (how recently a
 pair was flipped or an operation moved) are what a tabu list keeps; the state records them.
+
+Many moves tie on makespan once several critical paths run in parallel (most of the early
+descent on 50x20). What separates them is how many other paths they push towards the makespan:
+the *pressure* of a schedule, the mean over operations of (longest path through the operation /
+makespan)^2, is 1 when everything is critical and falls as paths get slack. Breaking makespan
+ties by lower pressure took tabu search over N7 from 13.2% to 11.5% after 200 steps on
+ta61-70 (random tie-breaks otherwise), so every move carries its pressure change too.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from .kernels import flip_arc, heads_and_makespan, relocate, swap_estimate
+from .kernels import flip_arc, heads_and_makespan, relocate, swap_estimate, tails_from_topo
 
 NODE_FEATURES = (
     "duration",           # duration / longest duration
@@ -40,6 +47,7 @@ MOVE_FEATURES = (
     "versus_best",        # (makespan after the flip - best makespan so far) / makespan x 10
     "pair_recency",       # 1 - (steps since this pair was last flipped) / MEMORY, floored at 0
     "region_recency",     # 1 - (steps since the region operation last moved) / MEMORY, floored at 0
+    "pressure_change",    # (pressure after the move - pressure now) x 100, both over today's makespan
 )
 MEMORY = 32  # steps after which a flip is forgotten (tabu tenures are 10-40 on benchmark sizes)
 
@@ -76,6 +84,18 @@ def node_features(duration, job_pred, mach_pred, position, machine_start, op_mac
 
 
 @njit(cache=True)
+def pressure(duration, heads, tails, makespan):
+    """Mean over operations of ((head + duration + tail) / makespan)^2 (see the module doc)."""
+    n = duration.shape[0]
+    c = max(makespan, 1)
+    total = 0.0
+    for v in range(n):
+        x = (heads[v] + duration[v] + tails[v]) / c
+        total += x * x
+    return total / max(n, 1)
+
+
+@njit(cache=True)
 def node_levels(job_pred, mach_pred, topo, level):
     """level[v] = 0 without predecessors, else 1 + max level of the job and machine predecessors."""
     for idx in range(topo.shape[0]):
@@ -103,39 +123,54 @@ def both_directions(moves, k, out):
 
 @njit(cache=True)
 def flip_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
-                  heads, topo, indegree, after):
-    """Makespan after flipping each move ``(u, v)`` of ``moves[:k]`` (-1 when it makes a cycle).
+                  heads, tails, topo, indegree, makespan, after, after_pressure):
+    """Makespan after flipping each move ``(u, v)`` of ``moves[:k]`` (-1 when it makes a cycle)
+    and the pressure after it, measured against ``makespan`` (the makespan now).
 
     Every flip is applied to the solution's own arrays and undone before the next one, so they
-    end unchanged; ``heads``, ``topo`` and ``indegree`` are scratch arrays.
+    end unchanged; ``heads``, ``tails``, ``topo`` and ``indegree`` are scratch arrays.
     """
     for i in range(k):
         u = moves[i, 0]
         v = moves[i, 1]
         flip_arc(u, v, order, position, mach_pred, mach_succ)
-        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
-                                      topo, indegree)
+        after[i], after_pressure[i] = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
+                                                heads, tails, topo, indegree, makespan)
         flip_arc(v, u, order, position, mach_pred, mach_succ)
 
 
 @njit(cache=True)
 def insertion_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_pred,
-                       mach_succ, heads, topo, indegree, after):
-    """Makespan after each insertion ``(x, w)`` of ``moves[:k]`` ("move x to the far side of w",
-    :func:`~rewriter.jssp.kernels.relocate`), -1 when it makes a cycle; arrays end unchanged."""
+                       mach_succ, heads, tails, topo, indegree, makespan, after, after_pressure):
+    """Makespan and pressure after each insertion ``(x, w)`` of ``moves[:k]`` ("move x to the
+    far side of w", :func:`~rewriter.jssp.kernels.relocate`), makespan -1 when it makes a cycle;
+    arrays end unchanged."""
     for i in range(k):
         x = moves[i, 0]
         left = relocate(x, position[moves[i, 1]], order, position, mach_pred, mach_succ)
-        after[i] = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
-                                      topo, indegree)
+        after[i], after_pressure[i] = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
+                                                heads, tails, topo, indegree, makespan)
         relocate(x, left, order, position, mach_pred, mach_succ)
 
 
 @njit(cache=True)
+def _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree,
+              makespan):
+    after = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
+                               indegree)
+    if after < 0:
+        return after, 0.0
+    tails_from_topo(duration, job_succ, mach_succ, topo, tails)
+    return after, pressure(duration, heads, tails, makespan)
+
+
+@njit(cache=True)
 def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, mach_succ, heads,
-                  tails, makespan, after, best, pair_age, region_age, out):
-    """Features of ``pairs[:k]``; ``after`` holds each pair's makespan after the move and the
-    ages count steps since the pair was flipped / the region moved (negative: never).
+                  tails, makespan, after, pressure_now, after_pressure, best, pair_age, region_age,
+                  out):
+    """Features of ``pairs[:k]``; ``after`` and ``after_pressure`` hold each pair's makespan
+    and pressure after the move and the ages count steps since the pair was flipped / the
+    region moved (negative: never).
 
     A pair ``(a, b)`` moves ``a`` to the far side of ``b``; for a swap (``a`` and ``b`` adjacent)
     that is the same rewrite in either orientation. Taillard's estimate only exists for swaps:
@@ -165,3 +200,4 @@ def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, m
         out[i, 6] = 10.0 * (after[i] - best) / c
         out[i, 7] = max(0.0, 1.0 - pair_age[i] / MEMORY) if pair_age[i] >= 0 else 0.0
         out[i, 8] = max(0.0, 1.0 - region_age[i] / MEMORY) if region_age[i] >= 0 else 0.0
+        out[i, 9] = 100.0 * (after_pressure[i] - pressure_now)

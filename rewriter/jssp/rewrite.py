@@ -86,26 +86,29 @@ class JobShopState(RewriteState):
         moves = sol.moves(self.moves)
         n = inst.n_operations
         outcome = np.empty(moves.shape[0], np.int64)
+        outcome_pressure = np.empty(moves.shape[0], np.float64)
         outcomes = F.insertion_outcomes if self.moves == "n7" else F.flip_outcomes
         outcomes(moves, moves.shape[0], inst.op_duration, inst.job_pred, inst.job_succ, sol.order,
                  sol.position, sol.mach_pred, sol.mach_succ, np.empty(n, np.int64),
-                 np.empty(n, np.int64), np.empty(n, np.int64), outcome)
+                 np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64),
+                 sol.makespan, outcome, outcome_pressure)
         acyclic = outcome >= 0
-        moves, outcome = moves[acyclic], outcome[acyclic]
+        moves, outcome, outcome_pressure = moves[acyclic], outcome[acyclic], outcome_pressure[acyclic]
         if self.moves == "n7":  # already directed moves, swaps in both orientations
-            pairs, after, k = moves, outcome, moves.shape[0]
+            pairs, after, after_pressure, k = moves, outcome, outcome_pressure, moves.shape[0]
         else:
             pairs = np.empty((2 * moves.shape[0], 2), np.int64)
             k = F.both_directions(moves, moves.shape[0], pairs)
-            after = np.repeat(outcome, 2)
+            after, after_pressure = np.repeat(outcome, 2), np.repeat(outcome_pressure, 2)
         pair_age = np.array([self.step - self._pair_flipped[key] if key in self._pair_flipped
                              else -1 for key in self._pair_keys(pairs)], np.int64)
         moved = self._op_moved[pairs[:, 0]]
         region_age = np.where(moved >= 0, self.step - moved, -1)
         feats = np.empty((k, self.pair_features), np.float32)
         F.move_features(pairs, k, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
-                        sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.makespan, after, self.best,
-                        pair_age, region_age, feats)
+                        sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.makespan, after,
+                        F.pressure(inst.op_duration, sol.heads, sol.tails, sol.makespan),
+                        after_pressure, self.best, pair_age, region_age, feats)
         return pairs, feats, after.astype(np.float64)
 
     def fingerprint(self) -> int:
