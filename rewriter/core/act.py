@@ -31,6 +31,7 @@ class Step:
     q: float
     cost_before: float
     cost_after: float
+    expert: int = -1  # the problem's expert choice among ``pairs`` (-1: none), for imitation
 
 
 def _pick(p: np.ndarray, rng: np.random.Generator, greedy: bool) -> int:
@@ -67,9 +68,11 @@ def _choose_one(out: dict, lo: int, hi: int, node: bool, rng, greedy: bool,
 @torch.no_grad()
 def rewrite_step(model: RewritePolicy, states: list[RewriteState], rng: np.random.Generator,
                  greedy: bool = False, max_attempts: int = 10,
-                 negative_q_keep: float | None = None) -> list[Step]:
-    """Choose and apply one rewrite in every state (in place); returns one :class:`Step` each."""
+                 negative_q_keep: float | None = None, expert: bool = False) -> list[Step]:
+    """Choose and apply one rewrite in every state (in place); returns one :class:`Step` each,
+    with the problem's expert choice in the state before the step when ``expert``."""
     before = [s.cost() for s in states]
+    experts = [s.expert_choice() if expert else None for s in states]
     graphs = [s.graph() for s in states]
     per_state = [s.candidates() for s in states]
     cands = Candidates.stack(per_state)
@@ -106,5 +109,6 @@ def rewrite_step(model: RewritePolicy, states: list[RewriteState], rng: np.rando
             log_prob=float(out["log_prob"][lo + k]) if k >= 0 else 0.0,
             value=float(out["value"][i]),
             q=float(out["q"][lo + k]) if (k >= 0 and node) else 0.0,
-            cost_before=before[i], cost_after=float(state.cost())))
+            cost_before=before[i], cost_after=float(state.cost()),
+            expert=-1 if experts[i] is None else int(experts[i])))
     return steps

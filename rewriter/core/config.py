@@ -40,6 +40,7 @@ class TrainConfig:
     clip: float = 0.2
     value_coef: float = 0.5
     entropy_coef: float = 0.01
+    imitation_coef: float = 0.0           # weight of -log p(expert's choice), where the problem has an expert
     alpha: float = 10.0                   # reinforce node formulation: region loss + alpha x rule loss
     max_grad_norm: float = 1.0
     # NeuRewriter's region re-sampling (reinforce, node formulation): keep a region with Q < 0 only
@@ -124,6 +125,9 @@ HELP = {
     "clip": "PPO clip range",
     "value_coef": "weight of the value loss",
     "entropy_coef": "weight of the entropy bonus",
+    "imitation_coef": "weight of an imitation term, -log p(the problem's expert rewrite), on the "
+                      "states the policy visits (jssp: tabu-style steepest move, ties broken by "
+                      "pressure); 0 = pure RL",
     "alpha": "reinforce, node formulation: loss = region loss + alpha x rule loss",
     "max_grad_norm": "gradient norm clip",
     "negative_q_resample": "reinforce, node: re-sample a region with Q < 0 with probability 1 - p_c",

@@ -94,6 +94,11 @@ class RewriteState(ABC):
                 costs[k] = trial.cost()
         return costs
 
+    def expert_choice(self) -> int | None:
+        """Index into :meth:`candidates` of the rewrite a hand-made rule would pick here, for the
+        optional imitation term of training; None (the default) when the problem has no expert."""
+        return None
+
     def fingerprint(self) -> int | None:
         """A hash of the solution (not of the search memory), so a search can tell when it is
         back at a solution it has seen; None (the default) when the problem offers none."""

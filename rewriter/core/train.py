@@ -37,7 +37,7 @@ from .threads import limit_threads
 
 LOG_FIELDS = ["iteration", "wall_s", "episodes", "steps", "mean_return", "improvement_pct",
               "loss", "policy_loss", "value_loss", "entropy", "p_c",
-              "val_improvement_pct", "val_cost_ratio"]
+              "val_improvement_pct", "val_cost_ratio", "imitation_loss"]
 
 
 @dataclass
@@ -73,7 +73,8 @@ def collect(problem: RewriteProblem, model: RewritePolicy, cfg: TrainConfig,
         if not active:
             break
         steps = rewrite_step(model, [states[b] for b in active], rng,
-                             negative_q_keep=p_c if cfg.negative_q_resample else None)
+                             negative_q_keep=p_c if cfg.negative_q_resample else None,
+                             expert=cfg.imitation_coef > 0)
         still = []
         for b, step in zip(active, steps):
             if step.action < 0:  # nothing left to rewrite: the episode ends here
@@ -116,13 +117,15 @@ def targets(episodes, cfg: TrainConfig):
 def update(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng) -> dict:
     """One REINFORCE pass or ``ppo_epochs`` PPO passes over the rollout, in minibatches."""
     if not records:
-        return {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0}
+        return {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0,
+                "imitation_loss": 0.0}
     model.train()
     adv_all = np.array([a for _, _, a in records])
     adv_all = (adv_all - adv_all.mean()) / (adv_all.std() + 1e-8)
     node = model.config.formulation == "node"
     epochs = cfg.ppo_epochs if cfg.algo == "ppo" else 1
-    sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0}
+    sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0,
+            "imitation_loss": 0.0}
     count = 0
     for _ in range(epochs):
         order = rng.permutation(len(records))
@@ -157,15 +160,28 @@ def update(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng) -> d
                 value_loss = ((value - returns) ** 2).mean()
                 policy_loss = -((returns - value.detach()) * log_prob).mean()
                 loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+            imitation = _imitation_loss(out["log_prob"], cands, steps)
+            if cfg.imitation_coef > 0:
+                loss = loss + cfg.imitation_coef * imitation
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             optimizer.step()
             for key, val in (("loss", loss), ("policy_loss", policy_loss),
-                             ("value_loss", value_loss), ("entropy", ent)):
+                             ("value_loss", value_loss), ("entropy", ent),
+                             ("imitation_loss", imitation)):
                 sums[key] += float(val.detach())
             count += 1
     return {k: v / count for k, v in sums.items()}
+
+
+def _imitation_loss(log_prob: torch.Tensor, cands: Candidates, steps) -> torch.Tensor:
+    """Mean -log p(expert's choice) over the steps that have one (0 when none has)."""
+    rows = [cands.offsets[i] + s.expert for i, s in enumerate(steps)
+            if s.expert >= 0 and cands.mask[cands.offsets[i] + s.expert]]
+    if not rows:
+        return log_prob.new_zeros(())
+    return -log_prob[torch.tensor(rows, dtype=torch.int64)].mean()
 
 
 # ---- validation --------------------------------------------------------------------------------
@@ -214,7 +230,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     axes[0].plot(x, y, "o-", label="validation")
     axes[0].set(xlabel="iteration", ylabel="best cost improvement (%)", title="improvement")
     axes[0].legend()
-    for key in ("policy_loss", "value_loss"):
+    for key in ("policy_loss", "value_loss", "imitation_loss"):
         x, y = series(key)
         axes[1].plot(x, y, lw=0.8, label=key)
     axes[1].set(xlabel="iteration", title="losses")

@@ -27,6 +27,9 @@ from .instance import JobShopInstance
 from .solution import MOVE_KINDS, JobShopSolution
 
 
+_PRESSURE = F.MOVE_FEATURES.index("pressure_change")
+
+
 class JobShopState(RewriteState):
     """A :class:`JobShopSolution` seen through the rewrite interface."""
 
@@ -110,6 +113,24 @@ class JobShopState(RewriteState):
                         F.pressure(inst.op_duration, sol.heads, sol.tails, sol.makespan),
                         after_pressure, self.best, pair_age, region_age, feats)
         return pairs, feats, after.astype(np.float64)
+
+    def expert_choice(self) -> int | None:
+        """Tabu search's rule over the same candidates: the move with the lowest makespan after
+        it, ties broken by the lowest pressure, among moves whose pair was not flipped in the
+        last ``10 + jobs // machines`` steps (the tabu baseline's shortest tenure) unless the
+        move beats the best makespan so far; the best move outright when all are tabu."""
+        pairs, feats, after = self._look()
+        if not len(pairs):
+            return None
+        inst = self.instance
+        tenure = 10 + inst.n_jobs // inst.n_machines
+        tabu = np.array([key in self._pair_flipped and self.step - self._pair_flipped[key] < tenure
+                         for key in self._pair_keys(pairs)], bool)
+        admissible = ~tabu | (after < self.best)
+        if not admissible.any():
+            admissible[:] = True
+        ranked = np.lexsort((feats[:, _PRESSURE], after))
+        return int(ranked[admissible[ranked]][0])
 
     def fingerprint(self) -> int:
         return hash(self.solution.order.tobytes())
