@@ -20,6 +20,9 @@ Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
   each other) for a tenure drawn uniformly from ``[tenure_min, tenure_max]`` (default ``10 + n/m``
   to twice that), so the walk cannot undo it;
 - aspiration: a tabu move is allowed when its estimate beats the best makespan found;
+- ties: uniformly at random among the best admissible moves, or (``tie_break="pressure"``)
+  every move is evaluated exactly and ties go to the lowest pressure
+  (:func:`rewriter.jssp.features.pressure`, the move feature the learned policy sees);
 - when every move is tabu, a random one is taken (the search never stalls);
 - restarts: after ``stall`` steps (default 10000) without a new best, the search jumps back to the best
   schedule, perturbs it with a few random critical swaps and forgets the tabu list.
@@ -31,9 +34,12 @@ import numpy as np
 from numba import njit
 
 from rewriter.jssp import kernels as K
+from rewriter.jssp.features import makespan_and_pressure
 
 # move kinds as numba-friendly integers
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
+# how tabu search chooses among moves of equal makespan
+TIE_BREAKS = {"random": 0, "pressure": 1}
 
 
 @njit(cache=True)
@@ -189,7 +195,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
                seen, scratch_heads, scratch_topo, makespan, best_order, best, tabu_until, clock,
                tenure_min, tenure_max,
-               stall, since_best, perturb, step0, trace, lower_bound):
+               stall, since_best, perturb, step0, trace, lower_bound, tie_break, scratch_tails):
     """Run ``n_steps`` tabu iterations. ``tabu_until[x * N + w] > clock`` forbids the move (x, w).
 
     Returns (makespan, best, clock, since_best, steps done, trace length, restarts). The search
@@ -214,12 +220,22 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             break
         chosen = -1
         chosen_est = 1 << 62
+        chosen_pressure = 0.0
         ties = 0
         for i in range(k):
             u = moves[i, 0]
             v = moves[i, 1]
             swap = mach_succ[u] == v
-            if swap:
+            pressure = 0.0
+            if tie_break == 1:  # exact makespan and pressure of every move
+                left = K.relocate(u, position[v], order, position, mach_pred, mach_succ)
+                est, pressure = makespan_and_pressure(duration, job_pred, job_succ, mach_pred,
+                                                      mach_succ, scratch_heads, scratch_tails,
+                                                      scratch_topo, indegree, makespan)
+                K.relocate(u, left, order, position, mach_pred, mach_succ)
+                if est < 0:
+                    continue
+            elif swap:
                 est = K.swap_estimate(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
                                       heads, tails)
             else:  # insertions are rated exactly (and a cyclic one is never chosen)
@@ -230,14 +246,15 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                     continue
             if tabu_until[u * n + v] > clock and est >= best:
                 continue
-            if est < chosen_est:
-                if swap and K.flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads,
-                                                 stack, seen):
+            if est < chosen_est or (est == chosen_est and pressure < chosen_pressure):
+                if swap and tie_break == 0 and K.flip_creates_cycle(
+                        u, v, duration, job_succ, mach_succ, heads, stack, seen):
                     continue
                 chosen = i
                 chosen_est = est
+                chosen_pressure = pressure
                 ties = 1
-            elif est == chosen_est:
+            elif est == chosen_est and pressure == chosen_pressure:
                 ties += 1  # reservoir sampling among equally good moves
                 if np.random.randint(0, ties) == 0:
                     if not swap or not K.flip_creates_cycle(u, v, duration, job_succ, mach_succ,

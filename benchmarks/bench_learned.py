@@ -23,9 +23,10 @@ from concurrent.futures import ProcessPoolExecutor
 from rewriter.core.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.jssp.solution import MOVE_KINDS
-from rewriter.solve import solve
+from rewriter.solve import TabuSettings, solve
 
-METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu"}
+METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",
+           "tabu-pressure": "tabu"}
 
 
 def best_at(trace, steps: int) -> int:
@@ -55,8 +56,9 @@ def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
     inst = load_instance(name)
     policy, moves = parse_method(method, moves)
     greedy = None if decoding == "default" else decoding == "argmax"
+    tabu = TabuSettings(tie_break="pressure" if policy == "tabu-pressure" else "random")
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
-              model=model, greedy=greedy)  # greedy only matters to the learned policy
+              model=model, greedy=greedy, tabu=tabu)  # greedy, tabu: only for their policies
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}
@@ -69,7 +71,8 @@ def main(argv=None) -> int:
     parser.add_argument("--steps", default="200,500,1000", help="step counts reported")
     parser.add_argument("--methods", default="rewriter,greedy,random,tabu",
                         help="rewriter (learned), greedy (exact best-improvement descent), random "
-                             "(random walk) and tabu (tabu search, one iteration per step); "
+                             "(random walk), tabu (tabu search, one iteration per step, random "
+                             "tie-breaks) and tabu-pressure (ties broken by pressure); "
                              "NAME:MOVES uses its own neighbourhood, e.g. tabu:n7")
     parser.add_argument("--moves", default="n5", choices=MOVE_KINDS,
                         help="neighbourhood of every method without its own (default: n5)")

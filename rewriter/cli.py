@@ -171,6 +171,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "the critical path), adjacent (any adjacent pair on a machine) or n7 (N5 "
                         "plus insertions to and from the ends of critical blocks) (default: the "
                         "model's own for --policy learned, n5 otherwise)")
+    g.add_argument("--tie-break", choices=("random", "pressure"), default="random",
+                   help="--policy tabu: how moves of equal makespan are chosen: random, or "
+                        "pressure (every move evaluated exactly, the one leaving the fewest "
+                        "operations near the makespan wins) (default: %(default)s)")
     g.add_argument("--steps", type=_non_negative_int, default=200, metavar="N",
                    help="maximum number of moves (default: %(default)s); 0 together with "
                         "--time-limit means no step limit, 0 alone keeps the initial schedule")
@@ -380,7 +384,7 @@ def _cmd_compare(args) -> int:
 # ---- solve -------------------------------------------------------------------------------------
 def _cmd_solve(args) -> int:
     from .jssp.bundled import load_instance
-    from .solve import solve
+    from .solve import TabuSettings, solve
 
     if args.samples < 1:
         raise InputError("--samples must be at least 1")
@@ -428,7 +432,8 @@ def _cmd_solve(args) -> int:
         result = solve(instance, init=args.init, init_mode=args.init_mode, policy=args.policy,
                        steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
                        progress=progress, model=args.model, samples=args.samples,
-                       greedy=None if args.decoding is None else args.decoding == "argmax")
+                       greedy=None if args.decoding is None else args.decoding == "argmax",
+                       tabu=TabuSettings(tie_break=args.tie_break))
 
     written = []
     if args.out:

@@ -126,6 +126,7 @@ def test_zero_length_operations_are_scheduled_validly():
                                     dict(steps=-1), dict(time_limit=-2.0),
                                     dict(steps=None, time_limit=None),
                                     dict(policy="tabu", tabu=TabuSettings(tenure_min=5, tenure_max=2)),
+                                    dict(policy="tabu", tabu=TabuSettings(tie_break="slack")),
                                     dict(samples=0), dict(samples=2, greedy=True)])
 def test_bad_options_raise_input_error(kwargs):
     with pytest.raises(InputError):
@@ -148,3 +149,32 @@ def test_learned_decoding_is_argmax_for_one_trajectory_and_sampled_for_several()
     assert sampled.info["decoding"] == several.info["decoding"] == "sampled"
     for r in (one, sampled, several):
         check_schedule(inst, r.solution.start_matrix(), r.makespan)
+
+
+@pytest.mark.parametrize("moves", ["n5", "n7"])
+@pytest.mark.parametrize("seed", range(6))
+def test_tabu_pressure_tie_break_takes_the_lexicographic_best_move(moves, seed):
+    """One tabu step with ``tie_break="pressure"`` lands where trying every candidate says it
+    should: the lowest makespan, then the lowest pressure (heads and tails from networkx)."""
+    from rewriter.jssp.rewrite import JobShopState
+    from rewriter.solve import _Search
+
+    rng = np.random.default_rng(seed)
+    inst = ref.random_instance(rng, 8, 4)
+    sol = JobShopSolution(inst, ref.random_acyclic_order(rng, inst))
+    pairs, _ = JobShopState(sol.copy(), moves).candidates()
+
+    def pressure(order, makespan):
+        heads, tails, _ = ref.heads_tails(inst, order)
+        return float(np.mean(((np.array(heads) + inst.op_duration + tails) / makespan) ** 2))
+
+    outcomes = []
+    for x, w in pairs.tolist():
+        trial = sol.copy()
+        assert trial.relocate(x, w)
+        outcomes.append((trial.makespan, pressure(trial.order, sol.makespan)))
+    search = _Search(sol.copy(), "tabu", moves, TabuSettings(tie_break="pressure"), seed)
+    search.run(1, 0.0)
+    after = (search.sol.makespan, pressure(search.sol.order, sol.makespan))
+    assert after == pytest.approx(min(outcomes), abs=1e-9)
+    check_schedule(inst, search.best_solution().start_matrix())

@@ -134,8 +134,9 @@ def flip_outcomes(moves, k, duration, job_pred, job_succ, order, position, mach_
         u = moves[i, 0]
         v = moves[i, 1]
         flip_arc(u, v, order, position, mach_pred, mach_succ)
-        after[i], after_pressure[i] = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
-                                                heads, tails, topo, indegree, makespan)
+        after[i], after_pressure[i] = makespan_and_pressure(
+            duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree,
+            makespan)
         flip_arc(v, u, order, position, mach_pred, mach_succ)
 
 
@@ -148,14 +149,17 @@ def insertion_outcomes(moves, k, duration, job_pred, job_succ, order, position, 
     for i in range(k):
         x = moves[i, 0]
         left = relocate(x, position[moves[i, 1]], order, position, mach_pred, mach_succ)
-        after[i], after_pressure[i] = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
-                                                heads, tails, topo, indegree, makespan)
+        after[i], after_pressure[i] = makespan_and_pressure(
+            duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree,
+            makespan)
         relocate(x, left, order, position, mach_pred, mach_succ)
 
 
 @njit(cache=True)
-def _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree,
-              makespan):
+def makespan_and_pressure(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
+                          indegree, makespan):
+    """The makespan of the current machine orders (-1 on a cycle) and their pressure measured
+    against ``makespan``; ``heads``, ``tails``, ``topo``, ``indegree`` are scratch arrays."""
     after = heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
                                indegree)
     if after < 0:
