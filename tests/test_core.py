@@ -321,9 +321,11 @@ def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
             break
         mk = state.cost()
         assert state.best == best
+        outcomes = []
         for (region, partner), f in zip(pairs.tolist(), feats.tolist()):
             trial = state.copy()
             assert trial.apply(region, partner)  # cyclic flips are never offered
+            outcomes.append((trial.cost(), _pressure(trial, mk)))
             assert f[col["exact_change"]] == pytest.approx(10 * (trial.cost() - mk) / mk, abs=1e-5)
             assert f[col["exact_improves"]] == float(trial.cost() < mk)
             assert f[col["versus_best"]] == pytest.approx(10 * (trial.cost() - best) / mk, abs=1e-5)
@@ -334,6 +336,12 @@ def test_jssp_move_features_are_exact_outcomes_and_memory(seed, size, moves):
             assert f[col["pair_recency"]] == pytest.approx(expect)
             expect = max(0.0, 1 - (step - moved[region]) / MEMORY) if region in moved else 0.0
             assert f[col["region_recency"]] == pytest.approx(expect)
+        for (after, press), f in zip(outcomes, feats.tolist()):
+            lower = sum(a < after for a, _ in outcomes)
+            assert f[col["outcome_rank"]] == pytest.approx(lower / len(outcomes))
+            assert f[col["lowest_outcome"]] == float(lower == 0)
+            least = all(p >= press - 1e-9 for a, p in outcomes if a == after)
+            assert f[col["lowest_pressure"]] == float(least)
         region, partner = pairs[int(rng.integers(len(pairs)))].tolist()
         assert state.apply(region, partner) and state.step == step + 1
         flipped[frozenset((region, partner))] = moved[region] = moved[partner] = step + 1

@@ -16,6 +16,11 @@ the *pressure* of a schedule, the mean over operations of (longest path through 
 makespan)^2, is 1 when everything is critical and falls as paths get slack. Breaking makespan
 ties by lower pressure took tabu search over N7 from 13.2% to 11.5% after 200 steps on
 ta61-70 (random tie-breaks otherwise), so every move carries its pressure change too.
+
+Makespan differences between good moves are a few time units, a few thousandths of the scaled
+``exact_change``: too fine for a small MLP to rank. The rank features say it directly: where
+the move's outcome ranks among the state's candidates, and whether it is the lowest makespan
+or the lowest pressure at its makespan.
 """
 
 from __future__ import annotations
@@ -48,6 +53,9 @@ MOVE_FEATURES = (
     "pair_recency",       # 1 - (steps since this pair was last flipped) / MEMORY, floored at 0
     "region_recency",     # 1 - (steps since the region operation last moved) / MEMORY, floored at 0
     "pressure_change",    # (pressure after the move - pressure now) x 100, both over today's makespan
+    "outcome_rank",       # share of the candidates with a strictly lower makespan after their move
+    "lowest_outcome",     # 1 when no candidate gives a lower makespan
+    "lowest_pressure",    # 1 when no candidate with the same makespan after gives a lower pressure
 )
 MEMORY = 32  # steps after which a flip is forgotten (tabu tenures are 10-40 on benchmark sizes)
 
@@ -205,3 +213,18 @@ def move_features(pairs, k, duration, job_pred, job_succ, position, mach_pred, m
         out[i, 7] = max(0.0, 1.0 - pair_age[i] / MEMORY) if pair_age[i] >= 0 else 0.0
         out[i, 8] = max(0.0, 1.0 - region_age[i] / MEMORY) if region_age[i] >= 0 else 0.0
         out[i, 9] = 100.0 * (after_pressure[i] - pressure_now)
+    lowest = 1 << 62
+    for i in range(k):
+        if after[i] < lowest:
+            lowest = after[i]
+    for i in range(k):
+        below = 0
+        least = True
+        for j in range(k):
+            if after[j] < after[i]:
+                below += 1
+            elif after[j] == after[i] and after_pressure[j] < after_pressure[i]:
+                least = False
+        out[i, 10] = below / k
+        out[i, 11] = 1.0 if after[i] == lowest else 0.0
+        out[i, 12] = 1.0 if least else 0.0
