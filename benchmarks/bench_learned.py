@@ -120,6 +120,8 @@ def main(argv=None) -> int:
             continue
         mine = by_key[("rewriter", k)]
         rivals = [m for m in methods if m.split(":")[0] in ("greedy", "random")]
+        if not rivals:  # the verdict is about greedy descent and the random walk only
+            continue
         losses = [f"{groups[i]} (to {m})" for m in rivals if (m, k) in by_key
                   for i, (a, b) in enumerate(zip(mine, by_key[(m, k)])) if a > b]
         verdicts.append(f"{k} steps: rewriter at or below {', '.join(rivals)} on "
