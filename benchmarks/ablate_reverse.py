@@ -67,7 +67,7 @@ def main(argv=None) -> int:
         if any(p.wait() != 0 for p in procs):
             return 1
     names = expand_instance_names(args.instances)
-    jobs = [(n, "rewriter", counts[-1], 0, str(path / "model.pt"), "n5", args.decoding)
+    jobs = [(n, "rewriter", counts[-1], 0, str(path / "model.pt"), "n5", args.decoding, 0)
             for path in runs.values() for n in names]
     with ProcessPoolExecutor(args.workers) as pool:
         results = list(pool.map(run_one, jobs))

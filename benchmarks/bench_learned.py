@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from rewriter.core.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.jssp.solution import MOVE_KINDS
-from rewriter.solve import TabuSettings, solve
+from rewriter.solve import EXPLORE_AFTER, TabuSettings, solve
 
 METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",
            "tabu-pressure": "tabu"}
@@ -52,13 +52,14 @@ def parse_method(spec: str, moves: str) -> tuple[str, str]:
 
 
 def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
-    name, method, steps, seed, model, moves, decoding = job
+    name, method, steps, seed, model, moves, decoding, explore_after = job
     inst = load_instance(name)
     policy, moves = parse_method(method, moves)
     greedy = None if decoding == "default" else decoding == "argmax"
     tabu = TabuSettings(tie_break="pressure" if policy == "tabu-pressure" else "random")
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
-              model=model, greedy=greedy, tabu=tabu)  # greedy, tabu: only for their policies
+              model=model, greedy=greedy, tabu=tabu,  # greedy, tabu, explore_after: only for
+              explore_after=explore_after)             # their own policies
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}
@@ -80,6 +81,9 @@ def main(argv=None) -> int:
     parser.add_argument("--decoding", choices=("default",) + DECODINGS, default="default",
                         help="the learned policy's decoding (default: solve's, argmax for one "
                              "trajectory)")
+    parser.add_argument("--explore-after", type=int, default=EXPLORE_AFTER,
+                        help="the learned policy's argmax decoding samples after this many steps "
+                             "without a new best; 0 = never (default: solve's, %(default)s)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", help="save the table (.md or .csv)")
@@ -89,7 +93,7 @@ def main(argv=None) -> int:
     methods = [m.strip() for m in args.methods.split(",")]
     for m in methods:
         parse_method(m, args.moves)
-    jobs = [(n, m, counts[-1], args.seed, args.model, args.moves, args.decoding)
+    jobs = [(n, m, counts[-1], args.seed, args.model, args.moves, args.decoding, args.explore_after)
             for n in names for m in methods]
     with ProcessPoolExecutor(args.workers) as pool:
         runs = list(pool.map(run_one, jobs))
@@ -131,7 +135,8 @@ def main(argv=None) -> int:
     lines += ["| " + " | ".join(map(str, row)) + " |" for row in rows]
     table = "\n".join(lines)
     print(f"instances: {', '.join(names)}; start MWKR; {args.moves.upper()} moves unless a method "
-          f"names its own; rewriter decoding {args.decoding}; seed {args.seed}; gap % to UB\n")
+          f"names its own; rewriter decoding {args.decoding}, explore after {args.explore_after}; "
+          f"seed {args.seed}; gap % to UB\n")
     print(table)
     print("\n" + "\n".join(verdicts))
     if learned:

@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from .core.config import DECODINGS
     from .jssp.solution import MOVE_KINDS
-    from .solve import POLICIES
+    from .solve import EXPLORE_AFTER, POLICIES
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -164,6 +164,11 @@ def build_parser() -> argparse.ArgumentParser:
                         "trajectory), sample draws it from the policy (default: argmax for one "
                         "job-shop trajectory, which is measured to be better, sample with "
                         "--samples K > 1 and for --problem mrt)")
+    g.add_argument("--explore-after", type=_non_negative_int, default=EXPLORE_AFTER, metavar="N",
+                   help="--policy learned, argmax decoding: sample the rewrites while N or more "
+                        "steps have passed without a new best makespan, so the search leaves a "
+                        "local optimum it would otherwise circle; 0 = never (default: "
+                        "%(default)s)")
     g.add_argument("--greedy", dest="decoding", action="store_const", const="argmax",
                    help="same as --decoding argmax")
     g.add_argument("--moves", choices=MOVE_KINDS, default=None,
@@ -433,7 +438,8 @@ def _cmd_solve(args) -> int:
                        steps=steps, time_limit=args.time_limit, moves=args.moves, seed=args.seed,
                        progress=progress, model=args.model, samples=args.samples,
                        greedy=None if args.decoding is None else args.decoding == "argmax",
-                       tabu=TabuSettings(tie_break=args.tie_break))
+                       tabu=TabuSettings(tie_break=args.tie_break),
+                       explore_after=args.explore_after)
 
     written = []
     if args.out:

@@ -27,6 +27,9 @@ from .jssp.solution import MOVE_KINDS, JobShopSolution
 from .jssp.validate import check_schedule
 
 POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
+# argmax decoding samples while this many steps have passed without a new best: a learned
+# search that imitates tabu can circle a deep local optimum for thousands of steps (README)
+EXPLORE_AFTER = 300
 
 
 @dataclass
@@ -121,14 +124,16 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
           moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
-          model: str | None = None, samples: int = 1, greedy: bool | None = None) -> Result:
+          model: str | None = None, samples: int = 1, greedy: bool | None = None,
+          explore_after: int | None = EXPLORE_AFTER) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
     a ``time_limit`` (seconds) should be given. ``policy``: ``learned`` (the neural rewriter:
     ``model`` is a checkpoint path or None for the shipped one; ``greedy`` follows the argmax
     of the policy, otherwise ``samples`` trajectories are sampled side by side and the best kept;
-    ``greedy=None`` means argmax for one trajectory, sampling for several), ``tabu``,
+    ``greedy=None`` means argmax for one trajectory, sampling for several; argmax samples while
+    ``explore_after`` steps or more have passed without a new best, 0 or None never), ``tabu``,
     ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
     (random walk) or ``none``. ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
@@ -148,8 +153,10 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed)
     init_makespan = sol.makespan
     if policy == "learned":
+        if explore_after is not None and explore_after < 0:
+            raise InputError(f"explore_after must be >= 0, got {explore_after}")
         return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
-                        samples, greedy, progress)
+                        samples, greedy, progress, explore_after)
     search = _Search(sol, policy, moves or "n5", tabu or TabuSettings(), seed_value)
     status = "completed"
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
@@ -198,7 +205,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
 
 
 def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, greedy,
-             progress) -> Result:
+             progress, explore_after) -> Result:
     from .core.search import learned_search
     from .jssp.rewrite import JobShopState
     from .models import load_policy
@@ -214,7 +221,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
     budget = np.iinfo(np.int64).max if steps is None else int(steps)
     outcome = learned_search(JobShopState(sol, moves), policy, budget, samples=samples,
                              greedy=greedy, seed=seed, time_limit=time_limit, progress=progress,
-                             desc=f"learned {instance.name}")
+                             desc=f"learned {instance.name}", explore_after=explore_after)
     best = outcome.best.solution
     check_schedule(instance, best.start_matrix(), best.makespan)
     status = "stuck" if outcome.status == "stuck" else outcome.status

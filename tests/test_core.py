@@ -400,6 +400,41 @@ def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
     assert decoding == [False, False, False]
 
 
+class _Descent(_TwoSolutions):
+    """Costs 9, 8, 8, 8, ... after each rewrite, and never the same solution twice."""
+
+    def cost(self):
+        return float(max(10 - self.k, 8))
+
+    def fingerprint(self):
+        return None
+
+    def copy(self):
+        return _Descent(self.k)
+
+
+def test_argmax_search_samples_once_it_stalls(monkeypatch):
+    import rewriter.core.search as search
+
+    decoding = []
+
+    def fake_step(model, states, rng, greedy=False, negative_q_keep=None):
+        decoding.append(greedy)
+        for s in states:
+            s.apply(0, 1)
+        return [type("Step", (), {"action": 0, "cost_after": s.cost()})() for s in states]
+
+    monkeypatch.setattr(search, "rewrite_step", fake_step)
+    model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
+    out = learned_search(_Descent(), model, 7, greedy=True, explore_after=3)
+    # the last new best comes with step 2; from step 2 + 3 on, rewrites are sampled
+    assert decoding == [True] * 5 + [False] * 2 and out.best_cost == 8
+    for never in (0, None):
+        decoding.clear()
+        learned_search(_Descent(), model, 7, greedy=True, explore_after=never)
+        assert decoding == [True] * 7
+
+
 @settings(max_examples=20, deadline=None)
 @given(st.integers(0, 10**6), st.sampled_from([(5, 3), (6, 4), (8, 5)]), st.sampled_from(["n5", "n7"]))
 def test_jssp_expert_is_the_lexicographic_best_admissible_move(seed, size, moves):

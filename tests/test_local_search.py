@@ -127,7 +127,8 @@ def test_zero_length_operations_are_scheduled_validly():
                                     dict(steps=None, time_limit=None),
                                     dict(policy="tabu", tabu=TabuSettings(tenure_min=5, tenure_max=2)),
                                     dict(policy="tabu", tabu=TabuSettings(tie_break="slack")),
-                                    dict(samples=0), dict(samples=2, greedy=True)])
+                                    dict(samples=0), dict(samples=2, greedy=True),
+                                    dict(explore_after=-1)])
 def test_bad_options_raise_input_error(kwargs):
     with pytest.raises(InputError):
         solve(load_instance("ft06"), **kwargs)

@@ -31,12 +31,14 @@ class SearchOutcome:
 def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, samples: int = 1,
                    greedy: bool = False, seed: int = 0, time_limit: float | None = None,
                    progress: bool = False, negative_q_keep: float | None = None,
-                   desc: str = "rewrite", keep_on_interrupt: bool = True) -> SearchOutcome:
+                   desc: str = "rewrite", keep_on_interrupt: bool = True,
+                   explore_after: int | None = None) -> SearchOutcome:
     """Apply up to ``steps`` rewrites chosen by ``model`` to ``samples`` copies of ``initial``.
 
     ``greedy`` takes the most likely rewrite each step (one trajectory), except after a step
-    that returned to a solution already visited (same :meth:`RewriteState.fingerprint`), where
-    it samples one; otherwise rewrites are sampled from the policy with a generator seeded by
+    that returned to a solution already visited (same :meth:`RewriteState.fingerprint`), and
+    while ``explore_after`` or more steps have passed without a new best cost (None or 0: never),
+    where it samples one; otherwise rewrites are sampled from the policy with a generator seeded by
     ``seed``. Ctrl-C ends the search with
     the best state so far (status ``interrupted``) unless ``keep_on_interrupt`` is False, in
     which case it propagates (training validation must stop the run, not end a search).
@@ -62,7 +64,7 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
     best, best_cost = initial.copy(), initial.cost()
     initial_cost = best_cost
     trace = [(0, 0.0, best_cost)]
-    status, done = "completed", 0
+    status, done, last_gain = "completed", 0, 0
     seen, revisit = {initial.fingerprint()}, False
     bar = None
     if progress:
@@ -75,7 +77,9 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
                 if time_limit is not None and done > 0 and time.perf_counter() - t0 >= time_limit:
                     status = "time_limit"
                     break
-                result = rewrite_step(model, states, rng, greedy=greedy and not revisit,
+                stalled = bool(explore_after) and done - last_gain >= explore_after
+                result = rewrite_step(model, states, rng,
+                                      greedy=greedy and not revisit and not stalled,
                                       negative_q_keep=negative_q_keep)
                 done += 1
                 if greedy:
@@ -90,7 +94,7 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int, *, s
                 costs = [s.cost_after for s in result]
                 i = int(np.argmin(costs))
                 if costs[i] < best_cost:
-                    best, best_cost = states[i].copy(), costs[i]
+                    best, best_cost, last_gain = states[i].copy(), costs[i], done
                     trace.append((done, round(time.perf_counter() - t0, 4), best_cost))
                 if bar is not None:
                     bar.update(1)
