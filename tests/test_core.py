@@ -379,7 +379,9 @@ class _TwoSolutions(RewriteState):
         return _TwoSolutions(self.k)
 
 
-def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
+def _record_decoding(monkeypatch) -> list[bool]:
+    """Replace the search's rewrite step by one that applies the only rewrite and records
+    whether it was asked for argmax (True) or a sample (False)."""
     import rewriter.core.search as search
 
     decoding = []
@@ -391,6 +393,11 @@ def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
         return [type("Step", (), {"action": 0, "cost_after": s.cost()})() for s in states]
 
     monkeypatch.setattr(search, "rewrite_step", fake_step)
+    return decoding
+
+
+def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
+    decoding = _record_decoding(monkeypatch)
     model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
     learned_search(_TwoSolutions(), model, 5, greedy=True)
     # new solution, back at the first one (seen: sample), then only seen ones
@@ -414,17 +421,7 @@ class _Descent(_TwoSolutions):
 
 
 def test_argmax_search_samples_once_it_stalls(monkeypatch):
-    import rewriter.core.search as search
-
-    decoding = []
-
-    def fake_step(model, states, rng, greedy=False, negative_q_keep=None):
-        decoding.append(greedy)
-        for s in states:
-            s.apply(0, 1)
-        return [type("Step", (), {"action": 0, "cost_after": s.cost()})() for s in states]
-
-    monkeypatch.setattr(search, "rewrite_step", fake_step)
+    decoding = _record_decoding(monkeypatch)
     model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
     out = learned_search(_Descent(), model, 7, greedy=True, explore_after=3)
     # the last new best comes with step 2; from step 2 + 3 on, rewrites are sampled
