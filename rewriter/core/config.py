@@ -110,7 +110,8 @@ HELP = {
     "mlp_hidden": "hidden width of the scoring MLPs",
     "reverse": "add the reverse Tree-LSTM pass (successors to predecessors)",
     "init_model": "start from the weights of this model file (e.g. another run's model.pt; same "
-                  "features and architecture) instead of a random initialisation",
+                  "architecture; a model trained before pair features were appended gets zero "
+                  "weights on the new ones) instead of a random initialisation",
     "algo": "ppo (clipped actor-critic) or reinforce (with a learned baseline)",
     "iterations": "rollout + update rounds",
     "episodes": "episodes rolled out side by side per iteration",
