@@ -34,7 +34,7 @@ import numpy as np
 from numba import njit
 
 from rewriter.jssp import kernels as K
-from rewriter.jssp.features import makespan_and_pressure
+from rewriter.jssp.features import insertion_outcome
 
 # move kinds as numba-friendly integers
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
@@ -228,11 +228,9 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             swap = mach_succ[u] == v
             pressure = 0.0
             if tie_break == 1:  # exact makespan and pressure of every move
-                left = K.relocate(u, position[v], order, position, mach_pred, mach_succ)
-                est, pressure = makespan_and_pressure(duration, job_pred, job_succ, mach_pred,
-                                                      mach_succ, scratch_heads, scratch_tails,
-                                                      scratch_topo, indegree, makespan)
-                K.relocate(u, left, order, position, mach_pred, mach_succ)
+                est, pressure = insertion_outcome(u, v, duration, job_pred, job_succ, order,
+                                                  position, mach_pred, mach_succ, scratch_heads,
+                                                  scratch_tails, scratch_topo, indegree, makespan)
                 if est < 0:
                     continue
             elif swap:

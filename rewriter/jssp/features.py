@@ -155,12 +155,21 @@ def insertion_outcomes(moves, k, duration, job_pred, job_succ, order, position, 
     far side of w", :func:`~rewriter.jssp.kernels.relocate`), makespan -1 when it makes a cycle;
     arrays end unchanged."""
     for i in range(k):
-        x = moves[i, 0]
-        left = relocate(x, position[moves[i, 1]], order, position, mach_pred, mach_succ)
-        after[i], after_pressure[i] = makespan_and_pressure(
-            duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree,
-            makespan)
-        relocate(x, left, order, position, mach_pred, mach_succ)
+        after[i], after_pressure[i] = insertion_outcome(
+            moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order, position, mach_pred,
+            mach_succ, heads, tails, topo, indegree, makespan)
+
+
+@njit(cache=True)
+def insertion_outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                      heads, tails, topo, indegree, makespan):
+    """Makespan (-1 on a cycle) and pressure after moving ``x`` to the far side of ``w``; the
+    solution's arrays end unchanged, the others are scratch."""
+    left = relocate(x, position[w], order, position, mach_pred, mach_succ)
+    after = makespan_and_pressure(duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                                  tails, topo, indegree, makespan)
+    relocate(x, left, order, position, mach_pred, mach_succ)
+    return after
 
 
 @njit(cache=True)
