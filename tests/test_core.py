@@ -213,7 +213,7 @@ def _tiny_config(**kw):
 
 
 def _params(path):
-    blob = torch.load(path, map_location="cpu", weights_only=False)
+    blob = torch.load(path, map_location="cpu", weights_only=True)
     return blob["model"] if "model" in blob else blob["state_dict"]
 
 

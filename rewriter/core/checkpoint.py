@@ -38,6 +38,27 @@ def torch_save_atomic(obj, path) -> Path:
     return write_atomic(path, buffer.getvalue())
 
 
+def torch_load_safe(path, what: str) -> object:
+    """Load a torch file without running code from it.
+
+    ``weights_only=True`` only rebuilds tensors and plain containers: a file someone hands over
+    (a model, a run directory to resume) cannot execute a pickled payload. Anything that fails to
+    load, a payload included, is one :class:`InputError` naming the file and what was expected.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory; expected a {what}")
+    if not path.is_file():
+        raise InputError(f"{path}: {what} not found")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # torch raises many kinds for a corrupt or unsafe file
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+        if "Weights only load failed" in reason or "weights_only" in str(exc):
+            reason = "it holds objects other than tensors and plain data, which are never loaded"
+        raise InputError(f"{path}: not a valid {what} ({reason})") from None
+
+
 def save_model(path, model: RewritePolicy, problem: str, options: dict, card: dict | None = None) -> Path:
     """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``."""
     path = Path(path)
@@ -52,12 +73,7 @@ def save_model(path, model: RewritePolicy, problem: str, options: dict, card: di
 def load_model(path) -> tuple[RewritePolicy, dict]:
     """(policy in eval mode, metadata: problem, options, version, card if present)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"{path}: model file not found")
-    try:
-        blob = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises many kinds for a corrupt file
-        raise InputError(f"{path}: not a rewriter model file ({exc.__class__.__name__})") from None
+    blob = torch_load_safe(path, "rewriter model file")
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
         raise InputError(f"{path}: not a rewriter model file (expected format {FORMAT})")
     model = RewritePolicy(ModelConfig(**blob["model_config"]))

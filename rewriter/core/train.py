@@ -28,7 +28,7 @@ import torch
 from .. import __version__
 from ..atomic import write_atomic
 from .act import Step, rewrite_step
-from .checkpoint import git_commit, save_model, torch_save_atomic
+from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
 from .config import TrainConfig
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
@@ -318,6 +318,24 @@ def _card(cfg: TrainConfig, run_dir: Path, command: str | None, iteration: int, 
     return card
 
 
+def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generator):
+    """Load ``checkpoint.pt`` into the model, optimiser and generator (weights only: a checkpoint
+    cannot run code); returns (iteration, wall seconds, best validation, global steps)."""
+    from ..errors import InputError
+
+    blob = torch_load_safe(path, "training checkpoint")
+    try:
+        model.load_state_dict(blob["model"])
+        optimizer.load_state_dict(blob["optimizer"])
+        state = blob["rng"]
+        rng.bit_generator.state = json.loads(state) if isinstance(state, str) else state
+        return (int(blob["iteration"]), float(blob["wall_s"]), blob["best_validation"],
+                int(blob["global_steps"]))
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        raise InputError(f"{path}: not a checkpoint of this run ({exc.__class__.__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+
+
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
@@ -348,12 +366,8 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:
-        blob = torch.load(checkpoint_path, map_location="cpu", weights_only=False)
-        model.load_state_dict(blob["model"])
-        optimizer.load_state_dict(blob["optimizer"])
-        rng.bit_generator.state = blob["rng"]
-        start_iteration, wall = blob["iteration"], blob["wall_s"]
-        best_val, global_steps = blob["best_validation"], blob["global_steps"]
+        start_iteration, wall, best_val, global_steps = _restore(checkpoint_path, model,
+                                                                 optimizer, rng)
     else:
         meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
                 "python": platform.python_version(), "torch": torch.__version__,
@@ -400,8 +414,10 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                        _card(cfg, run_dir, command, iteration, wall, best_val, rows))
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
             _write_log(run_dir / "log.csv", rows)
+            # the generator state as JSON text: its 128-bit integers are plain data that a
+            # weights-only load accepts on every torch version
             torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "rng": rng.bit_generator.state, "iteration": iteration,
+                               "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
                                "wall_s": wall, "best_validation": best_val,
                                "global_steps": global_steps}, checkpoint_path)
         if bar is not None:
