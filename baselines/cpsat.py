@@ -40,10 +40,10 @@ from dataclasses import dataclass, field
 import numpy as np
 from ortools.sat.python import cp_model
 
-from rewriter.errors import InputError
-from rewriter.jssp.instance import JobShopInstance
-from rewriter.jssp.solution import JobShopSolution
-from rewriter.jssp.validate import check_schedule
+from ..errors import InputError
+from ..jssp.instance import JobShopInstance
+from ..jssp.solution import JobShopSolution
+from ..jssp.validate import check_schedule
 
 STATUSES = ("optimal", "feasible", "unknown", "infeasible", "interrupted")
 
@@ -249,12 +249,12 @@ class _Keeper(cp_model.CpSolverSolutionCallback):
         self.trace.append((round(time.perf_counter() - self._t0, 4), objective))
 
 
-# Result statuses (rewriter.solve.Result) for each CP-SAT status that comes with a schedule.
+# Result statuses (rewriter.core.result.Result) for each CP-SAT status that comes with a schedule.
 _RESULT_STATUS = {"optimal": "optimal", "feasible": "time_limit", "interrupted": "interrupted"}
 
 
 def to_result(instance: JobShopInstance, cpsat_result: CpSatResult):
-    """Wrap a :class:`CpSatResult` into the package's common :class:`rewriter.solve.Result`.
+    """Wrap a :class:`CpSatResult` into the package's common :class:`rewriter.core.result.Result`.
 
     method ``'cpsat'``, init ``'none'``, steps 0; ``init_makespan`` is the warm start's makespan
     when there was one, else the final makespan. Status: optimal -> ``optimal``, feasible ->
@@ -262,7 +262,7 @@ def to_result(instance: JobShopInstance, cpsat_result: CpSatResult):
     workers) go to ``Result.info``.
     Raises :class:`InputError` when CP-SAT found no schedule (time limit too short).
     """
-    from rewriter.solve import Result  # lazy: rewriter.solve imports baselines
+    from ..jssp.solve import make_result  # lazy: the job shop's solve imports this module
 
     r = cpsat_result
     if r.solution is None:
@@ -272,5 +272,5 @@ def to_result(instance: JobShopInstance, cpsat_result: CpSatResult):
     trace = [(0, t, obj) for t, obj in r.trace]
     if not trace or trace[-1][2] != r.makespan:
         trace.append((0, round(r.runtime_s, 4), r.makespan))
-    return Result(instance, r.solution, "cpsat", "none", int(init_makespan), 0, r.seed, r.runtime_s,
-                  _RESULT_STATUS[r.status], trace, info=r.info())
+    return make_result(instance, r.solution, "cpsat", "none", int(init_makespan), 0, r.seed,
+                       r.runtime_s, _RESULT_STATUS[r.status], trace, info=r.info())

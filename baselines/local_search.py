@@ -3,7 +3,7 @@
 They are the control any learned rewriting policy must beat, on the same moves and kernels.
 Each search is a numba kernel that runs a *chunk* of steps on the flat arrays of a
 :class:`~rewriter.jssp.solution.JobShopSolution` and returns; the Python driver
-(:func:`rewriter.solve.solve`) calls chunks until the step budget or time limit is spent, so
+(:func:`rewriter.jssp.solve.solve`) calls chunks until the step budget or time limit is spent, so
 Ctrl-C and time limits are honoured within a few milliseconds and the best schedule is kept.
 
 A *step* is one applied move (random walk, descent) or one tabu iteration. A move ``(x, w)``
@@ -33,8 +33,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from rewriter.jssp import kernels as K
-from rewriter.jssp.features import insertion_outcome
+from ..jssp import kernels as K
+from ..jssp.features import insertion_outcome
 
 # move kinds as numba-friendly integers
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}

@@ -25,9 +25,9 @@ from dataclasses import dataclass
 import numpy as np
 from ortools.sat.python import cp_model
 
-from rewriter.errors import InputError
-from rewriter.mrt.instance import MrtInstance
-from rewriter.mrt.validate import check_mrt_schedule
+from ..errors import InputError
+from ..mrt.instance import MrtInstance
+from ..mrt.validate import check_mrt_schedule
 
 __all__ = ["MrtCpSatResult", "solve_mrt_cpsat"]
 

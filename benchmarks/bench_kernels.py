@@ -20,7 +20,7 @@ from numba import njit
 
 from rewriter.jssp import kernels as K
 from rewriter.jssp.bundled import load_instance
-from rewriter.solve import initial_solution
+from rewriter.jssp.solve import initial_solution
 
 
 @njit(cache=True)

@@ -23,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from rewriter.core.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.jssp.solution import MOVE_KINDS
-from rewriter.solve import EXPLORE_AFTER, TabuSettings, solve
+from rewriter.jssp.solve import EXPLORE_AFTER, TabuSettings, solve
 
 METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",
            "tabu-pressure": "tabu"}

@@ -17,7 +17,7 @@ import statistics
 from concurrent.futures import ProcessPoolExecutor
 
 from rewriter.jssp.bundled import expand_instance_names, load_instance
-from rewriter.solve import solve
+from rewriter.jssp.solve import solve
 
 
 def run_one(args: tuple[str, float, int]) -> dict:

@@ -5,18 +5,34 @@ The job-shop API in three names::
     from rewriter import load_instance, solve
     result = solve(load_instance("ta41"), init="mwkr", policy="tabu", steps=200, seed=0)
     print(result.makespan, result.gap_percent)
+
+Names are loaded on first use, so ``import rewriter.core`` (or ``rewriter --help``) loads no
+problem, no numba kernel and no torch.
 """
 
-__version__ = "0.1.0"
+from importlib import import_module
 
-from .errors import InputError  # noqa: E402
-from .jssp.bundled import bundled_instances, load_instance  # noqa: E402
-from .jssp.generate import random_instance  # noqa: E402
-from .jssp.instance import JobShopInstance  # noqa: E402
-from .jssp.solution import JobShopSolution  # noqa: E402
-from .jssp.validate import check_schedule  # noqa: E402
-from .solve import Result, TabuSettings, solve  # noqa: E402
+from .errors import InputError
+from .version import __version__
 
-__all__ = ["InputError", "JobShopInstance", "JobShopSolution", "Result", "TabuSettings",
-           "bundled_instances", "check_schedule", "load_instance", "random_instance", "solve",
-           "__version__"]
+#: public name -> module that defines it
+_LAZY = {
+    "bundled_instances": ".jssp.bundled", "load_instance": ".jssp.bundled",
+    "random_instance": ".jssp.generate", "JobShopInstance": ".jssp.instance",
+    "JobShopSolution": ".jssp.solution", "check_schedule": ".jssp.validate",
+    "Result": ".core.result", "TabuSettings": ".jssp.solve", "solve": ".jssp.solve",
+}
+
+__all__ = ["InputError", "__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

@@ -17,7 +17,7 @@ import os
 import sys
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .errors import InputError
 
 PROG = "rewriter"
@@ -103,11 +103,11 @@ def _integer(text: str) -> int:
 
 # ---- parser ------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    from baselines.dispatching import MODES, RULES
+    from .jssp.dispatching import MODES, RULES
 
     from .core.config import DECODINGS
     from .jssp.solution import MOVE_KINDS
-    from .solve import EXPLORE_AFTER, POLICIES
+    from .jssp.solve import EXPLORE_AFTER, POLICIES
 
     fmt = argparse.RawDescriptionHelpFormatter
     parser = argparse.ArgumentParser(
@@ -389,7 +389,7 @@ def _cmd_compare(args) -> int:
 # ---- solve -------------------------------------------------------------------------------------
 def _cmd_solve(args) -> int:
     from .jssp.bundled import load_instance
-    from .solve import TabuSettings, solve
+    from .jssp.solve import TabuSettings, solve
 
     if args.samples < 1:
         raise InputError("--samples must be at least 1")
@@ -423,9 +423,9 @@ def _cmd_solve(args) -> int:
     if progress is None:
         progress = not args.quiet and sys.stderr.isatty()
     if args.method == "cpsat":
-        from baselines.cpsat import solve_cpsat, to_result
+        from .baselines.cpsat import solve_cpsat, to_result
 
-        from .solve import initial_solution
+        from .jssp.solve import initial_solution
 
         if args.workers < 1:
             raise InputError("--workers must be at least 1")

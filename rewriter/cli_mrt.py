@@ -8,9 +8,7 @@ rewriter (the shipped D = 20 model by default) for ``--steps`` rewrites.
 from __future__ import annotations
 
 import sys
-import time
 from functools import partial
-from importlib import resources
 from pathlib import Path
 
 from .errors import InputError
@@ -18,80 +16,32 @@ from .errors import InputError
 MRT_POLICIES = ("learned", "greedy", "random", "none")
 
 
-def load_mrt_instance(text: str):
-    from .mrt.io import read_instance
-
-    path = Path(text)
-    if not path.is_file():
-        bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{Path(text).stem}.json")))
-        if not bundled.is_file():
-            raise InputError(f"{text}: no such MRT instance file or bundled sample "
-                             "(e.g. mrt_d20_test_00000)")
-        path = bundled
-    return read_instance(path)
-
-
-def rewrite_mrt(instance, init: str = "ejf", steps: int = 50, policy: str = "learned",
-                model=None, samples: int = 1, greedy: bool = False, seed: int = 0,
-                time_limit=None, progress: bool = False):
-    """(best state, outcome) of rewriting the ``init`` schedule of ``instance``."""
-    from .core.search import learned_search
-    from .models import load_policy
-    from .mrt.problem import MrtProblem
-
-    problem = MrtProblem(resources=instance.resources)
-    state = problem.initial_state(instance, init, seed=seed)
-    if policy == "none" or steps == 0:
-        return state, None
-    if policy == "random":
-        from .core.search import random_search
-        outcome = random_search(state, steps, seed=seed, time_limit=time_limit)
-    elif policy == "greedy":
-        from .core.search import greedy_search
-        outcome = greedy_search(state, steps, time_limit=time_limit)
-    else:
-        net, meta = load_policy(model, "mrt")
-        keep = meta.get("card", {}).get("config", {}).get("pc_min")
-        outcome = learned_search(state, net, steps, samples=samples, greedy=greedy, seed=seed,
-                                 time_limit=time_limit, progress=progress,
-                                 negative_q_keep=keep if keep is not None and not greedy else None)
-    return outcome.best, outcome
-
-
 def cmd_solve_mrt(args) -> int:
     from .atomic import write_atomic
-    from .mrt.validate import check_mrt_schedule
+    from .mrt.solve import load_instance, solve
 
     import json
 
-    instance = load_mrt_instance(args.instance)
+    instance = load_instance(args.instance)
     init = args.init if args.init != "mwkr" else "ejf"  # the JSSP default means "not given"
-    policy = args.policy if args.policy in MRT_POLICIES else None
-    if policy is None:
+    if args.policy not in MRT_POLICIES:
         raise InputError(f"--policy {args.policy} is a job-shop policy; MRT takes "
                          + ", ".join(MRT_POLICIES))
-    t0 = time.perf_counter()
     progress = args.progress if args.progress is not None else (not args.quiet and sys.stderr.isatty())
-    best, outcome = rewrite_mrt(instance, init, args.steps, policy, args.model, args.samples,
-                                args.decoding == "argmax", args.seed, args.time_limit, progress)
-    slowdown = check_mrt_schedule(instance, best.schedule.starts)
-    runtime = time.perf_counter() - t0
-    from .mrt.io import schedule_to_dict
-    init_value = best.cost() if outcome is None else outcome.initial_cost
+    steps = None if args.steps == 0 and args.time_limit is not None else args.steps
+    result = solve(instance, init=init, policy=args.policy, steps=steps,
+                   time_limit=args.time_limit, seed=args.seed, progress=progress,
+                   model=args.model, samples=args.samples, decoding=args.decoding)
     if args.out:
-        data = schedule_to_dict(instance, best.schedule.starts, method="rewriter" if policy == "learned" else policy,
-                                init=init, init_average_slowdown=round(init_value, 4),
-                                steps=0 if outcome is None else outcome.steps, seed=args.seed,
-                                runtime_s=round(runtime, 4))
-        write_atomic(args.out, json.dumps(data, indent=1) + "\n")
+        write_atomic(args.out, json.dumps(result.to_dict(), indent=1) + "\n")
     if not args.quiet:
         if args.out:
             print(f"wrote schedule: {args.out}\n")
         rows = [("instance", instance.name), ("jobs / resources", f"{instance.n_jobs} / {instance.resources}"),
-                ("initial (" + init + ")", f"{init_value:.4f}"),
-                ("policy", policy), ("steps", 0 if outcome is None else outcome.steps),
-                ("average slowdown", f"{slowdown:.4f}"), ("runtime s", f"{runtime:.2f}"),
-                ("status", "completed" if outcome is None else outcome.status)]
+                ("initial (" + init + ")", f"{result.init_cost:.4f}"),
+                ("policy", args.policy), ("steps", result.steps),
+                ("average slowdown", f"{result.cost:.4f}"), ("runtime s", f"{result.runtime_s:.2f}"),
+                ("status", result.status)]
         width = max(len(k) for k, _ in rows)
         print("\n".join(f"{k:<{width}}  {v}" for k, v in rows))
     return 0
@@ -146,5 +96,6 @@ def cmd_compare_mrt(args) -> int:
 def _rewriter_starts(instance, steps: int, model=None, policy: str = "learned"):
     """Start times after rewriting the EJF schedule (learned policy, greedy descent or random
     walk over the same rewrites)."""
-    best, _ = rewrite_mrt(instance, "ejf", steps, policy, model, seed=0)
-    return best.schedule.starts
+    from .mrt.solve import solve
+
+    return solve(instance, init="ejf", steps=steps, policy=policy, model=model, seed=0).solution.starts

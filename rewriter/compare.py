@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import __version__
+from .version import __version__
 from .errors import InputError
 from .jssp.bundled import expand_instance_names, load_instance
 from .methods import Method, parse_methods, run_method

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from baselines.dispatching import RULES, dispatch
+from .jssp.dispatching import RULES, dispatch
 
 from .errors import InputError
 from .jssp.instance import JobShopInstance
@@ -117,7 +117,7 @@ def run_method(instance: JobShopInstance, method: Method, seed: int = 0,
         starts = built.starts.reshape(instance.shape)
         makespan, status = int(built.makespan), "completed"
     elif method.kind == "solver":
-        from baselines.cpsat import solve_cpsat
+        from .baselines.cpsat import solve_cpsat
 
         res = solve_cpsat(instance, time_limit=method.budget, workers=cpsat_workers, seed=seed)
         if res.solution is None:
@@ -127,7 +127,7 @@ def run_method(instance: JobShopInstance, method: Method, seed: int = 0,
         extra = {"solver_lower_bound": res.lower_bound, "solver_version": res.solver_version,
                  "workers": cpsat_workers}
     else:
-        from .solve import solve
+        from .jssp.solve import solve
 
         policy = {"random-walk": "random", "rewriter": "learned"}.get(method.name, method.name)
         if method.budget_unit == "s":

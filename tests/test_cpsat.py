@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from baselines.cpsat import CpSatResult, solve_cpsat, to_result
-from baselines.dispatching import dispatch
+from rewriter.baselines.cpsat import CpSatResult, solve_cpsat, to_result
+from rewriter.jssp.dispatching import dispatch
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.generate import random_instance

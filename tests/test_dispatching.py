@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from baselines.dispatching import MODES, RULES, DispatchResult, dispatch
+from rewriter.jssp.dispatching import MODES, RULES, DispatchResult, dispatch
 from rewriter.jssp.instance import JobShopInstance
 from rewriter.jssp.validate import check_schedule
 

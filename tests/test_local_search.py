@@ -14,7 +14,7 @@ from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.solution import JobShopSolution
 from rewriter.jssp.validate import check_schedule
-from rewriter.solve import POLICIES, TabuSettings, initial_solution, solve
+from rewriter.jssp.solve import POLICIES, TabuSettings, initial_solution, solve
 
 from . import reference as ref
 
@@ -158,7 +158,7 @@ def test_tabu_pressure_tie_break_takes_the_lexicographic_best_move(moves, seed):
     """One tabu step with ``tie_break="pressure"`` lands where trying every candidate says it
     should: the lowest makespan, then the lowest pressure (heads and tails from networkx)."""
     from rewriter.jssp.rewrite import JobShopState
-    from rewriter.solve import _Search
+    from rewriter.jssp.solve import LocalSearch
 
     rng = np.random.default_rng(seed)
     inst = ref.random_instance(rng, 8, 4)
@@ -174,8 +174,8 @@ def test_tabu_pressure_tie_break_takes_the_lexicographic_best_move(moves, seed):
         trial = sol.copy()
         assert trial.relocate(x, w)
         outcomes.append((trial.makespan, pressure(trial.order, sol.makespan)))
-    search = _Search(sol.copy(), "tabu", moves, TabuSettings(tie_break="pressure"), seed)
-    search.run(1, 0.0)
+    search = LocalSearch(sol.copy(), "tabu", moves, TabuSettings(tie_break="pressure"), seed)
+    search.advance(1)
     after = (search.sol.makespan, pressure(search.sol.order, sol.makespan))
     assert after == pytest.approx(min(outcomes), abs=1e-9)
-    check_schedule(inst, search.best_solution().start_matrix())
+    check_schedule(inst, search.best().start_matrix())

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import torch
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import write_atomic
 from ..errors import InputError
 from .policy import ModelConfig, RewritePolicy

@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .. import __version__
+from ..version import __version__
 from ..atomic import write_atomic
 from .act import Step, rewrite_step
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic

@@ -8,7 +8,7 @@ moves it over, so a reader never sees half a PNG.
 ::
 
     from rewriter.jssp.gantt import plot_gantt, plot_trace
-    plot_gantt(result, "gantt.png")          # a Result of rewriter.solve, or a JobShopSolution
+    plot_gantt(result, "gantt.png")          # a Result of rewriter.jssp.solve, or a JobShopSolution
     plot_trace(result, "convergence.png")    # or plot_trace(result.trace, path, title, upper_bound=...)
 """
 
@@ -58,7 +58,7 @@ def _unpack(solution_or_result):
     """(instance, start per flat operation, makespan, extra title note) from a Result or solution."""
     obj = solution_or_result
     note = ""
-    if hasattr(obj, "solution") and hasattr(obj, "instance"):  # rewriter.solve.Result
+    if hasattr(obj, "solution") and hasattr(obj, "instance"):  # rewriter.jssp.solve.Result
         method, init = getattr(obj, "method", None), getattr(obj, "init", None)
         if method and init:
             note = f"{method} from {init}"

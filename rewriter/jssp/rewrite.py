@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from baselines.dispatching import RULES, dispatch
+from .dispatching import RULES, dispatch
 
 from ..core.problem import Graph, RewriteProblem, RewriteState
 from . import features as F

@@ -26,7 +26,7 @@ __all__ = ["METHODS", "cpsat_method", "published_mrt", "baseline_table", "evalua
 
 def _heuristic(name: str):
     def run(instance):
-        from baselines.mrt_heuristics import heuristic
+        from .heuristics import heuristic
 
         return heuristic(name, instance)
 
@@ -36,8 +36,8 @@ def _heuristic(name: str):
 
 def cpsat_method(instance, time_limit: float = 10.0, workers: int = 2, seed: int = 0, hint: str | None = None):
     """CP-SAT offline (``hint``: a heuristic name whose schedule is passed as hint)."""
-    from baselines.mrt_cpsat import solve_mrt_cpsat
-    from baselines.mrt_heuristics import heuristic
+    from ..baselines.mrt_cpsat import solve_mrt_cpsat
+    from .heuristics import heuristic
 
     starts = None if hint is None else heuristic(hint, instance)
     result = solve_mrt_cpsat(instance, time_limit=time_limit, workers=workers, seed=seed, hint=starts)

@@ -37,9 +37,9 @@ import heapq
 
 import numpy as np
 
-from rewriter.mrt.instance import MrtInstance
-from rewriter.mrt.kernels import add_job, fits
-from rewriter.mrt.schedule import MrtSchedule
+from .instance import MrtInstance
+from .kernels import add_job, fits
+from .schedule import MrtSchedule
 
 __all__ = ["ejf", "sjf", "sjfs", "sjf_offline", "random_rule", "HEURISTICS", "heuristic"]
 
@@ -217,7 +217,7 @@ HEURISTICS = {"ejf": ejf, "sjf": sjf, "sjfs": sjfs, "sjf-offline": sjf_offline, 
 
 def heuristic(name: str, instance: MrtInstance, seed: int = 0) -> np.ndarray:
     """Run heuristic ``name`` (``random`` uses ``seed``)."""
-    from rewriter.errors import InputError
+    from ..errors import InputError
 
     if name not in HEURISTICS:
         raise InputError(f"unknown MRT heuristic {name!r}; expected one of {', '.join(HEURISTICS)}")

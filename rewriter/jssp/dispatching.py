@@ -63,8 +63,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from rewriter.errors import InputError
-from rewriter.jssp.instance import JobShopInstance
+from ..errors import InputError
+from .instance import JobShopInstance
 
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
 MODES = ("active", "nondelay")

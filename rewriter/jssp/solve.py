@@ -13,18 +13,18 @@ search early and still returns the best schedule found, with ``status`` saying w
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from baselines import local_search as LS
-from baselines.dispatching import MODES, RULES, dispatch
-
-from . import __version__
-from .errors import InputError
-from .jssp.instance import JobShopInstance
-from .jssp.solution import MOVE_KINDS, JobShopSolution
-from .jssp.validate import check_schedule
+from ..baselines import local_search as LS
+from ..core.loop import Stepper, run
+from ..core.result import Result
+from ..errors import InputError
+from .dispatching import MODES, RULES, dispatch
+from .instance import JobShopInstance
+from .solution import MOVE_KINDS, JobShopSolution
+from .validate import check_schedule
 
 POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
 # argmax decoding samples while this many steps have passed without a new best: a learned
@@ -53,56 +53,16 @@ class TabuSettings:
         return low, high, max(1, self.stall), max(0, self.perturb)
 
 
-@dataclass
-class Result:
-    """What a solve returns: the best schedule, how it was found, and how long it took."""
-
-    instance: JobShopInstance
-    solution: JobShopSolution
-    method: str
-    init: str
-    init_makespan: int
-    steps: int
-    seed: int | None
-    runtime_s: float
-    status: str  # completed | local_optimum | optimal | time_limit | interrupted
-    trace: list[tuple[int, float, int]] = field(default_factory=list)  # (step, seconds, best)
-    restarts: int = 0
-    info: dict = field(default_factory=dict)  # method-specific facts (solver bound, version, ...)
-
-    @property
-    def makespan(self) -> int:
-        return self.solution.makespan
-
-    @property
-    def upper_bound(self) -> int | None:
-        return self.instance.upper_bound
-
-    @property
-    def lower_bound(self) -> int | None:
-        return self.instance.lower_bound
-
-    @property
-    def gap_percent(self) -> float | None:
-        """(makespan - best-known upper bound) / upper bound x 100, when the bound is known."""
-        ub = self.instance.upper_bound
-        if not ub:
-            return None
-        return round(100.0 * (self.makespan - ub) / ub, 2)
-
-    def to_dict(self) -> dict:
-        """The schedule JSON of DESIGN.md."""
-        inst = self.instance
-        return {
-            "instance": inst.name, "n_jobs": inst.n_jobs, "n_machines": inst.n_machines,
-            "makespan": self.makespan, "upper_bound": inst.upper_bound,
-            "lower_bound": inst.lower_bound, "gap_percent": self.gap_percent,
-            "method": self.method, "init": self.init, "steps": self.steps, "seed": self.seed,
-            "runtime_s": round(self.runtime_s, 4), "status": self.status,
-            "init_makespan": self.init_makespan, "version": __version__,
-            **({"info": self.info} if self.info else {}),
-            **self.solution.to_dict(),
-        }
+def make_result(instance: JobShopInstance, solution: JobShopSolution, method: str, init: str,
+                init_makespan: int, steps: int, seed: int | None, runtime_s: float, status: str,
+                trace, restarts: int = 0, info: dict | None = None) -> Result:
+    """The package's :class:`Result` for a job-shop schedule (checked by the validator first)."""
+    check_schedule(instance, solution.start_matrix(), solution.makespan)
+    return Result("jssp", instance, solution, "makespan", {"makespan": int(solution.makespan)},
+                  method, init, int(init_makespan), steps, seed, runtime_s, status,
+                  [(int(s), t, int(c)) for s, t, c in trace], restarts, info or {},
+                  {"n_jobs": instance.n_jobs, "n_machines": instance.n_machines},
+                  solution.to_dict())
 
 
 def _check_choice(value: str, choices, what: str) -> str:
@@ -148,7 +108,6 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"time limit must be positive, got {time_limit}")
     t0 = time.perf_counter()
-    deadline = None if time_limit is None else t0 + time_limit
     seed_value = 0 if seed is None else int(seed)
     sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed)
     init_makespan = sol.makespan
@@ -157,58 +116,23 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
             raise InputError(f"explore_after must be >= 0, got {explore_after}")
         return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
                         samples, greedy, progress, explore_after)
-    search = _Search(sol, policy, moves or "n5", tabu or TabuSettings(), seed_value)
-    status = "completed"
-    budget = np.iinfo(np.int64).max if steps is None else int(steps)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=None if steps is None else budget, unit="step", leave=False,
-                   desc=f"{policy} {instance.name}")
-    chunk = 64
-    try:
-        while search.steps < budget:
-            # the first chunk always runs: loading the compiled kernels can take longer than a
-            # tiny time limit, and a search that never starts would return the bare start
-            if search.steps > 0 and deadline is not None and time.perf_counter() >= deadline:
-                status = "time_limit"
-                break
-            tic = time.perf_counter()
-            n = min(chunk, budget - search.steps)
-            done, finished = search.run(n, time.perf_counter() - t0)
-            if bar is not None:
-                bar.update(done)
-                bar.set_postfix(best=search.best)
-            if finished:
-                status = finished
-                break
-            # size chunks to ~20 ms so time limits and Ctrl-C are honoured promptly
-            spent = time.perf_counter() - tic
-            chunk = int(min(max(chunk * (0.02 / max(spent, 1e-6)), 16), 1 << 14))
-            if deadline is not None:
-                remaining = deadline - time.perf_counter()
-                if spent > 0 and done > 0:
-                    chunk = max(1, min(chunk, int(remaining / spent * done) + 1))
-    except KeyboardInterrupt:
-        status = "interrupted"
-    finally:
-        if bar is not None:
-            bar.close()
-    best = search.best_solution()
+    search = LocalSearch(sol, policy, moves or "n5", tabu or TabuSettings(), seed_value)
+    outcome = run(search, steps, time_limit=time_limit, progress=progress,
+                  desc=f"{policy} {instance.name}", started=t0)
+    best = outcome.best
+    status = outcome.status
     if instance.lower_bound is not None and best.makespan <= instance.lower_bound and status == "completed":
         status = "optimal"
-    check_schedule(instance, best.start_matrix(), best.makespan)
-    runtime = time.perf_counter() - t0
-    trace = [(0, 0.0, init_makespan)] + search.trace + [(search.steps, runtime, best.makespan)]
-    return Result(instance, best, policy if policy != "none" else "dispatch", init, init_makespan,
-                  search.steps, seed, runtime, status, trace, search.restarts)
+    return make_result(instance, best, policy if policy != "none" else "dispatch", init,
+                       init_makespan, outcome.steps, seed, outcome.runtime_s, status,
+                       outcome.trace, outcome.restarts)
 
 
 def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, greedy,
              progress, explore_after) -> Result:
-    from .core.search import learned_search
-    from .jssp.rewrite import JobShopState
-    from .models import load_policy
+    from ..core.search import learned_search
+    from ..models import load_policy
+    from .rewrite import JobShopState
 
     if samples < 1:
         raise InputError(f"samples must be >= 1, got {samples}")
@@ -218,37 +142,33 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
         raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
     policy, meta = load_policy(model, "jssp")
     moves = moves or meta["options"].get("moves", "n5")
-    budget = np.iinfo(np.int64).max if steps is None else int(steps)
-    outcome = learned_search(JobShopState(sol, moves), policy, budget, samples=samples,
+    outcome = learned_search(JobShopState(sol, moves), policy, steps, samples=samples,
                              greedy=greedy, seed=seed, time_limit=time_limit, progress=progress,
-                             desc=f"learned {instance.name}", explore_after=explore_after)
+                             desc=f"learned {instance.name}", explore_after=explore_after,
+                             started=t0)
     best = outcome.best.solution
-    check_schedule(instance, best.start_matrix(), best.makespan)
-    status = "stuck" if outcome.status == "stuck" else outcome.status
+    status = outcome.status
     if instance.lower_bound is not None and best.makespan <= instance.lower_bound:
         status = "optimal"
-    runtime = time.perf_counter() - t0
-    trace = [(s, t, int(c)) for s, t, c in outcome.trace]
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
             "samples": samples, "decoding": "argmax" if greedy else "sampled", "moves": moves}
-    return Result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
-                  seed, runtime, status, trace, 0, info)
+    return make_result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
+                       seed, outcome.runtime_s, status, outcome.trace, 0, info)
 
 
-class _Search:
-    """Holds the flat state of one local search between chunks."""
+class LocalSearch(Stepper):
+    """Tabu search, descent or a random walk in the numba kernels, between chunks of steps."""
+
+    first_chunk = 64
 
     def __init__(self, sol: JobShopSolution, policy: str, moves: str, tabu: TabuSettings, seed: int):
+        super().__init__(sol.makespan)
         inst = sol.instance
         self.sol = sol
         self.inst = inst
         self.policy = policy
         self.kind = LS.MOVE_CODES[moves]
-        self.best = sol.makespan
         self.best_order = sol.order.copy()
-        self.steps = 0
-        self.restarts = 0
-        self.trace: list[tuple[int, float, int]] = []
         self._trace_buf = np.zeros((1 << 14, 2), np.int64)
         self._scratch_heads = np.empty(inst.n_operations, np.int64)
         self._scratch_topo = np.empty(inst.n_operations, np.int64)
@@ -269,16 +189,15 @@ class _Search:
                 s.mach_pred, s.mach_succ, s.heads, s.tails, s.topo, s._indegree, s._path,
                 s._blocks, s._moves, s._stack, s._seen)
 
-    def run(self, n_steps: int, elapsed: float) -> tuple[int, str | None]:
-        """Run up to ``n_steps``; returns (steps done, a final status or None)."""
+    def advance(self, n_steps: int):
         s = self.sol
         finished = None
         if self.policy == "none":
-            return 0, "completed"
+            return 0, "completed", []
         if self.policy == "random":
             mk, best, done, nt = LS.random_walk_chunk(n_steps, self.kind, *self._common(),
                                                       self._scratch_heads, self._scratch_topo,
-                                                      s.makespan, self.best_order, self.best,
+                                                      s.makespan, self.best_order, self.best_cost,
                                                       self.steps, self._trace_buf)
             if done < n_steps:
                 finished = "stuck"
@@ -288,24 +207,23 @@ class _Search:
                 n_steps, self.kind, self.policy == "greedy-first", *common,
                 self._scratch_heads, self._scratch_topo, s.makespan, self.steps, self._trace_buf)
             best = mk
-            if mk < self.best:
+            if mk < self.best_cost:
                 self.best_order[:] = s.order
             if local_opt:
                 finished = "local_optimum"
         else:
             (mk, best, self.clock, self.since_best, done, nt, restarts) = LS.tabu_chunk(
                 n_steps, self.kind, *self._common(), self._scratch_heads, self._scratch_topo,
-                s.makespan, self.best_order, self.best, self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
+                s.makespan, self.best_order, self.best_cost, self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
                 self.since_best, self.perturb, self.steps, self._trace_buf, self.lower_bound,
                 self.tie_break, self._scratch_tails)
             self.restarts += restarts
             if done < n_steps:
                 finished = "optimal"
         s.makespan = int(mk)
-        self.best = min(self.best, int(best))
+        self.best_cost = min(self.best_cost, int(best))
         self.steps += int(done)
-        self.trace.extend((int(st), round(elapsed, 4), int(v)) for st, v in self._trace_buf[:nt])
-        return int(done), finished
+        return int(done), finished, [(int(st), int(v)) for st, v in self._trace_buf[:nt]]
 
-    def best_solution(self) -> JobShopSolution:
+    def best(self) -> JobShopSolution:
         return JobShopSolution(self.inst, self.best_order)

@@ -1,0 +1,113 @@
+"""The one search loop every method runs in: step and time limits, trace, progress and Ctrl-C.
+
+A search is a :class:`Stepper`: it advances by up to ``n`` steps at a time and reports the new
+best costs it found. :func:`run` calls it in chunks sized to about 20 ms, so a time limit or
+Ctrl-C is honoured promptly whether a step is a numba move (microseconds) or a network
+evaluation (milliseconds), and it always returns the best solution found with a status saying
+why the search stopped.
+"""
+
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+#: a chunk of steps lasts about this long, so limits and Ctrl-C are honoured promptly
+CHUNK_SECONDS = 0.02
+
+
+class Stepper(ABC):
+    """One search between chunks: its current and best solution and its counters."""
+
+    #: steps in the first chunk (1 for expensive steps, more for cheap ones)
+    first_chunk: int = 1
+    #: largest chunk
+    max_chunk: int = 1 << 14
+
+    def __init__(self, initial_cost: float):
+        self.initial_cost = initial_cost
+        self.best_cost = initial_cost
+        self.steps = 0
+        self.restarts = 0
+
+    @abstractmethod
+    def advance(self, n: int) -> tuple[int, str | None, list[tuple[int, float]]]:
+        """Run up to ``n`` steps: (steps done, a final status or None, new bests as (step, cost))."""
+
+    @abstractmethod
+    def best(self) -> Any:
+        """The best solution found so far (a copy the search will not change)."""
+
+
+@dataclass
+class SearchOutcome:
+    best: Any
+    best_cost: float
+    initial_cost: float
+    steps: int
+    runtime_s: float
+    status: str  # completed | local_optimum | optimal | stuck | time_limit | interrupted
+    trace: list[tuple[int, float, float]] = field(default_factory=list)  # (step, s, best cost)
+    restarts: int = 0
+
+
+def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
+        progress: bool = False, desc: str = "search", keep_on_interrupt: bool = True,
+        started: float | None = None) -> SearchOutcome:
+    """Advance ``search`` until ``steps`` steps (None: no step limit), ``time_limit`` seconds since
+    ``started`` (default: now), a final status, or Ctrl-C; the first chunk always runs, so a
+    search that has to load compiled code first still makes progress. Ctrl-C ends the search with
+    the best solution so far (status ``interrupted``) unless ``keep_on_interrupt`` is False, in
+    which case it propagates (training must stop the run, not end one validation search)."""
+    t0 = time.perf_counter() if started is None else started
+    deadline = None if time_limit is None else t0 + time_limit
+    budget = float("inf") if steps is None else int(steps)
+    trace = [(0, 0.0, search.initial_cost)]
+    status, chunk = "completed", search.first_chunk
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=None if steps is None else budget, unit="step", leave=False, desc=desc)
+    try:
+        while search.steps < budget:
+            now = time.perf_counter()
+            if search.steps > 0 and deadline is not None and now >= deadline:
+                status = "time_limit"
+                break
+            n = int(min(chunk, budget - search.steps))
+            done, finished, bests = search.advance(n)
+            spent = time.perf_counter() - now
+            stamp = round(time.perf_counter() - t0, 4)
+            trace.extend((step, stamp, cost) for step, cost in bests)
+            if bar is not None:
+                bar.update(done)
+                bar.set_postfix(best=search.best_cost)
+            if finished:
+                status = finished
+                break
+            chunk = _next_chunk(chunk, done, spent, deadline, search.max_chunk)
+    except KeyboardInterrupt:
+        if not keep_on_interrupt:
+            raise
+        status = "interrupted"
+    finally:
+        if bar is not None:
+            bar.close()
+    runtime = time.perf_counter() - t0
+    trace.append((search.steps, round(runtime, 4), search.best_cost))
+    return SearchOutcome(search.best(), search.best_cost, search.initial_cost, search.steps,
+                         runtime, status, trace, search.restarts)
+
+
+def _next_chunk(chunk: int, done: int, spent: float, deadline: float | None, largest: int) -> int:
+    """Size the next chunk to last about CHUNK_SECONDS and to end near the deadline."""
+    if done <= 0:
+        return chunk
+    per_step = max(spent, 1e-6) / done
+    chunk = int(min(max(CHUNK_SECONDS / per_step, 1), largest))
+    if deadline is not None:
+        remaining = deadline - time.perf_counter()
+        chunk = max(1, min(chunk, int(remaining / per_step) + 1))
+    return chunk

@@ -1,0 +1,81 @@
+"""What every solve returns, for every problem and every method: one :class:`Result`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..version import __version__
+
+
+@dataclass
+class Result:
+    """The best solution found, how it was found, and how long it took.
+
+    ``values`` holds the solution's objective values by name, the problem's objective first
+    (``{"makespan": 57}``, ``{"average_slowdown": 3.1}``); they also read as attributes
+    (``result.makespan``), and ``init_<objective>`` reads the initial solution's objective.
+    ``schedule`` is the problem's part of the schedule JSON (operations, machine sequences...),
+    ``sizes`` the instance's dimensions as the JSON names them.
+    """
+
+    problem: str
+    instance: Any
+    solution: Any
+    objective: str
+    values: dict
+    method: str
+    init: str
+    init_cost: float
+    steps: int
+    seed: int | None
+    runtime_s: float
+    status: str  # completed | local_optimum | optimal | stuck | time_limit | interrupted
+    trace: list[tuple[int, float, float]] = field(default_factory=list)  # (step, seconds, best)
+    restarts: int = 0
+    info: dict = field(default_factory=dict)  # method-specific facts (solver bound, model, ...)
+    sizes: dict = field(default_factory=dict)
+    schedule: dict = field(default_factory=dict)
+
+    def __getattr__(self, name: str):
+        # only reached for names that are not fields: the objective values by name
+        if name.startswith("__") or name in ("values", "objective", "init_cost"):
+            raise AttributeError(name)
+        if name in self.values:
+            return self.values[name]
+        if name == f"init_{self.objective}":
+            return self.init_cost
+        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+
+    @property
+    def cost(self):
+        """The objective value (lower is better)."""
+        return self.values[self.objective]
+
+    @property
+    def upper_bound(self):
+        return getattr(self.instance, "upper_bound", None)
+
+    @property
+    def lower_bound(self):
+        return getattr(self.instance, "lower_bound", None)
+
+    @property
+    def gap_percent(self) -> float | None:
+        """(cost - best-known upper bound) / upper bound x 100, when the bound is known."""
+        ub = self.upper_bound
+        if not ub:
+            return None
+        return round(100.0 * (self.cost - ub) / ub, 2)
+
+    def to_dict(self) -> dict:
+        """The schedule JSON: the header every problem shares, then the problem's schedule."""
+        return {
+            "instance": self.instance.name, "problem": self.problem, **self.sizes, **self.values,
+            "upper_bound": self.upper_bound, "lower_bound": self.lower_bound,
+            "gap_percent": self.gap_percent, "method": self.method, "init": self.init,
+            "steps": self.steps, "seed": self.seed, "runtime_s": round(self.runtime_s, 4),
+            "status": self.status, f"init_{self.objective}": self.init_cost,
+            "version": __version__, **({"info": self.info} if self.info else {}),
+            **self.schedule,
+        }
