@@ -55,11 +55,10 @@ def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
     name, method, steps, seed, model, moves, decoding, explore_after = job
     inst = load_instance(name)
     policy, moves = parse_method(method, moves)
-    greedy = None if decoding == "default" else decoding == "argmax"
     tabu = TabuSettings(tie_break="pressure" if policy == "tabu-pressure" else "random")
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
-              model=model, greedy=greedy, tabu=tabu,  # greedy, tabu, explore_after: only for
-              explore_after=explore_after)             # their own policies
+              model=model, tabu=tabu,  # decoding, tabu, explore_after: only for their own policies
+              decoding=None if decoding == "default" else decoding, explore_after=explore_after)
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}

@@ -11,27 +11,29 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 import warnings
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from pathlib import Path
 
-from .version import __version__
+from . import registry
 from .errors import InputError
-from .jssp.bundled import expand_instance_names, load_instance
-from .methods import Method, parse_methods, run_method
+from .methods import Choice, parse_methods
+from .version import __version__
 
 
 @dataclass(frozen=True)
 class Cell:
     instance: str
-    method: Method
+    method: Choice
     seed: int
     cpsat_workers: int = 1
+    problem: str = ""
 
     @property
     def params(self) -> dict:
-        """Settings outside the spec that change a result: CP-SAT's thread count."""
+        """Settings outside the spec that change a result: a solver's thread count."""
         return {"cpsat_workers": self.cpsat_workers} if self.method.kind == "solver" else {}
 
     @property
@@ -84,22 +86,36 @@ def append_result(path: str | os.PathLike, record: dict) -> None:
 
 
 def _run_cell(cell: Cell) -> dict:
-    inst = load_instance(cell.instance)
-    out = run_method(inst, cell.method, seed=cell.seed, cpsat_workers=cell.cpsat_workers)
-    return {"instance": cell.instance, "method": cell.method.spec, "params": cell.params,
-            "seed": cell.seed,
-            "version": __version__, "n_jobs": inst.n_jobs, "n_machines": inst.n_machines,
-            "family": inst.metadata.get("family") or "".join(c for c in inst.name if c.isalpha()),
-            "upper_bound": inst.upper_bound, "lower_bound": inst.lower_bound, **out}
+    spec = registry.get(cell.problem) if cell.problem else registry.default()
+    inst = spec.load_instance(cell.instance)
+    t0 = time.perf_counter()
+    result = cell.method.run(inst, seed=cell.seed, threads=cell.cpsat_workers)
+    runtime = time.perf_counter() - t0
+    extra = {}
+    if cell.method.kind == "search":
+        extra = {"steps": result.steps, f"init_{result.objective}": result.init_cost}
+    elif cell.method.kind == "solver":
+        extra = {"solver_lower_bound": result.info.get("lower_bound"),
+                 "solver_version": result.info.get("solver_version"), "workers": cell.cpsat_workers}
+    return {"instance": cell.instance, "problem": spec.name, "method": cell.method.spec,
+            "params": cell.params, "seed": cell.seed, "version": __version__, **result.sizes,
+            "family": (getattr(inst, "metadata", {}) or {}).get("family")
+            or "".join(c for c in inst.name if c.isalpha()),
+            "group": spec.group(inst), "objective": result.objective,
+            "upper_bound": result.upper_bound, "lower_bound": result.lower_bound,
+            **result.values, "status": result.status, "runtime_s": round(runtime, 3),
+            "gap_percent": result.gap_percent, **extra}
 
 
-def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1) -> list[Cell]:
+def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1,
+               problem: str | None = None) -> list[Cell]:
     """Validate every spec before anything runs, and list the cells."""
-    names = expand_instance_names(instances)
+    spec = registry.get(problem) if problem else registry.default()
+    names = spec.expand_instances(instances)
     for name in names:
-        load_instance(name)  # a missing or malformed instance fails now, not mid-run
-    parsed = parse_methods(methods)
-    return [Cell(n, m, s, cpsat_workers) for n in names for m in parsed for s in seeds]
+        spec.load_instance(name)  # a missing or malformed instance fails now, not mid-run
+    parsed = parse_methods(methods, spec)
+    return [Cell(n, m, s, cpsat_workers, spec.name) for n in names for m in parsed for s in seeds]
 
 
 def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> None:

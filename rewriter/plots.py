@@ -21,7 +21,7 @@ def _series(label: str) -> tuple[str, bool]:
     m = parse_method(spec)
     if m.budget is None:
         return label, False
-    unit = "s" if m.budget_unit == "s" else "steps"
+    unit = "s" if m.method.budget == "seconds" else "steps"
     name = spec.split(":")[0] + (f"@{m.init}" if "@" in spec else "")
     return f"{name} {threads} [{unit}]".replace("  ", " "), True
 

@@ -13,7 +13,7 @@ import csv
 import io
 import json
 import statistics
-from importlib.resources import files
+from pathlib import Path
 
 Table = tuple[list[str], list[list]]
 
@@ -25,7 +25,17 @@ def _column(record: dict) -> str:
 
 
 def _group(record: dict) -> str:
-    return f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
+    # records written before groups were stored are job-shop records
+    return record.get("group") or f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
+
+
+def _objective(record: dict) -> str:
+    return record.get("objective", "makespan")
+
+
+def _size(record: dict) -> str:
+    dims = [str(record[k]) for k in ("n_jobs", "n_machines", "resources") if k in record]
+    return "x".join(dims)
 
 
 def _mean(values):
@@ -40,10 +50,29 @@ def _ordered(values):
     return list(seen)
 
 
-def published_results() -> list[dict]:
-    """Quoted reference results with their citations (never produced by this package)."""
-    path = files("rewriter") / "data" / "published.json"
-    return json.loads(path.read_text(encoding="utf-8"))["results"]
+def _measure(records: list[dict]) -> str:
+    """What the summary averages: the gap where the instances have bounds, else the objective."""
+    if any(r.get("gap_percent") is not None for r in records):
+        return "gap %"
+    return "mean " + _objective(records[0]).replace("_", " ") if records else "gap %"
+
+
+def _name(instance: str) -> str:
+    """An instance's name in a table: a path shows as its file's stem."""
+    return Path(instance).stem if ("/" in instance or "\\" in instance) else instance
+
+
+def published_results(records: list[dict] | None = None) -> list[dict]:
+    """Quoted reference results of the records' problems: method, group, value, citation (never
+    produced by this package)."""
+    from . import registry
+
+    problems = _ordered(r.get("problem", registry.default().name) for r in records or [{}])
+    quoted = []
+    for name in problems:
+        spec = registry.get(name)
+        quoted += spec.quoted() if spec.quoted else []
+    return quoted
 
 
 def per_instance_table(records: list[dict]) -> Table:
@@ -60,11 +89,12 @@ def per_instance_table(records: list[dict]) -> Table:
     for group in groups:
         members = [i for i in instances if _group(info[i]) == group]
         for inst in members:
-            row = [inst, f"{info[inst]['n_jobs']}x{info[inst]['n_machines']}", info[inst]["upper_bound"]]
+            row = [_name(inst), _size(info[inst]), info[inst]["upper_bound"]]
             for m in methods:
                 cell = by_cell.get((inst, m))
-                row.append(None if not cell else round(statistics.mean(c["makespan"] for c in cell), 1)
-                           if len(cell) > 1 else cell[0]["makespan"])
+                row.append(None if not cell else
+                           round(statistics.mean(c[_objective(c)] for c in cell), 4)
+                           if len(cell) > 1 else cell[0][_objective(cell[0])])
             rows.append(row)
         gap_row = [f"mean gap % ({group})", "", ""]
         for m in methods:
@@ -76,21 +106,24 @@ def per_instance_table(records: list[dict]) -> Table:
 def summary_table(records: list[dict], quoted: bool = True) -> Table:
     methods = _ordered(_column(r) for r in records)
     groups = _ordered(_group(r) for r in records)
-    refs = [p for p in published_results()] if quoted else []
+    refs = published_results(records) if quoted else []
     ref_methods = _ordered(p["method"] for p in refs if p["group"] in groups)
+    measure = _measure(records)
     header = ["group", "instances"]
     for m in methods:
-        header += [f"{m} gap %", f"{m} time s"]
-    header += [f"{m} gap % (quoted)" for m in ref_methods]
+        header += [f"{m} {measure}", f"{m} time s"]
+    header += [f"{m} {measure} (quoted)" for m in ref_methods]
     rows = []
     for g in groups:
         members = [r for r in records if _group(r) == g]
         row = [g, len(_ordered(r["instance"] for r in members))]
         for m in methods:
             cells = [r for r in members if _column(r) == m]
-            row += [_mean(r["gap_percent"] for r in cells), _mean(r["runtime_s"] for r in cells)]
+            gaps = [r.get("gap_percent") for r in cells]
+            value = _mean(gaps) if any(v is not None for v in gaps) else _mean(r[_objective(r)] for r in cells)
+            row += [value, _mean(r["runtime_s"] for r in cells)]
         for m in ref_methods:
-            row.append(next((p["gap_percent"] for p in refs if p["group"] == g and p["method"] == m), None))
+            row.append(next((p["value"] for p in refs if p["group"] == g and p["method"] == m), None))
         rows.append(row)
     return header, rows
 
@@ -146,13 +179,14 @@ def render(records: list[dict], fmt: str, quoted: bool = True) -> str:
     """Both tables in one document of format ``md``, ``csv`` or ``tex``."""
     per_instance = per_instance_table(records)
     summary = summary_table(records, quoted)
+    title = _objective(records[0]).replace("_", " ").capitalize() if records else "Cost"
     if fmt == "md":
-        return ("### Makespan per instance\n\n" + to_markdown(per_instance)
-                + "\n### Mean gap to the best-known upper bound and mean time, by group\n\n"
+        return (f"### {title} per instance\n\n" + to_markdown(per_instance)
+                + f"\n### {_measure(records).capitalize()} and mean time, by group\n\n"
                 + to_markdown(summary))
     if fmt == "csv":
         return to_csv(per_instance) + "\n" + to_csv(summary)
     if fmt == "tex":
-        return (to_latex(per_instance, "Makespan per instance")
+        return (to_latex(per_instance, f"{title} per instance")
                 + "\n" + to_latex(summary, "Mean gap (%) to the best-known upper bound and mean time (s)"))
     raise ValueError(f"unknown table format {fmt!r}; expected md, csv or tex")

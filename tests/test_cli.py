@@ -270,11 +270,15 @@ def test_subprocess_module_entry_points(tmp_path):
 
 def test_mrt_compare_and_solve_with_search_baselines(capsys, tmp_path):
     out = tmp_path / "t.csv"
-    assert main(["compare", "--problem", "mrt", "--resources", "2", "--count", "2", "--no-quoted",
-                 "--methods", "ejf,greedy:5,random-walk:5", "--out", str(out)]) == 0
-    rows = list(csv.reader(out.open()))
-    assert rows[0] == ["D", "instances", "ejf", "greedy:5", "random-walk:5"]
-    ejf, greedy, walk = (float(x) for x in rows[1][2:])
+    assert main(["compare", "--problem", "mrt", "--instances", "d2:test:0-1", "--no-quoted",
+                 "--methods", "ejf,greedy:5,random-walk:5", "--results", str(tmp_path / "r.jsonl"),
+                 "--out", str(out)]) == 0
+    summary = list(csv.reader(out.read_text().split("\n\n")[1].splitlines()))
+    assert summary[0] == ["group", "instances", "ejf mean average slowdown", "ejf time s",
+                          "greedy:5 mean average slowdown", "greedy:5 time s",
+                          "random-walk:5 mean average slowdown", "random-walk:5 time s"]
+    assert summary[1][:2] == ["D=2", "2"]
+    ejf, greedy, walk = (float(x) for x in summary[1][2::2])
     assert greedy <= ejf and walk <= ejf
     schedule = tmp_path / "s.json"
     assert main(["solve", "--problem", "mrt", "mrt_d2_test_00000", "--policy", "greedy", "--steps", "5",

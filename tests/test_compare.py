@@ -7,7 +7,7 @@ import pytest
 from rewriter import __version__
 from rewriter.compare import append_result, plan_cells, read_results, run_cells
 from rewriter.errors import InputError
-from rewriter.methods import Method, parse_method, parse_methods
+from rewriter.methods import parse_method, parse_methods
 from rewriter.tables import per_instance_table, render, summary_table
 
 
@@ -116,8 +116,8 @@ def test_render_formats(fmt, marker):
 
 
 def test_method_budget_units():
-    assert Method("tabu", 60).budget_unit == "s" and Method("greedy").budget_unit == "steps"
-    assert Method("mwkr").budget_unit is None
+    assert parse_method("tabu:60").method.budget == "seconds" and parse_method("greedy").method.budget == "steps"
+    assert parse_method("mwkr").method.budget is None
 
 
 def test_compare_command_end_to_end(tmp_path, capsys):

@@ -189,8 +189,8 @@ def test_learned_search_only_returns_feasible_schedules(moves, formulation):
     torch.manual_seed(1)
     model = _model(formulation)
     for state in _states(2, (8, 5), moves, seed=3):
-        for greedy in (False, True):
-            out = learned_search(state, model, 40, seed=2, greedy=greedy)
+        for argmax in (False, True):
+            out = learned_search(state, model, 40, seed=2, argmax=argmax)
             sol = out.best.solution
             check_schedule(sol.instance, sol.start_matrix(), sol.makespan)
             assert out.best_cost <= out.initial_cost
@@ -258,7 +258,7 @@ def test_warm_start_copies_the_weights_and_checks_the_architecture(tmp_path):
                                              source.config.pair_features, hidden=4)),
                    tmp_path / "n5" / "model.pt")
     # a warm-started run on other moves trains from those weights
-    cfg = _tiny_config(iterations=1, moves="n7", init_model=str(tmp_path / "n5" / "model.pt"))
+    cfg = _tiny_config(iterations=1, problem_options={"moves": "n7"}, init_model=str(tmp_path / "n5" / "model.pt"))
     train(cfg, JobShopProblem(moves="n7"), tmp_path / "n7", progress=False)
     model, meta = load_model(tmp_path / "n7" / "model.pt")
     assert meta["options"] == {"moves": "n7"} and meta["card"]["config"]["init_model"]
@@ -386,8 +386,8 @@ def _record_decoding(monkeypatch) -> list[bool]:
 
     decoding = []
 
-    def fake_step(model, states, rng, greedy=False, negative_q_keep=None):
-        decoding.append(greedy)
+    def fake_step(model, states, rng, argmax=False, negative_q_keep=None):
+        decoding.append(argmax)
         for s in states:
             s.apply(0, 1)
         return [type("Step", (), {"action": 0, "cost_after": s.cost()})() for s in states]
@@ -399,11 +399,11 @@ def _record_decoding(monkeypatch) -> list[bool]:
 def test_argmax_search_samples_after_returning_to_a_seen_solution(monkeypatch):
     decoding = _record_decoding(monkeypatch)
     model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
-    learned_search(_TwoSolutions(), model, 5, greedy=True)
+    learned_search(_TwoSolutions(), model, 5, argmax=True)
     # new solution, back at the first one (seen: sample), then only seen ones
     assert decoding == [True, True, False, False, False]
     decoding.clear()
-    learned_search(_TwoSolutions(), model, 3, greedy=False)
+    learned_search(_TwoSolutions(), model, 3, argmax=False)
     assert decoding == [False, False, False]
 
 
@@ -423,12 +423,12 @@ class _Descent(_TwoSolutions):
 def test_argmax_search_samples_once_it_stalls(monkeypatch):
     decoding = _record_decoding(monkeypatch)
     model = RewritePolicy(ModelConfig(3, 2, hidden=4, mlp_hidden=4))
-    out = learned_search(_Descent(), model, 7, greedy=True, explore_after=3)
+    out = learned_search(_Descent(), model, 7, argmax=True, explore_after=3)
     # the last new best comes with step 2; from step 2 + 3 on, rewrites are sampled
     assert decoding == [True] * 5 + [False] * 2 and out.best_cost == 8
     for never in (0, None):
         decoding.clear()
-        learned_search(_Descent(), model, 7, greedy=True, explore_after=never)
+        learned_search(_Descent(), model, 7, argmax=True, explore_after=never)
         assert decoding == [True] * 7
 
 
@@ -472,7 +472,7 @@ def test_imitation_term_raises_the_experts_probability():
     torch.manual_seed(0)
     model = _model("arc")
     cfg = TrainConfig(episodes=4, episode_steps=8, minibatch=256, ppo_epochs=1, sizes=["6x4"],
-                      lr=1e-2, imitation_coef=5.0, entropy_coef=0.0, moves="n7")
+                      lr=1e-2, imitation_coef=5.0, entropy_coef=0.0, problem_options={"moves": "n7"})
     rng = np.random.default_rng(2)
     records = targets(collect(JobShopProblem(moves="n7"), model, cfg, rng, 0, None)[0], cfg)
     assert all(s.expert >= 0 for s, _, _ in records)

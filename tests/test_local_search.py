@@ -127,7 +127,7 @@ def test_zero_length_operations_are_scheduled_validly():
                                     dict(steps=None, time_limit=None),
                                     dict(policy="tabu", tabu=TabuSettings(tenure_min=5, tenure_max=2)),
                                     dict(policy="tabu", tabu=TabuSettings(tie_break="slack")),
-                                    dict(samples=0), dict(samples=2, greedy=True),
+                                    dict(samples=0), dict(samples=2, decoding="argmax"),
                                     dict(explore_after=-1)])
 def test_bad_options_raise_input_error(kwargs):
     with pytest.raises(InputError):
@@ -145,7 +145,7 @@ def test_learned_decoding_is_argmax_for_one_trajectory_and_sampled_for_several()
     assert one.info["decoding"] == "argmax" and one.info["samples"] == 1
     again = solve(inst, steps=30, seed=0)
     assert [(s, c) for s, _, c in again.trace] == [(s, c) for s, _, c in one.trace]
-    sampled = solve(inst, steps=30, seed=0, greedy=False)
+    sampled = solve(inst, steps=30, seed=0, decoding="sample")
     several = solve(inst, steps=30, seed=0, samples=3)
     assert sampled.info["decoding"] == several.info["decoding"] == "sampled"
     for r in (one, sampled, several):

@@ -261,8 +261,8 @@ def test_problem_interface():
         problem.sample_instance(np.random.default_rng(0), size="big")
 
 
-def test_candidate_costs_are_exact_and_greedy_search_descends():
-    from rewriter.core.search import greedy_search
+def test_candidate_costs_are_exact_and_descent_search_descends():
+    from rewriter.core.search import descent_search
 
     state = _state(dataset_instance(5, "test", 1), "ejf")
     pairs, _ = state.candidates()
@@ -274,7 +274,7 @@ def test_candidate_costs_are_exact_and_greedy_search_descends():
     # the generic (copy-and-apply) default agrees with the kernel
     generic = super(type(state), state).candidate_costs()
     assert np.allclose(generic, costs)
-    out = greedy_search(state, 30)
+    out = descent_search(state, 30)
     values = [c for _, _, c in out.trace]
     assert all(b < a for a, b in zip(values[:-2], values[1:-1]))  # strictly better every step
     assert out.best_cost == min(values) <= state.cost()

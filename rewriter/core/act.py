@@ -34,40 +34,40 @@ class Step:
     expert: int = -1  # the problem's expert choice among ``pairs`` (-1: none), for imitation
 
 
-def _pick(p: np.ndarray, rng: np.random.Generator, greedy: bool) -> int:
-    if greedy:
+def _pick(p: np.ndarray, rng: np.random.Generator, argmax: bool) -> int:
+    if argmax:
         return int(np.argmax(p))
     total = p.sum()
     return int(rng.choice(p.shape[0], p=p / total))
 
 
-def _choose_one(out: dict, lo: int, hi: int, node: bool, rng, greedy: bool,
+def _choose_one(out: dict, lo: int, hi: int, node: bool, rng, argmax: bool,
                 negative_q_keep: float | None, max_resample: int) -> int:
     """Index (relative to lo) of the chosen candidate of one state."""
     lp = out["log_prob"][lo:hi].numpy()
     if not node:
-        return _pick(np.exp(lp), rng, greedy)
+        return _pick(np.exp(lp), rng, argmax)
     # node formulation: region first (softmax over Q), then the rule within the region
     group = out["group"][lo:hi].numpy()
     region_lp = out["region_log_prob"][lo:hi].numpy()
     q = out["q"][lo:hi].numpy()
     groups, first = np.unique(group, return_index=True)
     region_p = np.exp(region_lp[first])
-    pick = _pick(region_p, rng, greedy)
-    if negative_q_keep is not None and not greedy:
+    pick = _pick(region_p, rng, argmax)
+    if negative_q_keep is not None and not argmax:
         # NeuRewriter: a region with Q < 0 is kept only with probability p_c
         for _ in range(max_resample):
             if q[first[pick]] >= 0 or rng.random() < negative_q_keep:
                 break
-            pick = _pick(region_p, rng, greedy)
+            pick = _pick(region_p, rng, argmax)
     members = np.flatnonzero(group == groups[pick])
     rule_p = np.exp(out["rule_log_prob"][lo:hi].numpy()[members])
-    return int(members[_pick(rule_p, rng, greedy)])
+    return int(members[_pick(rule_p, rng, argmax)])
 
 
 @torch.no_grad()
 def rewrite_step(model: RewritePolicy, states: list[RewriteState], rng: np.random.Generator,
-                 greedy: bool = False, max_attempts: int = 10,
+                 argmax: bool = False, max_attempts: int = 10,
                  negative_q_keep: float | None = None, expert: bool = False) -> list[Step]:
     """Choose and apply one rewrite in every state (in place); returns one :class:`Step` each,
     with the problem's expert choice in the state before the step when ``expert``."""
@@ -89,7 +89,7 @@ def rewrite_step(model: RewritePolicy, states: list[RewriteState], rng: np.rando
             lo, hi = cands.offsets[i], cands.offsets[i + 1]
             if not cands.mask[lo:hi].any():
                 continue
-            k = _choose_one(out, lo, hi, node, rng, greedy, negative_q_keep, max_attempts)
+            k = _choose_one(out, lo, hi, node, rng, argmax, negative_q_keep, max_attempts)
             region, partner = cands.pairs[lo + k]
             if states[i].apply(int(region), int(partner)):
                 chosen[i] = k

@@ -13,9 +13,8 @@ DECODINGS = ("argmax", "sample")  # how a learned search picks each rewrite
 @dataclass
 class TrainConfig:
     # problem ---------------------------------------------------------------------------------
-    problem: str = "jssp"
-    moves: str = "n5"                     # jssp: candidate set (adjacent | n1 | n5 | n7)
-    resources: int = 20                   # mrt: resource types D
+    problem: str = ""                     # a registered problem's name ("" = the default one)
+    problem_options: dict = field(default_factory=dict)  # the problem's own training options
     sizes: list[str] = field(default_factory=lambda: ["10x10", "15x15"])  # training size classes
     curriculum: bool = False              # start with the first size, add the others over time
     init_rules: list[str] = field(default_factory=lambda: ["mwkr", "spt", "fifo", "mor", "random"])
@@ -83,7 +82,15 @@ class TrainConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict) -> "TrainConfig":
+    def from_dict(cls, data: dict, problem_options: tuple[str, ...] = ()) -> "TrainConfig":
+        """A config from saved values; ``problem_options`` names the problem's own options, which
+        runs saved before they were grouped kept beside the others."""
+        data = dict(data)
+        nested = dict(data.pop("problem_options", None) or {})
+        for name in problem_options:
+            if name in data:
+                nested.setdefault(name, data.pop(name))
+        data["problem_options"] = nested
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
@@ -96,12 +103,9 @@ class TrainConfig:
 
 #: one line of help per option, shown by ``rewriter train --help``
 HELP = {
-    "problem": "problem to train on: jssp or mrt",
-    "moves": "jssp candidate rewrites: adjacent (any machine-adjacent pair), n1 (adjacent pairs on "
-             "the critical path), n5 (swaps at critical block ends) or n7 (N5 plus insertions "
-             "to and from the ends of critical blocks)",
-    "resources": "mrt: number of resource types D (2, 5, 10 or 20)",
-    "sizes": "training size classes, comma separated (jssp: JOBSxMACHINES, e.g. 10x10,15x15)",
+    "problem": "problem to train on (see `rewriter train --help` for the registered ones)",
+    "problem_options": "the problem's own options (their flags are listed below)",
+    "sizes": "training size classes, comma separated (job shop: JOBSxMACHINES, e.g. 10x10,15x15)",
     "curriculum": "train on the first size first and add the others as training proceeds",
     "init_rules": "heuristics that build the episodes' initial solutions, one drawn per episode",
     "formulation": "arc: one policy scores every candidate pair; node: NeuRewriter's region "
@@ -127,7 +131,7 @@ HELP = {
     "value_coef": "weight of the value loss",
     "entropy_coef": "weight of the entropy bonus",
     "imitation_coef": "weight of an imitation term, -log p(the problem's expert rewrite), on the "
-                      "states the policy visits (jssp: tabu-style steepest move, ties broken by "
+                      "states the policy visits (job shop: tabu-style steepest move, ties broken by "
                       "pressure); 0 = pure RL",
     "alpha": "reinforce, node formulation: loss = region loss + alpha x rule loss",
     "max_grad_norm": "gradient norm clip",
@@ -147,17 +151,6 @@ HELP = {
     "time_limit_minutes": "stop training (and save everything) after this many minutes",
     "seed": "seed of everything random in the run",
     "threads": "torch threads",
-}
-
-
-#: per-problem defaults applied before the command-line options; MRT follows NeuRewriter's setup
-PRESETS = {
-    "jssp": {},
-    "mrt": {"sizes": ["50"], "validation_sizes": ["50"], "init_rules": ["ejf"],
-            "validation_init": "ejf", "validation_decoding": "sample", "algo": "reinforce", "formulation": "node",
-            "negative_q_resample": True, "episode_steps": 50, "validation_steps": 50,
-            "reward": "step", "reward_scale": 10.0, "gamma": 0.9, "lr": 1e-3, "minibatch": 64,
-            "validation_per_size": 8, "validate_every": 10},
 }
 
 

@@ -6,7 +6,7 @@ A *state* is a solution being rewritten. It exposes
 - its DAG: node features, parents padded with -1, and every node's topological level;
 - its candidate rewrites as (region node, partner node) pairs with per-pair features. A *region*
   is a node worth rewriting at; the partner names the rule applied there (JSSP: flip the machine
-  arc region -> partner; MRT: start job region right after job partner ends, partner 0 meaning
+  arc region -> partner; online jobs: start job region right after job partner ends, partner 0 meaning
   at its own arrival). The node formulation groups pairs by region; the arc formulation scores
   the pairs directly;
 - ``apply(region, partner)``: rewrite in place and return True, or return False and leave the
@@ -116,7 +116,7 @@ class RewriteState(ABC):
 class RewriteProblem(ABC):
     """Makes training instances and initial states of one problem."""
 
-    #: short name used on the command line (``jssp``, ``mrt``)
+    #: short name used on the command line (the registry's name of the problem)
     name: str
     #: heuristics accepted by :meth:`initial_state`
     init_rules: tuple[str, ...]

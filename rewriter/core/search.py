@@ -18,10 +18,10 @@ from .threads import limit_threads
 class LearnedSearch(Stepper):
     """``samples`` copies of a state rewritten side by side by a policy (see :func:`learned_search`)."""
 
-    def __init__(self, initial: RewriteState, model: RewritePolicy, *, samples: int, greedy: bool,
+    def __init__(self, initial: RewriteState, model: RewritePolicy, *, samples: int, argmax: bool,
                  seed: int, negative_q_keep: float | None, explore_after: int | None):
         super().__init__(initial.cost())
-        self.model, self.greedy, self.negative_q_keep = model, greedy, negative_q_keep
+        self.model, self.argmax, self.negative_q_keep = model, argmax, negative_q_keep
         self.explore_after = explore_after
         self.rng = np.random.default_rng(seed)
         self.states = [initial.copy() for _ in range(samples)]
@@ -34,10 +34,10 @@ class LearnedSearch(Stepper):
         for k in range(n):
             stalled = bool(self.explore_after) and self.steps - self.last_gain >= self.explore_after
             result = rewrite_step(self.model, self.states, self.rng,
-                                  greedy=self.greedy and not self.revisit and not stalled,
+                                  argmax=self.argmax and not self.revisit and not stalled,
                                   negative_q_keep=self.negative_q_keep)
             self.steps += 1
-            if self.greedy:
+            if self.argmax:
                 # argmax from a solution it has already left once tends to leave it the same
                 # way again: from a revisited solution the next rewrite is sampled instead
                 key = self.states[0].fingerprint()
@@ -57,14 +57,14 @@ class LearnedSearch(Stepper):
 
 
 def learned_search(initial: RewriteState, model: RewritePolicy, steps: int | None, *,
-                   samples: int = 1, greedy: bool = False, seed: int = 0,
+                   samples: int = 1, argmax: bool = False, seed: int = 0,
                    time_limit: float | None = None, progress: bool = False,
                    negative_q_keep: float | None = None, desc: str = "rewrite",
                    keep_on_interrupt: bool = True, explore_after: int | None = None,
                    started: float | None = None) -> SearchOutcome:
     """Apply up to ``steps`` rewrites chosen by ``model`` to ``samples`` copies of ``initial``.
 
-    ``greedy`` takes the most likely rewrite each step (one trajectory), except after a step
+    ``argmax`` takes the most likely rewrite each step (one trajectory), except after a step
     that returned to a solution already visited (same :meth:`RewriteState.fingerprint`), and
     while ``explore_after`` or more steps have passed without a new best cost (None or 0: never),
     where it samples one; otherwise rewrites are sampled from the policy with a generator seeded by
@@ -72,8 +72,8 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int | Non
     """
     if samples < 1:
         raise ValueError(f"samples must be >= 1, got {samples}")
-    if greedy and samples > 1:
-        raise ValueError("greedy decoding gives one trajectory; use samples=1 or sampling")
+    if argmax and samples > 1:
+        raise ValueError("argmax decoding gives one trajectory; use samples=1 or sampling")
     expected = (model.config.node_features, model.config.pair_features)
     # pair features are only ever appended, so a model trained before the last ones were added
     # reads the leading columns it knows
@@ -84,7 +84,7 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int | Non
                          f"this problem has {initial.node_features} and {initial.pair_features}: "
                          "it was trained for another problem or other problem options")
     model.eval()
-    search = LearnedSearch(initial, model, samples=samples, greedy=greedy, seed=seed,
+    search = LearnedSearch(initial, model, samples=samples, argmax=argmax, seed=seed,
                            negative_q_keep=negative_q_keep, explore_after=explore_after)
     # once for the whole search: setting the BLAS limit costs about 1 ms, a step 8 ms
     with limit_threads(1):
@@ -153,7 +153,7 @@ class Descent(Stepper):
         return self.state.copy()
 
 
-def greedy_search(initial: RewriteState, steps: int | None, *, time_limit: float | None = None,
+def descent_search(initial: RewriteState, steps: int | None, *, time_limit: float | None = None,
                   progress: bool = False, started: float | None = None) -> SearchOutcome:
     """Best-improvement descent over the same rewrites (a baseline); stops at a local optimum."""
     return run(Descent(initial), steps, time_limit=time_limit, progress=progress,

@@ -2,7 +2,7 @@
 
 Read top to bottom: ``train`` sets up the run directory, then loops rollout -> targets -> update
 -> log -> validate -> checkpoint. Everything it needs is in :class:`TrainConfig`; the problem is
-only reached through :mod:`rewriter.core.problem`, so the same code trains JSSP and MRT policies.
+only reached through :mod:`rewriter.core.problem`, so the same code trains every problem's policy.
 
 Run directory (``runs/NAME``): ``config.json`` (config, version, commit, command), ``log.csv``
 (one row per iteration), ``curves.png``, ``checkpoint.pt`` (latest, written atomically after
@@ -191,7 +191,7 @@ def validate(problem: RewriteProblem, model: RewritePolicy, instances, cfg: Trai
     for k, instance in enumerate(instances):
         state = problem.initial_state(instance, cfg.validation_init, seed=k)
         result = learned_search(state, model, cfg.validation_steps, seed=k, keep_on_interrupt=False,
-                                greedy=cfg.validation_decoding == "argmax")
+                                argmax=cfg.validation_decoding == "argmax")
         gains.append((result.initial_cost - result.best_cost) / max(result.initial_cost, 1e-9) * 100)
         ratios.append(result.best_cost / state.cost_scale())
     return {"val_improvement_pct": float(np.mean(gains)), "val_cost_ratio": float(np.mean(ratios))}
@@ -247,7 +247,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
 
 def model_options(cfg: TrainConfig) -> dict:
     """What a loaded model needs to rebuild its problem (candidate set, resource count)."""
-    return {"moves": cfg.moves} if cfg.problem == "jssp" else {"resources": cfg.resources}
+    return dict(cfg.problem_options)
 
 
 def warm_start(model: RewritePolicy, path) -> dict | None:
@@ -285,7 +285,8 @@ def _init_model_card(started: dict, cfg: TrainConfig) -> dict | None:
 
 
 def resume_config(run_dir, iterations: int | None = None,
-                  time_limit_minutes: float | None = None) -> TrainConfig:
+                  time_limit_minutes: float | None = None,
+                  problem_options: tuple[str, ...] = ()) -> TrainConfig:
     """The saved config of a run, with a new iteration count or time limit if given."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
@@ -297,7 +298,7 @@ def resume_config(run_dir, iterations: int | None = None,
         values["iterations"] = iterations
     if time_limit_minutes is not None:
         values["time_limit_minutes"] = time_limit_minutes
-    return TrainConfig.from_dict(values)
+    return TrainConfig.from_dict(values, problem_options)
 
 
 def _card(cfg: TrainConfig, run_dir: Path, command: str | None, iteration: int, wall: float,
@@ -340,6 +341,8 @@ def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generat
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
     cfg.check()
+    if not cfg.problem:  # the config names the problem its models are for
+        cfg = replace(cfg, problem=problem.name)
     with limit_threads(cfg.threads):
         return _train(cfg, problem, run_dir, resume=resume, progress=progress, command=command)
 

@@ -13,7 +13,7 @@ search early and still returns the best schedule found, with ``status`` saying w
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -84,15 +84,15 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
           moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
-          model: str | None = None, samples: int = 1, greedy: bool | None = None,
-          explore_after: int | None = EXPLORE_AFTER) -> Result:
+          model: str | None = None, samples: int = 1, decoding: str | None = None,
+          explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
     a ``time_limit`` (seconds) should be given. ``policy``: ``learned`` (the neural rewriter:
-    ``model`` is a checkpoint path or None for the shipped one; ``greedy`` follows the argmax
-    of the policy, otherwise ``samples`` trajectories are sampled side by side and the best kept;
-    ``greedy=None`` means argmax for one trajectory, sampling for several; argmax samples while
+    ``model`` is a checkpoint path or None for the shipped one; ``decoding="argmax"`` follows the
+    most likely rewrite, ``"sample"`` samples ``samples`` trajectories side by side and keeps the
+    best; None means argmax for one trajectory, sampling for several; argmax samples while
     ``explore_after`` steps or more have passed without a new best, 0 or None never), ``tabu``,
     ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
     (random walk) or ``none``. ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
@@ -115,8 +115,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         if explore_after is not None and explore_after < 0:
             raise InputError(f"explore_after must be >= 0, got {explore_after}")
         return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
-                        samples, greedy, progress, explore_after)
-    search = LocalSearch(sol, policy, moves or "n5", tabu or TabuSettings(), seed_value)
+                        samples, decoding, progress, explore_after)
+    tabu = tabu or TabuSettings()
+    if tie_break is not None:
+        tabu = replace(tabu, tie_break=tie_break)
+    search = LocalSearch(sol, policy, moves or "n5", tabu, seed_value)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
     best = outcome.best
@@ -128,7 +131,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
                        outcome.trace, outcome.restarts)
 
 
-def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, greedy,
+def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, decoding,
              progress, explore_after) -> Result:
     from ..core.search import learned_search
     from ..models import load_policy
@@ -136,14 +139,16 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
 
     if samples < 1:
         raise InputError(f"samples must be >= 1, got {samples}")
-    if greedy is None:  # argmax is ahead of one sampled trajectory at 200-1000 steps (README)
-        greedy = samples == 1
-    if greedy and samples > 1:
+    if decoding not in (None, "argmax", "sample"):
+        raise InputError(f"unknown decoding {decoding!r}; expected argmax or sample")
+    # argmax is ahead of one sampled trajectory at 200-1000 steps (docs/benchmarks.md)
+    argmax = samples == 1 if decoding is None else decoding == "argmax"
+    if argmax and samples > 1:
         raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
     policy, meta = load_policy(model, "jssp")
     moves = moves or meta["options"].get("moves", "n5")
     outcome = learned_search(JobShopState(sol, moves), policy, steps, samples=samples,
-                             greedy=greedy, seed=seed, time_limit=time_limit, progress=progress,
+                             argmax=argmax, seed=seed, time_limit=time_limit, progress=progress,
                              desc=f"learned {instance.name}", explore_after=explore_after,
                              started=t0)
     best = outcome.best.solution
@@ -151,7 +156,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
     if instance.lower_bound is not None and best.makespan <= instance.lower_bound:
         status = "optimal"
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
-            "samples": samples, "decoding": "argmax" if greedy else "sampled", "moves": moves}
+            "samples": samples, "decoding": "argmax" if argmax else "sampled", "moves": moves}
     return make_result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
                        seed, outcome.runtime_s, status, outcome.trace, 0, info)
 

@@ -58,7 +58,7 @@ def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str = "lea
     """Rewrite the ``init`` heuristic's schedule of ``instance`` with ``policy`` (``learned``,
     ``greedy`` descent, ``random`` walk or ``none``) for ``steps`` rewrites or ``time_limit``
     seconds. The learned policy samples its rewrites unless ``decoding="argmax"``."""
-    from ..core.search import greedy_search, learned_search, random_search
+    from ..core.search import descent_search, learned_search, random_search
     from .problem import MrtProblem
 
     if policy not in POLICIES:
@@ -74,7 +74,7 @@ def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str = "lea
         outcome = random_search(state, steps, seed=seed, time_limit=time_limit, progress=progress,
                                 started=t0)
     elif policy == "greedy":
-        outcome = greedy_search(state, steps, time_limit=time_limit, progress=progress, started=t0)
+        outcome = descent_search(state, steps, time_limit=time_limit, progress=progress, started=t0)
     else:
         from ..models import load_policy
 
@@ -83,7 +83,7 @@ def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str = "lea
             raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
         net, meta = load_policy(model, "mrt")
         keep = meta.get("card", {}).get("config", {}).get("pc_min")
-        outcome = learned_search(state, net, steps, samples=samples, greedy=argmax, seed=seed,
+        outcome = learned_search(state, net, steps, samples=samples, argmax=argmax, seed=seed,
                                  time_limit=time_limit, progress=progress, started=t0,
                                  negative_q_keep=keep if keep is not None and not argmax else None,
                                  desc=f"learned {instance.name}")

@@ -8,18 +8,22 @@ import shlex
 import sys
 from pathlib import Path
 
-from .errors import InputError
+from .. import registry
+from ..errors import InputError
+from .common import FORMATTER
 
 EPILOG = """\
-Every option maps to one field of TrainConfig (rewriter/core/config.py). With --problem mrt the
-defaults follow NeuRewriter: reinforce, node formulation, Q < 0 re-sampling, EJF starts, episodes
-of 50 steps, step reward (explicit options still win).
+Every option maps to one field of TrainConfig (rewriter/core/config.py), or to one of the
+problem's own options (listed under its name). A problem may set its own defaults (mrt follows
+NeuRewriter: reinforce, node formulation, Q < 0 re-sampling, EJF starts, episodes of 50 steps,
+step reward); explicit options still win.
 
 The run directory keeps
 config.json (all of them, plus version and git commit), log.csv, curves.png, checkpoint.pt
 (after every iteration, written atomically), best.pt, and model.pt + model.json at the end.
 Ctrl-C stops the run; the same command with --resume continues it from the last checkpoint and
-gives the same result as an uninterrupted run.
+gives the same result as an uninterrupted run (options equal to the saved ones may be repeated;
+only --iterations and --time-limit-minutes may change).
 
 examples:
   rewriter train --problem jssp --run-dir runs/jssp --time-limit-minutes 60
@@ -37,11 +41,11 @@ def _list(text: str) -> list[str]:
     return items
 
 
-def add_parser(sub, fmt) -> None:
-    from .core.config import HELP, defaults
+def add_parser(sub) -> None:
+    from ..core.config import HELP, defaults
 
-    p = sub.add_parser("train", formatter_class=fmt, epilog=EPILOG,
-                       help="train a rewrite policy (JSSP or MRT)",
+    p = sub.add_parser("train", formatter_class=FORMATTER, epilog=EPILOG,
+                       help="train a rewrite policy for a problem",
                        description="Train a Tree-LSTM rewrite policy with PPO or REINFORCE on "
                                    "random instances; everything is written to --run-dir.")
     p.add_argument("--run-dir", required=True, metavar="DIR",
@@ -54,7 +58,10 @@ def add_parser(sub, fmt) -> None:
                         "options given explicitly win)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
     g = p.add_argument_group("training options (TrainConfig)")
-    for name, default in defaults().items():
+    values = defaults()
+    values.pop("problem_options")
+    values["problem"] = registry.names()[0]
+    for name, default in values.items():
         flag = "--" + name.replace("_", "-")
         text = HELP[name] + (f" (default: {default})" if default not in (None, [], "") else "")
         text = text.replace("%", "%%")
@@ -70,12 +77,40 @@ def add_parser(sub, fmt) -> None:
             g.add_argument(flag, dest=name, type=kind, default=None,
                            metavar="X" if kind is float else "PATH" if name.endswith("model")
                            else "NAME", help=text)
+    seen = set(values)
+    for problem in registry.names():
+        options = [o for o in registry.get(problem).train_options if o.name not in seen]
+        if options:
+            group = p.add_argument_group(f"{problem} options")
+        for option in options:
+            seen.add(option.name)
+            kind = int if isinstance(option.default, int) else str
+            group.add_argument("--" + option.name.replace("_", "-"), dest=option.name, type=kind,
+                               choices=option.choices, default=None,
+                               help=f"{option.help} (default: {option.default})")
 
 
-def cmd_train(args) -> int:
-    from .core.config import PRESETS, TrainConfig, defaults
-    from .core.train import resume_config, train
-    from .problems import make_problem
+def _problem_options(spec, values: dict, args) -> dict:
+    """The problem's own options: its defaults, then the config's, then the command line's."""
+    options = {o.name: o.default for o in spec.train_options}
+    options.update(values.get("problem_options") or {})
+    for option in spec.train_options:
+        if option.name in values:  # a config file written before the options were grouped
+            options[option.name] = values.pop(option.name)
+        given = getattr(args, option.name, None)
+        if given is not None:
+            options[option.name] = given
+    return options
+
+
+def _given_train_options(args) -> list[str]:
+    return [o.name for n in registry.names() for o in registry.get(n).train_options
+            if getattr(args, o.name, None) is not None]
+
+
+def run(args) -> int:
+    from ..core.config import TrainConfig, defaults
+    from ..core.train import resume_config, train
 
     values = defaults()
     if args.config:
@@ -83,26 +118,24 @@ def cmd_train(args) -> int:
             loaded = json.loads(Path(args.config).read_text())
         except json.JSONDecodeError as exc:
             raise InputError(f"line {exc.lineno}: not valid JSON ({exc.msg})", path=args.config) from None
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror or exc}", path=args.config) from None
         if not isinstance(loaded, dict):
             raise InputError("expected a JSON object of training options", path=args.config)
         values.update(loaded.get("config", loaded))  # a run's config.json works too
-    given = {k: getattr(args, k) for k in defaults() if getattr(args, k) is not None}
-    problem_name = given.get("problem", values["problem"])
-    if problem_name in PRESETS and not args.config:
-        values.update(PRESETS[problem_name])
+    given = {k: getattr(args, k) for k in defaults() if getattr(args, k, None) is not None}
+    spec = registry.get(given.get("problem") or values.get("problem") or registry.names()[0])
+    if not args.config:
+        values.update(spec.train_presets)
     values.update(given)
+    values["problem"] = spec.name
     try:
         if args.resume:
-            extra = sorted(set(given) - {"iterations", "time_limit_minutes"})
-            if extra or args.config:
-                raise InputError("--resume continues the saved config; only --iterations and "
-                                 "--time-limit-minutes may be given, not: "
-                                 + ", ".join("--" + e.replace("_", "-") for e in extra or ["config"]))
-            cfg = resume_config(args.run_dir, given.get("iterations"),
-                                given.get("time_limit_minutes"))
+            cfg = _resume(args, spec, given)
         else:
+            values["problem_options"] = _problem_options(spec, values, args)
             cfg = TrainConfig.from_dict(values)
-        problem = make_problem(cfg.problem, moves=cfg.moves, resources=cfg.resources)
+        problem = spec.rewrite_problem(cfg.problem_options)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     command = "rewriter " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
@@ -120,3 +153,28 @@ def cmd_train(args) -> int:
         print(f"{summary.status}: {summary.iterations} iterations in {summary.wall_s / 60:.1f} min; "
               f"best validation improvement {best}; model: {Path(args.run_dir) / 'model.pt'}")
     return 0
+
+
+def _resume(args, spec, given: dict):
+    """The saved config; options repeated from it are fine, a different one is refused by name."""
+    from ..core.train import resume_config
+
+    names = tuple(o.name for o in spec.train_options)
+    saved = resume_config(args.run_dir, problem_options=names)
+    if args.config:
+        raise InputError("--resume continues the saved config; --config cannot be given with it")
+    changed = []
+    for key, value in given.items():
+        if key in ("iterations", "time_limit_minutes"):
+            continue
+        if getattr(saved, key, None) != value:
+            changed.append(key)
+    for name in _given_train_options(args):
+        if saved.problem_options.get(name) != getattr(args, name):
+            changed.append(name)
+    if changed:
+        raise InputError("--resume continues the saved config; these differ from it: "
+                         + ", ".join("--" + c.replace("_", "-") for c in changed)
+                         + " (only --iterations and --time-limit-minutes may change)")
+    return resume_config(args.run_dir, given.get("iterations"), given.get("time_limit_minutes"),
+                         problem_options=names)

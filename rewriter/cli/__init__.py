@@ -1,0 +1,78 @@
+"""The ``rewriter`` command line: one module per command, every problem through the registry.
+
+``main(argv)`` returns the exit code: 0 on success, 1 when ``validate`` finds an infeasible
+schedule, 2 for bad input (one ``rewriter: error: ...`` line on stderr, never a traceback), 130
+when interrupted outside the search (Ctrl-C during the search itself ends it early and keeps the
+best schedule, with status ``interrupted``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from ..errors import InputError
+from ..version import __version__
+from . import compare, instances, solve, train, validate
+from .common import FORMATTER, PROG, error, os_message
+
+COMMANDS = {"solve": solve, "validate": validate, "compare": compare, "train": train,
+            "instances": instances}
+
+EPILOG = """\
+examples:
+  rewriter solve ft06                                  # the learned rewriter, 200 steps, from MWKR
+  rewriter solve ta41 --policy tabu --steps 0 --time-limit 60 --out ta41.json --gantt ta41.png
+  rewriter validate ta41 ta41.json                     # independent feasibility check
+  rewriter instances --family ta                       # bundled instances with bounds
+  rewriter compare --instances ta41-50 --methods mwkr,tabu:60,cpsat:60 --out table.md
+
+exit codes: 0 ok, 1 infeasible schedule (validate), 2 bad input, 130 interrupted.
+Run `rewriter COMMAND --help` for the options of a command.
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG, formatter_class=FORMATTER, epilog=EPILOG,
+        description="Scheduling by local rewriting: build a schedule with a heuristic, improve it "
+                    "with a learned policy or a local search, check, compare and plot it.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}",
+                        help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", title="commands")
+    for command in COMMANDS.values():
+        command.add_parser(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    """Run the command line; returns the exit code."""
+    try:
+        parser = build_parser()
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exc:  # --help, --version, or an argparse usage error (code 2)
+            return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return 2
+        return COMMANDS[args.command].run(args)
+    except InputError as exc:
+        return error(str(exc))
+    except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
+        return error(os_message(exc))
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # e.g. `rewriter instances | head`: the reader left, nothing to report
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""What every command shares: argument types, the aligned table, output checks, the error line."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+from pathlib import Path
+
+from ..errors import InputError
+
+PROG = "rewriter"
+FORMATTER = argparse.RawDescriptionHelpFormatter
+
+
+def non_negative_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text!r}") from None
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got {text}")
+    return value
+
+
+def integer(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def table(header, rows) -> str:
+    """An aligned markdown table."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+
+    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|",
+                      *(line(row) for row in rows)])
+
+
+def show_progress(flag: bool | None, quiet: bool = False) -> bool:
+    """--progress / --no-progress, else a bar only on a terminal."""
+    return flag if flag is not None else (not quiet and sys.stderr.isatty())
+
+
+def check_output(path: str, what: str) -> None:
+    """Fail before the work, not after it, when an output file cannot be written."""
+    target = Path(path)
+    if target.is_dir():
+        raise InputError(f"is a directory; expected a file name for the {what}", path=path)
+    parent = target.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write the {what}: directory '{parent}' does not exist", path=path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the {what}: directory '{parent}' is not writable", path=path)
+
+
+class writing:
+    """Turn an OSError while writing ``path`` into one InputError naming the file."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, exc, tb):
+        if exc is not None and isinstance(exc, OSError):
+            raise InputError(f"cannot write the file: {exc.strerror or exc}", path=self.path) from None
+        return False
+
+
+def error(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def os_message(exc: OSError) -> str:
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{exc.strerror or exc}"

@@ -1,0 +1,122 @@
+"""``rewriter compare``: every method on every instance, resumable, then the tables."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+
+from .. import registry
+from ..errors import InputError
+from .common import FORMATTER, PROG, check_output, non_negative_int, show_progress
+
+EPILOG = """\
+examples:
+  rewriter compare --instances ta41-50,dmu16-20 --methods fifo,mwkr,greedy,tabu:60,cpsat:60 \\
+      --workers 2 --cpsat-workers 1 --results results.jsonl --out table.md --plot gap.png
+  rewriter compare --problem mrt --instances d20:test:0-99 --methods ejf,sjf-offline,rewriter:50
+  rewriter compare --results results.jsonl --out table.tex      # tables from the file alone
+
+Cells are keyed by instance, method, seed and package version; an interrupted run is resumed by
+running the same command again. Gap = (cost - best-known UB) / UB x 100.
+"""
+
+
+def add_parser(sub) -> None:
+    names = registry.names()
+    p = sub.add_parser("compare", formatter_class=FORMATTER, epilog=EPILOG,
+                       help="run methods on instance sets and print comparison tables",
+                       description="Run every method on every instance (resumable: finished cells "
+                                   "are kept in the results file and skipped on re-runs), then "
+                                   "print the per-instance and per-group tables.")
+    p.add_argument("--problem", choices=names, default=names[0],
+                   help="problem of the instances (default: %(default)s)")
+    p.add_argument("--instances", metavar="SPEC",
+                   help="instances, comma separated: job shop: ranges and families (ta41-50, "
+                        "dmu16-20, ta, ft06, paths); mrt: data-set ranges D:SPLIT:FIRST-LAST "
+                        "(d20:test:0-99), names or paths")
+    p.add_argument("--methods", metavar="SPECS",
+                   help="methods with budgets, comma separated: NAME[:BUDGET][@RULE]; "
+                        + "; ".join(f"{n}: " + ", ".join(_shown(m) for m in registry.get(n).methods().values())
+                                    for n in names)
+                        + ". Searches start from the problem's default heuristic unless @RULE "
+                          "is appended (tabu:60@spt)")
+    p.add_argument("--seeds", default="0", metavar="LIST",
+                   help="comma-separated seeds, one cell per seed (default: %(default)s)")
+    p.add_argument("--workers", type=non_negative_int, default=1, metavar="N",
+                   help="cells run in parallel processes (default: %(default)s)")
+    p.add_argument("--cpsat-workers", type=non_negative_int, default=2, metavar="N",
+                   help="CP-SAT threads per cell; keep workers x cpsat-workers <= cores "
+                        "(default: %(default)s)")
+    p.add_argument("--results", metavar="FILE.jsonl",
+                   help="JSON-lines results file: finished cells are appended at once and "
+                        "skipped when the command is run again (default: "
+                        "compare-results.jsonl); with no --instances/--methods, the tables are "
+                        "rebuilt from this file alone")
+    p.add_argument("--out", metavar="FILE",
+                   help="also write the tables to FILE; the format follows the suffix: .md, "
+                        ".csv or .tex")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="plot the mean gap against the budget per method")
+    p.add_argument("--no-quoted", action="store_true",
+                   help="leave out the quoted published results (rewriter/data/*.json)")
+    p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="progress bar over cells on stderr (default: when stderr is a terminal)")
+
+
+def _shown(method) -> str:
+    return (method.spec_name or method.name) + {"seconds": ":S", "steps": ":STEPS"}.get(method.budget, "")
+
+
+def run(args) -> int:
+    from ..compare import plan_cells, read_results, run_cells
+    from ..tables import render
+
+    warnings.formatwarning = lambda message, *rest, **kw: f"{PROG}: warning: {message}\n"
+    results = args.results or "compare-results.jsonl"
+    fmt = None
+    if args.out:
+        fmt = Path(args.out).suffix.lower().lstrip(".")
+        fmt = {"markdown": "md", "latex": "tex"}.get(fmt, fmt)
+        if fmt not in ("md", "csv", "tex"):
+            raise InputError(f"--out {args.out}: expected a .md, .csv or .tex file")
+        check_output(args.out, "table")
+    if args.plot:
+        check_output(args.plot, "plot")
+    if (args.instances is None) != (args.methods is None):
+        raise InputError("give both --instances and --methods, or neither (tables from --results)")
+    if args.instances is None:
+        if not args.results:
+            raise InputError("nothing to do: give --instances and --methods, or --results FILE")
+        if not Path(results).exists():
+            raise InputError("no such results file", path=results)
+        latest = {}
+        for r in read_results(results):  # the same cell run by several versions: keep the last
+            latest[(r["instance"], r["method"], json.dumps(r.get("params", {})), r["seed"])] = r
+        records = list(latest.values())
+    else:
+        try:
+            seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
+        except ValueError:
+            raise InputError(f"--seeds: expected comma-separated integers, found {args.seeds!r}") from None
+        if args.workers < 1 or args.cpsat_workers < 1:
+            raise InputError("--workers and --cpsat-workers must be at least 1")
+        cells = plan_cells(args.instances, args.methods, seeds or [0], args.cpsat_workers,
+                           problem=args.problem)
+        records = run_cells(cells, results, workers=args.workers,
+                            progress=show_progress(args.progress))
+    if not records:
+        raise InputError("no results to tabulate", path=results)
+    print(render(records, "md", quoted=not args.no_quoted))
+    if args.out:
+        from ..atomic import write_atomic
+        write_atomic(args.out, render(records, fmt, quoted=not args.no_quoted))
+        print(f"wrote tables: {args.out}")
+    if args.plot:
+        from ..plots import plot_gap_vs_budget
+        plot_gap_vs_budget(records, args.plot)
+        print(f"wrote plot: {args.plot}")
+    print(f"results: {results}", file=sys.stdout)
+    return 0

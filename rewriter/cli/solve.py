@@ -1,0 +1,249 @@
+"""``rewriter solve``: build a schedule with a heuristic, improve it by rewriting, write it out."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+from .. import registry
+from ..errors import InputError
+from .common import (FORMATTER, check_output, integer, non_negative_int, positive_seconds,
+                     show_progress, table, writing)
+
+EPILOG = """\
+INSTANCE is a bundled name (ft06, ta41, dmu16, mrt_d20_test_00000, ... see `rewriter instances`)
+or the path of an instance file; the problem is inferred from it unless --problem is given.
+
+The search starts from a heuristic schedule (--init) and applies the rewriting policy
+(--policy) for --steps rewrites or until --time-limit seconds pass, whichever comes first.
+Ctrl-C stops the search early and still writes the best schedule found (status: interrupted).
+
+examples:
+  rewriter solve ft06
+  rewriter solve ta01 --init spt --policy greedy --moves n1
+  rewriter solve ta41 --policy tabu --steps 0 --time-limit 60 --out ta41.json --gantt ta41.png
+  rewriter solve ta41 --steps 5000 --seed 3 --trace ta41.csv --convergence ta41_conv.png
+  rewriter solve mrt_d20_test_00000 --steps 50
+  rewriter solve my_instance.txt --quiet --out schedule.json
+
+The summary ends with the gap to the best-known upper bound (when known):
+gap = (cost - UB) / UB x 100.
+"""
+
+
+def add_parser(sub) -> None:
+    names = registry.names()
+    p = sub.add_parser("solve", formatter_class=FORMATTER, epilog=EPILOG,
+                       help="build and improve a schedule for one instance",
+                       description="Build a schedule with a heuristic and improve it by local "
+                                   "rewriting; print a summary and write the requested files.")
+    p.add_argument("instance", metavar="INSTANCE",
+                   help="bundled instance name (e.g. ft06, ta41) or path of an instance file")
+    p.add_argument("--problem", choices=names, default=None,
+                   help="problem type (default: inferred from INSTANCE): "
+                        + "; ".join(f"{n}: {registry.get(n).title}" for n in names))
+    g = p.add_argument_group("search")
+    g.add_argument("--init", default=None, metavar="RULE",
+                   help="heuristic of the initial schedule; "
+                        + "; ".join(f"{n}: {', '.join(registry.get(n).init_rules)} (default "
+                                    f"{registry.get(n).default_init})" for n in names))
+    g.add_argument("--policy", default="learned", metavar="POLICY",
+                   help="rewriting policy: learned (the shipped neural rewriter, or --model), "
+                        "tabu (tabu search), greedy (best-improvement descent), greedy-first "
+                        "(first improvement), random (random walk) or none (keep the initial "
+                        "schedule); each problem lists its own: "
+                        + "; ".join(f"{n}: {', '.join(registry.get(n).policies)}" for n in names)
+                        + " (default: %(default)s)")
+    g.add_argument("--model", default="default", metavar="PATH",
+                   help="policy file for --policy learned: 'default' (the model shipped for the "
+                        "problem) or a model.pt written by `rewriter train` (default: %(default)s)")
+    g.add_argument("--samples", type=non_negative_int, default=1, metavar="K",
+                   help="--policy learned: K trajectories side by side, the best kept (default: "
+                        "%(default)s)")
+    g.add_argument("--decoding", choices=("argmax", "sample"), default=None,
+                   help="--policy learned: argmax takes the most likely rewrite every step (one "
+                        "trajectory), sample draws it from the policy (default: "
+                        + "; ".join(f"{n}: {registry.get(n).default_decoding}" for n in names)
+                        + "; sample with --samples K > 1)")
+    g.add_argument("--steps", type=non_negative_int, default=None, metavar="N",
+                   help="maximum number of rewrites (default: "
+                        + ", ".join(f"{registry.get(n).default_steps} for {n}" for n in names)
+                        + "); 0 together with --time-limit means no step limit, 0 alone keeps "
+                          "the initial schedule")
+    g.add_argument("--time-limit", type=positive_seconds, default=None, metavar="S",
+                   help="stop the search after S seconds (positive; default: no limit)")
+    g.add_argument("--seed", type=integer, default=0, metavar="N",
+                   help="random seed of the search and of random heuristics (default: %(default)s)")
+    seen = {a.dest for a in p._actions}
+    for name in names:
+        spec = registry.get(name)
+        options = [o for o in spec.solve_options if o.name not in seen]
+        if not options:
+            continue
+        group = p.add_argument_group(f"{name} options")
+        for option in options:
+            seen.add(option.name)
+            _add_option(group, option)
+    o = p.add_argument_group("output")
+    o.add_argument("--out", metavar="FILE",
+                   help="write the schedule JSON (docs/cli.md, 'Schedule JSON') to FILE")
+    o.add_argument("--gantt", metavar="FILE",
+                   help="write a Gantt chart of the best schedule (PNG, or the format of the "
+                        "suffix), for problems that draw one")
+    o.add_argument("--trace", metavar="FILE",
+                   help="write the convergence trace as CSV: step,time_s,best_<objective>")
+    o.add_argument("--convergence", metavar="FILE",
+                   help="write a plot of the best cost against the step (PNG)")
+    o.add_argument("--quiet", "-q", action="store_true",
+                   help="print nothing on success (errors still go to stderr)")
+    o.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                   help="show a progress bar on stderr (default: only when stderr is a terminal "
+                        "and --quiet is not given)")
+
+
+def _add_option(group, option) -> None:
+    flag = "--" + option.name.replace("_", "-")
+    text = option.help + ("" if option.default in (None, False) else " (default: %(default)s)")
+    if isinstance(option.default, bool):
+        group.add_argument(flag, dest=option.name, action="store_true", default=None, help=text)
+    else:
+        kind = option.kind or type(option.default)
+        kind = non_negative_int if kind is int else kind
+        group.add_argument(flag, dest=option.name, type=kind, choices=option.choices,
+                           default=None, metavar=None if option.choices else "X", help=text)
+
+
+def run(args) -> int:
+    spec = registry.get(args.problem) if args.problem else registry.infer(args.instance)
+    options = _problem_options(args, spec)
+    init = args.init or spec.default_init
+    if init not in spec.init_rules:
+        raise InputError(f"--init {init}: not a heuristic of {spec.name}; expected one of: "
+                         + ", ".join(spec.init_rules))
+    if args.policy not in spec.policies:
+        raise InputError(f"--policy {args.policy}: not a policy of {spec.name}; expected one of: "
+                         + ", ".join(spec.policies))
+    if args.samples < 1:
+        raise InputError("--samples must be at least 1")
+    _check_outputs(args, spec)
+    instance = spec.load_instance(args.instance)
+    steps = spec.default_steps if args.steps is None else args.steps
+    if steps == 0 and args.time_limit is not None:
+        steps = None  # no step limit: the time limit ends the search
+    result = spec.solve(instance, init=init, policy=args.policy, steps=steps,
+                        time_limit=args.time_limit, seed=args.seed, model=args.model,
+                        samples=args.samples, decoding=args.decoding,
+                        progress=show_progress(args.progress, args.quiet), **options)
+    written = _write_outputs(args, spec, result)
+    if not args.quiet:
+        for what, path in written:
+            print(f"wrote {what}: {path}")
+        if written:
+            print()
+        print(summary(result, args, init))
+    return 0
+
+
+def _problem_options(args, spec) -> dict:
+    """The problem's own options that were given; another problem's option is an error."""
+    own = {o.name for o in spec.solve_options}
+    given = {}
+    for name in registry.names():
+        for option in registry.get(name).solve_options:
+            value = getattr(args, option.name, None)
+            if value is None:
+                continue
+            if option.name not in own:
+                raise InputError(f"--{option.name.replace('_', '-')} is not an option of "
+                                 f"{spec.name} (it belongs to {name})")
+            given[option.name] = value
+    return given
+
+
+def _check_outputs(args, spec) -> None:
+    outputs = {"schedule JSON": args.out, "Gantt chart": args.gantt, "trace CSV": args.trace,
+               "convergence plot": args.convergence}
+    if args.gantt and spec.plot_schedule is None:
+        raise InputError(f"--gantt: {spec.name} has no Gantt chart; write the schedule with --out")
+    if args.convergence and spec.plot_trace is None:
+        raise InputError(f"--convergence: {spec.name} has no convergence plot; use --trace")
+    seen: dict[str, str] = {}
+    for what, path in outputs.items():
+        if path is None:
+            continue
+        check_output(path, what)
+        if what in ("Gantt chart", "convergence plot") and spec.check_image:
+            spec.check_image(path)
+        key = os.path.abspath(path)
+        if key in seen:
+            raise InputError(f"the {seen[key]} and the {what} would both be written to {path}")
+        seen[key] = what
+
+
+def _write_outputs(args, spec, result) -> list[tuple[str, str]]:
+    from ..atomic import write_atomic
+
+    written = []
+    if args.out:
+        with writing(args.out):
+            write_atomic(Path(args.out), json.dumps(result.to_dict(), indent=1) + "\n")
+        written.append(("schedule", args.out))
+    if args.trace:
+        with writing(args.trace):
+            write_atomic(Path(args.trace), trace_csv(result))
+        written.append(("trace", args.trace))
+    if args.gantt:
+        with writing(args.gantt):
+            spec.plot_schedule(result, args.gantt)
+        written.append(("gantt", args.gantt))
+    if args.convergence:
+        with writing(args.convergence):
+            spec.plot_trace(result, args.convergence)
+        written.append(("convergence", args.convergence))
+    return written
+
+
+def trace_csv(result) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["step", "time_s", f"best_{result.objective}"])
+    best = None
+    integral = all(float(v).is_integer() for _, _, v in result.trace)
+    for step, seconds, value in result.trace:
+        best = value if best is None else min(best, value)
+        writer.writerow([int(step), f"{float(seconds):.4f}", int(best) if integral else f"{best:.6f}"])
+    return buf.getvalue()
+
+
+def _number(value) -> str:
+    if value is None:
+        return "n/a"
+    return str(value) if float(value).is_integer() else f"{value:.4f}"
+
+
+def summary(result, args, init: str) -> str:
+    objective = result.objective.replace("_", " ")
+    ub, lb, gap = result.upper_bound, result.lower_bound, result.gap_percent
+    if gap is None:
+        gap_text = "n/a (no known upper bound)"
+    else:
+        optimal = getattr(result.instance, "optimal", False) and result.cost == ub
+        gap_text = f"{gap:.2f} % to UB {ub}" + (" (optimal)" if optimal else "")
+    steps = f"{result.steps}" + (f" / {args.steps}" if args.steps and args.time_limit is None else "")
+    details = [result.info[k] if k != "samples" else f"{result.info[k]} samples"
+               for k in ("moves", "decoding", "samples") if k in result.info
+               and (k != "samples" or result.info[k] > 1)]
+    size = " x ".join(f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items())
+    rows = [("instance", result.instance.name), ("problem", result.problem), ("size", size),
+            ("init rule", init),
+            ("policy", f"{args.policy} (" + ", ".join([*map(str, details), f"seed {args.seed}"]) + ")"),
+            (f"initial {objective}", _number(result.init_cost)),
+            (f"final {objective}", _number(result.cost)),
+            ("lower bound", _number(lb)), ("upper bound", _number(ub)),
+            ("steps", steps), ("restarts", str(result.restarts)), ("status", result.status),
+            ("time", f"{result.runtime_s:.2f} s"), ("gap", gap_text)]
+    return table(("field", "value"), rows)

@@ -1,0 +1,110 @@
+"""Reading a job-shop schedule JSON (as ``rewriter solve --out`` writes it) for the validator.
+
+Format errors raise :class:`InputError` naming the file and the entry; disagreements between the
+fields (an end that is not start + duration, a machine sequence the start times contradict) are
+returned as violations, next to those of :func:`~rewriter.jssp.validate.schedule_violations`.
+"""
+
+from __future__ import annotations
+
+from ..errors import InputError
+from .validate import schedule_violations
+
+
+def check_schedule_json(instance, data: dict, path: str) -> tuple[list[str], int]:
+    """(violations, makespan) of a schedule dict with ``makespan`` and ``operations``."""
+    for key in ("makespan", "operations"):
+        if key not in data:
+            raise InputError(f"missing key '{key}'; expected a schedule written by "
+                             "`rewriter solve --out` (keys makespan, operations, ...)", path=path)
+    if not _is_int(data.get("makespan")):
+        raise InputError(f"'makespan' must be an integer, found {data.get('makespan')!r}", path=path)
+    starts, problems = _parse_schedule(data, instance, path)
+    return (schedule_violations(instance, starts, data["makespan"], limit=50) + problems,
+            int(data["makespan"]))
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _parse_schedule(data: dict, instance, path: str):
+    """(start matrix, consistency problems) of a schedule dict; format errors raise InputError."""
+    n, m = instance.n_jobs, instance.n_machines
+    for key, size in (("n_jobs", n), ("n_machines", m)):
+        if key in data and data[key] != size:
+            raise InputError(f"'{key}' is {data[key]!r} but instance {instance.name} has {size}; "
+                             f"expected a schedule for a {n}x{m} instance", path=path)
+    ops = data["operations"]
+    if not isinstance(ops, list) or len(ops) != n * m:
+        found = f"{len(ops)} entries" if isinstance(ops, list) else f"a {type(ops).__name__}"
+        raise InputError(f"'operations' must list {n * m} operations ({n} jobs x {m}) of "
+                         f"instance {instance.name}, found {found}", path=path)
+    starts = [[None] * m for _ in range(n)]
+    problems = []
+    for i, entry in enumerate(ops):
+        if not isinstance(entry, dict):
+            raise InputError(f"operations[{i}]: expected an object {{job, op, start, ...}}, "
+                             f"found {entry!r}", path=path)
+        for key in ("job", "op", "start"):
+            if not _is_int(entry.get(key)):
+                raise InputError(f"operations[{i}]: '{key}' must be an integer, found "
+                                 f"{entry.get(key)!r}", path=path)
+        job, op, start = entry["job"], entry["op"], entry["start"]
+        if not (0 <= job < n and 0 <= op < m):
+            raise InputError(f"operations[{i}]: (job {job}, op {op}) out of range; expected job "
+                             f"0..{n - 1} and op 0..{m - 1}", path=path)
+        if starts[job][op] is not None:
+            raise InputError(f"operations[{i}]: job {job} op {op} is listed twice", path=path)
+        starts[job][op] = start
+        duration, machine = int(instance.durations[job, op]), int(instance.machines[job, op])
+        if "machine" in entry and entry["machine"] != machine:
+            problems.append(f"job {job} op {op} is listed on machine {entry['machine']!r} but "
+                            f"runs on machine {machine}")
+        if "end" in entry and entry["end"] != start + duration:
+            problems.append(f"job {job} op {op}: end {entry['end']!r} != start {start} + "
+                            f"duration {duration}")
+    if data.get("machine_sequences") is not None:
+        problems += _sequence_problems(data["machine_sequences"], instance, starts, path)
+    return starts, problems
+
+
+def _sequence_problems(sequences, instance, starts, path: str) -> list[str]:
+    n, m = instance.n_jobs, instance.n_machines
+    if not isinstance(sequences, list) or len(sequences) != m:
+        found = f"{len(sequences)} lists" if isinstance(sequences, list) else f"a {type(sequences).__name__}"
+        raise InputError(f"'machine_sequences' must hold one list per machine ({m}), found {found}",
+                         path=path)
+    problems = []
+    seen = set()
+    for machine, seq in enumerate(sequences):
+        if not isinstance(seq, list):
+            raise InputError(f"machine_sequences[{machine}]: expected a list of [job, op] pairs",
+                             path=path)
+        previous = None
+        for pos, pair in enumerate(seq):
+            if (not isinstance(pair, list) or len(pair) != 2 or not all(map(_is_int, pair))
+                    or not (0 <= pair[0] < n and 0 <= pair[1] < m)):
+                raise InputError(f"machine_sequences[{machine}][{pos}]: expected [job, op] with job "
+                                 f"0..{n - 1} and op 0..{m - 1}, found {pair!r}", path=path)
+            job, op = pair
+            if (job, op) in seen:
+                problems.append(f"machine_sequences: job {job} op {op} appears more than once")
+            seen.add((job, op))
+            if int(instance.machines[job, op]) != machine:
+                problems.append(f"machine_sequences[{machine}] lists job {job} op {op}, which runs "
+                                f"on machine {int(instance.machines[job, op])}")
+            elif previous is not None:
+                pj, po = previous
+                end = starts[pj][po] + int(instance.durations[pj, po])
+                if starts[job][op] < end:
+                    problems.append(
+                        f"machine {machine}: the sequence puts job {pj} op {po} (start "
+                        f"{starts[pj][po]}, end {end}) before job {job} op {op} (start "
+                        f"{starts[job][op]}), which the start times contradict")
+            if int(instance.machines[job, op]) == machine:
+                previous = (job, op)
+    missing = n * m - len(seen)
+    if missing:
+        problems.append(f"machine_sequences: {missing} operation{'s' if missing != 1 else ''} missing")
+    return problems

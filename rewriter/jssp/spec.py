@@ -1,0 +1,202 @@
+"""The job shop's record in the registry: how every command loads, solves, checks, compares and
+trains it. Heavy modules (numba kernels, torch, OR-Tools) are imported inside the functions."""
+
+from __future__ import annotations
+
+import json
+from functools import cache, partial
+from importlib.resources import files
+from pathlib import Path
+
+from ..core.spec import Method, Option, ProblemSpec
+from ..errors import InputError
+
+# kept equal to dispatching.RULES / MODES and solution.MOVE_KINDS (a test checks): reading them
+# from those modules would load numba for `rewriter --help`
+RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
+MODES = ("active", "nondelay")
+MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
+EXPLORE_AFTER = 300  # kept equal to solve.EXPLORE_AFTER (a test checks)
+
+
+def load_instance(text: str):
+    from .bundled import load_instance as load
+
+    return load(text)
+
+
+def recognizes(text: str) -> bool:
+    """A bundled job-shop name, or a file that reads as a job-shop instance."""
+    try:
+        load_instance(text)
+    except (InputError, OSError):
+        return False
+    return True
+
+
+def solve(instance, *, method: str = "search", workers: int = 2, warm_start: bool = False,
+          init: str = "mwkr", init_mode: str = "active", seed=0, time_limit=None, **options):
+    """:func:`rewriter.jssp.solve.solve`, or OR-Tools CP-SAT with ``method="cpsat"``."""
+    if method == "cpsat":
+        from ..baselines.cpsat import solve_cpsat, to_result
+        from .solve import initial_solution
+
+        if workers < 1:
+            raise InputError("--workers must be at least 1")
+        hint = initial_solution(instance, init, init_mode, seed) if warm_start else None
+        return to_result(instance, solve_cpsat(instance, time_limit=time_limit or 60.0,
+                                               workers=workers, seed=seed, warm_start=hint))
+    if method != "search":
+        raise InputError(f"unknown method {method!r}; expected search or cpsat")
+    from .solve import solve as search
+
+    return search(instance, init=init, init_mode=init_mode, seed=seed, time_limit=time_limit,
+                  **options)
+
+
+def check_schedule(instance, data: dict, path: str):
+    from .schedule_json import check_schedule_json
+
+    return check_schedule_json(instance, data, path)
+
+
+def expand_instances(text: str) -> list[str]:
+    from .bundled import expand_instance_names
+
+    return expand_instance_names(text)
+
+
+def group(instance) -> str:
+    family = instance.metadata.get("family") or "".join(c for c in instance.name if c.isalpha())
+    return f"{family} {instance.n_jobs}x{instance.n_machines}"
+
+
+def list_instances() -> list[dict]:
+    from .bundled import bundled_instances
+
+    return [{**row, "size": f"{row['n_jobs']}x{row['n_machines']}"} for row in bundled_instances()]
+
+
+def quoted() -> list[dict]:
+    data = json.loads((files("rewriter") / "data" / "published.json").read_text(encoding="utf-8"))
+    return [{"method": r["method"], "group": r["group"], "value": r["gap_percent"],
+             "citation": r["citation"]} for r in data["results"]]
+
+
+def rewrite_problem(options: dict):
+    from .rewrite import JobShopProblem
+
+    return JobShopProblem(moves=options.get("moves", "n5"))
+
+
+def plot_schedule(result, path: str) -> None:
+    from .gantt import plot_gantt
+
+    plot_gantt(result, path)
+
+
+def plot_trace(result, path: str) -> None:
+    from .gantt import plot_trace as plot
+
+    plot(result, path)
+
+
+def check_image(path: str) -> None:
+    from .gantt import _format_of
+
+    _format_of(path)
+
+
+# ---- comparison methods ------------------------------------------------------------------------
+def _rule(instance, *, rule: str, nondelay: bool, seed: int = 0, **_):
+    from .solve import solve as search
+
+    return search(instance, init=rule, init_mode="nondelay" if nondelay else "active",
+                  policy="none", seed=seed)
+
+
+def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr", seed: int = 0, **_):
+    from .solve import solve as search
+
+    if unit == "seconds":
+        return search(instance, init=init, policy=policy, steps=None, time_limit=budget, seed=seed)
+    return search(instance, init=init, policy=policy, seed=seed,
+                  steps=None if budget is None else int(budget))
+
+
+def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
+    from ..baselines.cpsat import solve_cpsat, to_result
+
+    res = solve_cpsat(instance, time_limit=budget, workers=threads, seed=seed)
+    if res.solution is None:
+        raise RuntimeError(f"CP-SAT found no schedule for {instance.name} in {budget:g} s")
+    return to_result(instance, res)
+
+
+@cache  # one set of methods, so a parsed spec equals its re-parse
+def methods() -> dict[str, Method]:
+    out = {}
+    for rule in RULES:
+        out[rule] = Method(rule, partial(_rule, rule=rule, nondelay=False),
+                           f"the {rule} dispatching rule (active schedules)")
+        out[rule + "-nd"] = Method(rule + "-nd", partial(_rule, rule=rule, nondelay=True),
+                                   f"the {rule} dispatching rule (non-delay schedules)")
+    searches = (("tabu", "tabu", "seconds", 60.0, "tabu search for S seconds"),
+                ("greedy", "greedy", "steps", None, "best-improvement descent (to its local optimum)"),
+                ("random-walk", "random", "steps", 200, "random walk of STEPS moves (random:STEPS)"),
+                ("rewriter", "learned", "steps", 200, "the shipped learned policy, STEPS rewrites"))
+    for name, policy, unit, default, text in searches:
+        out[name] = Method(name, partial(_search, policy=policy, unit=unit), text, unit, default,
+                           takes_init=True, spec_name="random" if name == "random-walk" else None)
+    out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
+                          uses_threads=True)
+    return out
+
+
+SPEC = ProblemSpec(
+    name="jssp",
+    title="job shop: jobs of operations, each on one machine; minimise the makespan",
+    objective="makespan",
+    load_instance=load_instance,
+    recognizes=recognizes,
+    init_rules=RULES,
+    default_init="mwkr",
+    policies=POLICIES,
+    solve=solve,
+    check_schedule=check_schedule,
+    methods=methods,
+    expand_instances=expand_instances,
+    group=group,
+    rewrite_problem=rewrite_problem,
+    default_steps=200,
+    default_decoding="argmax",
+    solve_options=(
+        Option("method", "search", "search: the --init schedule improved by --policy; cpsat: the "
+               "OR-Tools CP-SAT model, stopped by --time-limit (default 60 s)",
+               choices=("search", "cpsat")),
+        Option("init_mode", "active", "schedule generation scheme of the initial schedule: active "
+               "(Giffler-Thompson) or nondelay", choices=MODES),
+        Option("moves", None, "neighbourhood: n5 (swap at critical block ends), n1 (any adjacent "
+               "pair on the critical path), adjacent (any adjacent pair on a machine) or n7 (N5 "
+               "plus insertions to and from the ends of critical blocks); default: the model's "
+               "own for --policy learned, n5 otherwise", choices=MOVE_KINDS, kind=str),
+        Option("tie_break", "random", "--policy tabu: how moves of equal makespan are chosen: "
+               "random, or pressure (the move leaving the fewest operations near the makespan)",
+               choices=("random", "pressure")),
+        Option("explore_after", EXPLORE_AFTER, "--policy learned, argmax decoding: sample the "
+               "rewrites while N or more steps have passed without a new best; 0 = never"),
+        Option("workers", 2, "--method cpsat: CP-SAT search threads"),
+        Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
+    ),
+    train_options=(
+        Option("moves", "n5", "candidate rewrites: adjacent, n1, n5 or n7 (as for solve --moves)",
+               choices=MOVE_KINDS),
+    ),
+    train_presets={},
+    list_instances=list_instances,
+    quoted=quoted,
+    plot_schedule=plot_schedule,
+    plot_trace=plot_trace,
+    check_image=check_image,
+)

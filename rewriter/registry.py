@@ -1,0 +1,66 @@
+"""The problems the package knows, by command-line name.
+
+The built-in problems are listed here by module; each module defines ``SPEC``, a
+:class:`~rewriter.core.spec.ProblemSpec`. Another package (or a test) adds one with
+:func:`register`. Nothing else in the package names a problem.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+
+from .core.spec import ProblemSpec
+from .errors import InputError
+
+#: the built-in problems: module defining SPEC (imported on first use)
+BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec"}
+
+_registered: dict[str, ProblemSpec] = {}
+
+
+def register(spec: ProblemSpec) -> ProblemSpec:
+    """Make ``spec`` available to every command under ``spec.name`` (replacing one of that name)."""
+    _registered[spec.name] = spec
+    return spec
+
+
+def unregister(name: str) -> None:
+    _registered.pop(name, None)
+
+
+def names() -> list[str]:
+    return list(BUILTIN) + [n for n in _registered if n not in BUILTIN]
+
+
+def get(name: str) -> ProblemSpec:
+    """The spec of problem ``name``; an :class:`InputError` lists the known ones."""
+    if name in _registered:
+        return _registered[name]
+    if name in BUILTIN:
+        return register(import_module(BUILTIN[name]).SPEC)
+    raise InputError(f"unknown problem {name!r}; expected one of: {', '.join(names())}")
+
+
+def default() -> ProblemSpec:
+    return get(names()[0])
+
+
+def infer(instance: str) -> ProblemSpec:
+    """The problem whose instances ``instance`` (a bundled name or a file) looks like: the first
+    registered problem that recognizes it, else the default problem (which then says what is
+    wrong with it)."""
+    for name in names():
+        spec = get(name)
+        if spec.recognizes(instance):
+            return spec
+    return default()
+
+
+def for_instance(instance) -> ProblemSpec:
+    """The spec whose loader made ``instance`` (by the module that defines its type)."""
+    module = type(instance).__module__
+    for name in names():
+        spec = get(name)
+        if module.startswith(spec.load_instance.__module__.rsplit(".", 1)[0] + "."):
+            return spec
+    raise InputError(f"no registered problem solves a {type(instance).__name__}")
