@@ -11,13 +11,22 @@ independent checker), :mod:`.problem` (the :mod:`rewriter.core.problem` interfac
 :mod:`.compare` (baseline tables).
 """
 
-from .generate import dataset_instance, random_sequence, split_size
-from .instance import MrtInstance
-from .io import read_instance, read_schedule, write_instance, write_schedule
-from .problem import MrtProblem, MrtState
-from .schedule import MrtSchedule
-from .validate import check_mrt_schedule, schedule_violations
+from importlib import import_module
 
-__all__ = ["MrtInstance", "MrtSchedule", "MrtState", "MrtProblem", "dataset_instance", "random_sequence",
-           "split_size", "read_instance", "write_instance", "read_schedule", "write_schedule",
-           "check_mrt_schedule", "schedule_violations"]
+#: public name -> module that defines it (loaded on first use: the registry reads this package's
+#: spec for `rewriter --help`, which must not load numba)
+_LAZY = {"dataset_instance": ".generate", "random_sequence": ".generate", "split_size": ".generate",
+         "MrtInstance": ".instance", "read_instance": ".io", "write_instance": ".io",
+         "read_schedule": ".io", "write_schedule": ".io", "MrtProblem": ".problem",
+         "MrtState": ".problem", "MrtSchedule": ".schedule", "check_mrt_schedule": ".validate",
+         "schedule_violations": ".validate"}
+
+__all__ = list(_LAZY)
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
