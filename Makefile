@@ -4,6 +4,8 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 # The CPU build of torch on purpose: a bare `torch` requirement would pull GBs of CUDA packages.
 TORCH_SPEC ?= torch==2.13.0
+# e.g. https://download.pytorch.org/whl/cpu: the index that serves only CPU builds (empty: pip's own)
+TORCH_INDEX ?=
 DEMO_INSTANCE ?= ta41
 DEMO_OUT ?= demo
 
@@ -14,7 +16,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade --quiet pip
-	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 

@@ -10,9 +10,9 @@ Names are loaded on first use, so ``import rewriter.core`` (or ``rewriter --help
 problem, no numba kernel and no torch.
 """
 
-from importlib import import_module
 
 from .errors import InputError
+from .lazy import lazy_attributes
 from .version import __version__
 
 #: public name -> module that defines it
@@ -26,12 +26,7 @@ _LAZY = {
 __all__ = ["InputError", "__version__", *_LAZY]
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def __dir__():

@@ -11,7 +11,8 @@ independent checker), :mod:`.problem` (the :mod:`rewriter.core.problem` interfac
 :mod:`.compare` (baseline tables).
 """
 
-from importlib import import_module
+
+from ..lazy import lazy_attributes
 
 #: public name -> module that defines it (loaded on first use: the registry reads this package's
 #: spec for `rewriter --help`, which must not load numba)
@@ -24,9 +25,5 @@ _LAZY = {"dataset_instance": ".generate", "random_sequence": ".generate", "split
 __all__ = list(_LAZY)
 
 
-def __getattr__(name: str):
-    if name in _LAZY:
-        value = getattr(import_module(_LAZY[name], __name__), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__ = lazy_attributes(__name__, _LAZY, globals())
+
