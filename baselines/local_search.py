@@ -26,6 +26,13 @@ Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
 - when every move is tabu, a random one is taken (the search never stalls);
 - restarts: after ``stall`` steps (default 10000) without a new best, the search jumps back to the best
   schedule, perturbs it with a few random critical swaps and forgets the tabu list.
+
+The tabu memory (:func:`new_tabu_table`) is an open-addressing hash table keyed by the move's pair
+of operations, not an ``n_ops x n_ops`` matrix (a 2000 x 50 instance would need 75 GiB): each slot
+holds the full key and the clock at which the entry expires, a lookup probes linearly until the key
+or an empty slot, so it is exact (the search is the one a matrix gives, step for step); expired
+slots are reused, and the table is rebuilt with its live entries (at most two per step of the
+tenure) when half of it is in use, so its size is O(tenure) whatever the instance.
 """
 
 from __future__ import annotations
@@ -40,6 +47,112 @@ from ..jssp.features import insertion_outcome
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
 # how tabu search chooses among moves of equal makespan
 TIE_BREAKS = {"random": 0, "pressure": 1}
+
+
+def new_tabu_table(tenure_max: int) -> np.ndarray:
+    """An empty tabu memory for :func:`tabu_chunk`, sized for ``tenure_max``; it grows if needed.
+
+    Row 0 holds the number of occupied slots; rows 1..capacity hold (key, expiry clock), key -1
+    for an empty slot. The capacity is a power of two, at least 8x the entries that can be live.
+    """
+    live = 2 * (max(1, int(tenure_max)) + 1)  # a step stores at most two entries
+    capacity = _TABLE_MIN
+    while capacity < 8 * live and capacity < _TABLE_START_MAX:
+        capacity *= 2
+    return _empty_table(capacity)
+
+
+_TABLE_MIN = 64
+_TABLE_START_MAX = 1 << 16  # larger tenures start here and grow on demand
+
+
+@njit(cache=True)
+def _empty_table(capacity):
+    table = np.empty((capacity + 1, 2), np.int64)
+    table[:, 0] = -1
+    table[:, 1] = 0
+    table[0, 0] = 0
+    return table
+
+
+@njit(cache=True)
+def _tabu_slot(key, mask):
+    """The home slot of ``key``: a 64-bit mix (splitmix64's finaliser) of the pair's index."""
+    x = key
+    x ^= (x >> 30) & 0x3FFFFFFFF
+    x *= -4658895280553007687  # 0xbf58476d1ce4e5b9 as int64; products wrap
+    x ^= (x >> 27) & 0x1FFFFFFFFF
+    x *= -7723592293110705685  # 0x94d049bb133111eb
+    x ^= (x >> 31) & 0x1FFFFFFFF
+    return x & mask
+
+
+@njit(cache=True)
+def tabu_lookup(table, key):
+    """The clock at which the tabu entry ``key`` expires; 0 when there is none."""
+    mask = table.shape[0] - 2
+    i = _tabu_slot(key, mask)
+    while True:
+        k = table[i + 1, 0]
+        if k == key:
+            return table[i + 1, 1]
+        if k < 0:
+            return 0
+        i = (i + 1) & mask
+
+
+@njit(cache=True)
+def tabu_store(table, key, until, clock):
+    """Set entry ``key`` to expire at ``until``; returns the table (a new one after a rebuild).
+
+    Entries expired at ``clock`` (expiry <= clock) are treated as absent and their slots reused.
+    """
+    mask = table.shape[0] - 2
+    i = _tabu_slot(key, mask)
+    free = -1
+    while True:
+        k = table[i + 1, 0]
+        if k == key:
+            table[i + 1, 1] = until
+            return table
+        if k < 0:
+            break
+        if free < 0 and table[i + 1, 1] <= clock:
+            free = i
+        i = (i + 1) & mask
+    if free >= 0:  # the key is absent: an expired slot on its probe path takes it
+        table[free + 1, 0] = key
+        table[free + 1, 1] = until
+        return table
+    table[i + 1, 0] = key
+    table[i + 1, 1] = until
+    table[0, 0] += 1
+    if 2 * table[0, 0] > mask + 1:
+        table = _rebuild(table, clock)
+    return table
+
+
+@njit(cache=True)
+def _rebuild(table, clock):
+    """A table with only the live entries (expiry > clock), at most 1/8 full."""
+    live = 0
+    for i in range(1, table.shape[0]):
+        if table[i, 0] >= 0 and table[i, 1] > clock:
+            live += 1
+    capacity = table.shape[0] - 1
+    while 8 * live > capacity:
+        capacity *= 2
+    fresh = _empty_table(capacity)
+    mask = capacity - 1
+    for i in range(1, table.shape[0]):
+        if table[i, 0] >= 0 and table[i, 1] > clock:
+            j = _tabu_slot(table[i, 0], mask)
+            while fresh[j + 1, 0] >= 0:
+                j = (j + 1) & mask
+            fresh[j + 1, 0] = table[i, 0]
+            fresh[j + 1, 1] = table[i, 1]
+    fresh[0, 0] = live
+    return fresh
 
 
 @njit(cache=True)
@@ -196,10 +309,12 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                seen, scratch_heads, scratch_topo, makespan, best_order, best, tabu_until, clock,
                tenure_min, tenure_max,
                stall, since_best, perturb, step0, trace, lower_bound, tie_break, scratch_tails):
-    """Run ``n_steps`` tabu iterations. ``tabu_until[x * N + w] > clock`` forbids the move (x, w).
+    """Run ``n_steps`` tabu iterations. ``tabu_until`` is the tabu memory (:func:`new_tabu_table`):
+    the move (x, w) is forbidden while the expiry stored under the key ``x * N + w`` is > clock.
 
-    Returns (makespan, best, clock, since_best, steps done, trace length, restarts). The search
-    stops early when it proves optimality (no N5/N1 move exists, or best == lower_bound).
+    Returns (makespan, best, clock, since_best, steps done, trace length, restarts, tabu_until):
+    the memory may come back as a new, larger table. The search stops early when it proves
+    optimality (no N5/N1 move exists, or best == lower_bound).
     """
     n = duration.shape[0]
     n_trace = 0
@@ -242,7 +357,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                                scratch_topo, indegree, True)
                 if est < 0:
                     continue
-            if tabu_until[u * n + v] > clock and est >= best:
+            if est >= best and tabu_lookup(tabu_until, u * n + v) > clock:
                 continue
             if est < chosen_est or (est == chosen_est and pressure < chosen_pressure):
                 if swap and tie_break == 0 and K.flip_creates_cycle(
@@ -275,9 +390,9 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             v = moves[chosen, 1]
             _apply(u, v, order, position, mach_pred, mach_succ)
             until = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
-            tabu_until[v * n + u] = until
+            tabu_until = tabu_store(tabu_until, v * n + u, until, clock)
             if kind == 3:  # N7 lists a swap in both orientations, and x, w in either order
-                tabu_until[u * n + v] = until
+                tabu_until = tabu_store(tabu_until, u * n + v, until, clock)
             makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                                  topo, indegree)
             clock += 1
@@ -308,7 +423,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
             restarts += 1
-    return makespan, best, clock, since_best, done, n_trace, restarts
+    return makespan, best, clock, since_best, done, n_trace, restarts, tabu_until
 
 
 @njit(cache=True)

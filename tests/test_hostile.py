@@ -89,3 +89,94 @@ def test_a_checkpoint_of_another_shape_is_refused_by_name(tmp_path, capsys):
     code = main(["train", "--run-dir", str(run_dir), "--resume", "--iterations", "2", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and "not a checkpoint of this run" in err
+
+
+# ---- tabu memory: O(tenure), not n_ops x n_ops --------------------------------------------------
+_BIG_TABU = """
+import resource, sys
+limit = 6 * 2**30
+resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+from rewriter.jssp.generate import random_instance
+from rewriter.solve import solve
+inst = random_instance(2000, 50, seed=0)
+r = solve(inst, policy="tabu", moves="n5", steps=20, seed=0)
+print(inst.n_operations, r.steps, r.init_makespan, r.makespan)
+"""
+
+
+def _run_python(code, timeout=300):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import rewriter
+
+    root = str(Path(rewriter.__file__).resolve().parent.parent)  # the code under test
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=timeout, env=env)
+
+
+def test_tabu_search_on_100k_operations_runs_within_6_gib():
+    # 2000 x 50: an n_ops x n_ops tabu matrix alone would be 74.5 GiB
+    done = _run_python(_BIG_TABU)
+    assert done.returncode == 0, done.stderr[-2000:]
+    n_ops, steps, start, best = map(int, done.stdout.split())
+    assert n_ops == 100_000 and 0 < steps <= 20 and best <= start
+
+
+def test_tabu_memory_answers_exactly_like_a_full_matrix():
+    """Random stores and lookups against a dict standing in for the n x n matrix; the table
+    starts tiny so rebuilds and growth happen, and stays small for a bounded tenure."""
+    import numpy as np
+
+    from baselines import local_search as LS
+
+    rng = np.random.default_rng(0)
+    table = LS._empty_table(64)
+    matrix = {}
+    pool = rng.integers(0, 10**10, size=3000)
+    clock = 1
+    for phase, tenure in enumerate((5, 400, 5, 60)):
+        for _ in range(3000):
+            for _ in range(int(rng.integers(1, 3))):  # N7 stores two entries a step
+                key = int(pool[rng.integers(0, pool.size)])
+                until = clock + int(rng.integers(1, tenure + 1))
+                table = LS.tabu_store(table, key, until, clock)
+                matrix[key] = until
+            for key in pool[rng.integers(0, pool.size, size=4)].tolist() + [
+                    int(rng.integers(0, 10**10))]:
+                expected = matrix.get(key, 0)
+                got = LS.tabu_lookup(table, key)
+                assert (got > clock) == (expected > clock)
+                if expected > clock:
+                    assert got == expected
+            clock += 1
+            if rng.random() < 0.002:
+                clock += tenure + 1  # a restart: everything expires
+        live = sum(1 for v in matrix.values() if v > clock)
+        assert live <= 2 * tenure
+        assert table.shape[0] - 1 <= max(64, 16 * 2 * 400)  # O(tenure), whatever the key range
+        assert 2 * table[0, 0] <= table.shape[0] - 1  # at most half full: probes always end
+
+
+@pytest.mark.parametrize("name, moves, tie_break, steps, makespan, restarts", [
+    ("ta61", "n5", "random", 200, 3264, 0),
+    ("ta61", "n5", "random", 2000, 3045, 0),
+    ("ta41", "n5", "pressure", 200, 2458, 0),
+    ("ta41", "n5", "pressure", 2000, 2313, 0),
+    ("ta41", "n1", "random", 2000, 2609, 0),
+    ("ta41", "n7", "pressure", 300, 2398, 0),
+    ("ft10", "n5", "random", 30000, 942, 2),
+])
+def test_tabu_search_trajectory_is_unchanged_by_the_hash_table(name, moves, tie_break, steps,
+                                                                makespan, restarts):
+    # makespans of the n_ops x n_ops matrix version, seed 0
+    from rewriter import load_instance
+    from rewriter.solve import TabuSettings, solve
+
+    r = solve(load_instance(name), policy="tabu", moves=moves, steps=steps, seed=0,
+              tabu=TabuSettings(tie_break=tie_break))
+    assert (r.makespan, r.restarts) == (makespan, restarts)

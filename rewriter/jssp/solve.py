@@ -183,7 +183,7 @@ class LocalSearch(Stepper):
             self.tenure_min, self.tenure_max, self.stall, self.perturb = tabu.resolved(inst)
             self.tie_break = LS.TIE_BREAKS[tabu.tie_break]
             self._scratch_tails = np.empty(n, np.int64)
-            self.tabu_until = np.zeros(n * n, np.int64)
+            self.tabu_until = LS.new_tabu_table(self.tenure_max)  # O(tenure), not n x n
             self.clock = 1
             self.since_best = 0
         LS.seed_numba(seed)
@@ -217,7 +217,7 @@ class LocalSearch(Stepper):
             if local_opt:
                 finished = "local_optimum"
         else:
-            (mk, best, self.clock, self.since_best, done, nt, restarts) = LS.tabu_chunk(
+            (mk, best, self.clock, self.since_best, done, nt, restarts, self.tabu_until) = LS.tabu_chunk(
                 n_steps, self.kind, *self._common(), self._scratch_heads, self._scratch_topo,
                 s.makespan, self.best_order, self.best_cost, self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
                 self.since_best, self.perturb, self.steps, self._trace_buf, self.lower_bound,
