@@ -27,7 +27,7 @@ def run_one(n_jobs: int, n_machines: int, moves: str, steps: int, instance_seed:
 
     from rewriter.jssp.bundled import load_instance
     from rewriter.jssp.generate import random_instance
-    from rewriter.solve import initial_solution, solve
+    from rewriter.jssp.solve import initial_solution, solve
 
     solve(load_instance("ft06"), policy="tabu", moves=moves, steps=2, seed=seed)  # load the kernels
     inst = random_instance(n_jobs, n_machines, seed=instance_seed)

@@ -97,7 +97,7 @@ import resource, sys
 limit = 6 * 2**30
 resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 from rewriter.jssp.generate import random_instance
-from rewriter.solve import solve
+from rewriter.jssp.solve import solve
 inst = random_instance(2000, 50, seed=0)
 r = solve(inst, policy="tabu", moves="n5", steps=20, seed=0)
 print(inst.n_operations, r.steps, r.init_makespan, r.makespan)
@@ -132,7 +132,7 @@ def test_tabu_memory_answers_exactly_like_a_full_matrix():
     starts tiny so rebuilds and growth happen, and stays small for a bounded tenure."""
     import numpy as np
 
-    from baselines import local_search as LS
+    from rewriter.baselines import local_search as LS
 
     rng = np.random.default_rng(0)
     table = LS._empty_table(64)
@@ -175,7 +175,7 @@ def test_tabu_search_trajectory_is_unchanged_by_the_hash_table(name, moves, tie_
                                                                 makespan, restarts):
     # makespans of the n_ops x n_ops matrix version, seed 0
     from rewriter import load_instance
-    from rewriter.solve import TabuSettings, solve
+    from rewriter.jssp.solve import TabuSettings, solve
 
     r = solve(load_instance(name), policy="tabu", moves=moves, steps=steps, seed=0,
               tabu=TabuSettings(tie_break=tie_break))
