@@ -1,33 +1,34 @@
 """rewriter: improve schedules by learned local rewriting.
 
-The job-shop API in three names::
+The API in three names::
 
     from rewriter import load_instance, solve
     result = solve(load_instance("ta41"), init="mwkr", policy="tabu", steps=200, seed=0)
     print(result.makespan, result.gap_percent)
 
 Names are loaded on first use, so ``import rewriter.core`` (or ``rewriter --help``) loads no
-problem, no numba kernel and no torch.
+problem, no numba kernel and no torch. A problem's own public names (its instance and solution
+types, ...) are importable from here too: the registry says where they live.
 """
 
+from importlib import import_module
 
 from .errors import InputError
-from .lazy import lazy_attributes
 from .version import __version__
 
-#: public name -> module that defines it
-_LAZY = {
-    "bundled_instances": ".jssp.bundled", "load_instance": ".jssp.bundled",
-    "random_instance": ".jssp.generate", "JobShopInstance": ".jssp.instance",
-    "JobShopSolution": ".jssp.solution", "check_schedule": ".jssp.validate",
-    "Result": ".core.result", "TabuSettings": ".jssp.solve", "solve": ".jssp.solve",
-}
+_API = {"load_instance": ".api", "solve": ".api", "problems": ".api", "Result": ".core.result"}
 
-__all__ = ["InputError", "__version__", *_LAZY]
+__all__ = ["InputError", "__version__", *_API]
 
 
-__getattr__ = lazy_attributes(__name__, _LAZY, globals())
+def __getattr__(name: str):
+    module = _API.get(name)
+    if module is None and not name.startswith("__"):
+        from .registry import exported
 
-
-def __dir__():
-    return sorted(__all__)
+        module = exported(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(module, __name__), name)
+    globals()[name] = value
+    return value

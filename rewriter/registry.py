@@ -57,10 +57,19 @@ def infer(instance: str) -> ProblemSpec:
 
 
 def for_instance(instance) -> ProblemSpec:
-    """The spec whose loader made ``instance`` (by the module that defines its type)."""
-    module = type(instance).__module__
+    """The spec of the problem ``instance`` belongs to (by its type)."""
+    kind = f"{type(instance).__module__}.{type(instance).__qualname__}"
     for name in names():
         spec = get(name)
-        if module.startswith(spec.load_instance.__module__.rsplit(".", 1)[0] + "."):
+        if spec.instance_type == kind:
             return spec
     raise InputError(f"no registered problem solves a {type(instance).__name__}")
+
+
+def exported(name: str):
+    """The module that defines public name ``name`` for ``from rewriter import NAME``, or None."""
+    for problem in names():
+        module = get(problem).exports.get(name)
+        if module is not None:
+            return module
+    return None

@@ -180,6 +180,7 @@ def methods():
 
 SPEC = ProblemSpec(
     name="smtwt", title="single machine, total weighted tardiness (a test problem)",
+    instance_type="tests.smtwt.Instance",
     objective="tardiness", load_instance=load_instance,
     recognizes=lambda text: text.startswith("smtwt-"), init_rules=("edd", "spt"),
     default_init="edd", policies=("learned", "greedy", "random", "none"), solve=solve,

@@ -120,7 +120,8 @@ def test_gradients_reach_every_parameter(formulation, algo):
     torch.manual_seed(0)
     model = _model(formulation)
     cfg = TrainConfig(algo=algo, formulation=formulation, episodes=4, episode_steps=6,
-                      minibatch=64, ppo_epochs=1, sizes=["6x4"], entropy_coef=0.01)
+                      minibatch=64, ppo_epochs=1, sizes=["6x4"], entropy_coef=0.01,
+                      init_rules=JOB_SHOP_RULES)
     rng = np.random.default_rng(0)
     episodes, _ = collect(JobShopProblem(), model, cfg, rng, 0, None)
     records = targets(episodes, cfg)
@@ -165,7 +166,7 @@ def test_loss_falls_on_a_fixed_tiny_rollout(formulation, algo):
     model = _model(formulation)
     cfg = TrainConfig(algo=algo, formulation=formulation, episodes=4, episode_steps=8,
                       minibatch=256, ppo_epochs=1, sizes=["6x4"], entropy_coef=0.0, lr=3e-3,
-                      reward_scale=10.0)
+                      reward_scale=10.0, init_rules=JOB_SHOP_RULES)
     rng = np.random.default_rng(1)
     records = targets(collect(JobShopProblem(), model, cfg, rng, 0, None)[0], cfg)
     if algo == "ppo":
@@ -204,10 +205,15 @@ def test_learned_search_only_returns_feasible_schedules(moves, formulation):
                 assert step.cost_after == sol.makespan
 
 
+#: the job shop's training starts (its preset), for the tests that roll out without train()
+JOB_SHOP_RULES = ["mwkr", "spt", "fifo", "mor", "random"]
+
+
 def _tiny_config(**kw):
     base = dict(episodes=3, episode_steps=5, iterations=4, minibatch=8, ppo_epochs=2,
                 sizes=["5x4", "6x4"], validation_sizes=["6x4"], validation_per_size=1,
-                validation_steps=5, validate_every=2, hidden=8, mlp_hidden=16, seed=5)
+                validation_steps=5, validate_every=2, hidden=8, mlp_hidden=16, seed=5,
+                init_rules=JOB_SHOP_RULES, validation_init="mwkr")
     base.update(kw)
     return TrainConfig(**base)
 
@@ -234,7 +240,7 @@ def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
 def test_resume_config_keeps_how_older_runs_validated(tmp_path):
     from rewriter.core.train import resume_config
 
-    config = TrainConfig().to_dict()
+    config = _tiny_config().to_dict()
     (tmp_path / "config.json").write_text(json.dumps({"config": config}))
     assert resume_config(tmp_path, iterations=7).validation_decoding == "argmax"
     del config["validation_decoding"]  # a run saved before the option existed sampled
@@ -472,7 +478,8 @@ def test_imitation_term_raises_the_experts_probability():
     torch.manual_seed(0)
     model = _model("arc")
     cfg = TrainConfig(episodes=4, episode_steps=8, minibatch=256, ppo_epochs=1, sizes=["6x4"],
-                      lr=1e-2, imitation_coef=5.0, entropy_coef=0.0, problem_options={"moves": "n7"})
+                      lr=1e-2, imitation_coef=5.0, entropy_coef=0.0, problem_options={"moves": "n7"},
+                      init_rules=JOB_SHOP_RULES)
     rng = np.random.default_rng(2)
     records = targets(collect(JobShopProblem(moves="n7"), model, cfg, rng, 0, None)[0], cfg)
     assert all(s.expert >= 0 for s, _, _ in records)
@@ -480,7 +487,7 @@ def test_imitation_term_raises_the_experts_probability():
     stats = [update(model, optimizer, records, cfg, rng) for _ in range(30)]
     assert stats[-1]["imitation_loss"] < 0.5 * stats[0]["imitation_loss"]
     # without the term the loss is still reported, but nothing is collected for it
-    plain = TrainConfig(episodes=2, episode_steps=3, sizes=["6x4"])
+    plain = TrainConfig(episodes=2, episode_steps=3, sizes=["6x4"], init_rules=JOB_SHOP_RULES)
     records = targets(collect(JobShopProblem(), model, plain, rng, 0, None)[0], plain)
     assert all(s.expert == -1 for s, _, _ in records)
     assert update(model, optimizer, records, plain, rng)["imitation_loss"] == 0.0

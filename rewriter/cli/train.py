@@ -113,6 +113,7 @@ def run(args) -> int:
     from ..core.train import resume_config, train
 
     values = defaults()
+    loaded = {}
     if args.config:
         try:
             loaded = json.loads(Path(args.config).read_text())
@@ -122,11 +123,11 @@ def run(args) -> int:
             raise InputError(f"cannot read the file: {exc.strerror or exc}", path=args.config) from None
         if not isinstance(loaded, dict):
             raise InputError("expected a JSON object of training options", path=args.config)
-        values.update(loaded.get("config", loaded))  # a run's config.json works too
+        loaded = loaded.get("config", loaded)  # a run's config.json works too
     given = {k: getattr(args, k) for k in defaults() if getattr(args, k, None) is not None}
-    spec = registry.get(given.get("problem") or values.get("problem") or registry.names()[0])
-    if not args.config:
-        values.update(spec.train_presets)
+    spec = registry.get(given.get("problem") or loaded.get("problem") or registry.names()[0])
+    values.update(spec.train_presets)  # the problem's defaults, then the file, then the flags
+    values.update(loaded)
     values.update(given)
     values["problem"] = spec.name
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 ALGOS = ("ppo", "reinforce")
 REWARDS = ("best", "step")
@@ -15,9 +15,10 @@ class TrainConfig:
     # problem ---------------------------------------------------------------------------------
     problem: str = ""                     # a registered problem's name ("" = the default one)
     problem_options: dict = field(default_factory=dict)  # the problem's own training options
-    sizes: list[str] = field(default_factory=lambda: ["10x10", "15x15"])  # training size classes
+    # the problem's own when left empty (RewriteProblem.training_defaults)
+    sizes: list[str] = field(default_factory=list)  # training size classes
     curriculum: bool = False              # start with the first size, add the others over time
-    init_rules: list[str] = field(default_factory=lambda: ["mwkr", "spt", "fifo", "mor", "random"])
+    init_rules: list[str] = field(default_factory=list)  # heuristics of the episodes' starts
     # model -----------------------------------------------------------------------------------
     formulation: str = "arc"              # arc (one policy) | node (region + rule policies)
     hidden: int = 32                      # Tree-LSTM state size
@@ -50,10 +51,10 @@ class TrainConfig:
     pc_every: int = 1000
     pc_min: float = 0.01
     # validation and bookkeeping --------------------------------------------------------------
-    validation_sizes: list[str] = field(default_factory=lambda: ["15x15", "20x15"])
+    validation_sizes: list[str] = field(default_factory=list)  # the problem's own when empty
     validation_per_size: int = 2
     validation_steps: int = 100
-    validation_init: str = "mwkr"
+    validation_init: str = ""             # the problem's own when empty
     validation_decoding: str = "argmax"   # argmax (one trajectory) | sample, as at inference
     validate_every: int = 20
     checkpoint_every: int = 1
@@ -74,9 +75,15 @@ class TrainConfig:
         for name in ("iterations", "episodes", "episode_steps", "minibatch", "ppo_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if not self.sizes:
-            raise ValueError("give at least one training size")
+        for name in ("sizes", "init_rules", "validation_sizes", "validation_init"):
+            if not getattr(self, name):
+                raise ValueError(f"give {name.replace('_', ' ')} (the problem has no default)")
         return self
+
+    def with_defaults(self, defaults: dict) -> "TrainConfig":
+        """This config with its empty fields filled from ``defaults`` (a problem's own)."""
+        fill = {k: v for k, v in defaults.items() if hasattr(self, k) and not getattr(self, k)}
+        return replace(self, **fill)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -5,7 +5,7 @@ A *state* is a solution being rewritten. It exposes
 - its cost (lower is better) and a per-instance scale that normalises cost changes into rewards;
 - its DAG: node features, parents padded with -1, and every node's topological level;
 - its candidate rewrites as (region node, partner node) pairs with per-pair features. A *region*
-  is a node worth rewriting at; the partner names the rule applied there (JSSP: flip the machine
+  is a node worth rewriting at; the partner names the rule applied there (job shop: flip the machine
   arc region -> partner; online jobs: start job region right after job partner ends, partner 0 meaning
   at its own arrival). The node formulation groups pairs by region; the arc formulation scores
   the pairs directly;
@@ -128,6 +128,11 @@ class RewriteProblem(ABC):
     @abstractmethod
     def initial_state(self, instance, init: str, seed: int = 0) -> RewriteState:
         """A feasible solution built by heuristic ``init``, ready to be rewritten."""
+
+    def training_defaults(self) -> dict:
+        """Training options this problem fills in when a config leaves them empty (sizes,
+        init_rules, validation_sizes, validation_init)."""
+        return {}
 
     def validation_instances(self, sizes: list[str], per_size: int) -> list:
         """A fixed validation set: ``per_size`` instances of every size class, the same each call."""

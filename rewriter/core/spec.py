@@ -53,6 +53,7 @@ class ProblemSpec:
 
     name: str                                   # command-line name
     title: str                                  # one line for --help
+    instance_type: str                          # "module.Class" of its instances (not imported)
     objective: str                              # the name of the cost in Result.values
     load_instance: Callable[[str], Any]         # bundled name or path -> instance (InputError)
     recognizes: Callable[[str], bool]           # could this name or file be one of its instances?
@@ -75,3 +76,4 @@ class ProblemSpec:
     plot_schedule: Callable[[Result, str], None] | None = None  # a Gantt chart, where it has one
     plot_trace: Callable[[Result, str], None] | None = None     # best cost against the step
     check_image: Callable[[str], None] | None = None  # raises InputError for an unknown image suffix
+    exports: dict = field(default_factory=dict)  # public name -> module: `from rewriter import NAME`

@@ -340,7 +340,7 @@ def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generat
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool = True, command: str | None = None) -> TrainSummary:
-    cfg.check()
+    cfg = cfg.with_defaults(problem.training_defaults()).check()
     if not cfg.problem:  # the config names the problem its models are for
         cfg = replace(cfg, problem=problem.name)
     with limit_threads(cfg.threads):

@@ -181,6 +181,12 @@ class JobShopProblem(RewriteProblem):
     name = "jssp"
     init_rules = tuple(RULES)
 
+    def training_defaults(self) -> dict:
+        from .spec import SPEC
+
+        return {k: SPEC.train_presets[k] for k in ("sizes", "init_rules", "validation_sizes",
+                                                    "validation_init")}
+
     def __init__(self, moves: str = "n5", init_mode: str = "active"):
         self.moves = moves
         self.init_mode = init_mode

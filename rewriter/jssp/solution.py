@@ -192,7 +192,7 @@ class JobShopSolution:
         return True
 
     def to_dict(self) -> dict:
-        """Machine sequences and operations in the schedule JSON layout of DESIGN.md."""
+        """Machine sequences and operations in the schedule JSON layout (docs/cli.md)."""
         inst = self.instance
         m = inst.n_machines
         ops = [{"job": int(op // m), "op": int(op % m), "machine": int(inst.op_machine[op]),

@@ -157,6 +157,7 @@ def methods() -> dict[str, Method]:
 SPEC = ProblemSpec(
     name="jssp",
     title="job shop: jobs of operations, each on one machine; minimise the makespan",
+    instance_type="rewriter.jssp.instance.JobShopInstance",
     objective="makespan",
     load_instance=load_instance,
     recognizes=recognizes,
@@ -193,10 +194,14 @@ SPEC = ProblemSpec(
         Option("moves", "n5", "candidate rewrites: adjacent, n1, n5 or n7 (as for solve --moves)",
                choices=MOVE_KINDS),
     ),
-    train_presets={},
+    train_presets={"sizes": ["10x10", "15x15"], "init_rules": ["mwkr", "spt", "fifo", "mor", "random"],
+                   "validation_sizes": ["15x15", "20x15"], "validation_init": "mwkr"},
     list_instances=list_instances,
     quoted=quoted,
     plot_schedule=plot_schedule,
     plot_trace=plot_trace,
     check_image=check_image,
+    exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.solution",
+             "bundled_instances": "rewriter.jssp.bundled", "random_instance": "rewriter.jssp.generate",
+             "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.solve"},
 )

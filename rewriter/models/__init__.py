@@ -1,4 +1,4 @@
-"""Shipped policies: ``jssp.pt`` (+ ``jssp.json`` card) and ``mrt.pt`` (+ card).
+"""Shipped policies: ``PROBLEM.pt`` and its card ``PROBLEM.json``, one per problem that ships one.
 
 ``default_model_path(problem)`` finds them through importlib.resources, so they work from an
 installed wheel as well as from a source checkout.

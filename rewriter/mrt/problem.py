@@ -180,6 +180,12 @@ class MrtProblem(RewriteProblem):
     name = "mrt"
     init_rules = ("ejf", "sjf", "sjfs", "sjf-offline", "random")
 
+    def training_defaults(self) -> dict:
+        from .spec import SPEC
+
+        return {k: SPEC.train_presets[k] for k in ("sizes", "init_rules", "validation_sizes",
+                                                    "validation_init")}
+
     def __init__(self, resources: int = 20):
         if isinstance(resources, bool) or not isinstance(resources, (int, np.integer)) or resources < 1:
             raise InputError(f"resources must be an integer >= 1 (the paper uses {RESOURCE_SIZES}), "

@@ -151,6 +151,7 @@ def methods() -> dict[str, Method]:
 SPEC = ProblemSpec(
     name="mrt",
     title="online multi-resource jobs (NeuRewriter): minimise the average job slowdown",
+    instance_type="rewriter.mrt.instance.MrtInstance",
     objective="average_slowdown",
     load_instance=load_instance,
     recognizes=recognizes,
@@ -174,4 +175,5 @@ SPEC = ProblemSpec(
                    "validation_steps": 50, "reward": "step", "reward_scale": 10.0, "gamma": 0.9,
                    "lr": 1e-3, "minibatch": 64, "validation_per_size": 8, "validate_every": 10},
     quoted=quoted,
+    exports={"MrtInstance": "rewriter.mrt.instance"},
 )
