@@ -1,14 +1,20 @@
 """Atomic file output: write a temporary file beside the target, then rename it over.
 
-A reader (or a crash, or Ctrl-C) never leaves half a schedule, checkpoint or image behind.
+A reader (or a crash, or Ctrl-C) never leaves half a schedule, checkpoint or image behind. The
+rename only ever replaces a regular file: a symbolic link is followed (the file it names is
+replaced, the link stays), a device or pipe (``/dev/stdout``) is written in place, and a file
+its owner made read-only is refused.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
+
+from .errors import InputError
 
 
 def _umask() -> int:
@@ -17,18 +23,43 @@ def _umask() -> int:
     return mask
 
 
+def _target(path: Path) -> tuple[Path, os.stat_result | None]:
+    """The file a write to ``path`` replaces (symbolic links followed) and its status."""
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        return path, None
+    if stat.S_ISREG(status.st_mode) and path.is_symlink():
+        return Path(os.path.realpath(path)), status
+    return path, status
+
+
 @contextmanager
 def atomic_open(path, mode: str = "w"):
     """Open a temporary file beside ``path`` (``"w"`` text or ``"wb"`` binary); on success it
-    replaces ``path`` with the usual permissions, on any error it is removed."""
-    path = Path(path)
+    replaces ``path`` (keeping an existing file's permissions), on any error it is removed."""
+    path, status = _target(Path(path))
+    kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+    if status is not None and stat.S_ISDIR(status.st_mode):
+        raise InputError("is a directory; expected a file name", path=path)
+    if status is not None and not stat.S_ISREG(status.st_mode):
+        with open(path, mode, **kwargs) as fh:  # a device or a pipe: it cannot be replaced
+            yield fh
+        return
+    if status is not None and (not os.access(path, os.W_OK) or not status.st_mode & 0o222):
+        raise InputError("the file is read-only; make it writable or choose another name",
+                         path=path)
     fd, tmp = tempfile.mkstemp(dir=path.parent if str(path.parent) else ".",
                                prefix=f".{path.name}.", suffix=".tmp")
     try:
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
         with os.fdopen(fd, mode, **kwargs) as fh:
             yield fh
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600
+        if status is None:
+            os.chmod(tmp, 0o666 & ~_umask())  # mkstemp creates 0600
+        else:
+            os.chmod(tmp, stat.S_IMODE(status.st_mode))
+            if os.geteuid() == 0:
+                os.chown(tmp, status.st_uid, status.st_gid)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -51,10 +51,10 @@ def _ordered(values):
 
 
 def _measure(records: list[dict]) -> str:
-    """What the summary averages: the gap where the instances have bounds, else the objective."""
-    if any(r.get("gap_percent") is not None for r in records):
-        return "gap %"
-    return "mean " + _objective(records[0]).replace("_", " ") if records else "gap %"
+    """What the group rows average: the gap where the instances have bounds, else the objective."""
+    if not records or any(r.get("gap_percent") is not None for r in records):
+        return "mean gap %"
+    return "mean " + _objective(records[0]).replace("_", " ")
 
 
 def _name(instance: str) -> str:
@@ -73,6 +73,35 @@ def published_results(records: list[dict] | None = None) -> list[dict]:
         spec = registry.get(name)
         quoted += spec.quoted() if spec.quoted else []
     return quoted
+
+
+def with_gaps(records: list[dict]) -> list[dict]:
+    """The records, where an instance of a problem with bounds has no known upper bound, with
+    the gap to the best result in its row instead (marked ``gap_to_best``)."""
+    from . import registry
+
+    best: dict[str, float] = {}
+    for r in records:
+        best[r["instance"]] = min(best.get(r["instance"], float("inf")), r[_objective(r)])
+    out = []
+    for r in records:
+        problem = r.get("problem")
+        bounded = registry.get(problem).has_bounds if problem else True
+        if r.get("gap_percent") is None and bounded and best[r["instance"]] > 0:
+            ref = best[r["instance"]]
+            r = {**r, "gap_percent": round(100.0 * (r[_objective(r)] - ref) / ref, 2),
+                 "gap_to_best": True}
+        out.append(r)
+    return out
+
+
+def footnote(records: list[dict]) -> str:
+    """Which instances' gaps are to the best result in the row (none: empty)."""
+    names = _ordered(_name(r["instance"]) for r in records if r.get("gap_to_best"))
+    if not names:
+        return ""
+    return (f"No known upper bound for {', '.join(names)}: their gaps are to the best result in "
+            "the row.\n")
 
 
 def per_instance_table(records: list[dict]) -> Table:
@@ -96,9 +125,12 @@ def per_instance_table(records: list[dict]) -> Table:
                            round(statistics.mean(c[_objective(c)] for c in cell), 4)
                            if len(cell) > 1 else cell[0][_objective(cell[0])])
             rows.append(row)
-        gap_row = [f"mean gap % ({group})", "", ""]
+        measure = _measure(records)
+        gap_row = [f"{measure} ({group})", "", ""]
         for m in methods:
-            gap_row.append(_mean(c["gap_percent"] for i in members for c in by_cell.get((i, m), [])))
+            cells = [c for i in members for c in by_cell.get((i, m), [])]
+            gap_row.append(_mean(c["gap_percent"] for c in cells) if measure == "mean gap %"
+                           else _mean(c[_objective(c)] for c in cells))
         rows.append(gap_row)
     return header, rows
 
@@ -111,8 +143,8 @@ def summary_table(records: list[dict], quoted: bool = True) -> Table:
     measure = _measure(records)
     header = ["group", "instances"]
     for m in methods:
-        header += [f"{m} {measure}", f"{m} time s"]
-    header += [f"{m} {measure} (quoted)" for m in ref_methods]
+        header += [f"{m} {measure.removeprefix('mean ')}", f"{m} time s"]
+    header += [f"{m} {measure.removeprefix('mean ')} (quoted)" for m in ref_methods]
     rows = []
     for g in groups:
         members = [r for r in records if _group(r) == g]
@@ -177,16 +209,19 @@ def to_latex(table: Table, caption: str = "") -> str:
 
 def render(records: list[dict], fmt: str, quoted: bool = True) -> str:
     """Both tables in one document of format ``md``, ``csv`` or ``tex``."""
+    records = with_gaps(records)
+    note = footnote(records)
     per_instance = per_instance_table(records)
     summary = summary_table(records, quoted)
     title = _objective(records[0]).replace("_", " ").capitalize() if records else "Cost"
     if fmt == "md":
         return (f"### {title} per instance\n\n" + to_markdown(per_instance)
                 + f"\n### {_measure(records).capitalize()} and mean time, by group\n\n"
-                + to_markdown(summary))
+                + to_markdown(summary) + (f"\n{note}" if note else ""))
     if fmt == "csv":
         return to_csv(per_instance) + "\n" + to_csv(summary)
     if fmt == "tex":
         return (to_latex(per_instance, f"{title} per instance")
-                + "\n" + to_latex(summary, "Mean gap (%) to the best-known upper bound and mean time (s)"))
+                + "\n" + to_latex(summary, f"{_measure(records).capitalize()} and mean time (s)"
+                                   + (f". {note.strip()}" if note else "")))
     raise ValueError(f"unknown table format {fmt!r}; expected md, csv or tex")

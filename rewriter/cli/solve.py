@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import os
+import sys
 from pathlib import Path
 
 from .. import registry
@@ -90,11 +91,13 @@ def add_parser(sub) -> None:
             _add_option(group, option)
     o = p.add_argument_group("output")
     o.add_argument("--out", metavar="FILE",
-                   help="write the schedule JSON (docs/cli.md, 'Schedule JSON') to FILE")
+                   help="write the schedule to FILE: .json (the schedule JSON of docs/cli.md), "
+                        ".csv (one row per operation), or - for the JSON on standard output (the "
+                        "summary then goes to standard error)")
     o.add_argument("--gantt", metavar="FILE",
                    help="write a Gantt chart of the best schedule (PNG, or the format of the "
                         "suffix), for problems that draw one")
-    o.add_argument("--trace", metavar="FILE",
+    o.add_argument("--trace", metavar="FILE.csv",
                    help="write the convergence trace as CSV: step,time_s,best_<objective>")
     o.add_argument("--convergence", metavar="FILE",
                    help="write a plot of the best cost against the step (PNG)")
@@ -140,11 +143,12 @@ def run(args) -> int:
                         progress=show_progress(args.progress, args.quiet), **options)
     written = _write_outputs(args, spec, result)
     if not args.quiet:
+        report = sys.stderr if args.out == "-" else sys.stdout  # stdout carries the schedule
         for what, path in written:
-            print(f"wrote {what}: {path}")
+            print(f"wrote {what}: {path}", file=report)
         if written:
-            print()
-        print(summary(result, args, init))
+            print(file=report)
+        print(summary(result, args, init), file=report)
     return 0
 
 
@@ -173,9 +177,13 @@ def _check_outputs(args, spec) -> None:
         raise InputError(f"--convergence: {spec.name} has no convergence plot; use --trace")
     seen: dict[str, str] = {}
     for what, path in outputs.items():
-        if path is None:
+        if path is None or (what == "schedule JSON" and path == "-"):
             continue
         check_output(path, what)
+        if what == "schedule JSON" and not _stream(path):
+            _suffix(path, (".json", ".csv"), "--out", "- for standard output")
+        if what == "trace CSV":
+            _suffix(path, (".csv",), "--trace")
         if what in ("Gantt chart", "convergence plot") and spec.check_image:
             spec.check_image(path)
         key = os.path.abspath(path)
@@ -184,13 +192,29 @@ def _check_outputs(args, spec) -> None:
         seen[key] = what
 
 
+def _stream(path: str) -> bool:
+    """A device or pipe (``/dev/stdout``): written in place, as JSON."""
+    return Path(path).exists() and not Path(path).is_file() and not Path(path).is_dir()
+
+
+def _suffix(path: str, allowed: tuple[str, ...], option: str, other: str = "") -> None:
+    if Path(path).suffix.lower() not in allowed:
+        raise InputError(f"{option}: expected a file name ending in {' or '.join(allowed)}"
+                         + (f" (or {other})" if other else ""), path=path)
+
+
 def _write_outputs(args, spec, result) -> list[tuple[str, str]]:
     from ..atomic import write_atomic
 
     written = []
-    if args.out:
+    if args.out == "-":
+        sys.stdout.write(json.dumps(result.to_dict(), indent=1) + "\n")
+        sys.stdout.flush()
+    elif args.out:
+        text = (schedule_csv(result) if Path(args.out).suffix.lower() == ".csv"
+                else json.dumps(result.to_dict(), indent=1) + "\n")
         with writing(args.out):
-            write_atomic(Path(args.out), json.dumps(result.to_dict(), indent=1) + "\n")
+            write_atomic(Path(args.out), text)
         written.append(("schedule", args.out))
     if args.trace:
         with writing(args.trace):
@@ -205,6 +229,19 @@ def _write_outputs(args, spec, result) -> list[tuple[str, str]]:
             spec.plot_trace(result, args.convergence)
         written.append(("convergence", args.convergence))
     return written
+
+
+def schedule_csv(result) -> str:
+    """One row per operation (or job) of the schedule: the problem's own columns."""
+    rows = next((v for v in result.schedule.values()
+                 if isinstance(v, list) and v and all(isinstance(r, dict) for r in v)), None)
+    if rows is None:
+        raise InputError(f"a {result.problem} schedule has no per-operation rows; write it as .json")
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
 
 
 def trace_csv(result) -> str:

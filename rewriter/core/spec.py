@@ -66,6 +66,7 @@ class ProblemSpec:
     expand_instances: Callable[[str], list[str]]  # "ta41-50,ft06" -> names
     group: Callable[[Any], str]                 # an instance's row group in summary tables
     rewrite_problem: Callable[[dict], Any]      # training options -> a RewriteProblem
+    has_bounds: bool = False                    # instances come with best-known bounds (gaps)
     default_steps: int = 200
     default_decoding: str = "argmax"            # the learned search's decoding for one trajectory
     solve_options: tuple[Option, ...] = ()      # extra keywords of ``solve`` (and CLI flags)

@@ -170,6 +170,7 @@ SPEC = ProblemSpec(
     expand_instances=expand_instances,
     group=group,
     rewrite_problem=rewrite_problem,
+    has_bounds=True,
     default_steps=200,
     default_decoding="argmax",
     solve_options=(
