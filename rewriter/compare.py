@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
+from .core.progress import Progress
 from .errors import InputError
 from .methods import Choice, parse_methods
 from .version import __version__
@@ -129,17 +130,14 @@ def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> No
 
 
 def run_cells(cells: list[Cell], results_path, workers: int = 1,
-              progress: bool = True) -> list[dict]:
-    """Run the cells not yet in ``results_path``; return every matching record (old and new)."""
+              progress: bool | str = True) -> list[dict]:
+    """Run the cells not yet in ``results_path``; return every matching record (old and new).
+    ``progress``: ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False."""
     done = {record_key(r): r for r in read_results(results_path)}
     todo = [c for c in cells if c.key not in done]
     if cells:
         check_cores(cells, workers)
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(cells), initial=len(cells) - len(todo), unit="cell", desc="compare",
-                   file=sys.stderr)
+    bar = Progress(len(cells), "compare", "cells", initial=len(cells) - len(todo), mode=progress)
     try:
         if workers <= 1:
             for cell in todo:
@@ -148,8 +146,7 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1,
                     raise KeyboardInterrupt  # a cut-short cell is not a result
                 append_result(results_path, record)
                 done[record_key(record)] = record
-                if bar is not None:
-                    bar.update(1)
+                bar.update(1)
         else:
             with ProcessPoolExecutor(max_workers=workers) as pool:
                 pending = {pool.submit(_run_cell, c) for c in todo}
@@ -161,9 +158,7 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1,
                             raise KeyboardInterrupt  # Ctrl-C reached the workers too
                         append_result(results_path, record)
                         done[record_key(record)] = record
-                        if bar is not None:
-                            bar.update(1)
+                        bar.update(1)
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     return [done[c.key] for c in cells if c.key in done]

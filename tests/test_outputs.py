@@ -94,3 +94,27 @@ def test_compare_shows_names_and_gaps_to_the_best_where_no_bound_is_known(tmp_pa
     assert "No known upper bound for rand_6x4: their gaps are to the best result in the row" in out
     gaps = next(line for line in out.splitlines() if "(rand" in line)
     assert "0.00" in gaps and " - " not in gaps and row
+
+
+def test_a_long_run_without_a_terminal_prints_progress_lines(tmp_path, capsys):
+    assert main(["compare", "--instances", "ft06,la01", "--methods", "fifo",
+                 "--results", str(tmp_path / "r.jsonl")]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith("compare: 0/2 cells (0%)") and err[-1].startswith("compare: 2/2 cells (100%)")
+    assert main(["compare", "--instances", "ft06", "--methods", "fifo", "--no-progress",
+                 "--results", str(tmp_path / "r.jsonl")]) == 0
+    assert capsys.readouterr().err == ""
+
+
+def test_progress_lines_come_every_interval(capsys, monkeypatch):
+    from rewriter.core import progress
+
+    clock = iter([0.0, 10.0, 31.0, 40.0, 70.0, 71.0])
+    monkeypatch.setattr(progress.time, "monotonic", lambda: next(clock))
+    bar = progress.Progress(5, "train", "it", mode="lines")
+    for _ in range(4):
+        bar.update(1, val="1.5%")
+    bar.close()
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["train: 0/5 it (0%), 0 s", "train: 2/5 it (40%), 31 s, val 1.5%",
+                     "train: 4/5 it (80%), 70 s, val 1.5%", "train: 4/5 it (80%), 71 s, val 1.5%"]

@@ -53,8 +53,15 @@ def table(header, rows) -> str:
 
 
 def show_progress(flag: bool | None, quiet: bool = False) -> bool:
-    """--progress / --no-progress, else a bar only on a terminal."""
+    """For short commands (solve): --progress / --no-progress, else a bar only on a terminal."""
     return flag if flag is not None else (not quiet and sys.stderr.isatty())
+
+
+def long_progress(flag: bool | None, quiet: bool = False) -> str:
+    """For long commands (train, compare): a bar on a terminal, else a line every 30 s."""
+    from ..core.progress import mode_for
+
+    return mode_for(flag, quiet)
 
 
 def check_output(path: str, what: str) -> None:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import InputError
-from .common import FORMATTER, PROG, check_output, non_negative_int, show_progress
+from .common import FORMATTER, PROG, check_output, long_progress, non_negative_int
 
 EPILOG = """\
 examples:
@@ -63,7 +63,8 @@ def add_parser(sub) -> None:
     p.add_argument("--no-quoted", action="store_true",
                    help="leave out the quoted published results (rewriter/data/*.json)")
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                   help="progress bar over cells on stderr (default: when stderr is a terminal)")
+                   help="progress over cells on stderr: a bar on a terminal, otherwise a line "
+                        "every 30 s (default: on; --no-progress: off)")
 
 
 def _shown(method) -> str:
@@ -106,7 +107,7 @@ def run(args) -> int:
         cells = plan_cells(args.instances, args.methods, seeds or [0], args.cpsat_workers,
                            problem=args.problem)
         records = run_cells(cells, results, workers=args.workers,
-                            progress=show_progress(args.progress))
+                            progress=long_progress(args.progress))
     if not records:
         raise InputError("no results to tabulate", path=results)
     print(render(records, "md", quoted=not args.no_quoted))

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import InputError
-from .common import FORMATTER
+from .common import FORMATTER, long_progress
 
 EPILOG = """\
 Every option maps to one field of TrainConfig (rewriter/core/config.py), or to one of the
@@ -56,7 +56,9 @@ def add_parser(sub) -> None:
     p.add_argument("--config", metavar="FILE.json",
                    help="read options from a JSON object of TrainConfig fields (command-line "
                         "options given explicitly win)")
-    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar or summary")
+    p.add_argument("--quiet", "-q", action="store_true",
+                   help="no progress or summary (progress: a bar on a terminal, otherwise a line "
+                        "on stderr every 30 s)")
     g = p.add_argument_group("training options (TrainConfig)")
     values = defaults()
     values.pop("problem_options")
@@ -142,7 +144,7 @@ def run(args) -> int:
     command = "rewriter " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     try:
         summary = train(cfg, problem, args.run_dir, resume=args.resume,
-                        progress=not args.quiet and sys.stderr.isatty(), command=command)
+                        progress=long_progress(None, args.quiet), command=command)
     except (FileExistsError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
     except KeyboardInterrupt:

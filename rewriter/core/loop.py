@@ -14,6 +14,8 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from .progress import Progress
+
 #: a chunk of steps lasts about this long, so limits and Ctrl-C are honoured promptly
 CHUNK_SECONDS = 0.02
 
@@ -54,7 +56,7 @@ class SearchOutcome:
 
 
 def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
-        progress: bool = False, desc: str = "search", keep_on_interrupt: bool = True,
+        progress: bool | str = False, desc: str = "search", keep_on_interrupt: bool = True,
         started: float | None = None) -> SearchOutcome:
     """Advance ``search`` until ``steps`` steps (None: no step limit), ``time_limit`` seconds since
     ``started`` (default: now), a final status, or Ctrl-C; the first chunk always runs, so a
@@ -66,10 +68,7 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
     budget = float("inf") if steps is None else int(steps)
     trace = [(0, 0.0, search.initial_cost)]
     status, chunk = "completed", search.first_chunk
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=None if steps is None else budget, unit="step", leave=False, desc=desc)
+    bar = Progress(None if steps is None else budget, desc, "steps", mode=progress)
     try:
         while search.steps < budget:
             now = time.perf_counter()
@@ -81,9 +80,7 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
             spent = time.perf_counter() - now
             stamp = round(time.perf_counter() - t0, 4)
             trace.extend((step, stamp, cost) for step, cost in bests)
-            if bar is not None:
-                bar.update(done)
-                bar.set_postfix(best=search.best_cost)
+            bar.update(done, best=search.best_cost)
             if finished:
                 status = finished
                 break
@@ -93,8 +90,7 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
             raise
         status = "interrupted"
     finally:
-        if bar is not None:
-            bar.close()
+        bar.close()
     runtime = time.perf_counter() - t0
     trace.append((search.steps, round(runtime, 4), search.best_cost))
     return SearchOutcome(search.best(), search.best_cost, search.initial_cost, search.steps,

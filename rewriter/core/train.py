@@ -32,6 +32,7 @@ from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atom
 from .config import TrainConfig
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
+from .progress import Progress
 from .search import learned_search
 from .threads import limit_threads
 
@@ -339,7 +340,9 @@ def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generat
 
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
-          progress: bool = True, command: str | None = None) -> TrainSummary:
+          progress: bool | str = True, command: str | None = None) -> TrainSummary:
+    """Train (or with ``resume`` continue) a run in ``run_dir``; ``progress``: ``bar``,
+    ``lines`` (a record on stderr every 30 s), ``off``, or True/False for bar/off."""
     cfg = cfg.with_defaults(problem.training_defaults()).check()
     if not cfg.problem:  # the config names the problem its models are for
         cfg = replace(cfg, problem=problem.name)
@@ -348,7 +351,7 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
 
 
 def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
-           progress: bool, command: str | None) -> TrainSummary:
+           progress: bool | str, command: str | None) -> TrainSummary:
     run_dir = Path(run_dir)
     checkpoint_path = run_dir / "checkpoint.pt"
     if resume:
@@ -382,10 +385,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
     rows = _read_log(run_dir / "log.csv", start_iteration)
     val_instances = problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
     status = "completed"
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=cfg.iterations, initial=start_iteration, unit="it", desc="train")
+    bar = Progress(cfg.iterations, "train", "it", initial=start_iteration, mode=progress)
     iteration = start_iteration
     while iteration < cfg.iterations:
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
@@ -423,11 +423,8 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                                "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
                                "wall_s": wall, "best_validation": best_val,
                                "global_steps": global_steps}, checkpoint_path)
-        if bar is not None:
-            bar.update(1)
-            bar.set_postfix(imp=f"{improvement:.2f}%", val=row["val_improvement_pct"] or "-")
-    if bar is not None:
-        bar.close()
+        bar.update(1, imp=f"{improvement:.2f}%", val=row["val_improvement_pct"] or "-")
+    bar.close()
     _write_log(run_dir / "log.csv", rows)
     if rows:
         plot_curves(rows, run_dir / "curves.png")
