@@ -180,3 +180,90 @@ def test_tabu_search_trajectory_is_unchanged_by_the_hash_table(name, moves, tie_
     r = solve(load_instance(name), policy="tabu", moves=moves, steps=steps, seed=0,
               tabu=TabuSettings(tie_break=tie_break))
     assert (r.makespan, r.restarts) == (makespan, restarts)
+
+
+# ---- instance files: integers are plain ASCII decimal digits ------------------------------------
+_LAX_TOKENS = ["1_0", "+4", "\uff17", "\u0663"]  # int() reads 10, 4, 7 (full-width), 3 (Arabic-Indic)
+_TEXT_FORMATS = {
+    "standard": "2 2\n0 3 1 2\n1 4 0 1\n",
+    "taillard": "2 2 840612802 398197754 7 7\n3 2\n4 1\n1 2\n2 1\n",
+    "taillard-own": ("Nb of jobs, Nb of Machines, Time seed, Machine seed, Upper bound, Lower bound\n"
+                     "2 2 840612802 398197754 7 7\nTimes\n3 2\n4 1\nMachines\n1 2\n2 1\n"),
+}
+# (format, line, token index): durations, machine indices, the size line and its bounds
+_INT_PLACES = [("standard", 2, 1), ("standard", 3, 0), ("standard", 1, 1),
+               ("taillard", 2, 0), ("taillard", 5, 1), ("taillard", 1, 4),
+               ("taillard-own", 4, 1), ("taillard-own", 7, 0), ("taillard-own", 2, 5)]
+
+
+def _with_token(text, line, index, token):
+    lines = text.splitlines()
+    tokens = lines[line - 1].split()
+    tokens[index] = token
+    lines[line - 1] = " ".join(tokens)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fmt, line, index", _INT_PLACES)
+@pytest.mark.parametrize("token", _LAX_TOKENS)
+def test_instance_text_integers_are_plain_ascii_digits(tmp_path, fmt, line, index, token):
+    from rewriter.jssp.io import read_instance
+
+    good = tmp_path / "good.txt"
+    good.write_text(_TEXT_FORMATS[fmt], encoding="utf-8")
+    read_instance(good)  # the file is fine before the token goes in
+    path = tmp_path / "bad.txt"
+    path.write_text(_with_token(_TEXT_FORMATS[fmt], line, index, token), encoding="utf-8")
+    with pytest.raises(InputError) as info:
+        read_instance(path)
+    message = str(info.value)
+    assert message.startswith(f"{path}, line {line}: expected an integer ")
+    assert message.endswith(f", found {token!r}") and "\n" not in message
+
+
+@pytest.mark.parametrize("token", _LAX_TOKENS)
+def test_a_lax_integer_in_an_instance_file_is_one_line_and_exit_2(tmp_path, capsys, token):
+    path = tmp_path / "bad.txt"
+    path.write_text(_with_token(_TEXT_FORMATS["standard"], 2, 1, token), encoding="utf-8")
+    code = main(["solve", str(path), "--policy", "none", "--quiet"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1
+    assert f"{path}, line 2: expected an integer duration, found {token!r}" in err
+
+
+def test_negative_values_in_instance_text_are_reported_as_before(tmp_path):
+    from rewriter.jssp.io import read_instance
+
+    path = tmp_path / "neg.txt"
+    path.write_text(_with_token(_TEXT_FORMATS["standard"], 2, 1, "-3"), encoding="utf-8")
+    with pytest.raises(InputError, match="line 2: expected a non-negative duration, found -3"):
+        read_instance(path)
+
+
+@pytest.mark.parametrize("token", ["1_0", "+4", "\uff17", "\u0663", "0x4", "4.0", "1e1", "true"])
+def test_json_instance_integers_are_plain(tmp_path, token):
+    import re
+
+    from rewriter.jssp.io import read_instance as read_jssp
+    from rewriter.mrt.io import read_instance as read_mrt
+
+    jssp = tmp_path / "j.json"
+    jssp.write_text('{"duration_matrix": [[3, %s]],\n "machines_matrix": [[0, 1]]}' % token,
+                    encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(str(jssp))):
+        read_jssp(jssp)
+    mrt = tmp_path / "m.json"
+    mrt.write_text('{"resources": 1,\n "jobs": [{"arrival": 0, "length": %s, "demand": [1]}]}' % token,
+                   encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(str(mrt))):
+        read_mrt(mrt)
+
+
+def test_a_huge_mrt_integer_is_refused_not_wrapped(tmp_path):
+    from rewriter.mrt.io import read_instance
+
+    path = tmp_path / "m.json"
+    path.write_text('{"resources": 1, "jobs": [{"arrival": 0, "length": 10000000000000000000, '
+                    '"demand": [1]}]}', encoding="utf-8")
+    with pytest.raises(InputError, match=r"jobs\[0\]\.length: expected an integer below"):
+        read_instance(path)

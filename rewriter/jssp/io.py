@@ -23,6 +23,8 @@ Formats read by :func:`read_instance`:
   durations, ``[:, 1]`` machines numbered from 1.
 
 A plain ``n m`` header is standard when the first row has 2m values and Taillard when it has m.
+Numbers in the text formats are plain ASCII decimal integers: ``+4``, ``1_0`` or non-ASCII digits
+such as ``７`` are errors, not 4, 10 and 7.
 Anything that does not fit raises :class:`~rewriter.errors.InputError` naming the file, the line
 and what was expected: nothing is guessed silently.
 
@@ -53,6 +55,9 @@ _MAX_VALUE = 2 ** 40
 # Keys of the Taillard header line after n and m, in the order Taillard writes them.
 _TAILLARD_EXTRAS = ("time_seed", "machine_seed", "upper_bound", "lower_bound")
 _BOUND_KEYS = ("lower_bound", "upper_bound", "optimal")
+# An integer in a text file: ASCII digits, a minus sign allowed so that a negative value is
+# reported as out of range by the check that reads it (no '+', '_', spaces or non-ASCII digits).
+_PLAIN_INT = re.compile(r"-?[0-9]+")
 
 
 # ---- public readers ----------------------------------------------------------------------------
@@ -256,10 +261,10 @@ class _Lines:
         return InputError(message, path=self.path, line=line)
 
     def integer(self, token: str, what: str, line: int) -> int:
-        try:
-            value = int(token)
-        except ValueError:
-            raise self.error(f"expected an integer {what}, found {token!r}", line) from None
+        # plain ASCII decimal digits only: int() would also read '1_0', '+4' and full-width digits
+        if _PLAIN_INT.fullmatch(token) is None:
+            raise self.error(f"expected an integer {what}, found {token!r}", line)
+        value = int(token)
         if abs(value) >= _MAX_VALUE:
             raise self.error(f"{what} {value} is too large", line)
         return value

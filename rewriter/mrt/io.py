@@ -28,7 +28,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
-from .instance import DEFAULT_CAPACITY, DEFAULT_WINDOW, MrtInstance
+from .instance import _MAX_VALUE, DEFAULT_CAPACITY, DEFAULT_WINDOW, MrtInstance
 
 __all__ = ["read_instance", "write_instance", "instance_to_dict", "instance_from_dict",
            "write_schedule", "read_schedule", "schedule_to_dict", "ScheduleFile"]
@@ -64,8 +64,12 @@ def _is_int(value) -> bool:
 
 
 def _int(value, where: str, fail, low: int | None = None) -> int:
+    # JSON's grammar already admits only ASCII decimal integers ('+4', '1_0', full-width digits
+    # are invalid JSON); a huge one would wrap around in an int64 array, so it is refused here
     if not _is_int(value):
         raise fail(f"{where}: expected an integer, found {json.dumps(value)}")
+    if abs(value) >= _MAX_VALUE:
+        raise fail(f"{where}: expected an integer below {_MAX_VALUE}, found {value}")
     if low is not None and value < low:
         raise fail(f"{where}: expected an integer >= {low}, found {value}")
     return value
