@@ -3,7 +3,8 @@
 A *cell* is one (instance, method, seed). Finished cells are appended to a JSON-lines results
 file the moment they finish, keyed by instance, method spec, seed and package version, so
 re-running the same command skips them, an interrupted run loses no finished cell, and the tables
-can be rebuilt from the file alone.
+can be rebuilt from the file alone. A line torn by a crash mid-write is moved to ``FILE.torn``
+(with a warning) before the next record is appended, so it never breaks the file.
 """
 
 from __future__ import annotations
@@ -77,8 +78,55 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     return records
 
 
+def _is_record(line: bytes) -> bool:
+    try:
+        record_key(json.loads(line))
+    except (ValueError, KeyError, TypeError):  # JSONDecodeError and UnicodeDecodeError included
+        return False
+    return True
+
+
+def set_aside_torn_line(path: str | os.PathLike, check_record: bool = True) -> int:
+    """Move a torn last line of a results file to ``PATH.torn`` and cut it from the file.
+
+    A line is torn when the file does not end with a newline (a run was killed mid-write) or, with
+    ``check_record``, when the last line is not a record. Appending after it would glue the next
+    record onto it and break the file, losing that cell. The torn bytes are appended to
+    ``PATH.torn`` (kept, not lost) and a warning says how many; returns that number (0: nothing).
+    """
+    path = Path(path)
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read()
+    except FileNotFoundError:
+        return 0
+    if not data or (data.endswith(b"\n") and not check_record):
+        return 0
+    body = data[:-1] if data.endswith(b"\n") else data
+    start = body.rfind(b"\n") + 1  # where the last line begins
+    last = data[start:]
+    if last.endswith(b"\n") and (not last.strip() or _is_record(last)):
+        return 0
+    torn = Path(f"{path}.torn")
+    with open(torn, "ab") as fh:  # keep the text, one torn piece per line
+        fh.write(last if last.endswith(b"\n") else last + b"\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    with open(path, "r+b") as fh:
+        fh.truncate(start)
+        fh.flush()
+        os.fsync(fh.fileno())
+    warnings.warn(f"{path}: the last line was torn (a run killed while writing it?): set aside "
+                  f"{len(last)} bytes in {torn}; the records before it are kept", stacklevel=2)
+    return len(last)
+
+
 def append_result(path: str | os.PathLike, record: dict) -> None:
-    """Append one record and make it durable before returning (one line, flushed and fsynced)."""
+    """Append one record and make it durable before returning (one line, flushed and fsynced).
+
+    The record always starts a line of its own: an unterminated last line is set aside first.
+    """
+    set_aside_torn_line(path, check_record=False)
     line = json.dumps(record, sort_keys=True) + "\n"
     with open(path, "a", encoding="utf-8") as fh:
         fh.write(line)
@@ -135,6 +183,8 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1,
     ``progress``: ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False."""
     done = {record_key(r): r for r in read_results(results_path)}
     todo = [c for c in cells if c.key not in done]
+    if todo:  # records will be appended: a torn last line must not swallow the first
+        set_aside_torn_line(results_path)
     if cells:
         check_cores(cells, workers)
     bar = Progress(len(cells), "compare", "cells", initial=len(cells) - len(todo), mode=progress)

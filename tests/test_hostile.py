@@ -104,7 +104,8 @@ print(inst.n_operations, r.steps, r.init_makespan, r.makespan)
 """
 
 
-def _run_python(code, timeout=300):
+def _run_python(code, args=(), timeout=300):
+    """``python -c code`` (or ``python args`` when code is None) on the package under test."""
     import os
     import subprocess
     import sys
@@ -115,7 +116,8 @@ def _run_python(code, timeout=300):
     root = str(Path(rewriter.__file__).resolve().parent.parent)  # the code under test
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+    argv = list(args) if code is None else ["-c", code, *args]
+    return subprocess.run([sys.executable, *argv], capture_output=True, text=True,
                           timeout=timeout, env=env)
 
 
@@ -267,3 +269,56 @@ def test_a_huge_mrt_integer_is_refused_not_wrapped(tmp_path):
                     '"demand": [1]}]}', encoding="utf-8")
     with pytest.raises(InputError, match=r"jobs\[0\]\.length: expected an integer below"):
         read_instance(path)
+
+
+# ---- compare: a results file torn by a crash mid-line --------------------------------------------
+def test_a_torn_results_line_is_set_aside_and_the_next_record_starts_a_fresh_line(tmp_path, capsys):
+    from rewriter.compare import read_results
+
+    results = tmp_path / "r.jsonl"
+    base = ["compare", "--instances", "ft06", "--results", str(results), "--no-progress"]
+    assert main(base + ["--methods", "fifo,mwkr"]) == 0
+    torn = '{"instance": "ft06", "method": "spt", "par'  # the run was killed mid-write
+    with open(results, "a", encoding="utf-8") as fh:
+        fh.write(torn)
+    # the command itself, so that the warning is seen as a user sees it, on stderr
+    done = _run_python(None, ["-m", "rewriter"] + base + ["--methods", "fifo,mwkr,spt,lpt"])
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.strip() == (
+        f"rewriter: warning: {results}: the last line was torn (a run killed while writing it?): "
+        f"set aside {len(torn)} bytes in {results}.torn; the records before it are kept")
+    assert (tmp_path / "r.jsonl.torn").read_text(encoding="utf-8") == torn + "\n"
+    records = read_results(results)
+    assert sorted(r["method"] for r in records) == ["fifo", "lpt", "mwkr", "spt"]
+    assert all(json.loads(line) for line in results.read_text(encoding="utf-8").splitlines())
+    # the run after that reads the file as it is and computes nothing again
+    assert main(base + ["--methods", "fifo,mwkr,spt,lpt"]) == 0
+    assert len(read_results(results)) == 4 and "torn" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("tail", ['{"instance": "ft06"', "garbage\n", '{"instance": 1}\n', "[1, 2]"])
+def test_run_cells_sets_aside_an_unterminated_or_unparsable_last_line(tmp_path, tail):
+    from rewriter.compare import plan_cells, read_results, run_cells
+
+    results = tmp_path / "r.jsonl"
+    run_cells(plan_cells("ft06", "fifo,mwkr"), results, progress=False)
+    with open(results, "a", encoding="utf-8") as fh:
+        fh.write(tail)
+    with pytest.warns(UserWarning, match=f"set aside {len(tail.encode())} bytes"):
+        run_cells(plan_cells("ft06", "fifo,mwkr,spt"), results, progress=False)
+    assert [r["method"] for r in read_results(results)] == ["fifo", "mwkr", "spt"]
+    assert (tmp_path / "r.jsonl.torn").read_text(encoding="utf-8") == tail.rstrip("\n") + "\n"
+
+
+def test_append_result_never_glues_a_record_onto_a_partial_line(tmp_path):
+    from rewriter import __version__
+    from rewriter.compare import append_result, read_results
+
+    path = tmp_path / "r.jsonl"
+    good = {"instance": "ft06", "method": "mwkr", "seed": 0, "version": __version__}
+    append_result(path, good)
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write('{"instance": "ft06", "meth')
+    with pytest.warns(UserWarning, match="set aside 26 bytes"):
+        append_result(path, {**good, "method": "fifo"})
+    assert [r["method"] for r in read_results(path)] == ["mwkr", "fifo"]
