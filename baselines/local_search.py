@@ -42,6 +42,7 @@ from numba import njit
 
 from ..jssp import kernels as K
 from ..jssp.features import insertion_outcome
+from ..seeding import kernel_seed
 
 # move kinds as numba-friendly integers
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
@@ -426,7 +427,15 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
     return makespan, best, clock, since_best, done, n_trace, restarts, tabu_until
 
 
+def seed_numba(seed: int) -> None:
+    """Seed numba's own generator (separate from NumPy's), used by the kernels above.
+
+    ``seed``: 0 <= seed < 2**63, mapped to numba's 32-bit seed by
+    :func:`rewriter.seeding.kernel_seed` (itself below 2**32, never wrapped above).
+    """
+    _seed_numba(kernel_seed(seed))
+
+
 @njit(cache=True)
-def seed_numba(seed):
-    """Seed numba's own generator (separate from NumPy's), used by the kernels above."""
+def _seed_numba(seed):
     np.random.seed(seed)

@@ -22,6 +22,7 @@ from . import registry
 from .core.progress import Progress
 from .errors import InputError
 from .methods import Choice, parse_methods
+from .seeding import check_seed
 from .version import __version__
 
 
@@ -164,6 +165,7 @@ def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1,
     for name in names:
         spec.load_instance(name)  # a missing or malformed instance fails now, not mid-run
     parsed = parse_methods(methods, spec)
+    seeds = [check_seed(s) for s in seeds]  # 0 <= seed < 2**63
     return [Cell(n, m, s, cpsat_workers, spec.name) for n in names for m in parsed for s in seeds]
 
 

@@ -322,3 +322,70 @@ def test_append_result_never_glues_a_record_onto_a_partial_line(tmp_path):
     with pytest.warns(UserWarning, match="set aside 26 bytes"):
         append_result(path, {**good, "method": "fifo"})
     assert [r["method"] for r in read_results(path)] == ["mwkr", "fifo"]
+
+
+# ---- seeds: 0 <= seed < 2**63, no wrap-around modulo 2**32 ---------------------------------------
+def _trace(policy, seed, init="mwkr"):
+    from rewriter import load_instance
+    from rewriter.jssp.solve import solve
+
+    r = solve(load_instance("ta41"), init=init, policy=policy, steps=300, seed=seed)
+    return r.makespan, [(step, best) for step, _, best in r.trace]
+
+
+@pytest.mark.parametrize("policy, init", [("tabu", "mwkr"), ("random", "mwkr"), ("random", "random")])
+def test_seed_2_to_the_32_is_not_seed_0(policy, init):
+    assert _trace(policy, 2**32, init) != _trace(policy, 0, init)
+    assert _trace(policy, 2**32 + 1, init) != _trace(policy, 1, init)
+    assert _trace(policy, 2**63 - 1, init) == _trace(policy, 2**63 - 1, init)  # still reproducible
+
+
+@pytest.mark.parametrize("policy, init, seed, makespan", [
+    ("tabu", "mwkr", 0, 2391), ("tabu", "mwkr", 12345, 2399), ("tabu", "mwkr", 2**32 - 1, 2405),
+    ("random", "random", 0, 2847), ("random", "random", 2**31, 2788),
+    ("random", "random", 2**32 - 1, 2736)])
+def test_seeds_below_2_to_the_32_give_the_same_results_as_before(policy, init, seed, makespan):
+    assert _trace(policy, seed, init)[0] == makespan
+
+
+@pytest.mark.parametrize("seed", [-1, 2**63, 2**64, 1.5, "3", True])
+def test_a_seed_out_of_range_is_an_input_error(seed):
+    from rewriter.jssp.dispatching import dispatch
+    from rewriter import load_instance
+    from rewriter.compare import plan_cells
+    from rewriter.jssp.solve import solve
+
+    inst = load_instance("ft06")
+    for policy in ("tabu", "random", "greedy", "learned"):
+        with pytest.raises(InputError, match=r"seed must be an integer in 0\.\.2\*\*63-1"):
+            solve(inst, policy=policy, steps=5, seed=seed)
+    with pytest.raises(InputError, match="seed must be"):
+        dispatch(inst, "random", seed=seed)
+    with pytest.raises(InputError, match="seed must be"):
+        plan_cells("ft06", "fifo", seeds=[0, seed])
+
+
+@pytest.mark.parametrize("seed", ["-1", str(2**64), str(2**63), "x"])
+def test_a_bad_seed_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys, seed):
+    code = main(["solve", "ft06", "--policy", "tabu", "--steps", "5", "--quiet", f"--seed={seed}"])
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert err.strip().splitlines()[-1] == (
+        f"rewriter solve: error: argument --seed: expected a seed, an integer in 0..2**63-1, "
+        f"got {seed!r}")
+    if seed != "x":
+        code = main(["compare", "--instances", "ft06", "--methods", "fifo", f"--seeds=0,{seed}",
+                     "--results", str(tmp_path / "r.jsonl"), "--no-progress"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.strip() == (
+            f"rewriter: error: seed must be an integer in 0..2**63-1 (0..{2**63 - 1}), got {seed}")
+        assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_the_largest_seed_runs():
+    from rewriter import load_instance
+    from rewriter.jssp.solve import solve
+
+    for policy in ("tabu", "random", "learned"):
+        r = solve(load_instance("ft06"), init="random", policy=policy, steps=20, seed=2**63 - 1)
+        assert r.seed == 2**63 - 1 and r.makespan >= 55

@@ -34,11 +34,14 @@ def positive_seconds(text: str) -> float:
     return value
 
 
-def integer(text: str) -> int:
+def seed(text: str) -> int:
+    """--seed: an integer 0 <= seed < 2**63."""
+    from ..seeding import check_seed
+
     try:
-        return int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        return check_seed(int(text))
+    except ValueError:  # InputError is one
+        raise argparse.ArgumentTypeError(f"expected a seed, an integer in 0..2**63-1, got {text!r}") from None
 
 
 def table(header, rows) -> str:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import InputError
-from .common import (FORMATTER, check_output, integer, non_negative_int, positive_seconds,
+from .common import (FORMATTER, check_output, non_negative_int, positive_seconds, seed,
                      show_progress, table, writing)
 
 EPILOG = """\
@@ -77,8 +77,9 @@ def add_parser(sub) -> None:
                           "the initial schedule")
     g.add_argument("--time-limit", type=positive_seconds, default=None, metavar="S",
                    help="stop the search after S seconds (positive; default: no limit)")
-    g.add_argument("--seed", type=integer, default=0, metavar="N",
-                   help="random seed of the search and of random heuristics (default: %(default)s)")
+    g.add_argument("--seed", type=seed, default=0, metavar="N",
+                   help="random seed of the search and of random heuristics, 0 <= N < 2**63 (default: "
+                        "%(default)s)")
     seen = {a.dest for a in p._actions}
     for name in names:
         spec = registry.get(name)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..seeding import check_seed
 from .act import rewrite_step
 from .loop import SearchOutcome, Stepper, run
 from .policy import RewritePolicy
@@ -23,7 +24,7 @@ class LearnedSearch(Stepper):
         super().__init__(initial.cost())
         self.model, self.argmax, self.negative_q_keep = model, argmax, negative_q_keep
         self.explore_after = explore_after
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(None if seed is None else check_seed(seed))
         self.states = [initial.copy() for _ in range(samples)]
         self._best = initial.copy()
         self.last_gain = 0
@@ -99,7 +100,7 @@ class RandomWalk(Stepper):
 
     def __init__(self, initial: RewriteState, seed: int):
         super().__init__(initial.cost())
-        self.rng = np.random.default_rng(seed)
+        self.rng = np.random.default_rng(None if seed is None else check_seed(seed))
         self.state, self._best = initial.copy(), initial.copy()
 
     def advance(self, n: int):

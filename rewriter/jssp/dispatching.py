@@ -64,6 +64,7 @@ import numpy as np
 from numba import njit
 
 from ..errors import InputError
+from ..seeding import kernel_seed as numba_seed
 from .instance import JobShopInstance
 
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
@@ -266,7 +267,7 @@ def dispatch(instance: JobShopInstance, rule: str = "mwkr", mode: str = "active"
     if code == _RANDOM:
         if seed is None:
             seed = int(np.random.SeedSequence().generate_state(1)[0])
-        kernel_seed = int(seed) % (2**32)
+        kernel_seed = numba_seed(seed)  # 0 <= seed < 2**63 (rewriter.seeding)
     else:
         kernel_seed = 0
     order, starts, makespan = _dispatch_kernel(

@@ -21,6 +21,7 @@ from ..baselines import local_search as LS
 from ..core.loop import Stepper, run
 from ..core.result import Result
 from ..errors import InputError
+from ..seeding import check_seed
 from .dispatching import MODES, RULES, dispatch
 from .instance import JobShopInstance
 from .solution import MOVE_KINDS, JobShopSolution
@@ -108,7 +109,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"time limit must be positive, got {time_limit}")
     t0 = time.perf_counter()
-    seed_value = 0 if seed is None else int(seed)
+    seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
     sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed)
     init_makespan = sol.makespan
     if policy == "learned":
