@@ -12,12 +12,13 @@ from hypothesis import strategies as st
 from rewriter.mrt import heuristics as H
 from rewriter.baselines.mrt_cpsat import solve_mrt_cpsat
 from rewriter.errors import InputError
-from rewriter.mrt.compare import METHODS, baseline_table, published_mrt
 from rewriter.mrt.generate import dataset_instance
 from rewriter.mrt.instance import MrtInstance
 from rewriter.mrt.schedule import MrtSchedule
 from rewriter.mrt.validate import InfeasibleSchedule, check_mrt_schedule, schedule_violations
-from rewriter.tables import to_csv, to_markdown
+from rewriter.compare import plan_cells, run_cells
+from rewriter.mrt.spec import methods, quoted
+from rewriter.tables import render, summary_table, to_csv, to_markdown
 
 from .mrt_strategies import mrt_instances
 
@@ -139,20 +140,30 @@ def test_cpsat_with_hint_is_feasible_and_no_worse():
 
 
 # ---- the table -----------------------------------------------------------------------------------
-def test_baseline_table_and_registry():
-    published = published_mrt()
-    assert published["results"]["NeuRewriter"] == [2.53, 2.93, 3.81, 3.94]
-    assert "Chen" in published["citation"] and "NeurIPS 2019" in published["citation"]
-    header, rows = baseline_table((2, 20), count=3, methods=("ejf", "sjf-offline", ("fixed", H.sjf)))
-    assert header[:5] == ["D", "instances", "ejf", "sjf-offline", "fixed"]
-    assert "NeuRewriter (quoted)" in header and "EJF (quoted)" in header
-    assert [r[0] for r in rows] == [2, 20]
-    assert rows[0][header.index("EJF (quoted)")] == 11.11 and rows[1][header.index("SJF (quoted)")] == 5.0
-    assert rows[0][3] < rows[0][2]  # offline SJF beats EJF
-    assert "| D | instances |" in to_markdown((header, rows)) and to_csv((header, rows)).startswith("D,")
-    assert set(METHODS) >= {"ejf", "sjf", "sjfs", "sjf-offline", "random", "cpsat"}
-    header, rows = baseline_table((5,), count=2, methods=("cpsat",), cpsat_time_limit=0.5, cpsat_count=1,
-                                  quoted=False, times=True)
-    assert header == ["D", "instances", "cpsat 0.5s (first 1)", "cpsat 0.5s (first 1) time s"]
-    with pytest.raises(InputError, match="unknown MRT method"):
-        baseline_table((2,), count=1, methods=("magic",))
+def test_the_comparison_table_with_the_papers_figures(tmp_path):
+    figures = {(q["method"], q["group"]): q for q in quoted()}
+    assert figures["NeuRewriter", "D=2"]["value"] == 2.53 and figures["NeuRewriter", "D=20"]["value"] == 3.94
+    assert "Chen" in figures["EJF", "D=2"]["citation"] and "NeurIPS 2019" in figures["EJF", "D=2"]["citation"]
+    cells = plan_cells("d2:test:0-2,d20:test:0-2", "ejf,sjf-offline", problem="mrt")
+    records = run_cells(cells, tmp_path / "r.jsonl", progress=False)
+    header, rows = summary_table(records)
+    assert header[:4] == ["group", "instances", "ejf average slowdown", "ejf time s"]
+    assert "NeuRewriter average slowdown (quoted)" in header and "EJF average slowdown (quoted)" in header
+    assert [r[:2] for r in rows] == [["D=2", 3], ["D=20", 3]]
+    assert rows[0][header.index("EJF average slowdown (quoted)")] == 11.11
+    assert rows[1][header.index("SJF average slowdown (quoted)")] == 5.0
+    sjf_offline = header.index("sjf-offline average slowdown")
+    assert rows[0][sjf_offline] < rows[0][2]  # offline SJF beats EJF
+    # every row's mean is the mean of the validated schedules' slowdowns
+    for d, row in zip((2, 20), rows):
+        values = [check_mrt_schedule(dataset_instance(d, "test", k), H.ejf(dataset_instance(d, "test", k)))
+                  for k in range(3)]
+        assert row[2] == pytest.approx(round(float(np.mean(values)), 2))
+    assert "| group | instances |" in to_markdown((header, rows)) and to_csv((header, rows)).startswith("group,")
+    assert set(methods()) >= {"ejf", "sjf", "sjfs", "sjf-offline", "random", "cpsat", "rewriter"}
+    cells = plan_cells("d5:test:0-0", "cpsat:0.5", problem="mrt", cpsat_workers=1)
+    record = run_cells(cells, tmp_path / "r.jsonl", progress=False)[0]
+    assert record["method"] == "cpsat:0.5" and record["params"] == {"cpsat_workers": 1}
+    assert "Average slowdown per instance" in render([record], "md", quoted=False)
+    with pytest.raises(InputError, match="unknown method"):
+        plan_cells("d2:test:0-0", "magic", problem="mrt")
