@@ -182,9 +182,9 @@ class JobShopProblem(RewriteProblem):
     init_rules = tuple(RULES)
 
     def training_defaults(self) -> dict:
-        from .spec import SPEC
+        from .presets import TRAIN_PRESETS
 
-        return {k: SPEC.train_presets[k] for k in ("sizes", "init_rules", "validation_sizes",
+        return {k: TRAIN_PRESETS[k] for k in ("sizes", "init_rules", "validation_sizes",
                                                     "validation_init")}
 
     def __init__(self, moves: str = "n5", init_mode: str = "active"):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
+from .presets import TRAIN_PRESETS
 
 # kept equal to dispatching.RULES / MODES and solution.MOVE_KINDS (a test checks): reading them
 # from those modules would load numba for `rewriter --help`
@@ -195,8 +196,7 @@ SPEC = ProblemSpec(
         Option("moves", "n5", "candidate rewrites: adjacent, n1, n5 or n7 (as for solve --moves)",
                choices=MOVE_KINDS),
     ),
-    train_presets={"sizes": ["10x10", "15x15"], "init_rules": ["mwkr", "spt", "fifo", "mor", "random"],
-                   "validation_sizes": ["15x15", "20x15"], "validation_init": "mwkr"},
+    train_presets=TRAIN_PRESETS,
     list_instances=list_instances,
     quoted=quoted,
     plot_schedule=plot_schedule,

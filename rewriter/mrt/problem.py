@@ -181,9 +181,9 @@ class MrtProblem(RewriteProblem):
     init_rules = ("ejf", "sjf", "sjfs", "sjf-offline", "random")
 
     def training_defaults(self) -> dict:
-        from .spec import SPEC
+        from .presets import TRAIN_PRESETS
 
-        return {k: SPEC.train_presets[k] for k in ("sizes", "init_rules", "validation_sizes",
+        return {k: TRAIN_PRESETS[k] for k in ("sizes", "init_rules", "validation_sizes",
                                                     "validation_init")}
 
     def __init__(self, resources: int = 20):

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
+from .presets import TRAIN_PRESETS
 
 INIT_RULES = ("ejf", "sjf", "sjfs", "sjf-offline", "random")  # = heuristics.HEURISTICS (a test checks)
 POLICIES = ("learned", "greedy", "random", "none")
@@ -169,11 +170,7 @@ SPEC = ProblemSpec(
     train_options=(
         Option("resources", 20, "number of resource types D (the paper uses 2, 5, 10, 20)"),
     ),
-    train_presets={"sizes": ["50"], "validation_sizes": ["50"], "init_rules": ["ejf"],
-                   "validation_init": "ejf", "validation_decoding": "sample", "algo": "reinforce",
-                   "formulation": "node", "negative_q_resample": True, "episode_steps": 50,
-                   "validation_steps": 50, "reward": "step", "reward_scale": 10.0, "gamma": 0.9,
-                   "lr": 1e-3, "minibatch": 64, "validation_per_size": 8, "validate_every": 10},
+    train_presets=TRAIN_PRESETS,
     quoted=quoted,
     exports={"MrtInstance": "rewriter.mrt.instance"},
 )
