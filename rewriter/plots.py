@@ -1,4 +1,5 @@
-"""Comparison plot: mean gap against the budget, one panel per group of instances."""
+"""Comparison plot: mean gap (or, for a problem without bounds, the mean objective) against the
+budget, one panel per group of instances."""
 
 from __future__ import annotations
 
@@ -7,18 +8,21 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
+from . import registry
 from .atomic import atomic_open
 from .methods import parse_method
+from .tables import _group, _measure, _objective, with_gaps
 
 
-def _group(record: dict) -> str:
-    return f"{record['family']} {record['n_jobs']}x{record['n_machines']}"
+def _parse(label: str, problem: str | None):
+    spec = label.partition(" ")[0]
+    return parse_method(spec, registry.get(problem) if problem else None)
 
 
-def _series(label: str) -> tuple[str, bool]:
+def _series(label: str, problem: str | None = None) -> tuple[str, bool]:
     """The legend entry of a column label, and whether it has a budget axis."""
     spec, _, threads = label.partition(" ")
-    m = parse_method(spec)
+    m = _parse(label, problem)
     if m.budget is None:
         return label, False
     unit = "s" if m.method.budget == "seconds" else "steps"
@@ -26,20 +30,26 @@ def _series(label: str) -> tuple[str, bool]:
     return f"{name} {threads} [{unit}]".replace("  ", " "), True
 
 
+def _value(record: dict, measure: str):
+    return record.get("gap_percent") if measure == "mean gap %" else record[_objective(record)]
+
+
 def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) -> None:
     from .compare import column_label
 
+    measure = _measure(records)
+    problem = records[0].get("problem")
     gaps: dict[str, list[float]] = defaultdict(list)
     for r in records:
-        if r.get("gap_percent") is not None:
-            gaps[column_label(r)].append(r["gap_percent"])
+        if _value(r, measure) is not None:
+            gaps[column_label(r)].append(_value(r, measure))
     lines: dict[str, list[tuple[float, float]]] = defaultdict(list)
     flat: dict[str, float] = {}
     for label, values in gaps.items():
-        series, has_budget = _series(label)
+        series, has_budget = _series(label, problem)
         mean = statistics.mean(values)
         if has_budget:
-            lines[series].append((parse_method(label.split(" ")[0]).budget, mean))
+            lines[series].append((_parse(label, problem).budget, mean))
         else:
             flat[series] = mean
     for label, points in sorted(lines.items()):
@@ -47,13 +57,15 @@ def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) ->
         ax.plot([p[0] for p in points], [p[1] for p in points], marker="o", label=label,
                 color=colours[label])
     for label, mean in sorted(flat.items(), key=lambda kv: kv[1]):
+        unit = "%" if measure == "mean gap %" else ""
         ax.axhline(mean, linestyle="--", linewidth=1, color=colours[label],
-                   label=f"{label} ({mean:.1f}%)")
+                   label=f"{label} ({mean:.2f}{unit})")
     budgets = [b for pts in lines.values() for b, _ in pts]
     if budgets and max(budgets) / max(min(budgets), 1e-9) >= 20:
         ax.set_xscale("log")
     ax.set_xlabel("budget (seconds or steps, see legend)")
-    ax.set_ylabel("mean gap to best-known UB (%)")
+    ax.set_ylabel("mean gap to best-known UB (%)" if measure == "mean gap %" else
+                  measure)
     ax.set_title(f"{title} ({len({r['instance'] for r in records})} instances)")
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=7)
@@ -70,6 +82,7 @@ def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> P
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    records = with_gaps(records)
     groups: dict[str, list[dict]] = {}
     for r in records:
         groups.setdefault(_group(r), []).append(r)
@@ -78,7 +91,7 @@ def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> P
     fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
     from .compare import column_label
 
-    names = sorted({_series(column_label(r))[0] for r in records})
+    names = sorted({_series(column_label(r), r.get("problem"))[0] for r in records})
     colours = {name: f"C{i % 10}" for i, name in enumerate(names)}  # same colour in every panel
     for ax, (name, members) in zip(axes.flat, groups.items()):
         _draw_group(ax, members, name, colours)

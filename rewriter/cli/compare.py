@@ -34,9 +34,8 @@ def add_parser(sub) -> None:
     p.add_argument("--problem", choices=names, default=names[0],
                    help="problem of the instances (default: %(default)s)")
     p.add_argument("--instances", metavar="SPEC",
-                   help="instances, comma separated: job shop: ranges and families (ta41-50, "
-                        "dmu16-20, ta, ft06, paths); mrt: data-set ranges D:SPLIT:FIRST-LAST "
-                        "(d20:test:0-99), names or paths")
+                   help="instances, comma separated; "
+                        + "; ".join(f"{n}: {registry.get(n).instances_help}" for n in names))
     p.add_argument("--methods", metavar="SPECS",
                    help="methods with budgets, comma separated: NAME[:BUDGET][@RULE]; "
                         + "; ".join(f"{n}: " + ", ".join(_shown(m) for m in registry.get(n).methods().values())

@@ -14,9 +14,8 @@ from .common import FORMATTER, long_progress
 
 EPILOG = """\
 Every option maps to one field of TrainConfig (rewriter/core/config.py), or to one of the
-problem's own options (listed under its name). A problem may set its own defaults (mrt follows
-NeuRewriter: reinforce, node formulation, Q < 0 re-sampling, EJF starts, episodes of 50 steps,
-step reward); explicit options still win.
+problem's own options (listed under its name). Each problem sets its own defaults (sizes,
+starts, validation; some more, see docs/training.md); a --config file and explicit options win.
 
 The run directory keeps
 config.json (all of them, plus version and git commit), log.csv, curves.png, checkpoint.pt
@@ -51,8 +50,9 @@ def add_parser(sub) -> None:
     p.add_argument("--run-dir", required=True, metavar="DIR",
                    help="directory of the run (created; e.g. runs/NAME)")
     p.add_argument("--resume", action="store_true",
-                   help="continue the run in --run-dir from its last checkpoint (the saved "
-                        "config is used; only --iterations and --time-limit-minutes may change)")
+                   help="continue the run in --run-dir from its last checkpoint with its saved "
+                        "config: the command that started it may be repeated; only --iterations "
+                        "and --time-limit-minutes may differ")
     p.add_argument("--config", metavar="FILE.json",
                    help="read options from a JSON object of TrainConfig fields (command-line "
                         "options given explicitly win)")
@@ -89,6 +89,7 @@ def add_parser(sub) -> None:
             kind = int if isinstance(option.default, int) else str
             group.add_argument("--" + option.name.replace("_", "-"), dest=option.name, type=kind,
                                choices=option.choices, default=None,
+                               metavar=None if option.choices else "N" if kind is int else "NAME",
                                help=f"{option.help} (default: {option.default})")
 
 

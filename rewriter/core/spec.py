@@ -67,6 +67,7 @@ class ProblemSpec:
     group: Callable[[Any], str]                 # an instance's row group in summary tables
     rewrite_problem: Callable[[dict], Any]      # training options -> a RewriteProblem
     has_bounds: bool = False                    # instances come with best-known bounds (gaps)
+    instances_help: str = "names or paths, comma separated"  # what `compare --instances` takes
     default_steps: int = 200
     default_decoding: str = "argmax"            # the learned search's decoding for one trajectory
     solve_options: tuple[Option, ...] = ()      # extra keywords of ``solve`` (and CLI flags)

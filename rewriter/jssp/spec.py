@@ -172,6 +172,7 @@ SPEC = ProblemSpec(
     group=group,
     rewrite_problem=rewrite_problem,
     has_bounds=True,
+    instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06) or paths",
     default_steps=200,
     default_decoding="argmax",
     solve_options=(

@@ -165,6 +165,7 @@ SPEC = ProblemSpec(
     expand_instances=expand_instances,
     group=group,
     rewrite_problem=rewrite_problem,
+    instances_help="data-set ranges D:SPLIT:FIRST-LAST (d20:test:0-99), names or paths",
     default_steps=50,
     default_decoding="sample",
     train_options=(
