@@ -14,7 +14,7 @@ def load_instance(name: str, problem: str | None = None):
     return spec.load_instance(str(name))
 
 
-def solve(instance, *, init: str | None = None, policy: str = "learned", steps: int | None = -1,
+def solve(instance, *, init: str | None = None, policy: str | None = None, steps: int | None = -1,
           **options) -> Result:
     """Build the ``init`` heuristic's schedule of ``instance`` and rewrite it with ``policy`` for
     ``steps`` rewrites (default: the problem's; None with a ``time_limit``: no step limit).
@@ -22,7 +22,7 @@ def solve(instance, *, init: str | None = None, policy: str = "learned", steps: 
     ``decoding``, ``progress``, and e.g. ``moves`` or ``tabu`` for the job shop). Every returned
     schedule has passed the problem's independent validator."""
     spec = registry.for_instance(instance)
-    return spec.solve(instance, init=init or spec.default_init, policy=policy,
+    return spec.solve(instance, init=init or spec.default_init, policy=policy or spec.default_policy,
                       steps=spec.default_steps if steps == -1 else steps, **options)
 
 

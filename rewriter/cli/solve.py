@@ -52,13 +52,13 @@ def add_parser(sub) -> None:
                    help="heuristic of the initial schedule; "
                         + "; ".join(f"{n}: {', '.join(registry.get(n).init_rules)} (default "
                                     f"{registry.get(n).default_init})" for n in names))
-    g.add_argument("--policy", default="learned", metavar="POLICY",
+    g.add_argument("--policy", default=None, metavar="POLICY",
                    help="rewriting policy: learned (the shipped neural rewriter, or --model), "
                         "tabu (tabu search), greedy (best-improvement descent), greedy-first "
                         "(first improvement), random (random walk) or none (keep the initial "
                         "schedule); each problem lists its own: "
-                        + "; ".join(f"{n}: {', '.join(registry.get(n).policies)}" for n in names)
-                        + " (default: %(default)s)")
+                        + "; ".join(f"{n}: {', '.join(registry.get(n).policies)} (default "
+                                    f"{registry.get(n).default_policy})" for n in names))
     g.add_argument("--model", default="default", metavar="PATH",
                    help="policy file for --policy learned: 'default' (the model shipped for the "
                         "problem) or a model.pt written by `rewriter train` (default: %(default)s)")
@@ -125,6 +125,7 @@ def run(args) -> int:
     spec = registry.get(args.problem) if args.problem else registry.infer(args.instance)
     options = _problem_options(args, spec)
     init = args.init or spec.default_init
+    args.policy = args.policy or spec.default_policy
     if init not in spec.init_rules:
         raise InputError(f"--init {init}: not a heuristic of {spec.name}; expected one of: "
                          + ", ".join(spec.init_rules))

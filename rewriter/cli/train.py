@@ -139,6 +139,8 @@ def run(args) -> int:
         else:
             values["problem_options"] = _problem_options(spec, values, args)
             cfg = TrainConfig.from_dict(values)
+        if spec.rewrite_problem is None:
+            raise InputError(f"{spec.name} has no learned policy to train yet")
         problem = spec.rewrite_problem(cfg.problem_options)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None

@@ -36,10 +36,13 @@ class Result:
     info: dict = field(default_factory=dict)  # method-specific facts (solver bound, model, ...)
     sizes: dict = field(default_factory=dict)
     schedule: dict = field(default_factory=dict)
+    #: the instance's best-known bounds are bounds of this objective (not so for a tardiness
+    #: objective on an instance whose bounds are makespans)
+    bounded: bool = True
 
     def __getattr__(self, name: str):
         # only reached for names that are not fields: the objective values by name
-        if name.startswith("__") or name in ("values", "objective", "init_cost"):
+        if name.startswith("__") or name in ("values", "objective", "init_cost", "bounded"):
             raise AttributeError(name)
         if name in self.values:
             return self.values[name]
@@ -54,11 +57,11 @@ class Result:
 
     @property
     def upper_bound(self):
-        return getattr(self.instance, "upper_bound", None)
+        return getattr(self.instance, "upper_bound", None) if self.bounded else None
 
     @property
     def lower_bound(self):
-        return getattr(self.instance, "lower_bound", None)
+        return getattr(self.instance, "lower_bound", None) if self.bounded else None
 
     @property
     def gap_percent(self) -> float | None:

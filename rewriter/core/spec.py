@@ -65,9 +65,11 @@ class ProblemSpec:
     methods: Callable[[], dict[str, Method]]    # the comparison methods by name
     expand_instances: Callable[[str], list[str]]  # "ta41-50,ft06" -> names
     group: Callable[[Any], str]                 # an instance's row group in summary tables
-    rewrite_problem: Callable[[dict], Any]      # training options -> a RewriteProblem
+    rewrite_problem: Callable[[dict], Any] | None  # training options -> a RewriteProblem
+                                                # (None: the problem has no learned policy yet)
     has_bounds: bool = False                    # instances come with best-known bounds (gaps)
     instances_help: str = "names or paths, comma separated"  # what `compare --instances` takes
+    default_policy: str = "learned"
     default_steps: int = 200
     default_decoding: str = "argmax"            # the learned search's decoding for one trajectory
     solve_options: tuple[Option, ...] = ()      # extra keywords of ``solve`` (and CLI flags)

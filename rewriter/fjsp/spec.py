@@ -1,0 +1,119 @@
+"""The flexible job shop's record in the registry: how every command loads, solves, checks and
+compares it. Heavy modules (numba kernels, OR-Tools) are imported inside the functions."""
+
+from __future__ import annotations
+
+from functools import cache, partial
+
+from ..core.spec import Method, Option, ProblemSpec
+from ..errors import InputError
+
+JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JOB_RULES (a test checks)
+MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
+RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
+OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
+POLICIES = ("none",)                                           # = solve.POLICIES
+
+
+def load_instance(text: str):
+    from .bundled import load_instance as load
+
+    return load(text)
+
+
+def recognizes(text: str) -> bool:
+    """A bundled or generated flexible-shop name, or a file that reads as a flexible instance."""
+    try:
+        load_instance(text)
+    except (InputError, OSError):
+        return False
+    return True
+
+
+def solve(instance, **options):
+    from .solve import solve as run
+
+    return run(instance, **options)
+
+
+def check_schedule(instance, data: dict, path: str):
+    from .schedule_json import check_schedule_json
+
+    return check_schedule_json(instance, data, path)
+
+
+def expand_instances(text: str) -> list[str]:
+    from .bundled import expand_instance_names
+
+    return expand_instance_names(text)
+
+
+def group(instance) -> str:
+    family = instance.metadata.get("family") or "".join(c for c in instance.name if c.isalpha())
+    return f"{family} {instance.n_jobs}x{instance.n_machines}"
+
+
+def list_instances() -> list[dict]:
+    from .bundled import bundled_instances
+
+    return [{**row, "size": f"{row['n_jobs']}x{row['n_machines']}"} for row in bundled_instances()]
+
+
+# ---- comparison methods ------------------------------------------------------------------------
+def _rule(instance, *, rule: str, seed: int = 0, **_):
+    from .solve import solve as run
+
+    return run(instance, init=rule, seed=seed)
+
+
+def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
+    from .solve import solve as run
+
+    return run(instance, method="cpsat", time_limit=budget, workers=threads, seed=seed)
+
+
+@cache  # one set of methods, so a parsed spec equals its re-parse
+def methods() -> dict[str, Method]:
+    out = {rule: Method(rule, partial(_rule, rule=rule), f"the {rule} dispatching rule")
+           for rule in RULES}
+    out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
+                          uses_threads=True)
+    return out
+
+
+SPEC = ProblemSpec(
+    name="fjsp",
+    title="flexible job shop: eligible machines with their own durations, release and due dates",
+    instance_type="rewriter.fjsp.instance.FlexibleInstance",
+    objective="makespan",
+    load_instance=load_instance,
+    recognizes=recognizes,
+    init_rules=RULES,
+    default_init="mwkr-eet",
+    policies=POLICIES,
+    solve=solve,
+    check_schedule=check_schedule,
+    methods=methods,
+    expand_instances=expand_instances,
+    group=group,
+    rewrite_problem=None,
+    has_bounds=True,
+    instances_help="ranges and families (mk01-10, behnke), names (mk01, la09_edata), generated "
+                   "sets (prod_411x149_s0) or paths",
+    default_policy="none",
+    default_steps=0,
+    solve_options=(
+        Option("objective", "makespan", "what to minimise: makespan, tardiness (total weighted "
+               "tardiness) or combined (makespan + W x total weighted tardiness)",
+               choices=OBJECTIVES),
+        Option("tardiness_weight", 1.0, "W of the combined objective"),
+        Option("method", "search", "search: the --init schedule (local searches come later); "
+               "cpsat: OR-Tools CP-SAT stopped by --time-limit (default 60 s)",
+               choices=("search", "cpsat")),
+        Option("workers", 2, "--method cpsat: CP-SAT search threads"),
+        Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
+    ),
+    list_instances=list_instances,
+    exports={"FlexibleInstance": "rewriter.fjsp.instance",
+             "FlexibleSchedule": "rewriter.fjsp.schedule"},
+)
