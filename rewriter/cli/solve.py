@@ -175,8 +175,6 @@ def _check_outputs(args, spec) -> None:
                "convergence plot": args.convergence}
     if args.gantt and spec.plot_schedule is None:
         raise InputError(f"--gantt: {spec.name} has no Gantt chart; write the schedule with --out")
-    if args.convergence and spec.plot_trace is None:
-        raise InputError(f"--convergence: {spec.name} has no convergence plot; use --trace")
     seen: dict[str, str] = {}
     for what, path in outputs.items():
         if path is None or (what == "schedule JSON" and path == "-"):
@@ -186,8 +184,10 @@ def _check_outputs(args, spec) -> None:
             _suffix(path, (".json", ".csv"), "--out", "- for standard output")
         if what == "trace CSV":
             _suffix(path, (".csv",), "--trace")
-        if what in ("Gantt chart", "convergence plot") and spec.check_image:
-            spec.check_image(path)
+        if what in ("Gantt chart", "convergence plot"):
+            from ..core.charts import image_format
+
+            image_format(path)
         key = os.path.abspath(path)
         if key in seen:
             raise InputError(f"the {seen[key]} and the {what} would both be written to {path}")
@@ -228,7 +228,9 @@ def _write_outputs(args, spec, result) -> list[tuple[str, str]]:
         written.append(("gantt", args.gantt))
     if args.convergence:
         with writing(args.convergence):
-            spec.plot_trace(result, args.convergence)
+            from ..core.charts import plot_trace
+
+            plot_trace(result, args.convergence)
         written.append(("convergence", args.convergence))
     return written
 

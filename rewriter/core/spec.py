@@ -78,6 +78,4 @@ class ProblemSpec:
     list_instances: Callable[[], list[dict]] | None = None  # bundled instances with bounds
     quoted: Callable[[], list[dict]] | None = None  # published figures: method, group, value, citation
     plot_schedule: Callable[[Result, str], None] | None = None  # a Gantt chart, where it has one
-    plot_trace: Callable[[Result, str], None] | None = None     # best cost against the step
-    check_image: Callable[[str], None] | None = None  # raises InputError for an unknown image suffix
     exports: dict = field(default_factory=dict)  # public name -> module: `from rewriter import NAME`

@@ -53,6 +53,12 @@ def group(instance) -> str:
     return f"{family} {instance.n_jobs}x{instance.n_machines}"
 
 
+def plot_schedule(result, path: str) -> None:
+    from .gantt import plot_gantt
+
+    plot_gantt(result, path)
+
+
 def list_instances() -> list[dict]:
     from .bundled import bundled_instances
 
@@ -114,6 +120,7 @@ SPEC = ProblemSpec(
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
     list_instances=list_instances,
+    plot_schedule=plot_schedule,
     exports={"FlexibleInstance": "rewriter.fjsp.instance",
              "FlexibleSchedule": "rewriter.fjsp.schedule"},
 )

@@ -1,225 +1,25 @@
-"""Pictures of a job-shop schedule: a Gantt chart and a convergence plot.
-
-Both draw on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, so they never need a
-display and never touch pyplot's global state (safe inside notebooks and worker processes). Files
-are written atomically: the image goes to a temporary file beside the target, then ``os.replace``
-moves it over, so a reader never sees half a PNG.
-
-::
-
-    from rewriter.jssp.gantt import plot_gantt, plot_trace
-    plot_gantt(result, "gantt.png")          # a Result of rewriter.jssp.solve, or a JobShopSolution
-    plot_trace(result, "convergence.png")    # or plot_trace(result.trace, path, title, upper_bound=...)
-"""
+"""The job shop's Gantt chart: one bar per operation on its machine (drawn by
+:func:`rewriter.core.charts.gantt`)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
-from ..atomic import atomic_open
-from ..errors import InputError
-
-__all__ = ["plot_gantt", "plot_trace", "gantt_title", "job_style"]
-
-# Hatch patterns layered over the 20 colours of tab20: 20 x 6 = 120 distinguishable jobs.
-_HATCHES = ("", "//", "..", "xx", "\\\\", "++")
-_DPI = 120
-
-
-# ---- styling -----------------------------------------------------------------------------------
-def job_style(job: int, n_jobs: int) -> tuple[tuple[float, float, float, float], str]:
-    """(RGBA colour, hatch) of a job: tab10 up to 10 jobs, tab20 up to 20, then tab20 + hatches."""
-    from matplotlib import colormaps
-
-    if n_jobs <= 10:
-        return colormaps["tab10"](job % 10), ""
-    colour = colormaps["tab20"](job % 20)
-    return colour, _HATCHES[(job // 20) % len(_HATCHES)]
-
-
-def _text_colour(rgba) -> str:
-    r, g, b = rgba[:3]
-    return "black" if 0.299 * r + 0.587 * g + 0.114 * b > 0.55 else "white"
-
-
-def gantt_title(instance, makespan: int) -> str:
-    """``ta41 (30x20) — makespan 2087, gap 4.09% to UB 2005`` (the gap only when the UB is known)."""
-    text = f"{instance.name} ({instance.n_jobs}x{instance.n_machines}) — makespan {makespan}"
-    ub = instance.upper_bound
-    if ub:
-        text += f", gap {100.0 * (makespan - ub) / ub:.2f}% to UB {ub}"
-    return text
-
-
-# ---- Gantt chart -------------------------------------------------------------------------------
-def _unpack(solution_or_result):
-    """(instance, start per flat operation, makespan, extra title note) from a Result or solution."""
-    obj = solution_or_result
-    note = ""
-    if hasattr(obj, "solution") and hasattr(obj, "instance"):  # rewriter.jssp.solve.Result
-        method, init = getattr(obj, "method", None), getattr(obj, "init", None)
-        if method and init:
-            note = f"{method} from {init}"
-        obj = obj.solution
-    if not (hasattr(obj, "instance") and hasattr(obj, "heads")):
-        raise TypeError(f"expected a Result or a JobShopSolution, got {type(solution_or_result).__name__}")
-    starts = np.asarray(obj.heads, dtype=np.int64)
-    return obj.instance, starts, int(obj.makespan), note
+from ..core.charts import gantt, gantt_title
 
 
 def plot_gantt(solution_or_result, path, title: str | None = None):
-    """Draw the schedule as a Gantt chart (machines down the y axis, M0 on top) and save it to ``path``.
-
-    One bar per operation, coloured (and, past 20 jobs, hatched) by job, with the job index
-    written in bars wide enough to hold it; a dashed line marks the makespan. The default title
-    names the instance, its size, the makespan and the gap to the best-known upper bound; a given
-    ``title`` goes above that line. The figure grows with the number of machines. The image
-    format follows the file suffix (png by default). Returns ``path``.
-    """
-    from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
-    from matplotlib.patches import Patch
-
-    instance, starts, makespan, note = _unpack(solution_or_result)
-    n, m = instance.n_jobs, instance.n_machines
-    durations = instance.op_duration
-    machines = instance.op_machine
-    fmt = _format_of(path)
-
-    width_in = 12.0 if n * m <= 400 else 15.0
-    height_in = float(np.clip(1.3 + 0.38 * m, 3.0, 40.0))
-    legend = n <= 20
-    # fixed margins (no bbox_inches="tight", which would render the figure twice)
-    left, right = 0.75 / width_in, 1.0 - (0.75 if legend else 0.2) / width_in
-    bottom, top = 0.6 / height_in, 1.0 - (0.75 if title is None else 0.95) / height_in
-    fig = Figure(figsize=(width_in, height_in), dpi=_DPI)
-    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
-    ax = fig.add_subplot()
-
-    x_max = max(makespan, 1) * 1.02
-    px_per_unit = width_in * (right - left) * _DPI / x_max
-    bar_height = 0.8
-    bar_px = height_in * (top - bottom) * _DPI / m * bar_height
-    fontsize = 7 if bar_px >= 11 else 5.5
-    label_ok = bar_px >= 7
-    edge = 0.4 if n * m <= 2000 else 0.25
-
-    handles = []
-    for job in range(n):
-        colour, hatch = job_style(job, n)
-        ops = np.arange(job * m, (job + 1) * m)
-        x0, x1 = starts[ops], starts[ops] + durations[ops]
-        y0, y1 = machines[ops] - bar_height / 2, machines[ops] + bar_height / 2
-        verts = np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1),
-                          np.stack([x1, y1], 1), np.stack([x1, y0], 1)], axis=1)
-        # one collection per job: far faster than a Rectangle per operation on 100x20 instances
-        ax.add_collection(PolyCollection(verts, facecolors=[colour], edgecolors="black",
-                                         linewidths=edge, hatch=hatch or None))
-        handles.append(Patch(facecolor=colour, edgecolor="black", linewidth=edge,
-                             hatch=hatch or None, label=f"J{job}"))
-        if not label_ok:
-            continue
-        text = str(job)
-        needed_px = len(text) * fontsize * 0.62 * _DPI / 72 + 3
-        for op in ops:
-            if durations[op] * px_per_unit >= needed_px:
-                ax.text(starts[op] + durations[op] / 2, machines[op], text, ha="center", va="center",
-                        fontsize=fontsize, color=_text_colour(colour), clip_on=True,
-                        bbox=dict(boxstyle="square,pad=0.05", fc=colour, ec="none") if hatch else None)
-
-    ax.axvline(makespan, color="black", linestyle="--", linewidth=1.0)
-    ax.annotate(f"Cmax {makespan}", xy=(makespan, 1.0), xycoords=("data", "axes fraction"),
-                xytext=(-3, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8)
-    ax.set_xlim(0, x_max)
-    ax.set_ylim(m - 0.5, -0.5)  # M0 on top
-    ax.set_yticks(range(m))
-    ax.set_yticklabels([f"M{i}" for i in range(m)], fontsize=8 if m <= 30 else 6)
-    ax.set_xlabel("time")
-    ax.set_ylabel("machine")
-    ax.grid(axis="x", linestyle=":", linewidth=0.5, alpha=0.6)
-    ax.set_axisbelow(True)
-    if legend:
-        ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False,
-                  title="job", title_fontsize=8, ncol=1 if n <= 2 * m + 2 else 2)
-    heading = gantt_title(instance, makespan) + (f"  [{note}]" if note else "")
-    ax.set_title(heading if title is None else f"{title}\n{heading}", fontsize=11)
-    _save_atomic(fig, path, fmt)
-    return path
-
-
-# ---- convergence -------------------------------------------------------------------------------
-def plot_trace(trace, path, title: str | None = None, *, upper_bound: int | None = None,
-               lower_bound: int | None = None):
-    """Best makespan against the step number (a step plot), saved to ``path``; returns ``path``.
-
-    ``trace`` is a list of ``(step, seconds, best_makespan)`` (``Result.trace``) or a Result, in
-    which case the bounds and a default title come from its instance. Dashed horizontal lines
-    mark the best-known upper bound and the lower bound when they are known.
-    """
-    from matplotlib.figure import Figure
-
-    if hasattr(trace, "trace") and hasattr(trace, "instance"):  # a Result
-        result = trace
-        inst = result.instance
-        upper_bound = inst.upper_bound if upper_bound is None else upper_bound
-        lower_bound = inst.lower_bound if lower_bound is None else lower_bound
-        if title is None:
-            title = (f"{inst.name} ({inst.n_jobs}x{inst.n_machines}) — {result.method} from "
-                     f"{result.init}, best {result.makespan}")
-        trace = result.trace
-    rows = [(int(step), float(sec), int(best)) for step, sec, best in trace]
-    if not rows:
-        raise ValueError("the trace is empty; nothing to plot")
-    steps = np.array([r[0] for r in rows])
-    best = np.minimum.accumulate(np.array([r[2] for r in rows]))
-    fmt = _format_of(path)
-
-    fig = Figure(figsize=(8.0, 4.5), dpi=_DPI)
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.9)
-    ax = fig.add_subplot()
-    ax.step(steps, best, where="post", color="tab:blue", linewidth=1.5, label="best makespan")
-    ax.plot(steps[[0, -1]], best[[0, -1]], "o", color="tab:blue", markersize=4)
-    span = [int(best.min()), int(best.max())]
-    if upper_bound:
-        ax.axhline(upper_bound, color="tab:green", linestyle="--", linewidth=1.0,
-                   label=f"best-known UB {upper_bound}")
-        span.append(int(upper_bound))
-    if lower_bound and lower_bound != upper_bound:
-        ax.axhline(lower_bound, color="tab:red", linestyle=":", linewidth=1.0,
-                   label=f"lower bound {lower_bound}")
-        span.append(int(lower_bound))
-    low, high = min(span), max(span)
-    pad = max(1.0, 0.05 * (high - low))
-    ax.set_ylim(low - pad, high + pad)
-    if steps[-1] > steps[0]:
-        ax.set_xlim(steps[0], steps[-1])
-    ax.set_xlabel("step")
-    ax.set_ylabel("best makespan")
-    ax.grid(linestyle=":", linewidth=0.5, alpha=0.7)
-    ax.legend(loc="upper right", fontsize=8)
-    if title:
-        ax.set_title(title, fontsize=11)
-    _save_atomic(fig, path, fmt)
-    return path
-
-
-# ---- files -------------------------------------------------------------------------------------
-def _format_of(path) -> str:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    suffix = Path(path).suffix.lower().lstrip(".") or "png"
-    supported = FigureCanvasAgg.get_supported_filetypes()
-    if suffix not in supported:
-        raise InputError(f"unsupported image format '.{suffix}'; expected one of: "
-                         + ", ".join("." + key for key in sorted(supported)), path=path)
-    return suffix
-
-
-def _save_atomic(fig, path, fmt: str) -> None:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    FigureCanvasAgg(fig)
-    with atomic_open(path, "wb") as fh:
-        fig.savefig(fh, format=fmt, dpi=_DPI)
+    """Draw a Result's (or a JobShopSolution's) schedule and save it to ``path``."""
+    obj, note = solution_or_result, ""
+    if hasattr(obj, "solution") and hasattr(obj, "instance"):  # a Result
+        if getattr(obj, "method", None) and getattr(obj, "init", None):
+            note = f"{obj.method} from {obj.init}"
+        obj = obj.solution
+    if not (hasattr(obj, "instance") and hasattr(obj, "heads")):
+        raise TypeError(f"expected a Result or a JobShopSolution, got {type(solution_or_result).__name__}")
+    inst = obj.instance
+    start = np.asarray(obj.heads, dtype=np.int64)
+    ops = np.arange(inst.n_operations)
+    heading = gantt_title(inst, int(obj.makespan)) + (f"  [{note}]" if note else "")
+    return gantt(path, inst.op_machine, start, start + inst.op_duration, ops // inst.n_machines,
+                 inst.n_machines, inst.n_jobs, heading, int(obj.makespan), title)

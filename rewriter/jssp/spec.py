@@ -97,18 +97,6 @@ def plot_schedule(result, path: str) -> None:
     plot_gantt(result, path)
 
 
-def plot_trace(result, path: str) -> None:
-    from .gantt import plot_trace as plot
-
-    plot(result, path)
-
-
-def check_image(path: str) -> None:
-    from .gantt import _format_of
-
-    _format_of(path)
-
-
 # ---- comparison methods ------------------------------------------------------------------------
 def _rule(instance, *, rule: str, nondelay: bool, seed: int = 0, **_):
     from .solve import solve as search
@@ -201,8 +189,6 @@ SPEC = ProblemSpec(
     list_instances=list_instances,
     quoted=quoted,
     plot_schedule=plot_schedule,
-    plot_trace=plot_trace,
-    check_image=check_image,
     exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.solution",
              "bundled_instances": "rewriter.jssp.bundled", "random_instance": "rewriter.jssp.generate",
              "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.solve"},

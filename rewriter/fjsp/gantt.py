@@ -1,0 +1,20 @@
+"""The flexible shop's Gantt chart: one row per machine, late jobs outlined in red (drawn by
+:func:`rewriter.core.charts.gantt`, which keeps one row per machine legible at 150 machines)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..core.charts import gantt, gantt_title
+from .instance import NO_DUE
+
+
+def plot_gantt(result, path, title: str | None = None):
+    """Draw a Result's schedule (a :class:`~rewriter.fjsp.schedule.FlexibleSchedule`) to ``path``."""
+    sch = result.solution
+    inst = sch.instance
+    completion = sch.heads[inst.job_start[1:] - 1] + sch.dur[inst.job_start[1:] - 1]
+    late = np.flatnonzero((inst.due != NO_DUE) & (completion > inst.due)).tolist()
+    heading = gantt_title(inst, sch.makespan) + f"  [{result.method} from {result.init}]"
+    return gantt(path, sch.assign, sch.heads, sch.heads + sch.dur, inst.op_job, inst.n_machines,
+                 inst.n_jobs, heading, sch.makespan, title, late)
