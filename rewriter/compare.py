@@ -11,10 +11,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
+import signal
+import stat
 import sys
 import time
+import traceback
 import warnings
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -61,9 +65,17 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     path = Path(path)
     if not path.exists():
         return []
+    if path.is_dir():
+        raise InputError("is a directory; expected a JSON-lines results file", path=path)
+    if not path.is_file():
+        raise InputError("not a regular file; expected a JSON-lines results file", path=path)
     records = []
-    with open(path, encoding="utf-8") as fh:
-        lines = fh.read().splitlines()
+    try:
+        with open(path, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except UnicodeDecodeError:
+        raise InputError("not a UTF-8 text file; expected a results file of JSON records, one "
+                         "per line, as `rewriter compare` writes it", path=path) from None
     for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
@@ -179,38 +191,240 @@ def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> No
                       "their budget says and their results will be worse", stacklevel=2)
 
 
+def check_results_file(path: str | os.PathLike) -> None:
+    """Fail before any cell runs, not after the first, when the results cannot be appended:
+    the directory must exist and be writable (for the file, ``FILE.lock`` and ``FILE.torn``), and
+    an existing file must be a regular file that is not read-only."""
+    path = Path(path)
+    try:
+        status = path.stat()
+    except FileNotFoundError:
+        status = None
+    except OSError as exc:
+        raise InputError(f"cannot use the results file: {exc.strerror or exc}", path=path) from None
+    if status is not None:
+        if stat.S_ISDIR(status.st_mode):
+            raise InputError("is a directory; expected a JSON-lines results file", path=path)
+        if not stat.S_ISREG(status.st_mode):
+            raise InputError("not a regular file; expected a JSON-lines results file", path=path)
+        if not status.st_mode & 0o222 or not os.access(path, os.W_OK):
+            raise InputError("the results file is read-only; make it writable or give another "
+                             "--results", path=path)
+    parent = path.parent
+    if not parent.is_dir():
+        raise InputError(f"cannot write the results: directory '{parent}' does not exist",
+                         path=path)
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise InputError(f"cannot write the results: directory '{parent}' is not writable",
+                         path=path)
+
+
+class ResultsLock:
+    """An advisory lock on ``FILE.lock`` (``fcntl.flock``, not blocking) for one run on a
+    results file: a second run on the same file fails at once instead of computing every cell a
+    second time. The lock file holds the owner's process id; it is left in place (deleting it
+    would let two runs lock two different files)."""
+
+    def __init__(self, path: str | os.PathLike):
+        self.path = Path(path)
+        self.lock_path = Path(f"{path}.lock")
+        self.fd = None
+
+    def __enter__(self):
+        try:
+            import fcntl
+        except ImportError:  # no flock (Windows): no lock
+            return self
+        try:
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+        except OSError as exc:
+            raise InputError(f"cannot create the lock file {self.lock_path}: "
+                             f"{exc.strerror or exc}", path=self.path) from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                owner = os.read(fd, 32).decode("ascii", "replace").strip()
+            except OSError:
+                owner = ""
+            os.close(fd)
+            who = f" (process {owner})" if owner.isdigit() else ""
+            raise InputError(f"another `rewriter compare`{who} is running on this results file "
+                             f"and holds {self.lock_path}; wait for it to finish or give another "
+                             "--results", path=self.path) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self.fd = fd
+        return self
+
+    def __exit__(self, *exc):
+        if self.fd is not None:
+            os.close(self.fd)  # closing the descriptor releases the lock
+            self.fd = None
+        return False
+
+
 def run_cells(cells: list[Cell], results_path, workers: int = 1,
               progress: bool | str = True) -> list[dict]:
     """Run the cells not yet in ``results_path``; return every matching record (old and new).
-    ``progress``: ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False."""
+    ``progress``: ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False.
+
+    While cells run, the results file is locked (:class:`ResultsLock`): a second run on it is
+    an :class:`InputError`. Ctrl-C (a SIGINT to this process, or to its process group) stops the
+    run: the worker processes are ended, every finished cell is already in the file, and
+    KeyboardInterrupt is raised."""
     done = {record_key(r): r for r in read_results(results_path)}
-    todo = [c for c in cells if c.key not in done]
-    if todo:  # records will be appended: a torn last line must not swallow the first
-        set_aside_torn_line(results_path)
-    if cells:
-        check_cores(cells, workers)
-    bar = Progress(len(cells), "compare", "cells", initial=len(cells) - len(todo), mode=progress)
-    try:
-        if workers <= 1:
-            for cell in todo:
-                record = _run_cell(cell)
+    if not any(c.key not in done for c in cells):
+        return [done[c.key] for c in cells if c.key in done]
+    check_results_file(results_path)
+    with ResultsLock(results_path):
+        done = {record_key(r): r for r in read_results(results_path)}  # as of taking the lock
+        todo = [c for c in cells if c.key not in done]
+        if todo:  # records will be appended: a torn last line must not swallow the first
+            set_aside_torn_line(results_path)
+        if cells:
+            check_cores(cells, workers)
+        bar = Progress(len(cells), "compare", "cells", initial=len(cells) - len(todo),
+                       mode=progress)
+        finished = None
+        try:
+            if workers <= 1:
+                finished = (_run_cell(cell) for cell in todo)
+            else:
+                finished = _run_parallel(todo, workers)
+            for record in finished:
                 if record["status"] == "interrupted":
                     raise KeyboardInterrupt  # a cut-short cell is not a result
                 append_result(results_path, record)
                 done[record_key(record)] = record
                 bar.update(1)
-        else:
-            with ProcessPoolExecutor(max_workers=workers) as pool:
-                pending = {pool.submit(_run_cell, c) for c in todo}
-                while pending:
-                    finished, pending = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in finished:
-                        record = future.result()
-                        if record["status"] == "interrupted":
-                            raise KeyboardInterrupt  # Ctrl-C reached the workers too
-                        append_result(results_path, record)
-                        done[record_key(record)] = record
-                        bar.update(1)
-    finally:
-        bar.close()
+        finally:
+            if finished is not None:
+                finished.close()  # ends the worker processes now, not when garbage is collected
+            bar.close()
     return [done[c.key] for c in cells if c.key in done]
+
+
+# ---- parallel cells ----------------------------------------------------------------------------
+class WorkerError(RuntimeError):
+    """A cell failed in a worker process (the worker's traceback is the message)."""
+
+
+def _worker(conn, parent: int) -> None:
+    """Run the cells sent over ``conn`` until None, the end of the pipe, or the parent's death.
+
+    SIGINT is ignored: a Ctrl-C to the whole process group reaches the parent, which ends the
+    workers itself, so no worker dies holding half a message."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    while True:
+        try:
+            while not conn.poll(1.0):
+                if os.getppid() != parent:  # the parent died without ending us
+                    return
+            cell = conn.recv()
+        except (EOFError, OSError):
+            return
+        if cell is None:
+            return
+        try:
+            reply = ("ok", _run_cell(cell))
+        except BaseException as exc:  # noqa: BLE001 - sent back to the parent
+            text = traceback.format_exc()
+            try:
+                pickle.loads(pickle.dumps(exc))
+            except Exception:  # noqa: BLE001
+                exc = WorkerError(text)
+            reply = ("error", exc, text)
+        try:
+            conn.send(reply)
+        except (OSError, ValueError):
+            return
+
+
+class _Pool:
+    """``workers`` processes, one pipe each; ``close(kill=True)`` ends them at once.
+
+    No queue or lock is shared between processes, so ending a worker at any moment cannot leave
+    another (or the parent at exit) waiting on a lock it held."""
+
+    def __init__(self, workers: int):
+        import multiprocessing
+
+        ctx = multiprocessing.get_context()
+        self.procs = []
+        # SIGINT is blocked while the workers start, so none is interrupted before it ignores
+        # SIGINT; one that arrives meanwhile reaches the parent when the mask is restored
+        masked = hasattr(signal, "pthread_sigmask")
+        old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if masked else None
+        try:
+            for _ in range(workers):
+                here, there = ctx.Pipe()
+                proc = ctx.Process(target=_worker, args=(there, os.getpid()), daemon=True,
+                                   name="rewriter-compare-worker")
+                try:
+                    proc.start()
+                finally:
+                    there.close()
+                self.procs.append((proc, here))
+        except BaseException:
+            self.close(kill=True)
+            raise
+        finally:
+            if masked:
+                signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+    def close(self, kill: bool) -> None:
+        for proc, conn in self.procs:
+            try:
+                if kill:
+                    proc.terminate()
+                else:
+                    conn.send(None)
+            except (OSError, ValueError, AttributeError):
+                pass
+        deadline = time.monotonic() + (2.0 if kill else 10.0)
+        for proc, conn in self.procs:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+            conn.close()
+        self.procs = []
+
+
+def _run_parallel(todo: list[Cell], workers: int):
+    """Yield the records of ``todo`` as they finish, in ``workers`` processes."""
+    from multiprocessing.connection import wait
+
+    queue = deque(todo)
+    pool = _Pool(min(workers, len(todo)))
+    busy = {}  # connection -> (process, cell)
+    idle = list(pool.procs)
+    clean = False
+    try:
+        while queue or busy:
+            while queue and idle:
+                proc, conn = idle.pop()
+                cell = queue.popleft()
+                conn.send(cell)
+                busy[conn] = (proc, cell)
+            for conn in wait(list(busy)):
+                proc, cell = busy.pop(conn)
+                try:
+                    reply = conn.recv()
+                except (EOFError, OSError):
+                    proc.join(1.0)
+                    raise WorkerError(f"the worker process running {cell.instance} with "
+                                      f"{cell.method.spec} died (exit code {proc.exitcode})") from None
+                if reply[0] == "error":
+                    exc, text = reply[1], reply[2]
+                    if isinstance(exc, InputError):
+                        raise exc
+                    raise exc from WorkerError(text)
+                idle.append((proc, conn))
+                yield reply[1]
+        clean = True
+    finally:
+        pool.close(kill=not clean)

@@ -15,3 +15,12 @@ class InputError(ValueError):
         if self.path is not None:
             where = self.path + (f", line {line}" if line is not None else "") + ": "
         super().__init__(where + message)
+
+
+def is_interrupt(exc: BaseException) -> bool:
+    """Is ``exc`` a Ctrl-C? A SIGINT that arrives while a numba kernel returns its result comes
+    out as ``SystemError: ... returned a result with an exception set``, caused by the
+    KeyboardInterrupt."""
+    return isinstance(exc, KeyboardInterrupt) or (
+        isinstance(exc, SystemError)
+        and isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt))

@@ -389,3 +389,190 @@ def test_the_largest_seed_runs():
     for policy in ("tabu", "random", "learned"):
         r = solve(load_instance("ft06"), init="random", policy=policy, steps=20, seed=2**63 - 1)
         assert r.seed == 2**63 - 1 and r.makespan >= 55
+
+
+# ---- compare --workers N: SIGINT to the parent alone -------------------------------------------
+def _env():
+    import os
+    from pathlib import Path
+
+    import rewriter
+
+    root = str(Path(rewriter.__file__).resolve().parent.parent)  # the code under test
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+
+def _descendants(pid):
+    """Process ids whose parent chain leads to ``pid`` (read from /proc)."""
+    import os
+
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            parents[int(entry)] = int(text.rsplit(")", 1)[1].split()[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {p for p, parent in parents.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def _alive(pid):
+    try:
+        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("delay", [0.5, 2.0, 3.5])
+def test_sigint_to_the_compare_parent_alone_ends_the_run_promptly(tmp_path, delay):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rewriter.compare import read_results
+
+    results = tmp_path / "r.jsonl"
+    argv = [sys.executable, "-m", "rewriter", "compare", "--instances",
+            "ta01-08", "--methods", "tabu:3", "--workers", "2",
+            "--results", str(results), "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # wait for the workers
+        time.sleep(delay)
+        workers = _descendants(proc.pid)
+        assert len(workers) >= 2 and proc.poll() is None
+        os.kill(proc.pid, signal.SIGINT)  # the parent only, not its process group
+        t0 = time.monotonic()
+        out, err = proc.communicate(timeout=15)
+        elapsed = time.monotonic() - t0  # the cells left would take 12 s minus the time run
+        assert elapsed < 5, f"{elapsed:.1f} s from SIGINT to the end of the run"
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    time.sleep(0.2)
+    assert proc.returncode == 130, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("rewriter: interrupted"), err
+    assert not [p for p in workers if _alive(p)], "worker processes outlived the run"
+    if results.exists():
+        text = results.read_text(encoding="utf-8")
+        assert text == "" or text.endswith("\n")
+        records = read_results(results)
+        assert len(records) == len(text.splitlines()) < 8
+        assert all(r["status"] != "interrupted" and r["method"] == "tabu:3" for r in records)
+
+
+# ---- compare: the results file is checked, and locked, before any cell runs ---------------------
+def _count_cells(monkeypatch):
+    import rewriter.compare as compare
+
+    calls = []
+    real = compare._run_cell
+    monkeypatch.setattr(compare, "_run_cell", lambda cell: calls.append(cell) or real(cell))
+    return calls
+
+
+def test_an_unwritable_results_path_is_refused_before_any_cell_runs(tmp_path, capsys, monkeypatch):
+    import os
+
+    calls = _count_cells(monkeypatch)
+    base = ["compare", "--instances", "ft06", "--methods", "fifo,mwkr", "--no-progress"]
+    missing = tmp_path / "no-such-dir" / "r.jsonl"
+    assert main(base + ["--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"rewriter: error: {missing}: cannot write the results: directory "
+                   f"'{missing.parent}' does not exist\n")
+    assert main(base + ["--results", str(tmp_path)]) == 2
+    assert "is a directory; expected a JSON-lines results file" in capsys.readouterr().err
+    fifo = tmp_path / "fifo.jsonl"
+    os.mkfifo(fifo)
+    assert main(base + ["--results", str(fifo)]) == 2
+    assert "not a regular file" in capsys.readouterr().err
+    locked = tmp_path / "ro.jsonl"
+    locked.write_text("")
+    locked.chmod(0o444)
+    assert main(base + ["--results", str(locked)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{locked}: the results file is read-only" in err
+    assert locked.read_text() == "" and calls == []
+    # a directory that cannot be written (as root every directory can: simulated)
+    real_access = os.access
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) == str(tmp_path)
+                        else real_access(p, mode, **kw))
+    assert main(base + ["--results", str(tmp_path / "r.jsonl")]) == 2
+    assert f"directory '{tmp_path}' is not writable" in capsys.readouterr().err
+    assert calls == [] and not (tmp_path / "r.jsonl").exists()
+
+
+def test_a_finished_read_only_results_file_still_gives_its_tables(tmp_path, capsys):
+    results = tmp_path / "r.jsonl"
+    base = ["compare", "--instances", "ft06", "--methods", "fifo,mwkr", "--no-progress",
+            "--results", str(results)]
+    assert main(base) == 0
+    results.chmod(0o444)
+    capsys.readouterr()
+    assert main(base) == 0  # nothing to run: nothing to write
+    assert "| ft06" in capsys.readouterr().out
+
+
+def test_a_binary_results_file_is_one_clear_line(tmp_path, capsys):
+    results = tmp_path / "r.jsonl"
+    results.write_bytes(bytes(range(256)) * 4)
+    for extra in ([], ["--instances", "ft06", "--methods", "fifo"]):
+        assert main(["compare", "--results", str(results), "--no-progress", *extra]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"rewriter: error: {results}: not a UTF-8 text file; expected a results "
+                       "file of JSON records, one per line, as `rewriter compare` writes it\n")
+
+
+def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsys):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from rewriter.compare import read_results
+
+    results = tmp_path / "r.jsonl"
+    argv = [sys.executable, "-m", "rewriter", "compare", "--instances", "ta01,ta02", "--methods",
+            "tabu:3", "--results", str(results), "--no-progress"]
+    first = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                             env=_env(), start_new_session=True)
+    try:
+        lock = tmp_path / "r.jsonl.lock"
+        deadline = time.monotonic() + 60
+        while not (lock.exists() and lock.read_text().strip()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        t0 = time.monotonic()
+        second = subprocess.run(argv, capture_output=True, text=True, env=_env(), timeout=60)
+        assert time.monotonic() - t0 < 5 and first.poll() is None
+        assert second.returncode == 2
+        assert second.stderr == (
+            f"rewriter: error: {results}: another `rewriter compare` (process {first.pid}) is "
+            f"running on this results file and holds {lock}; wait for it to finish or give "
+            "another --results\n")
+        first.send_signal(signal.SIGINT)
+        assert first.wait(timeout=15) == 130
+    finally:
+        if first.poll() is None:
+            os.killpg(first.pid, signal.SIGKILL)
+            first.wait()
+    # the lock went with its holder: the next run takes it and finishes the cells
+    before = len(read_results(results))
+    assert main(argv[3:] + ["--instances", "ft06", "--methods", "fifo"]) == 0
+    assert len(read_results(results)) == before + 1

@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 
-from ..errors import InputError
+from ..errors import InputError, is_interrupt
 from ..version import __version__
 from . import compare, instances, solve, train, validate
 from .common import FORMATTER, PROG, error, os_message
@@ -62,7 +62,9 @@ def main(argv=None) -> int:
         return error(str(exc))
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
         return error(os_message(exc))
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+            raise
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `rewriter instances | head`: the reader left, nothing to report

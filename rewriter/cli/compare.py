@@ -105,8 +105,13 @@ def run(args) -> int:
             raise InputError("--workers and --cpsat-workers must be at least 1")
         cells = plan_cells(args.instances, args.methods, seeds or [0], args.cpsat_workers,
                            problem=args.problem)
-        records = run_cells(cells, results, workers=args.workers,
-                            progress=long_progress(args.progress))
+        try:
+            records = run_cells(cells, results, workers=args.workers,
+                                progress=long_progress(args.progress))
+        except KeyboardInterrupt:
+            print(f"{PROG}: interrupted; the finished cells are kept in {results}: the same "
+                  "command continues the run", file=sys.stderr)
+            return 130
     if not records:
         raise InputError("no results to tabulate", path=results)
     print(render(records, "md", quoted=not args.no_quoted))

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .progress import Progress
+from ..errors import is_interrupt
 
 #: a chunk of steps lasts about this long, so limits and Ctrl-C are honoured promptly
 CHUNK_SECONDS = 0.02
@@ -85,9 +86,11 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
                 status = finished
                 break
             chunk = _next_chunk(chunk, done, spent, deadline, search.max_chunk)
-    except KeyboardInterrupt:
-        if not keep_on_interrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not isinstance(exc, KeyboardInterrupt) and not is_interrupt(exc):
             raise
+        if not keep_on_interrupt:
+            raise KeyboardInterrupt from None
         status = "interrupted"
     finally:
         bar.close()
