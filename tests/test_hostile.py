@@ -576,3 +576,15 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
     before = len(read_results(results))
     assert main(argv[3:] + ["--instances", "ft06", "--methods", "fifo"]) == 0
     assert len(read_results(results)) == before + 1
+
+
+# ---- solve: --steps 0 with --time-limit means no step limit (mrt too) ---------------------------
+@pytest.mark.parametrize("policy", ["random", "learned"])
+def test_mrt_steps_0_with_a_time_limit_searches_until_the_limit(tmp_path, capsys, policy):
+    out = tmp_path / "s.json"
+    assert main(["solve", "mrt_d20_test_00000", "--steps", "0", "--time-limit", "2", "--policy",
+                 policy, "--out", str(out), "--quiet"]) == 0
+    data = json.loads(out.read_text())
+    assert data["status"] == "time_limit" and data["steps"] > 20
+    assert 1.9 <= data["runtime_s"] < 4
+    assert main(["validate", "mrt_d20_test_00000", str(out)]) == 0
