@@ -588,3 +588,28 @@ def test_mrt_steps_0_with_a_time_limit_searches_until_the_limit(tmp_path, capsys
     assert data["status"] == "time_limit" and data["steps"] > 20
     assert 1.9 <= data["runtime_s"] < 4
     assert main(["validate", "mrt_d20_test_00000", str(out)]) == 0
+
+
+# ---- validate: the verdict is the exit code, even when stdout is closed early --------------------
+@pytest.mark.parametrize("broken", [False, True])
+def test_validate_exit_code_survives_a_closed_stdout(tmp_path, broken):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "s.json"
+    assert main(["solve", "ft06", "--policy", "none", "--out", str(path), "--quiet"]) == 0
+    if broken:
+        data = json.loads(path.read_text())
+        data["operations"][0]["start"] += 1
+        path.write_text(json.dumps(data))
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is printed (`| true`)
+    try:
+        done = subprocess.run([sys.executable, "-m", "rewriter", "validate", "ft06", str(path)],
+                              stdout=write, stderr=subprocess.PIPE, text=True, env=_env(),
+                              timeout=120)
+    finally:
+        os.close(write)
+    assert done.returncode == (1 if broken else 0), done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr

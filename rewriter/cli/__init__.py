@@ -47,7 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; returns the exit code."""
+    """Run the command line; returns the exit code.
+
+    A command whose exit code is a verdict (``validate``: 1 for an infeasible schedule) sets
+    ``args.verdict`` before it prints, so the verdict survives a reader that closes standard
+    output early (``| head -1``, ``| true``)."""
+    args = code = None
     try:
         parser = build_parser()
         try:
@@ -57,7 +62,9 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        return COMMANDS[args.command].run(args)
+        code = COMMANDS[args.command].run(args)
+        sys.stdout.flush()  # a closed pipe shows here, not as an error at exit
+        return code
     except InputError as exc:
         return error(str(exc))
     except (FileNotFoundError, PermissionError, IsADirectoryError) as exc:
@@ -67,13 +74,15 @@ def main(argv=None) -> int:
             raise
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:  # e.g. `rewriter instances | head`: the reader left, nothing to report
+    except BrokenPipeError:  # e.g. `rewriter instances | head`: the reader left early
         try:
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
         except (OSError, ValueError):
             pass
-        return 0
+        if code is not None:
+            return code
+        return getattr(args, "verdict", 0)  # the command's own verdict, not "ok"
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ def run(args) -> int:
     instance = spec.load_instance(args.instance)
     data = read_schedule_json(args.schedule)
     problems, value = spec.check_schedule(instance, data, args.schedule)
+    args.verdict = 1 if problems else 0  # the exit code even if printing fails (cli.main)
     name = data.get("instance")
     if isinstance(name, str) and name != instance.name:
         print(f"note: the schedule names instance {name!r}; checking it against {instance.name!r}",
