@@ -92,6 +92,9 @@ def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objec
     runtime = time.perf_counter() - t0
     info = {"solver": "cpsat", "cpsat_status": res.status, "lower_bound": res.lower_bound,
             "solver_version": res.solver_version, "workers": workers}
+    trace = [(0, round(t, 4), value) for t, value in res.trace]
+    if not trace or trace[-1][2] != cost:
+        trace.append((0, round(runtime, 4), cost))
     return make_result(instance, res.schedule, "cpsat", init if hint is not None else "none",
                        init_cost if hint is not None else cost, 0, seed, runtime, status,
-                       [(0, round(runtime, 4), cost)], objective, weight, info)
+                       trace, objective, weight, info)
