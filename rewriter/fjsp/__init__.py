@@ -2,7 +2,8 @@
 machines at machine-dependent durations; jobs may carry release dates, due dates and weights.
 
 Modules: :mod:`.instance` (the data, flat arrays), :mod:`.io` (FJSPLIB text, JSON and the
-compatibility-matrix CSV), :mod:`.bundled` (the FJSPLIB benchmark files with their bounds),
+compatibility-matrix CSV), :mod:`.bundled` (the FJSPLIB benchmark files with their bounds, and
+instances by name), :mod:`.generate` (seeded random instances and the evaluation sets),
 :mod:`.schedule` (a schedule: machine assignment and start times, and its objectives),
 :mod:`.validate` (the independent checker), :mod:`.dispatching` (job rule x machine rule
 constructive schedules) and :mod:`.spec` (the registry's record).
