@@ -13,7 +13,7 @@ from .core.spec import ProblemSpec
 from .errors import InputError
 
 #: the built-in problems: module defining SPEC (imported on first use)
-BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec"}
+BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec", "fjsp": "rewriter.fjsp.spec"}
 
 _registered: dict[str, ProblemSpec] = {}
 

@@ -88,3 +88,8 @@ def test_spec_constants_match_the_modules_that_define_them():
     assert spec.MOVE_KINDS == solution.MOVE_KINDS and spec.POLICIES == solve.POLICIES
     assert spec.EXPLORE_AFTER == solve.EXPLORE_AFTER
     assert set(mrt_spec.INIT_RULES) == set(heuristics.HEURISTICS)
+    from rewriter.fjsp import dispatching as fd, schedule as fs, solve as fsolve, spec as fspec
+
+    assert fspec.JOB_RULES == fd.JOB_RULES and fspec.MACHINE_RULES == fd.MACHINE_RULES
+    assert fspec.RULES == fd.RULES and fspec.OBJECTIVES == fs.OBJECTIVES
+    assert fspec.POLICIES == fsolve.POLICIES

@@ -278,7 +278,8 @@ def summary(result, args, init: str) -> str:
     details = [result.info[k] if k != "samples" else f"{result.info[k]} samples"
                for k in ("moves", "decoding", "samples") if k in result.info
                and (k != "samples" or result.info[k] > 1)]
-    size = " x ".join(f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items())
+    dims = [f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items()]
+    size = " x ".join(dims[:2]) + "".join(f", {d}" for d in dims[2:])
     rows = [("instance", result.instance.name), ("problem", result.problem), ("size", size),
             ("init rule", init),
             ("policy", f"{args.policy} (" + ", ".join([*map(str, details), f"seed {args.seed}"]) + ")"),

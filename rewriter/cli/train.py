@@ -129,6 +129,8 @@ def run(args) -> int:
         loaded = loaded.get("config", loaded)  # a run's config.json works too
     given = {k: getattr(args, k) for k in defaults() if getattr(args, k, None) is not None}
     spec = registry.get(given.get("problem") or loaded.get("problem") or registry.names()[0])
+    if spec.rewrite_problem is None:
+        raise InputError(f"{spec.name} has no learned policy to train yet")
     values.update(spec.train_presets)  # the problem's defaults, then the file, then the flags
     values.update(loaded)
     values.update(given)
@@ -139,8 +141,6 @@ def run(args) -> int:
         else:
             values["problem_options"] = _problem_options(spec, values, args)
             cfg = TrainConfig.from_dict(values)
-        if spec.rewrite_problem is None:
-            raise InputError(f"{spec.name} has no learned policy to train yet")
         problem = spec.rewrite_problem(cfg.problem_options)
     except (ValueError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None

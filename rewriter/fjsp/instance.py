@@ -68,10 +68,12 @@ class FlexibleInstance:
                 raise InputError(f"{self.name}: {name} needs one value per job ({n})")
         if np.any(self.release < 0) or np.any(self.weight < 0) or np.any(self.due < NO_DUE):
             raise InputError(f"{self.name}: release dates and weights must be >= 0, due dates >= 0 or -1")
-        for op in range(ops):
-            machines = self.elig_machine[self.elig_start[op]:self.elig_start[op + 1]]
-            if len(np.unique(machines)) != len(machines):
-                raise InputError(f"{self.name}: operation {op} lists a machine twice")
+        owner = np.repeat(np.arange(ops), np.diff(self.elig_start))
+        order = np.lexsort((self.elig_machine, owner))
+        twice = (np.diff(owner[order]) == 0) & (np.diff(self.elig_machine[order]) == 0)
+        if twice.any():
+            op = int(owner[order][np.flatnonzero(twice)[0]])
+            raise InputError(f"{self.name}: operation {op} lists a machine twice")
 
     # ---- sizes ---------------------------------------------------------------------------------
     @property

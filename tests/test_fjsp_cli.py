@@ -1,0 +1,62 @@
+"""The flexible job shop through the registry: solve, validate, compare, instances, Gantt."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rewriter.cli import main
+
+
+def test_solve_infers_the_flexible_shop_and_validate_checks_it(tmp_path, capsys):
+    out = tmp_path / "mk01.json"
+    assert main(["solve", "mk01", "--out", str(out), "--gantt", str(tmp_path / "g.png")]) == 0
+    text = capsys.readouterr().out
+    assert "| problem          | fjsp" in text and "mwkr-eet" in text
+    data = json.loads(out.read_text())
+    assert data["problem"] == "fjsp" and data["upper_bound"] == 40 and data["makespan"] >= 40
+    assert (tmp_path / "g.png").read_bytes()[:4] == b"\x89PNG"
+    assert main(["validate", "mk01", str(out)]) == 0
+    assert capsys.readouterr().out.startswith(f"valid: makespan {data['makespan']}")
+    entry = data["operations"][0]
+    eligible = {m for m in range(6)}  # mk01 has 6 machines; put op 0 on an ineligible one
+    from rewriter.fjsp.bundled import load_instance
+
+    inst = load_instance("mk01")
+    wrong = sorted(eligible - {m for m, _ in inst.eligible(0)})
+    if wrong:
+        entry["machine"] = wrong[0]
+        out.write_text(json.dumps(data))
+        assert main(["validate", "mk01", str(out)]) == 1
+        assert "not eligible" in capsys.readouterr().out
+
+
+def test_cpsat_and_the_objectives(tmp_path, capsys):
+    out = tmp_path / "c.json"
+    assert main(["solve", "mk01", "--method", "cpsat", "--time-limit", "2", "--workers", "1",
+                 "--warm-start", "--out", str(out), "-q"]) == 0
+    data = json.loads(out.read_text())
+    assert data["method"] == "cpsat" and data["makespan"] <= data["init_makespan"]
+    assert main(["solve", "mk01", "--objective", "tardiness", "-q", "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert "weighted_tardiness" in data and data["gap_percent"] is None  # bounds are makespans
+
+
+def test_compare_and_instances(tmp_path, capsys):
+    assert main(["compare", "--problem", "fjsp", "--instances", "mk01-02", "--methods",
+                 "mwkr-eet,fifo-spt,cpsat:1", "--cpsat-workers", "1", "--no-progress",
+                 "--results", str(tmp_path / "r.jsonl")]) == 0
+    out = capsys.readouterr().out
+    assert "| mk01 |" in out and "cpsat:1 (1 thr)" in out and "mean gap %" in out
+    assert main(["instances", "--problem", "fjsp", "--family", "mk"]) == 0
+    assert "15 instances" in capsys.readouterr().out
+
+
+def test_what_the_flexible_shop_cannot_do_yet_is_one_clear_line(tmp_path, capsys):
+    assert main(["solve", "mk01", "--policy", "tabu"]) == 2
+    assert "not a policy of fjsp" in capsys.readouterr().err
+    assert main(["train", "--problem", "fjsp", "--run-dir", str(tmp_path / "r")]) == 2
+    assert "no learned policy" in capsys.readouterr().err
+    assert main(["solve", "mk01", "--moves", "n7"]) == 2
+    assert "not an option of fjsp" in capsys.readouterr().err
