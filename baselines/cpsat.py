@@ -33,12 +33,13 @@ one reported) is never above CP-SAT's objective value.
 from __future__ import annotations
 
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 from ortools.sat.python import cp_model
+
+from .cpsat_run import solve_interruptibly
 
 from ..errors import InputError
 from ..jssp.instance import JobShopInstance
@@ -161,45 +162,10 @@ def solve_cpsat(instance: JobShopInstance, time_limit: float = 60.0, workers: in
     params.num_workers = workers
     params.random_seed = seed
     params.log_search_progress = bool(log)
-    params.catch_sigint_signal = False  # we stop the search ourselves on KeyboardInterrupt
     params.fix_variables_to_their_hinted_value = bool(fix_hint)
 
     callback = _Keeper(starts, makespan_var, t0)
-    outcome: dict = {}
-    done = threading.Event()
-
-    def run() -> None:
-        try:
-            outcome["status"] = solver.solve(model, callback)
-        except BaseException as exc:  # re-raised in the calling thread
-            outcome["error"] = exc
-        finally:
-            done.set()
-
-    interrupted = False
-    thread = threading.Thread(target=run, name="cpsat-solve", daemon=True)
-    thread.start()
-    # wait on an Event, not Thread.join: an interrupted join (CPython <= 3.12) marks the thread
-    # as finished while it is still running
-    try:
-        while not done.wait(0.1):
-            pass
-    except KeyboardInterrupt:
-        interrupted = True
-        solver.stop_search()
-        while not done.wait(0.1):
-            solver.stop_search()  # again, in case the solve had not started yet
-    thread.join()
-    if "error" in outcome:
-        raise outcome["error"]
-
-    status_code = outcome["status"]
-    status = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
-              cp_model.INFEASIBLE: "infeasible", cp_model.UNKNOWN: "unknown"}.get(status_code)
-    if status is None:  # MODEL_INVALID: a bug in this module, not in the input
-        raise RuntimeError(f"CP-SAT rejected the model: {solver.status_name(status_code)}")
-    if interrupted and status != "optimal":
-        status = "interrupted"
+    status_code, status = solve_interruptibly(solver, model, callback, "cpsat-solve")
 
     raw, objective = None, None
     if status_code in (cp_model.OPTIMAL, cp_model.FEASIBLE):

@@ -37,7 +37,10 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
+from ..textfile import decode, read_bytes
 from .instance import NO_DUE, FlexibleInstance
+
+_EXPECTED = "an FJSPLIB, JSON or CSV instance file"  # what an unreadable file was expected to be
 
 __all__ = [
     "read_instance", "read_fjsplib", "read_json", "read_csv", "parse_fjsplib", "parse_csv",
@@ -93,7 +96,7 @@ def read_csv(path, name: str | None = None) -> FlexibleInstance:
 
 def _read(path, name: str | None, parse) -> FlexibleInstance:
     path = Path(path)
-    instance = parse(_decode(_read_bytes(path), path), path)
+    instance = parse(decode(read_bytes(path), path, _EXPECTED), path)
     if name is not None:
         instance.name = name
     return instance
@@ -553,23 +556,3 @@ def from_job_shop(instance) -> FlexibleInstance:
 
 
 # ---- files -------------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
-    if path.is_dir():
-        raise InputError("is a directory; expected an instance file", path=path)
-    if not path.exists():
-        raise InputError("no such file", path=path)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-
-
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data:
-        raise InputError("binary content (NUL bytes); expected an FJSPLIB, JSON or CSV instance file", path=path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text; expected an FJSPLIB, JSON or CSV instance file",
-                         path=path, line=line) from None

@@ -42,7 +42,11 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
+from ..textfile import decode, read_bytes
+
 from .instance import JobShopInstance
+
+_EXPECTED = "a text, JSON or .npy instance file"  # what an unreadable file was expected to be
 
 __all__ = [
     "read_instance", "read_npy_instances", "write_standard", "write_json",
@@ -68,11 +72,11 @@ def read_instance(path, name: str | None = None, index: int = 0) -> JobShopInsta
     holds several instances); ``index`` picks the instance of a multi-instance file.
     """
     path = Path(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if path.suffix.lower() == ".npy" or data.startswith(_NPY_MAGIC):
         instances = read_npy_instances(path, _data=data)
         return _pick(instances, index, path, name)
-    text = _decode(data, path)
+    text = decode(data, path, _EXPECTED)
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         try:
             obj = json.loads(text)
@@ -89,7 +93,7 @@ def read_npy_instances(path, *, _data: bytes | None = None) -> list[JobShopInsta
     Instances are named ``<stem>_<i>``.
     """
     path = Path(path)
-    data = _read_bytes(path) if _data is None else _data
+    data = read_bytes(path) if _data is None else _data
     if not data.startswith(_NPY_MAGIC):
         raise InputError("not a .npy file (missing the NUMPY header)", path=path)
     try:
@@ -423,26 +427,7 @@ def _machine(lines: _Lines, token: str, m: int, base: int, line: int) -> int:
 
 
 # ---- files -------------------------------------------------------------------------------------
-def _read_bytes(path: Path) -> bytes:
-    if path.is_dir():
-        raise InputError("is a directory; expected an instance file", path=path)
-    if not path.exists():
-        raise InputError("no such file", path=path)
-    try:
-        return path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
 
-
-def _decode(data: bytes, path: Path) -> str:
-    if b"\x00" in data:
-        raise InputError("binary content (NUL bytes); expected a text, JSON or .npy instance file", path=path)
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = data[:exc.start].count(b"\n") + 1
-        raise InputError("not UTF-8 text; expected a text, JSON or .npy instance file",
-                         path=path, line=line) from None
 
 
 def _pick(instances: list, index: int, path: Path, name: str | None):
@@ -455,5 +440,3 @@ def _pick(instances: list, index: int, path: Path, name: str | None):
     elif len(instances) > 1:
         instance.name = f"{path.stem}_{index}"
     return instance
-
-
