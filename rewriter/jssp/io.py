@@ -43,7 +43,6 @@ import numpy as np
 from ..atomic import write_atomic
 from ..errors import InputError
 from ..textfile import decode, read_bytes
-
 from .instance import JobShopInstance
 
 _EXPECTED = "a text, JSON or .npy instance file"  # what an unreadable file was expected to be
