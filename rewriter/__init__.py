@@ -14,7 +14,10 @@ types, ...) are importable from here too: the registry says where they live.
 from importlib import import_module
 
 from .errors import InputError
+from .numba_cache import configure as _configure_numba_cache
 from .version import __version__
+
+_configure_numba_cache()  # before any kernel module imports numba: see rewriter/numba_cache.py
 
 _API = {"load_instance": ".api", "solve": ".api", "problems": ".api", "Result": ".core.result"}
 

@@ -613,3 +613,251 @@ def test_validate_exit_code_survives_a_closed_stdout(tmp_path, broken):
         os.close(write)
     assert done.returncode == (1 if broken else 0), done.stderr
     assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+# ---- model files: anything but a model is one clear line ----------------------------------------
+def _shipped_model_blob():
+    from importlib import resources
+
+    path = resources.files("rewriter.models").joinpath("jssp.pt")
+    return torch.load(str(path), map_location="cpu", weights_only=True)
+
+
+def _bad_models(tmp_path):
+    blob = _shipped_model_blob()
+    cases = {
+        "dict.pt": {"weights": torch.zeros(3)},                      # no model format at all
+        "linear.pt": torch.nn.Linear(2, 2).state_dict(),              # a bare state_dict
+        "other-weights.pt": {**blob, "state_dict": torch.nn.Linear(2, 2).state_dict()},
+        "other-shape.pt": {**blob, "model_config": {**blob["model_config"], "hidden": 7}},
+        "no-config.pt": {k: v for k, v in blob.items() if k != "model_config"},
+        "odd-config.pt": {**blob, "model_config": {**blob["model_config"], "depth": 3}},
+        "text-config.pt": {**blob, "model_config": "arc"},
+        "bad-config.pt": {**blob, "model_config": {**blob["model_config"], "hidden": -1}},
+    }
+    for name, obj in cases.items():
+        torch.save(obj, tmp_path / name)
+    (tmp_path / "text.pt").write_text("hello, not a model\n")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    return [tmp_path / name for name in [*cases, "text.pt", "empty.pt"]]
+
+
+def test_a_torch_file_that_is_no_model_is_one_clear_line(tmp_path, capsys):
+    for path in _bad_models(tmp_path):
+        code = main(["solve", "ft06", "--model", str(path), "--steps", "2", "--quiet"])
+        err = capsys.readouterr().err
+        assert code == 2 and err.count("\n") == 1, (path.name, err)
+        assert err.startswith(f"rewriter: error: {path}: not a ") and "model file" in err, err
+
+
+def test_a_torch_file_that_is_no_model_is_refused_as_init_model(tmp_path, capsys):
+    bad = _bad_models(tmp_path)
+    run = ["train", "--run-dir", str(tmp_path / "run"), "--iterations", "1", "--episodes", "1",
+           "--episode-steps", "2", "--validation-per-size", "1", "--validation-steps", "2",
+           "--quiet"]
+    for path in bad[:4]:
+        assert main(run + ["--init-model", str(path)]) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and f"{path}: not a " in err, err
+
+
+def test_a_corrupt_model_card_is_a_warning_and_the_model_loads(tmp_path, capsys):
+    import shutil
+    import subprocess
+    import sys
+    from importlib import resources
+
+    shipped = str(resources.files("rewriter.models").joinpath("jssp.pt"))
+    out = tmp_path / "s.json"
+    for k, card in enumerate((b"{not json", b"\xff\xfe\x00", b"[1, 2]")):
+        model = tmp_path / f"model{k}.pt"  # loaded models are cached by path
+        shutil.copyfile(shipped, model)
+        model.with_suffix(".json").write_bytes(card)
+        with pytest.warns(UserWarning, match="the model card cannot be read") as caught:
+            code = main(["solve", "ft06", "--model", str(model), "--steps", "5", "--out",
+                         str(out), "--quiet"])
+        assert code == 0 and json.loads(out.read_text())["makespan"] >= 55
+        assert len(caught) == 1
+    # as a user sees it: one warning line on stderr, then the run goes on
+    done = subprocess.run([sys.executable, "-m", "rewriter", "solve", "ft06", "--model",
+                           str(tmp_path / "model0.pt"), "--steps", "5", "--quiet"],
+                          capture_output=True, text=True, env=_env(), timeout=120)
+    assert done.returncode == 0 and done.stderr == (
+        f"rewriter: warning: {tmp_path / 'model0.json'}: the model card cannot be read (invalid "
+        "JSON at line 1); the model is loaded without it\n")
+
+
+def test_model_dot_says_it_is_a_directory(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for argv in (["solve", "ft06", "--model", ".", "--steps", "2", "--quiet"],
+                 ["train", "--run-dir", "run", "--init-model", ".", "--iterations", "1",
+                  "--quiet"]):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and "is a directory; expected a rewriter model file" in err
+        assert "not found" not in err
+
+
+def test_init_model_of_another_problem_or_architecture_is_one_clear_line(tmp_path, capsys):
+    from importlib import resources
+
+    mrt = str(resources.files("rewriter.models").joinpath("mrt.pt"))
+    jssp = str(resources.files("rewriter.models").joinpath("jssp.pt"))
+    run = ["train", "--run-dir", str(tmp_path / "run"), "--iterations", "1", "--episodes", "1",
+           "--episode-steps", "2", "--validation-per-size", "1", "--validation-steps", "2",
+           "--quiet"]
+    assert main(run + ["--init-model", mrt]) == 2
+    assert capsys.readouterr().err == (
+        f"rewriter: error: {mrt}: --init-model was trained for mrt, not jssp\n")
+    assert main(run + ["--init-model", jssp, "--hidden", "16"]) == 2
+    assert capsys.readouterr().err == (
+        f"rewriter: error: {jssp}: --init-model's architecture differs from this run's: "
+        "hidden 32 (this run: 16)\n")
+    assert not (tmp_path / "run" / "checkpoint.pt").exists()
+
+
+# ---- train: options of the wrong type or out of range -------------------------------------------
+_TRAIN = ["--iterations", "1", "--episodes", "1", "--episode-steps", "2",
+          "--validation-per-size", "1", "--validation-steps", "2", "--quiet"]
+
+
+@pytest.mark.parametrize("option, message", [
+    ("--lr -1", "lr (--lr): expected a number > 0, got -1.0"),
+    ("--lr nan", "lr (--lr): expected a number > 0, got nan"),
+    ("--sizes 0x0", "--sizes: a size needs at least one job and one machine, found '0x0'"),
+    ("--sizes abc", "--sizes: expected a size JOBSxMACHINES (e.g. 10x10), found 'abc'"),
+    ("--validation-sizes 5x", "--validation-sizes: expected a size JOBSxMACHINES (e.g. 10x10), "
+                              "found '5x'"),
+    ("--hidden 0", "hidden (--hidden): expected an integer >= 1, got 0"),
+    ("--mlp-hidden -3", "mlp_hidden (--mlp-hidden): expected an integer >= 1, got -3"),
+    ("--time-limit-minutes 0", "time_limit_minutes (--time-limit-minutes): expected a positive "
+                               "number of minutes (or no limit), got 0.0"),
+    ("--time-limit-minutes -1", "expected a positive number of minutes (or no limit), got -1.0"),
+    ("--time-limit-minutes nan", "expected a positive number of minutes (or no limit), got nan"),
+    ("--gamma 2", "gamma (--gamma): expected a number in (0, 1], got 2.0"),
+    ("--gamma 0", "gamma (--gamma): expected a number in (0, 1], got 0.0"),
+    ("--gae-lambda 1.5", "gae_lambda (--gae-lambda): expected a number in [0, 1], got 1.5"),
+    ("--clip 0", "clip (--clip): expected a number > 0, got 0.0"),
+    ("--entropy-coef -0.1", "entropy_coef (--entropy-coef): expected a number >= 0, got -0.1"),
+    ("--value-coef inf", "value_coef (--value-coef): expected a number >= 0, got inf"),
+    ("--max-grad-norm 0", "max_grad_norm (--max-grad-norm): expected a number > 0, got 0.0"),
+    ("--threads 0", "threads (--threads): expected an integer >= 1, got 0"),
+    ("--problem mrt --resources 0", "--resources: expected an integer from 1 to 20"),
+    ("--problem mrt --resources 21", "--resources: expected an integer from 1 to 20"),
+    ("--problem mrt --sizes abc", "--sizes: MRT size must be a number of arrival steps, got 'abc'"),
+])
+def test_a_bad_training_option_is_one_line_before_anything_is_written(tmp_path, capsys, option,
+                                                                      message):
+    run = tmp_path / "run"
+    code = main(["train", "--run-dir", str(run), *_TRAIN, *option.split()])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and err.startswith("rewriter: error: "), err
+    assert message in err
+    assert not (run / "config.json").exists() and not (run / "model.pt").exists()
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"lr": "fast"}, 'lr (--lr): expected a number, got "fast"'),
+    ({"sizes": 5}, "sizes (--sizes): expected a list of names"),
+    ({"sizes": "10x10"}, "sizes (--sizes): expected a list of names"),
+    ({"hidden": 2.5}, "hidden (--hidden): expected an integer, got 2.5"),
+    ({"reverse": "yes"}, 'reverse (--reverse): expected true or false, got "yes"'),
+    ({"time_limit_minutes": "1h"}, "time_limit_minutes (--time-limit-minutes): expected a number "
+                                   "of minutes (or null for no limit)"),
+    ({"problem": "mrt", "problem_options": {"resources": "x"}},
+     '--resources: expected an integer from 1 to 20'),
+])
+def test_a_wrongly_typed_config_file_is_one_line_naming_it(tmp_path, capsys, content, message):
+    config = tmp_path / "c.json"
+    config.write_text(json.dumps(content))
+    code = main(["train", "--run-dir", str(tmp_path / "run"), "--config", str(config), *_TRAIN])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and message in err, err
+    if "problem_options" not in content:
+        assert err.startswith(f"rewriter: error: {config}: ")
+
+
+def test_the_training_ranges_accept_their_edges():
+    from rewriter.core.config import TrainConfig
+
+    cfg = TrainConfig(sizes=["5x4"], init_rules=["mwkr"], validation_sizes=["5x4"],
+                      validation_init="mwkr", gamma=1, gae_lambda=0, entropy_coef=0, lr=1,
+                      time_limit_minutes=1, value_coef=0, imitation_coef=0).check()
+    assert cfg.gamma == 1.0 and isinstance(cfg.gamma, float) and cfg.time_limit_minutes == 1.0
+
+
+# ---- a read-only install with no writable home: numba's cache goes to a private temp dir ---------
+def test_the_numba_cache_chooser(tmp_path, monkeypatch):
+    import os
+
+    from rewriter import numba_cache
+
+    package = tmp_path / "pkg"
+    for name in ("", "core", "jssp"):
+        (package / name).mkdir(parents=True, exist_ok=True)
+    home = tmp_path / "home"
+    env = {"HOME": str(home)}
+    assert numba_cache.choose_cache_dir(package, env) is None  # numba writes beside the source
+    assert numba_cache.choose_cache_dir(package, {"NUMBA_CACHE_DIR": "/x"}) is None
+    real = os.access
+    # as root every directory is writable: a read-only package and home are simulated
+    readonly = {str(package), str(package / "jssp"), str(home / ".cache" / "numba")}
+    monkeypatch.setattr(os, "access", lambda p, mode, **kw: False if str(p) in readonly
+                        else real(p, mode, **kw))
+    monkeypatch.setenv("HOME", str(home))
+    assert numba_cache.choose_cache_dir(package, {"XDG_CACHE_HOME": str(tmp_path / "xdg")}) is None
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    chosen = numba_cache.choose_cache_dir(package, {}, temp_root=str(temp))
+    assert chosen == str(temp / f"rewriter-numba-{os.getuid()}")
+    assert os.stat(chosen).st_mode & 0o777 == 0o700
+    os.chmod(chosen, 0o777)  # open to others: never used, a fresh private directory instead
+    other = numba_cache.choose_cache_dir(package, {}, temp_root=str(temp))
+    assert other != chosen and os.path.dirname(other) == str(temp)
+    assert os.stat(other).st_mode & 0o777 == 0o700
+
+
+_KERNEL = """
+import os, numpy as np
+import rewriter.mrt.kernels as k
+usage = np.zeros((4, 1), np.int64)
+print(k.fits(usage, np.array([1]), 2, 0, np.array([1])), os.environ.get("NUMBA_CACHE_DIR"))
+"""
+
+
+def test_kernels_run_from_a_read_only_install_without_a_writable_home(tmp_path):
+    """The package copied into a read-only bind mount (root in a private mount namespace, or a
+    chmod for another user); HOME is inside it, so numba's own caches are unwritable too."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import rewriter
+
+    root = tmp_path / "install"
+    shutil.copytree(Path(rewriter.__file__).resolve().parent, root / "rewriter",
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pt"))
+    (root / "home").mkdir()
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("NUMBA_CACHE_DIR", "XDG_CACHE_HOME", "PYTHONPATH")}
+    env.update(PYTHONPATH=str(root), HOME=str(root / "home"), TMPDIR=str(temp))
+    argv = [sys.executable, "-c", _KERNEL]
+    if os.geteuid() == 0:
+        if shutil.which("unshare") is None or subprocess.run(
+                ["unshare", "-m", "true"], capture_output=True).returncode != 0:
+            pytest.skip("running as root without mount namespaces: cannot make a read-only tree")
+        script = ('mount --bind "$0" "$0" && mount -o remount,bind,ro "$0" "$0" && '
+                  '! touch "$0/rewriter/probe" 2>/dev/null && exec "$@"')
+        argv = ["unshare", "-m", "sh", "-c", script, str(root), *argv]
+    else:
+        for path in [root, *root.rglob("*")]:
+            path.chmod(0o555 if path.is_dir() else 0o444)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result, cache = done.stdout.split()
+    assert result == "True" and cache == str(temp / f"rewriter-numba-{os.getuid()}")
+    assert any(p.suffix == ".nbi" for p in Path(cache).rglob("*"))  # the kernel was cached there

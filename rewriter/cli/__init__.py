@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 from ..errors import InputError, is_interrupt
 from ..version import __version__
@@ -46,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _warning(message, *args, **kwargs) -> str:
+    return f"{PROG}: warning: {message}\n"
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -53,6 +58,7 @@ def main(argv=None) -> int:
     ``args.verdict`` before it prints, so the verdict survives a reader that closes standard
     output early (``| head -1``, ``| true``)."""
     args = code = None
+    warnings.formatwarning = _warning
     try:
         parser = build_parser()
         try:

@@ -143,6 +143,9 @@ def run(args) -> int:
             cfg = TrainConfig.from_dict(values)
         problem = spec.rewrite_problem(cfg.problem_options)
     except (ValueError, FileNotFoundError) as exc:
+        option = getattr(exc, "option", None)
+        if args.config and option in loaded and option not in given:
+            raise InputError(str(exc), path=args.config) from None  # the file gave it
         raise InputError(str(exc)) from None
     command = "rewriter " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
     try:

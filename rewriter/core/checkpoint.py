@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import pickle
 import subprocess
 from pathlib import Path
 
@@ -56,6 +57,18 @@ def torch_load_safe(path, what: str) -> object:
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
         if "Weights only load failed" in reason or "weights_only" in str(exc):
             reason = "it holds objects other than tensors and plain data, which are never loaded"
+        else:
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(4)
+            except OSError:
+                head = b""
+            if not head:
+                reason = "the file is empty"
+            elif not head.startswith(b"PK\x03\x04") and not head.startswith(b"\x80"):
+                reason = "not a file written by torch.save"
+            elif isinstance(exc, (KeyError, EOFError, pickle.UnpicklingError)) or "zip" in reason:
+                reason = "a torch file that is cut short or damaged"
         raise InputError(f"{path}: not a valid {what} ({reason})") from None
 
 
@@ -71,16 +84,86 @@ def save_model(path, model: RewritePolicy, problem: str, options: dict, card: di
 
 
 def load_model(path) -> tuple[RewritePolicy, dict]:
-    """(policy in eval mode, metadata: problem, options, version, card if present)."""
+    """(policy in eval mode, metadata: problem, options, version, card if present).
+
+    Anything but a model file written by :func:`save_model` (another torch file, weights of
+    another architecture, a text file) is one :class:`InputError` naming the file. A card
+    (``.json`` beside it) that cannot be read is warned about once and left out: it describes
+    the model, the model does not need it."""
     path = Path(path)
-    blob = torch_load_safe(path, "rewriter model file")
+    what = "rewriter model file"
+    blob = torch_load_safe(path, what)
     if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise InputError(f"{path}: not a rewriter model file (expected format {FORMAT})")
-    model = RewritePolicy(ModelConfig(**blob["model_config"]))
-    model.load_state_dict(blob["state_dict"])
+        raise InputError(f"{path}: not a rewriter model file (expected format {FORMAT}, as "
+                         "`rewriter train` writes it)")
+    problem, options = blob.get("problem"), blob.get("options", {})
+    if not isinstance(problem, str) or not isinstance(options, dict):
+        raise InputError(f"{path}: not a valid {what} (its problem or options are missing)")
+    model = RewritePolicy(_model_config(path, blob.get("model_config")))
+    weights = blob.get("state_dict")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor) for v in weights.values()):
+        raise InputError(f"{path}: not a valid {what} (its weights are missing)")
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError:
+        expected = model.state_dict()
+        missing = sorted(set(expected) - set(weights))
+        unexpected = sorted(set(weights) - set(expected))
+        shaped = sorted(k for k in set(expected) & set(weights)
+                        if tuple(expected[k].shape) != tuple(weights[k].shape))
+        details = ", ".join(f"{len(keys)} {label}" for keys, label in (
+            (missing, "missing"), (unexpected, "unexpected"), (shaped, "of another shape"))
+            if keys)
+        raise InputError(f"{path}: not a valid {what}: its weights do not fit the architecture "
+                         f"it names (tensors: {details})") from None
     model.eval()
-    meta = {k: blob[k] for k in ("problem", "options", "version")}
-    card_path = path.with_suffix(".json")
-    if card_path.is_file():
-        meta["card"] = json.loads(card_path.read_text())
+    meta = {"problem": problem, "options": options, "version": blob.get("version")}
+    card = read_card(path.with_suffix(".json"))
+    if card is not None:
+        meta["card"] = card
     return model, meta
+
+
+def _model_config(path: Path, values) -> ModelConfig:
+    """The architecture a model file names, every field checked."""
+    import dataclasses
+
+    from .policy import FORMULATIONS
+
+    names = {f.name for f in dataclasses.fields(ModelConfig)}
+    if not isinstance(values, dict) or not {"node_features", "pair_features"} <= set(values) \
+            or not set(values) <= names:
+        raise InputError(f"{path}: not a valid rewriter model file (its architecture, "
+                         f"model_config, must name {', '.join(sorted(names))})")
+    config = ModelConfig(**values)
+    for name in ("node_features", "pair_features", "hidden", "mlp_hidden"):
+        value = getattr(config, name)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise InputError(f"{path}: not a valid rewriter model file (model_config {name} "
+                             f"must be a positive integer, found {value!r})")
+    if not isinstance(config.reverse, bool) or config.formulation not in FORMULATIONS:
+        raise InputError(f"{path}: not a valid rewriter model file (model_config reverse or "
+                         f"formulation is {config.reverse!r}, {config.formulation!r})")
+    return config
+
+
+def read_card(path: Path) -> dict | None:
+    """A model card, or None when there is none; an unreadable one is a warning, not an error."""
+    import warnings
+
+    if not path.is_file():
+        return None
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else (
+            f"invalid JSON at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError)
+            else "not UTF-8 text")
+        card = None
+    else:
+        reason = None if isinstance(card, dict) else f"a JSON {type(card).__name__}, not an object"
+    if reason is not None:
+        warnings.warn(f"{path}: the model card cannot be read ({reason}); the model is loaded "
+                      "without it", stacklevel=2)
+        return None
+    return card

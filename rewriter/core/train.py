@@ -251,16 +251,20 @@ def model_options(cfg: TrainConfig) -> dict:
     return dict(cfg.problem_options)
 
 
-def warm_start(model: RewritePolicy, path) -> dict | None:
+def warm_start(model: RewritePolicy, path, problem: str | None = None) -> dict | None:
     """Copy the weights of the model file ``path`` into ``model`` (same architecture); returns
     the source's card, if it has one, so the new model's card can say where it started.
 
     A source that reads fewer pair features (a model trained before the problem gained some;
     new features are always appended) is widened: the new features' input weights start at
     zero, so the warm-started policy first acts exactly as its source did."""
+    from ..errors import InputError
     from .checkpoint import load_model
 
     source, meta = load_model(path)
+    if problem is not None and meta.get("problem") != problem:
+        raise InputError(f"{path}: --init-model was trained for {meta.get('problem')}, not "
+                         f"{problem}")
     weights = source.state_dict()
     extra = model.config.pair_features - source.config.pair_features
     if extra > 0 and replace(source.config, pair_features=model.config.pair_features) == model.config:
@@ -268,8 +272,10 @@ def warm_start(model: RewritePolicy, path) -> dict | None:
         weights[first] = torch.cat([weights[first], weights[first].new_zeros(
             weights[first].shape[0], extra)], dim=1)
     elif source.config != model.config:
-        raise ValueError(f"{path}: its architecture {source.config.to_dict()} differs from this "
-                         f"run's {model.config.to_dict()}")
+        theirs, ours = source.config.to_dict(), model.config.to_dict()
+        raise InputError(f"{path}: --init-model's architecture differs from this run's: "
+                         + ", ".join(f"{k} {theirs[k]!r} (this run: {ours[k]!r})"
+                                     for k in ours if theirs[k] != ours[k]))
     model.load_state_dict(weights)
     return meta.get("card")
 
@@ -346,8 +352,25 @@ def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = 
     cfg = cfg.with_defaults(problem.training_defaults()).check()
     if not cfg.problem:  # the config names the problem its models are for
         cfg = replace(cfg, problem=problem.name)
+    check_sizes(problem, cfg)
     with limit_threads(cfg.threads):
         return _train(cfg, problem, run_dir, resume=resume, progress=progress, command=command)
+
+
+def check_sizes(problem: RewriteProblem, cfg: TrainConfig) -> None:
+    """Draw one instance of every training and validation size before anything is written, so
+    a size the problem cannot read is one clear error, not a failure mid-run."""
+    from ..errors import InputError
+
+    rng = np.random.default_rng(0)
+    for option in ("sizes", "validation_sizes"):
+        for size in dict.fromkeys(getattr(cfg, option)):
+            try:
+                problem.sample_instance(rng, size)
+            except InputError as exc:
+                raise InputError(f"--{option.replace('_', '-')}: {exc.reason}") from None
+            except (ValueError, TypeError) as exc:
+                raise InputError(f"--{option.replace('_', '-')}: {exc} (size {size!r})") from None
 
 
 def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
@@ -368,7 +391,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                                       cfg.mlp_hidden, cfg.reverse, cfg.formulation))
     init_card = None
     if cfg.init_model and not resume:  # on resume the checkpoint holds the weights
-        init_card = warm_start(model, cfg.init_model)
+        init_card = warm_start(model, cfg.init_model, cfg.problem)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:

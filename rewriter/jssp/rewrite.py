@@ -21,6 +21,7 @@ import numpy as np
 from .dispatching import RULES, dispatch
 
 from ..core.problem import Graph, RewriteProblem, RewriteState
+from ..errors import InputError
 from . import features as F
 from .generate import random_instance
 from .instance import JobShopInstance
@@ -169,9 +170,9 @@ def parse_size(size: str) -> tuple[int, int]:
     try:
         n, m = (int(x) for x in size.lower().split("x"))
     except ValueError:
-        raise ValueError(f"size {size!r}: expected JOBSxMACHINES, e.g. 10x10") from None
+        raise InputError(f"expected a size JOBSxMACHINES (e.g. 10x10), found {size!r}") from None
     if n < 1 or m < 1:
-        raise ValueError(f"size {size!r}: need at least one job and one machine")
+        raise InputError(f"a size needs at least one job and one machine, found {size!r}")
     return n, m
 
 

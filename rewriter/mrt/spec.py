@@ -92,10 +92,22 @@ def quoted() -> list[dict]:
             for d, value in zip(data["resources"], values)]
 
 
+#: resource counts a policy can be trained for: node features pad the demand block to 20
+#: resources, so a policy trained at any D <= 20 runs at every D <= 20 (the paper uses 2, 5, 10
+#: and 20; the generator itself accepts any D >= 1)
+TRAIN_RESOURCES = (1, 20)
+
+
 def rewrite_problem(options: dict):
     from .problem import MrtProblem
 
-    return MrtProblem(resources=options.get("resources", 20))
+    resources = options.get("resources", 20)
+    low, high = TRAIN_RESOURCES
+    if isinstance(resources, bool) or not isinstance(resources, int) or not low <= resources <= high:
+        raise InputError(f"--resources: expected an integer from {low} to {high} (the paper uses 2, "
+                         f"5, 10 and 20; a policy trained at D <= 20 runs at every D <= 20), got "
+                         f"{json.dumps(resources)}")
+    return MrtProblem(resources=resources)
 
 
 def solve(instance, **options):
@@ -169,7 +181,8 @@ SPEC = ProblemSpec(
     default_steps=50,
     default_decoding="sample",
     train_options=(
-        Option("resources", 20, "number of resource types D (the paper uses 2, 5, 10, 20)"),
+        Option("resources", 20, "number of resource types D, 1 to 20 (the paper uses 2, 5, 10, "
+                                "20; a policy trained at any D <= 20 runs at every D <= 20)"),
     ),
     train_presets=TRAIN_PRESETS,
     quoted=quoted,
