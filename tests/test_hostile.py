@@ -822,6 +822,7 @@ import os, numpy as np
 import rewriter.mrt.kernels as k
 usage = np.zeros((4, 1), np.int64)
 print(k.fits(usage, np.array([1]), 2, 0, np.array([1])), os.environ.get("NUMBA_CACHE_DIR"))
+import sys, rewriter; print(rewriter.__file__, file=sys.stderr)
 """
 
 
@@ -856,8 +857,131 @@ def test_kernels_run_from_a_read_only_install_without_a_writable_home(tmp_path):
     else:
         for path in [root, *root.rglob("*")]:
             path.chmod(0o555 if path.is_dir() else 0o444)
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120)
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=120,
+                          cwd=temp)  # not the source tree: python -c puts the cwd on sys.path
     assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.strip() == str(root / "rewriter" / "__init__.py")  # the read-only copy
     result, cache = done.stdout.split()
     assert result == "True" and cache == str(temp / f"rewriter-numba-{os.getuid()}")
     assert any(p.suffix == ".nbi" for p in Path(cache).rglob("*"))  # the kernel was cached there
+
+
+# ---- messages that say what is really wrong -----------------------------------------------------
+def test_a_taillard_size_line_on_a_standard_file_states_the_real_expectation(tmp_path):
+    from rewriter.jssp.io import read_instance
+
+    path = tmp_path / "h.txt"
+    path.write_text("3 3 7\n" + "0 1 1 2 2 3\n" * 3)
+    with pytest.raises(InputError) as info:
+        read_instance(path)
+    assert str(info.value) == (
+        f"{path}, line 2: expected 3 durations in job row 1, found 6 values: the header '3 3 7' "
+        "has more than 'n m', which is only valid for Taillard files; a standard file with 3 "
+        "'machine duration' pairs per row has the header '3 3'")
+    path.write_text("3 3 7\n0 1 1 2\n")
+    with pytest.raises(InputError, match="expected 3 durations in job row 1, found 4 values"):
+        read_instance(path)
+
+
+@pytest.mark.parametrize("value", [2**63, 2**64 + 5, 2**70, -2**63, 2**31])
+def test_a_huge_mrt_value_is_shown_as_written(value):
+    import numpy as np
+
+    from rewriter.mrt.instance import MrtInstance
+
+    bound = "below 2147483648" if value > 0 else "of absolute value below 2147483648"
+    with pytest.raises(InputError) as info:
+        MrtInstance("x", [10], [0, 0], [3, value], [[1], [1]])
+    assert str(info.value) == f"length[1]: expected an integer {bound}, found {value}"
+    if 0 < value < 2**64:
+        with pytest.raises(InputError, match=f"found {value}$"):
+            MrtInstance("x", [10], [0], np.array([value], dtype=np.uint64), [[1]])
+    with pytest.raises(InputError, match=rf"demand\[0\]\[0\]: expected an integer .*, found {value}$"):
+        MrtInstance("x", [10], [0], [1], [[value]])
+
+
+def test_validate_counts_every_jssp_violation_exactly(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    assert main(["solve", "ft06", "--policy", "none", "--out", str(path), "--quiet"]) == 0
+    data = json.loads(path.read_text())
+    zero = sum(1 for op in data["operations"] if op["start"] == 0)
+    for op in data["operations"]:
+        op["start"] = 0  # the ends and machine sequences still say where they were
+    path.write_text(json.dumps(data))
+    # 30 route breaches, 30 machine overlaps, the makespan, the ends that moved, and 30
+    # sequence pairs the start times contradict (each machine runs 6 operations, all at 0)
+    expected = 30 + 30 + 1 + (36 - zero) + 30
+    capsys.readouterr()
+    assert main(["validate", "ft06", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == f"invalid: {expected} violations (the first 50 shown)"
+    assert len(out) == 51 and all(line.startswith("  - ") for line in out[1:])
+
+
+def test_validate_counts_every_mrt_violation_exactly(tmp_path, capsys):
+    from rewriter import load_instance
+    from rewriter.mrt.validate import schedule_violations
+
+    path = tmp_path / "m.json"
+    assert main(["solve", "mrt_d20_test_00000", "--policy", "none", "--out", str(path),
+                 "--quiet"]) == 0
+    data = json.loads(path.read_text())
+    for job in data["jobs"]:
+        job["start"] = 0
+        del job["end"]
+    path.write_text(json.dumps(data))
+    inst = load_instance("mrt_d20_test_00000")
+    every = schedule_violations(inst, [0] * inst.n_jobs, None, data["average_slowdown"],
+                                limit=None)
+    assert len(every) > 10  # the old count stopped at 10
+    capsys.readouterr()
+    assert main(["validate", "mrt_d20_test_00000", str(path)]) == 1
+    out = capsys.readouterr().out.splitlines()
+    shown = " (the first 50 shown)" if len(every) > 50 else ""
+    assert out[0] == f"invalid: {len(every)} violations{shown}"
+
+
+def test_a_missing_or_extra_operation_in_a_schedule_is_named(tmp_path, capsys):
+    path = tmp_path / "s.json"
+    assert main(["solve", "ft06", "--policy", "none", "--out", str(path), "--quiet"]) == 0
+    data = json.loads(path.read_text())
+    ops = data["operations"]
+    cases = {
+        "missing": (ops[:7] + ops[8:], "'operations' lists 35 of the 36 operations of instance "
+                                       "ft06; missing: job 1 op 1"),
+        "twice": (ops + [ops[3]], "operations[36]: job 0 op 3 is listed twice (an extra "
+                                  "operation)"),
+        "foreign": (ops + [{**ops[3], "job": 6}], "operations[36]: job 6 op 3 is not an "
+                    "operation of instance ft06 (expected job 0..5 and op 0..5); an extra "
+                    "operation"),
+    }
+    for name, (operations, message) in cases.items():
+        bad = tmp_path / f"{name}.json"
+        bad.write_text(json.dumps({**data, "operations": operations}))
+        capsys.readouterr()
+        assert main(["validate", "ft06", str(bad)]) == 2
+        assert capsys.readouterr().err == f"rewriter: error: {bad}: {message}\n"
+    sequences = [seq[:-1] if machine == 2 else seq
+                 for machine, seq in enumerate(data["machine_sequences"])]
+    last = data["machine_sequences"][2][-1]
+    bad = tmp_path / "sequences.json"
+    bad.write_text(json.dumps({**data, "machine_sequences": sequences}))
+    assert main(["validate", "ft06", str(bad)]) == 1
+    assert (f"machine_sequences: 1 operation missing: job {last[0]} op {last[1]}"
+            in capsys.readouterr().out)
+
+
+# ---- validate checks MRT schedules (regression) --------------------------------------------------
+def test_validate_checks_an_mrt_schedule(tmp_path, capsys):
+    path = tmp_path / "m.json"
+    assert main(["solve", "mrt_d20_test_00000", "--steps", "20", "--out", str(path),
+                 "--quiet"]) == 0
+    assert main(["validate", "mrt_d20_test_00000", str(path)]) == 0
+    assert capsys.readouterr().out.startswith("valid: average slowdown ")
+    data = json.loads(path.read_text())
+    job = next(j for j in data["jobs"] if j["start"] > 0)
+    job["start"], job["end"] = job["start"] - 1, job["end"] - 1  # before its arrival or overloaded
+    data["average_slowdown"] = round(data["average_slowdown"], 6)
+    path.write_text(json.dumps(data))
+    assert main(["validate", "mrt_d20_test_00000", str(path)]) == 1
+    assert capsys.readouterr().out.startswith("invalid: ")

@@ -325,10 +325,15 @@ def _parse_text(text: str, path: Path) -> list[JobShopInstance]:
         instance = _parse_standard_rows(lines, n, m, metadata)
     elif width == m:
         instance = _parse_taillard_rows(lines, n, m, {**metadata, **extras})
+    elif extras:  # only Taillard's size line has more than 'n m'
+        standard = (f"; a standard file with {m} 'machine duration' pairs per row has the "
+                    f"header '{n} {m}'" if width == 2 * m else "")
+        raise lines.error(f"expected {m} durations in job row 1, found {width} values: the header "
+                          f"{text_!r} has more than 'n m', which is only valid for Taillard files"
+                          f"{standard}", row[0])
     else:
-        hint = "" if not extras else " (a header with more than 'n m' is only valid for Taillard files)"
         raise lines.error(f"expected {2 * m} values (standard: {m} 'machine duration' pairs) or {m} "
-                          f"durations (Taillard) in job row 1, found {width}{hint}", row[0])
+                          f"durations (Taillard) in job row 1, found {width}", row[0])
     trailing = lines.next()
     if trailing is not None:
         raise lines.error(f"unexpected content after the {n}x{m} instance: {trailing[1][:40]!r} "

@@ -20,7 +20,8 @@ def check_schedule_json(instance, data: dict, path: str) -> tuple[list[str], int
     if not _is_int(data.get("makespan")):
         raise InputError(f"'makespan' must be an integer, found {data.get('makespan')!r}", path=path)
     starts, problems = _parse_schedule(data, instance, path)
-    return (schedule_violations(instance, starts, data["makespan"], limit=50) + problems,
+    # every violation (limit None), so that validate's count is exact
+    return (schedule_violations(instance, starts, data["makespan"], limit=None) + problems,
             int(data["makespan"]))
 
 
@@ -36,10 +37,9 @@ def _parse_schedule(data: dict, instance, path: str):
             raise InputError(f"'{key}' is {data[key]!r} but instance {instance.name} has {size}; "
                              f"expected a schedule for a {n}x{m} instance", path=path)
     ops = data["operations"]
-    if not isinstance(ops, list) or len(ops) != n * m:
-        found = f"{len(ops)} entries" if isinstance(ops, list) else f"a {type(ops).__name__}"
-        raise InputError(f"'operations' must list {n * m} operations ({n} jobs x {m}) of "
-                         f"instance {instance.name}, found {found}", path=path)
+    if not isinstance(ops, list):
+        raise InputError(f"'operations' must list the {n * m} operations ({n} jobs x {m}) of "
+                         f"instance {instance.name}, found a {type(ops).__name__}", path=path)
     starts = [[None] * m for _ in range(n)]
     problems = []
     for i, entry in enumerate(ops):
@@ -52,10 +52,12 @@ def _parse_schedule(data: dict, instance, path: str):
                                  f"{entry.get(key)!r}", path=path)
         job, op, start = entry["job"], entry["op"], entry["start"]
         if not (0 <= job < n and 0 <= op < m):
-            raise InputError(f"operations[{i}]: (job {job}, op {op}) out of range; expected job "
-                             f"0..{n - 1} and op 0..{m - 1}", path=path)
+            raise InputError(f"operations[{i}]: job {job} op {op} is not an operation of "
+                             f"instance {instance.name} (expected job 0..{n - 1} and op "
+                             f"0..{m - 1}); an extra operation", path=path)
         if starts[job][op] is not None:
-            raise InputError(f"operations[{i}]: job {job} op {op} is listed twice", path=path)
+            raise InputError(f"operations[{i}]: job {job} op {op} is listed twice (an extra "
+                             "operation)", path=path)
         starts[job][op] = start
         duration, machine = int(instance.durations[job, op]), int(instance.machines[job, op])
         if "machine" in entry and entry["machine"] != machine:
@@ -64,6 +66,10 @@ def _parse_schedule(data: dict, instance, path: str):
         if "end" in entry and entry["end"] != start + duration:
             problems.append(f"job {job} op {op}: end {entry['end']!r} != start {start} + "
                             f"duration {duration}")
+    missing = [(j, k) for j in range(n) for k in range(m) if starts[j][k] is None]
+    if missing:
+        raise InputError(f"'operations' lists {n * m - len(missing)} of the {n * m} operations "
+                         f"of instance {instance.name}; missing: {_ops(missing)}", path=path)
     if data.get("machine_sequences") is not None:
         problems += _sequence_problems(data["machine_sequences"], instance, starts, path)
     return starts, problems
@@ -104,7 +110,14 @@ def _sequence_problems(sequences, instance, starts, path: str) -> list[str]:
                         f"{starts[job][op]}), which the start times contradict")
             if int(instance.machines[job, op]) == machine:
                 previous = (job, op)
-    missing = n * m - len(seen)
+    missing = [(j, k) for j in range(n) for k in range(m) if (j, k) not in seen]
     if missing:
-        problems.append(f"machine_sequences: {missing} operation{'s' if missing != 1 else ''} missing")
+        problems.append(f"machine_sequences: {len(missing)} operation"
+                        f"{'s' if len(missing) != 1 else ''} missing: {_ops(missing)}")
     return problems
+
+
+def _ops(pairs, shown: int = 5) -> str:
+    """'job 0 op 3, job 2 op 1 and 4 more'."""
+    text = ", ".join(f"job {j} op {k}" for j, k in pairs[:shown])
+    return text + (f" and {len(pairs) - shown} more" if len(pairs) > shown else "")

@@ -15,8 +15,9 @@ class InfeasibleSchedule(ValueError):
 
 
 def schedule_violations(instance: JobShopInstance, starts, makespan: int | None = None,
-                        limit: int = 10) -> list[str]:
-    """Every rule a schedule breaks (up to ``limit``), given start times per (job, op).
+                        limit: int | None = 10) -> list[str]:
+    """Every rule a schedule breaks (the first ``limit``; None: all of them, for an exact
+    count), given start times per (job, op).
 
     ``starts`` is indexable as ``starts[job][op]`` (a nested list or an (n, m) array).
     """

@@ -98,6 +98,17 @@ class MrtInstance:
 
 
 def _int_array(value, name: str, ndim: int) -> np.ndarray:
+    if not isinstance(value, np.ndarray):  # Python integers: range-checked exactly, as written
+        try:
+            exact = np.asarray(value, dtype=object)
+        except Exception:  # noqa: BLE001 - ragged lists: reported below
+            exact = None
+        if exact is not None and exact.ndim == ndim and exact.size:
+            values = exact.ravel().tolist()
+            if all(isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in values):
+                index = next((i for i, v in enumerate(values) if abs(int(v)) >= _MAX_VALUE), None)
+                if index is not None:
+                    raise _too_large(name, exact.shape, index, int(values[index]))
     try:
         arr = np.asarray(value)
     except Exception as exc:  # ragged nested lists
@@ -107,7 +118,34 @@ def _int_array(value, name: str, ndim: int) -> np.ndarray:
     if arr.ndim != ndim:
         raise InputError(f"{name}: expected a {ndim}-d array of integers, found shape {arr.shape}")
     if arr.dtype.kind == "f" and np.all(arr == np.round(arr)):
+        big = ~(np.abs(arr) < _MAX_VALUE)
+        if big.any():
+            index = int(np.flatnonzero(big.ravel())[0])
+            found = float(arr.ravel()[index])
+            raise _too_large(name, arr.shape, index, int(found) if np.isfinite(found) else found)
         arr = arr.astype(np.int64)
+    if arr.dtype.kind == "O":  # Python integers too large for int64 (or not numbers at all)
+        values = arr.ravel().tolist()
+        if values and all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                          for v in values):
+            index = next(i for i, v in enumerate(values) if abs(int(v)) >= _MAX_VALUE)
+            raise _too_large(name, arr.shape, index, int(values[index]))
     if arr.dtype.kind not in "iu":
         raise InputError(f"{name}: expected integers, found dtype {arr.dtype}")
+    if arr.size:  # checked before the cast: 2**63 as int64 would show as -9223372036854775808
+        big = (arr >= _MAX_VALUE) if arr.dtype.kind == "u" else (arr >= _MAX_VALUE) | (arr <= -_MAX_VALUE)
+        if big.any():
+            index = int(np.flatnonzero(big.ravel())[0])
+            raise _too_large(name, arr.shape, index, int(arr.ravel()[index]))
     return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def _too_large(name: str, shape, flat_index: int, value: int) -> InputError:
+    """The value as written (an int64 cast would show 2**63 as -9223372036854775808)."""
+    bound = f"below {_MAX_VALUE}" if value >= 0 else f"of absolute value below {_MAX_VALUE}"
+    return InputError(f"{name}{_where(shape, flat_index)}: expected an integer {bound}, "
+                      f"found {value}")
+
+
+def _where(shape, flat_index: int) -> str:
+    return "".join(f"[{i}]" for i in np.unravel_index(flat_index, shape))

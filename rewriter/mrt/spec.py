@@ -76,7 +76,8 @@ def check_schedule(instance, data: dict, path: str):
     from .validate import average_slowdown, schedule_violations
 
     schedule = read_schedule(path, instance)
-    problems = schedule_violations(instance, schedule.starts, schedule.ends, schedule.average_slowdown)
+    problems = schedule_violations(instance, schedule.starts, schedule.ends, schedule.average_slowdown,
+                                   limit=None)  # all of them: validate reports the exact count
     value = average_slowdown(instance, schedule.starts) if not problems else schedule.average_slowdown
     return problems, value
 

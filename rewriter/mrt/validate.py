@@ -24,8 +24,9 @@ def average_slowdown(instance: MrtInstance, starts) -> float:
 
 
 def schedule_violations(instance: MrtInstance, starts, ends=None, average_slowdown_reported=None,
-                        limit: int = 10) -> list[str]:
-    """Every rule the schedule breaks (up to ``limit`` messages); empty when it is feasible."""
+                        limit: int | None = 10) -> list[str]:
+    """Every rule the schedule breaks (the first ``limit`` messages; None: all of them, for an
+    exact count); empty when it is feasible."""
     n = instance.n_jobs
     arrival = instance.arrival.tolist()
     length = instance.length.tolist()
