@@ -985,3 +985,64 @@ def test_validate_checks_an_mrt_schedule(tmp_path, capsys):
     path.write_text(json.dumps(data))
     assert main(["validate", "mrt_d20_test_00000", str(path)]) == 1
     assert capsys.readouterr().out.startswith("invalid: ")
+
+
+# ---- outputs: a read-only file is refused and left as it was (regression) ----------------------
+def test_out_onto_a_read_only_file_is_refused_before_the_work(tmp_path, capsys):
+    import os
+
+    for option in ("--out", "--trace"):
+        path = tmp_path / ("s.json" if option == "--out" else "t.csv")
+        path.write_text("keep me")
+        os.chmod(path, 0o444)
+        code = main(["solve", "ft06", "--policy", "tabu", "--steps", "5", option, str(path)])
+        err = capsys.readouterr().err
+        assert code == 2 and path.read_text() == "keep me"
+        assert err == (f"rewriter: error: {path}: the file is read-only; make it writable or "
+                       "choose another name\n")
+    table = tmp_path / "t.md"
+    table.write_text("keep me")
+    os.chmod(table, 0o444)
+    results = tmp_path / "r.jsonl"
+    assert main(["compare", "--instances", "ft06", "--methods", "fifo", "--results", str(results),
+                 "--out", str(table), "--no-progress"]) == 2
+    assert "the file is read-only" in capsys.readouterr().err
+    assert table.read_text() == "keep me" and not results.exists()  # no cell ran
+    from rewriter.atomic import write_atomic
+
+    with pytest.raises(InputError, match="read-only"):
+        write_atomic(table, "new")
+    assert table.read_text() == "keep me"
+
+
+# ---- train --resume: the documented command is accepted (regression) -----------------------------
+def test_the_documented_resume_command_is_accepted_and_a_changed_option_refused(tmp_path, capsys):
+    run = tmp_path / "run"
+    command = ["train", "--problem", "mrt", "--resources", "5", "--run-dir", str(run),
+               "--episodes", "1", "--episode-steps", "2", "--validation-per-size", "1",
+               "--validation-steps", "2", "--hidden", "8", "--mlp-hidden", "8", "--sizes", "10",
+               "--validation-sizes", "10", "--quiet"]
+    assert main(command + ["--iterations", "1"]) == 0
+    # the same command plus --resume (with a new --iterations, as the help says may change)
+    assert main(command + ["--iterations", "2", "--resume"]) == 0
+    assert json.loads((run / "model.json").read_text())["iterations"] == 2
+    assert main(command + ["--iterations", "3", "--resume", "--time-limit-minutes", "5"]) == 0
+    capsys.readouterr()
+    changed = [c if c not in ("8", "5") else {"8": "16", "5": "10"}[c] for c in command]
+    assert main(changed + ["--iterations", "4", "--resume"]) == 2
+    assert capsys.readouterr().err == (
+        "rewriter: error: --resume continues the saved config; these differ from it: --hidden, "
+        "--mlp-hidden, --resources (only --iterations and --time-limit-minutes may change)\n")
+
+
+# ---- the top-level help tells the truth about the defaults (regression) -------------------------
+def test_the_top_level_help_does_not_claim_tabu_is_the_default(capsys):
+    import re
+
+    assert main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert not re.search(r"default[^\n]*tabu|tabu[^\n]*default", out, re.IGNORECASE)
+    example = next(line for line in out.splitlines() if line.strip().startswith("rewriter solve ft06 "))
+    assert "learned" in example and "tabu" not in example
+    assert main(["solve", "--help"]) == 0
+    assert "(default: learned)" in " ".join(capsys.readouterr().out.split())

@@ -72,6 +72,10 @@ def check_output(path: str, what: str) -> None:
     target = Path(path)
     if target.is_dir():
         raise InputError(f"is a directory; expected a file name for the {what}", path=path)
+    if target.is_file() and (not target.stat().st_mode & 0o222 or not os.access(target, os.W_OK)):
+        # the atomic writer refuses it too (rewriter/atomic.py), but only after the work
+        raise InputError("the file is read-only; make it writable or choose another name",
+                         path=path)
     parent = target.parent
     if not parent.is_dir():
         raise InputError(f"cannot write the {what}: directory '{parent}' does not exist", path=path)
