@@ -745,6 +745,7 @@ _TRAIN = ["--iterations", "1", "--episodes", "1", "--episode-steps", "2",
     ("--value-coef inf", "value_coef (--value-coef): expected a number >= 0, got inf"),
     ("--max-grad-norm 0", "max_grad_norm (--max-grad-norm): expected a number > 0, got 0.0"),
     ("--threads 0", "threads (--threads): expected an integer >= 1, got 0"),
+    ("--seed -1", "seed must be an integer in 0..2**63-1 (0..9223372036854775807), got -1"),
     ("--problem mrt --resources 0", "--resources: expected an integer from 1 to 20"),
     ("--problem mrt --resources 21", "--resources: expected an integer from 1 to 20"),
     ("--problem mrt --sizes abc", "--sizes: MRT size must be a number of arrival steps, got 'abc'"),
@@ -1049,3 +1050,64 @@ def test_the_top_level_help_does_not_claim_tabu_is_the_default(capsys):
     assert "learned" in example and "tabu" not in example
     assert main(["solve", "--help"]) == 0
     assert "(default: learned)" in " ".join(capsys.readouterr().out.split())
+
+
+# ---- a schedule the independent validator rejects is never returned ------------------------------
+def test_a_schedule_that_fails_the_validator_is_never_returned(monkeypatch):
+    from rewriter import load_instance
+    from rewriter.jssp.solution import JobShopSolution
+    from rewriter.jssp.solve import solve
+    from rewriter.jssp.validate import InfeasibleSchedule as JobShopInfeasible
+    from rewriter.mrt.solve import make_result
+    from rewriter.mrt.validate import InfeasibleSchedule as MrtInfeasible
+
+    real = JobShopSolution.start_matrix
+
+    def broken(self):  # a solver bug: job 0's second operation starts with its first
+        starts = real(self)
+        starts[0, 1] = starts[0, 0]
+        return starts
+
+    monkeypatch.setattr(JobShopSolution, "start_matrix", broken)
+    for policy in ("none", "tabu", "random"):
+        with pytest.raises(JobShopInfeasible, match="job 0 op 1 starts at"):
+            solve(load_instance("ft06"), policy=policy, steps=5)
+    inst = load_instance("mrt_d20_test_00000")
+    with pytest.raises(MrtInfeasible):
+        make_result(inst, [0] * inst.n_jobs, "rewriter", "ejf", 1.0, 0, 0, 0.0, "completed", [])
+
+
+# ---- Ctrl-C stops training: exit 130, a resume hint, and the same command resumes ----------------
+def test_ctrl_c_stops_training_with_130_and_the_resume_command_continues(tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run = tmp_path / "run"
+    command = ["train", "--run-dir", str(run), "--iterations", "100000", "--episodes", "1",
+               "--episode-steps", "2", "--validation-per-size", "1", "--validation-steps", "2",
+               "--hidden", "4", "--mlp-hidden", "4", "--sizes", "4x3", "--validation-sizes",
+               "4x3", "--quiet"]
+    proc = subprocess.Popen([sys.executable, "-m", "rewriter", *command], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not (run / "checkpoint.pt").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        os.kill(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert err == (f"rewriter: training interrupted; continue with the same command and --resume "
+                   f"(run directory {run})\n")
+    done = torch.load(run / "checkpoint.pt", weights_only=True)["iteration"]
+    assert done >= 1
+    resumed = [c if c != "100000" else str(done + 1) for c in command]
+    assert main(resumed + ["--resume"]) == 0
+    assert json.loads((run / "model.json").read_text())["iterations"] == done + 1

@@ -9,7 +9,7 @@ import warnings
 from pathlib import Path
 
 from .. import registry
-from ..errors import InputError
+from ..errors import InputError, is_interrupt
 from .common import FORMATTER, PROG, check_output, long_progress, non_negative_int
 
 EPILOG = """\
@@ -108,7 +108,9 @@ def run(args) -> int:
         try:
             records = run_cells(cells, results, workers=args.workers,
                                 progress=long_progress(args.progress))
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, SystemError) as exc:
+            if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+                raise
             print(f"{PROG}: interrupted; the finished cells are kept in {results}: the same "
                   "command continues the run", file=sys.stderr)
             return 130

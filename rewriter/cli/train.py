@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from .. import registry
-from ..errors import InputError
+from ..errors import InputError, is_interrupt
 from .common import FORMATTER, long_progress
 
 EPILOG = """\
@@ -153,7 +153,9 @@ def run(args) -> int:
                         progress=long_progress(None, args.quiet), command=command)
     except (FileExistsError, FileNotFoundError) as exc:
         raise InputError(str(exc)) from None
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+            raise
         print(f"rewriter: training interrupted; continue with the same command and --resume "
               f"(run directory {args.run_dir})", file=sys.stderr)
         return 130
