@@ -310,11 +310,13 @@ class WorkerError(RuntimeError):
     """A cell failed in a worker process (the worker's traceback is the message)."""
 
 
-def _worker(conn, parent: int) -> None:
-    """Run the cells sent over ``conn`` until None, the end of the pipe, or the parent's death.
+def _worker(conn) -> None:
+    """Run the cells sent over ``conn`` until None, the end of the pipe, or the parent's death
+    (the parent process changes: this worker was re-parented).
 
     SIGINT is ignored: a Ctrl-C to the whole process group reaches the parent, which ends the
     workers itself, so no worker dies holding half a message."""
+    parent = os.getppid()  # the run's process, or the fork server that started this worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
@@ -361,7 +363,7 @@ class _Pool:
         try:
             for _ in range(workers):
                 here, there = ctx.Pipe()
-                proc = ctx.Process(target=_worker, args=(there, os.getpid()), daemon=True,
+                proc = ctx.Process(target=_worker, args=(there,), daemon=True,
                                    name="rewriter-compare-worker")
                 try:
                     proc.start()
