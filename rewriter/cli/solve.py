@@ -116,9 +116,10 @@ def _add_option(group, option) -> None:
         group.add_argument(flag, dest=option.name, action="store_true", default=None, help=text)
     else:
         kind = option.kind or type(option.default)
+        metavar = None if option.choices else "N" if kind is int else "X"
         kind = non_negative_int if kind is int else kind
         group.add_argument(flag, dest=option.name, type=kind, choices=option.choices,
-                           default=None, metavar=None if option.choices else "X", help=text)
+                           default=None, metavar=metavar, help=text)
 
 
 def run(args) -> int:
