@@ -54,9 +54,9 @@ def test_compare_and_instances(tmp_path, capsys):
 
 
 def test_what_the_flexible_shop_cannot_do_yet_is_one_clear_line(tmp_path, capsys):
-    assert main(["solve", "mk01", "--policy", "tabu"]) == 2
-    assert "not a policy of fjsp" in capsys.readouterr().err
+    assert main(["solve", "mk01", "--policy", "learned"]) == 2
+    assert "learned" in capsys.readouterr().err
     assert main(["train", "--problem", "fjsp", "--run-dir", str(tmp_path / "r")]) == 2
     assert "no learned policy" in capsys.readouterr().err
     assert main(["solve", "mk01", "--moves", "n7"]) == 2
-    assert "not an option of fjsp" in capsys.readouterr().err
+    assert "unknown moves 'n7'" in capsys.readouterr().err

@@ -1,25 +1,28 @@
-"""``solve`` for the flexible job shop: a constructive schedule (job rule x machine rule), then,
-with ``--method cpsat``, OR-Tools CP-SAT. Every returned schedule has passed the independent
-validator.
+"""``solve`` for the flexible job shop: a constructive schedule (job rule x machine rule), then
+a local search over the resequence / reassign moves (``policy`` tabu, greedy or random;
+:mod:`rewriter.fjsp.search`), or, with ``--method cpsat``, OR-Tools CP-SAT. Every returned
+schedule has passed the independent validator.
 
-The local searches over the flexible shop's moves (resequence and reassign) are not built yet;
-``policy`` is ``none`` until they are.
+With ``policy="tabu"`` and no explicit budget the search runs :data:`DEFAULT_STEPS` steps.
 """
 
 from __future__ import annotations
 
 import time
 
+from ..core.loop import run
 from ..core.result import Result
 from ..errors import InputError
 from ..seeding import check_seed
 from .dispatching import RULES, dispatch_schedule
 from .instance import FlexibleInstance
 from .schedule import OBJECTIVES, FlexibleSchedule, objective_value
+from .search import FlexibleLocalSearch, FlexibleTabuSettings
 from .validate import check_schedule
 
-POLICIES = ("none",)
+POLICIES = ("tabu", "greedy", "random", "none")
 DEFAULT_INIT = "mwkr-eet"
+DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
 
 def objective_key(objective: str) -> str:
@@ -31,7 +34,7 @@ def objective_key(objective: str) -> str:
 def make_result(instance: FlexibleInstance, schedule: FlexibleSchedule, method: str, init: str,
                 init_cost: float, steps: int, seed, runtime_s: float, status: str, trace,
                 objective: str = "makespan", tardiness_weight: float = 1.0,
-                info: dict | None = None) -> Result:
+                info: dict | None = None, restarts: int = 0) -> Result:
     """The package's :class:`Result` for a flexible-shop schedule (validated first)."""
     checked = check_schedule(instance, schedule.assign, schedule.heads)
     values = {**schedule.values(), **checked}
@@ -42,39 +45,60 @@ def make_result(instance: FlexibleInstance, schedule: FlexibleSchedule, method: 
     sizes = {"n_jobs": instance.n_jobs, "n_machines": instance.n_machines,
              "n_operations": instance.n_operations}
     return Result("fjsp", instance, schedule, key, ordered, method, init, init_cost, steps, seed,
-                  runtime_s, status, list(trace), 0, info, sizes, schedule.to_dict(),
+                  runtime_s, status, list(trace), restarts, info, sizes, schedule.to_dict(),
                   bounded=objective == "makespan")
 
 
-def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str = "none",
-          steps: int | None = 0, time_limit: float | None = None, seed: int = 0,
+def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str = "tabu",
+          steps: int | None = DEFAULT_STEPS, time_limit: float | None = None, seed: int = 0,
           objective: str = "makespan", tardiness_weight: float = 1.0, method: str = "search",
           workers: int = 2, warm_start: bool = False, progress: bool = False,
+          moves: str = "full", tabu: FlexibleTabuSettings | None = None,
+          start: FlexibleSchedule | None = None,
           model=None, samples: int = 1, decoding=None) -> Result:
-    """The ``init`` schedule of ``instance`` (``method="search"``; ``policy`` is ``none`` until
-    the flexible shop's local searches exist), or OR-Tools CP-SAT for ``time_limit`` seconds
+    """The ``init`` schedule of ``instance`` improved by ``policy`` (``method="search"``: tabu
+    search, greedy descent, a random walk, or none) for ``steps`` steps (None: no step limit)
+    and/or ``time_limit`` seconds, over the ``moves`` neighbourhood (``full``, ``n5``,
+    ``n5+reassign``; :mod:`rewriter.fjsp.moves`); or OR-Tools CP-SAT for ``time_limit`` seconds
     (``method="cpsat"``, optionally warm-started from the ``init`` schedule), for ``objective``
     makespan, tardiness (total weighted tardiness) or combined (makespan + w x it)."""
     if policy not in POLICIES:
-        raise InputError(f"policy {policy!r}: the flexible shop has no local search yet; "
-                         f"expected one of: {', '.join(POLICIES)} (or --method cpsat)")
+        raise InputError(f"unknown policy {policy!r} for the flexible shop; expected one of: "
+                         f"{', '.join(POLICIES)} (or --method cpsat)")
+    if steps is not None and steps < 0:
+        raise InputError(f"steps must be >= 0, got {steps}")
+    if time_limit is not None and time_limit <= 0:
+        raise InputError(f"time limit must be positive, got {time_limit}")
+    if method == "search" and policy in ("tabu", "random") and steps is None and time_limit is None:
+        raise InputError("give a step budget or a time limit (or both)")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; expected one of: {', '.join(OBJECTIVES)}")
     if init not in RULES:
         raise InputError(f"unknown rule {init!r}; expected JOB-MACHINE, e.g. {DEFAULT_INIT}")
     seed = check_seed(seed)
     t0 = time.perf_counter()
-    start = dispatch_schedule(instance, init, seed)
+    start = start if start is not None else dispatch_schedule(instance, init, seed)
     init_cost = objective_value(start.values(), objective, tardiness_weight)
     if method == "cpsat":
         return _cpsat(instance, start if warm_start else None, init, init_cost, t0, time_limit,
                       workers, seed, objective, tardiness_weight)
     if method != "search":
         raise InputError(f"unknown method {method!r}; expected search or cpsat")
-    runtime = time.perf_counter() - t0
-    return make_result(instance, start, "dispatch", init, init_cost, 0, seed, runtime, "completed",
-                       [(0, 0.0, init_cost), (0, round(runtime, 4), init_cost)], objective,
-                       tardiness_weight)
+    if policy == "none" or (steps == 0 and policy != "none"):
+        runtime = time.perf_counter() - t0
+        return make_result(instance, start, "dispatch", init, init_cost, 0, seed, runtime,
+                           "completed", [(0, 0.0, init_cost), (0, round(runtime, 4), init_cost)],
+                           objective, tardiness_weight)
+    search = FlexibleLocalSearch(start, policy, moves, tabu, seed, objective, tardiness_weight)
+    outcome = run(search, steps, time_limit=time_limit, progress=progress,
+                  desc=f"{policy} {instance.name}", started=t0)
+    info = {"moves": moves}
+    if policy == "tabu":
+        info["tabu"] = dict(zip(("tenure_min", "tenure_max", "spot", "stall", "perturb"),
+                                search.params.tolist()))
+    return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
+                       outcome.runtime_s, outcome.status, outcome.trace, objective,
+                       tardiness_weight, info, outcome.restarts)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):

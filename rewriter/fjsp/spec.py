@@ -12,7 +12,9 @@ JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JO
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
-POLICIES = ("none",)                                           # = solve.POLICIES
+POLICIES = ("tabu", "greedy", "random", "none")                # = solve.POLICIES
+MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
+DEFAULT_STEPS = 2000                                           # = solve.DEFAULT_STEPS
 
 
 def load_instance(text: str):
@@ -72,6 +74,13 @@ def _rule(instance, *, rule: str, seed: int = 0, **_):
     return run(instance, init=rule, seed=seed)
 
 
+def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0, **_):
+    from .solve import solve as run
+
+    return run(instance, init=init or "mwkr-eet", policy="tabu", steps=None, time_limit=budget,
+               seed=seed)
+
+
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     from .solve import solve as run
 
@@ -82,6 +91,8 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 def methods() -> dict[str, Method]:
     out = {rule: Method(rule, partial(_rule, rule=rule), f"the {rule} dispatching rule")
            for rule in RULES}
+    out["tabu"] = Method("tabu", _tabu, "tabu search for S seconds (from mwkr-eet, or @RULE)",
+                         "seconds", 60.0, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
@@ -106,16 +117,20 @@ SPEC = ProblemSpec(
     has_bounds=True,
     instances_help="ranges and families (mk01-10, behnke), names (mk01, la09_edata), generated "
                    "sets (prod_411x149_s0) or paths",
-    default_policy="none",
-    default_steps=0,
+    default_policy="tabu",
+    default_steps=DEFAULT_STEPS,
     solve_options=(
         Option("objective", "makespan", "what to minimise: makespan, tardiness (total weighted "
                "tardiness) or combined (makespan + W x total weighted tardiness)",
                choices=OBJECTIVES),
         Option("tardiness_weight", 1.0, "W of the combined objective"),
-        Option("method", "search", "search: the --init schedule (local searches come later); "
+        Option("method", "search", "search: the --init schedule improved by --policy (tabu, "
+               "greedy, random or none) for --steps steps (default 2000) or --time-limit; "
                "cpsat: OR-Tools CP-SAT stopped by --time-limit (default 60 s)",
                choices=("search", "cpsat")),
+        Option("moves", "full", "search neighbourhood: full (every position of a critical "
+               "operation on every eligible machine), n5 (critical-block swaps only) or "
+               "n5+reassign", choices=MOVES),
         Option("workers", 2, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
