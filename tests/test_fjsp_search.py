@@ -62,7 +62,7 @@ def test_every_move_is_priced_exactly_and_every_acyclic_position_is_offered(inst
     search = FlexibleLocalSearch(sch, "tabu", "full", seed=seed, objective=objective,
                                  tardiness_weight=2.0)
     assert search.cost == _cost(sch, objective)
-    offered = {(int(v), int(k), int(a)): c for v, k, a, _, c in search.moves()}
+    offered = {(int(v), int(k), int(a)): c for v, k, a, _, c, _ in search.moves()}
     for v in search.candidates():
         for k, a in _all_positions(sch, v):
             after = _moved(sch, v, k, a)
@@ -120,7 +120,7 @@ def test_greedy_ends_at_a_local_optimum(inst, seed, moves):
                 after = _moved(best, v, k, a)
                 assert after is None or after.makespan >= best.makespan
     else:
-        for _, _, _, _, c in search.moves():
+        for _, _, _, _, c, _ in search.moves():
             assert c >= best.makespan
 
 
@@ -192,4 +192,4 @@ def test_tabu_memory_is_linear_in_the_operations():
     inst = load_instance("mk10")
     search = FlexibleLocalSearch(dispatch_schedule(inst), "tabu")
     assert search.tabu.shape == (inst.n_operations, 5)
-    assert np.array(search.params).tolist()[:2] == [2 + 240 // 150, 2 * (2 + 240 // 150) + 2]
+    assert np.array(search.params).tolist()[:2] == [3 + 240 // 150, 4 * (3 + 240 // 150)]

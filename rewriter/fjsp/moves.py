@@ -183,8 +183,9 @@ def is_tight(u, w, heads, dur, tails, mk):
 @njit(cache=True)
 def scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, n_out):
     """Every acyclic move of ``v`` (module docstring) with its exact cost, written to ``out``
-    as float64 rows (v, machine, after, duration, cost) from row ``n_out``; returns the new
-    count. ``out`` needs n_ops + 3 x (eligible machines) rows; the schedule is left as it was.
+    as float64 rows (v, machine, after, duration, cost, tie-break) from row ``n_out``; returns the new
+    count. The tie-break is the longest path through ``v`` (makespan) or the makespan (tardiness
+    objectives): among moves of equal cost the search prefers the smaller. ``out`` needs n_ops + 3 x (eligible machines) rows; the schedule is left as it was.
     ``fwd`` and ``bwd`` have n_ops + 1 slots (the last holds the walk counter)."""
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     elig_start, elig_machine, elig_duration, job_start, due, weight = inst
@@ -262,6 +263,7 @@ def scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, n_out):
                     out[n_out, 2] = a
                     out[n_out, 3] = d
                     out[n_out, 4] = est if est > mk_minus else mk_minus
+                    out[n_out, 5] = est
                     n_out += 1
                 else:
                     if est < best_est:
@@ -308,6 +310,7 @@ def scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, n_out):
         out[n_out, 2] = a
         out[n_out, 3] = pend[i, 2]
         out[n_out, 4] = cost_of(obj, tw, mk2, h2, dur, job_start, due, weight)
+        out[n_out, 5] = mk2
         n_out += 1
     dur[v] = d_old
     link(v, m_old, a_old, mp, ms, first)

@@ -51,19 +51,22 @@ class FlexibleTabuSettings:
 
     tenure_min: int | None = None
     tenure_max: int | None = None
-    spot: int = 4
+    spot: int = 2
     stall: int = 3000
     perturb: int = 4
+    tie_break: str = "random"  # among equal costs: "path" (shortest path through the moved op) or "random"
 
-    def resolved(self, instance: FlexibleInstance) -> tuple[int, int, int, int, int]:
+    def resolved(self, instance: FlexibleInstance) -> tuple[int, int, int, int, int, int]:
         low = self.tenure_min if self.tenure_min is not None else \
-            2 + instance.n_operations // (10 * instance.n_machines)
-        high = self.tenure_max if self.tenure_max is not None else 2 * low + 2
+            3 + instance.n_operations // (10 * instance.n_machines)
+        high = self.tenure_max if self.tenure_max is not None else 4 * low
         if not 1 <= low <= high:
             raise InputError(f"tabu tenure must satisfy 1 <= min <= max, got {low}..{high}")
         if self.spot < 0 or self.stall < 1 or self.perturb < 0:
             raise InputError("tabu spot and perturb must be >= 0 and stall >= 1")
-        return low, high, self.spot, self.stall, self.perturb
+        if self.tie_break not in ("path", "random"):
+            raise InputError(f"tabu tie-break must be path or random, got {self.tie_break!r}")
+        return low, high, self.spot, self.stall, self.perturb, int(self.tie_break == "path")
 
 
 @njit(cache=True)
@@ -86,7 +89,7 @@ def _random_move(st, inst, sc, obj, tw, mode_seq, reassign, mk, out, cand, mark,
     """A uniformly random move of the neighbourhood (row copied into ``out[0]``); False if none."""
     c = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
     seen = 0
-    pick = np.zeros(5)
+    pick = np.zeros(6)
     for i in range(c):
         r = M.scan_op(cand[i], st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 1)
         for row in range(1, r):
@@ -109,13 +112,14 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
     """
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     tmin, tmax, spot, stall, perturb = params[0], params[1], params[2], params[3], params[4]
+    tie_est = params[5] != 0
     clock, since_best, restarts, stamp, mk = state[0], state[1], state[2], state[3], state[4]
     cost, best, lower = values[0], values[1], values[2]
     done = 0
     n_trace = 0
     status = 0
-    chosen = np.zeros(5)
-    fallback = np.zeros(5)
+    chosen = np.zeros(6)
+    fallback = np.zeros(6)
     while done < n_steps:
         if best <= lower:
             status = 2
@@ -127,6 +131,7 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
         ties = 0
         have = False
         ch_score = 1e300
+        ch_sec = 1e300
         for i in range(c):
             v = cand[i]
             r = M.scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 0)
@@ -152,12 +157,14 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
                         if np.random.randint(0, n_fall) == 0:
                             fallback[:] = out[row]
                         continue
-                if score < ch_score:
+                sec = out[row, 5] if tie_est else 0.0
+                if score < ch_score or (score == ch_score and sec < ch_sec):
                     ch_score = score
+                    ch_sec = sec
                     chosen[:] = out[row]
                     ties = 1
                     have = True
-                elif score == ch_score:
+                elif score == ch_score and sec == ch_sec:
                     ties += 1
                     if np.random.randint(0, ties) == 0:
                         chosen[:] = out[row]
@@ -240,7 +247,7 @@ class FlexibleLocalSearch(Stepper):
         self.sc = (np.zeros(n, np.int64), np.zeros(n, np.int64), np.zeros(n, np.int64),
                    np.zeros(n + 1, np.int64), np.zeros(n + 1, np.int64), np.zeros(n, np.int64),
                    np.zeros((2 * max_elig, 3), np.int64))
-        self.out = np.zeros((n + 3 * max_elig + 1, 5))
+        self.out = np.zeros((n + 3 * max_elig + 1, 6))
         self.cand = np.zeros(n, np.int64)
         self.mark = np.zeros(n, np.int64)
         mk, cost = M.evaluate(self.st, self.inst_arrays, self.obj, self.tw)
@@ -276,7 +283,7 @@ class FlexibleLocalSearch(Stepper):
 
     def moves(self) -> np.ndarray:
         """Every move of the current schedule's neighbourhood as rows (op, machine, after,
-        duration, exact cost) (for tests and inspection)."""
+        duration, exact cost, tie-break) (for tests and inspection)."""
         mk = int(self.state[4])
         self.state[3] += 1
         c = M.candidate_ops(self.st, self.inst_arrays, self.obj, mk, self.mark, self.state[3], self.cand)
@@ -285,7 +292,7 @@ class FlexibleLocalSearch(Stepper):
             r = M.scan_op(v, self.st, self.inst_arrays, self.sc, self.obj, self.tw, self.mode_seq,
                           self.reassign, mk, self.out, 0)
             rows.append(self.out[:r].copy())
-        return np.concatenate(rows) if rows else np.zeros((0, 5))
+        return np.concatenate(rows) if rows else np.zeros((0, 6))
 
     def candidates(self) -> list[int]:
         """The operations the neighbourhood moves (critical ones, tight chains of late jobs)."""

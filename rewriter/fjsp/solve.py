@@ -94,7 +94,7 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
                   desc=f"{policy} {instance.name}", started=t0)
     info = {"moves": moves}
     if policy == "tabu":
-        info["tabu"] = dict(zip(("tenure_min", "tenure_max", "spot", "stall", "perturb"),
+        info["tabu"] = dict(zip(("tenure_min", "tenure_max", "spot", "stall", "perturb", "tie_path"),
                                 search.params.tolist()))
     return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
                        outcome.runtime_s, outcome.status, outcome.trace, objective,
