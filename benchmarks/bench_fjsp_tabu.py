@@ -40,9 +40,14 @@ def one(instance: str, method: str, seconds: float) -> dict:
         r = solve(inst, policy="tabu", steps=None, time_limit=seconds, seed=0)
         out = {"makespan": r.makespan, "init": r.init_cost, "steps": r.steps, "restarts": r.restarts}
     else:
-        r = solve(inst, method="cpsat", time_limit=seconds, workers=2, seed=0)
-        out = {"makespan": r.makespan, "status": r.info.get("cpsat_status"),
-               "lower_bound": r.info.get("lower_bound")}
+        from rewriter.errors import InputError
+
+        try:
+            r = solve(inst, method="cpsat", time_limit=seconds, workers=2, seed=0)
+            out = {"makespan": r.makespan, "status": r.info.get("cpsat_status"),
+                   "lower_bound": r.info.get("lower_bound")}
+        except InputError:  # CP-SAT found no schedule within the time limit
+            out = {"makespan": None, "status": f"no schedule in {seconds:g} s"}
     out.update(instance=instance, method=method, seconds=round(time.perf_counter() - t0, 1),
                peak_mib=round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
                n_jobs=inst.n_jobs, n_machines=inst.n_machines, n_operations=inst.n_operations)

@@ -83,6 +83,10 @@ def add_parser(sub) -> None:
     seen = {a.dest for a in p._actions}
     for name in names:
         spec = registry.get(name)
+        for o in spec.solve_options:  # an option two problems share takes both sets of choices
+            action = next((a for a in p._actions if a.dest == o.name), None)
+            if o.name in seen and o.choices and action is not None and action.choices:
+                action.choices = tuple(dict.fromkeys((*action.choices, *o.choices)))
         options = [o for o in spec.solve_options if o.name not in seen]
         if not options:
             continue
