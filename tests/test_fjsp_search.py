@@ -193,3 +193,10 @@ def test_tabu_memory_is_linear_in_the_operations():
     search = FlexibleLocalSearch(dispatch_schedule(inst), "tabu")
     assert search.tabu.shape == (inst.n_operations, 5)
     assert np.array(search.params).tolist()[:2] == [3 + 240 // 150, 4 * (3 + 240 // 150)]
+
+
+def test_a_rule_column_of_compare_is_the_rule_alone():
+    from rewriter.fjsp.spec import methods
+
+    r = methods()["mwkr-eet"].run(load_instance("mk01"))
+    assert r.method == "dispatch" and r.steps == 0 and r.makespan == 44

@@ -71,7 +71,7 @@ def list_instances() -> list[dict]:
 def _rule(instance, *, rule: str, seed: int = 0, **_):
     from .solve import solve as run
 
-    return run(instance, init=rule, seed=seed)
+    return run(instance, init=rule, policy="none", seed=seed)
 
 
 def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0, **_):
