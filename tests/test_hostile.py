@@ -1114,3 +1114,16 @@ def test_ctrl_c_stops_training_with_130_and_the_resume_command_continues(tmp_pat
     resumed = [c if c != "100000" else str(done + 1) for c in command]
     assert main(resumed + ["--resume"]) == 0
     assert json.loads((run / "model.json").read_text())["iterations"] == done + 1
+
+
+def test_resume_continues_the_runs_own_problem_without_naming_it(tmp_path, capsys):
+    run = tmp_path / "mrt"
+    tiny = ["--iterations", "1", "--episodes", "2", "--episode-steps", "3", "--validation-steps", "3",
+            "--validation-per-size", "1", "--hidden", "8", "--mlp-hidden", "8", "--sizes", "8",
+            "--validation-sizes", "8", "--resources", "2", "--quiet"]
+    assert main(["train", "--problem", "mrt", "--run-dir", str(run), *tiny]) == 0
+    assert main(["train", "--run-dir", str(run), "--resume", "--iterations", "2", "--quiet"]) == 0
+    card = json.loads((run / "model.json").read_text())
+    assert card["problem"] == "mrt" and card["iterations"] == 2 and card["options"] == {"resources": 2}
+    assert main(["train", "--problem", "jssp", "--run-dir", str(run), "--resume", "--quiet"]) == 2
+    assert "--problem" in capsys.readouterr().err

@@ -113,7 +113,7 @@ def _given_train_options(args) -> list[str]:
 
 def run(args) -> int:
     from ..core.config import TrainConfig, defaults
-    from ..core.train import resume_config, train
+    from ..core.train import train
 
     values = defaults()
     loaded = {}
@@ -128,7 +128,8 @@ def run(args) -> int:
             raise InputError("expected a JSON object of training options", path=args.config)
         loaded = loaded.get("config", loaded)  # a run's config.json works too
     given = {k: getattr(args, k) for k in defaults() if getattr(args, k, None) is not None}
-    spec = registry.get(given.get("problem") or loaded.get("problem") or registry.names()[0])
+    saved = _saved_problem(args.run_dir) if args.resume else None  # a run resumes its own problem
+    spec = registry.get(given.get("problem") or saved or loaded.get("problem") or registry.names()[0])
     if spec.rewrite_problem is None:
         raise InputError(f"{spec.name} has no learned policy to train yet")
     values.update(spec.train_presets)  # the problem's defaults, then the file, then the flags
@@ -164,6 +165,15 @@ def run(args) -> int:
         print(f"{summary.status}: {summary.iterations} iterations in {summary.wall_s / 60:.1f} min; "
               f"best validation improvement {best}; model: {Path(args.run_dir) / 'model.pt'}")
     return 0
+
+
+def _saved_problem(run_dir) -> str | None:
+    """The problem a run directory's config.json names (None when there is none to read)."""
+    try:
+        data = json.loads((Path(run_dir) / "config.json").read_text())
+        return data["config"]["problem"] or None
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # resume_config says what is wrong with it
 
 
 def _resume(args, spec, given: dict):
