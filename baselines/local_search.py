@@ -207,7 +207,7 @@ def _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, 
 
 
 @njit(cache=True)
-def _record(step, makespan, trace, n_trace):
+def record_trace(step, makespan, trace, n_trace):
     """Append (step, makespan) to the improvement trace while it has room."""
     if n_trace < trace.shape[0]:
         trace[n_trace, 0] = step
@@ -249,7 +249,7 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
         if makespan < best:
             best = makespan
             best_order[:] = order
-            n_trace = _record(step0 + done, best, trace, n_trace)
+            n_trace = record_trace(step0 + done, best, trace, n_trace)
     return makespan, best, done, n_trace
 
 
@@ -300,7 +300,7 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
         makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                              topo, indegree)
         done += 1
-        n_trace = _record(step0 + done, makespan, trace, n_trace)
+        n_trace = record_trace(step0 + done, makespan, trace, n_trace)
     return makespan, done, n_trace, False
 
 
@@ -332,7 +332,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             if makespan < best:
                 best = makespan
                 best_order[:] = order
-                n_trace = _record(step0 + done, best, trace, n_trace)
+                n_trace = record_trace(step0 + done, best, trace, n_trace)
             break
         chosen = -1
         chosen_est = 1 << 62
@@ -403,7 +403,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                 best = makespan
                 best_order[:] = order
                 since_best = 0
-                n_trace = _record(step0 + done, best, trace, n_trace)
+                n_trace = record_trace(step0 + done, best, trace, n_trace)
         if since_best >= stall:
             # restart from the best schedule, perturbed by random critical swaps
             order[:] = best_order

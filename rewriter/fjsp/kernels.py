@@ -11,6 +11,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..core.dag import tails_from_topo  # noqa: F401  (shared with the other shop problems)
+
 
 @njit(cache=True)
 def heads_and_makespan(job_pred, job_succ, mach_pred, mach_succ, dur, op_release, heads, topo):
@@ -49,21 +51,6 @@ def heads_and_makespan(job_pred, job_succ, mach_pred, mach_succ, dur, op_release
     if tail < n:
         return -1
     return makespan
-
-
-@njit(cache=True)
-def tails_from_topo(job_succ, mach_succ, dur, topo, tails):
-    """Longest path from each operation's end to the end of the schedule (0 for the last ones)."""
-    n = dur.shape[0]
-    for k in range(n - 1, -1, -1):
-        o = topo[k]
-        best = 0
-        for s in (job_succ[o], mach_succ[o]):
-            if s >= 0:
-                v = dur[s] + tails[s]
-                if v > best:
-                    best = v
-        tails[o] = best
 
 
 @njit(cache=True)

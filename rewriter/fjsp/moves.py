@@ -116,7 +116,7 @@ def evaluate(st, inst, obj, tw):
     mk = heads_and_makespan(jp, js, mp, ms, dur, rel, heads, topo)
     if mk < 0:
         return mk, -1.0
-    tails_from_topo(js, ms, dur, topo, tails)
+    tails_from_topo(dur, js, ms, topo, tails)
     return mk, cost_of(obj, tw, mk, heads, dur, job_start, due, weight)
 
 
@@ -216,7 +216,7 @@ def scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, n_out):
     js[v] = -1
     dur[v] = 0
     mk_minus = heads_and_makespan(jp, js, mp, ms, dur, rel, h2, topo2)
-    tails_from_topo(js, ms, dur, topo2, t2)
+    tails_from_topo(dur, js, ms, topo2, t2)
     stamp = fwd[fwd.shape[0] - 1] + 1  # fresh marks; the last slot holds the last stamp used
     fwd[fwd.shape[0] - 1] = stamp
     _walk(s_job, js, ms, fwd, stamp, stack)

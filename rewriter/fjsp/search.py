@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..baselines.local_search import seed_numba
+from ..baselines.local_search import record_trace, seed_numba
 from ..core.loop import Stepper
 from ..errors import InputError
 from . import moves as M
@@ -67,15 +67,6 @@ class FlexibleTabuSettings:
         if self.tie_break not in ("path", "random"):
             raise InputError(f"tabu tie-break must be path or random, got {self.tie_break!r}")
         return low, high, self.spot, self.stall, self.perturb, int(self.tie_break == "path")
-
-
-@njit(cache=True)
-def _record(step, value, trace, n_trace):
-    if n_trace < trace.shape[0]:
-        trace[n_trace, 0] = step
-        trace[n_trace, 1] = value
-        return n_trace + 1
-    return n_trace
 
 
 @njit(cache=True)
@@ -194,7 +185,7 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
             best = cost
             since_best = 0
             _save(st, best_st)
-            n_trace = _record(step0 + done, cost, trace, n_trace)
+            n_trace = record_trace(step0 + done, cost, trace, n_trace)
         if policy == 0 and since_best >= stall:
             for i in range(5):
                 st[i][:] = best_st[i]

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from numba import njit
 
+from ..core.dag import tails_from_topo  # noqa: F401  (shared with the other shop problems)
+
 # --------------------------------------------------------------------------------------------
 # Machine links
 # --------------------------------------------------------------------------------------------
@@ -156,24 +158,6 @@ def heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads
     if count < n:
         return -1
     return makespan
-
-
-@njit(cache=True)
-def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
-    """Longest path from the end of every operation to the sink, in reverse topological order."""
-    n = duration.shape[0]
-    for i in range(n - 1, -1, -1):
-        v = topo[i]
-        t = 0
-        s = job_succ[v]
-        if s >= 0:
-            t = tails[s] + duration[s]
-        s = mach_succ[v]
-        if s >= 0:
-            x = tails[s] + duration[s]
-            if x > t:
-                t = x
-        tails[v] = t
 
 
 @njit(cache=True)

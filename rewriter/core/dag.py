@@ -1,0 +1,28 @@
+"""numba kernels over a schedule DAG in flat arrays that every shop problem shares: each
+operation has at most one job successor and one machine successor (-1: none).
+
+Imported by the problems' own kernels, never by the rest of the core, so ``import rewriter.core``
+still loads no numba.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+
+@njit(cache=True)
+def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
+    """Longest path from the end of every operation to the sink, in reverse topological order."""
+    n = duration.shape[0]
+    for i in range(n - 1, -1, -1):
+        v = topo[i]
+        t = 0
+        s = job_succ[v]
+        if s >= 0:
+            t = tails[s] + duration[s]
+        s = mach_succ[v]
+        if s >= 0:
+            x = tails[s] + duration[s]
+            if x > t:
+                t = x
+        tails[v] = t
