@@ -547,7 +547,12 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
     import time
 
     from rewriter.compare import read_results
+    from rewriter.jssp.bundled import load_instance
+    from rewriter.jssp.solve import solve
 
+    # compile (and cache) the tabu kernels first: a Ctrl-C that lands while LLVM compiles them
+    # in the child waits for the compilation, which on a fresh clone takes longer than the wait
+    solve(load_instance("ft06"), policy="tabu", steps=10)
     results = tmp_path / "r.jsonl"
     # cells long enough that the first run still holds the lock on a loaded machine
     argv = [sys.executable, "-m", "rewriter", "compare", "--instances", "ta01,ta02", "--methods",
@@ -569,7 +574,7 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
             f"running on this results file and holds {lock}; wait for it to finish or give "
             "another --results\n")
         first.send_signal(signal.SIGINT)
-        assert first.wait(timeout=15) == 130
+        assert first.wait(timeout=30) == 130
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
