@@ -49,8 +49,21 @@ def test_compare_and_instances(tmp_path, capsys):
                  "--results", str(tmp_path / "r.jsonl")]) == 0
     out = capsys.readouterr().out
     assert "| mk01 |" in out and "cpsat:1 (1 thr)" in out and "mean gap %" in out
+    assert "DAN sampling (Wang et al. 2023) gap % (quoted)" in out  # published Brandimarte figures
     assert main(["instances", "--problem", "fjsp", "--family", "mk"]) == 0
     assert "15 instances" in capsys.readouterr().out
+
+
+def test_the_quoted_brandimarte_figures_are_gaps_to_the_bundled_bounds():
+    from rewriter.fjsp.spec import quoted
+
+    figures = {(q["method"], q["group"]): q for q in quoted()}
+    assert len(figures) == 4 * 7  # four methods, the seven sizes of mk01-10
+    # mk08 (523, bound 523) and mk09 (311, bound 307) form the 20x10 group of DAN sampling
+    assert figures["DAN sampling (Wang et al. 2023)", "mk 20x10"]["value"] == round(100 * (311 / 307 - 1) / 2, 2)
+    assert figures["HGNN greedy (Song et al. 2022)", "mk 10x6"]["value"] == round(
+        100 * ((43 / 40 - 1) + (38 / 26 - 1)) / 2, 2)
+    assert all("github.com/wrqccc/FJSP-DRL" in q["citation"] for q in figures.values())
 
 
 def test_what_the_flexible_shop_cannot_do_yet_is_one_clear_line(tmp_path, capsys):

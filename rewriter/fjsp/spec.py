@@ -61,6 +61,26 @@ def plot_schedule(result, path: str) -> None:
     plot_gantt(result, path)
 
 
+def quoted() -> list[dict]:
+    """Published Brandimarte results (rewriter/data/published_fjsp.json): per table group, the
+    mean gap of the quoted makespans to the bundled best-known upper bounds."""
+    import json
+    from importlib.resources import files
+
+    from .bundled import load_instance as load
+
+    data = json.loads((files("rewriter") / "data" / "published_fjsp.json").read_text(encoding="utf-8"))
+    instances = [load(name) for name in data["instances"]]
+    out = []
+    for method, entry in data["results"].items():
+        gaps: dict[str, list[float]] = {}
+        for inst, makespan in zip(instances, entry["makespans"], strict=True):
+            gaps.setdefault(group(inst), []).append(100.0 * (makespan / inst.upper_bound - 1.0))
+        out += [{"method": method, "group": g, "value": round(sum(v) / len(v), 2),
+                 "citation": entry["citation"]} for g, v in gaps.items()]
+    return out
+
+
 def list_instances() -> list[dict]:
     from .bundled import bundled_instances
 
@@ -135,6 +155,7 @@ SPEC = ProblemSpec(
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
     list_instances=list_instances,
+    quoted=quoted,
     plot_schedule=plot_schedule,
     exports={"FlexibleInstance": "rewriter.fjsp.instance",
              "FlexibleSchedule": "rewriter.fjsp.schedule"},
