@@ -559,6 +559,26 @@ def test_generated_names_load_directly():
     assert compatibility_instance(5, 3, 0, slack=2).name == "compat_5x3_s0_custom"
 
 
+def test_the_tight_family_is_the_production_shop_with_tighter_due_dates():
+    prod, tight = load_instance("prod_100x50_s1"), load_instance("tight_100x50_s1")
+    assert tight.name == "tight_100x50_s1" and tight.metadata["family"] == "tight"
+    for key in ("job_start", "elig_start", "elig_machine", "elig_duration", "release", "weight"):
+        assert np.array_equal(getattr(prod, key), getattr(tight, key)), key
+    mean_op = np.add.reduceat(prod.elig_duration, prod.elig_start[:-1]) / np.diff(prod.elig_start)
+    work = np.add.reduceat(mean_op, prod.job_start[:-1])
+    # due = release + rint(slack x work): within half a unit of the slack range
+    assert np.all(prod.due - prod.release >= 1.5 * work - 0.5)
+    assert np.all(tight.due - tight.release <= 1.7 * work + 0.5) and np.all(tight.due < prod.due)
+    # one uniform draw per job, rescaled: both slacks are the same affine function of it
+    u_prod = (prod.due - prod.release - 1.5 * work) / (2.5 * work)
+    u_tight = (tight.due - tight.release - 0.7 * work) / work
+    assert np.all(np.abs(u_prod - u_tight) <= 0.5 / work + 0.2 / work + 1e-9)
+    assert evaluation_names("tight") == [n.replace("prod", "tight") for n in evaluation_names("prod")]
+    assert expand_instance_names("tight_100x50_s0-1") == ["tight_100x50_s0", "tight_100x50_s1"]
+    with pytest.raises(InputError, match="slack"):
+        production_instance(5, 5, 0, due_slack=(2.0, 1.0))
+
+
 def test_generated_names_never_clash_with_bundled_names():
     assert not any(generate.parse_generated_name(name) for name in ROWS)
 

@@ -39,7 +39,7 @@ JSSP_PREFIX = "jssp:"
 _NAME = re.compile(r"([a-z]+)(\d+)(.*)")
 # FAMILY FIRST [SUFFIX] - [FAMILY] LAST [SUFFIX]: mk01-10, mk01-mk10, la01-40_edata, dpp01a-18a
 _RANGE = re.compile(r"([a-z]+)(\d+)([a-z_][a-z0-9_]*)?-([a-z]+)?(\d+)([a-z_][a-z0-9_]*)?")
-_GENERATED_RANGE = re.compile(r"((?:prod|compat)_[1-9][0-9]*x[1-9][0-9]*_s)(\d+)-(\d+)")
+_GENERATED_RANGE = re.compile(r"((?:prod|tight|compat)_[1-9][0-9]*x[1-9][0-9]*_s)(\d+)-(\d+)")
 _HURINK_SETS = ("sdata", "edata", "rdata", "vdata")
 _HINT = "bundled names look like mk01, la09_edata, behnke12; generated ones like prod_100x50_s0"
 
@@ -119,7 +119,7 @@ def _unknown(name: str) -> InputError:
     if job_shop is not None:
         return InputError(f"{text!r} is a classic job-shop instance, not a flexible one; load it as "
                           f"'{JSSP_PREFIX}{job_shop}' (one eligible machine per operation)")
-    candidates = sorted(_files(), key=natural_key) + evaluation_names("prod") + evaluation_names("compat")
+    candidates = sorted(_files(), key=natural_key) + [n for family in GENERATED_FAMILIES for n in evaluation_names(family)]
     close = difflib.get_close_matches(text.lower(), candidates, n=3)
     suggestion = f"; did you mean {' or '.join(close)}?" if close else "."
     return InputError(f"unknown flexible job-shop instance {text!r}{suggestion} ({_HINT})")

@@ -10,12 +10,14 @@ sizes or two generators never share a stream. The exact rules, with the constant
 * :func:`production_instance` -- 1-5 operations per job, each eligible on 20-30 machines with
   machine-dependent durations, release dates spread over the first half of the horizon, due dates
   from the job's own mean work.
+* ``tight_<n>x<m>_s<seed>`` -- the production instance of the same arguments (the same jobs,
+  machines, durations and release dates) with tighter due dates, for the deadline objectives.
 
-Names: ``compat_<n>x<m>_s<seed>`` and ``prod_<n>x<m>_s<seed>`` (decimal, no leading zeros; the
+Names: ``compat_<n>x<m>_s<seed>``, ``prod_<n>x<m>_s<seed>`` and ``tight_<n>x<m>_s<seed>`` (decimal, no leading zeros; the
 optional parameters at their defaults) name the instance the generator makes from those
 arguments; :func:`generated_instance` regenerates one from its name, and
 :func:`rewriter.fjsp.bundled.load_instance` accepts the names directly. The fixed evaluation sets
-are :data:`PROD_SIZES` and :data:`COMPAT_SIZES` with seeds :data:`EVAL_SEEDS`.
+are :data:`PROD_SIZES` (prod and tight) and :data:`COMPAT_SIZES` with seeds :data:`EVAL_SEEDS`.
 """
 
 from __future__ import annotations
@@ -43,14 +45,15 @@ BASE_DURATION = (10, 100)           # uniform integer per operation, bounds incl
 MACHINE_FACTOR = (0.5, 1.5)         # uniform real per machine
 RELEASE_SPREAD = 0.5                # releases uniform in 0 .. floor(RELEASE_SPREAD x load)
 DUE_SLACK = (1.5, 4.0)              # uniform real per job: due = release + round(slack x mean work)
+TIGHT_DUE_SLACK = (0.7, 1.7)        # the tight family's slack: the same uniform draw, this range
 # ---- limits and the evaluation sets ------------------------------------------------------------
 MAX_CELLS = 20_000_000              # n_jobs x n_machines of one generated instance
 PROD_SIZES = ((100, 50), (250, 100), (411, 149), (500, 149), (1000, 200))
 COMPAT_SIZES = ((50, 10), (100, 20), (250, 50), (500, 100), (1000, 200))
 EVAL_SEEDS = (0, 1, 2)
-GENERATED_FAMILIES = ("prod", "compat")
-_MAGIC = {"compat": 0x434F4D50, "prod": 0x50524F44}  # "COMP", "PROD"
-_NAME = re.compile(r"(prod|compat)_([1-9][0-9]*)x([1-9][0-9]*)_s(0|[1-9][0-9]*)")
+GENERATED_FAMILIES = ("prod", "tight", "compat")
+_MAGIC = {"compat": 0x434F4D50, "prod": 0x50524F44}  # "COMP", "PROD" (tight shares prod's stream)
+_NAME = re.compile(r"(prod|tight|compat)_([1-9][0-9]*)x([1-9][0-9]*)_s(0|[1-9][0-9]*)")
 _BLOCK = 1 << 22  # random numbers per block when choosing eligible machines
 
 
@@ -139,7 +142,8 @@ def compatibility_instance(n_jobs: int, n_machines: int, seed: int, max_duration
 
 
 # ---- the production-like instances -------------------------------------------------------------
-def production_instance(n_jobs: int, n_machines: int, seed: int, name: str | None = None) -> FlexibleInstance:
+def production_instance(n_jobs: int, n_machines: int, seed: int, name: str | None = None,
+                        due_slack: tuple[float, float] = DUE_SLACK) -> FlexibleInstance:
     """Multi-operation jobs with wide machine eligibility, release and due dates.
 
     * operations per job uniform in 1..5; per operation a base duration uniform in 10..100 and
@@ -149,7 +153,8 @@ def production_instance(n_jobs: int, n_machines: int, seed: int, name: str | Non
     * the mean work ``W_j`` of a job is the sum over its operations of the mean duration over the
       eligible machines; the load is ``L = sum_j W_j / m``; release dates are uniform integers in
       ``0..floor(0.5 x L)``; due dates are ``release_j + rint(s_j x W_j)`` with ``s_j`` uniform in
-      [1.5, 4.0); weights are 1.
+      ``due_slack`` (default [1.5, 4.0); the tight family's [0.7, 1.7) rescales the same draw,
+      so only the due dates differ); weights are 1.
     """
     n, m = _check_sizes(n_jobs, n_machines)
     seed = check_seed(seed)
@@ -176,9 +181,14 @@ def production_instance(n_jobs: int, n_machines: int, seed: int, name: str | Non
     work = np.add.reduceat(mean_op, job_start[:-1])
     load = work.sum() / m
     release = rng.integers(0, int(np.floor(RELEASE_SPREAD * load)) + 1, size=n, dtype=np.int64)
-    slack = rng.uniform(*DUE_SLACK, size=n)
+    low, high = float(due_slack[0]), float(due_slack[1])
+    if not 0 < low <= high:
+        raise InputError(f"due-date slack must satisfy 0 < low <= high, got {low}..{high}")
+    slack = low + (high - low) * rng.random(size=n)  # the same draw for every slack range
     due = release + np.rint(slack * work).astype(np.int64)
-    metadata = {"family": "prod", "generator": "production_instance", "seed": seed}
+    family = "prod" if tuple(due_slack) == DUE_SLACK else "tight" if tuple(due_slack) == TIGHT_DUE_SLACK else "custom"
+    metadata = {"family": family, "generator": "production_instance", "seed": seed,
+                "due_slack": [low, high]}
     return FlexibleInstance(name or f"prod_{n}x{m}_s{seed}", m, job_start, elig_start, machines, durations,
                             release=release, due=due, metadata=metadata)
 
@@ -199,13 +209,15 @@ def generated_instance(name: str) -> FlexibleInstance:
         raise InputError(f"{name!r} is not a generated instance name; expected prod_<jobs>x<machines>_s<seed> "
                          "or compat_<jobs>x<machines>_s<seed>, e.g. prod_100x50_s0")
     kind, n, m, seed = parsed
+    if kind == "tight":
+        return production_instance(n, m, seed, name=f"tight_{n}x{m}_s{seed}", due_slack=TIGHT_DUE_SLACK)
     make = production_instance if kind == "prod" else compatibility_instance
     return make(n, m, seed)
 
 
 def evaluation_names(kind: str) -> list[str]:
-    """The fixed evaluation set of ``prod`` or ``compat``: every size with seeds 0-2, size by size."""
-    sizes = {"prod": PROD_SIZES, "compat": COMPAT_SIZES}.get(kind)
+    """The fixed evaluation set of ``prod``, ``tight`` or ``compat``: every size with seeds 0-2, size by size."""
+    sizes = {"prod": PROD_SIZES, "tight": PROD_SIZES, "compat": COMPAT_SIZES}.get(kind)
     if sizes is None:
         raise InputError(f"unknown generated family {kind!r}; expected one of {', '.join(GENERATED_FAMILIES)}")
     return [f"{kind}_{n}x{m}_s{s}" for n, m in sizes for s in EVAL_SEEDS]
