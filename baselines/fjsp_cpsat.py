@@ -36,8 +36,16 @@ the three (regular) objectives is semi-active, so ``H`` never cuts off the optim
 A warm start (a :class:`FlexibleSchedule` of this instance) is checked with the validator and
 passed as a complete hint: presence literals, starts, ends, durations, makespan and tardiness.
 
-Solver parameters: ``max_time_in_seconds``, ``num_workers``, ``random_seed``. One worker and a
-fixed seed give a deterministic search, but a wall-clock limit may cut it at different points.
+Solver parameters: ``max_time_in_seconds``, ``num_workers``, ``random_seed``; and for a model
+of more than ``PROBING_LIMIT`` (4000) optional intervals, ``cp_model_probing_level = 0``. The
+presolve's probing is charged almost no deterministic time on these models, so its budget never
+stops it, but its wall time grows past any useful limit: 6 s at 4668 optional intervals
+(behnke51), 16-19 s at 9260 (behnke56), 30 s at 18182 (prod_250x100_s0) and 40 s at 30382
+(prod_411x149_s0), before the search has started. Without it CP-SAT returns a schedule at the
+production sizes (the complete hint at once, when given), and in 30 s it found behnke51 234
+against 266 with probing and behnke56 442 against none. Below the limit probing stays on: it
+helped on mk10 (225 against 245 in 20 s) and dpp18a (2606 against 2683). One worker and a fixed
+seed give a deterministic search, but a wall-clock limit may cut it at different points.
 
 Ctrl-C
 ------
@@ -79,6 +87,7 @@ __all__ = ["FjspCpSatResult", "solve_fjsp_cpsat", "STATUSES", "MAX_WEIGHT_DENOMI
 
 STATUSES = ("optimal", "feasible", "unknown", "infeasible", "interrupted")
 MAX_WEIGHT_DENOMINATOR = 10**6
+PROBING_LIMIT = 4000  # optional intervals above which presolve probing is off (module docstring)
 _MAX_OBJECTIVE = 2**53  # CP-SAT reports objective values as doubles: stay exact
 
 
@@ -292,6 +301,9 @@ def solve_fjsp_cpsat(instance: FlexibleInstance, time_limit: float = 60.0, worke
     params.num_workers = workers
     params.random_seed = seed
     params.log_search_progress = bool(log)
+    n_optional = sum(len(c) for c in choices if len(c) > 1)
+    if n_optional > PROBING_LIMIT:
+        params.cp_model_probing_level = 0  # why: module docstring, "Solver parameters"
 
     callback = _Keeper(starts, choices, q, t0)
     code, status = solve_interruptibly(solver, model, callback, "fjsp-cpsat-solve")
