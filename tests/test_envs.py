@@ -4,7 +4,9 @@ package's own random walk."""
 
 from __future__ import annotations
 
+import re
 import warnings
+from pathlib import Path
 
 import gymnasium
 import numpy as np
@@ -25,6 +27,7 @@ from rewriter.jssp.validate import check_schedule
 
 from .reference import random_instance
 
+DOC = Path(__file__).resolve().parents[1] / "docs" / "environments.md"
 NOOP = 2  # the no-op of the 2-job instance
 
 
@@ -80,6 +83,7 @@ def test_jobshop_two_by_two_step_by_step():
     np.testing.assert_array_equal(obs["action_mask"], [[True, False, True], [False, True, True]])
     assert obs["operations_mask"].all()
     np.testing.assert_array_equal(obs["machines_job_ids"], [-1, -1])
+    np.testing.assert_array_equal(env.action_masks(), obs["action_mask"].reshape(-1))
 
     obs, reward, terminated, truncated, info = env.step([0, 1])  # both jobs start at 0
     assert (reward, terminated, truncated, info["time"]) == (-1.0, False, False, 1)
@@ -381,3 +385,11 @@ def test_rewrite_refuses_a_problem_without_a_rewrite_interface():
     with pytest.raises(InputError, match="unknown init"):
         RewriteEnv("jssp", "ft06", init="best")
 
+
+def test_the_documented_agent_loop_runs(capsys):
+    text = DOC.read_text(encoding="utf-8")
+    block = re.search(r"<!-- example: agent -->\s*```python\n(.*?)```", text, re.S).group(1)
+    assert len([line for line in block.splitlines() if line.strip()]) <= 20
+    exec(compile(block, str(DOC), "exec"), {})
+    printed = capsys.readouterr().out.strip()
+    assert f"It prints `{printed}`" in text  # the doc quotes what the example really prints

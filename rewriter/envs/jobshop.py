@@ -108,6 +108,11 @@ class JobShopEnv(gym.Env):
         mask[:, n] = True
         return mask
 
+    def action_masks(self) -> np.ndarray:
+        """The action mask flattened machine by machine, (M * (N + 1),): the layout in which
+        sb3-contrib's MaskablePPO masks a MultiDiscrete action."""
+        return self.legal_mask().reshape(-1)
+
     def _illegality(self, action: np.ndarray) -> str | None:
         """Why ``action`` is illegal now, or None when it is legal."""
         if action.shape != (self.num_machines,):
