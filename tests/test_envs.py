@@ -22,6 +22,7 @@ from rewriter.envs.jobshop import JobShopEnv
 from rewriter.envs.play import random_jobshop_action, random_masked_choice
 from rewriter.envs.rewrite import RewriteEnv
 from rewriter.errors import InputError
+from rewriter.jssp.generate import random_instance as generated_instance
 from rewriter.jssp.instance import JobShopInstance
 from rewriter.jssp.validate import check_schedule
 
@@ -297,6 +298,10 @@ def test_random_instances_are_repeatable_by_seed():
     np.testing.assert_array_equal(first, again)
     assert not np.array_equal(first, other)
     assert first.shape == (4, 3)
+    # the info names the instance, so it can be rebuilt outside the environment
+    name = env.reset(seed=7)[1]["instance"]
+    seed = int(re.fullmatch(r"rand_4x3_s(\d+)", name).group(1))
+    np.testing.assert_array_equal(generated_instance(4, 3, seed=seed).durations, first)
 
 
 def test_bad_construction_is_one_clear_error():
@@ -368,6 +373,15 @@ def test_rewrite_illegal_action_and_truncation():
     env.step(0)
     _, _, terminated, truncated, _ = env.step(0)
     assert truncated and not terminated
+
+
+def test_rewrite_without_candidates_ends_at_the_first_step():
+    one_job = JobShopInstance("one", np.array([[1, 2, 3]]), np.array([[0, 1, 2]]))
+    env = RewriteEnv("jssp", one_job)  # one job: no machine order to change
+    obs, info = env.reset(seed=0)
+    assert info["candidates"] == 0 and not obs["candidate_mask"].any()
+    _, reward, terminated, _, info = env.step(0)
+    assert terminated and reward == 0.0 and info["termination"] == "no_candidates"
 
 
 def test_rewrite_random_instances_and_graph():

@@ -97,6 +97,7 @@ class JobShopDispatchEnv(gym.Env):
         self._job_idle = np.zeros(self.num_jobs, np.int64)  # waiting time accrued in past jumps
         self._return = 0.0
         self._advance_while_nothing_can_start()  # only moves time for an all-zero instance
+        self._update_mask()
         return self._observation(), self._info()
 
     def step(self, action):
@@ -104,7 +105,7 @@ class JobShopDispatchEnv(gym.Env):
         if self.sim is None or self._done:
             raise RuntimeError("call reset() before step() (and after the episode ended)")
         sim = self.sim
-        mask = self.action_masks()
+        mask = self._mask
         try:
             action = int(action)
         except (TypeError, ValueError):
@@ -120,6 +121,7 @@ class JobShopDispatchEnv(gym.Env):
             idle += self._advance_while_nothing_can_start()
         reward = (started - idle) / self._longest
         self._return += reward
+        self._update_mask()
         terminated = sim.finished()
         info = self._info()
         if terminated:
@@ -130,8 +132,13 @@ class JobShopDispatchEnv(gym.Env):
 
     def action_masks(self) -> np.ndarray:
         """(N + 1,) bool: the jobs that can start now, and the no-op (last) while something runs."""
+        return self._mask.copy()
+
+    def _update_mask(self) -> None:
+        """Recompute the action mask after the state changed (kept, since the step, the
+        observation and the info all read it)."""
         sim = self.sim
-        return np.append(sim.startable_jobs(), sim.busy_machines().any())
+        self._mask = np.append(sim.startable_jobs(), sim.busy_machines().any())
 
     # ---- time --------------------------------------------------------------------------------
     def _jump(self, to: int) -> int:
@@ -162,7 +169,7 @@ class JobShopDispatchEnv(gym.Env):
     # ---- observation -------------------------------------------------------------------------
     def _observation(self) -> dict:
         sim = self.sim
-        legal = sim.startable_jobs()
+        legal = self._mask[:-1]
         nxt = sim.next_machine()
         has_next = nxt >= 0
         rows = np.arange(self.num_jobs)
@@ -187,7 +194,8 @@ class JobShopDispatchEnv(gym.Env):
         return {"jobs": jobs, "action_mask": self.action_masks()}
 
     def _info(self) -> dict:
-        return {"time": self.sim.time, "action_mask": self.action_masks()}
+        return {"time": self.sim.time, "action_mask": self.action_masks(),
+                "instance": self.sim.instance.name}
 
     def _fail(self, detail: str):
         """End the episode on an illegal action: the return becomes that of the failure makespan."""

@@ -64,6 +64,7 @@ class JobShopEnv(gym.Env):
         super().reset(seed=seed)
         self.sim = ShopSimulation(self.source.draw(self.np_random))
         self._done = False
+        self._legal = self._compute_legal_mask()
         return self._observation(), {"time": 0, "instance": self.sim.instance.name}
 
     def step(self, action):
@@ -81,12 +82,13 @@ class JobShopEnv(gym.Env):
         for job in jobs.tolist():
             sim.start(job)
         sim.time += 1
+        self._legal = self._compute_legal_mask()
         terminated = sim.finished()
         if self.reward_kind == "dense":
             reward = -1.0
         else:
             reward = -float(sim.makespan()) if terminated else 0.0
-        info = {"time": sim.time}
+        info = {"time": sim.time, "instance": sim.instance.name}
         if terminated:
             self._done = True
             info.update(self._final_info("done"))
@@ -94,7 +96,13 @@ class JobShopEnv(gym.Env):
 
     # ---- the rules -----------------------------------------------------------------------------
     def legal_mask(self) -> np.ndarray:
-        """(M, N + 1) bool: which jobs each machine may take now; the last column (no-op) is
+        """(M, N + 1) bool: which jobs each machine may take now (see
+        :meth:`_compute_legal_mask`)."""
+        return self._legal.copy()
+
+    def _compute_legal_mask(self) -> np.ndarray:
+        """The mask of the current state, computed once per state change (the legality check, the
+        observation and :meth:`action_masks` all read it): the last column (no-op) is
         always allowed. A job is allowed on the machine of its next operation when the job is not
         running and that machine is idle. A job is allowed in one row at most (only the machine of
         its next operation may take it), so an action the mask allows never gives one job to two
@@ -119,7 +127,7 @@ class JobShopEnv(gym.Env):
             return f"expected one entry per machine ({self.num_machines}), got shape {action.shape}"
         if ((action < 0) | (action > self.num_jobs)).any():
             return f"entries must lie in 0..{self.num_jobs} (the last is the no-op)"
-        mask = self.legal_mask()
+        mask = self._legal
         bad = np.flatnonzero(~mask[np.arange(self.num_machines), action])
         if bad.size:
             machine = int(bad[0])
@@ -133,7 +141,8 @@ class JobShopEnv(gym.Env):
         self._done = True
         failure = sim.failure_makespan()
         reward = -float(failure - sim.time) if self.reward_kind == "dense" else -float(failure)
-        info = {"time": sim.time, "detail": detail, "failure_makespan": failure}
+        info = {"time": sim.time, "instance": sim.instance.name, "detail": detail,
+                "failure_makespan": failure}
         info.update(self._final_info(reason))
         return self._observation(), reward, True, False, info
 

@@ -26,7 +26,8 @@ job shop's N7 moves on ta41: up to about 160; MRT at D = 20: about 650).
 Reward: the decrease of the cost the rewrite made (``normalize_reward=True``: divided by
 ``cost_scale``), so an episode's rewards sum to the initial cost minus the final cost. The
 episode terminates when no candidate is left or on an illegal (masked) action (nothing applied,
-reward 0), and is truncated after ``max_steps`` rewrites.
+reward 0), and is truncated after ``max_steps`` rewrites. A solution that has no candidate from
+the start shows an all-False mask; any action then ends the episode (``"no_candidates"``).
 """
 
 from __future__ import annotations
@@ -136,6 +137,11 @@ class RewriteEnv(gym.Env):
         """Apply candidate ``action``; the reward is the cost decrease."""
         if self.state is None:
             raise RuntimeError("call reset() before step()")
+        if not len(self._pairs):
+            # a start with no candidate at all (e.g. an already optimal one): nothing to choose
+            info = self._info()
+            info["termination"] = "no_candidates"
+            return self._observation(), 0.0, True, False, info
         try:
             index = int(action)
         except (TypeError, ValueError):
