@@ -1,0 +1,168 @@
+"""``rewriter/JobShop-v0``: every machine decides at every unit of time (the multi-machine
+dispatching environment of ``docs/environments.md``).
+
+An action names one job (or the no-op, index N) per machine. It is legal when every machine's
+choice is allowed by the ``action_mask`` row of that machine (which also keeps one job from
+going to two machines: a job appears only in the row of its next operation's machine). The
+chosen operations start now, then time advances by one unit. The episode terminates when every
+operation has ended, on an illegal action (nothing is applied) or when every machine is idle and
+every machine chose the no-op (nothing could ever change again: a deadlock).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..errors import InputError
+from .instances import jobshop_source
+from .shop import ShopSimulation
+
+REWARDS = ("dense", "sparse")
+
+
+class JobShopEnv(gym.Env):
+    """N jobs of ``max_num_ops`` operations on M machines, one decision per machine per time unit.
+
+    Rewards: ``"dense"`` (default) gives -1 per time unit, so an episode's return is minus its
+    length, which is the makespan when every operation has a positive duration; ``"sparse"``
+    gives minus the makespan at the end and 0 before. An episode that fails (illegal action or
+    deadlock) is scored as if its makespan were the current time plus all the remaining work
+    (:meth:`ShopSimulation.failure_makespan`): dense adds minus the remaining work on the failing
+    step, sparse gives minus that makespan.
+    """
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
+                 reward: str = "dense", low: int = 1, high: int = 99):
+        if reward not in REWARDS:
+            raise InputError(f"unknown reward {reward!r}; expected one of {', '.join(REWARDS)}")
+        self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
+        self.reward_kind = reward
+        n, m = self.source.num_jobs, self.source.num_machines
+        self.num_jobs, self.num_machines = n, m
+        self.max_num_ops = m  # a JobShopInstance has one operation per machine in every job
+        longest = self.source.max_duration
+        ops = (n, self.max_num_ops)
+        self.observation_space = spaces.Dict({
+            "operations_machine_ids": spaces.Box(-1, m - 1, ops, np.int64),
+            "operations_durations": spaces.Box(-1, longest, ops, np.int64),
+            "operations_mask": spaces.Box(0, 1, ops, np.bool_),
+            "machines_job_ids": spaces.Box(-1, n - 1, (m,), np.int64),
+            "machines_remaining_times": spaces.Box(0, longest, (m,), np.int64),
+            "action_mask": spaces.Box(0, 1, (m, n + 1), np.bool_),
+        })
+        self.action_space = spaces.MultiDiscrete(np.full(m, n + 1, np.int64))
+        self.sim: ShopSimulation | None = None
+        self._done = False
+
+    # ---- gymnasium interface -------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Start an episode at time 0 (a new random instance when the env was made without one)."""
+        super().reset(seed=seed)
+        self.sim = ShopSimulation(self.source.draw(self.np_random))
+        self._done = False
+        self._legal = self._compute_legal_mask()
+        return self._observation(), {"time": 0, "instance": self.sim.instance.name}
+
+    def step(self, action):
+        """Start the chosen operations, then advance time by one unit (see the module docstring)."""
+        if self.sim is None or self._done:
+            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        sim = self.sim
+        action = np.asarray(action, np.int64).reshape(-1)
+        problem = self._illegality(action)
+        if problem is not None:
+            return self._fail("illegal_action", problem)
+        jobs = action[action < self.num_jobs]
+        if not jobs.size and not sim.busy_machines().any():
+            return self._fail("deadlock", "every machine is idle and every machine chose the no-op")
+        for job in jobs.tolist():
+            sim.start(job)
+        sim.time += 1
+        self._legal = self._compute_legal_mask()
+        terminated = sim.finished()
+        if self.reward_kind == "dense":
+            reward = -1.0
+        else:
+            reward = -float(sim.makespan()) if terminated else 0.0
+        info = {"time": sim.time, "instance": sim.instance.name}
+        if terminated:
+            self._done = True
+            info.update(self._final_info("done"))
+        return self._observation(), reward, terminated, False, info
+
+    # ---- the rules -----------------------------------------------------------------------------
+    def legal_mask(self) -> np.ndarray:
+        """(M, N + 1) bool: which jobs each machine may take now (see
+        :meth:`_compute_legal_mask`)."""
+        return self._legal.copy()
+
+    def _compute_legal_mask(self) -> np.ndarray:
+        """The mask of the current state, computed once per state change (the legality check, the
+        observation and :meth:`action_masks` all read it): the last column (no-op) is
+        always allowed. A job is allowed on the machine of its next operation when the job is not
+        running and that machine is idle. A job is allowed in one row at most (only the machine of
+        its next operation may take it), so an action the mask allows never gives one job to two
+        machines."""
+        sim = self.sim
+        n = self.num_jobs
+        mask = np.zeros((self.num_machines, n + 1), np.bool_)
+        startable = sim.startable_jobs()
+        jobs = np.flatnonzero(startable)
+        mask[sim.next_machine()[jobs], jobs] = True
+        mask[:, n] = True
+        return mask
+
+    def action_masks(self) -> np.ndarray:
+        """The action mask flattened machine by machine, (M * (N + 1),): the layout in which
+        sb3-contrib's MaskablePPO masks a MultiDiscrete action."""
+        return self.legal_mask().reshape(-1)
+
+    def _illegality(self, action: np.ndarray) -> str | None:
+        """Why ``action`` is illegal now, or None when it is legal."""
+        if action.shape != (self.num_machines,):
+            return f"expected one entry per machine ({self.num_machines}), got shape {action.shape}"
+        if ((action < 0) | (action > self.num_jobs)).any():
+            return f"entries must lie in 0..{self.num_jobs} (the last is the no-op)"
+        mask = self._legal
+        bad = np.flatnonzero(~mask[np.arange(self.num_machines), action])
+        if bad.size:
+            machine = int(bad[0])
+            return f"machine {machine} may not take job {int(action[machine])} now"
+        return None
+
+    # ---- endings and observations ----------------------------------------------------------------
+    def _fail(self, reason: str, detail: str):
+        """End the episode without applying the action, scored by the failure makespan."""
+        sim = self.sim
+        self._done = True
+        failure = sim.failure_makespan()
+        reward = -float(failure - sim.time) if self.reward_kind == "dense" else -float(failure)
+        info = {"time": sim.time, "instance": sim.instance.name, "detail": detail,
+                "failure_makespan": failure}
+        info.update(self._final_info(reason))
+        return self._observation(), reward, True, False, info
+
+    def _final_info(self, reason: str) -> dict:
+        """What the last step's info adds: why the episode ended, the start time of every
+        operation (-1: never started) and, when the schedule is complete, its makespan."""
+        info = {"termination": reason, "schedule": self.sim.starts.copy(),
+                reason: True}
+        if reason == "done":
+            info["makespan"] = self.sim.makespan()
+        return info
+
+    def _observation(self) -> dict:
+        sim = self.sim
+        op_index = np.arange(self.max_num_ops)
+        return {
+            "operations_machine_ids": sim.machines.copy(),
+            "operations_durations": sim.durations.copy(),
+            "operations_mask": op_index[None, :] >= sim.next_op[:, None],
+            "machines_job_ids": sim.running_jobs(),
+            "machines_remaining_times": sim.remaining_times(),
+            "action_mask": self.legal_mask(),
+        }
