@@ -1,8 +1,8 @@
 """Deadlines at production scale: total weighted tardiness of the EDD schedule, of tabu search
 started from it, and of CP-SAT warm-started from it, side by side with the same time budget.
 
-    python benchmarks/bench_fjsp_deadlines.py --instances prod_411x149_s0,prod_500x149_s0,prod_1000x200_s0 \\
-        --seconds 60 --out benchmarks/results/fjsp_deadlines.md
+    python benchmarks/bench_fjsp_deadlines.py --instances tight_411x149_s0,tight_500x149_s0,tight_1000x200_s0 \\
+        --seconds 60 --out benchmarks/results/fjsp_deadlines_tight.md
 
 Every schedule passes the validator (``rewriter.fjsp.solve`` checks it before returning). CP-SAT
 gets two threads and the EDD schedule as a hint; a CP-SAT run that returns no schedule is shown
@@ -37,7 +37,7 @@ def measure(name: str, seconds: float) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--instances", default="prod_411x149_s0,prod_500x149_s0,prod_1000x200_s0")
+    parser.add_argument("--instances", default="tight_411x149_s0,tight_500x149_s0,tight_1000x200_s0")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--out", help="also write the table (markdown, with the command) here")
     args = parser.parse_args()

@@ -104,8 +104,9 @@ def main() -> None:
                 cells[method] = json.loads(proc.stdout.strip().splitlines()[-1])
             print(json.dumps(cells[method]), flush=True)
         rows.append((name, cells))
+    out = f" --out {args.out}" if args.out else ""
     lines = [f"Command: `python benchmarks/bench_fjsp_tabu.py --instances {args.instances} "
-             f"--seconds {args.seconds:g}`", "",
+             f"--seconds {args.seconds:g}{out}` (one cell at a time)", "",
              f"| instance | ops | lower bound (trivial / load LP) | best rule | rule makespan | "
              f"tabu {args.seconds:g} s | tabu vs rule | tabu steps | tabu peak MiB | "
              f"CP-SAT {args.seconds:g} s (2 thr) | CP-SAT status | CP-SAT peak MiB | "
