@@ -22,6 +22,7 @@ from rewriter.envs.jobshop import JobShopEnv
 from rewriter.envs.play import random_jobshop_action, random_masked_choice
 from rewriter.envs.rewrite import RewriteEnv
 from rewriter.errors import InputError
+from rewriter.fjsp.validate import check_schedule as check_flexible
 from rewriter.jssp.generate import random_instance as generated_instance
 from rewriter.jssp.instance import JobShopInstance
 from rewriter.jssp.validate import check_schedule
@@ -384,6 +385,23 @@ def test_rewrite_without_candidates_ends_at_the_first_step():
     assert terminated and reward == 0.0 and info["termination"] == "no_candidates"
 
 
+def test_rewrite_runs_the_flexible_shop():
+    env = gymnasium.make("rewriter/Rewrite-v0", problem="fjsp", instance="mk01", init="mwkr-eet",
+                         max_steps=5)
+    obs, info = env.reset(seed=0)
+    start, total = info["cost"], 0.0
+    for _ in range(5):
+        legal = np.flatnonzero(obs["candidate_mask"])
+        obs, reward, terminated, truncated, info = env.step(int(legal[0]))
+        total += reward
+        if terminated or truncated:
+            break
+    state = env.unwrapped.state
+    schedule = state.schedule()
+    assert check_flexible(state.instance, schedule.assign, schedule.heads)["makespan"] == state.cost()
+    assert info["cost"] == state.cost() and start - state.cost() == total  # rewards: cost decreases
+
+
 def test_rewrite_random_instances_and_graph():
     env = RewriteEnv("jssp", num_jobs=4, num_machines=3, include_graph=True, max_nodes=12)
     obs, info = env.reset(seed=2)
@@ -394,8 +412,16 @@ def test_rewrite_random_instances_and_graph():
 
 
 def test_rewrite_refuses_a_problem_without_a_rewrite_interface():
-    with pytest.raises(InputError, match="'fjsp' has no rewrite interface.*jssp, mrt"):
-        gymnasium.make("rewriter/Rewrite-v0", problem="fjsp")
+    import dataclasses
+
+    from rewriter import registry
+
+    registry.register(dataclasses.replace(registry.get("fjsp"), name="norewrite", rewrite_problem=None))
+    try:
+        with pytest.raises(InputError, match="'norewrite' has no rewrite interface.*jssp, mrt, fjsp"):
+            gymnasium.make("rewriter/Rewrite-v0", problem="norewrite")
+    finally:
+        registry.unregister("norewrite")
     with pytest.raises(InputError, match="unknown init"):
         RewriteEnv("jssp", "ft06", init="best")
 

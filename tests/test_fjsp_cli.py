@@ -66,10 +66,13 @@ def test_the_quoted_brandimarte_figures_are_gaps_to_the_bundled_bounds():
     assert all("github.com/wrqccc/FJSP-DRL" in q["citation"] for q in figures.values())
 
 
-def test_what_the_flexible_shop_cannot_do_yet_is_one_clear_line(tmp_path, capsys):
-    assert main(["solve", "mk01", "--policy", "learned"]) == 2
-    assert "learned" in capsys.readouterr().err
-    assert main(["train", "--problem", "fjsp", "--run-dir", str(tmp_path / "r")]) == 2
-    assert "no learned policy" in capsys.readouterr().err
+def test_what_the_flexible_shop_cannot_do_is_one_clear_line(tmp_path, capsys):
+    assert main(["solve", "mk01", "--policy", "learned"]) == 2  # no model shipped for it yet
+    assert "no shipped model for fjsp" in capsys.readouterr().err
+    assert main(["train", "--problem", "fjsp", "--moves", "n7", "--run-dir", str(tmp_path / "r")]) == 2
+    assert "--moves n7 is not an option of fjsp" in capsys.readouterr().err
+    assert main(["solve", "mk01", "--policy", "learned", "--objective", "tardiness", "--model",
+                 str(tmp_path / "none.pt")]) == 2
+    assert "rewrites for makespan" in capsys.readouterr().err
     assert main(["solve", "mk01", "--moves", "n7"]) == 2
     assert "unknown moves 'n7'" in capsys.readouterr().err

@@ -79,18 +79,22 @@ def add_parser(sub) -> None:
             g.add_argument(flag, dest=name, type=kind, default=None,
                            metavar="X" if kind is float else "PATH" if name.endswith("model")
                            else "NAME", help=text)
-    seen = set(values)
+    # a problem's own options; one flag per name, shared by the problems that have it (each
+    # problem checks the value against its own choices: _problem_options)
+    by_name: dict[str, list] = {}
     for problem in registry.names():
-        options = [o for o in registry.get(problem).train_options if o.name not in seen]
-        if options:
-            group = p.add_argument_group(f"{problem} options")
-        for option in options:
-            seen.add(option.name)
-            kind = int if isinstance(option.default, int) else str
-            group.add_argument("--" + option.name.replace("_", "-"), dest=option.name, type=kind,
-                               choices=option.choices, default=None,
-                               metavar=None if option.choices else "N" if kind is int else "NAME",
-                               help=f"{option.help} (default: {option.default})")
+        for option in registry.get(problem).train_options:
+            if option.name not in values:
+                by_name.setdefault(option.name, []).append((problem, option))
+    group = p.add_argument_group("problem options")
+    for name, owners in by_name.items():
+        first = owners[0][1]
+        kind = int if isinstance(first.default, int) else str
+        choices = list(dict.fromkeys(c for _, o in owners for c in (o.choices or ()))) or None
+        text = "; ".join(f"{problem}: {o.help} (default: {o.default})" for problem, o in owners)
+        group.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, choices=choices,
+                           default=None, metavar=None if choices else "N" if kind is int else "NAME",
+                           help=text)
 
 
 def _problem_options(spec, values: dict, args) -> dict:
@@ -102,6 +106,9 @@ def _problem_options(spec, values: dict, args) -> dict:
             options[option.name] = values.pop(option.name)
         given = getattr(args, option.name, None)
         if given is not None:
+            if option.choices and given not in option.choices:
+                raise InputError(f"--{option.name.replace('_', '-')} {given} is not an option of "
+                                 f"{spec.name}; expected one of: {', '.join(option.choices)}")
             options[option.name] = given
     return options
 

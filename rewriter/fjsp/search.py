@@ -285,6 +285,30 @@ class FlexibleLocalSearch(Stepper):
             rows.append(self.out[:r].copy())
         return np.concatenate(rows) if rows else np.zeros((0, 6))
 
+    def apply(self, v: int, machine: int, after: int) -> bool:
+        """Move operation ``v`` to ``machine`` right after ``after`` (-1: at the front) in the
+        current schedule and re-evaluate it; False, with nothing changed, when ``machine`` is not
+        eligible for ``v``, ``after`` is not on ``machine`` or is ``v``, or the move would close
+        a cycle."""
+        inst, st = self.instance, self.st
+        duration = inst.duration_table.get((int(v), int(machine)))
+        if duration is None or after == v or (after >= 0 and st[0][after] != machine):
+            return False
+        d_old = int(st[1][v])
+        m_old, p_old, _ = M.apply_move(np.int64(v), np.int64(machine), np.int64(after),
+                                       np.int64(duration), st)
+        mk, cost = M.evaluate(st, self.inst_arrays, self.obj, self.tw)
+        if mk < 0:
+            M.apply_move(np.int64(v), m_old, p_old, np.int64(d_old), st)
+            mk, cost = M.evaluate(st, self.inst_arrays, self.obj, self.tw)
+            return False
+        self.state[4] = mk
+        self.values[0] = cost
+        if cost < self.values[1]:
+            self.values[1] = cost
+            _save(st, self.best_st)
+        return True
+
     def candidates(self) -> list[int]:
         """The operations the neighbourhood moves (critical ones, tight chains of late jobs)."""
         self.state[3] += 1

@@ -1,6 +1,7 @@
 """``solve`` for the flexible job shop: a constructive schedule (job rule x machine rule), then
 a local search over the resequence / reassign moves (``policy`` tabu, greedy or random;
-:mod:`rewriter.fjsp.search`), or, with ``--method cpsat``, OR-Tools CP-SAT. Every returned
+:mod:`rewriter.fjsp.search`), or rewritten by a learned policy (``policy="learned"``, makespan
+only, through :mod:`rewriter.fjsp.rewrite`), or, with ``--method cpsat``, OR-Tools CP-SAT. Every returned
 schedule has passed the independent validator.
 
 With ``policy="tabu"`` and no explicit budget the search runs :data:`DEFAULT_STEPS` steps.
@@ -20,7 +21,7 @@ from .schedule import OBJECTIVES, FlexibleSchedule, objective_value
 from .search import FlexibleLocalSearch, FlexibleTabuSettings
 from .validate import check_schedule
 
-POLICIES = ("tabu", "greedy", "random", "none")
+POLICIES = ("tabu", "greedy", "random", "learned", "none")
 DEFAULT_INIT = "mwkr-eet"
 DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
@@ -89,6 +90,9 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         return make_result(instance, start, "dispatch", init, init_cost, 0, seed, runtime,
                            "completed", [(0, 0.0, init_cost), (0, round(runtime, 4), init_cost)],
                            objective, tardiness_weight)
+    if policy == "learned":
+        return _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, objective,
+                        moves, progress, model, samples, decoding)
     search = FlexibleLocalSearch(start, policy, moves, tabu, seed, objective, tardiness_weight)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
@@ -99,6 +103,33 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
     return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
                        outcome.runtime_s, outcome.status, outcome.trace, objective,
                        tardiness_weight, info, outcome.restarts)
+
+
+def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, objective, moves,
+             progress, model, samples, decoding) -> Result:
+    """The ``start`` schedule rewritten by a trained policy (``model``: a path, or the shipped
+    one), sampled unless ``decoding="argmax"``."""
+    from ..core.search import learned_search
+    from ..models import load_policy
+    from .rewrite import FlexibleState
+
+    if objective != "makespan":
+        raise InputError("the learned policy rewrites for makespan; use --policy tabu for "
+                         f"the {objective} objective")
+    argmax = decoding == "argmax"
+    if samples > 1 and argmax:
+        raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
+    if steps is None and time_limit is None:
+        raise InputError("give a step budget or a time limit (or both)")
+    net, meta = load_policy(model, "fjsp")
+    outcome = learned_search(FlexibleState(start, moves), net, steps, samples=samples,
+                             argmax=argmax, seed=seed, time_limit=time_limit, progress=progress,
+                             started=t0, desc=f"learned {instance.name}")
+    info = {"moves": moves, "model": meta.get("card", {}).get("name", str(model or "default")),
+            "samples": samples, "decoding": "argmax" if argmax else "sampled"}
+    return make_result(instance, outcome.best.schedule(), "rewriter", init, init_cost,
+                       outcome.steps, seed, outcome.runtime_s, outcome.status, outcome.trace,
+                       objective, 1.0, info)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):

@@ -12,7 +12,9 @@ JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JO
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
-POLICIES = ("tabu", "greedy", "random", "none")                # = solve.POLICIES
+POLICIES = ("tabu", "greedy", "random", "learned", "none")     # = solve.POLICIES
+TRAIN_PRESETS = {"sizes": ["10x5", "20x10", "30x15"], "init_rules": ["mwkr-eet", "fifo-eet", "mor-eet"],
+                 "validation_sizes": ["20x10", "50x20"], "validation_init": "mwkr-eet"}
 MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
 DEFAULT_STEPS = 2000                                           # = solve.DEFAULT_STEPS
 
@@ -36,6 +38,12 @@ def solve(instance, **options):
     from .solve import solve as run
 
     return run(instance, **options)
+
+
+def rewrite_problem(options: dict):
+    from .rewrite import FlexibleRewriteProblem
+
+    return FlexibleRewriteProblem(moves=options.get("moves", "full"))
 
 
 def check_schedule(instance, data: dict, path: str):
@@ -133,7 +141,7 @@ SPEC = ProblemSpec(
     methods=methods,
     expand_instances=expand_instances,
     group=group,
-    rewrite_problem=None,
+    rewrite_problem=rewrite_problem,
     has_bounds=True,
     instances_help="ranges and families (mk01-10, behnke), names (mk01, la09_edata), generated "
                    "sets (prod_411x149_s0) or paths",
@@ -154,6 +162,11 @@ SPEC = ProblemSpec(
         Option("workers", 2, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
+    train_options=(
+        Option("moves", "full", "candidate rewrites: full, n5 or n5+reassign (as for solve --moves)",
+               choices=MOVES),
+    ),
+    train_presets=TRAIN_PRESETS,
     list_instances=list_instances,
     quoted=quoted,
     plot_schedule=plot_schedule,
