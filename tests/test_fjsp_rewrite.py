@@ -82,5 +82,5 @@ def test_train_then_solve_with_the_learned_policy(tmp_path, capsys):
     out = tmp_path / "mk01.json"
     assert main(["solve", "mk01", "--policy", "learned", "--model", str(run / "model.pt"),
                  "--steps", "20", "--seed", "0", "--out", str(out)]) == 0
-    assert "| policy           | learned (full, sampled, seed 0)" in capsys.readouterr().out
+    assert "| policy           | learned (full, argmax, seed 0)" in capsys.readouterr().out
     assert main(["validate", "mk01", str(out)]) == 0

@@ -108,7 +108,7 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
 def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, objective, moves,
              progress, model, samples, decoding) -> Result:
     """The ``start`` schedule rewritten by a trained policy (``model``: a path, or the shipped
-    one), sampled unless ``decoding="argmax"``."""
+    one): one trajectory by argmax, or sampled (``decoding="sample"``, or ``samples`` > 1)."""
     from ..core.search import learned_search
     from ..models import load_policy
     from .rewrite import FlexibleState
@@ -116,7 +116,9 @@ def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, obje
     if objective != "makespan":
         raise InputError("the learned policy rewrites for makespan; use --policy tabu for "
                          f"the {objective} objective")
-    argmax = decoding == "argmax"
+    if decoding not in (None, "argmax", "sample"):
+        raise InputError(f"unknown decoding {decoding!r}; expected argmax or sample")
+    argmax = samples == 1 if decoding is None else decoding == "argmax"  # the spec's default
     if samples > 1 and argmax:
         raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
     if steps is None and time_limit is None:
