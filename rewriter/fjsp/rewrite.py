@@ -27,6 +27,7 @@ from ..errors import InputError
 from .dispatching import RULES, dispatch_schedule
 from .generate import production_instance
 from .instance import FlexibleInstance
+from .presets import TRAIN_PRESETS
 from .schedule import FlexibleSchedule
 from .search import FlexibleLocalSearch
 
@@ -187,8 +188,6 @@ class FlexibleRewriteProblem(RewriteProblem):
         return FlexibleState(dispatch_schedule(instance, init, seed), self.moves)
 
     def training_defaults(self) -> dict:
-        from .spec import TRAIN_PRESETS
-
         return dict(TRAIN_PRESETS)
 
 

@@ -7,14 +7,13 @@ from functools import cache, partial
 
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
+from .presets import TRAIN_PRESETS
 
 JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JOB_RULES (a test checks)
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
 POLICIES = ("tabu", "greedy", "random", "learned", "none")     # = solve.POLICIES
-TRAIN_PRESETS = {"sizes": ["10x5", "20x10", "30x15"], "init_rules": ["mwkr-eet", "fifo-eet", "mor-eet"],
-                 "validation_sizes": ["20x10", "50x20"], "validation_init": "mwkr-eet"}
 MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
 DEFAULT_STEPS = 2000                                           # = solve.DEFAULT_STEPS
 
