@@ -23,6 +23,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
+import sys
+import threading
 import traceback
 import uuid
 import warnings
@@ -70,14 +73,28 @@ def run_cell_task(cell: Cell) -> tuple:
 def start_local_cluster(workers: int, cpus: int):
     """A Dask cluster on this machine: ``workers`` processes of one thread, each offering
     ``cpus`` units of the ``cpus`` resource; a task whose worker dies is run once more, then
-    fails. Returns the ``LocalCluster`` (close it when done)."""
+    fails. Returns the ``LocalCluster`` (close it when done).
+
+    On Linux the worker processes are forked, as the local pool's are: they start with this
+    process's modules already imported (0.5 s for two workers instead of 4 s spawned)."""
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+    settings = {"distributed.scheduler.allowed-failures": 1}
+    if sys.platform.startswith("linux"):
+        settings["distributed.worker.multiprocessing-method"] = "fork"
+    with dask.config.set(settings):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             resources={"cpus": cpus}, dashboard_address=None,
-                            silence_logs=logging.ERROR)
+                            silence_logs=logging.ERROR, preload=[__name__])
+
+
+def dask_setup(worker) -> None:
+    """Run by each worker of the local cluster as it starts (Dask's preload hook): ignore
+    SIGINT. A Ctrl-C in the terminal reaches the whole process group; the client, which gets it
+    too, ends the cluster itself, so no worker dies printing a traceback of its own."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def local_workers(workers: int, threads: int, cores: int | None = None) -> int:

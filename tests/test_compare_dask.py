@@ -91,16 +91,19 @@ def test_ctrl_c_on_the_client_keeps_the_finished_cells_and_the_same_command_comp
                str(results), "--no-progress"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     proc = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
         _wait(lambda: results.exists() and results.read_text().count("\n") >= 1, 90,
               "the first finished cell")
-        proc.send_signal(signal.SIGINT)
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C in a terminal: the client and its workers
         _, err = proc.communicate(timeout=30)
     finally:
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 130
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):  # no worker outlived the client
+        os.killpg(proc.pid, 0)
     assert err.strip().splitlines() == [f"rewriter: interrupted; the finished cells are kept in "
                                         f"{results}: the same command continues the run"]
     kept = read_results(results)
