@@ -5,6 +5,11 @@ file the moment they finish, keyed by instance, method spec, seed and package ve
 re-running the same command skips them, an interrupted run loses no finished cell, and the tables
 can be rebuilt from the file alone. A line torn by a crash mid-write is moved to ``FILE.torn``
 (with a warning) before the next record is appended, so it never breaks the file.
+
+Where the cells run is the *executor*: ``local`` (this module's process pool, one pipe per
+worker) or a Dask distributed cluster (:mod:`rewriter.compare_dask`). Either one only yields
+records; this process alone writes the results file, so the writer, the lock and the resume
+logic below are the same for both.
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from .version import __version__
 
 @dataclass(frozen=True)
 class Cell:
+    """One (instance, method, seed) of a comparison, with the solver's thread count."""
+
     instance: str
     method: Choice
     seed: int
@@ -44,12 +51,23 @@ class Cell:
         return {"cpsat_workers": self.cpsat_workers} if self.method.kind == "solver" else {}
 
     @property
+    def threads(self) -> int:
+        """Cores the cell keeps busy: the solver's thread count, 1 for everything else."""
+        return self.cpsat_workers if self.method.kind == "solver" else 1
+
+    @property
     def key(self) -> tuple:
+        """The cell's identity in the results file (see :func:`record_key`)."""
         return (self.instance, self.method.spec, json.dumps(self.params, sort_keys=True),
                 self.seed, __version__)
 
 
+#: status of a record whose cell failed on every attempt (distributed executors only)
+FAILED = "failed"
+
+
 def record_key(record: dict) -> tuple:
+    """The identity of a record: instance, method spec, solver settings, seed, version."""
     return (record["instance"], record["method"], json.dumps(record.get("params", {}), sort_keys=True),
             record["seed"], record["version"])
 
@@ -147,6 +165,18 @@ def append_result(path: str | os.PathLike, record: dict) -> None:
         os.fsync(fh.fileno())
 
 
+def finished_records(records) -> dict:
+    """The records that count as done, by key: a failed cell is run again by the next run."""
+    return {record_key(r): r for r in records if r.get("status") != FAILED}
+
+
+def failed_record(cell: Cell, error: str, attempts: int) -> dict:
+    """The record of a cell that failed ``attempts`` times; ``error`` is the last failure."""
+    return {"instance": cell.instance, "problem": cell.problem, "method": cell.method.spec,
+            "params": cell.params, "seed": cell.seed, "version": __version__,
+            "status": FAILED, "error": error, "attempts": attempts}
+
+
 def _run_cell(cell: Cell) -> dict:
     spec = registry.get(cell.problem) if cell.problem else registry.default()
     inst = spec.load_instance(cell.instance)
@@ -182,8 +212,9 @@ def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1,
 
 
 def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> None:
+    """Warn when ``workers`` parallel cells with their solver threads need more than the cores."""
     cores = cores or os.cpu_count() or 1
-    threads = max((c.cpsat_workers if c.method.kind == "solver" else 1) for c in cells)
+    threads = max(c.threads for c in cells)
     demand = workers * threads
     if demand > cores:
         warnings.warn(f"{workers} parallel cells x {threads} solver "
@@ -265,44 +296,68 @@ class ResultsLock:
 
 
 def run_cells(cells: list[Cell], results_path, workers: int = 1,
-              progress: bool | str = True) -> list[dict]:
+              progress: bool | str = True, executor: str = "local") -> list[dict]:
     """Run the cells not yet in ``results_path``; return every matching record (old and new).
     ``progress``: ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False.
+    ``executor``: ``local`` (``workers`` processes here), ``dask`` (a local Dask cluster of
+    ``workers`` processes) or ``tcp://HOST:PORT`` / ``dask://HOST:PORT`` (a running scheduler).
 
     While cells run, the results file is locked (:class:`ResultsLock`): a second run on it is
     an :class:`InputError`. Ctrl-C (a SIGINT to this process, or to its process group) stops the
-    run: the worker processes are ended, every finished cell is already in the file, and
-    KeyboardInterrupt is raised."""
-    done = {record_key(r): r for r in read_results(results_path)}
+    run: the workers are ended, every finished cell is already in the file, and
+    KeyboardInterrupt is raised. A cell that fails on a distributed executor (twice: see
+    :mod:`rewriter.compare_dask`) is recorded as failed, warned about and left out of the
+    returned records; the next run tries it again."""
+    if executor != "local":
+        from .compare_dask import parse_executor
+
+        executor = parse_executor(executor)  # Dask missing or a bad address: fail before running
+    done = finished_records(read_results(results_path))
     if not any(c.key not in done for c in cells):
         return [done[c.key] for c in cells if c.key in done]
     check_results_file(results_path)
     with ResultsLock(results_path):
-        done = {record_key(r): r for r in read_results(results_path)}  # as of taking the lock
+        done = finished_records(read_results(results_path))  # as of taking the lock
         todo = [c for c in cells if c.key not in done]
         if todo:  # records will be appended: a torn last line must not swallow the first
             set_aside_torn_line(results_path)
-        if cells:
+        if cells and executor == "local":
             check_cores(cells, workers)
         bar = Progress(len(cells), "compare", "cells", initial=len(cells) - len(todo),
                        mode=progress)
-        finished = None
+        finished, failed = None, []
         try:
-            if workers <= 1:
-                finished = (_run_cell(cell) for cell in todo)
-            else:
-                finished = _run_parallel(todo, workers)
+            finished = cell_records(todo, workers, executor)
             for record in finished:
                 if record["status"] == "interrupted":
                     raise KeyboardInterrupt  # a cut-short cell is not a result
                 append_result(results_path, record)
-                done[record_key(record)] = record
+                if record["status"] == FAILED:
+                    failed.append(record)
+                else:
+                    done[record_key(record)] = record
                 bar.update(1)
         finally:
             if finished is not None:
-                finished.close()  # ends the worker processes now, not when garbage is collected
+                finished.close()  # ends the workers now, not when garbage is collected
             bar.close()
+    for record in failed:
+        warnings.warn(f"{record['instance']} with {record['method']} (seed {record['seed']}) "
+                      f"failed {record['attempts']} times: {record['error']}; the same command "
+                      "runs it again", stacklevel=2)
     return [done[c.key] for c in cells if c.key in done]
+
+
+def cell_records(todo: list[Cell], workers: int, executor: str = "local"):
+    """A generator of the records of ``todo`` as they finish, on ``executor``; closing it ends
+    the workers (the local pool's processes, or the Dask client and the cluster it started)."""
+    if executor == "local":
+        if workers <= 1:
+            return (_run_cell(cell) for cell in todo)
+        return _run_parallel(todo, workers)
+    from .compare_dask import dask_records
+
+    return dask_records(todo, executor, workers)
 
 
 # ---- parallel cells ----------------------------------------------------------------------------

@@ -166,3 +166,22 @@ def test_solve_with_cpsat_method(tmp_path, capsys):
     assert data["method"] == "cpsat" and data["makespan"] == 55 and data["status"] == "optimal"
     assert data["info"]["solver_version"].startswith("ortools")
     assert main(["validate", "ft06", str(out)]) == 0
+
+
+@pytest.mark.parametrize("executor, message", [
+    ("dask", "--executor dask needs Dask distributed, which is not installed: pip install "
+             "'rewriter[distributed]'"),
+    ("dask://host-without-port", "expected local, dask, or a scheduler address")])
+def test_executor_without_dask_or_with_a_bad_address_is_one_line(tmp_path, capsys, monkeypatch,
+                                                                 executor, message):
+    import sys
+
+    from rewriter.cli import main
+
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed fails
+    results = tmp_path / "r.jsonl"
+    assert main(["compare", "--instances", "ft06", "--methods", "fifo", "--executor", executor,
+                 "--results", str(results), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"rewriter: error: --executor {executor}") and message in err
+    assert err.count("\n") == 1 and not results.exists()

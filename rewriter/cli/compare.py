@@ -18,6 +18,9 @@ examples:
       --workers 2 --cpsat-workers 1 --results results.jsonl --out table.md --plot gap.png
   rewriter compare --problem mrt --instances d20:test:0-99 --methods ejf,sjf-offline,rewriter:50
   rewriter compare --results results.jsonl --out table.tex      # tables from the file alone
+  rewriter compare --instances ta21-28 --methods tabu:60 --executor dask --workers 2
+  rewriter compare --instances ta01-80 --methods tabu:60,cpsat:60 --seeds 0,1,2 \
+      --executor dask://scheduler.example.org:8786 --results study.jsonl   # docs/scale-out.md
 
 Cells are keyed by instance, method, seed and package version; an interrupted run is resumed by
 running the same command again. Gap = (cost - best-known UB) / UB x 100.
@@ -46,6 +49,11 @@ def add_parser(sub) -> None:
                    help="comma-separated seeds, one cell per seed (default: %(default)s)")
     p.add_argument("--workers", type=non_negative_int, default=1, metavar="N",
                    help="cells run in parallel processes (default: %(default)s)")
+    p.add_argument("--executor", default="local", metavar="WHERE",
+                   help="where the cells run: local (a process pool of --workers processes), "
+                        "dask (a local Dask cluster of --workers processes), or "
+                        "dask://HOST:PORT (a running Dask scheduler, docs/scale-out.md); Dask "
+                        "needs pip install 'rewriter[distributed]' (default: %(default)s)")
     p.add_argument("--cpsat-workers", type=non_negative_int, default=2, metavar="N",
                    help="CP-SAT threads per cell; keep workers x cpsat-workers <= cores "
                         "(default: %(default)s)")
@@ -87,6 +95,10 @@ def run(args) -> int:
         check_output(args.plot, "plot")
     if (args.instances is None) != (args.methods is None):
         raise InputError("give both --instances and --methods, or neither (tables from --results)")
+    if args.executor != "local":
+        from ..compare_dask import parse_executor
+
+        parse_executor(args.executor)  # a bad address or no Dask: one line, before anything
     if args.instances is None:
         if not args.results:
             raise InputError("nothing to do: give --instances and --methods, or --results FILE")
@@ -95,7 +107,7 @@ def run(args) -> int:
         latest = {}
         for r in read_results(results):  # the same cell run by several versions: keep the last
             latest[(r["instance"], r["method"], json.dumps(r.get("params", {})), r["seed"])] = r
-        records = list(latest.values())
+        records = [r for r in latest.values() if r.get("status") != "failed"]
     else:
         try:
             seeds = [int(s) for s in args.seeds.split(",") if s.strip()]
@@ -107,7 +119,7 @@ def run(args) -> int:
                            problem=args.problem)
         try:
             records = run_cells(cells, results, workers=args.workers,
-                                progress=long_progress(args.progress))
+                                progress=long_progress(args.progress), executor=args.executor)
         except (KeyboardInterrupt, SystemError) as exc:
             if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
                 raise
@@ -126,4 +138,9 @@ def run(args) -> int:
         plot_gap_vs_budget(records, args.plot)
         print(f"wrote plot: {args.plot}")
     print(f"results: {results}", file=sys.stdout)
+    if args.instances is not None and len(records) < len(cells):
+        print(f"{PROG}: {len(cells) - len(records)} of {len(cells)} cells failed (see the "
+              "warnings); the tables hold the others; the same command runs them again",
+              file=sys.stderr)
+        return 1
     return 0

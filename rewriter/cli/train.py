@@ -30,6 +30,11 @@ examples:
   rewriter train --problem jssp --run-dir runs/jssp --resume --iterations 600
   rewriter train --problem mrt --resources 20 --algo reinforce --formulation node \\
       --negative-q-resample --run-dir runs/mrt20
+  torchrun --nproc-per-node 2 -m rewriter train --problem jssp --run-dir runs/jssp-2x
+
+Under torchrun (WORLD_SIZE set) the processes share the episodes of every iteration and average
+their gradients (gloo); rank 0 writes the run directory; --resume needs the same number of
+processes. Several machines: docs/scale-out.md.
 """
 
 
@@ -120,6 +125,7 @@ def _given_train_options(args) -> list[str]:
 
 def run(args) -> int:
     from ..core.config import TrainConfig, defaults
+    from ..core.distributed import world_rank
     from ..core.train import train
 
     values = defaults()
@@ -156,18 +162,24 @@ def run(args) -> int:
             raise InputError(str(exc), path=args.config) from None  # the file gave it
         raise InputError(str(exc)) from None
     command = "rewriter " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
+    rank = world_rank()  # under torchrun, rank 0 alone speaks: the others fail or stop silently
     try:
         summary = train(cfg, problem, args.run_dir, resume=args.resume,
                         progress=long_progress(None, args.quiet), command=command)
-    except (FileExistsError, FileNotFoundError) as exc:
+    except (FileExistsError, FileNotFoundError, InputError) as exc:
+        if rank:
+            return 2
+        if isinstance(exc, InputError):
+            raise
         raise InputError(str(exc)) from None
     except (KeyboardInterrupt, SystemError) as exc:
         if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
             raise
-        print(f"rewriter: training interrupted; continue with the same command and --resume "
-              f"(run directory {args.run_dir})", file=sys.stderr)
+        if not rank:
+            print(f"rewriter: training interrupted; continue with the same command and --resume "
+                  f"(run directory {args.run_dir})", file=sys.stderr)
         return 130
-    if not args.quiet:
+    if not args.quiet and not rank:
         best = "-" if summary.best_validation is None else f"{summary.best_validation:.2f}%"
         print(f"{summary.status}: {summary.iterations} iterations in {summary.wall_s / 60:.1f} min; "
               f"best validation improvement {best}; model: {Path(args.run_dir) / 'model.pt'}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import platform
 import sys
 import time
@@ -30,6 +31,7 @@ from ..atomic import write_atomic
 from .act import Step, rewrite_step
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
 from .config import TrainConfig
+from .distributed import World, join_world, leave_world, minibatch_slices
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
 from .progress import Progress
@@ -43,11 +45,17 @@ LOG_FIELDS = ["iteration", "wall_s", "episodes", "steps", "mean_return", "improv
 
 @dataclass
 class TrainSummary:
+    """How a run ended; ``world_size`` processes trained it, spending ``comm_s`` seconds in
+    ``syncs`` gradient all-reduces (this rank's count; 0 for one process)."""
+
     run_dir: Path
     iterations: int
     wall_s: float
     best_validation: float | None
     status: str  # completed | time_limit
+    world_size: int = 1
+    comm_s: float = 0.0
+    syncs: int = 0
 
 
 # ---- rollout -----------------------------------------------------------------------------------
@@ -115,65 +123,113 @@ def targets(episodes, cfg: TrainConfig):
 
 
 # ---- update ------------------------------------------------------------------------------------
-def update(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng) -> dict:
-    """One REINFORCE pass or ``ppo_epochs`` PPO passes over the rollout, in minibatches."""
+LOSS_KEYS = ("loss", "policy_loss", "value_loss", "entropy", "imitation_loss")
+
+
+def update(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng,
+           world: World | None = None) -> dict:
+    """One REINFORCE pass or ``ppo_epochs`` PPO passes over the rollout, in minibatches; with a
+    ``world`` of several ranks, this rank's share of a data-parallel update (:func:`_update_shard`)."""
+    if world is not None and world.size > 1:
+        return _update_shard(model, optimizer, records, cfg, rng, world)
     if not records:
-        return {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0,
-                "imitation_loss": 0.0}
+        return {key: 0.0 for key in LOSS_KEYS}
     model.train()
     adv_all = np.array([a for _, _, a in records])
     adv_all = (adv_all - adv_all.mean()) / (adv_all.std() + 1e-8)
-    node = model.config.formulation == "node"
     epochs = cfg.ppo_epochs if cfg.algo == "ppo" else 1
-    sums = {"loss": 0.0, "policy_loss": 0.0, "value_loss": 0.0, "entropy": 0.0,
-            "imitation_loss": 0.0}
+    sums = {key: 0.0 for key in LOSS_KEYS}
     count = 0
     for _ in range(epochs):
         order = rng.permutation(len(records))
         for lo in range(0, len(order), cfg.minibatch):
             idx = order[lo:lo + cfg.minibatch]
-            batch = [records[i] for i in idx]
-            steps = [s for s, _, _ in batch]
-            cands = Candidates.stack([(s.pairs, s.features) for s in steps],
-                                     masks=[s.mask for s in steps])
-            out = model([s.graph for s in steps], cands)
-            chosen = torch.from_numpy(cands.offsets[:-1] + np.array([s.action for s in steps]))
-            log_prob = out["log_prob"][chosen]
-            returns = torch.tensor([g for _, g, _ in batch], dtype=torch.float32)
-            n_states = len(steps)
-            ent = entropy(out["log_prob"], torch.from_numpy(cands.state), n_states).mean()
-            if cfg.algo == "ppo":
-                old = torch.tensor([s.log_prob for s in steps], dtype=torch.float32)
-                adv = torch.tensor(adv_all[idx], dtype=torch.float32)
-                ratio = (log_prob - old).exp()
-                policy_loss = -torch.min(ratio * adv,
-                                         ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
-                value_loss = ((out["value"] - returns) ** 2).mean()
-                loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
-            elif node:
-                # NeuRewriter: Q(s, w) regresses the return; the rule policy uses it as baseline
-                q = out["q"][chosen]
-                value_loss = ((q - returns) ** 2).mean()
-                policy_loss = -((returns - q.detach()) * out["rule_log_prob"][chosen]).mean()
-                loss = value_loss + cfg.alpha * policy_loss - cfg.entropy_coef * ent
-            else:
-                value = out["value"]
-                value_loss = ((value - returns) ** 2).mean()
-                policy_loss = -((returns - value.detach()) * log_prob).mean()
-                loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
-            imitation = _imitation_loss(out["log_prob"], cands, steps)
-            if cfg.imitation_coef > 0:
-                loss = loss + cfg.imitation_coef * imitation
+            loss, parts = _minibatch_loss(model, [records[i] for i in idx], adv_all[idx], cfg)
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
             optimizer.step()
-            for key, val in (("loss", loss), ("policy_loss", policy_loss),
-                             ("value_loss", value_loss), ("entropy", ent),
-                             ("imitation_loss", imitation)):
+            for key, val in parts.items():
                 sums[key] += float(val.detach())
             count += 1
     return {k: v / count for k, v in sums.items()}
+
+
+def _update_shard(model: RewritePolicy, optimizer, records, cfg: TrainConfig, rng,
+                  world: World) -> dict:
+    """This rank's part of a data-parallel update: advantages normalised over every rank's
+    records, the same number of gradient steps on every rank, each step on a slice of this
+    rank's records whose gradient is weighted by the slice's share of the global minibatch and
+    summed over the ranks (:meth:`World.sum_gradients`) before the step."""
+    adv = np.array([a for _, _, a in records], np.float64)
+    total, squares, n = world.sum([adv.sum(), (adv ** 2).sum(), len(adv)])
+    if n == 0:
+        return {key: 0.0 for key in LOSS_KEYS}
+    mean = total / n
+    adv = (adv - mean) / (math.sqrt(max(squares / n - mean ** 2, 0.0)) + 1e-8)
+    counts = world.gather(len(records))
+    steps = minibatch_slices(counts, cfg.minibatch)
+    # every rank's slice sizes follow from its record count (np.array_split), so each rank
+    # knows the global size of every step without asking
+    global_sizes = [sum(c // steps + (k < c % steps) for c in counts) for k in range(steps)]
+    model.train()
+    epochs = cfg.ppo_epochs if cfg.algo == "ppo" else 1
+    sums = {key: 0.0 for key in LOSS_KEYS}
+    weight = 0
+    for _ in range(epochs):
+        for k, idx in enumerate(np.array_split(rng.permutation(len(records)), steps)):
+            if global_sizes[k] == 0:
+                continue
+            optimizer.zero_grad()
+            if len(idx):
+                loss, parts = _minibatch_loss(model, [records[i] for i in idx], adv[idx], cfg)
+                (loss * (len(idx) / global_sizes[k])).backward()
+                for key, val in parts.items():
+                    sums[key] += float(val.detach()) * len(idx)
+            world.sum_gradients(model.parameters())
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.max_grad_norm)
+            optimizer.step()
+            weight += global_sizes[k]
+    reduced = world.sum([sums[key] for key in LOSS_KEYS])
+    return {key: value / weight for key, value in zip(LOSS_KEYS, reduced)}
+
+
+def _minibatch_loss(model: RewritePolicy, batch, adv: np.ndarray, cfg: TrainConfig):
+    """The loss of one minibatch of (step, return, advantage) records, and its parts."""
+    node = model.config.formulation == "node"
+    steps = [s for s, _, _ in batch]
+    cands = Candidates.stack([(s.pairs, s.features) for s in steps],
+                             masks=[s.mask for s in steps])
+    out = model([s.graph for s in steps], cands)
+    chosen = torch.from_numpy(cands.offsets[:-1] + np.array([s.action for s in steps]))
+    log_prob = out["log_prob"][chosen]
+    returns = torch.tensor([g for _, g, _ in batch], dtype=torch.float32)
+    n_states = len(steps)
+    ent = entropy(out["log_prob"], torch.from_numpy(cands.state), n_states).mean()
+    if cfg.algo == "ppo":
+        old = torch.tensor([s.log_prob for s in steps], dtype=torch.float32)
+        adv = torch.tensor(adv, dtype=torch.float32)
+        ratio = (log_prob - old).exp()
+        policy_loss = -torch.min(ratio * adv,
+                                 ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
+        value_loss = ((out["value"] - returns) ** 2).mean()
+        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+    elif node:
+        # NeuRewriter: Q(s, w) regresses the return; the rule policy uses it as baseline
+        q = out["q"][chosen]
+        value_loss = ((q - returns) ** 2).mean()
+        policy_loss = -((returns - q.detach()) * out["rule_log_prob"][chosen]).mean()
+        loss = value_loss + cfg.alpha * policy_loss - cfg.entropy_coef * ent
+    else:
+        value = out["value"]
+        value_loss = ((value - returns) ** 2).mean()
+        policy_loss = -((returns - value.detach()) * log_prob).mean()
+        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+    imitation = _imitation_loss(out["log_prob"], cands, steps)
+    if cfg.imitation_coef > 0:
+        loss = loss + cfg.imitation_coef * imitation
+    return loss, {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss,
+                  "entropy": ent, "imitation_loss": imitation}
 
 
 def _imitation_loss(log_prob: torch.Tensor, cands: Candidates, steps) -> torch.Tensor:
@@ -326,20 +382,36 @@ def _card(cfg: TrainConfig, run_dir: Path, command: str | None, iteration: int, 
     return card
 
 
-def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generator):
-    """Load ``checkpoint.pt`` into the model, optimiser and generator (weights only: a checkpoint
-    cannot run code); returns (iteration, wall seconds, best validation, global steps)."""
+def _read_checkpoint(path: Path, world: World) -> dict:
+    """The checkpoint of a run to resume (weights only: a checkpoint cannot run code); a run
+    trained by another number of processes is refused, since its generators do not carry over."""
     from ..errors import InputError
 
     blob = torch_load_safe(path, "training checkpoint")
+    saved = blob.get("world_size", 1) if isinstance(blob, dict) else 1
+    if saved != world.size:
+        raise InputError(f"{path}: this run was trained by {saved} process{'es' * (saved != 1)} "
+                         f"(world size {saved}) and can only be resumed by as many "
+                         f"(this one has {world.size}): "
+                         + ("run it under torchrun with --nnodes x --nproc-per-node = "
+                            f"{saved}" if saved > 1 else "run it without torchrun"))
+    return blob
+
+
+def _restore(path: Path, blob: dict, model: RewritePolicy, optimizer, rng: np.random.Generator,
+             rank: int = 0):
+    """Load a checkpoint into the model, optimiser and this rank's generator; returns
+    (iteration, wall seconds, best validation, global steps)."""
+    from ..errors import InputError
+
     try:
         model.load_state_dict(blob["model"])
         optimizer.load_state_dict(blob["optimizer"])
-        state = blob["rng"]
+        state = blob["rank_rngs"][rank] if "rank_rngs" in blob else blob["rng"]
         rng.bit_generator.state = json.loads(state) if isinstance(state, str) else state
         return (int(blob["iteration"]), float(blob["wall_s"]), blob["best_validation"],
                 int(blob["global_steps"]))
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise InputError(f"{path}: not a checkpoint of this run ({exc.__class__.__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
@@ -348,13 +420,27 @@ def _restore(path: Path, model: RewritePolicy, optimizer, rng: np.random.Generat
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool | str = True, command: str | None = None) -> TrainSummary:
     """Train (or with ``resume`` continue) a run in ``run_dir``; ``progress``: ``bar``,
-    ``lines`` (a record on stderr every 30 s), ``off``, or True/False for bar/off."""
+    ``lines`` (a record on stderr every 30 s), ``off``, or True/False for bar/off.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) every process calls this with the same arguments:
+    the rollouts and gradient steps are shared (:mod:`rewriter.core.distributed`), rank 0
+    validates and writes the run directory, and ``resume`` needs the same number of processes."""
     cfg = cfg.with_defaults(problem.training_defaults()).check()
     if not cfg.problem:  # the config names the problem its models are for
         cfg = replace(cfg, problem=problem.name)
     check_sizes(problem, cfg)
-    with limit_threads(cfg.threads):
-        return _train(cfg, problem, run_dir, resume=resume, progress=progress, command=command)
+    world = join_world()
+    try:
+        if cfg.episodes < world.size:
+            from ..errors import InputError
+
+            raise InputError(f"--episodes {cfg.episodes}: fewer episodes than the {world.size} "
+                             "training processes; give at least one episode per process")
+        with limit_threads(cfg.threads):
+            return _train(cfg, problem, run_dir, resume=resume, progress=progress,
+                          command=command, world=world)
+    finally:
+        leave_world(world)
 
 
 def check_sizes(problem: RewriteProblem, cfg: TrainConfig) -> None:
@@ -373,61 +459,108 @@ def check_sizes(problem: RewriteProblem, cfg: TrainConfig) -> None:
                 raise InputError(f"--{option.replace('_', '-')}: {exc} (size {size!r})") from None
 
 
+def check_same_parameters(model: RewritePolicy, world: World) -> None:
+    """Raise RuntimeError unless every rank holds the same parameters (a digest of their bytes):
+    data-parallel training keeps them equal, and a checkpoint is only rank 0's."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for tensor in model.state_dict().values():
+        digest.update(tensor.detach().contiguous().numpy().tobytes())
+    digests = world.gather(digest.hexdigest())
+    if len(set(digests)) > 1:
+        raise RuntimeError("the training processes' parameters differ (digests "
+                           + ", ".join(d[:12] for d in digests) + "); the run cannot go on")
+
+
+def _open_run(cfg: TrainConfig, run_dir: Path, resume: bool, world: World):
+    """Rank 0 checks the run directory (and reads the checkpoint to resume); every rank gets the
+    same outcome: the checkpoint (None for a new run) or the same error."""
+    outcome = None
+    if world.is_main:
+        checkpoint_path = run_dir / "checkpoint.pt"
+        try:
+            if resume:
+                if not checkpoint_path.is_file():
+                    raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
+                outcome = _read_checkpoint(checkpoint_path, world)
+            elif checkpoint_path.is_file():
+                raise FileExistsError(f"{run_dir} already holds a run; use --resume or another "
+                                      "--run-dir")
+            else:
+                run_dir.mkdir(parents=True, exist_ok=True)
+        except Exception as exc:  # noqa: BLE001 - raised on every rank below
+            outcome = exc
+    outcome = world.broadcast(outcome)
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
+
+
 def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
-           progress: bool | str, command: str | None) -> TrainSummary:
+           progress: bool | str, command: str | None, world: World) -> TrainSummary:
     run_dir = Path(run_dir)
     checkpoint_path = run_dir / "checkpoint.pt"
-    if resume:
-        if not checkpoint_path.is_file():
-            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
-    elif checkpoint_path.is_file():
-        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    blob = _open_run(cfg, run_dir, resume, world)
     torch.manual_seed(cfg.seed)
-    rng = np.random.default_rng(cfg.seed)
+    rng = world.generator(cfg.seed)
     state0 = problem.initial_state(problem.sample_instance(np.random.default_rng(cfg.seed),
                                                            cfg.sizes[0]), cfg.init_rules[0])
     model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
                                       cfg.mlp_hidden, cfg.reverse, cfg.formulation))
     init_card = None
-    if cfg.init_model and not resume:  # on resume the checkpoint holds the weights
+    if cfg.init_model and not resume and world.is_main:  # on resume the checkpoint has them
         init_card = warm_start(model, cfg.init_model, cfg.problem)
+    world.broadcast_parameters(model)  # every rank starts from rank 0's weights
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:
-        start_iteration, wall, best_val, global_steps = _restore(checkpoint_path, model,
-                                                                 optimizer, rng)
-    else:
+        start_iteration, wall, best_val, global_steps = _restore(checkpoint_path, blob, model,
+                                                                 optimizer, rng, world.rank)
+    elif world.is_main:
         meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
                 "python": platform.python_version(), "torch": torch.__version__,
                 "command": command or " ".join(sys.argv),
                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        meta["world_size"] = world.size  # the rollouts' generators, hence the run, depend on it
         if cfg.init_model:
             meta["init_model_card"] = init_card
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
-    rows = _read_log(run_dir / "log.csv", start_iteration)
-    val_instances = problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
+    rows = _read_log(run_dir / "log.csv", start_iteration) if world.is_main else []
+    val_instances = (problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
+                     if world.is_main else [])
+    rollout_cfg = replace(cfg, episodes=world.share(cfg.episodes)) if world.size > 1 else cfg
     status = "completed"
-    bar = Progress(cfg.iterations, "train", "it", initial=start_iteration, mode=progress)
+    bar = Progress(cfg.iterations, "train", "it", initial=start_iteration,
+                   mode=progress if world.is_main else "off")
     iteration = start_iteration
     while iteration < cfg.iterations:
+        wall = world.broadcast(wall) if cfg.time_limit_minutes is not None else wall
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"
             break
         tic = time.perf_counter()
         p_c = max(cfg.pc_min, cfg.pc_start * cfg.pc_decay ** (global_steps // cfg.pc_every))
-        episodes, improvement = collect(problem, model, cfg, rng, iteration, p_c)
+        episodes, improvement = collect(problem, model, rollout_cfg, rng, iteration, p_c)
         records = targets(episodes, cfg)
-        global_steps += len(records)
-        losses = update(model, optimizer, records, cfg, rng)
+        losses = update(model, optimizer, records, cfg, rng, world)
+        if world.size > 1:  # the row shows every rank's episodes
+            n_records, gains, returns = world.sum([
+                len(records), improvement * len(episodes),
+                sum(sum(r for _, r in e) for e in episodes)])
+            global_steps += int(n_records)
+            improvement, mean_return = gains / cfg.episodes, returns / cfg.episodes
+        else:
+            global_steps += len(records)
+            mean_return = float(np.mean([sum(r for _, r in e) for e in episodes]))
         iteration += 1
         row = {"iteration": iteration, "episodes": iteration * cfg.episodes, "steps": global_steps,
-               "mean_return": round(float(np.mean([sum(r for _, r in e) for e in episodes])), 5),
+               "mean_return": round(mean_return, 5),
                "improvement_pct": round(improvement, 4), "p_c": round(p_c, 5),
                **{k: round(v, 6) for k, v in losses.items()},
                "val_improvement_pct": "", "val_cost_ratio": ""}
         is_best = False
-        if iteration % cfg.validate_every == 0 or iteration == cfg.iterations:
+        if world.is_main and (iteration % cfg.validate_every == 0 or iteration == cfg.iterations):
             val = validate(problem, model, val_instances, cfg)
             row.update({k: round(v, 4) for k, v in val.items()})
             if best_val is None or val["val_improvement_pct"] > best_val:
@@ -439,18 +572,28 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
             save_model(run_dir / "best.pt", model, cfg.problem, model_options(cfg),
                        _card(cfg, run_dir, command, iteration, wall, best_val, rows))
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
-            _write_log(run_dir / "log.csv", rows)
-            # the generator state as JSON text: its 128-bit integers are plain data that a
+            # the generator states as JSON text: their 128-bit integers are plain data that a
             # weights-only load accepts on every torch version
-            torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                               "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
-                               "wall_s": wall, "best_validation": best_val,
-                               "global_steps": global_steps}, checkpoint_path)
+            rngs = world.gather(json.dumps(rng.bit_generator.state))
+            if world.size > 1:
+                check_same_parameters(model, world)
+            if world.is_main:
+                _write_log(run_dir / "log.csv", rows)
+                blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "rng": rngs[0], "iteration": iteration, "wall_s": wall,
+                        "best_validation": best_val, "global_steps": global_steps}
+                if world.size > 1:
+                    blob.update(world_size=world.size, rank_rngs=rngs)
+                torch_save_atomic(blob, checkpoint_path)
         bar.update(1, imp=f"{improvement:.2f}%", val=row["val_improvement_pct"] or "-")
     bar.close()
-    _write_log(run_dir / "log.csv", rows)
-    if rows:
-        plot_curves(rows, run_dir / "curves.png")
-    card = _card(cfg, run_dir, command, iteration, wall, best_val, rows)
-    save_model(run_dir / "model.pt", model, cfg.problem, model_options(cfg), card)
-    return TrainSummary(run_dir, iteration, wall, best_val, status)
+    if world.is_main:
+        _write_log(run_dir / "log.csv", rows)
+        if rows:
+            plot_curves(rows, run_dir / "curves.png")
+        card = _card(cfg, run_dir, command, iteration, wall, best_val, rows)
+        if world.size > 1:
+            card["world_size"] = world.size
+        save_model(run_dir / "model.pt", model, cfg.problem, model_options(cfg), card)
+    return TrainSummary(run_dir, iteration, wall, best_val, status, world.size, world.comm_s,
+                        world.syncs)
