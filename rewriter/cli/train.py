@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import InputError, is_interrupt
+from . import train_construct
 from .common import FORMATTER, long_progress
 
 EPILOG = """\
@@ -28,6 +29,7 @@ examples:
   rewriter train --problem jssp --run-dir runs/jssp --time-limit-minutes 60
   rewriter train --problem jssp --algo reinforce --formulation node --run-dir runs/jssp-node
   rewriter train --problem jssp --run-dir runs/jssp --resume --iterations 600
+  rewriter train --problem jssp --approach construct --run-dir runs/construct --iterations 1000
   rewriter train --problem mrt --resources 20 --algo reinforce --formulation node \\
       --negative-q-resample --run-dir runs/mrt20
 """
@@ -79,6 +81,7 @@ def add_parser(sub) -> None:
             g.add_argument(flag, dest=name, type=kind, default=None,
                            metavar="X" if kind is float else "PATH" if name.endswith("model")
                            else "NAME", help=text)
+    train_construct.add_options(p)
     seen = set(values)
     for problem in registry.names():
         options = [o for o in registry.get(problem).train_options if o.name not in seen]
@@ -115,6 +118,8 @@ def run(args) -> int:
     from ..core.config import TrainConfig, defaults
     from ..core.train import train
 
+    if train_construct.chosen(args):  # --approach construct: its own trainer
+        return train_construct.run(args)
     values = defaults()
     loaded = {}
     if args.config:
