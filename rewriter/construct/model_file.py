@@ -44,9 +44,11 @@ def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
     names = {f.name for f in dataclasses.fields(PolicyConfig)}
     values = blob.get("policy_config")
     if not isinstance(values, dict) or set(values) != names or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values.values()):
+            isinstance(v, int) and not isinstance(v, bool) and v >= (0 if k == "layers" else 1)
+            for k, v in values.items()):
         raise InputError(f"{path}: not a valid constructive model file (its policy_config must "
-                         f"give {', '.join(sorted(names))} as positive integers)")
+                         f"give {', '.join(sorted(names))} as integers, layers >= 0 and the "
+                         f"others >= 1)")
     policy = ConstructPolicy(PolicyConfig(**values))
     weights = blob.get("state_dict")
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor)
