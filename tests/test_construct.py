@@ -12,7 +12,8 @@ from rewriter.construct import model_file
 from rewriter.construct.config import ConstructConfig
 from rewriter.construct.decode import construct, construct_episodes, construct_solution
 from rewriter.construct.model_file import load_construct_model, save_construct_model
-from rewriter.construct.policy import ConstructPolicy, PolicyConfig, pad_observations
+from rewriter.construct.policy import ConstructPolicy, NumpyActor, PolicyConfig, pad_observations
+from rewriter.construct.rollout import play
 from rewriter.construct.train import train_construct
 from rewriter.core.checkpoint import load_model
 from rewriter.envs.dispatch import JobShopDispatchEnv
@@ -64,6 +65,24 @@ def test_masked_actions_have_probability_zero(layers):
     assert (probs[~mask] == 0).all() and (probs[mask] > 0).all()
     assert np.allclose(probs.sum(1), 1.0) and values.shape == (3,)
     assert not valid[0, 3:].any() and not mask[0, 3:5].any()  # padding is never legal
+
+
+def test_the_numpy_actor_of_decoding_matches_the_torch_policy():
+    env = JobShopDispatchEnv(instance=random_instance(7, 4, seed=2))
+    observations = [env.reset(seed=0)[0]]
+    for action in (0, 1, 7):
+        observations.append(env.step(action)[0])
+    features, valid, mask = pad_observations(observations, 9)
+    policy = _policy(seed=6)
+    expected, _ = policy(torch.from_numpy(features), torch.from_numpy(valid),
+                         torch.from_numpy(mask))
+    got = NumpyActor(policy)(features, valid, mask)
+    assert np.array_equal(np.isfinite(got), mask)
+    assert np.allclose(got[mask], expected.detach().numpy()[mask], atol=1e-5)
+    # and both decode ft06 to the same schedule (the torch path is the one training records)
+    inst = load_instance("ft06")
+    recorded = play(policy, [JobShopDispatchEnv(instance=inst)], [0], 6, None, record=True)[0]
+    assert np.array_equal(recorded.schedule, construct_episodes(inst, policy)[0].schedule)
 
 
 def test_greedy_decoding_is_deterministic_and_the_schedule_validates():

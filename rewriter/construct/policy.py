@@ -133,3 +133,46 @@ def choose(log_probs: np.ndarray, rng: np.random.Generator | None) -> np.ndarray
         return log_probs.argmax(-1)
     noise = rng.gumbel(size=log_probs.shape)
     return np.where(np.isfinite(log_probs), log_probs + noise, -np.inf).argmax(-1)
+
+
+class NumpyActor:
+    """The actor of a policy without attention blocks, in numpy, for decoding: the same
+    arithmetic as :meth:`ConstructPolicy.forward` (in float32; no critic), without torch's
+    per-operation overhead, which dominates at one small batch per decision. A test checks that
+    it gives the torch policy's log-probabilities."""
+
+    def __init__(self, policy: ConstructPolicy):
+        if policy.config.layers:
+            raise ValueError("the numpy actor covers policies without attention blocks")
+
+        def weights(mlp):
+            return [(layer.weight.detach().numpy().T.copy(), layer.bias.detach().numpy().copy())
+                    for layer in (mlp[0], mlp[2])]
+
+        self.embed, self.job, self.noop = (weights(policy.embed), weights(policy.job_score),
+                                           weights(policy.noop_score))
+        self.dim = policy.config.embed_dim
+
+    @staticmethod
+    def _mlp(x: np.ndarray, layers) -> np.ndarray:
+        (w1, b1), (w2, b2) = layers
+        return np.maximum(x @ w1 + b1, 0.0) @ w2 + b2
+
+    def __call__(self, jobs: np.ndarray, job_valid: np.ndarray,
+                 action_mask: np.ndarray) -> np.ndarray:
+        """(B, J + 1) log-probabilities, ``-inf`` where ``action_mask`` is False."""
+        h = self._mlp(jobs, self.embed)                                       # (B, J, d)
+        weight = job_valid[..., None].astype(np.float32)
+        mean = (h * weight).sum(1) / np.maximum(weight.sum(1), 1.0)
+        top = np.where(job_valid[..., None], h, -np.inf).max(1)
+        pooled = np.concatenate([mean, top], -1)                              # (B, 2d)
+        # the first layer of the job scorer on [h, pooled], split so pooled is multiplied once
+        (w1, b1), (w2, b2) = self.job
+        d = self.dim
+        hidden = h @ w1[:d] + (pooled @ w1[d:] + b1)[:, None, :]
+        job_logits = (np.maximum(hidden, 0.0) @ w2 + b2)[..., 0]
+        logits = np.concatenate([job_logits, self._mlp(pooled, self.noop)], 1)
+        logits = np.where(action_mask, logits, -np.inf)
+        top_logit = logits.max(1, keepdims=True)
+        shifted = logits - top_logit
+        return shifted - np.log(np.exp(shifted).sum(1, keepdims=True))
