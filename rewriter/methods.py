@@ -15,6 +15,11 @@ from .core.spec import Method, ProblemSpec
 from .errors import InputError
 
 
+#: how a method's budget is written in the list of methods, by what it counts (``construct:K``
+#: keeps the best of K sampled schedules; without ``:K`` it decodes greedily)
+BUDGET_SHOWN = {"seconds": ":S", "steps": ":STEPS", "samples": "[:K]"}
+
+
 @dataclass(frozen=True)
 class Choice:
     """One column of a comparison: a problem's method with its budget and start."""
@@ -79,8 +84,9 @@ def parse_method(text: str, spec: ProblemSpec | None = None) -> Choice:
             raise InputError(f"method {text!r}: expected a number after ':', found {budget_text!r}") from None
         if budget <= 0:
             raise InputError(f"method {text!r}: the budget must be positive")
-        if method.budget == "steps" and budget != int(budget):
-            raise InputError(f"method {text!r}: the budget of {name} counts steps, expected an integer")
+        if method.budget in ("steps", "samples") and budget != int(budget):
+            raise InputError(f"method {text!r}: the budget of {name} counts {method.budget}, "
+                             "expected an integer")
     if at:
         if not method.takes_init:
             raise InputError(f"method {text!r}: {name} takes no @init")
@@ -92,7 +98,7 @@ def parse_method(text: str, spec: ProblemSpec | None = None) -> Choice:
 
 def _shown(method: Method) -> str:
     name = method.spec_name or method.name
-    return name + {"seconds": ":S", "steps": ":STEPS"}.get(method.budget, "")
+    return name + BUDGET_SHOWN.get(method.budget, "")
 
 
 def parse_methods(text: str, spec: ProblemSpec | None = None) -> list[Choice]:

@@ -25,7 +25,7 @@ def _series(label: str, problem: str | None = None) -> tuple[str, bool]:
     m = _parse(label, problem)
     if m.budget is None:
         return label, False
-    unit = "s" if m.method.budget == "seconds" else "steps"
+    unit = {"seconds": "s", "samples": "samples"}.get(m.method.budget, "steps")
     name = spec.split(":")[0] + (f"@{m.init}" if "@" in spec else "")
     return f"{name} {threads} [{unit}]".replace("  ", " "), True
 

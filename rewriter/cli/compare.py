@@ -75,7 +75,9 @@ def add_parser(sub) -> None:
 
 
 def _shown(method) -> str:
-    return (method.spec_name or method.name) + {"seconds": ":S", "steps": ":STEPS"}.get(method.budget, "")
+    from ..methods import BUDGET_SHOWN
+
+    return (method.spec_name or method.name) + BUDGET_SHOWN.get(method.budget, "")
 
 
 def run(args) -> int:

@@ -55,8 +55,10 @@ def add_parser(sub) -> None:
     g.add_argument("--policy", default=None, metavar="POLICY",
                    help="rewriting policy: learned (the shipped neural rewriter, or --model), "
                         "tabu (tabu search), greedy (best-improvement descent), greedy-first "
-                        "(first improvement), random (random walk) or none (keep the initial "
-                        "schedule); each problem lists its own: "
+                        "(first improvement), random (random walk), none (keep the initial "
+                        "schedule) or construct (the learned constructive scheduler builds the "
+                        "schedule, --samples K keeps the best of K; --construct-model); each "
+                        "problem lists its own: "
                         + "; ".join(f"{n}: {', '.join(registry.get(n).policies)} (default "
                                     f"{registry.get(n).default_policy})" for n in names))
     g.add_argument("--model", default="default", metavar="PATH",
@@ -139,6 +141,8 @@ def run(args) -> int:
                          + ", ".join(spec.policies))
     if args.samples < 1:
         raise InputError("--samples must be at least 1")
+    if args.policy == "construct":
+        init = "construct"  # the constructive scheduler builds the schedule; no rule does
     _check_outputs(args, spec)
     instance = spec.load_instance(args.instance)
     steps = spec.default_steps if args.steps is None else args.steps

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from .. import registry
 from ..errors import InputError, is_interrupt
+from . import train_construct
 from .common import FORMATTER, long_progress
 
 EPILOG = """\
@@ -28,6 +29,7 @@ examples:
   rewriter train --problem jssp --run-dir runs/jssp --time-limit-minutes 60
   rewriter train --problem jssp --algo reinforce --formulation node --run-dir runs/jssp-node
   rewriter train --problem jssp --run-dir runs/jssp --resume --iterations 600
+  rewriter train --problem jssp --approach construct --run-dir runs/construct --iterations 1000
   rewriter train --problem mrt --resources 20 --algo reinforce --formulation node \\
       --negative-q-resample --run-dir runs/mrt20
   torchrun --nproc-per-node 2 -m rewriter train --problem jssp --run-dir runs/jssp-2x
@@ -84,6 +86,7 @@ def add_parser(sub) -> None:
             g.add_argument(flag, dest=name, type=kind, default=None,
                            metavar="X" if kind is float else "PATH" if name.endswith("model")
                            else "NAME", help=text)
+    train_construct.add_options(p)
     # a problem's own options; one flag per name, shared by the problems that have it (each
     # problem checks the value against its own choices: _problem_options)
     by_name: dict[str, list] = {}
@@ -128,6 +131,8 @@ def run(args) -> int:
     from ..core.distributed import world_rank
     from ..core.train import train
 
+    if train_construct.chosen(args):  # --approach construct: its own trainer
+        return train_construct.run(args)
     values = defaults()
     loaded = {}
     if args.config:

@@ -17,6 +17,15 @@ from .policy import ModelConfig, RewritePolicy
 
 FORMAT = "rewriter-policy-1"
 
+#: every model file this package writes, by format: the kind of model it holds and what uses it
+#: (a file of one kind handed to the other is one error naming both)
+MODEL_KINDS = {
+    FORMAT: ("rewrite", "a learned rewriting policy (for --policy learned and the rewriter "
+                        "method)"),
+    "rewriter-construct-1": ("construct", "a learned constructive scheduler (for --policy "
+                                          "construct, --init construct and the construct method)"),
+}
+
 
 def git_commit() -> str:
     """The commit of the source tree this package runs from ("unknown" outside a git clone)."""
@@ -92,10 +101,7 @@ def load_model(path) -> tuple[RewritePolicy, dict]:
     the model, the model does not need it."""
     path = Path(path)
     what = "rewriter model file"
-    blob = torch_load_safe(path, what)
-    if not isinstance(blob, dict) or blob.get("format") != FORMAT:
-        raise InputError(f"{path}: not a rewriter model file (expected format {FORMAT}, as "
-                         "`rewriter train` writes it)")
+    blob = read_model_blob(path, "rewrite")
     problem, options = blob.get("problem"), blob.get("options", {})
     if not isinstance(problem, str) or not isinstance(options, dict):
         raise InputError(f"{path}: not a valid {what} (its problem or options are missing)")
@@ -122,6 +128,21 @@ def load_model(path) -> tuple[RewritePolicy, dict]:
     if card is not None:
         meta["card"] = card
     return model, meta
+
+
+def read_model_blob(path, kind: str) -> dict:
+    """The contents of a model file of ``kind`` (a kind of :data:`MODEL_KINDS`), loaded without
+    running code; a file of another kind, or no model file at all, is one :class:`InputError`."""
+    path = Path(path)
+    blob = torch_load_safe(path, "rewriter model file")
+    found = MODEL_KINDS.get(blob.get("format")) if isinstance(blob, dict) else None
+    if found is None:
+        raise InputError(f"{path}: not a rewriter model file (expected format "
+                         f"{' or '.join(MODEL_KINDS)}, as `rewriter train` writes it)")
+    if found[0] != kind:
+        wanted = next(use for k, use in MODEL_KINDS.values() if k == kind)
+        raise InputError(f"{path}: this file holds {found[1]}; expected {wanted}")
+    return blob
 
 
 def _model_config(path: Path, values) -> ModelConfig:

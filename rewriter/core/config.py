@@ -86,58 +86,33 @@ class TrainConfig:
         return self
 
     def _check_types(self) -> None:
-        for f in fields(self):
-            value, default = getattr(self, f.name), _default(f)
-            if f.name == "time_limit_minutes":
-                if value is not None and not _is_number(value):
-                    raise _bad(f.name, "a number of minutes (or null for no limit)", value)
-                if value is not None:
-                    setattr(self, f.name, float(value))
-            elif isinstance(default, bool):
-                if not isinstance(value, bool):
-                    raise _bad(f.name, "true or false", value)
-            elif isinstance(default, int):
-                if isinstance(value, bool) or not isinstance(value, int):
-                    raise _bad(f.name, "an integer", value)
-            elif isinstance(default, float):
-                if not _is_number(value):
-                    raise _bad(f.name, "a number", value)
-                setattr(self, f.name, float(value))
-            elif isinstance(default, str):
-                if not isinstance(value, str):
-                    raise _bad(f.name, "a string", value)
-            elif isinstance(default, list):
-                if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
-                    raise _bad(f.name, "a list of names (e.g. [\"10x10\", \"15x15\"])", value)
-            elif isinstance(default, dict):
-                if not isinstance(value, dict):
-                    raise _bad(f.name, "an object", value)
+        check_field_types(self)
 
     def _check_ranges(self) -> None:
         from ..seeding import check_seed
 
         limit = self.time_limit_minutes
         if limit is not None and not (math.isfinite(limit) and limit > 0):
-            raise _bad("time_limit_minutes", "a positive number of minutes (or no limit)", limit)
+            raise option_error("time_limit_minutes", "a positive number of minutes (or no limit)", limit)
         for name, low, high, text in (
                 ("gamma", 0.0, 1.0, "in (0, 1]"), ("lr", 0.0, math.inf, "> 0"),
                 ("clip", 0.0, math.inf, "> 0"), ("max_grad_norm", 0.0, math.inf, "> 0"),
                 ("reward_scale", 0.0, math.inf, "> 0"), ("pc_decay", 0.0, 1.0, "in (0, 1]")):
             value = getattr(self, name)
             if not (math.isfinite(value) and low < value <= high):
-                raise _bad(name, f"a number {text}", value)
+                raise option_error(name, f"a number {text}", value)
         for name in ("gae_lambda", "pc_start", "pc_min"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:  # False for nan too
-                raise _bad(name, "a number in [0, 1]", value)
+                raise option_error(name, "a number in [0, 1]", value)
         for name in ("value_coef", "entropy_coef", "imitation_coef", "alpha"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise _bad(name, "a number >= 0", value)
+                raise option_error(name, "a number >= 0", value)
         for name in ("hidden", "mlp_hidden", "pc_every", "validation_per_size", "validation_steps",
                      "validate_every", "checkpoint_every", "threads"):
             if getattr(self, name) < 1:
-                raise _bad(name, "an integer >= 1", getattr(self, name))
+                raise option_error(name, "an integer >= 1", getattr(self, name))
         check_seed(self.seed)
 
     def with_defaults(self, defaults: dict) -> "TrainConfig":
@@ -221,6 +196,38 @@ HELP = {
 }
 
 
+def check_field_types(config) -> None:
+    """Check every field of the dataclass ``config`` against the type of its default (an
+    InputError naming the option otherwise); numbers become their field's type. An optional
+    ``time_limit_minutes`` (None or a number) is the one field whose default says nothing."""
+    for f in fields(config):
+        value, default = getattr(config, f.name), _default(f)
+        if f.name == "time_limit_minutes":
+            if value is not None and not _is_number(value):
+                raise option_error(f.name, "a number of minutes (or null for no limit)", value)
+            if value is not None:
+                setattr(config, f.name, float(value))
+        elif isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise option_error(f.name, "true or false", value)
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, int):
+                raise option_error(f.name, "an integer", value)
+        elif isinstance(default, float):
+            if not _is_number(value):
+                raise option_error(f.name, "a number", value)
+            setattr(config, f.name, float(value))
+        elif isinstance(default, str):
+            if not isinstance(value, str):
+                raise option_error(f.name, "a string", value)
+        elif isinstance(default, list):
+            if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+                raise option_error(f.name, "a list of names (e.g. [\"10x10\", \"15x15\"])", value)
+        elif isinstance(default, dict):
+            if not isinstance(value, dict):
+                raise option_error(f.name, "an object", value)
+
+
 def _default(f):
     return f.default_factory() if f.default is MISSING else f.default
 
@@ -229,7 +236,7 @@ def _is_number(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def _bad(name: str, expected: str, value):
+def option_error(name: str, expected: str, value):
     from ..errors import InputError
 
     shown = json.dumps(value) if isinstance(value, (str, list, dict)) else value

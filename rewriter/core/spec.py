@@ -21,8 +21,9 @@ class Method:
     """One column of a comparison (and one way ``solve`` can run): a name, a budget, a runner.
 
     ``run(instance, budget=..., init=..., seed=..., threads=...)`` returns a :class:`Result`.
-    ``budget`` says what the number after the colon counts (``"seconds"``, ``"steps"`` or None
-    for a method that takes no budget), ``default_budget`` what it is when the spec gives none.
+    ``budget`` says what the number after the colon counts (``"seconds"``, ``"steps"``,
+    ``"samples"`` or None for a method that takes no budget), ``default_budget`` what it is when
+    the spec gives none.
     """
 
     name: str

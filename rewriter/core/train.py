@@ -262,9 +262,9 @@ def _read_log(path: Path, upto: int) -> list[dict]:
         return [row for row in csv.DictReader(fh) if int(row["iteration"]) <= upto]
 
 
-def _write_log(path: Path, rows: list[dict]) -> None:
+def _write_log(path: Path, rows: list[dict], fields: list[str] = LOG_FIELDS) -> None:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS, lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     write_atomic(path, buffer.getvalue())

@@ -27,7 +27,10 @@ from .instance import JobShopInstance
 from .solution import MOVE_KINDS, JobShopSolution
 from .validate import check_schedule
 
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct")
+#: the learned constructive scheduler as a first schedule (rewriter.construct; not a rule of
+#: the dispatching kernel)
+CONSTRUCT = "construct"
 # argmax decoding samples while this many steps have passed without a new best: a learned
 # search that imitates tabu can circle a deep local optimum for thousands of steps (README)
 EXPLORE_AFTER = 300
@@ -73,9 +76,14 @@ def _check_choice(value: str, choices, what: str) -> str:
 
 
 def initial_solution(instance: JobShopInstance, init: str = "mwkr", mode: str = "active",
-                     seed: int | None = 0) -> JobShopSolution:
-    """A dispatching-rule schedule as a :class:`JobShopSolution`."""
-    _check_choice(init, RULES, "initial rule")
+                     seed: int | None = 0, construct_model: str | None = None) -> JobShopSolution:
+    """A dispatching-rule schedule as a :class:`JobShopSolution`; ``init="construct"`` decodes
+    the constructive model ``construct_model`` (None: the shipped one) greedily instead."""
+    if init == CONSTRUCT:
+        from ..construct.decode import construct
+
+        return construct(instance, model=construct_model).solution
+    _check_choice(init, RULES + (CONSTRUCT,), "initial rule")
     _check_choice(mode, MODES, "schedule generation mode")
     built = dispatch(instance, rule=init, mode=mode, seed=seed)
     return JobShopSolution(instance, built.order)
@@ -86,7 +94,8 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
           model: str | None = None, samples: int = 1, decoding: str | None = None,
-          explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None) -> Result:
+          explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None,
+          construct_model: str | None = None) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
@@ -96,7 +105,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     best; None means argmax for one trajectory, sampling for several; argmax samples while
     ``explore_after`` steps or more have passed without a new best, 0 or None never), ``tabu``,
     ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
-    (random walk) or ``none``. ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
+    (random walk), ``none``, or ``construct``: the constructive model ``construct_model`` (a
+    path, None for the shipped one) builds the schedule itself, greedily, or the best of
+    ``samples`` sampled schedules, and nothing rewrites it (``init`` is not used).
+    ``init="construct"`` starts any other policy from that model's greedy schedule.
+    ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
     """
     _check_choice(policy, POLICIES, "policy")
@@ -110,7 +123,14 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         raise InputError(f"time limit must be positive, got {time_limit}")
     t0 = time.perf_counter()
     seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
-    sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed)
+    if policy == CONSTRUCT:
+        from ..construct.decode import construct
+
+        if samples < 1:
+            raise InputError(f"samples must be >= 1, got {samples}")
+        return construct(instance, model=construct_model, samples=samples, seed=seed_value)
+    sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed,
+                                                                  construct_model)
     init_makespan = sol.makespan
     if policy == "learned":
         if explore_after is not None and explore_after < 0:

@@ -17,7 +17,7 @@ from .presets import TRAIN_PRESETS
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
 MODES = ("active", "nondelay")
 MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct")
 EXPLORE_AFTER = 300  # kept equal to solve.EXPLORE_AFTER (a test checks)
 
 
@@ -45,7 +45,8 @@ def solve(instance, *, method: str = "search", workers: int = 2, warm_start: boo
 
         if workers < 1:
             raise InputError("--workers must be at least 1")
-        hint = initial_solution(instance, init, init_mode, seed) if warm_start else None
+        hint = (initial_solution(instance, init, init_mode, seed, options.get("construct_model"))
+                if warm_start else None)
         return to_result(instance, solve_cpsat(instance, time_limit=time_limit or 60.0,
                                                workers=workers, seed=seed, warm_start=hint))
     if method != "search":
@@ -123,6 +124,12 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     return to_result(instance, res)
 
 
+def _construct(instance, *, budget=None, seed: int = 0, **_):
+    from ..construct.decode import construct
+
+    return construct(instance, samples=1 if budget is None else int(budget), seed=seed)
+
+
 @cache  # one set of methods, so a parsed spec equals its re-parse
 def methods() -> dict[str, Method]:
     out = {}
@@ -138,6 +145,9 @@ def methods() -> dict[str, Method]:
     for name, policy, unit, default, text in searches:
         out[name] = Method(name, partial(_search, policy=policy, unit=unit), text, unit, default,
                            takes_init=True, spec_name="random" if name == "random-walk" else None)
+    out["construct"] = Method("construct", _construct, "the shipped constructive policy "
+                              "(docs/construct.md), greedy; construct:K keeps the best of K "
+                              "sampled schedules", "samples", None)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
@@ -150,7 +160,7 @@ SPEC = ProblemSpec(
     objective="makespan",
     load_instance=load_instance,
     recognizes=recognizes,
-    init_rules=RULES,
+    init_rules=RULES + ("construct",),  # construct: the shipped constructive model, greedy
     default_init="mwkr",
     policies=POLICIES,
     solve=solve,
@@ -178,6 +188,9 @@ SPEC = ProblemSpec(
                choices=("random", "pressure")),
         Option("explore_after", EXPLORE_AFTER, "--policy learned, argmax decoding: sample the "
                "rewrites while N or more steps have passed without a new best; 0 = never"),
+        Option("construct_model", None, "--policy construct and --init construct: a model "
+               "written by `rewriter train --approach construct` (default: the shipped "
+               "rewriter/models/jssp_construct.pt)", kind=str),
         Option("workers", 2, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),

@@ -1,0 +1,89 @@
+"""Constructive model files: ``.pt`` weights of kind ``construct`` and a JSON card beside them.
+
+The file records its kind (:data:`rewriter.core.checkpoint.MODEL_KINDS`), so a rewriting policy
+handed over as a constructive one, or the reverse, is one error naming both kinds. Loading never
+runs code from the file (weights-only). The shipped model is ``rewriter/models/jssp_construct.pt``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+import torch
+
+from ..atomic import write_atomic
+from ..core.checkpoint import read_card, read_model_blob, torch_save_atomic
+from ..errors import InputError
+from ..version import __version__
+from .policy import ConstructPolicy, PolicyConfig
+
+FORMAT = "rewriter-construct-1"
+SHIPPED = "jssp_construct.pt"
+
+
+def save_construct_model(path, policy: ConstructPolicy, card: dict | None = None) -> Path:
+    """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``."""
+    path = Path(path)
+    torch_save_atomic({"format": FORMAT, "kind": "construct", "problem": "jssp",
+                       "policy_config": policy.config.to_dict(), "version": __version__,
+                       "state_dict": policy.state_dict()}, path)
+    if card is not None:
+        write_atomic(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
+    return path
+
+
+def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
+    """(policy in eval mode, metadata: version, path and the card if there is one). Anything but
+    a constructive model file is one :class:`InputError` naming the file."""
+    path = Path(path)
+    blob = read_model_blob(path, "construct")
+    names = {f.name for f in dataclasses.fields(PolicyConfig)}
+    values = blob.get("policy_config")
+    if not isinstance(values, dict) or set(values) != names or not all(
+            isinstance(v, int) and not isinstance(v, bool) and v >= (0 if k == "layers" else 1)
+            for k, v in values.items()):
+        raise InputError(f"{path}: not a valid constructive model file (its policy_config must "
+                         f"give {', '.join(sorted(names))} as integers, layers >= 0 and the "
+                         f"others >= 1)")
+    policy = ConstructPolicy(PolicyConfig(**values))
+    weights = blob.get("state_dict")
+    if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor)
+                                                for v in weights.values()):
+        raise InputError(f"{path}: not a valid constructive model file (its weights are missing)")
+    try:
+        policy.load_state_dict(weights)
+    except RuntimeError:
+        raise InputError(f"{path}: not a valid constructive model file: its weights do not fit "
+                         f"the architecture it names") from None
+    policy.eval()
+    meta = {"version": blob.get("version"), "path": str(path)}
+    card = read_card(path.with_suffix(".json"))
+    if card is not None:
+        meta["card"] = card
+    return policy, meta
+
+
+def shipped_model_path() -> Path:
+    """The constructive model shipped with the package."""
+    path = Path(str(resources.files("rewriter.models").joinpath(SHIPPED)))
+    if not path.is_file():
+        raise InputError(f"no shipped constructive model in {path.parent}; train one with "
+                         f"`rewriter train --problem jssp --approach construct` and pass its "
+                         f"model.pt")
+    return path
+
+
+def construct_model(model: str | Path | None = None) -> tuple[ConstructPolicy, dict]:
+    """(policy, metadata) for ``model``: a path, or None / "default" for the shipped one; each
+    file is read once per process."""
+    path = shipped_model_path() if model in (None, "default") else Path(model)
+    return _cached(str(path.resolve()))
+
+
+@lru_cache(maxsize=8)
+def _cached(path: str) -> tuple[ConstructPolicy, dict]:
+    return load_construct_model(path)

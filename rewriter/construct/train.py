@@ -1,0 +1,294 @@
+"""Training a constructive policy with PPO, per instance or across random instances.
+
+Read top to bottom: :func:`train_construct` sets up the run directory, then loops: draw the
+iteration's environments -> play one sampled episode in each (:func:`~.rollout.play`) -> GAE
+targets and PPO epochs (:mod:`.ppo`) -> log -> validate -> checkpoint. Every hyperparameter is in
+:class:`~.config.ConstructConfig`.
+
+Two modes. **Across instances** (default): each episode is a fresh random Taillard-style
+instance of a size class drawn from ``sizes``; validation decodes a fixed set of random
+instances greedily and measures the makespan against MWKR's, so the model can then be used
+without training. **Per instance** (``instance`` set, Tassel et al.'s protocol): every episode
+is that instance; the run reports the best makespan any episode reached (its schedule is kept in
+``best_schedule.json``, validated) and validation is the greedy makespan.
+
+The run directory is the rewriter trainer's (:mod:`rewriter.core.train`), written with the same
+helpers: ``config.json`` (config, approach, version, commit, command), ``log.csv``,
+``curves.png``, ``checkpoint.pt`` after every iteration (atomic; a resumed run ends with the
+same parameters as one never interrupted), ``best.pt`` (best validation) and ``model.pt`` with
+its card ``model.json``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ..atomic import write_atomic
+from ..core.checkpoint import git_commit, torch_save_atomic
+from ..core.progress import Progress
+from ..core.threads import limit_threads
+from ..core.train import _read_log, _restore, _write_log
+from ..errors import InputError
+from ..jssp.dispatching import dispatch
+from ..jssp.generate import random_instances
+from ..jssp.validate import check_schedule
+from ..version import __version__
+from .config import ConstructConfig, parse_size
+from .decode import construct_episodes
+from .model_file import save_construct_model
+from .policy import ConstructPolicy, PolicyConfig
+from .ppo import ppo_update, rollout_batch
+from .rollout import EpisodeSource, play
+
+APPROACH = "construct"
+LOG_FIELDS = ["iteration", "wall_s", "episodes", "decisions", "mean_makespan", "best_makespan",
+              "loss", "policy_loss", "value_loss", "entropy", "approx_kl",
+              "val_makespan", "val_vs_mwkr_pct", "val_vs_mwkr_nd_pct"]
+VALIDATION_SEED = 1_000_003  # the validation instances' stream, apart from every training seed
+
+
+@dataclass
+class ConstructSummary:
+    run_dir: Path
+    iterations: int
+    wall_s: float
+    best_validation: float | None   # across: % against MWKR; per instance: greedy makespan
+    best_makespan: int | None       # per instance: the best makespan an episode reached
+    status: str                     # completed | time_limit
+
+
+# ---- validation --------------------------------------------------------------------------------
+def validation_instances(cfg: ConstructConfig) -> list:
+    """The fixed validation set: the instance itself, or ``validation_per_size`` random ones
+    of each validation size."""
+    if cfg.per_instance:
+        from ..jssp.bundled import load_instance
+
+        return [load_instance(cfg.instance)]
+    out = []
+    for k, size in enumerate(cfg.validation_sizes):
+        jobs, machines = parse_size(size, "validation_sizes")
+        out += random_instances(cfg.validation_per_size, jobs, machines, VALIDATION_SEED + k,
+                                cfg.low, cfg.high)
+    return out
+
+
+def validate(policy: ConstructPolicy, instances: list, references: list[tuple[int, int]]) -> dict:
+    """Greedy makespans of the validation set: their mean, and their mean gap (%) to MWKR's
+    active and non-delay schedules (negative: better than MWKR)."""
+    spans = [construct_episodes(inst, policy)[0].makespan for inst in instances]
+    vs = [[(s - ref[i]) / ref[i] * 100 for s, ref in zip(spans, references)] for i in (0, 1)]
+    return {"val_makespan": float(np.mean(spans)), "val_vs_mwkr_pct": float(np.mean(vs[0])),
+            "val_vs_mwkr_nd_pct": float(np.mean(vs[1]))}
+
+
+def _score(cfg: ConstructConfig, val: dict) -> float:
+    """What best.pt minimises: the gap to MWKR across instances, the makespan per instance."""
+    return val["val_makespan"] if cfg.per_instance else val["val_vs_mwkr_pct"]
+
+
+# ---- run directory -----------------------------------------------------------------------------
+def resume_construct_config(run_dir, iterations: int | None = None,
+                            time_limit_minutes: float | None = None) -> ConstructConfig:
+    """The saved config of a constructive run, with a new iteration count or time limit."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file():
+        raise InputError(f"{path}: no run to resume")
+    saved = json.loads(path.read_text())
+    if saved.get("approach") != APPROACH:
+        raise InputError(f"{run_dir} holds a run of the rewriter, not of --approach construct")
+    values = saved["config"]
+    if iterations is not None:
+        values["iterations"] = iterations
+    if time_limit_minutes is not None:
+        values["time_limit_minutes"] = time_limit_minutes
+    return ConstructConfig.from_dict(values)
+
+
+def plot_curves(rows: list[dict], path: Path, per_instance: bool) -> None:
+    """Learning curves: makespans (training and validation), losses and entropy."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    def series(key):
+        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
+        return zip(*pts) if pts else ((), ())
+
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    if per_instance:
+        for key, label in (("mean_makespan", "episodes (mean)"), ("best_makespan", "best seen"),
+                           ("val_makespan", "greedy")):
+            axes[0].plot(*series(key), lw=0.8, label=label)
+        axes[0].set(xlabel="iteration", ylabel="makespan", title="makespan")
+    else:
+        for key, label in (("val_vs_mwkr_pct", "greedy vs MWKR"),
+                           ("val_vs_mwkr_nd_pct", "greedy vs MWKR non-delay")):
+            axes[0].plot(*series(key), "o-", ms=3, label=label)
+        axes[0].axhline(0.0, color="grey", lw=0.6)
+        axes[0].set(xlabel="iteration", ylabel="validation makespan gap (%)",
+                    title="validation against MWKR")
+    axes[0].legend()
+    for key in ("policy_loss", "value_loss"):
+        axes[1].plot(*series(key), lw=0.8, label=key)
+    axes[1].set(xlabel="iteration", title="losses")
+    axes[1].legend()
+    axes[2].plot(*series("entropy"), lw=0.8)
+    axes[2].set(xlabel="iteration", title="policy entropy")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=110)
+    plt.close(fig)
+    write_atomic(path, buffer.getvalue())
+
+
+def curves_summary(rows: list[dict]) -> list[dict]:
+    """About ten validation rows spread over the run, for the model card."""
+    validated = [r for r in rows if r.get("val_makespan") not in ("", None)]
+    if not validated:
+        return []
+    picks = sorted({round(i * (len(validated) - 1) / 9) for i in range(10)})
+    keys = ("iteration", "wall_s", "mean_makespan", "entropy", "val_makespan", "val_vs_mwkr_pct",
+            "val_vs_mwkr_nd_pct")
+    return [{k: float(validated[i][k]) for k in keys} for i in picks]
+
+
+def _card(cfg: ConstructConfig, run_dir: Path, command: str | None, iteration: int, wall: float,
+          best_val: float | None, best_seen: int | None, rows: list[dict]) -> dict:
+    """What a saved constructive model says about itself."""
+    started = json.loads((run_dir / "config.json").read_text())
+    validated = [r for r in rows if r.get("val_makespan") not in ("", None)]
+    return {"kind": APPROACH, "problem": "jssp",
+            "mode": "per_instance" if cfg.per_instance else "across_instances",
+            "version": __version__, "git_commit": started.get("git_commit"),
+            "command": started.get("command"), "last_command": command or " ".join(sys.argv),
+            "final_commit": git_commit(), "iterations": iteration,
+            "episodes": iteration * cfg.episodes,
+            "decisions": int(rows[-1]["decisions"]) if rows else 0,
+            "training_wall_s": round(wall, 1), "best_validation": best_val,
+            "best_validation_means": ("greedy makespan of the instance" if cfg.per_instance else
+                                      "mean greedy makespan gap (%) to MWKR (active) on the "
+                                      "validation set; negative is better"),
+            "best_makespan_seen": best_seen,
+            "last_validation": {k: validated[-1][k] for k in
+                                ("iteration", "val_makespan", "val_vs_mwkr_pct",
+                                 "val_vs_mwkr_nd_pct")} if validated else {},
+            "curves_summary": curves_summary(rows), "config": cfg.to_dict()}
+
+
+def _save_best_schedule(run_dir: Path, instance_name: str, makespan: int, schedule,
+                        iteration: int) -> None:
+    write_atomic(run_dir / "best_schedule.json", json.dumps(
+        {"instance": instance_name, "makespan": makespan, "iteration": iteration,
+         "starts": np.asarray(schedule).tolist()}) + "\n")
+
+
+def _read_best_schedule(run_dir: Path) -> int | None:
+    path = run_dir / "best_schedule.json"
+    return int(json.loads(path.read_text())["makespan"]) if path.is_file() else None
+
+
+# ---- the loop ----------------------------------------------------------------------------------
+def train_construct(cfg: ConstructConfig, run_dir, *, resume: bool = False,
+                    progress: bool | str = True, command: str | None = None) -> ConstructSummary:
+    """Train (or with ``resume`` continue) a constructive run in ``run_dir``; ``progress``:
+    ``bar``, ``lines`` (a record on stderr every 30 s), ``off``, or True/False."""
+    cfg = cfg.check()
+    with limit_threads(cfg.threads):
+        return _train(cfg, Path(run_dir), resume, progress, command)
+
+
+def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command) -> ConstructSummary:
+    checkpoint_path = run_dir / "checkpoint.pt"
+    if resume:
+        if not checkpoint_path.is_file():
+            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
+    elif checkpoint_path.is_file():
+        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
+    source = EpisodeSource(cfg)  # loads the instance first: a bad name fails before any write
+    val_instances = validation_instances(cfg)
+    references = [(dispatch(i, "mwkr", "active").makespan, dispatch(i, "mwkr", "nondelay").makespan)
+                  for i in val_instances]
+    run_dir.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    policy = ConstructPolicy(PolicyConfig(embed_dim=cfg.embed_dim, heads=cfg.heads,
+                                          layers=cfg.layers))
+    optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
+    iteration, wall, best_val, decisions = 0, 0.0, None, 0
+    if resume:
+        iteration, wall, best_val, decisions = _restore(checkpoint_path, policy, optimizer, rng)
+    else:
+        meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__,
+                "git_commit": git_commit(), "python": platform.python_version(),
+                "torch": torch.__version__, "command": command or " ".join(sys.argv),
+                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    best_seen = _read_best_schedule(run_dir) if resume and cfg.per_instance else None
+    rows = _read_log(run_dir / "log.csv", iteration)
+    status = "completed"
+    bar = Progress(cfg.iterations, "train construct", "it", initial=iteration, mode=progress)
+    while iteration < cfg.iterations:
+        if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
+            status = "time_limit"
+            break
+        tic = time.perf_counter()
+        envs, seeds = source.draw(rng)
+        episodes = play(policy, envs, seeds, source.slots, rng, record=True)
+        batch = rollout_batch(episodes, cfg)
+        losses = ppo_update(policy, optimizer, batch, cfg, rng)
+        iteration += 1
+        decisions += len(batch["actions"])
+        spans = [e.makespan for e in episodes]
+        if cfg.per_instance:
+            best = min(episodes, key=lambda e: e.makespan)
+            if best_seen is None or best.makespan < best_seen:
+                check_schedule(envs[0].sim.instance, best.schedule, best.makespan)
+                best_seen = best.makespan
+                _save_best_schedule(run_dir, best.instance, best.makespan, best.schedule,
+                                    iteration)
+        row = {"iteration": iteration, "episodes": iteration * cfg.episodes,
+               "decisions": decisions, "mean_makespan": round(float(np.mean(spans)), 2),
+               "best_makespan": best_seen if cfg.per_instance else "",
+               **{k: round(v, 6) for k, v in losses.items()},
+               "val_makespan": "", "val_vs_mwkr_pct": "", "val_vs_mwkr_nd_pct": ""}
+        is_best = False
+        if iteration % cfg.validate_every == 0 or iteration == cfg.iterations:
+            val = validate(policy, val_instances, references)
+            row.update({k: round(v, 4) for k, v in val.items()})
+            if best_val is None or _score(cfg, val) < best_val:
+                best_val, is_best = _score(cfg, val), True
+        wall += time.perf_counter() - tic
+        row["wall_s"] = round(wall, 2)
+        rows.append(row)
+        if is_best:
+            save_construct_model(run_dir / "best.pt", policy,
+                                 _card(cfg, run_dir, command, iteration, wall, best_val,
+                                       best_seen, rows))
+        if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
+            _write_log(run_dir / "log.csv", rows, LOG_FIELDS)
+            # the same checkpoint layout as the rewriter trainer's, read back by its _restore;
+            # best_validation holds this run's best score and global_steps its decisions
+            torch_save_atomic({"model": policy.state_dict(), "optimizer": optimizer.state_dict(),
+                               "rng": json.dumps(rng.bit_generator.state),
+                               "iteration": iteration, "wall_s": wall,
+                               "best_validation": best_val, "global_steps": decisions},
+                              checkpoint_path)
+        bar.update(1, makespan=row["mean_makespan"],
+                   val=row["val_vs_mwkr_pct" if not cfg.per_instance else "val_makespan"] or "-")
+    bar.close()
+    _write_log(run_dir / "log.csv", rows, LOG_FIELDS)
+    if rows:
+        plot_curves(rows, run_dir / "curves.png", cfg.per_instance)
+    save_construct_model(run_dir / "model.pt", policy,
+                         _card(cfg, run_dir, command, iteration, wall, best_val, best_seen, rows))
+    return ConstructSummary(run_dir, iteration, wall, best_val, best_seen, status)
