@@ -33,10 +33,10 @@ import numpy as np
 import torch
 
 from ..atomic import write_atomic
-from ..core.checkpoint import git_commit, torch_save_atomic
+from ..core.checkpoint import git_commit, torch_load_safe, torch_save_atomic
 from ..core.progress import Progress
 from ..core.threads import limit_threads
-from ..core.train import _read_log, _restore, _write_log
+from ..core.train import read_log, restore_checkpoint, write_log
 from ..errors import InputError
 from ..jssp.dispatching import dispatch
 from ..jssp.generate import random_instances
@@ -226,7 +226,9 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
     iteration, wall, best_val, decisions = 0, 0.0, None, 0
     if resume:
-        iteration, wall, best_val, decisions = _restore(checkpoint_path, policy, optimizer, rng)
+        blob = torch_load_safe(checkpoint_path, "training checkpoint")
+        iteration, wall, best_val, decisions = restore_checkpoint(checkpoint_path, blob, policy,
+                                                                  optimizer, rng)
     else:
         meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__,
                 "git_commit": git_commit(), "python": platform.python_version(),
@@ -234,7 +236,7 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
                 "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
     best_seen = _read_best_schedule(run_dir) if resume and cfg.per_instance else None
-    rows = _read_log(run_dir / "log.csv", iteration)
+    rows = read_log(run_dir / "log.csv", iteration)
     status = "completed"
     bar = Progress(cfg.iterations, "train construct", "it", initial=iteration, mode=progress)
     while iteration < cfg.iterations:
@@ -275,8 +277,8 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
                                  _card(cfg, run_dir, command, iteration, wall, best_val,
                                        best_seen, rows))
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
-            _write_log(run_dir / "log.csv", rows, LOG_FIELDS)
-            # the same checkpoint layout as the rewriter trainer's, read back by its _restore;
+            write_log(run_dir / "log.csv", rows, LOG_FIELDS)
+            # the same checkpoint layout as the rewriter trainer's (core.train.restore_checkpoint);
             # best_validation holds this run's best score and global_steps its decisions
             torch_save_atomic({"model": policy.state_dict(), "optimizer": optimizer.state_dict(),
                                "rng": json.dumps(rng.bit_generator.state),
@@ -286,7 +288,7 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
         bar.update(1, makespan=row["mean_makespan"],
                    val=row["val_vs_mwkr_pct" if not cfg.per_instance else "val_makespan"] or "-")
     bar.close()
-    _write_log(run_dir / "log.csv", rows, LOG_FIELDS)
+    write_log(run_dir / "log.csv", rows, LOG_FIELDS)
     if rows:
         plot_curves(rows, run_dir / "curves.png", cfg.per_instance)
     save_construct_model(run_dir / "model.pt", policy,

@@ -255,14 +255,14 @@ def validate(problem: RewriteProblem, model: RewritePolicy, instances, cfg: Trai
 
 
 # ---- run directory -----------------------------------------------------------------------------
-def _read_log(path: Path, upto: int) -> list[dict]:
+def read_log(path: Path, upto: int) -> list[dict]:
     if not path.is_file():
         return []
     with path.open(newline="") as fh:
         return [row for row in csv.DictReader(fh) if int(row["iteration"]) <= upto]
 
 
-def _write_log(path: Path, rows: list[dict], fields: list[str] = LOG_FIELDS) -> None:
+def write_log(path: Path, rows: list[dict], fields: list[str] = LOG_FIELDS) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\n")
     writer.writeheader()
@@ -398,7 +398,7 @@ def _read_checkpoint(path: Path, world: World) -> dict:
     return blob
 
 
-def _restore(path: Path, blob: dict, model: RewritePolicy, optimizer, rng: np.random.Generator,
+def restore_checkpoint(path: Path, blob: dict, model: RewritePolicy, optimizer, rng: np.random.Generator,
              rank: int = 0):
     """Load a checkpoint into the model, optimiser and this rank's generator; returns
     (iteration, wall seconds, best validation, global steps)."""
@@ -515,7 +515,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
     start_iteration, wall, best_val, global_steps = 0, 0.0, None, 0
     if resume:
-        start_iteration, wall, best_val, global_steps = _restore(checkpoint_path, blob, model,
+        start_iteration, wall, best_val, global_steps = restore_checkpoint(checkpoint_path, blob, model,
                                                                  optimizer, rng, world.rank)
     elif world.is_main:
         meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
@@ -526,7 +526,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
         if cfg.init_model:
             meta["init_model_card"] = init_card
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
-    rows = _read_log(run_dir / "log.csv", start_iteration) if world.is_main else []
+    rows = read_log(run_dir / "log.csv", start_iteration) if world.is_main else []
     val_instances = (problem.validation_instances(cfg.validation_sizes, cfg.validation_per_size)
                      if world.is_main else [])
     rollout_cfg = replace(cfg, episodes=world.share(cfg.episodes)) if world.size > 1 else cfg
@@ -578,7 +578,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
             if world.size > 1:
                 check_same_parameters(model, world)
             if world.is_main:
-                _write_log(run_dir / "log.csv", rows)
+                write_log(run_dir / "log.csv", rows)
                 blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                         "rng": rngs[0], "iteration": iteration, "wall_s": wall,
                         "best_validation": best_val, "global_steps": global_steps}
@@ -588,7 +588,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
         bar.update(1, imp=f"{improvement:.2f}%", val=row["val_improvement_pct"] or "-")
     bar.close()
     if world.is_main:
-        _write_log(run_dir / "log.csv", rows)
+        write_log(run_dir / "log.csv", rows)
         if rows:
             plot_curves(rows, run_dir / "curves.png")
         card = _card(cfg, run_dir, command, iteration, wall, best_val, rows)
