@@ -86,7 +86,10 @@ def start_local_cluster(workers: int, cpus: int):
     with dask.config.set(settings):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
                             resources={"cpus": cpus}, dashboard_address=None,
-                            silence_logs=logging.ERROR, preload=[__name__])
+                            # CRITICAL: a worker that loses the scheduler while the client shuts
+                            # the cluster down (Ctrl-C) logs an ERROR with a traceback; a cell's
+                            # own failure reaches the client as its record, not as a log line
+                            silence_logs=logging.CRITICAL, preload=[__name__])
 
 
 def dask_setup(worker) -> None:

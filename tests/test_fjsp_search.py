@@ -125,7 +125,7 @@ def test_greedy_ends_at_a_local_optimum(inst, seed, moves):
 
 
 @pytest.mark.parametrize("objective", OBJ)
-@pytest.mark.parametrize("policy", [p for p in POLICIES])
+@pytest.mark.parametrize("policy", [p for p in POLICIES if p != "learned"])  # learned: test_fjsp_rewrite
 def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, objective):
     inst = load_instance("prod_30x10_s1")
     r = solve(inst, init="fifo-spt", policy=policy, steps=300, seed=1, objective=objective)
