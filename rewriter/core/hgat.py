@@ -45,7 +45,7 @@ class HeteroBatch:
 
     op_x: torch.Tensor             # (n_ops, F) operation features
     machine_x: torch.Tensor        # (n_machines, len(MACHINE_FEATURES))
-    edges: dict                    # relation -> (src (E,), dst (E,), attr (E, A), graph (E,))
+    edges: dict                    # relation -> (src, dst, attr (E, A), graph, in-degree of dst)
     op_graph: torch.Tensor         # (n_ops,) graph of each operation
     machine_graph: torch.Tensor    # (n_machines,) graph of each machine
     objective: torch.Tensor        # (G, len(OBJECTIVES))
@@ -94,9 +94,11 @@ def batch_hetero(graphs: list[Graph]) -> HeteroBatch:
     job = stack(lambda h: h.job_edges, lambda h: h.job_attr, op_off, op_off)
     mach = stack(lambda h: h.machine_edges, lambda h: h.machine_attr, op_off, op_off)
     elig = stack(lambda h: h.eligible, lambda h: h.eligible_attr, op_off, m_off)
-    edges = {"job_next": job, "job_prev": (job[1], job[0], job[2], job[3]),
-             "machine_next": mach, "machine_prev": (mach[1], mach[0], mach[2], mach[3]),
-             "runs_on": elig, "serves": (elig[1], elig[0], elig[2], elig[3])}
+    n_of = {"op": int(op_off[-1]), "machine": int(m_off[-1])}
+    edges = {name: _by_destination(src, dst, attr, graph, n_of[dst_type])
+             for (name, _, dst_type, _), (src, dst, attr, graph) in zip(RELATIONS, (
+                 job, (job[1], job[0], job[2], job[3]), mach, (mach[1], mach[0], mach[2], mach[3]),
+                 elig, (elig[1], elig[0], elig[2], elig[3])))}
     kind = np.zeros(int(node_off[-1]), np.int64)
     index = np.full(int(node_off[-1]), -1, np.int64)
     for i, h in enumerate(heteros):
@@ -116,16 +118,22 @@ def batch_hetero(graphs: list[Graph]) -> HeteroBatch:
         torch.stack([elig[0], elig[1]], dim=1), elig[2], heteros)
 
 
-def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, n_segments: int) -> torch.Tensor:
-    """Softmax of ``logits`` (E, H) over the entries of each segment, per column."""
+def _by_destination(src, dst, attr, graph, n_dst: int):
+    """A relation's edges sorted by destination, with every destination's in-degree."""
+    order = torch.argsort(dst, stable=True)
+    return (src[order], dst[order], attr[order], graph[order],
+            torch.bincount(dst, minlength=n_dst))
+
+
+def segment_softmax(logits: torch.Tensor, segment: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    """Softmax of ``logits`` (E, H) over the entries of each segment, per column; entries are
+    sorted by ``segment`` and ``lengths`` counts each segment's entries (zeros allowed)."""
     if logits.shape[0] == 0:
         return logits
-    index = segment[:, None].expand_as(logits)
-    top = logits.new_full((n_segments, logits.shape[1]), -torch.inf).scatter_reduce(
-        0, index, logits.detach(), reduce="amax", include_self=True)
-    exp = (logits - top[segment]).exp()
-    total = logits.new_zeros(n_segments, logits.shape[1]).index_add(0, segment, exp)
-    return exp / total[segment].clamp(min=1e-30)
+    top = torch.segment_reduce(logits.detach(), "max", lengths=lengths, axis=0, unsafe=True)
+    exp = (logits - top.index_select(0, segment)).exp()
+    total = logits.new_zeros(lengths.shape[0], logits.shape[1]).index_add_(0, segment, exp)
+    return exp / total.index_select(0, segment).clamp(min=1e-30)
 
 
 class RelationAttention(nn.Module):
@@ -136,30 +144,37 @@ class RelationAttention(nn.Module):
         if hidden % heads:
             raise ValueError(f"hidden ({hidden}) must be a multiple of heads ({heads})")
         self.heads, self.head_dim = heads, hidden // heads
-        self.source = nn.Linear(hidden, hidden)
+        self.source = nn.Linear(hidden, 2 * hidden)   # [attention key W_s h, message W_m h]
         self.target = nn.Linear(hidden, hidden, bias=False)
-        self.edge = nn.Linear(edge_dim, hidden, bias=False)
+        self.edge = nn.Linear(edge_dim, 2 * hidden, bias=False)  # [W_e e, W_me e]
         self.objective = nn.Linear(objectives, hidden, bias=False)
         self.attend = nn.Parameter(torch.randn(heads, self.head_dim) / self.head_dim ** 0.5)
         self.lens = nn.Parameter(torch.randn(objectives * edge_dim, heads) * 0.5)
-        self.message = nn.Linear(hidden, hidden)
-        self.edge_message = nn.Linear(edge_dim, hidden, bias=False)
 
-    def forward(self, h_src, h_dst, src, dst, attr, objective) -> torch.Tensor:
-        """Messages summed at each destination (n_dst, hidden); ``objective`` (E, objectives)
-        holds each edge's graph's weights."""
+    def forward(self, h_src, h_dst, src, dst, attr, edge_objective, dst_objective,
+                lengths) -> torch.Tensor:
+        """Messages summed at each destination (n_dst, hidden). Edges are sorted by destination,
+        ``lengths`` (n_dst,) counts each one's incoming edges; ``edge_objective`` (E, objectives)
+        and ``dst_objective`` (n_dst, objectives) hold the weights of each edge's and each
+        destination's graph."""
         n_dst, hid = h_dst.shape[0], h_dst.shape[1]
         if src.shape[0] == 0:
             return h_dst.new_zeros(n_dst, hid)
-        z = self.source(h_src)[src] + self.target(h_dst)[dst] + self.edge(attr) \
-            + self.objective(objective)
-        z = nn.functional.leaky_relu(z, 0.2).view(-1, self.heads, self.head_dim)
-        conditioned = (objective[:, :, None] * attr[:, None, :]).flatten(1) @ self.lens
-        logits = (z * self.attend).sum(-1) + conditioned
-        alpha = segment_softmax(logits, dst, n_dst)
-        values = (self.message(h_src)[src] + self.edge_message(attr)).view(-1, self.heads,
-                                                                            self.head_dim)
-        return h_dst.new_zeros(n_dst, hid).index_add(0, dst, (values * alpha[..., None]).flatten(1))
+        # matrix products instead of broadcasts over heads: (E, hidden) @ (hidden, heads) sums
+        # each head's slice, (E, heads) @ (heads, hidden) spreads a head's weight over its slice
+        per_head = torch.block_diag(*self.attend[:, :, None])                # (hidden, heads)
+        spread = torch.block_diag(*self.attend.new_ones(self.heads, 1, self.head_dim))
+        key_message = self.source(h_src).index_select(0, src)
+        edge = self.edge(attr)
+        # the objective term is the same for all edges into a node: added once per node
+        query = (self.target(h_dst) + self.objective(dst_objective)).index_select(0, dst)
+        z = nn.functional.leaky_relu(key_message[:, :hid] + edge[:, :hid] + query, 0.2)
+        lensed = (attr @ self.lens.view(-1, attr.shape[1], self.heads).transpose(0, 1)
+                  .reshape(attr.shape[1], -1)).view(-1, edge_objective.shape[1], self.heads)
+        conditioned = (lensed * edge_objective[:, :, None]).sum(1)
+        alpha = segment_softmax(z @ per_head + conditioned, dst, lengths)
+        values = (key_message[:, hid:] + edge[:, hid:]) * (alpha @ spread)
+        return h_dst.new_zeros(n_dst, hid).index_add_(0, dst, values)
 
 
 class HGATLayer(nn.Module):
@@ -176,10 +191,13 @@ class HGATLayer(nn.Module):
 
     def forward(self, h: dict, batch: HeteroBatch) -> dict:
         incoming = {t: torch.zeros_like(x) for t, x in h.items()}
+        node_objective = {"op": batch.objective[batch.op_graph],
+                          "machine": batch.objective[batch.machine_graph]}
         for name, src_type, dst_type, _ in RELATIONS:
-            src, dst, attr, graph = batch.edges[name]
+            src, dst, attr, graph, lengths = batch.edges[name]
             incoming[dst_type] = incoming[dst_type] + self.relations[name](
-                h[src_type], h[dst_type], src, dst, attr, batch.objective[graph])
+                h[src_type], h[dst_type], src, dst, attr, batch.objective[graph],
+                node_objective[dst_type], lengths)
         return {t: self.norm[t](x + self.update[t](torch.cat([x, incoming[t]], dim=1)))
                 for t, x in h.items()}
 
