@@ -73,10 +73,13 @@ def rewrite_step(model: RewritePolicy, states: list[RewriteState], rng: np.rando
     with the problem's expert choice in the state before the step when ``expert``."""
     before = [s.cost() for s in states]
     experts = [s.expert_choice() if expert else None for s in states]
-    graphs = [s.graph() for s in states]
+    graphs = [model.observe(s) for s in states]
     per_state = [s.candidates() for s in states]
     cands = Candidates.stack(per_state)
     encoded = model.encode(graphs)
+    hard = model.hard_mask(encoded, cands)
+    if hard is not None:  # never chosen, and kept with the step for the training update
+        cands.mask &= hard
     out = model.score(encoded, cands)
     node = model.config.formulation == "node"
     pending = [i for i in range(len(states)) if cands.offsets[i + 1] > cands.offsets[i]]

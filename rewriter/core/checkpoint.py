@@ -149,7 +149,7 @@ def _model_config(path: Path, values) -> ModelConfig:
     """The architecture a model file names, every field checked."""
     import dataclasses
 
-    from .policy import FORMULATIONS
+    from .policy import ENCODERS, FORMULATIONS
 
     names = {f.name for f in dataclasses.fields(ModelConfig)}
     if not isinstance(values, dict) or not {"node_features", "pair_features"} <= set(values) \
@@ -157,7 +157,7 @@ def _model_config(path: Path, values) -> ModelConfig:
         raise InputError(f"{path}: not a valid rewriter model file (its architecture, "
                          f"model_config, must name {', '.join(sorted(names))})")
     config = ModelConfig(**values)
-    for name in ("node_features", "pair_features", "hidden", "mlp_hidden"):
+    for name in ("node_features", "pair_features", "hidden", "mlp_hidden", "layers", "heads"):
         value = getattr(config, name)
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{path}: not a valid rewriter model file (model_config {name} "
@@ -165,6 +165,10 @@ def _model_config(path: Path, values) -> ModelConfig:
     if not isinstance(config.reverse, bool) or config.formulation not in FORMULATIONS:
         raise InputError(f"{path}: not a valid rewriter model file (model_config reverse or "
                          f"formulation is {config.reverse!r}, {config.formulation!r})")
+    if config.encoder not in ENCODERS or config.hidden % config.heads:
+        raise InputError(f"{path}: not a valid rewriter model file (model_config encoder "
+                         f"{config.encoder!r} is not one of {', '.join(ENCODERS)}, or hidden "
+                         f"{config.hidden} is not a multiple of heads {config.heads})")
     return config
 
 

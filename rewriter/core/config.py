@@ -7,6 +7,7 @@ import math
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 ALGOS = ("ppo", "reinforce")
+ENCODERS = ("treelstm", "hgat")
 REWARDS = ("best", "step")
 DECODINGS = ("argmax", "sample")  # how a learned search picks each rewrite
 
@@ -22,7 +23,8 @@ class TrainConfig:
     init_rules: list[str] = field(default_factory=list)  # heuristics of the episodes' starts
     # model -----------------------------------------------------------------------------------
     formulation: str = "arc"              # arc (one policy) | node (region + rule policies)
-    hidden: int = 32                      # Tree-LSTM state size
+    encoder: str = "treelstm"             # treelstm | hgat (heterogeneous graph attention)
+    hidden: int = 32                      # Tree-LSTM state size (hgat: embedding size)
     mlp_hidden: int = 64
     reverse: bool = True                  # add the successors-to-predecessors pass
     init_model: str = ""                  # start from this model's weights ("" = random init)
@@ -77,6 +79,11 @@ class TrainConfig:
                              f"{self.validation_decoding!r}")
         if self.formulation not in ("arc", "node"):
             raise ValueError(f"formulation must be arc or node, got {self.formulation!r}")
+        if self.encoder not in ENCODERS:
+            raise _bad("encoder", f"one of {', '.join(ENCODERS)}", self.encoder)
+        if self.encoder == "hgat" and self.hidden % 4:
+            raise _bad("hidden", "a multiple of 4 with --encoder hgat (4 attention heads)",
+                       self.hidden)
         for name in ("iterations", "episodes", "episode_steps", "minibatch", "ppo_epochs"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
@@ -152,7 +159,9 @@ HELP = {
     "init_rules": "heuristics that build the episodes' initial solutions, one drawn per episode",
     "formulation": "arc: one policy scores every candidate pair; node: NeuRewriter's region "
                    "policy Q(s, w) then a rule policy within the region",
-    "hidden": "Tree-LSTM state size",
+    "encoder": "treelstm: Child-Sum Tree-LSTM over the solution DAG; hgat: heterogeneous graph "
+               "attention over operations and machines (jssp, fjsp; docs/design.md)",
+    "hidden": "Tree-LSTM state size (hgat: embedding size, a multiple of 4)",
     "mlp_hidden": "hidden width of the scoring MLPs",
     "reverse": "add the reverse Tree-LSTM pass (successors to predecessors)",
     "init_model": "start from the weights of this model file (e.g. another run's model.pt; same "

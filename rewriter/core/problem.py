@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .hetero import HeteroGraph
+
 
 @dataclass
 class Graph:
@@ -31,12 +33,14 @@ class Graph:
 
     ``features``: (N, F) float32 node features. ``parents``: (N, P) int64 parent ids (edges run
     parent -> child), -1 where a node has fewer than P parents. ``level``: (N,) int64, 0 for nodes
-    without parents, otherwise 1 + the largest level among the parents.
+    without parents, otherwise 1 + the largest level among the parents. ``hetero``: the state's
+    typed view (:meth:`RewriteState.hetero`) when an encoder asked for it, otherwise None.
     """
 
     features: np.ndarray
     parents: np.ndarray
     level: np.ndarray
+    hetero: HeteroGraph | None = None
 
     @property
     def n_nodes(self) -> int:
@@ -97,6 +101,11 @@ class RewriteState(ABC):
     def expert_choice(self) -> int | None:
         """Index into :meth:`candidates` of the rewrite a hand-made rule would pick here, for the
         optional imitation term of training; None (the default) when the problem has no expert."""
+        return None
+
+    def hetero(self) -> HeteroGraph | None:
+        """The solution as operations and machines (:mod:`rewriter.core.hetero`), for the
+        heterogeneous encoder; None (the default) when the problem offers no such view."""
         return None
 
     def fingerprint(self) -> int | None:

@@ -507,7 +507,12 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
     state0 = problem.initial_state(problem.sample_instance(np.random.default_rng(cfg.seed),
                                                            cfg.sizes[0]), cfg.init_rules[0])
     model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
-                                      cfg.mlp_hidden, cfg.reverse, cfg.formulation))
+                                      cfg.mlp_hidden, cfg.reverse, cfg.formulation,
+                                      encoder=cfg.encoder))
+    if cfg.encoder == "hgat" and state0.hetero() is None:
+        from ..errors import InputError
+        raise InputError(f"--encoder hgat: {problem.name} states offer no operations-and-machines "
+                         "view; use --encoder treelstm")
     init_card = None
     if cfg.init_model and not resume and world.is_main:  # on resume the checkpoint has them
         init_card = warm_start(model, cfg.init_model, cfg.problem)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.hetero import HeteroGraph, build_hetero
 from ..core.problem import Graph, RewriteProblem, RewriteState, levels_from_parents
 from ..errors import InputError
 from .dispatching import RULES, dispatch_schedule
@@ -43,8 +44,12 @@ class FlexibleState(RewriteState):
     node_features = len(NODE_FEATURES)
     pair_features = len(PAIR_FEATURES)
 
-    def __init__(self, schedule: FlexibleSchedule, moves: str = "full"):
+    def __init__(self, schedule: FlexibleSchedule, moves: str = "full",
+                 horizon: np.ndarray | None = None):
         self.moves_kind = moves
+        #: optional hard per-machine capacity (m,): the hgat encoder masks the rewrites that
+        #: would load a machine past it; None: no limit
+        self.horizon = None if horizon is None else np.asarray(horizon, np.float64)
         self.search = FlexibleLocalSearch(schedule, "greedy", moves=moves)
         inst = schedule.instance
         self._scale = float(max(inst.trivial_lower_bound(), 1))
@@ -94,6 +99,20 @@ class FlexibleState(RewriteState):
         order = np.concatenate([np.arange(n, n + m), topo])
         return Graph(feats, parents, levels_from_parents(parents, order))
 
+    def hetero(self) -> HeteroGraph:
+        """Operations and machines (machine k is Graph node n + k); eligibility edges from the
+        instance, each with its processing time."""
+        inst = self.instance
+        n, m = inst.n_operations, inst.n_machines
+        assign, dur, mach_pred, _, _, job_pred, _, _, heads, _, _ = self.search.st
+        owner = np.repeat(np.arange(n), np.diff(inst.elig_start))
+        return build_hetero(job_pred=job_pred, mach_pred=mach_pred, op_machine=assign,
+                            heads=heads, durations=dur,
+                            eligible=np.stack([owner, inst.elig_machine], axis=1),
+                            processing=inst.elig_duration, n_machines=m, scale=self._scale,
+                            makespan=float(self.search.state[4]),
+                            machine_nodes=np.arange(n, n + m), horizon=self.horizon)
+
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         pairs, feats, _ = self._lookahead()
         return pairs.copy(), feats.copy()
@@ -126,7 +145,7 @@ class FlexibleState(RewriteState):
         return True
 
     def copy(self) -> "FlexibleState":
-        return FlexibleState(self.search.current(), self.moves_kind)
+        return FlexibleState(self.search.current(), self.moves_kind, self.horizon)
 
     def _lookahead(self):
         if self._look is None:

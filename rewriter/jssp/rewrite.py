@@ -20,6 +20,7 @@ import numpy as np
 
 from .dispatching import RULES, dispatch
 
+from ..core.hetero import HeteroGraph, build_hetero
 from ..core.problem import Graph, RewriteProblem, RewriteState
 from ..errors import InputError
 from . import features as F
@@ -36,6 +37,8 @@ class JobShopState(RewriteState):
 
     node_features = len(F.NODE_FEATURES)
     pair_features = len(F.MOVE_FEATURES)
+    #: optional hard per-machine capacity (m,) for the hgat encoder's mask; None: no limit
+    horizon: np.ndarray | None = None
 
     def __init__(self, solution: JobShopSolution, moves: str = "n5"):
         if moves not in MOVE_KINDS:
@@ -72,6 +75,18 @@ class JobShopState(RewriteState):
         # mach_pred changes in place on every flip; the graph must be a snapshot
         parents = np.stack([inst.job_pred, sol.mach_pred], axis=1)
         return Graph(feats, parents, level)
+
+    def hetero(self) -> HeteroGraph:
+        """Operations and the machines (not Graph nodes here): every operation is eligible on
+        its one machine only, so no rewrite changes a machine's load."""
+        sol, inst = self.solution, self.solution.instance
+        n = inst.n_operations
+        return build_hetero(job_pred=inst.job_pred, mach_pred=sol.mach_pred,
+                            op_machine=inst.op_machine, heads=sol.heads,
+                            durations=inst.op_duration,
+                            eligible=np.stack([np.arange(n), inst.op_machine], axis=1),
+                            processing=inst.op_duration, n_machines=inst.n_machines,
+                            scale=self._scale, makespan=sol.makespan, horizon=self.horizon)
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         pairs, feats, _ = self._look()
@@ -158,7 +173,7 @@ class JobShopState(RewriteState):
 
     def copy(self) -> "JobShopState":
         new = JobShopState(self.solution.copy(), self.moves)
-        new.best, new.step = self.best, self.step
+        new.best, new.step, new.horizon = self.best, self.step, self.horizon
         new._pair_flipped = dict(self._pair_flipped)
         new._op_moved = self._op_moved.copy()
         new._lookahead = self._lookahead  # never written to, valid until the copy changes
