@@ -80,9 +80,9 @@ class TrainConfig:
         if self.formulation not in ("arc", "node"):
             raise ValueError(f"formulation must be arc or node, got {self.formulation!r}")
         if self.encoder not in ENCODERS:
-            raise _bad("encoder", f"one of {', '.join(ENCODERS)}", self.encoder)
+            raise option_error("encoder", f"one of {', '.join(ENCODERS)}", self.encoder)
         if self.encoder == "hgat" and self.hidden % 4:
-            raise _bad("hidden", "a multiple of 4 with --encoder hgat (4 attention heads)",
+            raise option_error("hidden", "a multiple of 4 with --encoder hgat (4 attention heads)",
                        self.hidden)
         for name in ("iterations", "episodes", "episode_steps", "minibatch", "ppo_epochs"):
             if getattr(self, name) < 1:
