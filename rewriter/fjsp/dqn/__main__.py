@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
             t.add_argument(flag, dest=f.name, default=None, metavar="A,B",
                            type=lambda s, k=kind: tuple(k(x) for x in s.split(",") if x.strip()),
                            help=f"(default: {','.join(map(str, value))})")
+        elif isinstance(value, bool):
+            t.add_argument(flag, dest=f.name, action=argparse.BooleanOptionalAction, default=None,
+                           help=f"(default: {value})")
         else:
             kind = float if f.name == "time_limit_minutes" else type(value)
             t.add_argument(flag, dest=f.name, type=kind, default=None,

@@ -21,6 +21,7 @@ class DQNConfig:
     pair_hidden: int = 32         # their embeddings and the pair layer
     # DQN
     gamma: float = 1.0            # the specification's: undiscounted
+    double: bool = True           # double DQN targets (learn.td_step)
     lr: float = 1e-3              # Adam
     batch_size: int = 64
     buffer_size: int = 50_000     # transitions kept in the replay buffer
@@ -31,7 +32,7 @@ class DQNConfig:
     max_grad_norm: float = 10.0
     eps_start: float = 1.0
     eps_end: float = 0.05
-    eps_decay_steps: int = 30_000  # environment steps of the linear decay
+    eps_decay_steps: int = 15_000  # environment steps of the linear decay
     # run
     episodes: int = 100_000       # an upper bound; the time limit usually ends the run first
     time_limit_minutes: float | None = 20.0

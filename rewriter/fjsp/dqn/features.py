@@ -40,6 +40,7 @@ class Decision:
     pair_x: np.ndarray
     global_x: np.ndarray
     can_wait: bool
+    baseline: float  # sum over jobs not started of (deadline - tau), divided like the rewards
 
     @property
     def n_pairs(self) -> int:
@@ -108,6 +109,7 @@ def decision(mdp: CompatMDP, scales: FeatureScales) -> Decision:
     global_x = np.array([t / (scales.load + H), unstarted.mean(), available.mean(), idle.mean(),
                          (mdp.status == RUNNING).mean(), remaining / scales.load,
                          float(mdp.can_wait())])
+    baseline = float((mdp.deadline[unstarted] - t).sum()) / scales.reward
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     return Decision(jobs, machines, f32(job_x), f32(machine_x), pj.astype(np.int64),
-                    pm.astype(np.int64), f32(pair_x), f32(global_x), bool(global_x[-1]))
+                    pm.astype(np.int64), f32(pair_x), f32(global_x), bool(global_x[-1]), baseline)

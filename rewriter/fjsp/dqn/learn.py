@@ -19,7 +19,7 @@ from torch import nn
 
 from .config import DQNConfig
 from .features import Decision
-from .network import Batch, QNetwork, best_per_decision
+from .network import Batch, QNetwork, best_per_decision, value_of_best
 from .replay import Transition
 
 
@@ -41,7 +41,9 @@ def choose(net: QNetwork, d: Decision, eps: float, rng: np.random.Generator) -> 
 def td_step(online: QNetwork, target: QNetwork, optimizer: torch.optim.Optimizer,
             batch: list[Transition], cfg: DQNConfig) -> float:
     """One Adam step on the Huber loss of Q(s, a) against r + gamma max_a' Q_target(s', a')
-    (just r at the end of an episode); returns the loss."""
+    (just r at the end of an episode); returns the loss. With ``cfg.double`` (double DQN) the
+    online network picks a' and the target network values it, which curbs the overestimation a
+    max over hundreds of noisy values brings."""
     states = Batch.of([t.state for t in batch])
     pair_q, wait_q = online(states)
     actions = np.array([t.action for t in batch])
@@ -56,7 +58,10 @@ def td_step(online: QNetwork, target: QNetwork, optimizer: torch.optim.Optimizer
         with torch.no_grad():
             nxt = Batch.of([batch[i].next_state for i in alive])
             next_pair, next_wait = target(nxt)
-            future[alive] = best_per_decision(next_pair, next_wait, nxt.pair_offsets)
+            if cfg.double:
+                future[alive] = value_of_best(online(nxt), (next_pair, next_wait), nxt.pair_offsets)
+            else:
+                future[alive] = best_per_decision(next_pair, next_wait, nxt.pair_offsets)
     goal = rewards + cfg.gamma * future
     loss = nn.functional.huber_loss(chosen, goal, delta=cfg.huber_delta)
     optimizer.zero_grad()

@@ -181,14 +181,19 @@ class CompatMDP:
                              "reached its horizon first")
         return FlexibleSchedule.from_starts(self.instance, self.job_machine, self.begin)
 
+    def time_scale(self) -> float:
+        """T of the state vector: the horizon plus the longest duration (no job assigned before
+        the horizon ends later), or the latest deadline if that is later."""
+        longest = max(int(self.durations.max()), 1)
+        return float(max(self.horizon + longest, int(self.deadline.max()), 1))
+
     def state_vector(self) -> np.ndarray:
         """The specification's 4n + 2m state, normalised (``docs/fjsp_dqn.md``): per job
         status, begin / T (-1 before it starts), duration / D (the mean compatible duration before
         it starts, then the chosen machine's), deadline / T; per machine end / T (0 when idle) and
         job / n (-1 when idle). T is the horizon plus the longest duration, or the latest deadline
         if later; D is the longest duration."""
-        longest = max(int(self.durations.max()), 1)
-        scale = float(max(self.horizon + longest, int(self.deadline.max()), 1))
+        scale, longest = self.time_scale(), max(int(self.durations.max()), 1)
         mean = np.where(self.compatible, self.durations, 0).sum(1) / self.compatible.sum(1)
         duration = np.where(self.job_duration >= 0, self.job_duration, mean) / longest
         begin = np.where(self.begin >= 0, self.begin / scale, -1.0)

@@ -9,10 +9,13 @@ embedding, pair features, global features], split so that only the sum and the l
 something per pair (a 500 x 100 instance offers 25,000 pairs at time 0). The wait is scored from
 the global features and the mean job and machine embeddings. Q is then
 
-    Q(s, a) = V(s) + A(s, a)
+    Q(s, a) = b(s) + V(s) + A(s, a)
 
-with V(s) an MLP of the global features (shared by every action, so it never changes which action
-is best) and A the scores above. Batches of decisions of different sizes are flat: pairs carry
+with A the scores above, V(s) an MLP of the global features, and b(s) no parameter at all: the
+sum over the jobs not started of (deadline - tau), divided like the rewards. Undiscounted, every
+one of those jobs will still earn its deadline minus its completion, so b(s) is the part of the
+return that no action changes, and V + A only has to learn the rest, minus the time the jobs still
+to start will spend waiting and running. Neither b nor V changes which action is best. Batches of decisions of different sizes are flat: pairs carry
 the index of their decision.
 """
 
@@ -57,6 +60,7 @@ class Batch:
     pair_owner: torch.Tensor     # (P,)
     global_x: torch.Tensor       # (B, Fg)
     can_wait: torch.Tensor       # (B,) bool
+    baseline: torch.Tensor       # (B,)
     pair_offsets: np.ndarray     # (B + 1,) first pair of each decision
 
     @classmethod
@@ -77,6 +81,7 @@ class Batch:
             pair_x=cat([d.pair_x for d in decisions]), pair_owner=owner(pairs),
             global_x=torch.from_numpy(np.stack([d.global_x for d in decisions])),
             can_wait=torch.tensor([d.can_wait for d in decisions]),
+            baseline=torch.tensor([d.baseline for d in decisions], dtype=torch.float32),
             pair_offsets=np.concatenate([[0], np.cumsum(pairs)]))
 
 
@@ -120,7 +125,7 @@ class QNetwork(nn.Module):
     def forward(self, batch: Batch) -> tuple[torch.Tensor, torch.Tensor]:
         """(Q of every pair (P,), Q of every wait (B,), -inf where waiting is not allowed)."""
         pair_a, wait_a = self.advantages(batch)
-        value = self.value(batch.global_x).squeeze(1)
+        value = self.value(batch.global_x).squeeze(1) + batch.baseline
         return pair_a + value[batch.pair_owner], wait_a + value
 
     def greedy(self, d: Decision) -> int:
@@ -141,3 +146,17 @@ def best_per_decision(pair_q: torch.Tensor, wait_q: torch.Tensor, offsets: np.nd
     owner = torch.from_numpy(np.repeat(np.arange(groups), np.diff(offsets)))
     best = wait_q.clone()
     return best.scatter_reduce(0, owner, pair_q, reduce="amax", include_self=True)
+
+
+def value_of_best(chooser: tuple[torch.Tensor, torch.Tensor], valuer: tuple[torch.Tensor, torch.Tensor],
+                  offsets: np.ndarray) -> torch.Tensor:
+    """(B,) the ``valuer``'s Q of the action the ``chooser``'s Q ranks first in each decision
+    (both (pair Q, wait Q) of the same batch): double DQN's target."""
+    (choose_pair, choose_wait), (value_pair, value_wait) = chooser, valuer
+    out = torch.empty(len(choose_wait))
+    for b in range(len(choose_wait)):
+        lo, hi = int(offsets[b]), int(offsets[b + 1])
+        best = int(torch.argmax(choose_pair[lo:hi])) if hi > lo else -1
+        waits = best < 0 or bool(choose_wait[b] > choose_pair[lo + best])
+        out[b] = value_wait[b] if waits else value_pair[lo + best]
+    return out
