@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from .mdp import RUNNING, CompatMDP
 
@@ -80,28 +81,14 @@ def decision(mdp: CompatMDP, scales: FeatureScales) -> Decision:
     available = mdp.available_jobs()
     idle = mdp.idle_machines()
     jobs, machines = np.flatnonzero(available), np.flatnonzero(idle)
-    dur = mdp.durations[np.ix_(jobs, machines)]                       # (J, K), -1 incompatible
-    ok = dur >= 0
-    pj, pm = np.nonzero(ok)
-    p = dur[pj, pm].astype(np.float64)
-    # job features
-    slack = (mdp.deadline[jobs] - t) / H
-    idle_count = max(len(machines), 1)
-    job_x = np.stack([slack, scales.job_min[jobs] / S, scales.job_mean[jobs] / S,
-                      scales.compatible_share[jobs], ok.sum(1) / idle_count], 1)
-    # machine features
-    n_avail = max(len(jobs), 1)
-    counts = ok.sum(0)
-    mean_here = np.where(ok, dur, 0).sum(0) / np.maximum(counts, 1)
-    machine_x = np.stack([counts / n_avail, mean_here / S, scales.speed[machines]], 1)
-    # pair features; the earliest end of each candidate job over all its compatible machines,
-    # idle or busy (a busy machine is free at its end)
+    # a busy machine is free at the end of its job
     free = np.maximum(np.where(mdp.machine_job >= 0, mdp.machine_end, t), t)
-    ends = np.where(mdp.compatible[jobs], free[None, :] + mdp.durations[jobs], np.iinfo(np.int64).max)
-    earliest = ends.min(1).astype(np.float64)
-    end = t + p
-    pair_x = np.stack([p / S, (mdp.deadline[jobs][pj] - end) / H, p / np.maximum(scales.job_min[jobs][pj], 1.0),
-                       p / np.maximum(mean_here[pm], 1.0), (end - earliest[pj]) / S], 1)
+    per_job, counts, mean_here, pj, pm, pair_x = _candidates(
+        mdp.durations, jobs, machines, mdp.deadline, scales.job_min, free, t, S, H)
+    slack = (mdp.deadline[jobs] - t) / H
+    job_x = np.stack([slack, scales.job_min[jobs] / S, scales.job_mean[jobs] / S,
+                      scales.compatible_share[jobs], per_job / max(len(machines), 1)], 1)
+    machine_x = np.stack([counts / max(len(jobs), 1), mean_here / S, scales.speed[machines]], 1)
     # the state as a whole
     n, m = mdp.n_jobs, mdp.n_machines
     unstarted = mdp.status == 0
@@ -111,5 +98,50 @@ def decision(mdp: CompatMDP, scales: FeatureScales) -> Decision:
                          float(mdp.can_wait())])
     baseline = float((mdp.deadline[unstarted] - t).sum()) / scales.reward
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
-    return Decision(jobs, machines, f32(job_x), f32(machine_x), pj.astype(np.int64),
-                    pm.astype(np.int64), f32(pair_x), f32(global_x), bool(global_x[-1]), baseline)
+    return Decision(jobs, machines, f32(job_x), f32(machine_x), pj, pm, pair_x, f32(global_x),
+                    bool(global_x[-1]), baseline)
+
+
+@njit(cache=True)
+def _candidates(durations, jobs, machines, deadline, job_min, free, t, S, H):
+    """The allowed pairs (job rows, machine rows, in job-major order) and their features, and
+    per candidate job the idle machines it can use, per idle machine the candidate jobs it can
+    take and their mean duration there. Pair features: duration / S, (deadline - end) / H,
+    duration / the job's shortest, duration / the machine's mean, and (end - the job's earliest
+    end on any machine, busy ones at their free time) / S."""
+    n_jobs, n_machines = len(jobs), len(machines)
+    per_job = np.zeros(n_jobs, np.int64)
+    counts = np.zeros(n_machines, np.int64)
+    total = np.zeros(n_machines, np.float64)
+    for a in range(n_jobs):
+        for b in range(n_machines):
+            d = durations[jobs[a], machines[b]]
+            if d >= 0:
+                per_job[a] += 1
+                counts[b] += 1
+                total[b] += d
+    mean_here = total / np.maximum(counts, 1)
+    pairs = int(per_job.sum())
+    pj = np.empty(pairs, np.int64)
+    pm = np.empty(pairs, np.int64)
+    pair_x = np.empty((pairs, 5), np.float32)
+    p = 0
+    for a in range(n_jobs):
+        j = jobs[a]
+        earliest = np.iinfo(np.int64).max
+        for k in range(durations.shape[1]):
+            if durations[j, k] >= 0 and free[k] + durations[j, k] < earliest:
+                earliest = free[k] + durations[j, k]
+        for b in range(n_machines):
+            d = durations[j, machines[b]]
+            if d < 0:
+                continue
+            end = t + d
+            pj[p], pm[p] = a, b
+            pair_x[p, 0] = d / S
+            pair_x[p, 1] = (deadline[j] - end) / H
+            pair_x[p, 2] = d / max(job_min[j], 1.0)
+            pair_x[p, 3] = d / max(mean_here[b], 1.0)
+            pair_x[p, 4] = (end - earliest) / S
+            p += 1
+    return per_job, counts, mean_here, pj, pm, pair_x

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import torch
+from numba import njit
 from torch import nn
 
 from .features import GLOBAL_FEATURES, JOB_FEATURES, MACHINE_FEATURES, PAIR_FEATURES, Decision
@@ -130,13 +131,51 @@ class QNetwork(nn.Module):
 
     def greedy(self, d: Decision) -> int:
         """The action of largest Q at one decision: a pair index, or ``d.n_pairs`` for the wait.
-        Only allowed actions are candidates, so a masked action is never chosen."""
+        Only allowed actions are candidates, so a masked action is never chosen. The per-pair
+        layer runs in numba (:func:`pair_scores`, the same arithmetic as :meth:`advantages`,
+        without a tensor per pair): it is most of the time of a large instance."""
         with torch.no_grad():
-            pair_a, wait_a = self.advantages(Batch.of([d]))
-        best = int(torch.argmax(pair_a)) if d.n_pairs else -1
-        if d.can_wait and (best < 0 or float(wait_a[0]) > float(pair_a[best])):
+            x = lambda a: torch.from_numpy(a)  # noqa: E731
+            context = self.context(x(d.global_x)[None])[0]
+            jobs = (self.job(x(d.job_x)) + context).numpy()
+            machines = self.machine(x(d.machine_x)).numpy()
+            pair_a = pair_scores(jobs, machines, d.pair_job, d.pair_machine, d.pair_x,
+                                 self.pair.weight.numpy().T.copy(), self.pair.bias.numpy(),
+                                 self.pair_out.weight.numpy()[0], float(self.pair_out.bias))
+            wait_a = -np.inf
+            if d.can_wait:
+                pooled = torch.cat([x(d.global_x), torch.from_numpy(jobs).sub(context).mean(0)
+                                    if len(jobs) else context.new_zeros(len(context)),
+                                    torch.from_numpy(machines).mean(0) if len(machines)
+                                    else context.new_zeros(len(context))])
+                wait_a = float(self.wait_head(pooled[None])[0, 0])
+        best = int(np.argmax(pair_a)) if d.n_pairs else -1
+        if d.can_wait and (best < 0 or wait_a > pair_a[best]):
             return d.n_pairs
         return best
+
+
+@njit(cache=True, fastmath=True)
+def pair_scores(jobs, machines, pair_job, pair_machine, pair_x, weight_t, bias, out_weight, out_bias):
+    """(P,) float32: out_weight . ReLU(jobs[j] + machines[k] + weight_t' x + bias) + out_bias for
+    every pair (j, k, x), ``jobs`` already holding the context term."""
+    hidden = jobs.shape[1]
+    scores = np.empty(len(pair_job), np.float32)
+    h = np.empty(hidden, np.float32)
+    for p in range(len(pair_job)):
+        j, k = pair_job[p], pair_machine[p]
+        for u in range(hidden):
+            h[u] = jobs[j, u] + machines[k, u] + bias[u]
+        for f in range(pair_x.shape[1]):
+            z = pair_x[p, f]
+            for u in range(hidden):
+                h[u] += weight_t[f, u] * z
+        total = out_bias
+        for u in range(hidden):
+            if h[u] > 0:
+                total += out_weight[u] * h[u]
+        scores[p] = total
+    return scores
 
 
 def best_per_decision(pair_q: torch.Tensor, wait_q: torch.Tensor, offsets: np.ndarray) -> torch.Tensor:
