@@ -63,7 +63,8 @@ def add_parser(sub) -> None:
                                     f"{registry.get(n).default_policy})" for n in names))
     g.add_argument("--model", default="default", metavar="PATH",
                    help="policy file for --policy learned: 'default' (the model shipped for the "
-                        "problem) or a model.pt written by `rewriter train` (default: %(default)s)")
+                        "problem) or a model.pt written by `rewriter train`; with fjsp's --init dqn "
+                        "the DQN dispatcher's model (default: %(default)s)")
     g.add_argument("--samples", type=non_negative_int, default=1, metavar="K",
                    help="--policy learned: K trajectories side by side, the best kept (default: "
                         "%(default)s)")

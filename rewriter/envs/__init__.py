@@ -1,10 +1,12 @@
 """Gymnasium environments over the package's problems (see ``docs/environments.md``).
 
-Importing this module registers three ids in gymnasium's registry:
+Importing this module registers four ids in gymnasium's registry:
 
 - ``rewriter/JobShop-v0``: every machine picks a job (or waits) at every unit of time;
 - ``rewriter/JobShopDispatch-v0``: one job per decision, time jumps to the next event;
-- ``rewriter/Rewrite-v0``: improve a complete solution of any problem with a rewrite interface.
+- ``rewriter/Rewrite-v0``: improve a complete solution of any problem with a rewrite interface;
+- ``rewriter/CompatDispatch-v0``: assign single-operation jobs to compatible machines, or wait
+  (the MPS scheduler specification's MDP, the DQN dispatcher's environment).
 
 ``gymnasium.make("rewriter.envs:rewriter/JobShop-v0")`` imports this module itself. (Gymnasium
 1.x has no entry-point plugin loading any more, so ``import rewriter.envs`` or that prefix is how
@@ -15,17 +17,19 @@ from __future__ import annotations
 
 from gymnasium.envs.registration import register, registry
 
+from .compat import CompatDispatchEnv
 from .dispatch import JobShopDispatchEnv
 from .jobshop import JobShopEnv
 from .rewrite import RewriteEnv
 
-__all__ = ["JobShopEnv", "JobShopDispatchEnv", "RewriteEnv", "ENV_IDS"]
+__all__ = ["JobShopEnv", "JobShopDispatchEnv", "RewriteEnv", "CompatDispatchEnv", "ENV_IDS"]
 
 #: the registered ids and the class each makes
 ENV_IDS = {
     "rewriter/JobShop-v0": "rewriter.envs.jobshop:JobShopEnv",
     "rewriter/JobShopDispatch-v0": "rewriter.envs.dispatch:JobShopDispatchEnv",
     "rewriter/Rewrite-v0": "rewriter.envs.rewrite:RewriteEnv",
+    "rewriter/CompatDispatch-v0": "rewriter.envs.compat:CompatDispatchEnv",
 }
 
 for _env_id, _entry_point in ENV_IDS.items():

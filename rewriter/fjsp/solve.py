@@ -5,6 +5,8 @@ only, through :mod:`rewriter.fjsp.rewrite`), or, with ``--method cpsat``, OR-Too
 schedule has passed the independent validator.
 
 With ``policy="tabu"`` and no explicit budget the search runs :data:`DEFAULT_STEPS` steps.
+``init="dqn"`` starts from the DQN dispatcher's schedule (single-operation instances only;
+``model`` names its file, default the shipped ``rewriter/models/fjsp_dqn.pt``).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from .validate import check_schedule
 
 POLICIES = ("tabu", "greedy", "random", "learned", "none")
 DEFAULT_INIT = "mwkr-eet"
+DQN_INIT = "dqn"  # the DQN dispatcher's schedule (rewriter.fjsp.dqn)
 DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
 
@@ -74,11 +77,16 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         raise InputError("give a step budget or a time limit (or both)")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; expected one of: {', '.join(OBJECTIVES)}")
-    if init not in RULES:
-        raise InputError(f"unknown rule {init!r}; expected JOB-MACHINE, e.g. {DEFAULT_INIT}")
+    if init not in RULES and init != DQN_INIT:
+        raise InputError(f"unknown rule {init!r}; expected JOB-MACHINE, e.g. {DEFAULT_INIT}, or "
+                         f"{DQN_INIT}")
     seed = check_seed(seed)
     t0 = time.perf_counter()
-    start = start if start is not None else dispatch_schedule(instance, init, seed)
+    if start is None:
+        # --model names the DQN for --init dqn, unless the learned rewriter needs it itself
+        dqn_model = None if policy == "learned" else model
+        start = (_dqn_start(instance, dqn_model) if init == DQN_INIT
+                 else dispatch_schedule(instance, init, seed))
     init_cost = objective_value(start.values(), objective, tardiness_weight)
     if method == "cpsat":
         return _cpsat(instance, start if warm_start else None, init, init_cost, t0, time_limit,
@@ -132,6 +140,15 @@ def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, obje
     return make_result(instance, outcome.best.schedule(), "rewriter", init, init_cost,
                        outcome.steps, seed, outcome.runtime_s, outcome.status, outcome.trace,
                        objective, 1.0, info)
+
+
+def _dqn_start(instance, model) -> FlexibleSchedule:
+    """The DQN dispatcher's schedule (``model``: a DQN model file, or None / "default")."""
+    from .dqn.dispatch import dqn_schedule
+    from .dqn.model import resolve_dqn
+
+    net, _ = resolve_dqn(model)
+    return dqn_schedule(instance, net)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):

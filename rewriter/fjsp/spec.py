@@ -12,6 +12,7 @@ from .presets import TRAIN_PRESETS
 JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JOB_RULES (a test checks)
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
+DQN = "dqn"                                                    # = solve.DQN_INIT
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
 POLICIES = ("tabu", "greedy", "random", "learned", "none")     # = solve.POLICIES
 MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
@@ -101,6 +102,12 @@ def _rule(instance, *, rule: str, seed: int = 0, **_):
     return run(instance, init=rule, policy="none", seed=seed)
 
 
+def _dqn(instance, *, seed: int = 0, **_):
+    from .solve import solve as run
+
+    return run(instance, init=DQN, policy="none", seed=seed)
+
+
 def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0, **_):
     from .solve import solve as run
 
@@ -118,6 +125,7 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 def methods() -> dict[str, Method]:
     out = {rule: Method(rule, partial(_rule, rule=rule), f"the {rule} dispatching rule")
            for rule in RULES}
+    out[DQN] = Method(DQN, _dqn, "the shipped DQN dispatcher (single-operation jobs: compat_*)")
     out["tabu"] = Method("tabu", _tabu, "tabu search for S seconds (from mwkr-eet, or @RULE)",
                          "seconds", 60.0, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
@@ -132,7 +140,7 @@ SPEC = ProblemSpec(
     objective="makespan",
     load_instance=load_instance,
     recognizes=recognizes,
-    init_rules=RULES,
+    init_rules=(*RULES, DQN),
     default_init="mwkr-eet",
     policies=POLICIES,
     solve=solve,

@@ -1,4 +1,6 @@
-"""Shipped policies: ``PROBLEM.pt`` and its card ``PROBLEM.json``, one per problem that ships one.
+"""Shipped policies: ``PROBLEM.pt`` and its card ``PROBLEM.json``, one per problem that ships one,
+and ``fjsp_dqn.pt`` + ``fjsp_dqn.json``, the flexible shop's DQN dispatcher
+(:mod:`rewriter.fjsp.dqn.model` loads it).
 
 ``default_model_path(problem)`` finds them through importlib.resources, so they work from an
 installed wheel as well as from a source checkout.

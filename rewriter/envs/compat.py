@@ -1,0 +1,150 @@
+"""``rewriter/CompatDispatch-v0``: the MPS scheduler specification's dispatching MDP on a
+single-operation flexible instance (a compatibility matrix with due dates).
+
+The MDP itself (decision points, time jumps, rewards, the horizon) is
+:class:`rewriter.fjsp.dqn.mdp.CompatMDP`; this class gives it gymnasium's interface:
+
+* **observation** ``spaces.Dict``: ``state``, the specification's normalised 4n + 2m vector
+  (:meth:`CompatMDP.state_vector`), and ``time``, tau / T with the same T;
+* **action** ``Discrete(n * m + 1)``: ``i * m + k`` assigns job i to machine k, ``n * m`` waits;
+  the mask is ``info["action_mask"]`` and :meth:`action_masks`;
+* **reward**: the specification's, unscaled, with the terminal reward added to the last step;
+* **end**: ``terminated`` when every job is complete (``info["termination"] == "done"``) or the
+  horizon is reached (``"horizon"``); the last info carries the makespan, total tardiness and late
+  jobs (of the schedule, which has passed the package's validator, when it is complete) and the
+  start and machine of every job.
+
+An action the mask forbids ends the episode (``"illegal_action"``, nothing applied) with the
+reward of reaching the horizon now: the sum over the jobs not complete of deadline - horizon.
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from ..errors import InputError
+from ..fjsp.dqn.mdp import CompatMDP, check_single_operation
+
+
+def _source(instance, num_jobs, num_machines):
+    """A fixed :class:`FlexibleInstance` (by object, name or path), or None with a size for a new
+    random compatibility instance per episode."""
+    from ..fjsp.instance import FlexibleInstance
+
+    if instance is None:
+        if num_jobs is None or num_machines is None:
+            raise InputError("give an instance (a name such as compat_50x10_s0, a path or a "
+                             "FlexibleInstance) or num_jobs and num_machines for random ones")
+        return None
+    if isinstance(instance, str):
+        from ..fjsp.bundled import load_instance
+
+        instance = load_instance(instance)
+    if not isinstance(instance, FlexibleInstance):
+        raise InputError(f"expected a flexible-shop instance, got {type(instance).__name__}")
+    check_single_operation(instance)
+    return instance
+
+
+class CompatDispatchEnv(gym.Env):
+    """Assign a job to an idle compatible machine, or wait (see the module docstring)."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
+                 horizon: int | None = None):
+        self.fixed = _source(instance, num_jobs, num_machines)
+        n = self.fixed.n_jobs if self.fixed is not None else int(num_jobs)
+        m = self.fixed.n_machines if self.fixed is not None else int(num_machines)
+        if n < 1 or m < 1:
+            raise InputError(f"expected at least one job and one machine, got {n}x{m}")
+        self.num_jobs, self.num_machines, self.horizon = n, m, horizon
+        self.observation_space = spaces.Dict({
+            "state": spaces.Box(-1.0, 1.0, (4 * n + 2 * m,), np.float32),
+            "time": spaces.Box(0.0, 1.0, (1,), np.float32),
+        })
+        self.action_space = spaces.Discrete(n * m + 1)
+        self.mdp: CompatMDP | None = None
+        self._done = False
+
+    # ---- gymnasium interface -------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """Time 0 on the fixed instance, or on a new random compatibility instance drawn from the
+        environment's generator (``reset(seed=s)`` repeats it)."""
+        super().reset(seed=seed)
+        instance = self.fixed
+        if instance is None:
+            from ..fjsp.generate import compatibility_instance
+
+            instance = compatibility_instance(self.num_jobs, self.num_machines,
+                                              int(self.np_random.integers(2**31)))
+        self.mdp = CompatMDP(instance, self.horizon)
+        self._done = self.mdp.over
+        return self._observation(), self._info()
+
+    def step(self, action):
+        """Apply one assignment or the wait; time moves to the next decision point."""
+        if self.mdp is None or self._done:
+            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        mdp, n, m = self.mdp, self.num_jobs, self.num_machines
+        try:
+            action = int(action)
+        except (TypeError, ValueError):
+            return self._illegal(f"an action is one integer in 0..{n * m}, got {action!r}")
+        if not 0 <= action <= n * m or not self.action_masks()[action]:
+            return self._illegal(f"action {action} is not allowed now")
+        reward = mdp.wait() if action == n * m else mdp.assign(action // m, action % m)
+        info = self._info()
+        if mdp.over:
+            reward += mdp.terminal_reward
+            self._done = True
+            info.update(self._final("done" if mdp.all_complete() else "horizon"))
+        return self._observation(), reward, mdp.over, False, info
+
+    def action_masks(self) -> np.ndarray:
+        """(n * m + 1,) bool: the allowed assignments (row-major, job by job), then the wait."""
+        mdp = self.mdp
+        return np.append(mdp.pair_mask().reshape(-1), mdp.can_wait())
+
+    # ---- what the agent sees -------------------------------------------------------------------
+    def _observation(self) -> dict:
+        mdp = self.mdp
+        return {"state": mdp.state_vector(),
+                "time": np.array([min(mdp.time / mdp.time_scale(), 1.0)], np.float32)}
+
+    def _info(self) -> dict:
+        mdp = self.mdp
+        return {"time": mdp.time, "action_mask": self.action_masks(),
+                "instance": mdp.instance.name}
+
+    def _final(self, termination: str) -> dict:
+        """The figures of the finished episode."""
+        mdp = self.mdp
+        out = {"termination": termination, termination: True, "begin": mdp.begin.copy(),
+               "machine": mdp.job_machine.copy(), "waits": mdp.waits,
+               "unfinished_jobs": int((mdp.status != -1).sum())}
+        if termination == "done":
+            from ..fjsp.validate import check_schedule
+
+            values = check_schedule(mdp.instance, mdp.job_machine, mdp.begin)
+            out.update(makespan=values["makespan"], total_tardiness=values["total_tardiness"],
+                       late_jobs=values["late_jobs"])
+        else:  # the jobs that ended, with those not complete counted late if past their deadline
+            ends = mdp.completion()
+            done = mdp.status == -1
+            late = np.where(done, ends - mdp.deadline, mdp.time - mdp.deadline).clip(min=0)
+            out.update(makespan=int(ends[done].max()) if done.any() else 0,
+                       total_tardiness=int(late.sum()), late_jobs=int((late > 0).sum()))
+        return out
+
+    def _illegal(self, detail: str):
+        mdp = self.mdp
+        self._done = True
+        unfinished = mdp.status != -1
+        reward = float((mdp.deadline[unfinished] - mdp.horizon).sum())
+        info = self._info()
+        info.update(termination="illegal_action", illegal_action=True, detail=detail,
+                    begin=mdp.begin.copy(), machine=mdp.job_machine.copy())
+        return self._observation(), reward, True, False, info

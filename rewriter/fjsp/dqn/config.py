@@ -1,0 +1,77 @@
+"""Every hyperparameter of the DQN dispatcher in one dataclass (saved with the run and the model)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+from ...errors import InputError
+
+
+@dataclass(frozen=True)
+class DQNConfig:
+    """Training and network settings. ``sizes`` are the size classes ``NxM`` training draws its
+    random :func:`~rewriter.fjsp.generate.compatibility_instance` from, one per episode in turn."""
+
+    # instances
+    sizes: tuple[str, ...] = ("50x10",)
+    validation_sizes: tuple[str, ...] = ("50x10", "100x20")
+    validation_seeds: tuple[int, ...] = (100, 101)   # never the evaluation seeds 0-2
+    # network
+    hidden: int = 64              # the job and machine MLPs' hidden layer
+    pair_hidden: int = 32         # their embeddings and the pair layer
+    # DQN
+    gamma: float = 1.0            # the specification's: undiscounted
+    double: bool = True           # double DQN targets (learn.td_step)
+    lr: float = 1e-3              # Adam
+    batch_size: int = 64
+    buffer_size: int = 50_000     # transitions kept in the replay buffer
+    warmup: int = 1_000           # transitions collected before the first update
+    train_every: int = 2          # environment steps per gradient update
+    target_every: int = 500       # gradient updates between two copies into the target network
+    huber_delta: float = 1.0
+    max_grad_norm: float = 10.0
+    eps_start: float = 1.0
+    eps_end: float = 0.05
+    eps_decay_steps: int = 15_000  # environment steps of the linear decay
+    # run
+    episodes: int = 100_000       # an upper bound; the time limit usually ends the run first
+    time_limit_minutes: float | None = 20.0
+    validate_every: int = 50      # episodes
+    seed: int = 0
+    threads: int = 1
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "DQNConfig":
+        """A config from plain values (a saved ``config.json``); an unknown field is an error."""
+        names = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - names)
+        if unknown:
+            raise InputError(f"unknown DQN settings: {', '.join(unknown)}; expected some of "
+                             + ", ".join(sorted(names)))
+        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+        return cls(**values).check()
+
+    def check(self) -> "DQNConfig":
+        """Self, or an :class:`InputError` naming the first setting out of range."""
+        from .sizes import parse_size
+
+        for size in (*self.sizes, *self.validation_sizes):
+            parse_size(size)
+        if not self.sizes:
+            raise InputError("give at least one training size (e.g. 50x10)")
+        positive = ("hidden", "pair_hidden", "batch_size", "buffer_size", "train_every",
+                    "target_every", "eps_decay_steps", "episodes", "validate_every", "threads")
+        for name in positive:
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise InputError(f"{name} must be a positive integer, got {value!r}")
+        if not 0 < self.gamma <= 1 or not self.lr > 0 or not self.huber_delta > 0:
+            raise InputError("gamma must be in (0, 1], lr and huber_delta positive")
+        if not 0 <= self.eps_end <= self.eps_start <= 1:
+            raise InputError("expected 0 <= eps_end <= eps_start <= 1")
+        if self.time_limit_minutes is not None and not self.time_limit_minutes > 0:
+            raise InputError("time_limit_minutes must be positive")
+        return self

@@ -1,0 +1,211 @@
+"""The DQN dispatcher: the specification's MDP step by step, random masked play, the Q-network's
+masking, DQN updates, and the integration with solve and compare."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import rewriter.envs  # noqa: F401  (registers the ids)
+from rewriter.cli import main
+from rewriter.envs.compat import CompatDispatchEnv
+from rewriter.envs.play import random_masked_choice
+from rewriter.errors import InputError
+from rewriter.fjsp.dqn.config import DQNConfig
+from rewriter.fjsp.dqn.features import FeatureScales, decision
+from rewriter.fjsp.dqn.learn import choose, td_step
+from rewriter.fjsp.dqn.mdp import CompatMDP, default_horizon
+from rewriter.fjsp.dqn.model import load_dqn, save_dqn, shipped_path
+from rewriter.fjsp.dqn.network import Batch, QNetwork
+from rewriter.fjsp.dqn.replay import ReplayBuffer, Transition
+from rewriter.fjsp.generate import compatibility_instance
+from rewriter.fjsp.instance import FlexibleInstance
+from rewriter.fjsp.validate import check_schedule
+
+WAIT = 6  # n * m of the 3 x 2 instance below
+
+
+def three_by_two(**extra) -> FlexibleInstance:
+    """job 0: m0 3 or m1 5, due 4; job 1: m0 2 only, due 10; job 2: m1 4 only, due 6."""
+    return FlexibleInstance.from_lists("hand3x2", 2, [[[(0, 3), (1, 5)]], [[(0, 2)]], [[(1, 4)]]],
+                                       due=np.array([4, 10, 6]), **extra)
+
+
+def mask_of(*allowed: int) -> list[bool]:
+    return [i in allowed for i in range(WAIT + 1)]
+
+
+def test_the_mdp_step_by_step():
+    env = CompatDispatchEnv(three_by_two())
+    obs, info = env.reset(seed=0)
+    assert env.mdp.horizon == default_horizon(env.mdp.instance) == 5 + 2 + 4 + 1
+    assert obs["state"].shape == (4 * 3 + 2 * 2,) and env.action_space.n == 7
+    # time 0: every compatible pair; no wait (nothing runs, nothing is still to be released)
+    assert info["action_mask"].tolist() == mask_of(0, 1, 2, 5) == env.action_masks().tolist()
+    obs, reward, done, _, info = env.step(2)            # job 1 -> m0: 10 - 2 - 0
+    assert (reward, done, info["time"]) == (8.0, False, 0)
+    assert info["action_mask"].tolist() == mask_of(1, 5, WAIT)  # time stays: m1 is still idle
+    state = obs["state"].reshape(-1)
+    assert state[4:8].tolist()[0] == 1.0 and state[12] > 0 and state[13] == pytest.approx(1 / 3)
+    obs, reward, done, _, info = env.step(WAIT)         # wait: to job 1's end
+    assert (reward, info["time"]) == (-1.0, 2)
+    assert info["action_mask"].tolist() == mask_of(0, 1, 5)  # nothing runs: no wait
+    _, reward, _, _, info = env.step(5)                 # job 2 -> m1 at 2: 6 - 4 - 2
+    assert (reward, info["time"]) == (0.0, 2) and info["action_mask"].tolist() == mask_of(0, WAIT)
+    _, reward, done, _, info = env.step(0)              # job 0 -> m0 at 2: 4 - 3 - 2, then the
+    assert (reward, done, info["termination"]) == (-1.0, True, "done")  # jumps to 5 and 6; terminal 0
+    assert info["time"] == 6 and (info["makespan"], info["total_tardiness"], info["late_jobs"]) == (6, 1, 1)
+    assert info["begin"].tolist() == [2, 0, 2] and info["machine"].tolist() == [0, 0, 1]
+    with pytest.raises(RuntimeError):
+        env.step(0)
+
+
+def test_the_horizon_ends_an_episode_with_the_terminal_reward():
+    env = CompatDispatchEnv(three_by_two(), horizon=3)
+    env.reset()
+    rewards = [env.step(a)[1] for a in (2, WAIT, 5)]
+    _, reward, done, truncated, info = env.step(0)      # -1, then time jumps to 5 >= 3
+    assert rewards == [8.0, -1.0, 0.0] and done and not truncated
+    assert info["termination"] == "horizon" and info["time"] == 5 and info["unfinished_jobs"] == 1
+    assert reward == -1.0 + (6 - 5)                     # job 2 (due 6) still runs at 5
+
+
+def test_an_illegal_action_ends_the_episode_and_multi_operation_jobs_are_refused():
+    env = CompatDispatchEnv(three_by_two())
+    env.reset()
+    _, reward, done, _, info = env.step(3)              # job 1 on m1: incompatible
+    assert done and info["termination"] == "illegal_action"
+    assert reward == (4 - 12) + (10 - 12) + (6 - 12)
+    with pytest.raises(InputError, match="single-operation"):
+        CompatDispatchEnv("mk01")
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 8), m=st.integers(1, 4), seed=st.integers(0, 10**6),
+       release=st.sampled_from([0.0, 0.7]), play=st.integers(0, 2**31))
+def test_random_masked_play_builds_valid_schedules(n, m, seed, release, play):
+    instance = compatibility_instance(n, m, seed, release_horizon=release)
+    env = gymnasium.make("rewriter.envs:rewriter/CompatDispatch-v0", instance=instance).unwrapped
+    _, info = env.reset(seed=play)
+    rng = np.random.default_rng(play)
+    total, done, steps = 0.0, False, 0
+    while not done:
+        assert info["action_mask"].any()
+        _, reward, done, _, info = env.step(random_masked_choice(info["action_mask"], rng))
+        total, steps = total + reward, steps + 1
+        assert steps <= 3 * n  # n assignments, and a wait only ever moves to one of 2n events
+    assert info["termination"] == "done"
+    values = check_schedule(instance, info["machine"], info["begin"])
+    assert values["makespan"] == info["makespan"] and values["total_tardiness"] == info["total_tardiness"]
+    ends = info["begin"] + np.array([env.mdp.durations[j, k] for j, k in enumerate(info["machine"])])
+    # undiscounted, the return is the sum over jobs of deadline - completion, less one per wait
+    assert total == pytest.approx(float((instance.due - ends).sum()) - info["waits"])
+
+
+def _decisions(instance, count=40, seed=0):
+    """Decision points of random masked play."""
+    mdp, rng, out = CompatMDP(instance), np.random.default_rng(seed), []
+    scales = FeatureScales(mdp)
+    while not mdp.over and len(out) < count:
+        d = decision(mdp, scales)
+        out.append((d, mdp.pair_mask().copy(), mdp.can_wait()))
+        pair = d.action(int(rng.integers(d.n_pairs + int(d.can_wait))))
+        mdp.wait() if pair is None else mdp.assign(*pair)
+    return out
+
+
+def test_the_q_network_never_selects_a_masked_action():
+    torch.manual_seed(0)
+    net = QNetwork().eval()
+    with torch.no_grad():
+        net.wait_head[-1].bias.fill_(1e6)  # waiting looks best wherever it is offered
+    rng = np.random.default_rng(0)
+    seen_no_wait = 0
+    for d, mask, can_wait in _decisions(compatibility_instance(12, 3, 4)):
+        assert d.n_pairs == mask.sum() and can_wait == d.can_wait
+        for action in (net.greedy(d), choose(net, d, 1.0, rng), choose(net, d, 0.0, rng)):
+            pair = d.action(action)
+            assert (pair is None and can_wait) or (pair is not None and mask[pair])
+        seen_no_wait += not can_wait
+    assert seen_no_wait  # the case where the wait is masked was met
+
+
+def test_the_numba_greedy_choice_is_the_argmax_of_the_torch_network():
+    torch.manual_seed(3)
+    net = QNetwork().eval()
+    for d, _, _ in _decisions(compatibility_instance(15, 4, 2, release_horizon=0.5), seed=1):
+        with torch.no_grad():
+            pair_a, wait_a = net.advantages(Batch.of([d]))
+        assert net.greedy(d) == int(torch.argmax(torch.cat([pair_a, wait_a])))
+
+
+def test_dqn_updates_change_the_parameters_with_a_finite_loss():
+    torch.manual_seed(0)
+    cfg = DQNConfig(batch_size=16)
+    online, target = QNetwork(), QNetwork()
+    target.load_state_dict(online.state_dict())
+    buffer = ReplayBuffer(100)
+    points = _decisions(compatibility_instance(10, 3, 1), count=30)
+    for (d, _, _), nxt in zip(points, points[1:] + [None]):
+        buffer.add(Transition(d, 0, 0.1, None if nxt is None else nxt[0], nxt is None))
+    before = [p.detach().clone() for p in online.parameters()]
+    optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
+    rng = np.random.default_rng(0)
+    losses = [td_step(online, target, optimizer, buffer.sample(cfg.batch_size, rng), cfg) for _ in range(3)]
+    assert all(np.isfinite(losses))
+    assert any(not torch.equal(a, b) for a, b in zip(before, online.parameters()))
+    pair_q, wait_q = online(Batch.of([t.state for t in buffer.items[:4]]))
+    assert torch.isfinite(pair_q).all()
+
+
+def test_a_saved_dqn_loads_and_another_model_file_is_one_clear_error(tmp_path):
+    net = QNetwork()
+    path = save_dqn(tmp_path / "d.pt", net, {"note": "test"})
+    loaded, card = load_dqn(path)
+    assert card == {"note": "test"}
+    assert all(torch.equal(a, b) for a, b in zip(net.state_dict().values(), loaded.state_dict().values()))
+    from rewriter.models import default_model_path
+
+    with pytest.raises(InputError, match="not a DQN dispatcher model .a rewrite policy"):
+        load_dqn(default_model_path("jssp"))
+    assert main(["solve", "compat_20x5_s0", "--init", "dqn", "--model",
+                 str(default_model_path("jssp")), "-q"]) == 2
+
+
+def test_solve_and_compare_run_the_shipped_dqn(tmp_path, capsys):
+    assert shipped_path().is_file() and shipped_path().with_suffix(".json").is_file()
+    out = tmp_path / "s.json"
+    assert main(["solve", "compat_20x5_s0", "--init", "dqn", "--steps", "30", "-q",
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["init"] == "dqn" and data["makespan"] <= data["init_makespan"]
+    assert main(["validate", "compat_20x5_s0", str(out)]) == 0
+    results = tmp_path / "r.jsonl"
+    assert main(["compare", "--problem", "fjsp", "--instances", "compat_20x5_s0", "--methods",
+                 "dqn,edd-eet", "--no-progress", "--results", str(results)]) == 0
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    dqn = [r for r in records if r["method"] == "dqn"]
+    assert len(dqn) == 1 and dqn[0]["instance"] == "compat_20x5_s0" and dqn[0]["makespan"] > 0
+    capsys.readouterr()
+    assert main(["solve", "mk01", "--init", "dqn", "-q"]) == 2
+    assert "single-operation" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("kwargs", [{"instance": "compat_6x3_s0"}, {"num_jobs": 5, "num_machines": 2}])
+def test_the_env_checker_passes_without_warnings(kwargs):
+    import warnings
+
+    from gymnasium.utils.env_checker import check_env
+
+    env = gymnasium.make("rewriter.envs:rewriter/CompatDispatch-v0", **kwargs)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_env(env.unwrapped, skip_render_check=True)
+    assert not [str(w.message) for w in caught]
+    assert "rewriter/CompatDispatch-v0" in gymnasium.registry
