@@ -21,7 +21,6 @@ its card ``model.json``.
 
 from __future__ import annotations
 
-import io
 import json
 import platform
 import sys
@@ -48,6 +47,7 @@ from .model_file import save_construct_model
 from .policy import ConstructPolicy, PolicyConfig
 from .ppo import ppo_update, rollout_batch
 from .rollout import EpisodeSource, play
+from ..core.charts import save_training_curves
 
 APPROACH = "construct"
 LOG_FIELDS = ["iteration", "wall_s", "episodes", "decisions", "mean_makespan", "best_makespan",
@@ -145,10 +145,7 @@ def plot_curves(rows: list[dict], path: Path, per_instance: bool) -> None:
     axes[2].plot(*series("entropy"), lw=0.8)
     axes[2].set(xlabel="iteration", title="policy entropy")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    save_training_curves(fig, path)
 
 
 def curves_summary(rows: list[dict]) -> list[dict]:

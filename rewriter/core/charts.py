@@ -210,6 +210,15 @@ def image_format(path) -> str:
     return suffix
 
 
+def save_training_curves(fig, path) -> None:
+    """Write a pyplot figure of training curves to ``path`` as a PNG, atomically, and close it."""
+    import matplotlib.pyplot as plt
+
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)
+    plt.close(fig)
+
+
 def _save_atomic(fig, path, fmt: str) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 

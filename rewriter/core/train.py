@@ -29,6 +29,7 @@ import torch
 from ..version import __version__
 from ..atomic import write_atomic
 from .act import Step, rewrite_step
+from .charts import save_training_curves
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
 from .config import TrainConfig
 from .distributed import World, join_world, leave_world, minibatch_slices
@@ -296,10 +297,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     axes[2].plot(x, y, lw=0.8)
     axes[2].set(xlabel="iteration", title="policy entropy")
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    save_training_curves(fig, path)
 
 
 def model_options(cfg: TrainConfig) -> dict:

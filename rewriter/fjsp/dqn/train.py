@@ -36,6 +36,7 @@ from .model import save_dqn
 from .network import NetConfig, QNetwork
 from .replay import ReplayBuffer, Transition
 from .sizes import random_instance
+from ...core.charts import save_training_curves
 
 LOG_FIELDS = ["episode", "steps", "updates", "wall_s", "epsilon", "train_return", "loss",
               "val_return", "val_makespan", "val_tardiness", "val_rule_makespan",
@@ -205,7 +206,4 @@ def plot_curves(rows: list[dict], path: Path) -> None:
         ax.set(xlabel="episode", title=title)
         ax.legend()
     fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
-    plt.close(fig)
-    write_atomic(path, buffer.getvalue())
+    save_training_curves(fig, path)
