@@ -24,46 +24,14 @@ import time
 import traceback
 import warnings
 from collections import deque
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import registry
 from .core.progress import Progress
 from .errors import InputError
-from .methods import Choice, parse_methods
+from .methods import parse_methods
 from .seeding import check_seed
-from .version import __version__
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One (instance, method, seed) of a comparison, with the solver's thread count."""
-
-    instance: str
-    method: Choice
-    seed: int
-    cpsat_workers: int = 1
-    problem: str = ""
-
-    @property
-    def params(self) -> dict:
-        """Settings outside the spec that change a result: a solver's thread count."""
-        return {"cpsat_workers": self.cpsat_workers} if self.method.kind == "solver" else {}
-
-    @property
-    def threads(self) -> int:
-        """Cores the cell keeps busy: the solver's thread count, 1 for everything else."""
-        return self.cpsat_workers if self.method.kind == "solver" else 1
-
-    @property
-    def key(self) -> tuple:
-        """The cell's identity in the results file (see :func:`record_key`)."""
-        return (self.instance, self.method.spec, json.dumps(self.params, sort_keys=True),
-                self.seed, __version__)
-
-
-#: status of a record whose cell failed on every attempt (distributed executors only)
-FAILED = "failed"
+from .cells import FAILED, Cell, run_cell
 
 
 def record_key(record: dict) -> tuple:
@@ -168,35 +136,6 @@ def append_result(path: str | os.PathLike, record: dict) -> None:
 def finished_records(records) -> dict:
     """The records that count as done, by key: a failed cell is run again by the next run."""
     return {record_key(r): r for r in records if r.get("status") != FAILED}
-
-
-def failed_record(cell: Cell, error: str, attempts: int) -> dict:
-    """The record of a cell that failed ``attempts`` times; ``error`` is the last failure."""
-    return {"instance": cell.instance, "problem": cell.problem, "method": cell.method.spec,
-            "params": cell.params, "seed": cell.seed, "version": __version__,
-            "status": FAILED, "error": error, "attempts": attempts}
-
-
-def _run_cell(cell: Cell) -> dict:
-    spec = registry.get(cell.problem) if cell.problem else registry.default()
-    inst = spec.load_instance(cell.instance)
-    t0 = time.perf_counter()
-    result = cell.method.run(inst, seed=cell.seed, threads=cell.cpsat_workers)
-    runtime = time.perf_counter() - t0
-    extra = {}
-    if cell.method.kind == "search":
-        extra = {"steps": result.steps, f"init_{result.objective}": result.init_cost}
-    elif cell.method.kind == "solver":
-        extra = {"solver_lower_bound": result.info.get("lower_bound"),
-                 "solver_version": result.info.get("solver_version"), "workers": cell.cpsat_workers}
-    return {"instance": cell.instance, "problem": spec.name, "method": cell.method.spec,
-            "params": cell.params, "seed": cell.seed, "version": __version__, **result.sizes,
-            "family": (getattr(inst, "metadata", {}) or {}).get("family")
-            or "".join(c for c in inst.name if c.isalpha()),
-            "group": spec.group(inst), "objective": result.objective,
-            "upper_bound": result.upper_bound, "lower_bound": result.lower_bound,
-            **result.values, "status": result.status, "runtime_s": round(runtime, 3),
-            "gap_percent": result.gap_percent, **extra}
 
 
 def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1,
@@ -353,7 +292,7 @@ def cell_records(todo: list[Cell], workers: int, executor: str = "local"):
     the workers (the local pool's processes, or the Dask client and the cluster it started)."""
     if executor == "local":
         if workers <= 1:
-            return (_run_cell(cell) for cell in todo)
+            return (run_cell(cell) for cell in todo)
         return _run_parallel(todo, workers)
     from .compare_dask import dask_records
 
@@ -386,7 +325,7 @@ def _worker(conn) -> None:
         if cell is None:
             return
         try:
-            reply = ("ok", _run_cell(cell))
+            reply = ("ok", run_cell(cell))
         except BaseException as exc:  # noqa: BLE001 - sent back to the parent
             text = traceback.format_exc()
             try:

@@ -30,7 +30,7 @@ import traceback
 import uuid
 import warnings
 
-from .compare import Cell, _run_cell, failed_record
+from .cells import Cell, failed_record, run_cell
 from .errors import InputError
 
 #: how to get the engine, in the message shown without it
@@ -64,7 +64,7 @@ def run_cell_task(cell: Cell) -> tuple:
     """The task a worker runs: ``("ok", record)``, or ``("error", text)`` when the cell raised
     (caught here, so the client decides on the retry and Dask's own retry never runs it too)."""
     try:
-        return "ok", _run_cell(cell)
+        return "ok", run_cell(cell)
     except Exception as exc:  # noqa: BLE001 - reported to the client as the cell's error
         last = traceback.extract_tb(exc.__traceback__)[-1]
         return "error", f"{type(exc).__name__}: {exc} ({os.path.basename(last.filename)}:{last.lineno})"

@@ -41,7 +41,7 @@ def construct_solution(instance: JobShopInstance, policy: ConstructPolicy, sampl
 def construct(instance: JobShopInstance, *, model=None, samples: int = 1, seed: int = 0):
     """A validated :class:`~rewriter.core.result.Result`: the constructive model ``model`` (a
     path, or None for the shipped one) decoded greedily, or the best of ``samples`` samples."""
-    from ..jssp.solve import make_result
+    from ..jssp.result import make_result
     from .model_file import construct_model
 
     policy, meta = construct_model(model)

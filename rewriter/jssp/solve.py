@@ -25,7 +25,7 @@ from ..seeding import check_seed
 from .dispatching import MODES, RULES, dispatch
 from .instance import JobShopInstance
 from .solution import MOVE_KINDS, JobShopSolution
-from .validate import check_schedule
+from .result import make_result
 
 POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct")
 #: the learned constructive scheduler as a first schedule (rewriter.construct; not a rule of
@@ -55,18 +55,6 @@ class TabuSettings:
         if not 1 <= low <= high:
             raise InputError(f"tabu tenure must satisfy 1 <= min <= max, got {low}..{high}")
         return low, high, max(1, self.stall), max(0, self.perturb)
-
-
-def make_result(instance: JobShopInstance, solution: JobShopSolution, method: str, init: str,
-                init_makespan: int, steps: int, seed: int | None, runtime_s: float, status: str,
-                trace, restarts: int = 0, info: dict | None = None) -> Result:
-    """The package's :class:`Result` for a job-shop schedule (checked by the validator first)."""
-    check_schedule(instance, solution.start_matrix(), solution.makespan)
-    return Result("jssp", instance, solution, "makespan", {"makespan": int(solution.makespan)},
-                  method, init, int(init_makespan), steps, seed, runtime_s, status,
-                  [(int(s), t, int(c)) for s, t, c in trace], restarts, info or {},
-                  {"n_jobs": instance.n_jobs, "n_machines": instance.n_machines},
-                  solution.to_dict())
 
 
 def _check_choice(value: str, choices, what: str) -> str:

@@ -1,0 +1,22 @@
+"""The package's :class:`~rewriter.core.result.Result` for a job-shop schedule, shared by the
+rewriting search (:mod:`rewriter.jssp.solve`) and the constructive scheduler
+(:mod:`rewriter.construct`)."""
+
+from __future__ import annotations
+
+from ..core.result import Result
+from .instance import JobShopInstance
+from .solution import JobShopSolution
+from .validate import check_schedule
+
+
+def make_result(instance: JobShopInstance, solution: JobShopSolution, method: str, init: str,
+                init_makespan: int, steps: int, seed: int | None, runtime_s: float, status: str,
+                trace, restarts: int = 0, info: dict | None = None) -> Result:
+    """The package's :class:`Result` for a job-shop schedule (checked by the validator first)."""
+    check_schedule(instance, solution.start_matrix(), solution.makespan)
+    return Result("jssp", instance, solution, "makespan", {"makespan": int(solution.makespan)},
+                  method, init, int(init_makespan), steps, seed, runtime_s, status,
+                  [(int(s), t, int(c)) for s, t, c in trace], restarts, info or {},
+                  {"n_jobs": instance.n_jobs, "n_machines": instance.n_machines},
+                  solution.to_dict())
