@@ -481,8 +481,8 @@ def _count_cells(monkeypatch):
     import rewriter.compare as compare
 
     calls = []
-    real = compare._run_cell
-    monkeypatch.setattr(compare, "_run_cell", lambda cell: calls.append(cell) or real(cell))
+    real = compare.run_cell
+    monkeypatch.setattr(compare, "run_cell", lambda cell: calls.append(cell) or real(cell))
     return calls
 
 
@@ -574,7 +574,14 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
             f"running on this results file and holds {lock}; wait for it to finish or give "
             "another --results\n")
         first.send_signal(signal.SIGINT)
-        assert first.wait(timeout=30) == 130
+        try:
+            code = first.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            code = "still running 60 s after SIGINT"
+        if code != 130:  # show what the interrupted run said, to see where the signal landed
+            os.killpg(first.pid, signal.SIGKILL)
+            pytest.fail(f"the interrupted compare ended with {code}; its stderr: "
+                        f"{first.communicate()[1][-2000:]!r}")
     finally:
         if first.poll() is None:
             os.killpg(first.pid, signal.SIGKILL)
