@@ -8,15 +8,13 @@ runs code from the file (weights-only). The shipped model is ``rewriter/models/j
 from __future__ import annotations
 
 import dataclasses
-import json
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
 import torch
 
-from ..atomic import write_atomic
-from ..core.checkpoint import read_card, read_model_blob, torch_save_atomic
+from ..core.checkpoint import read_card, read_model_blob, save_model_file
 from ..errors import InputError
 from ..version import __version__
 from .policy import ConstructPolicy, PolicyConfig
@@ -27,13 +25,9 @@ SHIPPED = "jssp_construct.pt"
 
 def save_construct_model(path, policy: ConstructPolicy, card: dict | None = None) -> Path:
     """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``."""
-    path = Path(path)
-    torch_save_atomic({"format": FORMAT, "kind": "construct", "problem": "jssp",
-                       "policy_config": policy.config.to_dict(), "version": __version__,
-                       "state_dict": policy.state_dict()}, path)
-    if card is not None:
-        write_atomic(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
-    return path
+    return save_model_file(path, {"format": FORMAT, "kind": "construct", "problem": "jssp",
+                                  "policy_config": policy.config.to_dict(),
+                                  "version": __version__, "state_dict": policy.state_dict()}, card)
 
 
 def load_construct_model(path) -> tuple[ConstructPolicy, dict]:

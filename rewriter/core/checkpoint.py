@@ -83,10 +83,16 @@ def torch_load_safe(path, what: str) -> object:
 
 def save_model(path, model: RewritePolicy, problem: str, options: dict, card: dict | None = None) -> Path:
     """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``."""
+    return save_model_file(path, {"format": FORMAT, "problem": problem, "options": options,
+                                   "model_config": model.config.to_dict(), "version": __version__,
+                                   "state_dict": model.state_dict()}, card)
+
+
+def save_model_file(path, blob: dict, card: dict | None = None) -> Path:
+    """Write a model's ``blob`` (weights and what rebuilds it) to ``path`` atomically and, when
+    given, its card beside it (``path`` with ``.json``); every kind of model file goes this way."""
     path = Path(path)
-    torch_save_atomic({"format": FORMAT, "problem": problem, "options": options,
-                       "model_config": model.config.to_dict(), "version": __version__,
-                       "state_dict": model.state_dict()}, path)
+    torch_save_atomic(blob, path)
     if card is not None:
         write_atomic(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
     return path

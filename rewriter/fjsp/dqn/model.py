@@ -4,14 +4,10 @@ and its card ``NAME.json``. The shipped one is ``rewriter/models/fjsp_dqn.pt``."
 from __future__ import annotations
 
 import dataclasses
-import json
 from functools import lru_cache
 from pathlib import Path
 
-import torch
-
-from ...atomic import write_atomic
-from ...core.checkpoint import read_card, torch_load_safe, torch_save_atomic
+from ...core.checkpoint import read_card, save_model_file, torch_load_safe
 from ...errors import InputError
 from ...version import __version__
 from .network import NetConfig, QNetwork
@@ -22,13 +18,9 @@ SHIPPED = "fjsp_dqn"  # rewriter/models/fjsp_dqn.pt
 
 def save_dqn(path, net: QNetwork, card: dict | None = None) -> Path:
     """Write the network to ``path`` and, when given, its card beside it (``.json``)."""
-    path = Path(path)
-    torch_save_atomic({"format": FORMAT, "version": __version__,
-                       "net_config": dataclasses.asdict(net.config),
-                       "state_dict": net.state_dict()}, path)
-    if card is not None:
-        write_atomic(path.with_suffix(".json"), json.dumps(card, indent=2) + "\n")
-    return path
+    return save_model_file(path, {"format": FORMAT, "version": __version__,
+                                  "net_config": dataclasses.asdict(net.config),
+                                  "state_dict": net.state_dict()}, card)
 
 
 def load_dqn(path) -> tuple[QNetwork, dict]:
