@@ -26,3 +26,17 @@ def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
             if x > t:
                 t = x
         tails[v] = t
+
+
+@njit(cache=True)
+def levels_in_order(parents, order, level):
+    """``level[v]`` = 0 for a node without parents, else 1 + the largest level of its parents
+    (``parents`` padded with -1), visiting the nodes in the topological ``order``."""
+    for idx in range(order.shape[0]):
+        v = order[idx]
+        best = -1
+        for k in range(parents.shape[1]):
+            p = parents[v, k]
+            if p >= 0 and level[p] > best:
+                best = level[p]
+        level[v] = best + 1

@@ -23,7 +23,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..core.hetero import HeteroGraph, build_hetero
-from ..core.problem import Graph, RewriteProblem, RewriteState, levels_from_parents
+from ..core.dag import levels_in_order
+from ..core.problem import Graph, RewriteProblem, RewriteState
 from ..errors import InputError
 from .dispatching import RULES, dispatch_schedule
 from .generate import production_instance
@@ -97,7 +98,9 @@ class FlexibleState(RewriteState):
         parents[:n, 0] = job_pred
         parents[:n, 1] = np.where(mach_pred >= 0, mach_pred, n + assign)
         order = np.concatenate([np.arange(n, n + m), topo])
-        return Graph(feats, parents, levels_from_parents(parents, order))
+        level = np.zeros(n + m, np.int64)
+        levels_in_order(parents, order, level)  # numba: this runs on every learned step
+        return Graph(feats, parents, level)
 
     def hetero(self) -> HeteroGraph:
         """Operations and machines (machine k is Graph node n + k); eligibility edges from the
