@@ -104,8 +104,8 @@ def _relabel(graph: Graph, op_perm: np.ndarray, machine_perm: np.ndarray, rng) -
     load = np.empty_like(h.load)
     load[machine_perm] = h.load
     hetero = HeteroGraph(n, new_machine_nodes, machine_features, job, job_attr, mach, mach_attr,
-                         elig, elig_attr, h.processing[order], op_machine, node_machine, load,
-                         None, h.objective)
+                         elig, elig_attr, h.processing[order], h.eligible_rank[order], op_machine,
+                         node_machine, load, None, h.objective)
     return Graph(features, graph.parents, graph.level, hetero), node_map
 
 
