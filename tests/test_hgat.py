@@ -104,8 +104,8 @@ def _relabel(graph: Graph, op_perm: np.ndarray, machine_perm: np.ndarray, rng) -
     load = np.empty_like(h.load)
     load[machine_perm] = h.load
     hetero = HeteroGraph(n, new_machine_nodes, machine_features, job, job_attr, mach, mach_attr,
-                         elig, elig_attr, h.processing[order], op_machine, node_machine, load,
-                         None, h.objective)
+                         elig, elig_attr, h.processing[order], h.eligible_rank[order], op_machine,
+                         node_machine, load, None, h.objective)
     return Graph(features, graph.parents, graph.level, hetero), node_map
 
 
@@ -240,9 +240,11 @@ def test_a_model_trained_with_hgat_loads_and_solves(problem, instance, tmp_path,
     assert main(["train", "--problem", problem, "--encoder", "hgat", "--iterations", "2",
                  "--episodes", "2", "--episode-steps", "3", "--minibatch", "8", "--ppo-epochs", "1",
                  "--sizes", "6x4", "--validation-sizes", "6x4", "--validation-per-size", "1",
-                 "--validation-steps", "2", "--run-dir", str(run), "-q"]) == 0
+                 "--validation-steps", "2", "--hgat-machines", "2", "--run-dir", str(run),
+                 "-q"]) == 0
     model, meta = load_model(run / "model.pt")
     assert model.config.encoder == "hgat" and meta["card"]["config"]["encoder"] == "hgat"
+    assert model.config.hgat_machines == 2 and meta["card"]["config"]["hgat_machines"] == 2
     out = tmp_path / "solution.json"
     assert main(["solve", instance, "--problem", problem, "--model", str(run / "model.pt"),
                  "--steps", "10", "--out", str(out), "-q"]) == 0

@@ -759,6 +759,8 @@ _TRAIN = ["--iterations", "1", "--episodes", "1", "--episode-steps", "2",
     ("--value-coef inf", "value_coef (--value-coef): expected a number >= 0, got inf"),
     ("--max-grad-norm 0", "max_grad_norm (--max-grad-norm): expected a number > 0, got 0.0"),
     ("--threads 0", "threads (--threads): expected an integer >= 1, got 0"),
+    ("--hgat-machines -1", "hgat_machines (--hgat-machines): expected an integer >= 0 (0: all "
+                           "eligible machines), got -1"),
     ("--seed -1", "seed must be an integer in 0..2**63-1 (0..9223372036854775807), got -1"),
     ("--problem mrt --resources 0", "--resources: expected an integer from 1 to 20"),
     ("--problem mrt --resources 21", "--resources: expected an integer from 1 to 20"),

@@ -168,6 +168,10 @@ def _model_config(path: Path, values) -> ModelConfig:
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise InputError(f"{path}: not a valid rewriter model file (model_config {name} "
                              f"must be a positive integer, found {value!r})")
+    k = config.hgat_machines
+    if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+        raise InputError(f"{path}: not a valid rewriter model file (model_config hgat_machines "
+                         f"must be an integer >= 0, found {k!r})")
     if not isinstance(config.reverse, bool) or config.formulation not in FORMULATIONS:
         raise InputError(f"{path}: not a valid rewriter model file (model_config reverse or "
                          f"formulation is {config.reverse!r}, {config.formulation!r})")

@@ -25,6 +25,7 @@ class TrainConfig:
     formulation: str = "arc"              # arc (one policy) | node (region + rule policies)
     encoder: str = "treelstm"             # treelstm | hgat (heterogeneous graph attention)
     hidden: int = 32                      # Tree-LSTM state size (hgat: embedding size)
+    hgat_machines: int = 8                # hgat: eligibility messages along K fastest machines (0: all)
     mlp_hidden: int = 64
     reverse: bool = True                  # add the successors-to-predecessors pass
     init_model: str = ""                  # start from this model's weights ("" = random init)
@@ -116,6 +117,9 @@ class TrainConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise option_error(name, "a number >= 0", value)
+        if self.hgat_machines < 0:
+            raise option_error("hgat_machines", "an integer >= 0 (0: all eligible machines)",
+                               self.hgat_machines)
         for name in ("hidden", "mlp_hidden", "pc_every", "validation_per_size", "validation_steps",
                      "validate_every", "checkpoint_every", "threads"):
             if getattr(self, name) < 1:
@@ -162,6 +166,9 @@ HELP = {
     "encoder": "treelstm: Child-Sum Tree-LSTM over the solution DAG; hgat: heterogeneous graph "
                "attention over operations and machines (jssp, fjsp; docs/design.md)",
     "hidden": "Tree-LSTM state size (hgat: embedding size, a multiple of 4)",
+    "hgat_machines": "hgat: eligibility messages only along each operation's K fastest machines "
+                     "plus its current one (0: all); the heads and the capacity mask still see "
+                     "every eligible machine",
     "mlp_hidden": "hidden width of the scoring MLPs",
     "reverse": "add the reverse Tree-LSTM pass (successors to predecessors)",
     "init_model": "start from the weights of this model file (e.g. another run's model.pt; same "

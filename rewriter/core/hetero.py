@@ -11,6 +11,11 @@ solution with two node types and three edge types:
   :data:`SEQUENCE_ATTRS`, and eligibility edges operation -> machine with
   :data:`ELIGIBLE_ATTRS` (the processing time on that machine among them).
 
+Each eligibility edge also has its speed rank: its place among its operation's eligible machines
+ordered by (processing time, machine index). The encoder may pass messages only along the K
+fastest of them plus the current machine (:func:`message_edges`): on the flexible shop at
+production scale the full eligibility lists dominate its time.
+
 Machines carry :data:`MACHINE_FEATURES`, among them the capacity ratio load / capacity. The
 capacity is a per-machine horizon when the state has one (then a hard limit:
 :func:`capacity_allowed` masks the rewrites that would load a machine past it), otherwise the
@@ -48,6 +53,7 @@ class HeteroGraph:
     eligible: np.ndarray          # (Ee, 2) int64 (operation, machine)
     eligible_attr: np.ndarray     # (Ee, len(ELIGIBLE_ATTRS)) float32
     processing: np.ndarray        # (Ee,) float64 processing time of each eligibility edge
+    eligible_rank: np.ndarray     # (Ee,) int64 speed rank of each eligibility edge (0: fastest)
     op_machine: np.ndarray        # (n_ops,) int64 the machine each operation runs on now
     node_machine: np.ndarray      # (N,) int64 the machine a Graph node names as a partner
     load: np.ndarray              # (M,) float64 processing time assigned to each machine
@@ -74,7 +80,7 @@ def build_hetero(*, job_pred: np.ndarray, mach_pred: np.ndarray, op_machine: np.
                  heads: np.ndarray, durations: np.ndarray, eligible: np.ndarray,
                  processing: np.ndarray, n_machines: int, scale: float, makespan: float,
                  machine_nodes: np.ndarray | None = None, n_nodes: int | None = None,
-                 horizon: np.ndarray | None = None,
+                 horizon: np.ndarray | None = None, eligible_rank: np.ndarray | None = None,
                  objective=(1.0, 0.0)) -> HeteroGraph:
     """The typed view from a schedule's flat arrays (operations numbered ``0 .. n-1``).
 
@@ -83,7 +89,9 @@ def build_hetero(*, job_pred: np.ndarray, mach_pred: np.ndarray, op_machine: np.
     ``processing`` (E,): every (operation, machine) it may run on and the time it takes there;
     ``scale`` divides times; ``machine_nodes``: the Graph node of each machine (None: not
     Graph nodes); ``n_nodes``: the Graph's node count (default ``n``, plus the machines when
-    they are Graph nodes); ``horizon``: hard per-machine capacities (None: none)."""
+    they are Graph nodes); ``horizon``: hard per-machine capacities (None: none);
+    ``eligible_rank``: :func:`speed_rank` of ``eligible``, which depends on the instance only, so
+    a state passes it precomputed (None: computed here)."""
     n = int(op_machine.shape[0])
     m = int(n_machines)
     heads = np.asarray(heads, np.float64)
@@ -106,6 +114,8 @@ def build_hetero(*, job_pred: np.ndarray, mach_pred: np.ndarray, op_machine: np.
     job_edges, job_attr = sequence(np.asarray(job_pred, np.int64))
     machine_edges, machine_attr = sequence(np.asarray(mach_pred, np.int64))
     op_machine = np.asarray(op_machine, np.int64)
+    if eligible_rank is None:
+        eligible_rank = speed_rank(eligible, processing, n)
     assigned = op_machine[eligible[:, 0]] == eligible[:, 1]
     shortest = np.full(n, np.inf)
     np.minimum.at(shortest, eligible[:, 0], processing)
@@ -126,9 +136,32 @@ def build_hetero(*, job_pred: np.ndarray, mach_pred: np.ndarray, op_machine: np.
     own = machine_nodes >= 0
     node_machine[machine_nodes[own]] = np.flatnonzero(own)
     return HeteroGraph(n, machine_nodes, machine_features, job_edges, job_attr, machine_edges,
-                       machine_attr, eligible, eligible_attr, processing, op_machine,
+                       machine_attr, eligible, eligible_attr, processing,
+                       np.asarray(eligible_rank, np.int64), op_machine,
                        node_machine, load, None if horizon is None else np.asarray(horizon, float),
                        np.asarray(objective, np.float32))
+
+
+def speed_rank(eligible: np.ndarray, processing: np.ndarray, n_ops: int) -> np.ndarray:
+    """(E,) the place of each (operation, machine) edge among its operation's eligible machines
+    ordered by processing time, ties by machine index (0: the fastest)."""
+    eligible = np.asarray(eligible, np.int64).reshape(-1, 2)
+    ops = eligible[:, 0]
+    order = np.lexsort((eligible[:, 1], processing, ops))
+    first = np.concatenate([[0], np.cumsum(np.bincount(ops, minlength=n_ops))])
+    rank = np.empty(len(ops), np.int64)
+    rank[order] = np.arange(len(ops)) - first[ops[order]]
+    return rank
+
+
+def message_edges(hetero: HeteroGraph, k: int) -> np.ndarray:
+    """Indices into ``hetero.eligible`` of the edges that carry attention messages: each
+    operation's ``k`` fastest machines plus its current one (``k`` = 0: all of them). The
+    current machine always stays, so the encoder sees where every operation runs."""
+    if k <= 0:
+        return np.arange(len(hetero.eligible))
+    current = hetero.op_machine[hetero.eligible[:, 0]] == hetero.eligible[:, 1]
+    return np.flatnonzero((hetero.eligible_rank < k) | current)
 
 
 def candidate_machines(hetero: HeteroGraph, pairs: np.ndarray) -> np.ndarray:

@@ -13,7 +13,9 @@ state scale how much each edge attribute (a processing time, an idle gap) draws 
 attention. The softmax runs over each destination's incoming edges of that relation; the
 messages ``W_m h_u + W_me e_uv`` weighted by it are summed over relations, and each node type
 updates with its own residual MLP and layer norm. Operations and machines start from separate
-embeddings of their own features.
+embeddings of their own features. The two eligibility relations may be restricted to each
+operation's K fastest machines plus its current one (:func:`~.hetero.message_edges`); the
+heads still score every eligible (operation, machine).
 
 Many graphs of different sizes are one disjoint graph (:func:`batch_hetero`), so a batch is one
 forward pass.
@@ -27,7 +29,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .hetero import ELIGIBLE_ATTRS, MACHINE_FEATURES, OBJECTIVES, SEQUENCE_ATTRS, HeteroGraph
+from .hetero import (ELIGIBLE_ATTRS, MACHINE_FEATURES, OBJECTIVES, SEQUENCE_ATTRS, HeteroGraph,
+                     message_edges)
 from .problem import Graph
 
 # (name, source type, destination type, edge attribute width)
@@ -55,8 +58,8 @@ class HeteroBatch:
     node_offsets: np.ndarray       # (G+1,) offsets of the Graphs' nodes
     node_kind: torch.Tensor        # (N,) 0: the Graph node is an operation, 1: a machine
     node_index: torch.Tensor       # (N,) its row among the operations or the machines
-    eligible: torch.Tensor         # (Ee, 2) (operation row, machine row), batch-global
-    eligible_attr: torch.Tensor    # (Ee, len(ELIGIBLE_ATTRS))
+    eligible: torch.Tensor         # (Ee, 2) (operation row, machine row), batch-global: every
+    eligible_attr: torch.Tensor    # (Ee, len(ELIGIBLE_ATTRS))  edge, also those without messages
     heteros: list                  # the HeteroGraph of each graph
 
     @property
@@ -64,8 +67,10 @@ class HeteroBatch:
         return len(self.op_offsets) - 1
 
 
-def batch_hetero(graphs: list[Graph]) -> HeteroBatch:
-    """Stack graphs that carry a :class:`HeteroGraph` (``graph.hetero``) into one batch."""
+def batch_hetero(graphs: list[Graph], machines: int = 0) -> HeteroBatch:
+    """Stack graphs that carry a :class:`HeteroGraph` (``graph.hetero``) into one batch; the
+    eligibility messages run along each operation's ``machines`` fastest eligible machines plus
+    its current one (0: all), ``eligible`` keeps every eligibility edge."""
     heteros = []
     for g in graphs:
         if g.hetero is None:
@@ -94,11 +99,16 @@ def batch_hetero(graphs: list[Graph]) -> HeteroBatch:
     job = stack(lambda h: h.job_edges, lambda h: h.job_attr, op_off, op_off)
     mach = stack(lambda h: h.machine_edges, lambda h: h.machine_attr, op_off, op_off)
     elig = stack(lambda h: h.eligible, lambda h: h.eligible_attr, op_off, m_off)
+    talk = elig  # the eligibility edges that carry messages
+    if machines > 0:
+        kept = torch.from_numpy(np.concatenate([message_edges(h, machines) + e_off[i]
+                                                for i, h in enumerate(heteros)]))
+        talk = tuple(t[kept] for t in elig)
     n_of = {"op": int(op_off[-1]), "machine": int(m_off[-1])}
     edges = {name: _by_destination(src, dst, attr, graph, n_of[dst_type])
              for (name, _, dst_type, _), (src, dst, attr, graph) in zip(RELATIONS, (
                  job, (job[1], job[0], job[2], job[3]), mach, (mach[1], mach[0], mach[2], mach[3]),
-                 elig, (elig[1], elig[0], elig[2], elig[3])))}
+                 talk, (talk[1], talk[0], talk[2], talk[3])))}
     kind = np.zeros(int(node_off[-1]), np.int64)
     index = np.full(int(node_off[-1]), -1, np.int64)
     for i, h in enumerate(heteros):

@@ -46,6 +46,9 @@ class ModelConfig:
     encoder: str = "treelstm"  # a model file without the field is a Tree-LSTM
     layers: int = 3            # hgat: attention layers
     heads: int = 4             # hgat: attention heads (hidden must be a multiple)
+    # hgat: eligibility messages along each operation's K fastest machines plus its current one
+    # (0: all); a model file without the field passed them along all, and still does
+    hgat_machines: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -153,7 +156,7 @@ class RewritePolicy(nn.Module):
         return Encoded(emb, pooled, batch.offsets, self.value_head(pooled).squeeze(1))
 
     def _encode_typed(self, graphs: list[Graph]) -> "Encoded":
-        batch = batch_hetero(graphs)
+        batch = batch_hetero(graphs, self.config.hgat_machines)
         ops, machines = self.encoder(batch)
         n_states = batch.n_graphs
         count = torch.from_numpy(np.diff(batch.op_offsets) + np.diff(batch.machine_offsets))

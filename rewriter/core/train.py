@@ -311,7 +311,8 @@ def warm_start(model: RewritePolicy, path, problem: str | None = None) -> dict |
 
     A source that reads fewer pair features (a model trained before the problem gained some;
     new features are always appended) is widened: the new features' input weights start at
-    zero, so the warm-started policy first acts exactly as its source did."""
+    zero, so the warm-started policy first acts exactly as its source did. ``hgat_machines``
+    names no weights: the run's own applies."""
     from ..errors import InputError
     from .checkpoint import load_model
 
@@ -325,7 +326,7 @@ def warm_start(model: RewritePolicy, path, problem: str | None = None) -> dict |
         first = "pair_scorer.0.weight"
         weights[first] = torch.cat([weights[first], weights[first].new_zeros(
             weights[first].shape[0], extra)], dim=1)
-    elif source.config != model.config:
+    elif replace(source.config, hgat_machines=model.config.hgat_machines) != model.config:
         theirs, ours = source.config.to_dict(), model.config.to_dict()
         raise InputError(f"{path}: --init-model's architecture differs from this run's: "
                          + ", ".join(f"{k} {theirs[k]!r} (this run: {ours[k]!r})"
@@ -355,6 +356,8 @@ def resume_config(run_dir, iterations: int | None = None,
     values = json.loads(path.read_text())["config"]
     # runs saved before validation_decoding existed validated by sampling; resume them so
     values.setdefault("validation_decoding", "sample")
+    # runs saved before hgat_machines existed passed messages along every eligible machine
+    values.setdefault("hgat_machines", 0)
     if iterations is not None:
         values["iterations"] = iterations
     if time_limit_minutes is not None:
@@ -506,7 +509,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                                                            cfg.sizes[0]), cfg.init_rules[0])
     model = RewritePolicy(ModelConfig(state0.node_features, state0.pair_features, cfg.hidden,
                                       cfg.mlp_hidden, cfg.reverse, cfg.formulation,
-                                      encoder=cfg.encoder))
+                                      encoder=cfg.encoder, hgat_machines=cfg.hgat_machines))
     if cfg.encoder == "hgat" and state0.hetero() is None:
         from ..errors import InputError
         raise InputError(f"--encoder hgat: {problem.name} states offer no operations-and-machines "

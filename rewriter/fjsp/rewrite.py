@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.hetero import HeteroGraph, build_hetero
+from ..core.hetero import HeteroGraph, build_hetero, speed_rank
 from ..core.dag import levels_in_order
 from ..core.problem import Graph, RewriteProblem, RewriteState
 from ..errors import InputError
@@ -58,6 +58,11 @@ class FlexibleState(RewriteState):
         self._shortest = shortest.astype(np.float64)
         self._work_after = _work_after(inst, shortest)
         self._eligible_share = np.diff(inst.elig_start) / inst.n_machines
+        # the typed view's eligibility edges and their speed ranks depend on the instance only:
+        # sorting them on every learned step would cost as much as the encoder saves with them
+        owner = np.repeat(np.arange(inst.n_operations), np.diff(inst.elig_start))
+        self._eligible = np.stack([owner, inst.elig_machine], axis=1)
+        self._eligible_rank = speed_rank(self._eligible, inst.elig_duration, inst.n_operations)
         self._look = None  # (pairs, features, costs) of the current schedule, until apply()
 
     @property
@@ -108,13 +113,12 @@ class FlexibleState(RewriteState):
         inst = self.instance
         n, m = inst.n_operations, inst.n_machines
         assign, dur, mach_pred, _, _, job_pred, _, _, heads, _, _ = self.search.st
-        owner = np.repeat(np.arange(n), np.diff(inst.elig_start))
         return build_hetero(job_pred=job_pred, mach_pred=mach_pred, op_machine=assign,
-                            heads=heads, durations=dur,
-                            eligible=np.stack([owner, inst.elig_machine], axis=1),
+                            heads=heads, durations=dur, eligible=self._eligible,
                             processing=inst.elig_duration, n_machines=m, scale=self._scale,
                             makespan=float(self.search.state[4]),
-                            machine_nodes=np.arange(n, n + m), horizon=self.horizon)
+                            machine_nodes=np.arange(n, n + m), horizon=self.horizon,
+                            eligible_rank=self._eligible_rank)
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         pairs, feats, _ = self._lookahead()

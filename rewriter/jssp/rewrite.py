@@ -86,7 +86,8 @@ class JobShopState(RewriteState):
                             durations=inst.op_duration,
                             eligible=np.stack([np.arange(n), inst.op_machine], axis=1),
                             processing=inst.op_duration, n_machines=inst.n_machines,
-                            scale=self._scale, makespan=sol.makespan, horizon=self.horizon)
+                            scale=self._scale, makespan=sol.makespan, horizon=self.horizon,
+                            eligible_rank=np.zeros(n, np.int64))  # one machine: the fastest
 
     def candidates(self) -> tuple[np.ndarray, np.ndarray]:
         pairs, feats, _ = self._look()
