@@ -22,10 +22,14 @@ class Cell:
     seed: int
     cpsat_workers: int = 1
     problem: str = ""
+    model: str = ""               # a learned method's model file ("": its shipped one)
 
     @property
     def params(self) -> dict:
-        """Settings outside the spec that change a result: a solver's thread count."""
+        """Settings outside the spec that change a result: a solver's thread count, a learned
+        method's model file."""
+        if self.method.method.uses_model and self.model:
+            return {"model": self.model}
         return {"cpsat_workers": self.cpsat_workers} if self.method.kind == "solver" else {}
 
     @property
@@ -56,7 +60,7 @@ def run_cell(cell: Cell) -> dict:
     spec = registry.get(cell.problem) if cell.problem else registry.default()
     inst = spec.load_instance(cell.instance)
     t0 = time.perf_counter()
-    result = cell.method.run(inst, seed=cell.seed, threads=cell.cpsat_workers)
+    result = cell.method.run(inst, seed=cell.seed, threads=cell.cpsat_workers, model=cell.model)
     runtime = time.perf_counter() - t0
     extra = {}
     if cell.method.kind == "search":

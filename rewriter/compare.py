@@ -139,15 +139,19 @@ def finished_records(records) -> dict:
 
 
 def plan_cells(instances: str, methods: str, seeds=(0,), cpsat_workers: int = 1,
-               problem: str | None = None) -> list[Cell]:
-    """Validate every spec before anything runs, and list the cells."""
+               problem: str | None = None, model: str | None = None) -> list[Cell]:
+    """Validate every spec before anything runs, and list the cells; ``model``: the model file
+    of the learned methods that take one (``construct``), instead of the shipped one."""
     spec = registry.get(problem) if problem else registry.default()
     names = spec.expand_instances(instances)
     for name in names:
         spec.load_instance(name)  # a missing or malformed instance fails now, not mid-run
     parsed = parse_methods(methods, spec)
     seeds = [check_seed(s) for s in seeds]  # 0 <= seed < 2**63
-    return [Cell(n, m, s, cpsat_workers, spec.name) for n in names for m in parsed for s in seeds]
+    if model is not None and not Path(model).is_file():
+        raise InputError(f"{model}: no such model file")
+    return [Cell(n, m, s, cpsat_workers, spec.name, str(model or "")) for n in names
+            for m in parsed for s in seeds]
 
 
 def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> None:

@@ -48,8 +48,10 @@ class Choice:
             return "solver"
         return "search" if self.method.budget else "rule"
 
-    def run(self, instance, seed: int = 0, threads: int = 1):
+    def run(self, instance, seed: int = 0, threads: int = 1, model: str | None = None):
         kwargs = {"seed": seed, "threads": threads}
+        if self.method.uses_model and model:
+            kwargs["model"] = model
         if self.method.budget:
             kwargs["budget"] = self.budget
         if self.init is not None:

@@ -57,6 +57,10 @@ def add_parser(sub) -> None:
     p.add_argument("--cpsat-workers", type=non_negative_int, default=2, metavar="N",
                    help="CP-SAT threads per cell; keep workers x cpsat-workers <= cores "
                         "(default: %(default)s)")
+    p.add_argument("--construct-model", metavar="PATH",
+                   help="model file of the construct and construct:K methods (written by "
+                        "`rewriter train --approach construct`), instead of the shipped one; "
+                        "recorded in each result's params")
     p.add_argument("--results", metavar="FILE.jsonl",
                    help="JSON-lines results file: finished cells are appended at once and "
                         "skipped when the command is run again (default: "
@@ -118,7 +122,7 @@ def run(args) -> int:
         if args.workers < 1 or args.cpsat_workers < 1:
             raise InputError("--workers and --cpsat-workers must be at least 1")
         cells = plan_cells(args.instances, args.methods, seeds or [0], args.cpsat_workers,
-                           problem=args.problem)
+                           problem=args.problem, model=args.construct_model)
         try:
             records = run_cells(cells, results, workers=args.workers,
                                 progress=long_progress(args.progress), executor=args.executor)

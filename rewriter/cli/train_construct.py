@@ -1,4 +1,5 @@
-"""``rewriter train --approach construct``: the constructive job-shop scheduler's options and run.
+"""``rewriter train --approach construct``: the constructive schedulers' options and runs (the
+job shop's PPO scheduler, and MRT's REINFORCE one with ``--problem mrt``).
 
 ``rewriter train`` owns the command; this module adds the options only the constructive approach
 has and runs it. Options the two approaches share (``--iterations``, ``--lr``, ``--sizes``,
@@ -27,13 +28,19 @@ def add_options(parser) -> None:
 
     parser.add_argument("--approach", choices=APPROACHES, default=None,
                         help="rewrite: the Tree-LSTM rewriting policy (default); construct: a "
-                             "constructive PPO scheduler for the job shop (docs/construct.md), "
-                             "which reads the shared options below with its own defaults")
+                             "constructive scheduler, PPO for the job shop (docs/construct.md), "
+                             "REINFORCE as DeepRM for MRT (docs/construct-mrt.md), which reads "
+                             "the shared options below with its own defaults")
     group = parser.add_argument_group(
         "--approach construct options (shared options it also reads: "
         + ", ".join("--" + n.replace("_", "-") for n in shared_options()) + ")")
-    defaults = ConstructConfig()
-    for name, text in HELP.items():
+    from ..construct.mrt.config import HELP as MRT_HELP, MrtConstructConfig
+
+    taken = {a.dest for a in parser._actions}  # --resources is MRT's rewriter option already
+    options = [(name, text, ConstructConfig()) for name, text in HELP.items()]
+    options += [(name, text, MrtConstructConfig()) for name, text in MRT_HELP.items()
+                if name not in taken]
+    for name, text, defaults in options:
         default = getattr(defaults, name)
         flag = "--" + name.replace("_", "-")
         shown = text + (f" (default: {default})" if default not in ("", None) else "")
@@ -61,9 +68,7 @@ def chosen(args) -> bool:
                          f"{args.approach}")
     construct = (args.approach or saved) == "construct"
     if not construct:
-        from ..construct.config import HELP
-
-        own = [n for n in HELP if getattr(args, n, None) is not None]
+        own = [n for n in _own_options() if getattr(args, n, None) is not None]
         if own:
             raise InputError(", ".join("--" + n.replace("_", "-") for n in own)
                              + ": options of --approach construct only")
@@ -79,16 +84,45 @@ def _saved_approach(run_dir) -> str | None:
     return data.get("approach", "rewrite") if isinstance(data, dict) else None
 
 
-def _given(args) -> dict:
+def _own_options() -> list[str]:
+    """The flags of the constructive approaches that ``rewriter train`` has for nothing else."""
+    from ..construct.config import HELP
+    from ..construct.mrt.config import HELP as MRT_HELP
+
+    return list(HELP) + list(MRT_HELP)
+
+
+def _trainer(problem: str):
+    """(config type, training function) of the constructive approach for ``problem``."""
+    if problem == "jssp":
+        from ..construct.config import ConstructConfig
+        from ..construct.train import train_construct
+
+        return ConstructConfig, train_construct
+    if problem == "mrt":
+        from ..construct.mrt.config import MrtConstructConfig
+        from ..construct.mrt.train import train_mrt_construct
+
+        return MrtConstructConfig, train_mrt_construct
+    raise InputError(f"--approach construct trains schedulers for jssp and mrt, not {problem}")
+
+
+def _saved_problem(run_dir) -> str:
+    try:
+        return json.loads((Path(run_dir) / "config.json").read_text())["config"]["problem"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return "jssp"  # resume_construct_config says what is wrong with the run directory
+
+
+def _given(args, config_type) -> dict:
     """Every option given on the command line for the constructive run; an option only the
-    rewriter has is an InputError."""
-    from ..construct.config import ConstructConfig
+    rewriter, or only the other problem's constructive trainer, has is an InputError."""
     from ..core.config import defaults
     from .. import registry
 
-    ours = {f.name for f in fields(ConstructConfig)}
-    theirs = set(defaults()) | {o.name for n in registry.names()
-                                for o in registry.get(n).train_options}
+    ours = {f.name for f in fields(config_type)}
+    theirs = set(defaults()) | set(_own_options()) | {o.name for n in registry.names()
+                                                      for o in registry.get(n).train_options}
     foreign = sorted(n for n in theirs - ours if getattr(args, n, None) is not None)
     if foreign:
         raise InputError("not options of --approach construct: "
@@ -98,14 +132,20 @@ def _given(args) -> dict:
 
 def run(args) -> int:
     """Train (or resume) a constructive scheduler as ``rewriter train`` was asked."""
-    from ..construct.config import ConstructConfig
-    from ..construct.train import resume_construct_config, train_construct
+    from ..construct.train import resume_construct_config
 
-    given = _given(args)
+    saved_problem = _saved_problem(args.run_dir) if args.resume else None
+    if args.problem and saved_problem and args.problem != saved_problem:
+        raise InputError(f"--resume: {args.run_dir} holds a run for {saved_problem}, not "
+                         f"{args.problem}")
+    problem = args.problem or saved_problem or "jssp"
+    config_type, train_construct = _trainer(problem)
+    given = _given(args, config_type)
+    given.pop("problem", None)
     if args.resume:
         if args.config:
             raise InputError("--resume continues the saved config; --config cannot be given with it")
-        saved = resume_construct_config(args.run_dir)
+        saved = resume_construct_config(args.run_dir, config_type=config_type)
         changed = [k for k, v in given.items() if k not in ("iterations", "time_limit_minutes")
                    and getattr(saved, k) != v]
         if changed:
@@ -113,7 +153,7 @@ def run(args) -> int:
                              + ", ".join("--" + c.replace("_", "-") for c in changed)
                              + " (only --iterations and --time-limit-minutes may change)")
         cfg = resume_construct_config(args.run_dir, given.get("iterations"),
-                                      given.get("time_limit_minutes"))
+                                      given.get("time_limit_minutes"), config_type)
     else:
         values = {}
         if args.config:
@@ -126,7 +166,7 @@ def run(args) -> int:
             values.update(loaded.get("config", loaded))
         values.update(given)
         try:
-            cfg = ConstructConfig.from_dict(values)
+            cfg = config_type.from_dict(values)
         except (TypeError, ValueError) as exc:
             raise InputError(str(exc)) from None
     command = "rewriter " + " ".join(shlex.quote(a) for a in sys.argv[1:]) if sys.argv else None
@@ -142,7 +182,10 @@ def run(args) -> int:
               f"(run directory {args.run_dir})", file=sys.stderr)
         return 130
     if not args.quiet:
-        if cfg.per_instance:
+        if problem == "mrt":
+            best = ("-" if summary.best_validation is None else
+                    f"best validation average slowdown {summary.best_validation:.3f}")
+        elif cfg.per_instance:
             best = (f"best makespan seen {summary.best_makespan}, greedy "
                     f"{summary.best_validation:g}" if summary.best_validation is not None else "")
         else:

@@ -23,15 +23,18 @@ FORMAT = "rewriter-construct-1"
 SHIPPED = "jssp_construct.pt"
 
 
-def save_construct_model(path, policy: ConstructPolicy, card: dict | None = None) -> Path:
-    """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``."""
-    return save_model_file(path, {"format": FORMAT, "kind": "construct", "problem": "jssp",
-                                  "policy_config": policy.config.to_dict(),
+def save_construct_model(path, policy: ConstructPolicy, card: dict | None = None, *,
+                         problem: str = "jssp", env: dict | None = None) -> Path:
+    """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``.
+    ``env``: the environment settings the policy's inputs depend on (MRT: resources, window)."""
+    return save_model_file(path, {"format": FORMAT, "kind": "construct", "problem": problem,
+                                  "env": env or {}, "policy_config": policy.config.to_dict(),
                                   "version": __version__, "state_dict": policy.state_dict()}, card)
 
 
 def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
-    """(policy in eval mode, metadata: version, path and the card if there is one). Anything but
+    """(policy in eval mode, metadata: problem, env settings, version, path and the card if
+    there is one; files written before MRT's say nothing of the problem: jssp). Anything but
     a constructive model file is one :class:`InputError` naming the file."""
     path = Path(path)
     blob = read_model_blob(path, "construct")
@@ -54,28 +57,32 @@ def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
         raise InputError(f"{path}: not a valid constructive model file: its weights do not fit "
                          f"the architecture it names") from None
     policy.eval()
-    meta = {"version": blob.get("version"), "path": str(path)}
+    meta = {"problem": blob.get("problem", "jssp"), "env": blob.get("env") or {},
+            "version": blob.get("version"), "path": str(path)}
     card = read_card(path.with_suffix(".json"))
     if card is not None:
         meta["card"] = card
     return policy, meta
 
 
-def shipped_model_path() -> Path:
-    """The constructive model shipped with the package."""
-    path = Path(str(resources.files("rewriter.models").joinpath(SHIPPED)))
+def shipped_model_path(name: str = SHIPPED) -> Path:
+    """The constructive model ``name`` shipped with the package (default: the job shop's)."""
+    path = Path(str(resources.files("rewriter.models").joinpath(name)))
     if not path.is_file():
-        raise InputError(f"no shipped constructive model in {path.parent}; train one with "
-                         f"`rewriter train --problem jssp --approach construct` and pass its "
-                         f"model.pt")
+        raise InputError(f"no shipped constructive model {name} in {path.parent}; train one "
+                         f"with `rewriter train --approach construct` and pass its model.pt")
     return path
 
 
-def construct_model(model: str | Path | None = None) -> tuple[ConstructPolicy, dict]:
+def construct_model(model: str | Path | None = None,
+                    problem: str = "jssp") -> tuple[ConstructPolicy, dict]:
     """(policy, metadata) for ``model``: a path, or None / "default" for the shipped one; each
-    file is read once per process."""
+    file is read once per process. A model of another problem is an InputError."""
     path = shipped_model_path() if model in (None, "default") else Path(model)
-    return _cached(str(path.resolve()))
+    policy, meta = _cached(str(path.resolve()))
+    if meta["problem"] != problem:
+        raise InputError(f"{path}: a constructive model for {meta['problem']}, not {problem}")
+    return policy, meta
 
 
 @lru_cache(maxsize=8)

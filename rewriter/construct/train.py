@@ -98,8 +98,10 @@ def _score(cfg: ConstructConfig, val: dict) -> float:
 
 # ---- run directory -----------------------------------------------------------------------------
 def resume_construct_config(run_dir, iterations: int | None = None,
-                            time_limit_minutes: float | None = None) -> ConstructConfig:
-    """The saved config of a constructive run, with a new iteration count or time limit."""
+                            time_limit_minutes: float | None = None,
+                            config_type=ConstructConfig):
+    """The saved config of a constructive run, with a new iteration count or time limit, as a
+    ``config_type`` (the job shop's :class:`ConstructConfig`, or MRT's)."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise InputError(f"{path}: no run to resume")
@@ -111,7 +113,7 @@ def resume_construct_config(run_dir, iterations: int | None = None,
         values["iterations"] = iterations
     if time_limit_minutes is not None:
         values["time_limit_minutes"] = time_limit_minutes
-    return ConstructConfig.from_dict(values)
+    return config_type.from_dict(values)
 
 
 def plot_curves(rows: list[dict], path: Path, per_instance: bool) -> None:

@@ -33,6 +33,7 @@ class Method:
     default_budget: float | None = None
     takes_init: bool = False      # a search that starts from an ``@RULE`` schedule
     uses_threads: bool = False    # a solver whose thread count is part of its result's key
+    uses_model: bool = False      # a learned model: ``compare --construct-model`` picks the file
     spec_name: str | None = None  # the name in a spec when it is another method's with a budget
                                   # (the random walk is ``random:500``, the random rule ``random``)
 

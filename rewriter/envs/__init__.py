@@ -1,12 +1,14 @@
 """Gymnasium environments over the package's problems (see ``docs/environments.md``).
 
-Importing this module registers four ids in gymnasium's registry:
+Importing this module registers five ids in gymnasium's registry:
 
 - ``rewriter/JobShop-v0``: every machine picks a job (or waits) at every unit of time;
 - ``rewriter/JobShopDispatch-v0``: one job per decision, time jumps to the next event;
 - ``rewriter/Rewrite-v0``: improve a complete solution of any problem with a rewrite interface;
 - ``rewriter/CompatDispatch-v0``: assign single-operation jobs to compatible machines, or wait
-  (the MPS scheduler specification's MDP, the DQN dispatcher's environment).
+  (the MPS scheduler specification's MDP, the DQN dispatcher's environment);
+- ``rewriter/MrtDispatch-v0``: start one visible waiting MRT job per decision, or advance time
+  (DeepRM's MDP).
 
 ``gymnasium.make("rewriter.envs:rewriter/JobShop-v0")`` imports this module itself. (Gymnasium
 1.x has no entry-point plugin loading any more, so ``import rewriter.envs`` or that prefix is how
@@ -20,9 +22,11 @@ from gymnasium.envs.registration import register, registry
 from .compat import CompatDispatchEnv
 from .dispatch import JobShopDispatchEnv
 from .jobshop import JobShopEnv
+from .mrt_dispatch import MrtDispatchEnv
 from .rewrite import RewriteEnv
 
-__all__ = ["JobShopEnv", "JobShopDispatchEnv", "RewriteEnv", "CompatDispatchEnv", "ENV_IDS"]
+__all__ = ["JobShopEnv", "JobShopDispatchEnv", "RewriteEnv", "CompatDispatchEnv", "MrtDispatchEnv",
+           "ENV_IDS"]
 
 #: the registered ids and the class each makes
 ENV_IDS = {
@@ -30,6 +34,7 @@ ENV_IDS = {
     "rewriter/JobShopDispatch-v0": "rewriter.envs.dispatch:JobShopDispatchEnv",
     "rewriter/Rewrite-v0": "rewriter.envs.rewrite:RewriteEnv",
     "rewriter/CompatDispatch-v0": "rewriter.envs.compat:CompatDispatchEnv",
+    "rewriter/MrtDispatch-v0": "rewriter.envs.mrt_dispatch:MrtDispatchEnv",
 }
 
 for _env_id, _entry_point in ENV_IDS.items():

@@ -124,10 +124,11 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     return to_result(instance, res)
 
 
-def _construct(instance, *, budget=None, seed: int = 0, **_):
+def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
     from ..construct.decode import construct
 
-    return construct(instance, samples=1 if budget is None else int(budget), seed=seed)
+    return construct(instance, model=model, samples=1 if budget is None else int(budget),
+                     seed=seed)
 
 
 @cache  # one set of methods, so a parsed spec equals its re-parse
@@ -147,7 +148,7 @@ def methods() -> dict[str, Method]:
                            takes_init=True, spec_name="random" if name == "random-walk" else None)
     out["construct"] = Method("construct", _construct, "the shipped constructive policy "
                               "(docs/construct.md), greedy; construct:K keeps the best of K "
-                              "sampled schedules", "samples", None)
+                              "sampled schedules", "samples", None, uses_model=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out

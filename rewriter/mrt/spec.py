@@ -149,6 +149,13 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
                        [(0, round(runtime, 4), value)])
 
 
+def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
+    from ..construct.mrt.decode import construct_mrt
+
+    return construct_mrt(instance, model=model, samples=1 if budget is None else int(budget),
+                         seed=seed)
+
+
 @cache  # one set of methods, so a parsed spec equals its re-parse
 def methods() -> dict[str, Method]:
     out = {rule: Method(rule, partial(_heuristic, rule=rule), f"the {rule} heuristic")
@@ -159,6 +166,10 @@ def methods() -> dict[str, Method]:
         out[name] = Method(name, partial(_search, policy=policy), text, "steps", 50, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT (offline) for S seconds", "seconds",
                           10.0, uses_threads=True)
+    out["construct"] = Method("construct", _construct, "a constructive DeepRM-style policy for "
+                              "the instance's D (--construct-model; docs/construct-mrt.md), "
+                              "greedy; construct:K keeps the best of K sampled schedules",
+                              "samples", None, uses_model=True)
     return out
 
 
