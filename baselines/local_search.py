@@ -406,25 +406,48 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                 n_trace = record_trace(step0 + done, best, trace, n_trace)
         if since_best >= stall:
             # restart from the best schedule, perturbed by random critical swaps
-            order[:] = best_order
-            K.machine_links(order, machine_start, mach_pred, mach_succ, position)
-            makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
-                                 topo, indegree)
-            for _ in range(perturb):
-                kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ,
-                                      mach_pred, mach_succ, heads, makespan, path, blocks, moves)
-                if kk == 0:
-                    break
-                i = np.random.randint(0, kk)
-                if not K.flip_creates_cycle(moves[i, 0], moves[i, 1], duration, job_succ,
-                                            mach_succ, heads, stack, seen):
-                    K.flip_arc(moves[i, 0], moves[i, 1], order, position, mach_pred, mach_succ)
-                    makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ,
-                                         heads, tails, topo, indegree)
+            makespan = restart_from(best_order, perturb, order, machine_start, duration,
+                                    job_pred, job_succ, position, mach_pred, mach_succ, heads,
+                                    tails, topo, indegree, path, blocks, moves, stack, seen)
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
             restarts += 1
     return makespan, best, clock, since_best, done, n_trace, restarts, tabu_until
+
+
+@njit(cache=True)
+def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, position,
+                 mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+                 seen):
+    """Load the order ``source`` into the solution, then :func:`perturb` it with ``k`` random
+    critical swaps (tabu search's restart; the controlled search's restarts too). Returns the
+    makespan; heads and tails are left exact."""
+    order[:] = source
+    K.machine_links(order, machine_start, mach_pred, mach_succ, position)
+    makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
+                         indegree)
+    return perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, position,
+                   mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+                   seen)
+
+
+@njit(cache=True)
+def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, position,
+            mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack, seen):
+    """Flip up to ``k`` random critical arcs (N1 pairs; a flip that would close a cycle is
+    skipped) of the solution whose heads and ``makespan`` are exact; returns the new makespan."""
+    for _ in range(k):
+        kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                              mach_succ, heads, makespan, path, blocks, moves)
+        if kk == 0:
+            break
+        i = np.random.randint(0, kk)
+        if not K.flip_creates_cycle(moves[i, 0], moves[i, 1], duration, job_succ, mach_succ,
+                                    heads, stack, seen):
+            K.flip_arc(moves[i, 0], moves[i, 1], order, position, mach_pred, mach_succ)
+            makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                                 topo, indegree)
+    return makespan
 
 
 def seed_numba(seed: int) -> None:
