@@ -57,7 +57,8 @@ def add_parser(sub) -> None:
                         "tabu (tabu search), greedy (best-improvement descent), greedy-first "
                         "(first improvement), random (random walk), none (keep the initial "
                         "schedule) or construct (the learned constructive scheduler builds the "
-                        "schedule, --samples K keeps the best of K; --construct-model); each "
+                        "schedule, --samples K keeps the best of K; --construct-model) or "
+                        "controlled (tabu search steered by --controller); each "
                         "problem lists its own: "
                         + "; ".join(f"{n}: {', '.join(registry.get(n).policies)} (default "
                                     f"{registry.get(n).default_policy})" for n in names))

@@ -24,6 +24,8 @@ MODEL_KINDS = {
                         "method)"),
     "rewriter-construct-1": ("construct", "a learned constructive scheduler (for --policy "
                                           "construct, --init construct and the construct method)"),
+    "rewriter-control-1": ("control", "a learned controller of tabu search (for --policy "
+                                      "controlled --controller learned)"),
 }
 
 

@@ -27,7 +27,8 @@ from .instance import JobShopInstance
 from .solution import MOVE_KINDS, JobShopSolution
 from .result import make_result
 
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
+            "controlled")
 #: the learned constructive scheduler as a first schedule (rewriter.construct; not a rule of
 #: the dispatching kernel)
 CONSTRUCT = "construct"
@@ -83,7 +84,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           progress: bool = False, start: JobShopSolution | None = None,
           model: str | None = None, samples: int = 1, decoding: str | None = None,
           explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None,
-          construct_model: str | None = None) -> Result:
+          construct_model: str | None = None, controller: str | None = None) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
@@ -97,13 +98,19 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     path, None for the shipped one) builds the schedule itself, greedily, or the best of
     ``samples`` sampled schedules, and nothing rewrites it (``init`` is not used).
     ``init="construct"`` starts any other policy from that model's greedy schedule.
+    ``controlled`` is tabu search whose restarts, perturbations and tenure are decided between
+    slices of moves by ``controller`` (``hand``, ``random`` or ``learned`` with ``model``;
+    docs/control.md).
     ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
     """
     _check_choice(policy, POLICIES, "policy")
     if moves is not None:
         _check_choice(moves, MOVE_KINDS, "move kind")
-    if steps is None and time_limit is None and policy in ("tabu", "random", "learned"):
+    if controller is not None and policy != "controlled":
+        raise InputError("a controller is an option of the controlled policy only")
+    if steps is None and time_limit is None and policy in ("tabu", "random", "learned",
+                                                           "controlled"):
         raise InputError("give a step budget or a time limit (or both)")
     if steps is not None and steps < 0:
         raise InputError(f"steps must be >= 0, got {steps}")
@@ -128,7 +135,15 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     tabu = tabu or TabuSettings()
     if tie_break is not None:
         tabu = replace(tabu, tie_break=tie_break)
-    search = LocalSearch(sol, policy, moves or "n5", tabu, seed_value)
+    info = {}
+    if policy == "controlled":
+        from ..control.search import controlled_search
+
+        controller = controller or "hand"
+        search = controlled_search(sol, controller, model, moves or "n5", tabu, seed_value, steps)
+        info = {"controller": controller}
+    else:
+        search = LocalSearch(sol, policy, moves or "n5", tabu, seed_value)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
     best = outcome.best
@@ -137,7 +152,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         status = "optimal"
     return make_result(instance, best, policy if policy != "none" else "dispatch", init,
                        init_makespan, outcome.steps, seed, outcome.runtime_s, status,
-                       outcome.trace, outcome.restarts)
+                       outcome.trace, outcome.restarts, info)
 
 
 def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, decoding,

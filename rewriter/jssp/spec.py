@@ -17,7 +17,9 @@ from .presets import TRAIN_PRESETS
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
 MODES = ("active", "nondelay")
 MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct")
+POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
+            "controlled")
+CONTROLLERS = ("hand", "random", "learned")  # kept equal to control.controllers.CONTROLLERS
 EXPLORE_AFTER = 300  # kept equal to solve.EXPLORE_AFTER (a test checks)
 
 
@@ -192,6 +194,10 @@ SPEC = ProblemSpec(
         Option("construct_model", None, "--policy construct and --init construct: a model "
                "written by `rewriter train --approach construct` (default: the shipped "
                "rewriter/models/jssp_construct.pt)", kind=str),
+        Option("controller", None, "--policy controlled: who decides between slices of tabu "
+               "moves: hand (restart from the best after 10000 quiet moves, as tabu), random, "
+               "or learned (--model PATH of a trained controller; docs/control.md)",
+               choices=CONTROLLERS, kind=str),
         Option("workers", 2, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),

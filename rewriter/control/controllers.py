@@ -1,0 +1,73 @@
+"""Controllers: who takes the decision between two slices of a controlled tabu search.
+
+- ``hand``: today's rule in this framework: continue, and restart from the best (perturbed)
+  once ``stall`` moves have passed without a new best or restart (checked at slice ends, so a
+  restart comes up to one slice later than inside the kernel);
+- ``random``: uniform over the actions (the ablation the learned policy must beat);
+- ``learned``: a trained :class:`~rewriter.control.policy.ControlPolicy`, sampling its actions.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from ..errors import InputError
+from .search import ACTIONS, CONTINUE, RESTART_BEST
+
+CONTROLLERS = ("hand", "random", "learned")
+
+
+class Hand:
+    def act(self, obs: np.ndarray, search) -> int:
+        return RESTART_BEST if search.quiet_moves >= search.stall_rule else CONTINUE
+
+
+class Uniform:
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def act(self, obs: np.ndarray, search) -> int:
+        return int(self.rng.integers(len(ACTIONS)))
+
+
+class Learned:
+    """Samples the policy's action with ``rng``; with an ``episode``
+    (:class:`rewriter.construct.rollout.Episode`) every decision is recorded for PPO."""
+
+    def __init__(self, policy, rng: np.random.Generator, episode=None):
+        self.policy, self.rng, self.episode = policy, rng, episode
+        self.mask = np.ones(len(ACTIONS), np.bool_)  # every action is always legal
+
+    def act(self, obs: np.ndarray, search) -> int:
+        with torch.no_grad():
+            log_probs, value = self.policy(torch.from_numpy(obs)[None], None,
+                                           torch.from_numpy(self.mask)[None])
+        probs = log_probs[0].exp().double().numpy()
+        action = int(self.rng.choice(len(probs), p=probs / probs.sum()))
+        if self.episode is not None:
+            e = self.episode
+            e.jobs.append(obs)
+            e.valid.append(True)
+            e.mask.append(self.mask)
+            e.actions.append(action)
+            e.log_probs.append(float(log_probs[0, action]))
+            e.values.append(float(value[0]))
+        return action
+
+
+def make_controller(name: str, seed: int = 0, model: str | None = None):
+    """The controller ``name`` (one of :data:`CONTROLLERS`); ``learned`` reads ``model``."""
+    if name not in CONTROLLERS:
+        raise InputError(f"unknown controller {name!r}; expected one of: {', '.join(CONTROLLERS)}")
+    if name == "hand":
+        return Hand()
+    if name == "random":
+        return Uniform(seed)
+    from .policy import load_control_model
+
+    if model in (None, "default"):
+        raise InputError("--controller learned needs a model: --model PATH of a model.pt "
+                         "written by `python -m rewriter.control train` (none is shipped)")
+    policy, _ = load_control_model(model)
+    return Learned(policy, np.random.default_rng(seed))
