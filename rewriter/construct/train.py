@@ -32,10 +32,10 @@ import numpy as np
 import torch
 
 from ..atomic import write_atomic
-from ..core.checkpoint import git_commit, torch_load_safe, torch_save_atomic
+from ..core.checkpoint import git_commit, torch_load_safe
 from ..core.progress import Progress
 from ..core.threads import limit_threads
-from ..core.train import read_log, restore_checkpoint, write_log
+from ..core.train import read_log, restore_checkpoint, save_checkpoint, write_log
 from ..errors import InputError
 from ..jssp.dispatching import dispatch
 from ..jssp.generate import random_instances
@@ -47,7 +47,7 @@ from .model_file import save_construct_model
 from .policy import ConstructPolicy, PolicyConfig
 from .ppo import ppo_update, rollout_batch
 from .rollout import EpisodeSource, play
-from ..core.charts import save_training_curves
+from ..core.charts import loss_panels, save_training_curves
 
 APPROACH = "construct"
 LOG_FIELDS = ["iteration", "wall_s", "episodes", "decisions", "mean_makespan", "best_makespan",
@@ -99,15 +99,17 @@ def _score(cfg: ConstructConfig, val: dict) -> float:
 # ---- run directory -----------------------------------------------------------------------------
 def resume_construct_config(run_dir, iterations: int | None = None,
                             time_limit_minutes: float | None = None,
-                            config_type=ConstructConfig):
-    """The saved config of a constructive run, with a new iteration count or time limit, as a
-    ``config_type`` (the job shop's :class:`ConstructConfig`, or MRT's)."""
+                            config_type=ConstructConfig, approach: str = APPROACH):
+    """The saved config of a constructive run (or another trainer's run of ``approach``), with
+    a new iteration count or time limit, as a ``config_type`` (the job shop's
+    :class:`ConstructConfig`, MRT's, or the controller's)."""
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise InputError(f"{path}: no run to resume")
     saved = json.loads(path.read_text())
-    if saved.get("approach") != APPROACH:
-        raise InputError(f"{run_dir} holds a run of the rewriter, not of --approach construct")
+    if saved.get("approach") != approach:
+        raise InputError(f"{run_dir} holds a run of {saved.get('approach') or 'the rewriter'}, "
+                         f"not of --approach {approach}")
     values = saved["config"]
     if iterations is not None:
         values["iterations"] = iterations
@@ -140,12 +142,7 @@ def plot_curves(rows: list[dict], path: Path, per_instance: bool) -> None:
         axes[0].set(xlabel="iteration", ylabel="validation makespan gap (%)",
                     title="validation against MWKR")
     axes[0].legend()
-    for key in ("policy_loss", "value_loss"):
-        axes[1].plot(*series(key), lw=0.8, label=key)
-    axes[1].set(xlabel="iteration", title="losses")
-    axes[1].legend()
-    axes[2].plot(*series("entropy"), lw=0.8)
-    axes[2].set(xlabel="iteration", title="policy entropy")
+    loss_panels(axes[1], axes[2], rows)
     fig.tight_layout()
     save_training_curves(fig, path)
 
@@ -279,11 +276,8 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
             write_log(run_dir / "log.csv", rows, LOG_FIELDS)
             # the same checkpoint layout as the rewriter trainer's (core.train.restore_checkpoint);
             # best_validation holds this run's best score and global_steps its decisions
-            torch_save_atomic({"model": policy.state_dict(), "optimizer": optimizer.state_dict(),
-                               "rng": json.dumps(rng.bit_generator.state),
-                               "iteration": iteration, "wall_s": wall,
-                               "best_validation": best_val, "global_steps": decisions},
-                              checkpoint_path)
+            save_checkpoint(checkpoint_path, policy, optimizer, rng, iteration, wall, best_val,
+                            decisions)
         bar.update(1, makespan=row["mean_makespan"],
                    val=row["val_vs_mwkr_pct" if not cfg.per_instance else "val_makespan"] or "-")
     bar.close()

@@ -31,7 +31,8 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from .train import resume_config, train_control
+    from ..construct.train import resume_construct_config
+    from .train import APPROACH, train_control
 
     args = parser().parse_args(argv)
     given = {f.name: getattr(args, f.name) for f in fields(ControlConfig)
@@ -42,8 +43,8 @@ def main(argv=None) -> int:
             if extra:
                 raise InputError("--resume continues the saved config; cannot change "
                                  + ", ".join("--" + n.replace("_", "-") for n in extra))
-            cfg = resume_config(args.run_dir, given.get("iterations"),
-                                given.get("time_limit_minutes"))
+            cfg = resume_construct_config(args.run_dir, given.get("iterations"),
+                                          given.get("time_limit_minutes"), ControlConfig, APPROACH)
         else:
             cfg = ControlConfig.from_dict(given)
         command = "python -m rewriter.control " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))

@@ -29,13 +29,12 @@ from ..atomic import write_atomic
 from ..construct.config import parse_size
 from ..construct.ppo import ppo_update, rollout_batch
 from ..construct.rollout import Episode
-from ..core.charts import save_training_curves
-from ..core.checkpoint import git_commit, torch_load_safe, torch_save_atomic
+from ..core.charts import log_series, loss_panels, save_training_curves
+from ..core.checkpoint import git_commit, torch_load_safe
 from ..core.loop import run
 from ..core.progress import Progress
 from ..core.threads import limit_threads
-from ..core.train import read_log, restore_checkpoint, write_log
-from ..errors import InputError
+from ..core.train import read_log, restore_checkpoint, save_checkpoint, write_log
 from ..jssp.generate import random_instance, random_instances
 from ..jssp.solve import initial_solution
 from ..version import __version__
@@ -102,42 +101,20 @@ def _collect(policy, cfg: ControlConfig, rng: np.random.Generator) -> tuple[list
 
 
 # ---- run directory -----------------------------------------------------------------------------
-def resume_config(run_dir, iterations: int | None = None,
-                  time_limit_minutes: float | None = None) -> ControlConfig:
-    path = Path(run_dir) / "config.json"
-    if not path.is_file():
-        raise InputError(f"{path}: no run to resume")
-    saved = json.loads(path.read_text())
-    if saved.get("approach") != APPROACH:
-        raise InputError(f"{run_dir} holds a run of another trainer, not of a controller")
-    values = saved["config"]
-    if iterations is not None:
-        values["iterations"] = iterations
-    if time_limit_minutes is not None:
-        values["time_limit_minutes"] = time_limit_minutes
-    return ControlConfig.from_dict(values)
-
-
 def plot_curves(rows: list[dict], path: Path) -> None:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     def series(key):
-        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
-        return zip(*pts) if pts else ((), ())
+        return log_series(rows, key)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     axes[0].plot(*series("val_gap_pct"), "o-", ms=3, label="learned")
     axes[0].plot(*series("val_hand_gap_pct"), "--", label="hand rule")
     axes[0].set(xlabel="iteration", ylabel="gap to lower bound (%)", title="validation")
     axes[0].legend()
-    for key in ("policy_loss", "value_loss"):
-        axes[1].plot(*series(key), lw=0.8, label=key)
-    axes[1].set(xlabel="iteration", title="losses")
-    axes[1].legend()
-    axes[2].plot(*series("entropy"), lw=0.8)
-    axes[2].set(xlabel="iteration", title="policy entropy")
+    loss_panels(axes[1], axes[2], rows)
     fig.tight_layout()
     save_training_curves(fig, path)
 
@@ -229,11 +206,8 @@ def _train(cfg: ControlConfig, run_dir: Path, resume: bool, progress, command) -
                                _card(cfg, run_dir, iteration, wall, best_val, rows))
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
             write_log(run_dir / "log.csv", rows, LOG_FIELDS)
-            torch_save_atomic({"model": policy.state_dict(), "optimizer": optimizer.state_dict(),
-                               "rng": json.dumps(rng.bit_generator.state),
-                               "iteration": iteration, "wall_s": wall,
-                               "best_validation": best_val, "global_steps": decisions},
-                              run_dir / "checkpoint.pt")
+            save_checkpoint(run_dir / "checkpoint.pt", policy, optimizer, rng, iteration, wall,
+                            best_val, decisions)
         bar.update(1, gap=row["mean_gap_pct"], val=row["val_gap_pct"] or "-")
     bar.close()
     write_log(run_dir / "log.csv", rows, LOG_FIELDS)

@@ -210,6 +210,24 @@ def image_format(path) -> str:
     return suffix
 
 
+def log_series(rows: list[dict], key: str):
+    """(iterations, values) of one column of a training log, its empty cells skipped, for
+    ``axes.plot(*log_series(rows, key))``."""
+    pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
+    return zip(*pts) if pts else ((), ())
+
+
+def loss_panels(losses, entropy, rows: list[dict]) -> None:
+    """Draw an actor-critic run's policy and value losses on the axes ``losses`` and its policy
+    entropy on ``entropy``, from the rows of its training log."""
+    for key in ("policy_loss", "value_loss"):
+        losses.plot(*log_series(rows, key), lw=0.8, label=key)
+    losses.set(xlabel="iteration", title="losses")
+    losses.legend()
+    entropy.plot(*log_series(rows, "entropy"), lw=0.8)
+    entropy.set(xlabel="iteration", title="policy entropy")
+
+
 def save_training_curves(fig, path) -> None:
     """Write a pyplot figure of training curves to ``path`` as a PNG, atomically, and close it."""
     import matplotlib.pyplot as plt

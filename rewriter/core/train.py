@@ -417,6 +417,16 @@ def restore_checkpoint(path: Path, blob: dict, model: RewritePolicy, optimizer, 
                          f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
 
 
+def save_checkpoint(path: Path, model, optimizer, rng: np.random.Generator, iteration: int,
+                    wall: float, best_validation, global_steps: int) -> None:
+    """Write the one-process checkpoint :func:`restore_checkpoint` reads (the constructive and
+    controller trainers'; ``global_steps`` counts their decisions), atomically."""
+    torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                       "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
+                       "wall_s": wall, "best_validation": best_validation,
+                       "global_steps": global_steps}, path)
+
+
 # ---- the loop ----------------------------------------------------------------------------------
 def train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool = False,
           progress: bool | str = True, command: str | None = None) -> TrainSummary:

@@ -27,10 +27,10 @@ import torch
 
 from ...atomic import write_atomic
 from ...core.charts import save_training_curves
-from ...core.checkpoint import git_commit, torch_load_safe, torch_save_atomic
+from ...core.checkpoint import git_commit, torch_load_safe
 from ...core.progress import Progress
 from ...core.threads import limit_threads
-from ...core.train import read_log, restore_checkpoint, write_log
+from ...core.train import read_log, restore_checkpoint, save_checkpoint, write_log
 from ...envs.mrt_dispatch import MrtDispatchEnv
 from ...mrt.generate import dataset_instance, split_size
 from ...mrt.heuristics import sjf
@@ -202,11 +202,8 @@ def _train(cfg: MrtConstructConfig, run_dir: Path, resume: bool, progress,
         if iteration % cfg.checkpoint_every == 0 or iteration == cfg.iterations:
             write_log(run_dir / "log.csv", rows, LOG_FIELDS)
             # the layout core.train.restore_checkpoint reads (global_steps: the decisions)
-            torch_save_atomic({"model": policy.state_dict(), "optimizer": optimizer.state_dict(),
-                               "rng": json.dumps(rng.bit_generator.state),
-                               "iteration": iteration, "wall_s": wall,
-                               "best_validation": best_val, "global_steps": decisions},
-                              checkpoint_path)
+            save_checkpoint(checkpoint_path, policy, optimizer, rng, iteration, wall, best_val,
+                            decisions)
         bar.update(1, slowdown=row["mean_slowdown"], val=row["val_slowdown"] or "-")
     bar.close()
     write_log(run_dir / "log.csv", rows, LOG_FIELDS)
