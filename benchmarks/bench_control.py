@@ -6,8 +6,9 @@
 Every method starts from the same MWKR schedule with the same seeds and gets the same budget:
 each ``--moves`` budget (tabu moves; deterministic, so a busy machine does not change the
 result) and each ``--seconds`` budget (equal wall time; needs a quiet machine). Methods: plain
-tabu (``--policy tabu``), and the controlled search (``--policy controlled``) with the hand-made
-rule, random decisions and, with ``--model``, the learned controller. The tables: the mean gap
+tabu (``--policy tabu``), the controlled search (``--policy controlled``) with the hand-made
+rule, random decisions and, with ``--model``, the learned controller; and ``tabu-low``, plain tabu
+with the controller's "tenure-low" setting throughout (is a learned gain only a lower tenure?). The tables: the mean gap
 (%) to the bundled best-known upper bound per class and budget, and the paired difference of each
 controlled method against plain tabu per (instance, seed): mean and standard deviation.
 """
@@ -20,23 +21,33 @@ from pathlib import Path
 
 from rewriter.atomic import write_atomic
 from rewriter.jssp.bundled import expand_instance_names, load_instance
-from rewriter.jssp.solve import solve
+from rewriter.control.search import TENURE_SCALES, tenure_range
+from rewriter.jssp.solve import TabuSettings, solve
 from rewriter.jssp.spec import group
 
-METHODS = ("tabu", "hand", "random", "learned")
+METHODS = ("tabu", "hand", "random", "learned", "tabu-low")
 
 
 def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model: str | None):
     unit, amount = budget
     limits = {"steps": int(amount)} if unit == "moves" else {"steps": None, "time_limit": amount}
-    control = {} if method == "tabu" else {"policy": "controlled", "controller": method,
-                                           "model": model}
+    control = {} if method.startswith("tabu") else {"policy": "controlled", "controller": method,
+                                                    "model": model}
+    if method == "tabu-low":
+        control["tabu"] = low_tenure(load_instance(name))
     r = solve(load_instance(name), init="mwkr", seed=seed, **{"policy": "tabu", **control},
               **limits)
     return {"instance": name, "class": group(r.instance), "method": method,
             "budget": f"{amount:g} {unit}", "seed": seed, "gap": r.gap_percent,
             "makespan": r.makespan, "moves": r.steps, "restarts": r.restarts,
             "seconds": round(r.runtime_s, 2)}
+
+
+def low_tenure(instance) -> TabuSettings:
+    """Tabu settings with the tenure range the controller's "tenure-low" action sets."""
+    low, high, _, _ = TabuSettings().resolved(instance)
+    low, high = tenure_range(low, high, TENURE_SCALES.index(min(TENURE_SCALES)))
+    return TabuSettings(tenure_min=low, tenure_max=high)
 
 
 def tables(rows: list[dict], methods: list[str]) -> str:
@@ -72,9 +83,13 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", default="", help="comma-separated time budgets (quiet machine)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds")
     p.add_argument("--model", help="controller model for the learned method (omitted without)")
+    p.add_argument("--methods", default="tabu,hand,random,learned",
+                   help="comma-separated, tabu first: " + ", ".join(METHODS))
     p.add_argument("--out", help="write the tables (markdown) here, atomically")
     args = p.parse_args(argv)
-    methods = [m for m in METHODS if m != "learned" or args.model]
+    methods = [m for m in args.methods.split(",") if m != "learned" or args.model]
+    if methods[0] != "tabu" or not set(methods) <= set(METHODS):
+        p.error(f"--methods: tabu first, then any of {', '.join(METHODS)}")
     budgets = [("moves", float(x)) for x in args.moves.split(",") if x]
     budgets += [("seconds", float(x)) for x in args.seconds.split(",") if x]
     rows = []

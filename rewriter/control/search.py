@@ -141,11 +141,16 @@ class ControlledSearch(LocalSearch):
         self.quiet_since = self.steps
 
     def _set_tenure(self, level: int) -> None:
-        scale = TENURE_SCALES[level]
-        low, high = self.base_tenure
         self.tenure_level = level
-        self.tenure_min = max(1, int(round(low * scale)))
-        self.tenure_max = max(self.tenure_min, int(round(high * scale)))
+        self.tenure_min, self.tenure_max = tenure_range(*self.base_tenure, level)
+
+
+def tenure_range(low: int, high: int, level: int) -> tuple[int, int]:
+    """The tenure range of setting ``level`` (an index of :data:`TENURE_SCALES`) for the default
+    range ``low..high``."""
+    scale = TENURE_SCALES[level]
+    low = max(1, int(round(low * scale)))
+    return low, max(low, int(round(high * scale)))
 
 
 def controlled_search(sol: JobShopSolution, controller: str, model: str | None, moves: str,
