@@ -1065,7 +1065,7 @@ def test_the_top_level_help_does_not_claim_tabu_is_the_default(capsys):
     example = next(line for line in out.splitlines() if line.strip().startswith("rewriter solve ft06 "))
     assert "learned" in example and "tabu" not in example
     assert main(["solve", "--help"]) == 0
-    assert "jssp: learned, tabu, greedy, greedy-first, random, none, construct (default learned)" in " ".join(
+    assert "jssp: learned, tabu, greedy, greedy-first, random, none, construct, controlled (default learned)" in " ".join(
         capsys.readouterr().out.split())
 
 

@@ -330,7 +330,7 @@ def warm_start(model: RewritePolicy, path, problem: str | None = None) -> dict |
         theirs, ours = source.config.to_dict(), model.config.to_dict()
         raise InputError(f"{path}: --init-model's architecture differs from this run's: "
                          + ", ".join(f"{k} {theirs[k]!r} (this run: {ours[k]!r})"
-                                     for k in ours if theirs[k] != ours[k]))
+                                     for k in ours if theirs[k] != ours[k] and k != "hgat_machines"))
     model.load_state_dict(weights)
     return meta.get("card")
 
