@@ -66,9 +66,19 @@ def test_the_quoted_brandimarte_figures_are_gaps_to_the_bundled_bounds():
     assert all("github.com/wrqccc/FJSP-DRL" in q["citation"] for q in figures.values())
 
 
+def test_the_shipped_learned_policy_solves_and_compares(tmp_path, capsys):
+    from rewriter.fjsp.bundled import load_instance
+    from rewriter.fjsp.spec import methods
+
+    out = tmp_path / "s.json"
+    assert main(["solve", "mk04", "--policy", "learned", "--steps", "20", "--out", str(out),
+                 "--quiet"]) == 0
+    assert main(["validate", "mk04", str(out)]) == 0
+    r = methods()["rewriter"].run(load_instance("mk04"), budget=20)
+    assert r.method == "rewriter" and r.steps == 20 and r.makespan < r.init_cost  # validated
+
+
 def test_what_the_flexible_shop_cannot_do_is_one_clear_line(tmp_path, capsys):
-    assert main(["solve", "mk01", "--policy", "learned"]) == 2  # no model shipped for it yet
-    assert "no shipped model for fjsp" in capsys.readouterr().err
     assert main(["train", "--problem", "fjsp", "--moves", "n7", "--run-dir", str(tmp_path / "r")]) == 2
     assert "--moves n7 is not an option of fjsp" in capsys.readouterr().err
     assert main(["solve", "mk01", "--policy", "learned", "--objective", "tardiness", "--model",

@@ -180,7 +180,7 @@ def test_ctrl_c_returns_best_so_far():
     check_schedule(inst, r.solution.assign, r.solution.heads)
 
 
-@pytest.mark.parametrize("kwargs", [dict(policy="learned"), dict(moves="n7"), dict(steps=-1),
+@pytest.mark.parametrize("kwargs", [dict(policy="learned", objective="tardiness"), dict(moves="n7"), dict(steps=-1),
                                     dict(time_limit=-1.0), dict(steps=None, time_limit=None),
                                     dict(tabu=FlexibleTabuSettings(tenure_min=4, tenure_max=2))])
 def test_bad_options_raise_input_error(kwargs):

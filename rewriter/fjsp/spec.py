@@ -115,6 +115,12 @@ def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int 
                seed=seed)
 
 
+def _rewriter(instance, *, budget: float = 200, init: str | None = None, seed: int = 0, **_):
+    from .solve import solve as run
+
+    return run(instance, init=init or "mwkr-eet", policy="learned", steps=int(budget), seed=seed)
+
+
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     from .solve import solve as run
 
@@ -128,6 +134,8 @@ def methods() -> dict[str, Method]:
     out[DQN] = Method(DQN, _dqn, "the shipped DQN dispatcher (single-operation jobs: compat_*)")
     out["tabu"] = Method("tabu", _tabu, "tabu search for S seconds (from mwkr-eet, or @RULE)",
                          "seconds", 60.0, takes_init=True)
+    out["rewriter"] = Method("rewriter", _rewriter, "the shipped learned policy, STEPS rewrites "
+                             "(from mwkr-eet, or @RULE)", "steps", 200, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
