@@ -121,5 +121,11 @@ def test_a_model_for_another_d_or_problem_is_one_clear_error(tiny_model):
         construct_mrt(dataset_instance(5, "test", 0), model=tiny_model)
     with pytest.raises(InputError, match="a constructive model for mrt, not jssp"):
         construct(load_jssp("ft06"), model=tiny_model)
-    with pytest.raises(InputError, match="no shipped constructive model"):
-        construct_mrt(dataset_instance(10, "test", 0))
+    with pytest.raises(InputError, match="no shipped constructive model mrt_construct_d3.pt"):
+        construct_mrt(dataset_instance(3, "test", 0))  # models are shipped for D = 2, 5, 10, 20
+
+
+@pytest.mark.parametrize("resources", [2, 5, 10, 20])
+def test_the_shipped_model_of_each_published_d_schedules_its_instances(resources):
+    result = construct_mrt(dataset_instance(resources, "test", 0))  # validated inside
+    assert result.method == "construct" and result.info["model"] == f"mrt_construct_d{resources}"
