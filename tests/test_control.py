@@ -105,12 +105,19 @@ def test_training_runs_and_resumes_bit_identically(tmp_path):
     assert check_schedule(r.instance, r.solution.start_matrix(), r.makespan) == r.makespan
 
 
+def test_the_shipped_controller_steers_a_search():
+    r = solve(load_instance("ft10"), policy="controlled", controller="learned", steps=6000, seed=0)
+    assert check_schedule(r.instance, r.solution.start_matrix(), r.makespan) == r.makespan
+    assert r.makespan < r.init_cost
+
+
 def test_cli_rejects_a_bad_controller_with_one_message(capsys):
     assert main(["solve", "ft06", "--policy", "controlled", "--controller", "smart"]) == 2
     err = capsys.readouterr().err
     assert "--controller: invalid choice: 'smart'" in err and "hand" in err
-    assert main(["solve", "ft06", "--policy", "controlled", "--controller", "learned"]) != 0
-    assert "needs a model" in capsys.readouterr().err
+    assert main(["solve", "ft06", "--policy", "controlled", "--controller", "learned", "--model",
+                 "nothing.pt"]) == 2
+    assert "nothing.pt" in capsys.readouterr().err
     with pytest.raises(InputError, match="unknown controller"):
         solve(load_instance("ft06"), policy="controlled", controller="smart", steps=10)
     with pytest.raises(InputError, match="controlled policy only"):

@@ -64,10 +64,7 @@ def make_controller(name: str, seed: int = 0, model: str | None = None):
         return Hand()
     if name == "random":
         return Uniform(seed)
-    from .policy import load_control_model
+    from .policy import load_control_model, shipped_control_path
 
-    if model in (None, "default"):
-        raise InputError("--controller learned needs a model: --model PATH of a model.pt "
-                         "written by `python -m rewriter.control train` (none is shipped)")
-    policy, _ = load_control_model(model)
+    policy, _ = load_control_model(shipped_control_path() if model in (None, "default") else model)
     return Learned(policy, np.random.default_rng(seed))

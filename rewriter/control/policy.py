@@ -56,6 +56,13 @@ def save_control_model(path, policy: ControlPolicy, card: dict | None = None) ->
                                   "state_dict": policy.state_dict()}, card)
 
 
+def shipped_control_path() -> Path:
+    """The shipped controller, ``rewriter/models/jssp_control.pt`` (through importlib.resources)."""
+    from importlib import resources
+
+    return Path(str(resources.files("rewriter.models").joinpath("jssp_control.pt")))
+
+
 def load_control_model(path) -> tuple[ControlPolicy, dict]:
     """(policy in eval mode, metadata); anything but a controller model file is one InputError."""
     path = Path(path)
