@@ -22,20 +22,19 @@ its card ``model.json``.
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from ..atomic import write_atomic
-from ..core.checkpoint import git_commit, torch_load_safe
+from ..core.checkpoint import git_commit
 from ..core.progress import Progress
 from ..core.threads import limit_threads
-from ..core.train import read_log, restore_checkpoint, save_checkpoint, write_log
+from ..core.train import open_run, read_log, run_meta, save_checkpoint, write_log
 from ..errors import InputError
 from ..jssp.dispatching import dispatch
 from ..jssp.generate import random_instances
@@ -47,7 +46,7 @@ from .model_file import save_construct_model
 from .policy import ConstructPolicy, PolicyConfig
 from .ppo import ppo_update, rollout_batch
 from .rollout import EpisodeSource, play
-from ..core.charts import loss_panels, save_training_curves
+from ..core.charts import log_series, loss_panels, save_training_curves
 
 APPROACH = "construct"
 LOG_FIELDS = ["iteration", "wall_s", "episodes", "decisions", "mean_makespan", "best_makespan",
@@ -125,8 +124,7 @@ def plot_curves(rows: list[dict], path: Path, per_instance: bool) -> None:
     import matplotlib.pyplot as plt
 
     def series(key):
-        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
-        return zip(*pts) if pts else ((), ())
+        return log_series(rows, key)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     if per_instance:
@@ -205,32 +203,17 @@ def train_construct(cfg: ConstructConfig, run_dir, *, resume: bool = False,
 
 def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command) -> ConstructSummary:
     checkpoint_path = run_dir / "checkpoint.pt"
-    if resume:
-        if not checkpoint_path.is_file():
-            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
-    elif checkpoint_path.is_file():
-        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
     source = EpisodeSource(cfg)  # loads the instance first: a bad name fails before any write
     val_instances = validation_instances(cfg)
     references = [(dispatch(i, "mwkr", "active").makespan, dispatch(i, "mwkr", "nondelay").makespan)
                   for i in val_instances]
-    run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     policy = ConstructPolicy(PolicyConfig(embed_dim=cfg.embed_dim, heads=cfg.heads,
                                           layers=cfg.layers))
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
-    iteration, wall, best_val, decisions = 0, 0.0, None, 0
-    if resume:
-        blob = torch_load_safe(checkpoint_path, "training checkpoint")
-        iteration, wall, best_val, decisions = restore_checkpoint(checkpoint_path, blob, policy,
-                                                                  optimizer, rng)
-    else:
-        meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__,
-                "git_commit": git_commit(), "python": platform.python_version(),
-                "torch": torch.__version__, "command": command or " ".join(sys.argv),
-                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    iteration, wall, best_val, decisions = open_run(
+        run_dir, resume, run_meta(cfg.to_dict(), command, approach=APPROACH), policy, optimizer, rng)
     best_seen = _read_best_schedule(run_dir) if resume and cfg.per_instance else None
     rows = read_log(run_dir / "log.csv", iteration)
     status = "completed"

@@ -17,24 +17,21 @@ after every iteration (a resumed run ends with the same parameters as one never 
 from __future__ import annotations
 
 import json
-import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from ..atomic import write_atomic
 from ..construct.config import parse_size
 from ..construct.ppo import ppo_update, rollout_batch
 from ..construct.rollout import Episode
 from ..core.charts import log_series, loss_panels, save_training_curves
-from ..core.checkpoint import git_commit, torch_load_safe
+from ..core.checkpoint import git_commit
 from ..core.loop import run
 from ..core.progress import Progress
 from ..core.threads import limit_threads
-from ..core.train import read_log, restore_checkpoint, save_checkpoint, write_log
+from ..core.train import open_run, read_log, run_meta, save_checkpoint, write_log
 from ..jssp.generate import random_instance, random_instances
 from ..jssp.solve import initial_solution
 from ..version import __version__
@@ -139,32 +136,13 @@ def train_control(cfg: ControlConfig, run_dir, *, resume: bool = False,
         return _train(cfg, Path(run_dir), resume, progress, command)
 
 
-def _open_run(cfg, run_dir: Path, resume: bool, policy, optimizer, rng, command):
-    """(iteration, wall, best validation, decisions) of a fresh or resumed run."""
-    checkpoint_path = run_dir / "checkpoint.pt"
-    if resume:
-        if not checkpoint_path.is_file():
-            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
-        blob = torch_load_safe(checkpoint_path, "training checkpoint")
-        return restore_checkpoint(checkpoint_path, blob, policy, optimizer, rng)
-    if checkpoint_path.is_file():
-        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__,
-            "git_commit": git_commit(), "python": platform.python_version(),
-            "torch": torch.__version__, "command": command or " ".join(sys.argv),
-            "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-    write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
-    return 0, 0.0, None, 0
-
-
 def _train(cfg: ControlConfig, run_dir: Path, resume: bool, progress, command) -> dict:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     policy = ControlPolicy(ControlPolicyConfig(hidden=cfg.hidden))
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
-    iteration, wall, best_val, decisions = _open_run(cfg, run_dir, resume, policy, optimizer,
-                                                     rng, command)
+    iteration, wall, best_val, decisions = open_run(
+        run_dir, resume, run_meta(cfg.to_dict(), command, approach=APPROACH), policy, optimizer, rng)
     val_instances = validation_instances(cfg)
     hand_gap = validate(cfg, val_instances, lambda i: Hand())  # the reference, deterministic
     rows = read_log(run_dir / "log.csv", iteration)

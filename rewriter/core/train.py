@@ -29,7 +29,7 @@ import torch
 from ..version import __version__
 from ..atomic import write_atomic
 from .act import Step, rewrite_step
-from .charts import save_training_curves
+from .charts import log_series, save_training_curves
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
 from .config import TrainConfig
 from .distributed import World, join_world, leave_world, minibatch_slices
@@ -278,8 +278,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     def series(key):
-        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
-        return zip(*pts) if pts else ((), ())
+        return log_series(rows, key)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     x, y = series("improvement_pct")
@@ -425,6 +424,32 @@ def save_checkpoint(path: Path, model, optimizer, rng: np.random.Generator, iter
                        "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
                        "wall_s": wall, "best_validation": best_validation,
                        "global_steps": global_steps}, path)
+
+
+def run_meta(config: dict, command: str | None, **extra) -> dict:
+    """What a run's config.json records: its config, versions, commit, command and start."""
+    return {**extra, "config": config, "version": __version__, "git_commit": git_commit(),
+            "python": platform.python_version(), "torch": torch.__version__,
+            "command": command or " ".join(sys.argv),
+            "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+
+
+def open_run(run_dir: Path, resume: bool, meta: dict, model, optimizer,
+             rng: np.random.Generator) -> tuple[int, float, float | None, int]:
+    """(iteration, wall seconds, best validation, steps) of a resumed run, from its checkpoint;
+    or, for a new run (never over another run's checkpoint), write ``meta`` as its config.json
+    and start from zero. Used by the trainers that run in one process."""
+    checkpoint_path = Path(run_dir) / "checkpoint.pt"
+    if resume:
+        if not checkpoint_path.is_file():
+            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
+        blob = torch_load_safe(checkpoint_path, "training checkpoint")
+        return restore_checkpoint(checkpoint_path, blob, model, optimizer, rng)
+    if checkpoint_path.is_file():
+        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
+    Path(run_dir).mkdir(parents=True, exist_ok=True)
+    write_atomic(Path(run_dir) / "config.json", json.dumps(meta, indent=2) + "\n")
+    return 0, 0.0, None, 0
 
 
 # ---- the loop ----------------------------------------------------------------------------------

@@ -16,7 +16,6 @@ parameters as one never interrupted), ``best.pt`` and ``model.pt``, each with it
 from __future__ import annotations
 
 import json
-import platform
 import sys
 import time
 from dataclasses import dataclass
@@ -25,12 +24,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...atomic import write_atomic
-from ...core.charts import save_training_curves
-from ...core.checkpoint import git_commit, torch_load_safe
+from ...core.charts import log_series, save_training_curves
+from ...core.checkpoint import git_commit
 from ...core.progress import Progress
 from ...core.threads import limit_threads
-from ...core.train import read_log, restore_checkpoint, save_checkpoint, write_log
+from ...core.train import open_run, read_log, run_meta, save_checkpoint, write_log
 from ...envs.mrt_dispatch import MrtDispatchEnv
 from ...mrt.generate import dataset_instance, split_size
 from ...mrt.heuristics import sjf
@@ -85,8 +83,7 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     def series(key):
-        pts = [(int(r["iteration"]), float(r[key])) for r in rows if r.get(key) not in ("", None)]
-        return zip(*pts) if pts else ((), ())
+        return log_series(rows, key)
 
     fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
     axes[0].plot(*series("mean_slowdown"), lw=0.8, label="training (sampled)")
@@ -139,31 +136,16 @@ def train_mrt_construct(cfg: MrtConstructConfig, run_dir, *, resume: bool = Fals
 def _train(cfg: MrtConstructConfig, run_dir: Path, resume: bool, progress,
            command) -> MrtConstructSummary:
     checkpoint_path = run_dir / "checkpoint.pt"
-    if resume:
-        if not checkpoint_path.is_file():
-            raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
-    elif checkpoint_path.is_file():
-        raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
     val_instances = validation_instances(cfg)
     sjf_mean = float(np.mean([i.slowdown(sjf(i)) for i in val_instances]))
     train_envs = _envs(cfg, cfg.sequences * cfg.rollouts)
     val_envs = _envs(cfg, len(val_instances))
-    run_dir.mkdir(parents=True, exist_ok=True)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     policy = new_policy(cfg)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
-    iteration, wall, best_val, decisions = 0, 0.0, None, 0
-    if resume:
-        blob = torch_load_safe(checkpoint_path, "training checkpoint")
-        iteration, wall, best_val, decisions = restore_checkpoint(checkpoint_path, blob, policy,
-                                                                  optimizer, rng)
-    else:
-        meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__,
-                "git_commit": git_commit(), "python": platform.python_version(),
-                "torch": torch.__version__, "command": command or " ".join(sys.argv),
-                "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    iteration, wall, best_val, decisions = open_run(
+        run_dir, resume, run_meta(cfg.to_dict(), command, approach=APPROACH), policy, optimizer, rng)
     rows = read_log(run_dir / "log.csv", iteration)
     status = "completed"
     bar = Progress(cfg.iterations, f"train construct mrt d{cfg.resources}", "it",
