@@ -13,7 +13,8 @@ import numpy as np
 import torch
 
 from ..errors import InputError
-from .search import ACTIONS, CONTINUE, RESTART_BEST
+from ..jssp.solution import JobShopSolution
+from .search import ACTIONS, CONTINUE, RESTART_BEST, ControlledSearch
 
 CONTROLLERS = ("hand", "random", "learned")
 
@@ -68,3 +69,11 @@ def make_controller(name: str, seed: int = 0, model: str | None = None):
 
     policy, _ = load_control_model(shipped_control_path() if model in (None, "default") else model)
     return Learned(policy, np.random.default_rng(seed))
+
+
+def controlled_search(sol: JobShopSolution, controller: str, model: str | None, moves: str,
+                      tabu, seed: int,
+                      horizon: int | None) -> ControlledSearch:
+    """The search ``rewriter solve --policy controlled`` runs: the controller by name."""
+    return ControlledSearch(sol, make_controller(controller, seed, model), moves=moves,
+                            tabu=tabu, seed=seed, horizon=horizon)

@@ -151,13 +151,3 @@ def tenure_range(low: int, high: int, level: int) -> tuple[int, int]:
     scale = TENURE_SCALES[level]
     low = max(1, int(round(low * scale)))
     return low, max(low, int(round(high * scale)))
-
-
-def controlled_search(sol: JobShopSolution, controller: str, model: str | None, moves: str,
-                      tabu: TabuSettings | None, seed: int,
-                      horizon: int | None) -> ControlledSearch:
-    """The search ``rewriter solve --policy controlled`` runs: the controller by name."""
-    from .controllers import make_controller
-
-    return ControlledSearch(sol, make_controller(controller, seed, model), moves=moves,
-                            tabu=tabu, seed=seed, horizon=horizon)

@@ -137,7 +137,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         tabu = replace(tabu, tie_break=tie_break)
     info = {}
     if policy == "controlled":
-        from ..control.search import controlled_search
+        from ..control.controllers import controlled_search
 
         controller = controller or "hand"
         search = controlled_search(sol, controller, model, moves or "n5", tabu, seed_value, steps)
