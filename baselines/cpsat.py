@@ -41,7 +41,7 @@ from ortools.sat.python import cp_model
 
 from .cpsat_run import solve_interruptibly
 
-from ..errors import InputError
+from ..errors import InputError, NoSchedule
 from ..jssp.instance import JobShopInstance
 from ..jssp.solution import JobShopSolution
 from ..jssp.validate import check_schedule
@@ -232,7 +232,7 @@ def to_result(instance: JobShopInstance, cpsat_result: CpSatResult):
 
     r = cpsat_result
     if r.solution is None:
-        raise InputError(f"CP-SAT found no schedule for {instance.name} within {r.time_limit:g} s "
+        raise NoSchedule(f"CP-SAT found no schedule for {instance.name} within {r.time_limit:g} s "
                          f"(status {r.status}); give it a longer time limit")
     init_makespan = r.warm_start_makespan if r.warm_start_makespan is not None else r.makespan
     trace = [(0, t, obj) for t, obj in r.trace]

@@ -17,6 +17,14 @@ class InputError(ValueError):
         super().__init__(where + message)
 
 
+class NoSchedule(InputError):
+    """A solver found no schedule within its budget (CP-SAT stopped before its first one).
+
+    For ``rewriter solve`` it is the time limit that is too short, so it reads as bad input (one
+    line, exit code 2). ``rewriter compare`` records the cell as ``no_schedule`` instead of
+    stopping: its tables show "-" for it and for the group means it would enter."""
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Is ``exc`` a Ctrl-C? A SIGINT that arrives while a numba kernel returns its result comes
     out as ``SystemError: ... returned a result with an exception set``, caused by the

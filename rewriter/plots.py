@@ -11,7 +11,7 @@ from pathlib import Path
 from . import registry
 from .atomic import atomic_open
 from .methods import parse_method
-from .tables import _group, _measure, _objective, with_gaps
+from .tables import _group, _measure, _missing, _objective, with_gaps
 
 
 def _parse(label: str, problem: str | None):
@@ -40,8 +40,9 @@ def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) ->
     measure = _measure(records)
     problem = records[0].get("problem")
     gaps: dict[str, list[float]] = defaultdict(list)
+    incomplete = {column_label(r) for r in records if _missing(r)}  # no mean over the others
     for r in records:
-        if _value(r, measure) is not None:
+        if _value(r, measure) is not None and column_label(r) not in incomplete:
             gaps[column_label(r)].append(_value(r, measure))
     lines: dict[str, list[tuple[float, float]]] = defaultdict(list)
     flat: dict[str, float] = {}

@@ -38,6 +38,11 @@ def _size(record: dict) -> str:
     return "x".join(dims)
 
 
+def _missing(record: dict) -> bool:
+    """The record of a solver that found no schedule within its budget (no cost, no gap)."""
+    return record.get(_objective(record)) is None
+
+
 def _mean(values):
     values = [v for v in values if v is not None]
     return round(statistics.mean(values), 2) if values else None
@@ -82,12 +87,14 @@ def with_gaps(records: list[dict]) -> list[dict]:
 
     best: dict[str, float] = {}
     for r in records:
-        best[r["instance"]] = min(best.get(r["instance"], float("inf")), r[_objective(r)])
+        if not _missing(r):
+            best[r["instance"]] = min(best.get(r["instance"], float("inf")), r[_objective(r)])
     out = []
     for r in records:
         problem = r.get("problem")
         bounded = registry.get(problem).has_bounds if problem else True
-        if r.get("gap_percent") is None and bounded and best[r["instance"]] > 0:
+        if (r.get("gap_percent") is None and bounded and not _missing(r)
+                and best[r["instance"]] > 0):
             ref = best[r["instance"]]
             r = {**r, "gap_percent": round(100.0 * (r[_objective(r)] - ref) / ref, 2),
                  "gap_to_best": True}
@@ -96,12 +103,26 @@ def with_gaps(records: list[dict]) -> list[dict]:
 
 
 def footnote(records: list[dict]) -> str:
-    """Which instances' gaps are to the best result in the row (none: empty)."""
+    """Which instances' gaps are to the best result in the row, and which cells have no schedule
+    (none: empty)."""
     names = _ordered(_name(r["instance"]) for r in records if r.get("gap_to_best"))
-    if not names:
-        return ""
-    return (f"No known upper bound for {', '.join(names)}: their gaps are to the best result in "
-            "the row.\n")
+    text = ""
+    if names:
+        text = (f"No known upper bound for {', '.join(names)}: their gaps are to the best result "
+                "in the row.\n")
+    missing = _ordered(f"{_column(r)} on {_name(r['instance'])}" for r in records if _missing(r))
+    if missing:
+        text += (f"No schedule within the budget: {', '.join(missing)}; shown as -, and so are "
+                 "the group means they belong to.\n")
+    return text
+
+
+def _group_mean(cells: list[dict], key):
+    """The mean of ``key`` over ``cells``; None when a cell has no schedule, since a mean over
+    the others would flatter the method."""
+    if any(_missing(c) for c in cells):
+        return None
+    return _mean(key(c) for c in cells)
 
 
 def per_instance_table(records: list[dict]) -> Table:
@@ -121,7 +142,7 @@ def per_instance_table(records: list[dict]) -> Table:
             row = [_name(inst), _size(info[inst]), info[inst]["upper_bound"]]
             for m in methods:
                 cell = by_cell.get((inst, m))
-                row.append(None if not cell else
+                row.append(None if not cell or any(_missing(c) for c in cell) else
                            round(statistics.mean(c[_objective(c)] for c in cell), 4)
                            if len(cell) > 1 else cell[0][_objective(cell[0])])
             rows.append(row)
@@ -129,8 +150,8 @@ def per_instance_table(records: list[dict]) -> Table:
         gap_row = [f"{measure} ({group})", "", ""]
         for m in methods:
             cells = [c for i in members for c in by_cell.get((i, m), [])]
-            gap_row.append(_mean(c["gap_percent"] for c in cells) if measure == "mean gap %"
-                           else _mean(c[_objective(c)] for c in cells))
+            gap_row.append(_group_mean(cells, (lambda c: c["gap_percent"]) if measure == "mean gap %"
+                                       else (lambda c: c[_objective(c)])))
         rows.append(gap_row)
     return header, rows
 
@@ -152,7 +173,8 @@ def summary_table(records: list[dict], quoted: bool = True) -> Table:
         for m in methods:
             cells = [r for r in members if _column(r) == m]
             gaps = [r.get("gap_percent") for r in cells]
-            value = _mean(gaps) if any(v is not None for v in gaps) else _mean(r[_objective(r)] for r in cells)
+            value = _group_mean(cells, (lambda r: r.get("gap_percent"))
+                                if any(v is not None for v in gaps) else (lambda r: r[_objective(r)]))
             row += [value, _mean(r["runtime_s"] for r in cells)]
         for m in ref_methods:
             row.append(next((p["value"] for p in refs if p["group"] == g and p["method"] == m), None))

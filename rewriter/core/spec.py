@@ -71,6 +71,8 @@ class ProblemSpec:
                                                 # (None: the problem has no learned policy yet)
     has_bounds: bool = False                    # instances come with best-known bounds (gaps)
     instances_help: str = "names or paths, comma separated"  # what `compare --instances` takes
+    warm_up_instance: str | None = None         # a small bundled instance each compare process
+                                                # solves once per method, untimed (cells.py)
     default_policy: str = "learned"
     default_steps: int = 200
     default_decoding: str = "argmax"            # the learned search's decoding for one trajectory

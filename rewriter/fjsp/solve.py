@@ -15,7 +15,7 @@ import time
 
 from ..core.loop import run
 from ..core.result import Result
-from ..errors import InputError
+from ..errors import InputError, NoSchedule
 from ..seeding import check_seed
 from .dispatching import RULES, dispatch_schedule
 from .instance import FlexibleInstance
@@ -159,7 +159,7 @@ def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objec
     res = solve_fjsp_cpsat(instance, time_limit=time_limit or 60.0, workers=workers, seed=seed,
                            objective=objective, tardiness_weight=weight, warm_start=hint)
     if res.schedule is None:
-        raise InputError(f"CP-SAT found no schedule for {instance.name} within "
+        raise NoSchedule(f"CP-SAT found no schedule for {instance.name} within "
                          f"{time_limit or 60.0:g} s (status {res.status}); give it more time")
     status = {"optimal": "optimal", "interrupted": "interrupted"}.get(res.status, "time_limit")
     cost = objective_value(res.schedule.values(), objective, weight)

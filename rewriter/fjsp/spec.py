@@ -143,6 +143,7 @@ def methods() -> dict[str, Method]:
 
 SPEC = ProblemSpec(
     name="fjsp",
+    warm_up_instance="mk01",
     title="flexible job shop: eligible machines with their own durations, release and due dates",
     instance_type="rewriter.fjsp.instance.FlexibleInstance",
     objective="makespan",

@@ -9,7 +9,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
-from ..errors import InputError
+from ..errors import InputError, NoSchedule
 from .presets import TRAIN_PRESETS
 
 # kept equal to dispatching.RULES / MODES and solution.MOVE_KINDS (a test checks): reading them
@@ -108,12 +108,14 @@ def _rule(instance, *, rule: str, nondelay: bool, seed: int = 0, **_):
                   policy="none", seed=seed)
 
 
-def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr", seed: int = 0, **_):
+def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr", seed: int = 0,
+            controller: str | None = None, **_):
     from .solve import solve as search
 
     if unit == "seconds":
-        return search(instance, init=init, policy=policy, steps=None, time_limit=budget, seed=seed)
-    return search(instance, init=init, policy=policy, seed=seed,
+        return search(instance, init=init, policy=policy, steps=None, time_limit=budget, seed=seed,
+                      controller=controller)
+    return search(instance, init=init, policy=policy, seed=seed, controller=controller,
                   steps=None if budget is None else int(budget))
 
 
@@ -122,7 +124,7 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 
     res = solve_cpsat(instance, time_limit=budget, workers=threads, seed=seed)
     if res.solution is None:
-        raise RuntimeError(f"CP-SAT found no schedule for {instance.name} in {budget:g} s")
+        raise NoSchedule(f"CP-SAT found no schedule for {instance.name} in {budget:g} s")
     return to_result(instance, res)
 
 
@@ -131,6 +133,12 @@ def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
 
     return construct(instance, model=model, samples=1 if budget is None else int(budget),
                      seed=seed)
+
+
+def _construct_timed(instance, *, budget: float, seed: int = 0, model=None, **_):
+    from ..construct.decode import construct
+
+    return construct(instance, model=model, time_limit=budget, seed=seed)
 
 
 @cache  # one set of methods, so a parsed spec equals its re-parse
@@ -144,13 +152,24 @@ def methods() -> dict[str, Method]:
     searches = (("tabu", "tabu", "seconds", 60.0, "tabu search for S seconds"),
                 ("greedy", "greedy", "steps", None, "best-improvement descent (to its local optimum)"),
                 ("random-walk", "random", "steps", 200, "random walk of STEPS moves (random:STEPS)"),
-                ("rewriter", "learned", "steps", 200, "the shipped learned policy, STEPS rewrites"))
+                ("rewriter", "learned", "steps", 200, "the shipped learned policy, STEPS rewrites"),
+                ("rewriter-time", "learned", "seconds", 10.0,
+                 "the shipped learned policy, rewriting for S seconds"),
+                ("controlled", "controlled", "seconds", 10.0,
+                 "tabu search steered by the shipped learned controller (docs/control.md) for S "
+                 "seconds"))
     for name, policy, unit, default, text in searches:
-        out[name] = Method(name, partial(_search, policy=policy, unit=unit), text, unit, default,
-                           takes_init=True, spec_name="random" if name == "random-walk" else None)
+        run = partial(_search, policy=policy, unit=unit,
+                      controller="learned" if policy == "controlled" else None)
+        out[name] = Method(name, run, text, unit, default, takes_init=True,
+                           spec_name="random" if name == "random-walk" else None)
     out["construct"] = Method("construct", _construct, "the shipped constructive policy "
                               "(docs/construct.md), greedy; construct:K keeps the best of K "
                               "sampled schedules", "samples", None, uses_model=True)
+    out["construct-time"] = Method("construct-time", _construct_timed, "the shipped "
+                                   "constructive policy for S seconds: its greedy schedule, then "
+                                   "the best of as many sampled ones as the time allows",
+                                   "seconds", 10.0, uses_model=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
@@ -173,6 +192,7 @@ SPEC = ProblemSpec(
     group=group,
     rewrite_problem=rewrite_problem,
     has_bounds=True,
+    warm_up_instance="ft06",
     instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06) or paths",
     default_steps=200,
     default_decoding="argmax",

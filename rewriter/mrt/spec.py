@@ -14,7 +14,7 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
-from ..errors import InputError
+from ..errors import InputError, NoSchedule
 from .presets import TRAIN_PRESETS
 
 INIT_RULES = ("ejf", "sjf", "sjfs", "sjf-offline", "random")  # = heuristics.HEURISTICS (a test checks)
@@ -141,7 +141,7 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     t0 = time.perf_counter()
     res = solve_mrt_cpsat(instance, time_limit=budget, workers=threads, seed=seed)
     if res.starts is None:
-        raise RuntimeError(f"{instance.name}: CP-SAT found no schedule in {budget:g} s ({res.status})")
+        raise NoSchedule(f"{instance.name}: CP-SAT found no schedule in {budget:g} s ({res.status})")
     runtime = time.perf_counter() - t0
     status = {"optimal": "optimal"}.get(res.status, "time_limit")
     value = average_slowdown(instance, res.starts)
@@ -175,6 +175,7 @@ def methods() -> dict[str, Method]:
 
 SPEC = ProblemSpec(
     name="mrt",
+    warm_up_instance="mrt_d2_test_00000",
     title="online multi-resource jobs (NeuRewriter): minimise the average job slowdown",
     instance_type="rewriter.mrt.instance.MrtInstance",
     objective="average_slowdown",
