@@ -22,7 +22,7 @@ $(VENV)/.installed: pyproject.toml
 
 demo: install
 	mkdir -p $(DEMO_OUT)
-	$(VENV)/bin/rewriter solve $(DEMO_INSTANCE) --init mwkr --steps 200 --seed 0 \
+	$(VENV)/bin/rewriter solve $(DEMO_INSTANCE) --init mwkr --seed 0 \
 		--out $(DEMO_OUT)/$(DEMO_INSTANCE).json --gantt $(DEMO_OUT)/$(DEMO_INSTANCE)_gantt.png \
 		--trace $(DEMO_OUT)/$(DEMO_INSTANCE)_trace.csv
 

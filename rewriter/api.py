@@ -22,8 +22,9 @@ def solve(instance, *, init: str | None = None, policy: str | None = None, steps
     ``decoding``, ``progress``, and e.g. ``moves`` or ``tabu`` for the job shop). Every returned
     schedule has passed the problem's independent validator."""
     spec = registry.for_instance(instance)
-    return spec.solve(instance, init=init or spec.default_init, policy=policy or spec.default_policy,
-                      steps=spec.default_steps if steps == -1 else steps, **options)
+    policy = policy or spec.default_policy
+    return spec.solve(instance, init=init or spec.default_init, policy=policy,
+                      steps=spec.steps_for(policy) if steps == -1 else steps, **options)
 
 
 def problems() -> list[str]:

@@ -23,7 +23,9 @@ COMMANDS = {"solve": solve, "validate": validate, "compare": compare, "train": t
 
 EPILOG = """\
 examples:
-  rewriter solve ft06                                  # the learned rewriter, 200 steps, from MWKR
+  rewriter solve ft06                                  # MWKR, then tabu steered by the learned
+                                                       # controller, 500,000 moves
+  rewriter solve ft06 --policy learned --steps 200     # the neural rewriter, 200 rewrites
   rewriter solve ta41 --policy tabu --steps 0 --time-limit 60 --out ta41.json --gantt ta41.png
   rewriter validate ta41 ta41.json                     # independent feasibility check
   rewriter instances --family ta                       # bundled instances with bounds

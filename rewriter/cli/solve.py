@@ -75,8 +75,11 @@ def add_parser(sub) -> None:
                         + "; ".join(f"{n}: {registry.get(n).default_decoding}" for n in names)
                         + "; sample with --samples K > 1)")
     g.add_argument("--steps", type=non_negative_int, default=None, metavar="N",
-                   help="maximum number of rewrites (default: "
+                   help="maximum number of rewrites, or of tabu moves for tabu and controlled "
+                        "(default: "
                         + ", ".join(f"{registry.get(n).default_steps} for {n}" for n in names)
+                        + "".join(f"; {s} for {n} --policy {p}" for n in names
+                                  for p, s in registry.get(n).policy_steps.items())
                         + "); 0 together with --time-limit means no step limit, 0 alone keeps "
                           "the initial schedule")
     g.add_argument("--time-limit", type=positive_seconds, default=None, metavar="S",
@@ -130,11 +133,22 @@ def _add_option(group, option) -> None:
                            default=None, metavar=metavar, help=text)
 
 
+def _policy_of_model(model: str, spec) -> str | None:
+    """``--model PATH`` without ``--policy``: the policy the file is for (a rewriting policy is
+    for ``learned``, a controller for ``controlled``), where the problem has it; else None."""
+    if model in (None, "default") or not Path(model).is_file():
+        return None
+    from ..core.checkpoint import model_kind
+
+    policy = {"rewrite": "learned", "control": "controlled"}.get(model_kind(model))
+    return policy if policy in spec.policies else None
+
+
 def run(args) -> int:
     spec = registry.get(args.problem) if args.problem else registry.infer(args.instance)
     options = _problem_options(args, spec)
     init = args.init or spec.default_init
-    args.policy = args.policy or spec.default_policy
+    args.policy = args.policy or _policy_of_model(args.model, spec) or spec.default_policy
     if init not in spec.init_rules:
         raise InputError(f"--init {init}: not a heuristic of {spec.name}; expected one of: "
                          + ", ".join(spec.init_rules))
@@ -147,7 +161,7 @@ def run(args) -> int:
         init = "construct"  # the constructive scheduler builds the schedule; no rule does
     _check_outputs(args, spec)
     instance = spec.load_instance(args.instance)
-    steps = spec.default_steps if args.steps is None else args.steps
+    steps = spec.steps_for(args.policy) if args.steps is None else args.steps
     if steps == 0 and args.time_limit is not None:
         steps = None  # no step limit: the time limit ends the search
     result = spec.solve(instance, init=init, policy=args.policy, steps=steps,
@@ -289,6 +303,8 @@ def summary(result, args, init: str) -> str:
     details = [result.info[k] if k != "samples" else f"{result.info[k]} samples"
                for k in ("moves", "decoding", "samples") if k in result.info
                and (k != "samples" or result.info[k] > 1)]
+    if "controller" in result.info:
+        details.insert(0, f"{result.info['controller']} controller")
     dims = [f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items()]
     size = " x ".join(dims[:2]) + "".join(f", {d}" for d in dims[2:])
     rows = [("instance", result.instance.name), ("problem", result.problem), ("size", size),

@@ -153,6 +153,14 @@ def read_model_blob(path, kind: str) -> dict:
     return blob
 
 
+def model_kind(path) -> str | None:
+    """The kind (:data:`MODEL_KINDS`) of the model file at ``path``; None for a torch file that
+    is no model file of this package. A file torch cannot read is one :class:`InputError`."""
+    blob = torch_load_safe(Path(path), "rewriter model file")
+    found = MODEL_KINDS.get(blob.get("format")) if isinstance(blob, dict) else None
+    return None if found is None else found[0]
+
+
 def _model_config(path: Path, values) -> ModelConfig:
     """The architecture a model file names, every field checked."""
     import dataclasses

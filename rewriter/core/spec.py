@@ -75,6 +75,8 @@ class ProblemSpec:
                                                 # solves once per method, untimed (cells.py)
     default_policy: str = "learned"
     default_steps: int = 200
+    policy_steps: dict = field(default_factory=dict)  # policies whose default budget is another
+                                                # (jssp's controlled search counts tabu moves)
     default_decoding: str = "argmax"            # the learned search's decoding for one trajectory
     solve_options: tuple[Option, ...] = ()      # extra keywords of ``solve`` (and CLI flags)
     train_options: tuple[Option, ...] = ()      # extra training fields, saved with the model
@@ -83,3 +85,7 @@ class ProblemSpec:
     quoted: Callable[[], list[dict]] | None = None  # published figures: method, group, value, citation
     plot_schedule: Callable[[Result, str], None] | None = None  # a Gantt chart, where it has one
     exports: dict = field(default_factory=dict)  # public name -> module: `from rewriter import NAME`
+
+    def steps_for(self, policy: str) -> int:
+        """The step budget of ``policy`` when the caller gives none."""
+        return self.policy_steps.get(policy, self.default_steps)

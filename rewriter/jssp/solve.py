@@ -99,8 +99,8 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     ``samples`` sampled schedules, and nothing rewrites it (``init`` is not used).
     ``init="construct"`` starts any other policy from that model's greedy schedule.
     ``controlled`` is tabu search whose restarts, perturbations and tenure are decided between
-    slices of moves by ``controller`` (``hand``, ``random`` or ``learned`` with ``model``;
-    docs/control.md).
+    slices of moves by ``controller`` (``learned``, the default, with ``model`` or the shipped
+    one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves.
     ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
     """
@@ -109,6 +109,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         _check_choice(moves, MOVE_KINDS, "move kind")
     if controller is not None and policy != "controlled":
         raise InputError("a controller is an option of the controlled policy only")
+    if samples != 1 and policy not in ("learned", CONSTRUCT):
+        raise InputError(f"samples are an option of the learned and construct policies, not of "
+                         f"{policy}")
+    if decoding is not None and policy != "learned":
+        raise InputError(f"decoding is an option of the learned policy, not of {policy}")
     if steps is None and time_limit is None and policy in ("tabu", "random", "learned",
                                                            "controlled"):
         raise InputError("give a step budget or a time limit (or both)")
@@ -139,7 +144,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     if policy == "controlled":
         from ..control.controllers import controlled_search
 
-        controller = controller or "hand"
+        controller = controller or "learned"
         search = controlled_search(sol, controller, model, moves or "n5", tabu, seed_value, steps)
         info = {"controller": controller}
     else:
