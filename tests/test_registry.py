@@ -91,6 +91,9 @@ def test_spec_constants_match_the_modules_that_define_them():
 
     assert spec.CONTROLLERS == CONTROLLERS
     assert set(mrt_spec.INIT_RULES) == set(heuristics.HEURISTICS)
+    from rewriter.mrt import solve as mrt_solve
+
+    assert mrt_spec._NAME.pattern == mrt_solve.DATASET_NAME.pattern
     from rewriter.fjsp import dispatching as fd, schedule as fs, solve as fsolve, spec as fspec
 
     assert fspec.JOB_RULES == fd.JOB_RULES and fspec.MACHINE_RULES == fd.MACHINE_RULES

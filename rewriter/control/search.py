@@ -16,7 +16,7 @@ import numpy as np
 
 from ..baselines import local_search as LS
 from ..jssp.solution import JobShopSolution
-from ..jssp.solve import LocalSearch, TabuSettings
+from ..jssp.local_search import LocalSearch, TabuSettings
 
 #: the decisions a controller chooses from, one per slice
 ACTIONS = ("continue", "perturb", "perturb-large", "restart-best", "restart-elite",

@@ -237,5 +237,5 @@ SPEC = ProblemSpec(
     plot_schedule=plot_schedule,
     exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.solution",
              "bundled_instances": "rewriter.jssp.bundled", "random_instance": "rewriter.jssp.generate",
-             "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.solve"},
+             "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.local_search"},
 )

@@ -6,6 +6,7 @@ passed the independent validator. ``steps=None`` with a ``time_limit`` means no 
 
 from __future__ import annotations
 
+import re
 import time
 from importlib import resources
 from pathlib import Path
@@ -14,15 +15,24 @@ from ..core.result import Result
 from ..errors import InputError
 from .instance import MrtInstance
 
+DATASET_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")
+
 POLICIES = ("learned", "greedy", "random", "none")
 DEFAULT_INIT = "ejf"
 
 
 def load_instance(text: str) -> MrtInstance:
-    """An MRT JSON file, or a bundled sample by name (``mrt_d20_test_00000``)."""
+    """An MRT JSON file, a bundled sample by name (``mrt_d20_test_00000``), or any sequence of
+    the seeded data set by name (``mrt_d{D}_{train|validation|test}_{index:05d}``)."""
     from .io import read_instance
 
     path = Path(text)
+    match = DATASET_NAME.fullmatch(path.stem) if not path.is_file() else None
+    bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
+    if match and not bundled.is_file():
+        from .generate import dataset_instance
+
+        return dataset_instance(int(match.group(1)), match.group(2), int(match.group(3)))
     if not path.is_file():
         bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
         if not bundled.is_file():

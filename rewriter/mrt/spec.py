@@ -15,24 +15,17 @@ from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
-from .presets import TRAIN_PRESETS
+from .presets import TRAIN_PRESETS, TRAIN_RESOURCES
 
 INIT_RULES = ("ejf", "sjf", "sjfs", "sjf-offline", "random")  # = heuristics.HEURISTICS (a test checks)
 POLICIES = ("learned", "greedy", "random", "none")
-_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")
+_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")  # = solve.DATASET_NAME
 _RANGE = re.compile(r"d(\d+):(train|validation|test):(\d+)(?:-(\d+))?")
 
 
 def load_instance(text: str):
     from .solve import load_instance as load
 
-    path = Path(text)
-    match = _NAME.fullmatch(path.stem) if not path.is_file() else None
-    bundled = files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")
-    if match and not Path(str(bundled)).is_file():
-        from .generate import dataset_instance
-
-        return dataset_instance(int(match.group(1)), match.group(2), int(match.group(3)))
     return load(text)
 
 
@@ -93,10 +86,6 @@ def quoted() -> list[dict]:
             for d, value in zip(data["resources"], values)]
 
 
-#: resource counts a policy can be trained for: node features pad the demand block to 20
-#: resources, so a policy trained at any D <= 20 runs at every D <= 20 (the paper uses 2, 5, 10
-#: and 20; the generator itself accepts any D >= 1)
-TRAIN_RESOURCES = (1, 20)
 
 
 def rewrite_problem(options: dict):

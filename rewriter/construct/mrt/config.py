@@ -38,7 +38,7 @@ class MrtConstructConfig:
     def check(self) -> "MrtConstructConfig":
         """Raise an :class:`InputError` naming the first option of the wrong type or out of
         range; returns the config, numbers as their field's type."""
-        from ...mrt.spec import TRAIN_RESOURCES
+        from ...mrt.presets import TRAIN_RESOURCES
         from ...seeding import check_seed
 
         check_field_types(self)
