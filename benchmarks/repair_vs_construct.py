@@ -96,11 +96,13 @@ def trend(points: list[tuple[float, float]], rng: np.random.Generator, draws: in
     return slope, intercept, low, high, float(np.corrcoef(x, y)[0, 1])
 
 
-def advantages(gaps, budget: str, repair: str, area: dict[str, int]) -> list[tuple[int, float]]:
-    """(jobs x machines, construct-time gap - repair gap) per instance where both have one."""
+def advantages(gaps, budget: str, repair: str, area: dict[str, int],
+               family: str = "") -> list[tuple[int, float]]:
+    """(jobs x machines, construct-time gap - repair gap) per instance where both have one, of
+    the instances whose name starts with ``family`` (every one by default)."""
     con, rep = gaps.get(f"construct-time:{budget}", {}), gaps.get(f"{repair}:{budget}", {})
     return [(area[i], con[i] - rep[i]) for i in con
-            if i in rep and con[i] is not None and rep[i] is not None]
+            if i.startswith(family) and i in rep and con[i] is not None and rep[i] is not None]
 
 
 def _num(value, digits: int = 2) -> str:
@@ -173,17 +175,20 @@ def summary(records: list[dict], seed_text: str) -> tuple[str, dict]:
                 "| largest (n x m >= 1000) | slope per decade [95% CI] | r |",
                 "|---|---|---|---|---|---|---|"]
         for repair in REPAIRS:
-            points = advantages(gaps, budget, repair, area)
-            if len(points) < 3:
-                continue
-            slope, intercept, low, high, r = trend(points, rng)
-            fits[repair] = (slope, intercept, points)
-            small = [a for s, a in points if s <= 300]
-            large = [a for s, a in points if s >= 1000]
-            out.append(f"| {LABELS[repair]} | {len(points)} | {statistics.mean(a for _, a in points):.2f} "
-                       f"| {_num(statistics.mean(small) if small else None)} "
-                       f"| {_num(statistics.mean(large) if large else None)} "
-                       f"| {slope:+.2f} [{low:+.2f}, {high:+.2f}] | {r:+.2f} |")
+            for family in ("", "ta", "dmu"):
+                points = advantages(gaps, budget, repair, area, family)
+                if len(points) < 3 or len({s for s, _ in points}) < 2:
+                    continue
+                slope, intercept, low, high, r = trend(points, rng)
+                if not family:
+                    fits[repair] = (slope, intercept, points)
+                small = [a for s, a in points if s <= 300]
+                large = [a for s, a in points if s >= 1000]
+                name = LABELS[repair] + (f", {family} only" if family else ", all")
+                out.append(f"| {name} | {len(points)} | {statistics.mean(a for _, a in points):.2f} "
+                           f"| {_num(statistics.mean(small) if small else None)} "
+                           f"| {_num(statistics.mean(large) if large else None)} "
+                           f"| {slope:+.2f} [{low:+.2f}, {high:+.2f}] | {r:+.2f} |")
         out += paired_rows(gaps, budget, classes)
         plot["budgets"][budget] = {"means": means, "fits": fits}
     return "\n".join(out) + "\n", plot
