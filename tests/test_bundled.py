@@ -131,3 +131,19 @@ def test_expand_instance_names(tmp_path):
 def test_expand_instance_names_errors(spec, message):
     with pytest.raises(InputError, match=message):
         expand_instance_names(spec)
+
+
+def test_generated_random_instances_by_name():
+    from rewriter.jssp.generate import random_instance
+
+    assert expand_instance_names("rand_30x20_s0-2,ta01,RAND_5x4_s7") == [
+        "rand_30x20_s0", "rand_30x20_s1", "rand_30x20_s2", "ta01", "rand_5x4_s7"]
+    inst = load_instance("rand_5x4_s7")
+    same = random_instance(5, 4, seed=7)
+    assert inst.name == "rand_5x4_s7" and inst.upper_bound is None
+    assert (inst.durations == same.durations).all() and (inst.machines == same.machines).all()
+    assert inst.metadata["family"] == "rand"
+    with pytest.raises(InputError, match="backwards"):
+        expand_instance_names("rand_30x20_s4-0")
+    with pytest.raises(InputError, match="expected 1..2000 jobs"):
+        load_instance("rand_0x20_s1")

@@ -26,6 +26,10 @@ __all__ = ["resolve_instance_path", "load_instance", "bundled_instances", "expan
 _NAME = re.compile(r"([a-z]+)(\d+)")
 _RANGE = re.compile(r"([a-z]+)(\d+)-([a-z]*)(\d+)")
 _HINT = "run `rewriter instances` to list the bundled instances"
+#: a generated instance by name: rewriter.jssp.generate.random_instance(N, M, seed=S), Taillard's
+#: style (durations uniform in 1..99, every job visits every machine once); no known bounds
+_RANDOM = re.compile(r"rand_(\d+)x(\d+)_s(\d+)")
+_RANDOM_RANGE = re.compile(r"rand_(\d+)x(\d+)_s(\d+)-(\d+)")
 
 
 def _data_dir() -> Path:
@@ -110,6 +114,9 @@ def load_instance(name_or_path) -> JobShopInstance:
     name :func:`~rewriter.jssp.io.read_instance` gives it (the stem) and no bounds, unless it is
     the bundled file itself (files that only share a name are not trusted to share bounds).
     """
+    generated = _RANDOM.fullmatch(str(name_or_path).lower())
+    if generated and not Path(name_or_path).exists():
+        return _random(*map(int, generated.groups()))
     path = resolve_instance_path(name_or_path)
     canonical = _canonical_stem(path.stem)
     bundled = _files().get(canonical)
@@ -124,6 +131,17 @@ def load_instance(name_or_path) -> JobShopInstance:
     return instance
 
 
+def _random(n_jobs: int, n_machines: int, seed: int) -> JobShopInstance:
+    from .generate import random_instance
+
+    if not (1 <= n_jobs <= 2000 and 1 <= n_machines <= 500):
+        raise InputError(f"rand_{n_jobs}x{n_machines}_s{seed}: expected 1..2000 jobs and 1..500 "
+                         "machines")
+    instance = random_instance(n_jobs, n_machines, seed=seed)
+    instance.metadata["family"] = "rand"
+    return instance
+
+
 def bundled_instances() -> list[dict]:
     """name, family, n_jobs, n_machines, lower_bound, upper_bound, status of every bundled instance."""
     keys = ("name", "family", "n_jobs", "n_machines", "lower_bound", "upper_bound", "status")
@@ -135,7 +153,8 @@ def expand_instance_names(spec: str) -> list[str]:
     """Expand ``ta41-50,dmu16-ta20,ft06,la,path/to/file.txt`` into names and paths, in order.
 
     Items are comma separated: an existing path (kept as written), a range ``ta41-50`` or
-    ``ta41-ta50`` (both ends included), a whole family (``ta``), or one bundled name.
+    ``ta41-ta50`` (both ends included), a whole family (``ta``), one bundled name, or generated
+    random instances ``rand_30x20_s3`` (seed 3) and ``rand_30x20_s0-4`` (seeds 0 to 4).
     Duplicates are dropped. Malformed ranges and unknown names raise InputError.
     """
     items = [item.strip() for item in str(spec).split(",")]
@@ -144,8 +163,14 @@ def expand_instance_names(spec: str) -> list[str]:
     families = {row["family"] for row in _bounds().values()}
     names: list[str] = []
     for item in filter(None, items):
-        if Path(item).exists():
-            names.append(item)
+        generated = _RANDOM_RANGE.fullmatch(item.lower())
+        if Path(item).exists() or _RANDOM.fullmatch(item.lower()):
+            names.append(item.lower() if not Path(item).exists() else item)
+        elif generated:
+            n, m, first, last = map(int, generated.groups())
+            if last < first:
+                raise InputError(f"{item}: the range runs backwards; expected e.g. rand_30x20_s0-4")
+            names.extend(f"rand_{n}x{m}_s{s}" for s in range(first, last + 1))
         elif "-" in item and "/" not in item and "\\" not in item:
             names.extend(_expand_range(item))
         elif item.lower() in families:

@@ -193,7 +193,8 @@ SPEC = ProblemSpec(
     rewrite_problem=rewrite_problem,
     has_bounds=True,
     warm_up_instance="ft06",
-    instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06) or paths",
+    instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06), generated random "
+                   "instances (rand_30x20_s0-4: seeds 0 to 4) or paths",
     # tabu steered by the shipped learned controller is the best job-shop method per second
     # measured here (docs/control.md, docs/repair-vs-construct.md); its budget counts tabu moves,
     # so a run is repeatable: 500,000 moves take 3-5 s on a 30x20 instance
