@@ -1,25 +1,37 @@
 """Learned control of tabu search against plain tabu and its ablations, in one run.
 
     python benchmarks/bench_control.py --instances ta41-50 --moves 500000 --seeds 0 \
-        --model runs/control_v1/model.pt --out benchmarks/results/control_ta41-50.md
+        --out benchmarks/results/control_ta41-50.md
+    python benchmarks/bench_control.py --instances ta41-50,ta61-70,dmu16-20,rand_30x20_s0-4 \
+        --moves "" --seconds 10,60 --seeds 0,1,2,3,4 --workers 2 --results control.jsonl
 
 Every method starts from the same MWKR schedule with the same seeds and gets the same budget:
 each ``--moves`` budget (tabu moves; deterministic, so a busy machine does not change the
 result) and each ``--seconds`` budget (equal wall time; needs a quiet machine). Methods: plain
 tabu (``--policy tabu``), the controlled search (``--policy controlled``) with the hand-made
-rule, random decisions and, with ``--model``, the learned controller; and ``tabu-low``, plain tabu
-with the controller's "tenure-low" setting throughout (is a learned gain only a lower tenure?). The tables: the mean gap
-(%) to the bundled best-known upper bound per class and budget, and the paired difference of each
-controlled method against plain tabu per (instance, seed): mean and standard deviation.
+rule, random decisions and the learned controller (the shipped one, or ``--model``); and
+``tabu-low``, plain tabu with the controller's "tenure-low" setting throughout (is a learned gain
+only a lower tenure?). ``--workers N`` runs N searches side by side, one process (one core)
+each; every process first runs each method once on ft06, untimed, so that a time budget is not
+spent loading numba's kernels or the model. ``--results FILE.jsonl`` keeps every finished run
+and skips it when the command is run again. Random instances by name: ``rand_30x20_s0-4``.
+
+The tables: the mean gap (%) to the bundled best-known upper bound per class and budget (to the
+best makespan of the run's methods for an instance without a bound), and the paired difference
+of each controlled method against plain tabu per (instance, seed): mean and standard deviation.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
+from multiprocessing import get_context
 from pathlib import Path
 
+from rewriter import __version__
 from rewriter.atomic import write_atomic
+from rewriter.compare import append_result, read_results
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.control.search import TENURE_SCALES, tenure_range
 from rewriter.jssp.solve import TabuSettings, solve
@@ -40,7 +52,42 @@ def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model:
     return {"instance": name, "class": group(r.instance), "method": method,
             "budget": f"{amount:g} {unit}", "seed": seed, "gap": r.gap_percent,
             "makespan": r.makespan, "moves": r.steps, "restarts": r.restarts,
-            "seconds": round(r.runtime_s, 2)}
+            "seconds": round(r.runtime_s, 2), "version": __version__}
+
+
+def _key(row: dict) -> tuple:
+    return row["instance"], row["method"], row["budget"], row["seed"]
+
+
+def _warm_up(methods: list[str], model: str | None) -> None:
+    """Each method once on ft06, untimed: numba's kernels and the model load before any clock."""
+    for method in methods:
+        run_one("ft06", method, ("moves", 3000), 0, model)
+
+
+def _run_job(job: tuple) -> dict:
+    return run_one(*job)
+
+
+def run_jobs(jobs: list[tuple], methods: list[str], model: str | None, workers: int):
+    """The rows of ``jobs`` as they finish, in ``workers`` processes (1: this process)."""
+    if workers <= 1:
+        _warm_up(methods, model)
+        yield from map(_run_job, jobs)
+        return
+    with get_context("spawn").Pool(workers, _warm_up, (methods, model)) as pool:
+        yield from pool.imap_unordered(_run_job, jobs)
+
+
+def with_gaps(rows: list[dict]) -> list[dict]:
+    """The rows, an instance without a known bound measured against the best makespan of any row
+    of it (the gap is then to the best of this run's methods)."""
+    best = {}
+    for r in rows:
+        best[r["instance"]] = min(best.get(r["instance"], r["makespan"]), r["makespan"])
+    return [r if r["gap"] is not None else
+            {**r, "gap": round(100.0 * (r["makespan"] - best[r["instance"]]) / best[r["instance"]], 2)}
+            for r in rows]
 
 
 def low_tenure(instance) -> TabuSettings:
@@ -51,6 +98,7 @@ def low_tenure(instance) -> TabuSettings:
 
 
 def tables(rows: list[dict], methods: list[str]) -> str:
+    rows = with_gaps(rows)
     budgets = list(dict.fromkeys(r["budget"] for r in rows))
     classes = list(dict.fromkeys(r["class"] for r in rows))
     out = ["## Mean gap (%) to the best-known upper bound", "",
@@ -82,23 +130,33 @@ def main(argv=None) -> int:
     p.add_argument("--moves", default="500000", help="comma-separated move budgets ('' for none)")
     p.add_argument("--seconds", default="", help="comma-separated time budgets (quiet machine)")
     p.add_argument("--seeds", default="0", help="comma-separated seeds")
-    p.add_argument("--model", help="controller model for the learned method (omitted without)")
+    p.add_argument("--model", help="controller model of the learned method (default: the shipped "
+                                   "one)")
     p.add_argument("--methods", default="tabu,hand,random,learned",
                    help="comma-separated, tabu first: " + ", ".join(METHODS))
     p.add_argument("--out", help="write the tables (markdown) here, atomically")
+    p.add_argument("--workers", type=int, default=1, help="searches side by side, one core each")
+    p.add_argument("--results", help="JSON-lines file of finished runs: kept, and skipped when "
+                                     "the command runs again")
     args = p.parse_args(argv)
-    methods = [m for m in args.methods.split(",") if m != "learned" or args.model]
+    methods = args.methods.split(",")
     if methods[0] != "tabu" or not set(methods) <= set(METHODS):
         p.error(f"--methods: tabu first, then any of {', '.join(METHODS)}")
     budgets = [("moves", float(x)) for x in args.moves.split(",") if x]
     budgets += [("seconds", float(x)) for x in args.seconds.split(",") if x]
-    rows = []
-    for budget in budgets:
-        for name in expand_instance_names(args.instances):
-            for seed in map(int, args.seeds.split(",")):
-                for method in methods:
-                    rows.append(run_one(name, method, budget, seed, args.model))
-                    print(rows[-1], flush=True)
+    jobs = [(name, method, budget, seed, args.model) for budget in budgets
+            for name in expand_instance_names(args.instances)
+            for seed in map(int, args.seeds.split(",")) for method in methods]
+    wanted = {(n, m, f"{b[1]:g} {b[0]}", s) for n, m, b, s, _ in jobs}
+    done = {_key(r): r for r in (read_results(args.results) if args.results else [])
+            if _key(r) in wanted}
+    todo = [j for j in jobs if (j[0], j[1], f"{j[2][1]:g} {j[2][0]}", j[3]) not in done]
+    for row in run_jobs(todo, methods, args.model, args.workers):
+        done[_key(row)] = row
+        if args.results:
+            append_result(args.results, row)
+        print(json.dumps(row), flush=True)
+    rows = [done[(n, m, f"{b[1]:g} {b[0]}", s)] for n, m, b, s, _ in jobs]
     text = f"Command: `python benchmarks/bench_control.py {' '.join(argv or __import__('sys').argv[1:])}`\n\n"
     text += tables(rows, methods)
     print(text)
