@@ -38,6 +38,7 @@ LONG_INSTANCES = "ta01,ta11,ta21,ta31,ta41,ta51,ta61,ta71"  # the first of each 
 UNTIMED = ("mwkr", "mwkr-nd", "construct")
 TIMED = ("construct-time", "rewriter-time", "tabu", "controlled", "cpsat")
 REPAIRS = ("rewriter-time", "controlled", "tabu")  # against construct-time, per instance
+TICKS = (225, 300, 450, 600, 1000, 2000)
 LABELS = {"mwkr": "MWKR", "mwkr-nd": "MWKR non-delay", "construct": "construct (greedy)",
           "construct-time": "construct (sampling)", "rewriter-time": "rewriter (neural)",
           "tabu": "tabu", "controlled": "tabu + learned controller", "cpsat": "CP-SAT (1 thread)"}
@@ -258,7 +259,11 @@ def draw(plot: dict, path: str) -> None:
         bottom.set_xlabel("jobs x machines")
         bottom.set_ylabel("construct gap - repair gap (points)")
         bottom.grid(alpha=0.3)
-        bottom.legend(fontsize=8)
+        if plot["budgets"][budget]["fits"]:
+            bottom.legend(fontsize=8)
+        for ax in (top, bottom):  # the class sizes as plain numbers, not 10^x minor labels
+            ax.set_xticks(TICKS, [str(t) for t in TICKS])
+            ax.minorticks_off()
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
     tmp = Path(path).with_suffix(".tmp.png")
