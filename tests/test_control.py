@@ -4,6 +4,8 @@ CLI's controller option."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -122,3 +124,38 @@ def test_cli_rejects_a_bad_controller_with_one_message(capsys):
         solve(load_instance("ft06"), policy="controlled", controller="smart", steps=10)
     with pytest.raises(InputError, match="controlled policy only"):
         solve(load_instance("ft06"), policy="tabu", controller="hand", steps=10)
+
+
+def test_the_job_shop_default_is_the_learned_controller_with_a_move_budget(tmp_path, capsys):
+    from rewriter import registry
+    from rewriter import solve as api_solve
+    from rewriter.cli import main
+
+    spec = registry.get("jssp")
+    assert spec.default_policy == "controlled" and spec.steps_for("controlled") == 500_000
+    assert spec.steps_for("learned") == spec.default_steps == 200
+    r = api_solve(load_instance("ft06"))
+    assert r.method == "controlled" and r.info == {"controller": "learned"} and r.makespan == 55
+    out = tmp_path / "s.json"
+    assert main(["solve", "ft06", "--out", str(out), "--quiet"]) == 0
+    assert json.loads(out.read_text())["makespan"] == 55
+
+
+def test_a_model_file_picks_its_policy_when_none_is_given(capsys):
+    from importlib.resources import files
+
+    from rewriter.cli import main
+
+    models = files("rewriter.models")
+    for name, policy in (("jssp.pt", "learned"), ("jssp_control.pt", "controlled (learned controller")):
+        assert main(["solve", "ft06", "--model", str(models / name), "--steps", "20"]) == 0
+        assert f"| policy           | {policy}" in capsys.readouterr().out
+
+
+def test_options_of_other_policies_are_refused(capsys):
+    from rewriter.cli import main
+
+    assert main(["solve", "ft06", "--samples", "4"]) == 2
+    assert "samples are an option of the learned and construct policies" in capsys.readouterr().err
+    assert main(["solve", "ft06", "--policy", "tabu", "--decoding", "sample"]) == 2
+    assert "decoding is an option of the learned policy" in capsys.readouterr().err

@@ -53,19 +53,21 @@ def add_parser(sub) -> None:
                         + "; ".join(f"{n}: {', '.join(registry.get(n).init_rules)} (default "
                                     f"{registry.get(n).default_init})" for n in names))
     g.add_argument("--policy", default=None, metavar="POLICY",
-                   help="rewriting policy: learned (the shipped neural rewriter, or --model), "
+                   help="rewriting policy: controlled (tabu search steered by --controller, "
+                        "the job shop's default), learned (the shipped neural rewriter, or --model), "
                         "tabu (tabu search), greedy (best-improvement descent), greedy-first "
                         "(first improvement), random (random walk), none (keep the initial "
                         "schedule) or construct (the learned constructive scheduler builds the "
-                        "schedule, --samples K keeps the best of K; --construct-model) or "
-                        "controlled (tabu search steered by --controller); each "
+                        "schedule, --samples K keeps the best of K; --construct-model); each "
                         "problem lists its own: "
                         + "; ".join(f"{n}: {', '.join(registry.get(n).policies)} (default "
                                     f"{registry.get(n).default_policy})" for n in names))
     g.add_argument("--model", default="default", metavar="PATH",
-                   help="policy file for --policy learned: 'default' (the model shipped for the "
-                        "problem) or a model.pt written by `rewriter train`; with fjsp's --init dqn "
-                        "the DQN dispatcher's model (default: %(default)s)")
+                   help="model file: 'default' (the one shipped for the problem and policy), a "
+                        "rewriting policy written by `rewriter train` (--policy learned) or a "
+                        "controller written by `python -m rewriter.control train` (--policy "
+                        "controlled); without --policy the file's kind picks the policy; with "
+                        "fjsp's --init dqn the DQN dispatcher's model (default: %(default)s)")
     g.add_argument("--samples", type=non_negative_int, default=1, metavar="K",
                    help="--policy learned: K trajectories side by side, the best kept (default: "
                         "%(default)s)")
