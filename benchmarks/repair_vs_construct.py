@@ -180,6 +180,8 @@ def summary(records: list[dict], seed_text: str) -> tuple[str, dict]:
                 points = advantages(gaps, budget, repair, area, family)
                 if len(points) < 3 or len({s for s, _ in points}) < 2:
                     continue
+                if family and len(points) == len(advantages(gaps, budget, repair, area)):
+                    continue  # one family only: the same fit as "all"
                 slope, intercept, low, high, r = trend(points, rng)
                 if not family:
                     fits[repair] = (slope, intercept, points)
