@@ -197,7 +197,7 @@ SPEC = ProblemSpec(
                    "instances (rand_30x20_s0-4: seeds 0 to 4) or paths",
     # tabu steered by the shipped learned controller is the best job-shop method per second
     # measured here (docs/control.md, docs/repair-vs-construct.md); its budget counts tabu moves,
-    # so a run is repeatable: 500,000 moves take 3-5 s on a 30x20 instance
+    # so a run is repeatable: 500,000 moves take about 7 s on ta41 (30x20)
     default_policy="controlled",
     default_steps=200,
     policy_steps={"controlled": 500_000},
