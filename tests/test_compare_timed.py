@@ -118,3 +118,20 @@ def test_every_problem_has_a_loadable_warm_up_instance():
         spec = registry.get(name)
         if spec.warm_up_instance:
             assert spec.load_instance(spec.warm_up_instance) is not None
+
+
+def test_a_method_that_refuses_the_warm_up_instance_still_runs_its_cells(monkeypatch):
+    from rewriter.methods import Choice
+
+    calls = []
+
+    def run(self, inst, **kw):
+        calls.append(inst.name)
+        if inst.name == "ft06":
+            raise InputError("ft06: not an instance this method takes")
+        return "result"
+
+    monkeypatch.setattr(Choice, "run", run)
+    monkeypatch.setattr(cells_module, "_WARM", set())
+    warm_up(Cell("ta41", parse_method("tabu:10"), 0, 1, "jssp"), registry.get("jssp"))
+    assert calls == ["ft06"]

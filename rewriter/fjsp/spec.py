@@ -143,7 +143,7 @@ def methods() -> dict[str, Method]:
 
 SPEC = ProblemSpec(
     name="fjsp",
-    warm_up_instance="mk01",
+    warm_up_instance="compat_20x5_s0",  # every method takes it, the DQN included
     title="flexible job shop: eligible machines with their own durations, release and due dates",
     instance_type="rewriter.fjsp.instance.FlexibleInstance",
     objective="makespan",
