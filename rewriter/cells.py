@@ -75,14 +75,19 @@ def run_cell(cell: Cell) -> dict:
     elif cell.method.kind == "solver":
         extra = {"solver_lower_bound": result.info.get("lower_bound"),
                  "solver_version": result.info.get("solver_version"), "workers": cell.cpsat_workers}
-    return {"instance": cell.instance, "problem": spec.name, "method": cell.method.spec,
-            "params": cell.params, "seed": cell.seed, "version": __version__, **result.sizes,
-            "family": (getattr(inst, "metadata", {}) or {}).get("family")
-            or "".join(c for c in inst.name if c.isalpha()),
-            "group": spec.group(inst), "objective": result.objective,
+    return {**_identity(cell, spec, inst), **result.sizes, "objective": result.objective,
             "upper_bound": result.upper_bound, "lower_bound": result.lower_bound,
             **result.values, "status": result.status, "runtime_s": round(runtime, 3),
             "gap_percent": result.gap_percent, **extra}
+
+
+def _identity(cell: Cell, spec, inst) -> dict:
+    """What every record of ``cell`` says of itself: its key and the instance's group."""
+    return {"instance": cell.instance, "problem": spec.name, "method": cell.method.spec,
+            "params": cell.params, "seed": cell.seed, "version": __version__,
+            "family": (getattr(inst, "metadata", {}) or {}).get("family")
+            or "".join(c for c in inst.name if c.isalpha()),
+            "group": spec.group(inst)}
 
 
 _WARM: set[tuple] = set()  # (problem, method, model) already run once in this process
@@ -95,7 +100,7 @@ def warm_up(cell: Cell, spec) -> None:
     A cell's time then counts the method's work only, as in a program that has been running:
     imports, numba's cached kernels and model files are loaded before the clock starts, and a
     1-second budget is not half spent on them in whichever cell a worker process runs first."""
-    key = (spec.name, cell.method.spec.split("@")[0].split(":")[0], cell.model)
+    key = (spec.name, cell.method.name, cell.model)
     if key in _WARM or not spec.warm_up_instance:
         return
     _WARM.add(key)
@@ -113,11 +118,8 @@ def warm_up(cell: Cell, spec) -> None:
 
 def _no_schedule_record(cell: Cell, spec, inst, exc: NoSchedule, runtime: float) -> dict:
     """The record of a cell whose solver found no schedule: no cost, no gap, the reason."""
-    return {"instance": cell.instance, "problem": spec.name, "method": cell.method.spec,
-            "params": cell.params, "seed": cell.seed, "version": __version__,
-            **_sizes(inst), "family": (getattr(inst, "metadata", {}) or {}).get("family")
-            or "".join(c for c in inst.name if c.isalpha()),
-            "group": spec.group(inst), "objective": spec.objective, spec.objective: None,
+    return {**_identity(cell, spec, inst), **_sizes(inst), "objective": spec.objective,
+            spec.objective: None,
             "upper_bound": getattr(inst, "upper_bound", None),
             "lower_bound": getattr(inst, "lower_bound", None), "status": NO_SCHEDULE,
             "error": exc.reason, "runtime_s": round(runtime, 3), "gap_percent": None}

@@ -143,7 +143,7 @@ def read_model_blob(path, kind: str) -> dict:
     running code; a file of another kind, or no model file at all, is one :class:`InputError`."""
     path = Path(path)
     blob = torch_load_safe(path, "rewriter model file")
-    found = MODEL_KINDS.get(blob.get("format")) if isinstance(blob, dict) else None
+    found = _kind_entry(blob)
     if found is None:
         raise InputError(f"{path}: not a rewriter model file (expected format "
                          f"{' or '.join(MODEL_KINDS)}, as `rewriter train` writes it)")
@@ -156,9 +156,13 @@ def read_model_blob(path, kind: str) -> dict:
 def model_kind(path) -> str | None:
     """The kind (:data:`MODEL_KINDS`) of the model file at ``path``; None for a torch file that
     is no model file of this package. A file torch cannot read is one :class:`InputError`."""
-    blob = torch_load_safe(Path(path), "rewriter model file")
-    found = MODEL_KINDS.get(blob.get("format")) if isinstance(blob, dict) else None
+    found = _kind_entry(torch_load_safe(Path(path), "rewriter model file"))
     return None if found is None else found[0]
+
+
+def _kind_entry(blob) -> tuple[str, str] | None:
+    """The :data:`MODEL_KINDS` entry of a loaded model file's contents; None for anything else."""
+    return MODEL_KINDS.get(blob.get("format")) if isinstance(blob, dict) else None
 
 
 def _model_config(path: Path, values) -> ModelConfig:

@@ -164,8 +164,10 @@ def expand_instance_names(spec: str) -> list[str]:
     names: list[str] = []
     for item in filter(None, items):
         generated = _RANDOM_RANGE.fullmatch(item.lower())
-        if Path(item).exists() or _RANDOM.fullmatch(item.lower()):
-            names.append(item.lower() if not Path(item).exists() else item)
+        if Path(item).exists():
+            names.append(item)
+        elif _RANDOM.fullmatch(item.lower()):
+            names.append(item.lower())
         elif generated:
             n, m, first, last = map(int, generated.groups())
             if last < first:
