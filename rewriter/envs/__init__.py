@@ -1,9 +1,11 @@
 """Gymnasium environments over the package's problems (see ``docs/environments.md``).
 
-Importing this module registers five ids in gymnasium's registry:
+Importing this module registers six ids in gymnasium's registry:
 
 - ``rewriter/JobShop-v0``: every machine picks a job (or waits) at every unit of time;
 - ``rewriter/JobShopDispatch-v0``: one job per decision, time jumps to the next event;
+- ``rewriter/JobShopGraph-v0``: one job per decision, its next operation placed at its earliest
+  fit; the observation is the partial disjunctive graph (graph constructive policies);
 - ``rewriter/Rewrite-v0``: improve a complete solution of any problem with a rewrite interface;
 - ``rewriter/CompatDispatch-v0``: assign single-operation jobs to compatible machines, or wait
   (the MPS scheduler specification's MDP, the DQN dispatcher's environment);
@@ -21,17 +23,19 @@ from gymnasium.envs.registration import register, registry
 
 from .compat import CompatDispatchEnv
 from .dispatch import JobShopDispatchEnv
+from .graph import JobShopGraphEnv
 from .jobshop import JobShopEnv
 from .mrt_dispatch import MrtDispatchEnv
 from .rewrite import RewriteEnv
 
-__all__ = ["JobShopEnv", "JobShopDispatchEnv", "RewriteEnv", "CompatDispatchEnv", "MrtDispatchEnv",
+__all__ = ["JobShopEnv", "JobShopDispatchEnv", "JobShopGraphEnv", "RewriteEnv", "CompatDispatchEnv", "MrtDispatchEnv",
            "ENV_IDS"]
 
 #: the registered ids and the class each makes
 ENV_IDS = {
     "rewriter/JobShop-v0": "rewriter.envs.jobshop:JobShopEnv",
     "rewriter/JobShopDispatch-v0": "rewriter.envs.dispatch:JobShopDispatchEnv",
+    "rewriter/JobShopGraph-v0": "rewriter.envs.graph:JobShopGraphEnv",
     "rewriter/Rewrite-v0": "rewriter.envs.rewrite:RewriteEnv",
     "rewriter/CompatDispatch-v0": "rewriter.envs.compat:CompatDispatchEnv",
     "rewriter/MrtDispatch-v0": "rewriter.envs.mrt_dispatch:MrtDispatchEnv",

@@ -1,0 +1,193 @@
+"""``rewriter/JobShopGraph-v0``: one operation per decision, placed at its earliest fit; the
+observation is the partial disjunctive graph (the environment of graph-based constructive
+schedulers such as L2D, Zhang et al. 2020).
+
+At each decision the agent names a job that has operations left; its next operation is placed on
+its machine at the earliest start that is no earlier than the job's previous operation's end and
+fits the machine's time line: in the first idle gap long enough, or after the machine's last
+operation. Operations placed earlier never move, so every episode takes exactly N x M decisions
+and builds an active schedule (no operation could start earlier without delaying another).
+
+The observation describes every operation ``j * M + k`` (operation ``k`` of job ``j``):
+
+=============  ==================================================================================
+features       (N x M, 4): placed (1/0); candidate (1 for each job's next operation); lower bound
+               of its end / the current makespan bound (its end when placed; otherwise the end of
+               the job's last placed operation plus the durations up to it); duration / the
+               longest operation
+machine_order  (M, C): each machine's placed operations in time order, ``-1`` after the last
+               (C: the most operations any machine has)
+action_mask    (N,): 1 for the jobs with operations left
+=============  ==================================================================================
+
+The graph's arcs are the job arcs (operation k -> k + 1 of each job; fixed) and the machine arcs
+between consecutive placed operations of ``machine_order`` (:func:`graph_arcs`).
+
+Reward: the fall of the makespan bound (the largest lower bound of any operation's end) divided
+by the longest operation, so an episode's return is ``(bound at the start - makespan) /
+longest``. An illegal action ends the episode with the return of a schedule as long as the total
+work (no schedule this environment builds is longer).
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from numba import njit
+
+from .instances import jobshop_source
+
+FEATURES = ("placed", "candidate", "end_bound", "duration")
+
+
+@njit(cache=True)
+def place_next(job, machines, durations, starts, next_op, order, count, bounds):
+    """Place job ``job``'s next operation at its earliest fit and return its start.
+
+    ``machines``/``durations`` (N, M) per operation; ``starts`` (N, M), -1 while unplaced;
+    ``next_op`` (N,); ``order`` (M, C) each machine's placed operation ids in time order and
+    ``count`` (M,) how many; ``bounds`` (N, M) the lower bounds of the operations' ends, updated
+    along the job."""
+    m = durations.shape[1]
+    k = next_op[job]
+    machine = machines[job, k]
+    duration = durations[job, k]
+    ready = 0 if k == 0 else starts[job, k - 1] + durations[job, k - 1]
+    before_end = 0          # end of the operation before the gap being tried
+    slot = count[machine]   # the position the operation takes in the machine's order
+    start = -1
+    for i in range(count[machine]):
+        op = order[machine, i]
+        op_start = starts[op // m, op % m]
+        candidate = max(ready, before_end)
+        if candidate + duration <= op_start:
+            slot = i
+            start = candidate
+            break
+        before_end = op_start + durations[op // m, op % m]
+    if start < 0:
+        start = max(ready, before_end)
+    for i in range(count[machine], slot, -1):
+        order[machine, i] = order[machine, i - 1]
+    order[machine, slot] = job * m + k
+    count[machine] += 1
+    starts[job, k] = start
+    next_op[job] = k + 1
+    end = start + duration
+    bounds[job, k] = end
+    for later in range(k + 1, m):
+        end += durations[job, later]
+        bounds[job, later] = end
+    return start
+
+
+def job_arcs(num_jobs: int, num_machines: int) -> np.ndarray:
+    """(2, N x (M - 1)) the arcs from each operation to the next of its job."""
+    ops = np.arange(num_jobs * num_machines).reshape(num_jobs, num_machines)
+    return np.stack([ops[:, :-1].ravel(), ops[:, 1:].ravel()])
+
+
+def graph_arcs(machine_order: np.ndarray, jobs: np.ndarray) -> np.ndarray:
+    """(2, E) every arc of the partial disjunctive graph: ``jobs`` (:func:`job_arcs`) and the
+    arcs between consecutive placed operations of each machine of ``machine_order``."""
+    src, dst = machine_order[:, :-1].ravel(), machine_order[:, 1:].ravel()
+    keep = dst >= 0
+    return np.concatenate([jobs, np.stack([src[keep], dst[keep]])], 1)
+
+
+class JobShopGraphEnv(gym.Env):
+    """One job per decision, Discrete(N); its next operation is placed at its earliest fit (see
+    the module docstring). :meth:`action_masks` gives the legal jobs (sb3-contrib's name)."""
+
+    metadata = {"render_modes": []}
+
+    def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
+                 low: int = 1, high: int = 99):
+        self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
+        n, m = self.num_jobs, self.num_machines = self.source.num_jobs, self.source.num_machines
+        fixed = self.source.fixed
+        # random instances visit every machine once per job; a file may repeat a machine
+        self.capacity = n if fixed is None else int(np.bincount(fixed.machines.ravel()).max())
+        self.observation_space = spaces.Dict({
+            "features": spaces.Box(0.0, 1.0, (n * m, len(FEATURES)), np.float32),
+            "machine_order": spaces.Box(-1, n * m - 1, (m, self.capacity), np.int64),
+            "action_mask": spaces.Box(0, 1, (n,), np.bool_),
+        })
+        self.action_space = spaces.Discrete(n)
+        self.instance = None
+        self._done = True
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        """An empty schedule (of a new random instance when the env was made without one)."""
+        super().reset(seed=seed)
+        inst = self.instance = self.source.draw(self.np_random)
+        n, m = self.num_jobs, self.num_machines
+        self._starts = np.full((n, m), -1, np.int64)
+        self._next = np.zeros(n, np.int64)
+        self._order = np.full((m, self.capacity), -1, np.int64)
+        self._count = np.zeros(m, np.int64)
+        self._bounds = inst.durations.cumsum(axis=1)
+        self._longest = max(int(inst.durations.max()), 1)
+        self._total_work = int(inst.durations.sum())
+        self._done = False
+        return self._observation(), self._info()
+
+    def step(self, action):
+        """Place the chosen job's next operation at its earliest fit."""
+        if self.instance is None or self._done:
+            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        try:
+            job = int(action)
+        except (TypeError, ValueError):
+            return self._fail(f"an action is one integer in 0..{self.num_jobs - 1}, got {action!r}")
+        if not 0 <= job < self.num_jobs or self._next[job] >= self.num_machines:
+            return self._fail(f"action {job} is not allowed now")
+        before = self.makespan_bound()
+        inst = self.instance
+        place_next(job, inst.machines, inst.durations, self._starts, self._next, self._order,
+                   self._count, self._bounds)
+        reward = (before - self.makespan_bound()) / self._longest
+        terminated = bool((self._next == self.num_machines).all())
+        info = self._info()
+        if terminated:
+            self._done = True
+            info.update(termination="done", makespan=self.makespan_bound(),
+                        schedule=self._starts.copy())
+        return self._observation(), reward, terminated, False, info
+
+    def action_masks(self) -> np.ndarray:
+        """(N,) bool: the jobs with operations left."""
+        return self._next < self.num_machines
+
+    def makespan_bound(self) -> int:
+        """The largest lower bound of an operation's end (the makespan once all are placed)."""
+        return int(self._bounds[:, -1].max())
+
+    def machine_orders(self) -> np.ndarray:
+        """The placed operation ids of every machine in time order, machine after machine (the
+        order a :class:`~rewriter.jssp.solution.JobShopSolution` takes, once all are placed)."""
+        return np.concatenate([self._order[i, :c] for i, c in enumerate(self._count)])
+
+    def _observation(self) -> dict:
+        n, m = self.num_jobs, self.num_machines
+        placed = self._starts >= 0
+        candidate = np.zeros((n, m), np.bool_)
+        left = np.flatnonzero(self._next < m)
+        candidate[left, self._next[left]] = True
+        features = np.stack([placed, candidate, self._bounds / max(self.makespan_bound(), 1),
+                             self.instance.durations / self._longest], -1)
+        return {"features": features.reshape(n * m, len(FEATURES)).astype(np.float32),
+                "machine_order": self._order.copy(), "action_mask": self.action_masks()}
+
+    def _info(self) -> dict:
+        return {"action_mask": self.action_masks(), "instance": self.instance.name}
+
+    def _fail(self, detail: str):
+        """End the episode on an illegal action: nothing placed, the return of a schedule as
+        long as the total work."""
+        self._done = True
+        reward = (self.makespan_bound() - self._total_work) / self._longest
+        info = self._info()
+        info.update(termination="illegal", detail=detail, makespan=self._total_work)
+        return self._observation(), reward, True, False, info
