@@ -143,7 +143,7 @@ def test_interrupted_cli_run_resumes_with_the_same_command(tmp_path, monkeypatch
             "--episodes", "2", "--iterations", "4", "--validation-sizes", "4x3",
             "--validation-per-size", "1", "--embed-dim", "16", "--heads", "2", "--quiet"]
     assert main(args + ["--run-dir", str(tmp_path / "whole")]) == 0
-    real_update, calls = trainer.ppo_update, []
+    real_update, calls = trainer.ppo_step, []
 
     def interrupted(*a, **k):
         calls.append(1)
@@ -151,9 +151,9 @@ def test_interrupted_cli_run_resumes_with_the_same_command(tmp_path, monkeypatch
             raise KeyboardInterrupt
         return real_update(*a, **k)
 
-    monkeypatch.setattr(trainer, "ppo_update", interrupted)
+    monkeypatch.setattr(trainer, "ppo_step", interrupted)
     assert main(args + ["--run-dir", str(tmp_path / "cut")]) == 130
-    monkeypatch.setattr(trainer, "ppo_update", real_update)
+    monkeypatch.setattr(trainer, "ppo_step", real_update)
     saved = torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)
     assert saved["iteration"] == 2
     assert main(args + ["--run-dir", str(tmp_path / "cut"), "--resume"]) == 0

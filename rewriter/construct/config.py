@@ -22,9 +22,11 @@ class ConstructConfig:
     low: int = 1                          # random instances: durations uniform in [low, high]
     high: int = 99
     # model -----------------------------------------------------------------------------------
+    network: str = "jobs"                 # jobs: per-job features; graph: the disjunctive graph
     embed_dim: int = 64
-    heads: int = 4
-    layers: int = 0                       # self-attention blocks (0: pooled context only)
+    heads: int = 4                        # jobs: attention heads
+    layers: int = 0                       # jobs: self-attention blocks (0: pooled context only)
+    rounds: int = 3                       # graph: message-passing rounds
     # algorithm (PPO) -------------------------------------------------------------------------
     iterations: int = 1000                # rollout + update rounds
     episodes: int = 16                    # environments stepped side by side, one episode each
@@ -61,14 +63,16 @@ class ConstructConfig:
         if self.problem != "jssp":
             raise InputError(f"--approach construct trains job-shop schedulers only, not "
                              f"{self.problem!r}")
+        if self.network not in ("jobs", "graph"):
+            raise option_error("network", "jobs or graph", self.network)
         if self.layers < 0:
             raise option_error("layers", "an integer >= 0", self.layers)
         for name in ("embed_dim", "heads", "iterations", "episodes", "ppo_epochs",
                      "minibatch", "validation_per_size", "validate_every", "checkpoint_every",
-                     "threads", "low"):
+                     "threads", "low", "rounds"):
             if getattr(self, name) < 1:
                 raise option_error(name, "an integer >= 1", getattr(self, name))
-        if self.embed_dim % self.heads:
+        if self.network == "jobs" and self.embed_dim % self.heads:
             raise option_error("embed_dim", f"a multiple of --heads ({self.heads})", self.embed_dim)
         if self.high < self.low:
             raise option_error("high", f"an integer >= --low ({self.low})", self.high)
@@ -124,10 +128,15 @@ HELP = {
                 "report the best makespan seen; default: random instances of --sizes",
     "low": "random instances: shortest operation",
     "high": "random instances: longest operation",
-    "embed_dim": "width of the per-job embedding (a multiple of --heads)",
-    "heads": "attention heads",
-    "layers": "self-attention blocks between the jobs (0: each job sees the others only "
-              "through the pooled mean and max embedding)",
+    "network": "jobs: a policy over per-job features, playing JobShopDispatch-v0 (Tassel et "
+               "al.); graph: message passing over the partial disjunctive graph, playing "
+               "JobShopGraph-v0 (L2D-style)",
+    "embed_dim": "width of the per-job (or per-operation) embedding (--network jobs: a multiple "
+                 "of --heads)",
+    "heads": "--network jobs: attention heads",
+    "layers": "--network jobs: self-attention blocks between the jobs (0: each job sees the "
+              "others only through the pooled mean and max embedding)",
+    "rounds": "--network graph: message-passing rounds over the graph",
     "reward_per_machine": "divide the environment's reward by the number of machines, so "
                           "instances of several sizes weigh alike",
 }

@@ -13,32 +13,36 @@ import time
 
 import numpy as np
 
-from ..envs.dispatch import JobShopDispatchEnv
 from ..errors import InputError
 from ..jssp.instance import JobShopInstance
 from ..jssp.solution import JobShopSolution
-from .policy import ConstructPolicy
-from .rollout import Episode, play
+from .networks import env_type, network_of, play_episodes
 
 
-def construct_episodes(instance: JobShopInstance, policy: ConstructPolicy, samples: int = 1,
-                       seed: int = 0) -> list[Episode]:
+def _envs(instance: JobShopInstance, policy, count: int) -> list:
+    """``count`` environments of ``instance``, of the kind ``policy`` plays."""
+    kind = env_type(network_of(policy))
+    return [kind(instance=instance) for _ in range(count)]
+
+
+def construct_episodes(instance: JobShopInstance, policy, samples: int = 1,
+                       seed: int = 0) -> list:
     """The episodes of one greedy decoding (``samples=1``) or of ``samples`` sampled ones."""
     if samples < 1:
         raise InputError(f"samples must be >= 1, got {samples}")
-    envs = [JobShopDispatchEnv(instance=instance) for _ in range(samples)]
     rng = None if samples == 1 else np.random.default_rng(seed)
-    return play(policy, envs, [0] * samples, instance.n_jobs, rng)
+    return play_episodes(policy, _envs(instance, policy, samples), [0] * samples,
+                         instance.n_jobs, rng)
 
 
-def construct_solution(instance: JobShopInstance, policy: ConstructPolicy, samples: int = 1,
+def construct_solution(instance: JobShopInstance, policy, samples: int = 1,
                        seed: int = 0) -> JobShopSolution:
     """The best schedule of :func:`construct_episodes` as a :class:`JobShopSolution`."""
     best = min(construct_episodes(instance, policy, samples, seed), key=lambda e: e.makespan)
     return JobShopSolution.from_starts(instance, best.schedule)
 
 
-def construct_within(instance: JobShopInstance, policy: ConstructPolicy, time_limit: float,
+def construct_within(instance: JobShopInstance, policy, time_limit: float,
                      seed: int = 0, batch: int = 16, started: float | None = None):
     """The greedy schedule, then batches of sampled ones while ``time_limit`` seconds (counted
     from ``started``, default now) allow; the best as a :class:`JobShopSolution`, the number of
@@ -56,14 +60,14 @@ def construct_within(instance: JobShopInstance, policy: ConstructPolicy, time_li
     best, built = greedy, 1
     trace = [(1, time.perf_counter() - t0, greedy.makespan)]
     rng = np.random.default_rng(seed)
-    envs = [JobShopDispatchEnv(instance=instance) for _ in range(batch)]
+    envs = _envs(instance, policy, batch)
     while True:
         now = time.perf_counter()
         per_schedule = (now - decoding) / built  # the greedy decoding is a fair proxy at first
         size = min(batch, int((time_limit - (now - t0)) / per_schedule))
         if size < 1:
             break
-        for episode in play(policy, envs[:size], [0] * size, instance.n_jobs, rng):
+        for episode in play_episodes(policy, envs[:size], [0] * size, instance.n_jobs, rng):
             built += 1
             if episode.makespan < best.makespan:
                 best = episode

@@ -17,28 +17,36 @@ import torch
 from ..core.checkpoint import read_card, read_model_blob, save_model_file
 from ..errors import InputError
 from ..version import __version__
-from .policy import ConstructPolicy, PolicyConfig
+from .networks import NETWORKS, network_of, policy_types
 
 FORMAT = "rewriter-construct-1"
 SHIPPED = "jssp_construct.pt"
+SHIPPED_GRAPH = "jssp_construct_graph.pt"  # --network graph, the construct-graph method
 
 
-def save_construct_model(path, policy: ConstructPolicy, card: dict | None = None, *,
+def save_construct_model(path, policy, card: dict | None = None, *,
                          problem: str = "jssp", env: dict | None = None) -> Path:
     """Write the policy to ``path`` and, when given, its card to ``path`` with ``.json``.
     ``env``: the environment settings the policy's inputs depend on (MRT: resources, window)."""
     return save_model_file(path, {"format": FORMAT, "kind": "construct", "problem": problem,
+                                  "network": network_of(policy),
                                   "env": env or {}, "policy_config": policy.config.to_dict(),
                                   "version": __version__, "state_dict": policy.state_dict()}, card)
 
 
-def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
-    """(policy in eval mode, metadata: problem, env settings, version, path and the card if
-    there is one; files written before MRT's say nothing of the problem: jssp). Anything but
-    a constructive model file is one :class:`InputError` naming the file."""
+def load_construct_model(path) -> tuple:
+    """(policy in eval mode, metadata: problem, network, env settings, version, path and the
+    card if there is one; files written before MRT's say nothing of the problem: jssp, and
+    before the graph network nothing of the network: jobs). Anything but a constructive model
+    file is one :class:`InputError` naming the file."""
     path = Path(path)
     blob = read_model_blob(path, "construct")
-    names = {f.name for f in dataclasses.fields(PolicyConfig)}
+    network = blob.get("network", "jobs")
+    if network not in NETWORKS:
+        raise InputError(f"{path}: not a valid constructive model file (network {network!r}; "
+                         f"expected {' or '.join(NETWORKS)})")
+    config_type, policy_type = policy_types(network)
+    names = {f.name for f in dataclasses.fields(config_type)}
     values = blob.get("policy_config")
     if not isinstance(values, dict) or set(values) != names or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= (0 if k == "layers" else 1)
@@ -46,7 +54,7 @@ def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
         raise InputError(f"{path}: not a valid constructive model file (its policy_config must "
                          f"give {', '.join(sorted(names))} as integers, layers >= 0 and the "
                          f"others >= 1)")
-    policy = ConstructPolicy(PolicyConfig(**values))
+    policy = policy_type(config_type(**values))
     weights = blob.get("state_dict")
     if not isinstance(weights, dict) or not all(isinstance(v, torch.Tensor)
                                                 for v in weights.values()):
@@ -57,7 +65,8 @@ def load_construct_model(path) -> tuple[ConstructPolicy, dict]:
         raise InputError(f"{path}: not a valid constructive model file: its weights do not fit "
                          f"the architecture it names") from None
     policy.eval()
-    meta = {"problem": blob.get("problem", "jssp"), "env": blob.get("env") or {},
+    meta = {"problem": blob.get("problem", "jssp"), "network": network,
+            "env": blob.get("env") or {},
             "version": blob.get("version"), "path": str(path)}
     card = read_card(path.with_suffix(".json"))
     if card is not None:
@@ -75,7 +84,7 @@ def shipped_model_path(name: str = SHIPPED) -> Path:
 
 
 def construct_model(model: str | Path | None = None,
-                    problem: str = "jssp") -> tuple[ConstructPolicy, dict]:
+                    problem: str = "jssp") -> tuple:
     """(policy, metadata) for ``model``: a path, or None / "default" for the shipped one; each
     file is read once per process. A model of another problem is an InputError."""
     path = shipped_model_path() if model in (None, "default") else Path(model)
@@ -86,5 +95,5 @@ def construct_model(model: str | Path | None = None,
 
 
 @lru_cache(maxsize=8)
-def _cached(path: str) -> tuple[ConstructPolicy, dict]:
+def _cached(path: str) -> tuple:
     return load_construct_model(path)

@@ -35,8 +35,9 @@ def gae(rewards: np.ndarray, values: np.ndarray, gamma: float,
     return advantages, advantages + values
 
 
-def rollout_batch(episodes: list[Episode], cfg: ConstructConfig) -> dict[str, torch.Tensor]:
-    """Every decision of the episodes as tensors, with its advantage and return."""
+def targets(episodes, cfg: ConstructConfig) -> tuple[torch.Tensor, torch.Tensor]:
+    """(advantages, returns) of every decision of the episodes, in order (any episodes with
+    ``rewards``, ``values`` and ``num_machines``: the per-job and the graph policy's)."""
     advantages, returns = [], []
     for episode in episodes:
         rewards = np.asarray(episode.rewards, np.float64)
@@ -46,6 +47,13 @@ def rollout_batch(episodes: list[Episode], cfg: ConstructConfig) -> dict[str, to
                        cfg.gae_lambda)
         advantages.append(adv)
         returns.append(ret)
+    return (torch.from_numpy(np.concatenate(advantages).astype(np.float32)),
+            torch.from_numpy(np.concatenate(returns).astype(np.float32)))
+
+
+def rollout_batch(episodes: list[Episode], cfg: ConstructConfig) -> dict[str, torch.Tensor]:
+    """Every decision of the episodes as tensors, with its advantage and return."""
+    advantages, returns = targets(episodes, cfg)
 
     def stacked(name, dtype=None):
         return torch.from_numpy(np.concatenate([np.asarray(getattr(e, name), dtype)
@@ -53,16 +61,20 @@ def rollout_batch(episodes: list[Episode], cfg: ConstructConfig) -> dict[str, to
 
     return {"jobs": stacked("jobs", np.float32), "valid": stacked("valid", np.bool_),
             "mask": stacked("mask", np.bool_), "actions": stacked("actions", np.int64),
-            "log_probs": stacked("log_probs", np.float32),
-            "advantages": torch.from_numpy(np.concatenate(advantages).astype(np.float32)),
-            "returns": torch.from_numpy(np.concatenate(returns).astype(np.float32))}
+            "log_probs": stacked("log_probs", np.float32), "advantages": advantages,
+            "returns": returns}
 
 
-def ppo_update(policy: ConstructPolicy, optimizer: torch.optim.Optimizer,
-               batch: dict[str, torch.Tensor], cfg: ConstructConfig,
-               rng: np.random.Generator) -> dict[str, float]:
+def _evaluate_jobs(policy: ConstructPolicy, batch: dict, idx: torch.Tensor):
+    return policy(batch["jobs"][idx], batch["valid"][idx], batch["mask"][idx])
+
+
+def ppo_update(policy, optimizer: torch.optim.Optimizer, batch: dict, cfg: ConstructConfig,
+               rng: np.random.Generator, evaluate=_evaluate_jobs) -> dict[str, float]:
     """``cfg.ppo_epochs`` passes of clipped PPO over ``batch``; returns the mean losses, the
-    mean entropy and the mean approximate KL divergence from the rollout policy."""
+    mean entropy and the mean approximate KL divergence from the rollout policy.
+    ``evaluate(policy, batch, idx)`` gives the (log-probabilities, values) of the decisions
+    ``idx`` (the per-job policy's by default; the graph policy brings its own)."""
     policy.train()
     size = len(batch["actions"])
     sums = dict.fromkeys(("loss", "policy_loss", "value_loss", "entropy", "approx_kl"), 0.0)
@@ -71,8 +83,7 @@ def ppo_update(policy: ConstructPolicy, optimizer: torch.optim.Optimizer,
         order = torch.from_numpy(rng.permutation(size))
         for start in range(0, size, cfg.minibatch):
             idx = order[start:start + cfg.minibatch]
-            log_probs, values = policy(batch["jobs"][idx], batch["valid"][idx],
-                                       batch["mask"][idx])
+            log_probs, values = evaluate(policy, batch, idx)
             new = log_probs.gather(1, batch["actions"][idx].unsqueeze(1)).squeeze(1)
             log_ratio = new - batch["log_probs"][idx]
             ratio = log_ratio.exp()

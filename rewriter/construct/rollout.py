@@ -6,8 +6,9 @@ and each environment takes its action. It serves training (sampled actions, ever
 recorded) and decoding (greedy or sampled, only the schedules kept). Every random draw comes from
 one numpy generator, so a run is repeatable from its seed.
 
-:class:`EpisodeSource` hands out the environment of each training episode: the fixed instance in
-per-instance mode, or a fresh random instance of a size class drawn per episode.
+:class:`EpisodeSource` hands out the environment of each training episode (the one its network
+plays): the fixed instance in per-instance mode, or a fresh random instance of a size class
+drawn per episode.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import torch
 
 from ..envs.dispatch import JobShopDispatchEnv
 from .config import ConstructConfig, parse_size
+from .networks import env_type
 from .policy import ConstructPolicy, NumpyActor, choose, env_action, pad_observations
 
 
@@ -101,8 +103,9 @@ class EpisodeSource:
 
     def __init__(self, cfg: ConstructConfig):
         self.cfg = cfg
+        self.env_type = env_type(cfg.network)
         if cfg.per_instance:
-            self.fixed = [JobShopDispatchEnv(instance=cfg.instance) for _ in range(cfg.episodes)]
+            self.fixed = [self.env_type(instance=cfg.instance) for _ in range(cfg.episodes)]
             self.sizes = [(self.fixed[0].num_jobs, self.fixed[0].num_machines)]
         else:
             self.fixed = None
@@ -114,7 +117,7 @@ class EpisodeSource:
         """The padded job count of every training batch: the most jobs of any size class."""
         return max(n for n, _ in self.sizes)
 
-    def draw(self, rng: np.random.Generator) -> tuple[list[JobShopDispatchEnv], list[int]]:
+    def draw(self, rng: np.random.Generator) -> tuple[list, list[int]]:
         """The environments and reset seeds of the next iteration's episodes."""
         seeds = [int(s) for s in rng.integers(2**31, size=self.cfg.episodes)]
         if self.fixed is not None:
@@ -125,7 +128,7 @@ class EpisodeSource:
             size = self.sizes[int(pick)]
             env = self._envs[slot].get(size)
             if env is None:
-                env = self._envs[slot][size] = JobShopDispatchEnv(
+                env = self._envs[slot][size] = self.env_type(
                     num_jobs=size[0], num_machines=size[1], low=self.cfg.low, high=self.cfg.high)
             envs.append(env)
         return envs, seeds

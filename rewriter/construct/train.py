@@ -43,9 +43,8 @@ from ..version import __version__
 from .config import ConstructConfig, parse_size
 from .decode import construct_episodes
 from .model_file import save_construct_model
-from .policy import ConstructPolicy, PolicyConfig
-from .ppo import ppo_update, rollout_batch
-from .rollout import EpisodeSource, play
+from .networks import new_policy, play_episodes, ppo_step
+from .rollout import EpisodeSource
 from ..core.charts import log_series, loss_panels, save_training_curves
 
 APPROACH = "construct"
@@ -81,7 +80,7 @@ def validation_instances(cfg: ConstructConfig) -> list:
     return out
 
 
-def validate(policy: ConstructPolicy, instances: list, references: list[tuple[int, int]]) -> dict:
+def validate(policy, instances: list, references: list[tuple[int, int]]) -> dict:
     """Greedy makespans of the validation set: their mean, and their mean gap (%) to MWKR's
     active and non-delay schedules (negative: better than MWKR)."""
     spans = [construct_episodes(inst, policy)[0].makespan for inst in instances]
@@ -161,7 +160,7 @@ def _card(cfg: ConstructConfig, run_dir: Path, command: str | None, iteration: i
     """What a saved constructive model says about itself."""
     started = json.loads((run_dir / "config.json").read_text())
     validated = [r for r in rows if r.get("val_makespan") not in ("", None)]
-    return {"kind": APPROACH, "problem": "jssp",
+    return {"kind": APPROACH, "problem": "jssp", "network": cfg.network,
             "mode": "per_instance" if cfg.per_instance else "across_instances",
             "version": __version__, "git_commit": started.get("git_commit"),
             "command": started.get("command"), "last_command": command or " ".join(sys.argv),
@@ -209,8 +208,7 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
                   for i in val_instances]
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
-    policy = ConstructPolicy(PolicyConfig(embed_dim=cfg.embed_dim, heads=cfg.heads,
-                                          layers=cfg.layers))
+    policy = new_policy(cfg)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
     iteration, wall, best_val, decisions = open_run(
         run_dir, resume, run_meta(cfg.to_dict(), command, approach=APPROACH), policy, optimizer, rng)
@@ -224,16 +222,15 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
             break
         tic = time.perf_counter()
         envs, seeds = source.draw(rng)
-        episodes = play(policy, envs, seeds, source.slots, rng, record=True)
-        batch = rollout_batch(episodes, cfg)
-        losses = ppo_update(policy, optimizer, batch, cfg, rng)
+        episodes = play_episodes(policy, envs, seeds, source.slots, rng, record=True)
+        losses, count = ppo_step(policy, optimizer, episodes, cfg, rng)
         iteration += 1
-        decisions += len(batch["actions"])
+        decisions += count
         spans = [e.makespan for e in episodes]
         if cfg.per_instance:
             best = min(episodes, key=lambda e: e.makespan)
             if best_seen is None or best.makespan < best_seen:
-                check_schedule(envs[0].sim.instance, best.schedule, best.makespan)
+                check_schedule(val_instances[0], best.schedule, best.makespan)
                 best_seen = best.makespan
                 _save_best_schedule(run_dir, best.instance, best.makespan, best.schedule,
                                     iteration)

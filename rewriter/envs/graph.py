@@ -11,10 +11,11 @@ and builds an active schedule (no operation could start earlier without delaying
 The observation describes every operation ``j * M + k`` (operation ``k`` of job ``j``):
 
 =============  ==================================================================================
-features       (N x M, 4): placed (1/0); candidate (1 for each job's next operation); lower bound
+features       (N x M, 5): placed (1/0); candidate (1 for each job's next operation); lower bound
                of its end / the current makespan bound (its end when placed; otherwise the end of
                the job's last placed operation plus the durations up to it); duration / the
-               longest operation
+               longest operation; work_left, the durations of the job from this operation on /
+               the largest job total
 machine_order  (M, C): each machine's placed operations in time order, ``-1`` after the last
                (C: the most operations any machine has)
 action_mask    (N,): 1 for the jobs with operations left
@@ -38,7 +39,7 @@ from numba import njit
 
 from .instances import jobshop_source
 
-FEATURES = ("placed", "candidate", "end_bound", "duration")
+FEATURES = ("placed", "candidate", "end_bound", "duration", "work_left")
 
 
 @njit(cache=True)
@@ -130,6 +131,8 @@ class JobShopGraphEnv(gym.Env):
         self._bounds = inst.durations.cumsum(axis=1)
         self._longest = max(int(inst.durations.max()), 1)
         self._total_work = int(inst.durations.sum())
+        suffix = inst.durations[:, ::-1].cumsum(axis=1)[:, ::-1]
+        self._work_left = suffix / max(int(suffix[:, 0].max()), 1)
         self._done = False
         return self._observation(), self._info()
 
@@ -176,7 +179,7 @@ class JobShopGraphEnv(gym.Env):
         left = np.flatnonzero(self._next < m)
         candidate[left, self._next[left]] = True
         features = np.stack([placed, candidate, self._bounds / max(self.makespan_bound(), 1),
-                             self.instance.durations / self._longest], -1)
+                             self.instance.durations / self._longest, self._work_left], -1)
         return {"features": features.reshape(n * m, len(FEATURES)).astype(np.float32),
                 "machine_order": self._order.copy(), "action_mask": self.action_masks()}
 

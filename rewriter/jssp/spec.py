@@ -141,6 +141,20 @@ def _construct_timed(instance, *, budget: float, seed: int = 0, model=None, **_)
     return construct(instance, model=model, time_limit=budget, seed=seed)
 
 
+def _shipped_graph() -> str:
+    from ..construct.model_file import SHIPPED_GRAPH, shipped_model_path
+
+    return str(shipped_model_path(SHIPPED_GRAPH))
+
+
+def _construct_graph(instance, *, budget=None, seed: int = 0, **_):
+    return _construct(instance, budget=budget, seed=seed, model=_shipped_graph())
+
+
+def _construct_graph_timed(instance, *, budget: float, seed: int = 0, **_):
+    return _construct_timed(instance, budget=budget, seed=seed, model=_shipped_graph())
+
+
 @cache  # one set of methods, so a parsed spec equals its re-parse
 def methods() -> dict[str, Method]:
     out = {}
@@ -170,6 +184,15 @@ def methods() -> dict[str, Method]:
                                    "constructive policy for S seconds: its greedy schedule, then "
                                    "the best of as many sampled ones as the time allows",
                                    "seconds", 10.0, uses_model=True)
+    out["construct-graph"] = Method("construct-graph", _construct_graph, "the shipped graph "
+                                    "constructive policy (message passing over the partial "
+                                    "disjunctive graph, docs/construct.md), greedy; "
+                                    "construct-graph:K keeps the best of K sampled schedules",
+                                    "samples", None)
+    out["construct-graph-time"] = Method("construct-graph-time", _construct_graph_timed,
+                                         "the shipped graph constructive policy for S seconds: "
+                                         "greedy, then sampled while the time allows",
+                                         "seconds", 10.0)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
