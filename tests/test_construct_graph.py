@@ -88,12 +88,41 @@ def test_greedy_is_deterministic_and_every_schedule_validates():
         assert check_schedule(inst, episode.schedule, episode.makespan) == episode.makespan
 
 
+def test_one_ppo_step_makes_better_than_expected_decisions_more_likely():
+    """One PPO step on recorded ft06 episodes raises the advantage-weighted log-probability of
+    the decisions taken (the surrogate objective, to first order). A gradient of
+    the wrong sign, or none, fails this."""
+    from rewriter.construct.graph.rollout import evaluate_graphs, graph_batch, play_graph
+    from rewriter.construct.networks import ppo_step
+
+    # the policy's loss alone (no value or entropy term: the critic shares the encoder), and a
+    # step small enough that the first-order change decides
+    cfg = _tiny(instance="ft06", episodes=8, ppo_epochs=1, minibatch=512, lr=1e-2,
+                entropy_coef=0.0, value_coef=0.0).check()
+    policy = _policy(2)
+    envs = [JobShopGraphEnv("ft06") for _ in range(8)]
+    episodes = play_graph(policy, envs, [0] * 8, np.random.default_rng(0), record=True)
+    batch = graph_batch(episodes, cfg)
+    everything = torch.arange(len(batch["actions"]))
+    # plain gradient descent: Adam's first step has full size along noise directions too
+    optimizer = torch.optim.SGD(policy.parameters(), lr=cfg.lr)
+    ppo_step(policy, optimizer, episodes, cfg, np.random.default_rng(1))
+    with torch.no_grad():
+        log_probs, _ = evaluate_graphs(policy, batch, everything)
+    new = log_probs.gather(1, batch["actions"].unsqueeze(1)).squeeze(1)
+    change = new - batch["log_probs"]
+    adv = batch["advantages"]
+    adv = (adv - adv.mean()) / adv.std()  # as the update normalises them
+    assert float((change * adv).mean()) > 0
+
+
+@pytest.mark.slow
 def test_ppo_on_one_instance_learns_beyond_its_random_start(tmp_path):
     """Per-instance PPO on ft06 (optimum 55): sampled schedules of the untrained policy average
-    over 70; after 15 iterations they average lower by 5 or more. A broken gradient does not."""
+    about 70; after 60 iterations they average lower by 3 or more."""
     inst = load_instance("ft06")
-    cfg = ConstructConfig(network="graph", instance="ft06", iterations=15, episodes=8, lr=1e-3,
-                          validate_every=5, embed_dim=32, rounds=2)
+    cfg = ConstructConfig(network="graph", instance="ft06", iterations=60, episodes=8, lr=3e-3,
+                          validate_every=20)
     torch.manual_seed(cfg.seed)
     from rewriter.construct.networks import new_policy
 
@@ -102,7 +131,7 @@ def test_ppo_on_one_instance_learns_beyond_its_random_start(tmp_path):
     trained, meta = load_construct_model(tmp_path / "ft06" / "model.pt")
     assert meta["network"] == "graph" and isinstance(trained, GraphConstructPolicy)
     after = np.mean([e.makespan for e in construct_episodes(inst, trained, 64, seed=1)])
-    assert untrained > 70 and after < untrained - 5
+    assert after < untrained - 3
     best = json.loads((tmp_path / "ft06" / "best_schedule.json").read_text())
     assert check_schedule(inst, best["starts"], best["makespan"]) == summary.best_makespan
 

@@ -11,11 +11,13 @@ and builds an active schedule (no operation could start earlier without delaying
 The observation describes every operation ``j * M + k`` (operation ``k`` of job ``j``):
 
 =============  ==================================================================================
-features       (N x M, 5): placed (1/0); candidate (1 for each job's next operation); lower bound
+features       (N x M, 6): placed (1/0); candidate (1 for each job's next operation); lower bound
                of its end / the current makespan bound (its end when placed; otherwise the end of
                the job's last placed operation plus the durations up to it); duration / the
                longest operation; work_left, the durations of the job from this operation on /
-               the largest job total
+               the largest job total; machine_wait, for a candidate how long it would wait for
+               its machine if placed now (its earliest fit minus the job's ready time) / the
+               current makespan bound, 0 for every other operation
 machine_order  (M, C): each machine's placed operations in time order, ``-1`` after the last
                (C: the most operations any machine has)
 action_mask    (N,): 1 for the jobs with operations left
@@ -39,7 +41,23 @@ from numba import njit
 
 from .instances import jobshop_source
 
-FEATURES = ("placed", "candidate", "end_bound", "duration", "work_left")
+FEATURES = ("placed", "candidate", "end_bound", "duration", "work_left", "machine_wait")
+
+
+@njit(cache=True)
+def earliest_fit(machine, ready, duration, starts, durations, order, count):
+    """(start, position in the machine's order) of an operation of ``duration`` on ``machine``
+    that may not start before ``ready``: the first idle gap it fits, else after the last."""
+    m = durations.shape[1]
+    before_end = 0          # end of the operation before the gap being tried
+    for i in range(count[machine]):
+        op = order[machine, i]
+        op_start = starts[op // m, op % m]
+        candidate = max(ready, before_end)
+        if candidate + duration <= op_start:
+            return candidate, i
+        before_end = op_start + durations[op // m, op % m]
+    return max(ready, before_end), count[machine]
 
 
 @njit(cache=True)
@@ -53,34 +71,36 @@ def place_next(job, machines, durations, starts, next_op, order, count, bounds):
     m = durations.shape[1]
     k = next_op[job]
     machine = machines[job, k]
-    duration = durations[job, k]
     ready = 0 if k == 0 else starts[job, k - 1] + durations[job, k - 1]
-    before_end = 0          # end of the operation before the gap being tried
-    slot = count[machine]   # the position the operation takes in the machine's order
-    start = -1
-    for i in range(count[machine]):
-        op = order[machine, i]
-        op_start = starts[op // m, op % m]
-        candidate = max(ready, before_end)
-        if candidate + duration <= op_start:
-            slot = i
-            start = candidate
-            break
-        before_end = op_start + durations[op // m, op % m]
-    if start < 0:
-        start = max(ready, before_end)
+    start, slot = earliest_fit(machine, ready, durations[job, k], starts, durations, order, count)
     for i in range(count[machine], slot, -1):
         order[machine, i] = order[machine, i - 1]
     order[machine, slot] = job * m + k
     count[machine] += 1
     starts[job, k] = start
     next_op[job] = k + 1
-    end = start + duration
+    end = start + durations[job, k]
     bounds[job, k] = end
     for later in range(k + 1, m):
         end += durations[job, later]
         bounds[job, later] = end
     return start
+
+
+@njit(cache=True)
+def candidate_waits(machines, durations, starts, next_op, order, count):
+    """(N,) for each job with operations left, how long its next operation would wait for its
+    machine if placed now (its earliest fit minus the job's ready time); 0 for finished jobs."""
+    n, m = durations.shape
+    waits = np.zeros(n, np.int64)
+    for job in range(n):
+        k = next_op[job]
+        if k < m:
+            ready = 0 if k == 0 else starts[job, k - 1] + durations[job, k - 1]
+            start, _ = earliest_fit(machines[job, k], ready, durations[job, k], starts,
+                                    durations, order, count)
+            waits[job] = start - ready
+    return waits
 
 
 def job_arcs(num_jobs: int, num_machines: int) -> np.ndarray:
@@ -167,19 +187,20 @@ class JobShopGraphEnv(gym.Env):
         """The largest lower bound of an operation's end (the makespan once all are placed)."""
         return int(self._bounds[:, -1].max())
 
-    def machine_orders(self) -> np.ndarray:
-        """The placed operation ids of every machine in time order, machine after machine (the
-        order a :class:`~rewriter.jssp.solution.JobShopSolution` takes, once all are placed)."""
-        return np.concatenate([self._order[i, :c] for i, c in enumerate(self._count)])
-
     def _observation(self) -> dict:
         n, m = self.num_jobs, self.num_machines
         placed = self._starts >= 0
         candidate = np.zeros((n, m), np.bool_)
+        wait = np.zeros((n, m))
         left = np.flatnonzero(self._next < m)
         candidate[left, self._next[left]] = True
-        features = np.stack([placed, candidate, self._bounds / max(self.makespan_bound(), 1),
-                             self.instance.durations / self._longest, self._work_left], -1)
+        inst = self.instance
+        waits = candidate_waits(inst.machines, inst.durations, self._starts, self._next,
+                                self._order, self._count)
+        bound = max(self.makespan_bound(), 1)  # no fit starts after it: the wait is below it
+        wait[left, self._next[left]] = waits[left] / bound
+        features = np.stack([placed, candidate, self._bounds / bound,
+                             inst.durations / self._longest, self._work_left, wait], -1)
         return {"features": features.reshape(n * m, len(FEATURES)).astype(np.float32),
                 "machine_order": self._order.copy(), "action_mask": self.action_masks()}
 
