@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 import statistics
 from multiprocessing import get_context
 from pathlib import Path
@@ -110,15 +112,21 @@ def tables(rows: list[dict], methods: list[str]) -> str:
                      for m in methods]
             out.append(f"| {cls} | {budget} | " + " | ".join(f"{c:.2f}" for c in cells) + " |")
     out += ["", "## Paired difference against plain tabu (gap points; negative: better than tabu)",
-            "", "| budget | method | mean | sd | wins / ties / losses |", "|---|---|---|---|---|"]
+            "", "Per (instance, seed) pair: the method's gap minus plain tabu's.", "",
+            "| budget | class | method | mean | sd | wins / ties / losses |",
+            "|---|---|---|---|---|---|"]
     key = lambda r: (r["instance"], r["seed"], r["budget"])  # noqa: E731
     tabu = {key(r): r["gap"] for r in rows if r["method"] == "tabu"}
     for budget in budgets:
-        for m in methods[1:]:
-            d = [r["gap"] - tabu[key(r)] for r in rows if r["method"] == m and r["budget"] == budget]
-            sd = statistics.stdev(d) if len(d) > 1 else 0.0
-            tally = f"{sum(x < 0 for x in d)} / {sum(x == 0 for x in d)} / {sum(x > 0 for x in d)}"
-            out.append(f"| {budget} | {m} | {statistics.mean(d):+.2f} | {sd:.2f} | {tally} |")
+        for cls in classes + ["all"]:
+            for m in methods[1:]:
+                d = [r["gap"] - tabu[key(r)] for r in rows if r["method"] == m
+                     and r["budget"] == budget and cls in ("all", r["class"])]
+                sd = statistics.stdev(d) if len(d) > 1 else 0.0
+                tally = (f"{sum(x < 0 for x in d)} / {sum(x == 0 for x in d)} / "
+                         f"{sum(x > 0 for x in d)}")
+                out.append(f"| {budget} | {cls} | {m} | {statistics.mean(d):+.2f} | {sd:.2f} | "
+                           f"{tally} |")
     out += ["", "## Every run", "", "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
     out += ["| " + " | ".join(str(v) for v in r.values()) + " |" for r in rows]
     return "\n".join(out) + "\n"
@@ -157,7 +165,7 @@ def main(argv=None) -> int:
             append_result(args.results, row)
         print(json.dumps(row), flush=True)
     rows = [done[(n, m, f"{b[1]:g} {b[0]}", s)] for n, m, b, s, _ in jobs]
-    text = f"Command: `python benchmarks/bench_control.py {' '.join(argv or __import__('sys').argv[1:])}`\n\n"
+    text = f"Command: `python benchmarks/bench_control.py {shlex.join(argv or sys.argv[1:])}`\n\n"
     text += tables(rows, methods)
     print(text)
     if args.out:

@@ -5,7 +5,8 @@
 Each environment is made with ``gymnasium.make`` (so with gymnasium's default wrappers, as a user
 gets it) and played by the random legal agents of ``rewriter.envs.play`` for whole episodes until
 ``--seconds`` have passed: ``JobShop-v0`` (every machine draws from its mask row, never
-deadlocking), ``JobShopDispatch-v0`` (a uniform choice among the legal jobs and the no-op) and
+deadlocking), ``JobShopDispatch-v0`` (a uniform choice among the legal jobs and the no-op),
+``JobShopGraph-v0`` (a uniform choice among the jobs with operations left) and
 ``Rewrite-v0`` on the job shop from MWKR with N5 moves, 200 rewrites per episode (a uniform choice
 among the candidates). It prints a markdown table: episodes, steps, steps/s and the mean final
 makespan (constructive: the schedule's; rewrite: the last one).
@@ -72,6 +73,7 @@ def main() -> None:
     cases = [
         ("rewriter/JobShop-v0", {"instance": args.instance}, _jobshop_action),
         ("rewriter/JobShopDispatch-v0", {"instance": args.instance}, _dispatch_action),
+        ("rewriter/JobShopGraph-v0", {"instance": args.instance}, _dispatch_action),
         ("rewriter/Rewrite-v0", {"problem": "jssp", "instance": args.instance, "init": "mwkr",
                                  "max_steps": 200}, _rewrite_action),
     ]
