@@ -10,8 +10,8 @@ when the command is run again), budget by budget, then summarises:
    constructive policies (per-job features and disjunctive graph) decoded greedily, on every
    instance of ``--instances``;
 2. at each budget B of ``--budgets`` (seconds of wall time, one core per cell), the learned
-   constructive policies sampling for B seconds (``construct-time:B``,
-   ``construct-graph-time:B``), the learned rewriter
+   constructive policy over per-job features sampling for B seconds (``construct-time:B``),
+   the learned rewriter
    (``rewriter-time:B``), plain tabu (``tabu:B``), tabu steered by the learned controller
    (``controlled:B``) and CP-SAT with one thread (``cpsat:B``); budgets of ``--long`` seconds or
    more run on ``--long-instances`` only (the first instance of every Taillard class by default).
@@ -38,13 +38,12 @@ from rewriter.compare import plan_cells, read_results, run_cells
 INSTANCES = "ta01-80,dmu01-80"
 LONG_INSTANCES = "ta01,ta11,ta21,ta31,ta41,ta51,ta61,ta71"  # the first of each Taillard class
 UNTIMED = ("mwkr", "mwkr-nd", "construct", "construct-graph")
-TIMED = ("construct-time", "construct-graph-time", "rewriter-time", "tabu", "controlled", "cpsat")
+TIMED = ("construct-time", "rewriter-time", "tabu", "controlled", "cpsat")
 REPAIRS = ("rewriter-time", "controlled", "tabu")  # against construct-time, per instance
 TICKS = (225, 300, 450, 600, 1000, 2000)
 LABELS = {"mwkr": "MWKR", "mwkr-nd": "MWKR non-delay", "construct": "construct (greedy)",
           "construct-graph": "construct, graph (greedy)",
-          "construct-time": "construct (sampling)",
-          "construct-graph-time": "construct, graph (sampling)", "rewriter-time": "rewriter (neural)",
+          "construct-time": "construct (sampling)", "rewriter-time": "rewriter (neural)",
           "tabu": "tabu", "controlled": "tabu + learned controller", "cpsat": "CP-SAT (1 thread)"}
 
 

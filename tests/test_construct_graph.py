@@ -188,3 +188,22 @@ def test_the_cli_trains_the_graph_network_and_checks_its_options(tmp_path, capsy
     assert main(["train", "--approach", "construct", "--network", "tree",
                  "--run-dir", str(tmp_path / "h")]) == 2
     assert "--network" in capsys.readouterr().err and not (tmp_path / "h").exists()
+
+
+def test_the_shipped_graph_model_runs_as_the_construct_graph_methods(tmp_path):
+    from rewriter.compare import plan_cells, run_cells
+
+    _, meta = load_construct_model(model_file_path())
+    assert meta["network"] == "graph" and meta["card"]["name"] == "jssp_construct_graph"
+    cells = plan_cells("ft06,la01", "construct-graph,construct-graph:2,construct-graph-time:0.5",
+                       problem="jssp")
+    records = run_cells(cells, tmp_path / "r.jsonl", progress="off")
+    assert len(records) == 6
+    for r in records:  # every record's schedule went through the validator
+        assert r["makespan"] >= r["upper_bound"]
+
+
+def model_file_path():
+    from rewriter.construct.model_file import SHIPPED_GRAPH, shipped_model_path
+
+    return shipped_model_path(SHIPPED_GRAPH)

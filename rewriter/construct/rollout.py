@@ -76,22 +76,31 @@ def play(policy: ConstructPolicy, envs: list[JobShopDispatchEnv], seeds: list[in
                 log.jobs.append(jobs[row])
                 log.valid.append(valid[row])
                 log.mask.append(mask[row])
-                log.actions.append(action)
-                log.log_probs.append(float(log_probs[row, action]))
-                log.values.append(float(values[row]))
-                log.rewards.append(float(reward))
+                keep_decision(log, action, log_probs[row, action], values[row], reward)
             if not terminated:
                 still.append(i)
                 continue
-            if info["termination"] != "done":  # the mask is followed, so this is a bug
-                raise RuntimeError(f"episode on {info['instance']} ended by "
-                                   f"{info['termination']}: {info.get('detail', '')}")
-            log = logs[i]
-            log.instance, log.makespan = info["instance"], int(info["makespan"])
-            log.schedule = info["schedule"]
-            episodes[i] = log
+            episodes[i] = close_episode(logs[i], info)
         active = still
     return episodes
+
+
+def keep_decision(log, action: int, log_prob, value, reward) -> None:
+    """Record one decision of a training episode (any episode type with these lists)."""
+    log.actions.append(action)
+    log.log_probs.append(float(log_prob))
+    log.values.append(float(value))
+    log.rewards.append(float(reward))
+
+
+def close_episode(log, info: dict):
+    """``log`` with the finished episode's instance, makespan and schedule from ``info``."""
+    if info["termination"] != "done":  # the mask is followed, so this is a bug
+        raise RuntimeError(f"episode on {info['instance']} ended by "
+                           f"{info['termination']}: {info.get('detail', '')}")
+    log.instance, log.makespan = info["instance"], int(info["makespan"])
+    log.schedule = info["schedule"]
+    return log
 
 
 class EpisodeSource:

@@ -18,6 +18,7 @@ import torch
 
 from ...envs.graph import FEATURES, JobShopGraphEnv, graph_arcs, job_arcs
 from ..policy import choose
+from ..rollout import close_episode, keep_decision
 from .policy import GraphBatch, GraphConstructPolicy
 
 PLACED = FEATURES.index("placed")
@@ -75,21 +76,13 @@ def play_graph(policy: GraphConstructPolicy, envs: list[JobShopGraphEnv],
         for row, i in enumerate(active):
             action = int(actions[row])
             observations[i], reward, terminated, _, info = envs[i].step(action)
-            log = logs[i]
             if record:
-                log.states.append(states[row])
-                log.actions.append(action)
-                log.log_probs.append(float(log_probs[row, action]))
-                log.values.append(float(values[row]))
-                log.rewards.append(float(reward))
-            if not terminated:
+                logs[i].states.append(states[row])
+                keep_decision(logs[i], action, log_probs[row, action], values[row], reward)
+            if terminated:
+                close_episode(logs[i], info)
+            else:
                 still.append(i)
-                continue
-            if info["termination"] != "done":  # the mask is followed, so this is a bug
-                raise RuntimeError(f"episode on {info['instance']} ended by "
-                                   f"{info['termination']}: {info.get('detail', '')}")
-            log.instance, log.makespan = info["instance"], int(info["makespan"])
-            log.schedule = info["schedule"]
         active = still
     return logs
 
