@@ -18,7 +18,6 @@ import torch
 
 from .config import ConstructConfig
 from .policy import ConstructPolicy, masked_entropy
-from .rollout import Episode
 
 
 def gae(rewards: np.ndarray, values: np.ndarray, gamma: float,
@@ -51,7 +50,7 @@ def targets(episodes, cfg: ConstructConfig) -> tuple[torch.Tensor, torch.Tensor]
             torch.from_numpy(np.concatenate(returns).astype(np.float32)))
 
 
-def rollout_batch(episodes: list[Episode], cfg: ConstructConfig) -> dict[str, torch.Tensor]:
+def rollout_batch(episodes: list, cfg: ConstructConfig) -> dict[str, torch.Tensor]:
     """Every decision of the episodes as tensors, with its advantage and return."""
     advantages, returns = targets(episodes, cfg)
 

@@ -20,7 +20,7 @@ import torch
 
 from ..envs.dispatch import JobShopDispatchEnv
 from .config import ConstructConfig, parse_size
-from .networks import env_type
+from .episode import close_episode, keep_decision
 from .policy import ConstructPolicy, NumpyActor, choose, env_action, pad_observations
 
 
@@ -85,24 +85,6 @@ def play(policy: ConstructPolicy, envs: list[JobShopDispatchEnv], seeds: list[in
     return episodes
 
 
-def keep_decision(log, action: int, log_prob, value, reward) -> None:
-    """Record one decision of a training episode (any episode type with these lists)."""
-    log.actions.append(action)
-    log.log_probs.append(float(log_prob))
-    log.values.append(float(value))
-    log.rewards.append(float(reward))
-
-
-def close_episode(log, info: dict):
-    """``log`` with the finished episode's instance, makespan and schedule from ``info``."""
-    if info["termination"] != "done":  # the mask is followed, so this is a bug
-        raise RuntimeError(f"episode on {info['instance']} ended by "
-                           f"{info['termination']}: {info.get('detail', '')}")
-    log.instance, log.makespan = info["instance"], int(info["makespan"])
-    log.schedule = info["schedule"]
-    return log
-
-
 class EpisodeSource:
     """The environments of training episodes (see the module docstring).
 
@@ -110,9 +92,9 @@ class EpisodeSource:
     size drawn for an episode costs no construction; the instance itself comes from the reset
     seed, drawn from the trainer's generator."""
 
-    def __init__(self, cfg: ConstructConfig):
+    def __init__(self, cfg: ConstructConfig, env_type=JobShopDispatchEnv):
         self.cfg = cfg
-        self.env_type = env_type(cfg.network)
+        self.env_type = env_type
         if cfg.per_instance:
             self.fixed = [self.env_type(instance=cfg.instance) for _ in range(cfg.episodes)]
             self.sizes = [(self.fixed[0].num_jobs, self.fixed[0].num_machines)]

@@ -43,7 +43,7 @@ from ..version import __version__
 from .config import ConstructConfig, parse_size
 from .decode import construct_episodes
 from .model_file import save_construct_model
-from .networks import new_policy, play_episodes, ppo_step
+from .networks import env_type, new_policy, play_episodes, ppo_step
 from .rollout import EpisodeSource
 from ..core.charts import log_series, loss_panels, save_training_curves
 
@@ -202,7 +202,7 @@ def train_construct(cfg: ConstructConfig, run_dir, *, resume: bool = False,
 
 def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command) -> ConstructSummary:
     checkpoint_path = run_dir / "checkpoint.pt"
-    source = EpisodeSource(cfg)  # loads the instance first: a bad name fails before any write
+    source = EpisodeSource(cfg, env_type(cfg.network))  # loads the instance first: a bad name fails before any write
     val_instances = validation_instances(cfg)
     references = [(dispatch(i, "mwkr", "active").makespan, dispatch(i, "mwkr", "nondelay").makespan)
                   for i in val_instances]

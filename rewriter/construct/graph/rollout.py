@@ -18,7 +18,7 @@ import torch
 
 from ...envs.graph import FEATURES, JobShopGraphEnv, graph_arcs, job_arcs
 from ..policy import choose
-from ..rollout import close_episode, keep_decision
+from ..episode import close_episode, keep_decision
 from .policy import GraphBatch, GraphConstructPolicy
 
 PLACED = FEATURES.index("placed")
