@@ -550,9 +550,13 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
     from rewriter.jssp.bundled import load_instance
     from rewriter.jssp.solve import solve
 
-    # compile (and cache) the tabu kernels first: a Ctrl-C that lands while LLVM compiles them
-    # in the child waits for the compilation, which on a fresh clone takes longer than the wait
+    # compile (and cache) every kernel the child's compare uses first (rules, tabu, validator,
+    # tables): a Ctrl-C that lands while LLVM compiles one in the child waits for the
+    # compilation, which on a fresh clone can outlast the wait
     solve(load_instance("ft06"), policy="tabu", steps=10)
+    assert main(["compare", "--instances", "ft06", "--methods", "tabu:0.2", "--results",
+                 str(tmp_path / "warm.jsonl"), "--no-progress"]) == 0
+    capsys.readouterr()
     results = tmp_path / "r.jsonl"
     # cells long enough that the first run still holds the lock on a loaded machine
     argv = [sys.executable, "-m", "rewriter", "compare", "--instances", "ta01,ta02", "--methods",
@@ -579,7 +583,10 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
         except subprocess.TimeoutExpired:
             code = "still running 60 s after SIGINT"
         if code != 130:  # show what the interrupted run said, to see where the signal landed
-            os.killpg(first.pid, signal.SIGKILL)
+            try:
+                os.killpg(first.pid, signal.SIGKILL)
+            except ProcessLookupError:  # it has ended, its group with it
+                pass
             pytest.fail(f"the interrupted compare ended with {code}; its stderr: "
                         f"{first.communicate()[1][-2000:]!r}")
     finally:
