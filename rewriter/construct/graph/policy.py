@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from ...envs.graph import FEATURES
+from ..policy import _mlp
 
 
 @dataclass(frozen=True)
@@ -65,10 +66,6 @@ class GraphBatch:
         return cls(torch.from_numpy(np.concatenate([s[0] for s in states])),
                    torch.from_numpy(arcs.astype(np.int64)), torch.from_numpy(graph),
                    torch.from_numpy(candidates), torch.from_numpy(mask))
-
-
-def _mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
-    return nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, out))
 
 
 class GraphConstructPolicy(nn.Module):
