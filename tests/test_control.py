@@ -159,3 +159,16 @@ def test_options_of_other_policies_are_refused(capsys):
     assert "samples are an option of the learned and construct policies" in capsys.readouterr().err
     assert main(["solve", "ft06", "--policy", "tabu", "--decoding", "sample"]) == 2
     assert "decoding is an option of the learned policy" in capsys.readouterr().err
+
+
+def test_every_training_option_is_explained_in_help():
+    from dataclasses import fields
+
+    from rewriter.control.__main__ import parser
+    from rewriter.control.config import HELP, ControlConfig
+
+    assert set(HELP) == {f.name for f in fields(ControlConfig)}
+    text = parser().format_help()
+    for f in fields(ControlConfig):
+        assert "--" + f.name.replace("_", "-") in text
+    assert "tabu moves between two controller decisions" in " ".join(text.split())

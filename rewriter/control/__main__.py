@@ -9,24 +9,25 @@ import sys
 from dataclasses import fields
 
 from ..errors import InputError
-from .config import ControlConfig
+from .config import HELP, ControlConfig
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m rewriter.control",
                                 description="Train a controller of tabu search (docs/control.md).")
     p.add_argument("command", choices=("train",))
-    p.add_argument("--run-dir", required=True)
+    p.add_argument("--run-dir", required=True,
+                   help="the run directory: config, log, curves, checkpoints and the model")
     p.add_argument("--resume", action="store_true",
                    help="continue the run (only --iterations and --time-limit-minutes may change)")
-    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--quiet", action="store_true", help="no progress lines")
     defaults = ControlConfig()
     for f in fields(ControlConfig):
         default = getattr(defaults, f.name)
         kind = (lambda s: s.split(",")) if isinstance(default, list) else (
             float if f.name == "time_limit_minutes" else type(default))
         p.add_argument("--" + f.name.replace("_", "-"), dest=f.name, type=kind, default=None,
-                       help=f"default: {default}")
+                       help=f"{HELP[f.name]} (default: {default})")
     return p
 
 

@@ -10,6 +10,35 @@ from ..core.config import check_field_types, option_error
 from ..errors import InputError
 
 
+#: what each field means, for ``python -m rewriter.control train --help``
+HELP = {
+    "sizes": "random training instances' sizes JOBSxMACHINES, comma-separated; one drawn per episode",
+    "low": "random instances: shortest duration",
+    "high": "random instances: longest duration",
+    "slice_moves": "tabu moves between two controller decisions",
+    "slices": "decisions per training episode (an episode is slices x slice-moves moves)",
+    "elite": "how many distinct good solutions the elite pool keeps for restart-elite",
+    "hidden": "width of the actor-critic MLP's two hidden layers",
+    "iterations": "rollout + PPO update rounds",
+    "episodes": "episodes played per iteration",
+    "lr": "Adam learning rate",
+    "gamma": "discount per decision of the reward (the best's decrease over the next slice)",
+    "gae_lambda": "GAE lambda of the advantage estimate",
+    "clip": "PPO ratio clip",
+    "ppo_epochs": "passes over an iteration's decisions per update",
+    "minibatch": "decisions per PPO minibatch",
+    "value_coef": "weight of the value loss",
+    "entropy_coef": "weight of the entropy bonus",
+    "max_grad_norm": "gradient norm clip",
+    "validation_per_size": "fixed validation instances per size class",
+    "validate_every": "validate every this many iterations (and at the end)",
+    "checkpoint_every": "write checkpoint.pt every this many iterations",
+    "time_limit_minutes": "stop after this many minutes of training (resume continues it)",
+    "seed": "seed of the whole run (instances, search, policy, sampling)",
+    "threads": "torch threads",
+}
+
+
 @dataclass
 class ControlConfig:
     # episodes: a controlled tabu run of `slices` slices on a fresh random instance ---------------
