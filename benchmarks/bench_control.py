@@ -14,7 +14,9 @@ rule, random decisions and the learned controller (the shipped one, or ``--model
 only a lower tenure?). ``--workers N`` runs N searches side by side, one process (one core)
 each; every process first runs each method once on ft06, untimed, so that a time budget is not
 spent loading numba's kernels or the model. ``--results FILE.jsonl`` keeps every finished run
-and skips it when the command is run again. Random instances by name: ``rand_30x20_s0-4``.
+and skips it when the command is run again; a learned run records which controller it used (the
+first 12 hex digits of the model file's SHA-256), so a new model is measured afresh while the
+runs of every other method are kept. Random instances by name: ``rand_30x20_s0-4``.
 
 The tables: the mean gap (%) to the bundled best-known upper bound per class and budget (to the
 best makespan of the run's methods for an instance without a bound), and the paired difference
@@ -24,6 +26,7 @@ of each controlled method against plain tabu per (instance, seed): mean and stan
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import shlex
 import sys
@@ -42,6 +45,18 @@ from rewriter.jssp.spec import group
 METHODS = ("tabu", "hand", "random", "learned", "tabu-low")
 
 
+def controller_id(method: str, model: str | None) -> str:
+    """Which trained controller a run of ``method`` used: the first 12 hex digits of the model
+    file's SHA-256 for ``learned`` (so a new shipped model never reuses an old model's runs),
+    empty for the methods without one."""
+    if method != "learned":
+        return ""
+    from rewriter.control.policy import shipped_control_path
+
+    path = shipped_control_path() if model in (None, "default") else model
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
 def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model: str | None):
     unit, amount = budget
     limits = {"steps": int(amount)} if unit == "moves" else {"steps": None, "time_limit": amount}
@@ -54,11 +69,12 @@ def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model:
     return {"instance": name, "class": group(r.instance), "method": method,
             "budget": f"{amount:g} {unit}", "seed": seed, "gap": r.gap_percent,
             "makespan": r.makespan, "moves": r.steps, "restarts": r.restarts,
-            "seconds": round(r.runtime_s, 2), "version": __version__}
+            "seconds": round(r.runtime_s, 2), "controller": controller_id(method, model),
+            "version": __version__}
 
 
 def _key(row: dict) -> tuple:
-    return row["instance"], row["method"], row["budget"], row["seed"]
+    return row["instance"], row["method"], row["budget"], row["seed"], row.get("controller", "")
 
 
 def _warm_up(methods: list[str], model: str | None) -> None:
@@ -127,8 +143,9 @@ def tables(rows: list[dict], methods: list[str]) -> str:
                          f"{sum(x > 0 for x in d)}")
                 out.append(f"| {budget} | {cls} | {m} | {statistics.mean(d):+.2f} | {sd:.2f} | "
                            f"{tally} |")
-    out += ["", "## Every run", "", "| " + " | ".join(rows[0]) + " |", "|" + "---|" * len(rows[0])]
-    out += ["| " + " | ".join(str(v) for v in r.values()) + " |" for r in rows]
+    columns = list(rows[0])  # rows read back from --results may hold their keys in another order
+    out += ["", "## Every run", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(out) + "\n"
 
 
@@ -155,16 +172,18 @@ def main(argv=None) -> int:
     jobs = [(name, method, budget, seed, args.model) for budget in budgets
             for name in expand_instance_names(args.instances)
             for seed in map(int, args.seeds.split(",")) for method in methods]
-    wanted = {(n, m, f"{b[1]:g} {b[0]}", s) for n, m, b, s, _ in jobs}
+    ids = {m: controller_id(m, args.model) for m in methods}
+    job_key = lambda j: (j[0], j[1], f"{j[2][1]:g} {j[2][0]}", j[3], ids[j[1]])  # noqa: E731
+    wanted = {job_key(j) for j in jobs}
     done = {_key(r): r for r in (read_results(args.results) if args.results else [])
             if _key(r) in wanted}
-    todo = [j for j in jobs if (j[0], j[1], f"{j[2][1]:g} {j[2][0]}", j[3]) not in done]
+    todo = [j for j in jobs if job_key(j) not in done]
     for row in run_jobs(todo, methods, args.model, args.workers):
         done[_key(row)] = row
         if args.results:
             append_result(args.results, row)
         print(json.dumps(row), flush=True)
-    rows = [done[(n, m, f"{b[1]:g} {b[0]}", s)] for n, m, b, s, _ in jobs]
+    rows = [done[job_key(j)] for j in jobs]
     text = f"Command: `python benchmarks/bench_control.py {shlex.join(argv or sys.argv[1:])}`\n\n"
     text += tables(rows, methods)
     print(text)
