@@ -285,4 +285,7 @@ def test_the_tree_lstm_path_trains_to_the_same_parameters_as_before(tmp_path):
     weights = torch.load(tmp_path / "model.pt", weights_only=True)["state_dict"]
     assert sorted(weights) == sorted(TREE_LSTM_SUMS)
     for name, total in TREE_LSTM_SUMS.items():
-        assert float(weights[name].double().sum()) == pytest.approx(total, rel=1e-6, abs=1e-7), name
+        # the sums were recorded on another CPU; its BLAS kernels add in another order, which moves
+        # a few sums by up to 3e-4 relative (small bias sums, with cancellation); a change of the
+        # training path moves them by far more
+        assert float(weights[name].double().sum()) == pytest.approx(total, rel=2e-3, abs=1e-4), name
