@@ -110,10 +110,12 @@ def warm_up(cell: Cell, spec) -> None:
     elif unit in ("steps", "samples") and choice.budget is not None:
         choice = replace(choice, budget=min(choice.budget, 4))
     try:
-        choice.run(spec.load_instance(spec.warm_up_instance), seed=0,
-                   threads=cell.cpsat_workers, model=cell.model)
+        result = choice.run(spec.load_instance(spec.warm_up_instance), seed=0,
+                            threads=cell.cpsat_workers, model=cell.model)
     except Exception:  # noqa: BLE001 - best effort: the cell itself reports what is wrong
-        pass
+        return
+    if getattr(result, "status", None) == "interrupted":
+        raise KeyboardInterrupt  # the search kept its Ctrl-C as a status; the compare must stop
 
 
 def _no_schedule_record(cell: Cell, spec, inst, exc: NoSchedule, runtime: float) -> dict:

@@ -27,6 +27,7 @@ from collections import deque
 from pathlib import Path
 
 from . import registry
+from .core import interrupt
 from .core.progress import Progress
 from .errors import InputError
 from .methods import parse_methods
@@ -280,6 +281,7 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1,
                 else:
                     done[record_key(record)] = record
                 bar.update(1)
+                interrupt.check()  # one swallowed outside the cell's search
         finally:
             if finished is not None:
                 finished.close()  # ends the workers now, not when garbage is collected

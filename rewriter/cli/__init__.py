@@ -13,6 +13,7 @@ import os
 import sys
 import warnings
 
+from ..core import interrupt
 from ..errors import InputError, is_interrupt
 from ..version import __version__
 from . import compare, instances, solve, train, validate
@@ -70,7 +71,8 @@ def main(argv=None) -> int:
         if args.command is None:
             parser.print_help(sys.stderr)
             return 2
-        code = COMMANDS[args.command].run(args)
+        with interrupt.recording():  # a Ctrl-C while numba compiles is not lost
+            code = COMMANDS[args.command].run(args)
         sys.stdout.flush()  # a closed pipe shows here, not as an error at exit
         return code
     except InputError as exc:

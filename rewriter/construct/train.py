@@ -32,6 +32,7 @@ import torch
 
 from ..atomic import write_atomic
 from ..core.checkpoint import git_commit
+from ..core import interrupt
 from ..core.progress import Progress
 from ..core.threads import limit_threads
 from ..core.train import open_run, read_log, run_meta, save_checkpoint, write_log
@@ -217,6 +218,7 @@ def _train(cfg: ConstructConfig, run_dir: Path, resume: bool, progress, command)
     status = "completed"
     bar = Progress(cfg.iterations, "train construct", "it", initial=iteration, mode=progress)
     while iteration < cfg.iterations:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"
             break

@@ -8,7 +8,8 @@ import shlex
 import sys
 from dataclasses import fields
 
-from ..errors import InputError
+from ..core import interrupt
+from ..errors import InputError, is_interrupt
 from .config import HELP, ControlConfig
 
 
@@ -49,11 +50,18 @@ def main(argv=None) -> int:
         else:
             cfg = ControlConfig.from_dict(given)
         command = "python -m rewriter.control " + " ".join(map(shlex.quote, sys.argv[1:] if argv is None else argv))
-        summary = train_control(cfg, args.run_dir, resume=args.resume,
-                                progress="off" if args.quiet else "lines", command=command)
+        with interrupt.recording():
+            summary = train_control(cfg, args.run_dir, resume=args.resume,
+                                    progress="off" if args.quiet else "lines", command=command)
     except (InputError, FileExistsError, FileNotFoundError) as exc:
         print(f"rewriter: {exc}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+            raise
+        print("rewriter: training interrupted; continue it with python -m rewriter.control train "
+              f"--run-dir {shlex.quote(str(args.run_dir))} --resume", file=sys.stderr)
+        return 130
     if not args.quiet:
         print(f"{summary['status']}: {summary['iterations']} iterations in "
               f"{summary['wall_s'] / 60:.1f} min; best validation gap "

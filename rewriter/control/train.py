@@ -29,6 +29,7 @@ from ..construct.rollout import Episode
 from ..core.charts import log_series, loss_panels, save_training_curves
 from ..core.checkpoint import git_commit
 from ..core.loop import run
+from ..core import interrupt
 from ..core.progress import Progress
 from ..core.threads import limit_threads
 from ..core.train import open_run, read_log, run_meta, save_checkpoint, write_log
@@ -149,6 +150,7 @@ def _train(cfg: ControlConfig, run_dir: Path, resume: bool, progress, command) -
     status = "completed"
     bar = Progress(cfg.iterations, "train control", "it", initial=iteration, mode=progress)
     while iteration < cfg.iterations:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"
             break

@@ -14,6 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import interrupt
 from .progress import Progress
 from ..errors import is_interrupt
 
@@ -68,27 +69,14 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
     deadline = None if time_limit is None else t0 + time_limit
     budget = float("inf") if steps is None else int(steps)
     trace = [(0, 0.0, search.initial_cost)]
-    status, chunk = "completed", search.first_chunk
     bar = Progress(None if steps is None else budget, desc, "steps", mode=progress)
     try:
-        while search.steps < budget:
-            now = time.perf_counter()
-            if search.steps > 0 and deadline is not None and now >= deadline:
-                status = "time_limit"
-                break
-            n = int(min(chunk, budget - search.steps))
-            done, finished, bests = search.advance(n)
-            spent = time.perf_counter() - now
-            stamp = round(time.perf_counter() - t0, 4)
-            trace.extend((step, stamp, cost) for step, cost in bests)
-            bar.update(done, best=search.best_cost)
-            if finished:
-                status = finished
-                break
-            chunk = _next_chunk(chunk, done, spent, deadline, search.max_chunk)
+        with interrupt.recording():
+            status = _advance(search, budget, deadline, t0, trace, bar)
     except (KeyboardInterrupt, SystemError) as exc:
         if not isinstance(exc, KeyboardInterrupt) and not is_interrupt(exc):
             raise
+        interrupt.handled()
         if not keep_on_interrupt:
             raise KeyboardInterrupt from None
         status = "interrupted"
@@ -98,6 +86,32 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
     trace.append((search.steps, round(runtime, 4), search.best_cost))
     return SearchOutcome(search.best(), search.best_cost, search.initial_cost, search.steps,
                          runtime, status, trace, search.restarts)
+
+
+def _advance(search: Stepper, budget: float, deadline: float | None, t0: float, trace: list,
+             bar: Progress) -> str:
+    """Advance ``search`` chunk by chunk to the step budget, the deadline or a final status;
+    return the status (a Ctrl-C raises)."""
+    chunk = search.first_chunk
+    status = "completed"
+    while search.steps < budget:
+        interrupt.check()  # a Ctrl-C that numba swallowed while it compiled the last chunk
+        now = time.perf_counter()
+        if search.steps > 0 and deadline is not None and now >= deadline:
+            status = "time_limit"
+            break
+        n = int(min(chunk, budget - search.steps))
+        done, finished, bests = search.advance(n)
+        spent = time.perf_counter() - now
+        stamp = round(time.perf_counter() - t0, 4)
+        trace.extend((step, stamp, cost) for step, cost in bests)
+        bar.update(done, best=search.best_cost)
+        if finished:
+            status = finished
+            break
+        chunk = _next_chunk(chunk, done, spent, deadline, search.max_chunk)
+    interrupt.check()  # the last chunk's, too: a lost Ctrl-C must not read as a finished search
+    return status
 
 
 def _next_chunk(chunk: int, done: int, spent: float, deadline: float | None, largest: int) -> int:

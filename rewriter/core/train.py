@@ -35,6 +35,7 @@ from .config import TrainConfig
 from .distributed import World, join_world, leave_world, minibatch_slices
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
+from . import interrupt
 from .progress import Progress
 from .search import learned_search
 from .threads import limit_threads
@@ -576,6 +577,7 @@ def _train(cfg: TrainConfig, problem: RewriteProblem, run_dir, *, resume: bool,
                    mode=progress if world.is_main else "off")
     iteration = start_iteration
     while iteration < cfg.iterations:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         wall = world.broadcast(wall) if cfg.time_limit_minutes is not None else wall
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"

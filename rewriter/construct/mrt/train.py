@@ -26,6 +26,7 @@ import torch
 
 from ...core.charts import log_series, save_training_curves
 from ...core.checkpoint import git_commit
+from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
 from ...core.train import open_run, read_log, run_meta, save_checkpoint, write_log
@@ -151,6 +152,7 @@ def _train(cfg: MrtConstructConfig, run_dir: Path, resume: bool, progress,
     bar = Progress(cfg.iterations, f"train construct mrt d{cfg.resources}", "it",
                    initial=iteration, mode=progress)
     while iteration < cfg.iterations:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"
             break

@@ -8,7 +8,8 @@ import shlex
 import sys
 from dataclasses import fields
 
-from ...errors import InputError
+from ...core import interrupt
+from ...errors import InputError, is_interrupt
 from .config import DQNConfig
 
 
@@ -50,11 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m rewriter.fjsp.dqn " + " ".join(shlex.quote(a) for a in argv)
     try:
         cfg = DQNConfig.from_dict(given)
-        summary = train(cfg, args.run_dir, progress="off" if args.quiet else "lines",
-                        command=command)
+        with interrupt.recording():
+            summary = train(cfg, args.run_dir, progress="off" if args.quiet else "lines",
+                            command=command)
     except (InputError, FileExistsError) as exc:
         print(f"rewriter: {exc}", file=sys.stderr)
         return 2
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+            raise
+        print(f"rewriter: training interrupted (run directory {args.run_dir})", file=sys.stderr)
+        return 130
     if not args.quiet:
         print(f"{summary.status}: {summary.episodes} episodes, {summary.steps} steps in "
               f"{summary.wall_s / 60:.1f} min; best validation return {summary.best_validation}; "

@@ -24,6 +24,7 @@ import torch
 
 from ...atomic import write_atomic
 from ...core.checkpoint import git_commit
+from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
 from ...version import __version__
@@ -115,6 +116,7 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str) -> DQNSumma
     started = time.perf_counter()
     episode = 0
     while episode < cfg.episodes:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         wall = time.perf_counter() - started
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"

@@ -1,0 +1,53 @@
+"""A Ctrl-C that is never lost.
+
+Python turns SIGINT into a KeyboardInterrupt at the next bytecode, wherever that is. When it is
+inside numba compiling a kernel (on a first run, before the cache holds it), numba's compiler
+or an LLVM callback swallows the exception and the run goes on as if no key had been pressed.
+So, while :func:`recording` is active, the handler also notes the Ctrl-C, and the long loops
+(searches, compare cells, training iterations) call :func:`check` at their boundaries, which
+raises the KeyboardInterrupt again if it was swallowed.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+from contextlib import contextmanager
+
+_pending = False
+
+
+def _note_and_raise(signum, frame):
+    global _pending
+    _pending = True
+    raise KeyboardInterrupt
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if a Ctrl-C arrived that nobody has dealt with yet."""
+    global _pending
+    if _pending:
+        _pending = False
+        raise KeyboardInterrupt
+
+
+def handled() -> None:
+    """The KeyboardInterrupt of the last Ctrl-C was caught and acted on: forget it."""
+    global _pending
+    _pending = False
+
+
+@contextmanager
+def recording():
+    """Within, a Ctrl-C is noted as well as raised. It only takes over from Python's default
+    handler in the main thread (a handler someone else installed is theirs), and puts the
+    default back on leaving."""
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield
+        return
+    signal.signal(signal.SIGINT, _note_and_raise)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
