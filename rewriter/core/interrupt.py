@@ -2,15 +2,17 @@
 
 Python turns SIGINT into a KeyboardInterrupt at the next bytecode, wherever that is. When it is
 inside numba compiling a kernel (on a first run, before the cache holds it), numba's compiler
-or an LLVM callback swallows the exception and the run goes on as if no key had been pressed.
-So, while :func:`recording` is active, the handler also notes the Ctrl-C, and the long loops
-(searches, compare cells, training iterations) call :func:`check` at their boundaries, which
-raises the KeyboardInterrupt again if it was swallowed.
+or an LLVM callback swallows the exception (the callback's only printing it as "Exception
+ignored ...") and the run goes on as if no key had been pressed. So, while :func:`recording`
+is active, the handler also notes the Ctrl-C, the long loops (searches, compare cells, training
+iterations) call :func:`check` at their boundaries, which raises the KeyboardInterrupt again if
+it was swallowed, and the callback's printout is left out.
 """
 
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from contextlib import contextmanager
 
@@ -46,8 +48,16 @@ def recording():
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
         return
+    previous_hook = sys.unraisablehook
+
+    def hook(unraisable):
+        if not isinstance(unraisable.exc_value, KeyboardInterrupt):  # noted: check() raises it
+            previous_hook(unraisable)
+
     signal.signal(signal.SIGINT, _note_and_raise)
+    sys.unraisablehook = hook
     try:
         yield
     finally:
         signal.signal(signal.SIGINT, signal.default_int_handler)
+        sys.unraisablehook = previous_hook
