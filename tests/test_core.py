@@ -474,6 +474,46 @@ def test_jssp_expert_is_the_lexicographic_best_admissible_move(seed, size, moves
         flipped[frozenset((region, partner))] = step + 1
 
 
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 10**6), st.sampled_from([(5, 3), (6, 4), (8, 5)]), st.sampled_from(["n5", "n7"]),
+       st.integers(1, 4), st.integers(0, 6))
+def test_jssp_rollout_expert_never_reaches_less_than_the_tabu_rule(seed, size, moves, width, horizon):
+    """The rollout expert's move, followed by ``horizon`` steps of the tabu rule, reaches a best
+    makespan no worse than the rule's own move followed the same way; with one move to try it
+    is the rule's move."""
+    problem = JobShopProblem(moves=moves, expert="rollout")
+    state = problem.initial_state(random_instance(*size, seed=seed), "random", seed=seed)
+    assert state.expert == "rollout" and state.copy().expert == "rollout"
+
+    def reached(first):
+        trial = state.copy()
+        trial.expert = "tabu"
+        trial.apply(*state.candidates()[0][first].tolist())
+        for _ in range(horizon):
+            k = trial.tabu_choice()
+            if k is None:
+                break
+            trial.apply(*trial.candidates()[0][k].tolist())
+        return trial.best
+
+    for _ in range(4):
+        rule = state.tabu_choice()
+        if rule is None:
+            assert state.expert_choice() is None
+            break
+        chosen = state.rollout_choice(width, horizon)
+        assert reached(chosen) <= reached(rule)
+        if width == 1:
+            assert chosen == rule
+        assert state.expert_choice() == state.rollout_choice()  # the default width and horizon
+        state.apply(*state.candidates()[0][chosen].tolist())
+
+
+def test_an_unknown_expert_is_refused():
+    with pytest.raises(ValueError, match="unknown expert"):
+        JobShopProblem(expert="oracle")
+
+
 def test_imitation_term_raises_the_experts_probability():
     torch.manual_seed(0)
     model = _model("arc")

@@ -87,6 +87,9 @@ def test_spec_constants_match_the_modules_that_define_them():
     assert spec.RULES == dispatching.RULES and spec.MODES == dispatching.MODES
     assert spec.MOVE_KINDS == solution.MOVE_KINDS and spec.POLICIES == solve.POLICIES
     assert spec.EXPLORE_AFTER == solve.EXPLORE_AFTER
+    from rewriter.jssp import rewrite
+
+    assert spec.EXPERTS == rewrite.EXPERTS
     from rewriter.control.controllers import CONTROLLERS
 
     assert spec.CONTROLLERS == CONTROLLERS

@@ -12,11 +12,12 @@ from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
 from .presets import TRAIN_PRESETS
 
-# kept equal to dispatching.RULES / MODES and solution.MOVE_KINDS (a test checks): reading them
+# kept equal to dispatching.RULES / MODES, solution.MOVE_KINDS and rewrite.EXPERTS (a test checks): reading them
 # from those modules would load numba for `rewriter --help`
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
 MODES = ("active", "nondelay")
 MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
+EXPERTS = ("tabu", "rollout")  # kept equal to rewrite.EXPERTS
 POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
             "controlled")
 CONTROLLERS = ("hand", "random", "learned")  # kept equal to control.controllers.CONTROLLERS
@@ -91,7 +92,7 @@ def quoted() -> list[dict]:
 def rewrite_problem(options: dict):
     from .rewrite import JobShopProblem
 
-    return JobShopProblem(moves=options.get("moves", "n5"))
+    return JobShopProblem(moves=options.get("moves", "n5"), expert=options.get("expert", "tabu"))
 
 
 def plot_schedule(result, path: str) -> None:
@@ -254,6 +255,10 @@ SPEC = ProblemSpec(
     train_options=(
         Option("moves", "n5", "candidate rewrites: adjacent, n1, n5 or n7 (as for solve --moves)",
                choices=MOVE_KINDS),
+        Option("expert", "tabu", "the rewrite --imitation-coef teaches: tabu (tabu search's rule: "
+               "lowest makespan after the move, then lowest pressure, recent flips tabu) or "
+               "rollout (each of that rule's 4 first moves followed by 10 steps of the rule; "
+               "the move whose continuation reaches the lowest makespan)", choices=EXPERTS),
     ),
     train_presets=TRAIN_PRESETS,
     list_instances=list_instances,
