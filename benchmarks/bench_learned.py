@@ -18,6 +18,7 @@ import csv
 import io
 import re
 import statistics
+import time
 from concurrent.futures import ProcessPoolExecutor
 
 from rewriter.core.config import DECODINGS
@@ -27,6 +28,8 @@ from rewriter.jssp.solve import EXPLORE_AFTER, TabuSettings, solve
 
 METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",
            "tabu-pressure": "tabu"}
+#: the experts imitation learning teaches (``--expert``), followed step by step in Python
+EXPERTS = {"expert-tabu": "tabu", "expert-rollout": "rollout"}
 
 
 def best_at(trace, steps: int) -> int:
@@ -45,8 +48,9 @@ def _group(run: dict) -> str:
 def parse_method(spec: str, moves: str) -> tuple[str, str]:
     """``"tabu:n7"`` -> ("tabu", "n7"); ``"tabu"`` -> ("tabu", moves)."""
     name, _, own = spec.partition(":")
-    if name not in METHODS or (own and own not in MOVE_KINDS):
-        raise SystemExit(f"unknown method {spec!r}: expected one of {', '.join(METHODS)}, "
+    if name not in {**METHODS, **EXPERTS} or (own and own not in MOVE_KINDS):
+        raise SystemExit(f"unknown method {spec!r}: expected one of "
+                         f"{', '.join([*METHODS, *EXPERTS])}, "
                          f"optionally followed by :MOVES ({', '.join(MOVE_KINDS)})")
     return name, own or moves
 
@@ -55,6 +59,9 @@ def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
     name, method, steps, seed, model, moves, decoding, explore_after = job
     inst = load_instance(name)
     policy, moves = parse_method(method, moves)
+    if policy in EXPERTS:
+        return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
+                "upper_bound": inst.upper_bound, **follow_expert(inst, EXPERTS[policy], moves, steps)}
     tabu = TabuSettings(tie_break="pressure" if policy == "tabu-pressure" else "random")
     r = solve(inst, init="mwkr", policy=METHODS[policy], steps=steps, seed=seed, moves=moves,
               model=model, tabu=tabu,  # decoding, tabu, explore_after: only for their own policies
@@ -62,6 +69,25 @@ def run_one(job: tuple[str, str, int, int, str, str]) -> dict:
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}", "method": method,
             "upper_bound": inst.upper_bound, "trace": r.trace, "steps_done": r.steps,
             "runtime_s": r.runtime_s}
+
+
+def follow_expert(inst, expert: str, moves: str, steps: int) -> dict:
+    """Follow ``expert``'s choice for ``steps`` steps from the MWKR schedule (the teacher's own
+    trajectory); the run's trace, steps and seconds."""
+    from rewriter.jssp.rewrite import JobShopProblem
+
+    t0 = time.perf_counter()
+    state = JobShopProblem(moves=moves, expert=expert).initial_state(inst, "mwkr")
+    trace = [(0, 0.0, state.best)]
+    for step in range(1, steps + 1):
+        choice = state.expert_choice()
+        if choice is None:
+            break
+        before = state.best
+        state.apply(*state.candidates()[0][choice].tolist())
+        if state.best < before:
+            trace.append((step, round(time.perf_counter() - t0, 4), state.best))
+    return {"trace": trace, "steps_done": state.step, "runtime_s": time.perf_counter() - t0}
 
 
 def main(argv=None) -> int:
@@ -72,7 +98,9 @@ def main(argv=None) -> int:
     parser.add_argument("--methods", default="rewriter,greedy,random,tabu",
                         help="rewriter (learned), greedy (exact best-improvement descent), random "
                              "(random walk), tabu (tabu search, one iteration per step, random "
-                             "tie-breaks) and tabu-pressure (ties broken by pressure); "
+                             "tie-breaks), tabu-pressure (ties broken by pressure), expert-tabu "
+                             "(the tabu rule imitation teaches by default) and expert-rollout "
+                             "(the rollout over it, --expert rollout); "
                              "NAME:MOVES uses its own neighbourhood, e.g. tabu:n7")
     parser.add_argument("--moves", default="n5", choices=MOVE_KINDS,
                         help="neighbourhood of every method without its own (default: n5)")
