@@ -34,8 +34,8 @@ _PRESSURE = F.MOVE_FEATURES.index("pressure_change")
 #: the experts ``expert_choice`` can follow (the training option ``expert``)
 EXPERTS = ("tabu", "rollout")
 #: the rollout expert: how many of the tabu rule's best moves it tries, and for how many steps
-#: of the rule it follows each (k = 4, H = 10 took ta41-45 from 15.27% to 13.00% after 500 steps,
-#: against the rule alone; docs/training.md)
+#: of the rule it follows each (after 500 steps from MWKR: 12.76% on ta41-50 against the rule's
+#: 14.50%, 8.07% on ta61-70 against 9.30%; docs/benchmarks.md, section 3)
 ROLLOUT_WIDTH, ROLLOUT_HORIZON = 4, 10
 
 
