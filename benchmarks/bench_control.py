@@ -11,8 +11,9 @@ result) and each ``--seconds`` budget (equal wall time; needs a quiet machine). 
 tabu (``--policy tabu``), the controlled search (``--policy controlled``) with the hand-made
 rule, random decisions and the learned controller (the shipped one, or ``--model``); and
 ``tabu-low``, plain tabu with the controller's "tenure-low" setting throughout (is a learned gain
-only a lower tenure?). ``--workers N`` runs N searches side by side, one process (one core)
-each; every process first runs each method once on ft06, untimed, so that a time budget is not
+only a lower tenure?). ``--workers N`` runs N runs side by side, one process (one core)
+each, and ``--searches K`` makes every run the best of K independent searches (``solve``'s
+``searches``: K processes); every process first runs each method once on ft06, untimed, so that a time budget is not
 spent loading numba's kernels or the model. ``--results FILE.jsonl`` keeps every finished run
 and skips it when the command is run again; a learned run records which controller it used (the
 first 12 hex digits of the model file's SHA-256), so a new model is measured afresh while the
@@ -57,7 +58,8 @@ def controller_id(method: str, model: str | None) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
-def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model: str | None):
+def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model: str | None,
+            searches: int = 1):
     unit, amount = budget
     limits = {"steps": int(amount)} if unit == "moves" else {"steps": None, "time_limit": amount}
     control = {} if method.startswith("tabu") else {"policy": "controlled", "controller": method,
@@ -65,16 +67,17 @@ def run_one(name: str, method: str, budget: tuple[str, float], seed: int, model:
     if method == "tabu-low":
         control["tabu"] = low_tenure(load_instance(name))
     r = solve(load_instance(name), init="mwkr", seed=seed, **{"policy": "tabu", **control},
-              **limits)
+              searches=searches, **limits)
     return {"instance": name, "class": group(r.instance), "method": method,
             "budget": f"{amount:g} {unit}", "seed": seed, "gap": r.gap_percent,
             "makespan": r.makespan, "moves": r.steps, "restarts": r.restarts,
             "seconds": round(r.runtime_s, 2), "controller": controller_id(method, model),
-            "version": __version__}
+            "version": __version__, **({"searches": searches} if searches != 1 else {})}
 
 
 def _key(row: dict) -> tuple:
-    return row["instance"], row["method"], row["budget"], row["seed"], row.get("controller", "")
+    return (row["instance"], row["method"], row["budget"], row["seed"], row.get("controller", ""),
+            row.get("searches", 1))
 
 
 def _warm_up(methods: list[str], model: str | None) -> None:
@@ -143,7 +146,7 @@ def tables(rows: list[dict], methods: list[str]) -> str:
                          f"{sum(x > 0 for x in d)}")
                 out.append(f"| {budget} | {cls} | {m} | {statistics.mean(d):+.2f} | {sd:.2f} | "
                            f"{tally} |")
-    columns = list(rows[0])  # rows read back from --results may hold their keys in another order
+    columns = sorted({c for r in rows for c in r})  # read-back rows are key-sorted; some lack keys
     out += ["", "## Every run", "", "| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
     out += ["| " + " | ".join(str(r.get(c, "")) for c in columns) + " |" for r in rows]
     return "\n".join(out) + "\n"
@@ -160,7 +163,11 @@ def main(argv=None) -> int:
     p.add_argument("--methods", default="tabu,hand,random,learned",
                    help="comma-separated, tabu first: " + ", ".join(METHODS))
     p.add_argument("--out", help="write the tables (markdown) here, atomically")
-    p.add_argument("--workers", type=int, default=1, help="searches side by side, one core each")
+    p.add_argument("--workers", type=int, default=1, help="runs side by side, one core each")
+    p.add_argument("--searches", type=int, default=1,
+                   help="every run is the best of this many searches side by side, one core each "
+                        "(solve's --searches; seeds SEED to SEED+N-1), so --workers times this "
+                        "many cores are busy")
     p.add_argument("--results", help="JSON-lines file of finished runs: kept, and skipped when "
                                      "the command runs again")
     args = p.parse_args(argv)
@@ -169,11 +176,11 @@ def main(argv=None) -> int:
         p.error(f"--methods: tabu first, then any of {', '.join(METHODS)}")
     budgets = [("moves", float(x)) for x in args.moves.split(",") if x]
     budgets += [("seconds", float(x)) for x in args.seconds.split(",") if x]
-    jobs = [(name, method, budget, seed, args.model) for budget in budgets
+    jobs = [(name, method, budget, seed, args.model, args.searches) for budget in budgets
             for name in expand_instance_names(args.instances)
             for seed in map(int, args.seeds.split(",")) for method in methods]
     ids = {m: controller_id(m, args.model) for m in methods}
-    job_key = lambda j: (j[0], j[1], f"{j[2][1]:g} {j[2][0]}", j[3], ids[j[1]])  # noqa: E731
+    job_key = lambda j: (j[0], j[1], f"{j[2][1]:g} {j[2][0]}", j[3], ids[j[1]], j[5])  # noqa: E731
     wanted = {job_key(j) for j in jobs}
     done = {_key(r): r for r in (read_results(args.results) if args.results else [])
             if _key(r) in wanted}

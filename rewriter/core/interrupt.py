@@ -17,6 +17,7 @@ import threading
 from contextlib import contextmanager
 
 _pending = False
+_stop = None  # a flag shared with the process that started this one (portfolio)
 
 
 def _note_and_raise(signum, frame):
@@ -26,11 +27,19 @@ def _note_and_raise(signum, frame):
 
 
 def check() -> None:
-    """Raise KeyboardInterrupt if a Ctrl-C arrived that nobody has dealt with yet."""
+    """Raise KeyboardInterrupt if a Ctrl-C arrived that nobody has dealt with yet, or if the
+    process that started this one asked it to stop (:func:`watch`)."""
     global _pending
-    if _pending:
+    if _pending or (_stop is not None and _stop.is_set()):
         _pending = False
         raise KeyboardInterrupt
+
+
+def watch(flag) -> None:
+    """From now on, :func:`check` also stops when ``flag.is_set()`` (a ``multiprocessing.Event``
+    the parent sets on its Ctrl-C, in a worker that ignores SIGINT itself)."""
+    global _stop
+    _stop = flag
 
 
 def handled() -> None:

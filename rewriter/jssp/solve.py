@@ -30,6 +30,8 @@ POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "cons
 #: the learned constructive scheduler as a first schedule (rewriter.construct; not a rule of
 #: the dispatching kernel)
 CONSTRUCT = "construct"
+#: the policies whose searches can run side by side (``searches``): one core each, cheap to start
+SIDE_BY_SIDE = ("tabu", "controlled")
 # argmax decoding samples while this many steps have passed without a new best: a learned
 # search that imitates tabu can circle a deep local optimum for thousands of steps (README)
 EXPLORE_AFTER = 300
@@ -61,7 +63,8 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           progress: bool = False, start: JobShopSolution | None = None,
           model: str | None = None, samples: int = 1, decoding: str | None = None,
           explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None,
-          construct_model: str | None = None, controller: str | None = None) -> Result:
+          construct_model: str | None = None, controller: str | None = None,
+          searches: int = 1) -> Result:
     """Improve a dispatching-rule schedule with a rewriting policy.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
@@ -80,6 +83,10 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves.
     ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
     ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
+    ``searches`` > 1 (tabu and controlled) runs that many independent searches side by side,
+    one process each, with seeds ``seed`` to ``seed + searches - 1``, and returns the best
+    (the lowest makespan; of equals, the lowest seed); its ``info`` lists every search's
+    makespan. Give it as many searches as the machine has cores to spare.
     """
     _check_choice(policy, POLICIES, "policy")
     if moves is not None:
@@ -100,6 +107,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         raise InputError(f"time limit must be positive, got {time_limit}")
     t0 = time.perf_counter()
     seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
+    if searches != 1:
+        call = dict(init=init, init_mode=init_mode, policy=policy, steps=steps, moves=moves,
+                    tabu=tabu, start=start, model=model, tie_break=tie_break,
+                    construct_model=construct_model, controller=controller)
+        return _side_by_side(instance, call, searches, seed_value, time_limit, progress, t0)
     if policy == CONSTRUCT:
         from ..construct.decode import construct
 
@@ -135,6 +147,32 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     return make_result(instance, best, policy if policy != "none" else "dispatch", init,
                        init_makespan, outcome.steps, seed, outcome.runtime_s, status,
                        outcome.trace, outcome.restarts, info)
+
+
+def _side_by_side(instance, call: dict, searches: int, seed: int, time_limit: float | None,
+                  progress, t0: float) -> Result:
+    """``searches`` independent searches at once, one process each; the best one's result, with
+    the whole run's wall time and every search's makespan in ``info``."""
+    from ..core.portfolio import run_side_by_side
+
+    if searches < 1:
+        raise InputError(f"searches must be >= 1, got {searches}")
+    if call["policy"] not in SIDE_BY_SIDE:
+        raise InputError(f"searches side by side are an option of the {' and '.join(SIDE_BY_SIDE)} "
+                         f"policies, not of {call['policy']}")
+    left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
+    seeds = [(seed + k) % 2**63 for k in range(searches)]
+    calls = [dict(call, instance=instance, seed=s, time_limit=left, progress=progress and not k)
+             for k, s in enumerate(seeds)]  # one bar: the first search's
+    results, interrupted = run_side_by_side(solve, calls)
+    finished = [(r.makespan, k) for k, r in enumerate(results) if r is not None]
+    if not finished:  # every search was killed or outlived the grace period after a Ctrl-C
+        raise KeyboardInterrupt
+    best = results[min(finished)[1]]
+    info = {**best.info, "searches": searches, "best_seed": best.seed,
+            "makespans": [None if r is None else int(r.makespan) for r in results]}
+    return replace(best, seed=seed, runtime_s=time.perf_counter() - t0, info=info,
+                   status="interrupted" if interrupted else best.status)
 
 
 def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, decoding,

@@ -48,6 +48,9 @@ def solve(instance, *, method: str = "search", workers: int = 2, warm_start: boo
 
         if workers < 1:
             raise InputError("--workers must be at least 1")
+        if options.get("searches", 1) != 1:
+            raise InputError("--searches is an option of --method search (CP-SAT's own threads "
+                             "are --workers)")
         hint = (initial_solution(instance, init, init_mode, seed, options.get("construct_model"))
                 if warm_start else None)
         return to_result(instance, solve_cpsat(instance, time_limit=time_limit or 60.0,
@@ -249,6 +252,9 @@ SPEC = ProblemSpec(
                "docs/control.md; the default), hand (restart from the best after 10000 quiet "
                "moves, as tabu) or random",
                choices=CONTROLLERS, kind=str),
+        Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
+               "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "
+               "(on 2 cores, --searches 2 uses both)"),
         Option("workers", 2, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),

@@ -1,0 +1,130 @@
+"""Independent searches side by side (``solve(searches=N)``, ``rewriter solve --searches N``)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rewriter.cli import main
+from rewriter.core.portfolio import run_side_by_side
+from rewriter.errors import InputError
+from rewriter.jssp.bundled import load_instance
+from rewriter.jssp.solve import solve
+from rewriter.jssp.validate import check_schedule
+
+
+def test_the_best_of_two_searches_is_the_better_of_the_two_seeds_run_alone():
+    inst = load_instance("ta01")
+    alone = [solve(inst, policy="tabu", steps=3000, seed=s) for s in (7, 8)]
+    both = solve(inst, policy="tabu", steps=3000, seed=7, searches=2)
+    assert both.info["makespans"] == [r.makespan for r in alone]
+    winner = min(alone, key=lambda r: (r.makespan, r.seed))
+    assert both.makespan == winner.makespan and both.info["best_seed"] == winner.seed
+    assert both.seed == 7 and both.info["searches"] == 2 and both.status == winner.status
+    check_schedule(inst, both.solution.start_matrix(), both.makespan)
+
+
+def test_controlled_searches_side_by_side_keep_the_controller():
+    r = solve(load_instance("ft10"), policy="controlled", controller="hand", steps=20000, seed=0,
+              searches=2)
+    assert r.info["controller"] == "hand" and len(r.info["makespans"]) == 2
+    assert r.makespan == min(r.info["makespans"])
+
+
+def test_a_time_limit_bounds_the_whole_run():
+    t0 = time.perf_counter()
+    r = solve(load_instance("ta41"), policy="tabu", steps=None, time_limit=1.5, searches=2)
+    assert time.perf_counter() - t0 < 6 and r.status == "time_limit"
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"policy": "learned", "searches": 2}, "not of learned"),
+    ({"policy": "tabu", "searches": 0}, "searches must be >= 1"),
+])
+def test_side_by_side_is_refused_where_it_does_not_apply(kwargs, message):
+    with pytest.raises(InputError, match=message):
+        solve(load_instance("ft06"), steps=10, **kwargs)
+
+
+def test_the_cli_refuses_searches_with_cpsat(capsys):
+    assert main(["solve", "ft06", "--method", "cpsat", "--searches", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "--searches is an option of --method search" in err[0]
+
+
+def _fails(**_):
+    raise ValueError("this search failed")
+
+
+def _returns(value):
+    return value
+
+
+def test_an_exception_in_one_search_is_raised_in_the_caller():
+    with pytest.raises(ValueError, match="this search failed"):
+        run_side_by_side(_fails, [{}, {}])
+    assert run_side_by_side(_returns, [{"value": 1}, {"value": 2}]) == ([1, 2], False)
+
+
+def _env():
+    from pathlib import Path
+
+    import rewriter
+
+    root = str(Path(rewriter.__file__).resolve().parent.parent)
+    return dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
+
+
+@pytest.mark.parametrize("to_group", [True, False])
+def test_ctrl_c_returns_the_best_of_the_searches_so_far(tmp_path, to_group):
+    """A Ctrl-C in the terminal (the whole process group) or to the parent alone: each search
+    stops with its best, the best of them is validated and written, no search outlives it."""
+    out = tmp_path / "s.json"
+    argv = [sys.executable, "-m", "rewriter", "solve", "ta41", "--policy", "tabu", "--steps", "0",
+            "--time-limit", "60", "--searches", "2", "--out", str(out), "--quiet"]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        searches = _children(proc.pid)
+        assert len(searches) == 2
+        time.sleep(2.0)  # both are searching
+        if to_group:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            os.kill(proc.pid, signal.SIGINT)
+        t0 = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        assert time.monotonic() - t0 < 10
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 0, err
+    data = json.loads(out.read_text())
+    assert data["status"] == "interrupted" and data["info"]["searches"] == 2
+    assert data["makespan"] == min(data["info"]["makespans"])
+    assert data["makespan"] < data["init_makespan"]
+    time.sleep(0.2)
+    assert not [p for p in searches if os.path.exists(f"/proc/{p}")
+                and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+
+
+def _children(pid):
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
+                        found.append(int(entry))
+            except (OSError, ValueError, IndexError):
+                pass
+    return found
