@@ -15,6 +15,10 @@ import torch
 from rewriter.cli import main
 from rewriter.errors import InputError
 
+from .processes import alive as _alive
+from .processes import code_env as _env
+from .processes import descendants as _descendants
+
 
 class _Payload:
     """Pickles as "call marker.touch()": run on load, it leaves the marker file behind."""
@@ -392,45 +396,6 @@ def test_the_largest_seed_runs():
 
 
 # ---- compare --workers N: SIGINT to the parent alone -------------------------------------------
-def _env():
-    import os
-    from pathlib import Path
-
-    import rewriter
-
-    root = str(Path(rewriter.__file__).resolve().parent.parent)  # the code under test
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-
-
-def _descendants(pid):
-    """Process ids whose parent chain leads to ``pid`` (read from /proc)."""
-    import os
-
-    parents = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat", encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            parents[int(entry)] = int(text.rsplit(")", 1)[1].split()[1])
-    found, frontier = set(), {pid}
-    while frontier:
-        frontier = {p for p, parent in parents.items() if parent in frontier} - found
-        found |= frontier
-    return found
-
-
-def _alive(pid):
-    try:
-        with open(f"/proc/{pid}/stat", encoding="utf-8", errors="replace") as fh:
-            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
 @pytest.mark.parametrize("delay", [0.5, 2.0, 3.5])
 def test_sigint_to_the_compare_parent_alone_ends_the_run_promptly(tmp_path, delay):
     import os

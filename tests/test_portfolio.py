@@ -1,8 +1,6 @@
 """Independent searches side by side (``solve(searches=N)``, ``rewriter solve --searches N``)."""
 
 import json
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -15,6 +13,8 @@ from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.solve import solve
 from rewriter.jssp.validate import check_schedule
+
+from .processes import alive, code_env, descendants, interrupt
 
 
 def test_the_best_of_two_searches_is_the_better_of_the_two_seeds_run_alone():
@@ -70,16 +70,6 @@ def test_an_exception_in_one_search_is_raised_in_the_caller():
     assert run_side_by_side(_returns, [{"value": 1}, {"value": 2}]) == ([1, 2], False)
 
 
-def _env():
-    from pathlib import Path
-
-    import rewriter
-
-    root = str(Path(rewriter.__file__).resolve().parent.parent)
-    return dict(os.environ, PYTHONPATH=os.pathsep.join(
-        [root] + [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]))
-
-
 @pytest.mark.parametrize("to_group", [True, False])
 def test_ctrl_c_returns_the_best_of_the_searches_so_far(tmp_path, to_group):
     """A Ctrl-C in the terminal (the whole process group) or to the parent alone: each search
@@ -88,43 +78,18 @@ def test_ctrl_c_returns_the_best_of_the_searches_so_far(tmp_path, to_group):
     argv = [sys.executable, "-m", "rewriter", "solve", "ta41", "--policy", "tabu", "--steps", "0",
             "--time-limit", "60", "--searches", "2", "--out", str(out), "--quiet"]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=_env(), start_new_session=True)
-    try:
-        deadline = time.monotonic() + 60
-        while len(_children(proc.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        searches = _children(proc.pid)
-        assert len(searches) == 2
-        time.sleep(2.0)  # both are searching
-        if to_group:
-            os.killpg(proc.pid, signal.SIGINT)
-        else:
-            os.kill(proc.pid, signal.SIGINT)
-        t0 = time.monotonic()
-        _, err = proc.communicate(timeout=30)
-        assert time.monotonic() - t0 < 10
-    finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+                            env=code_env(), start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    searches = descendants(proc.pid)
+    assert len(searches) >= 2, proc.communicate()[1]
+    time.sleep(2.0)  # both are searching
+    err = interrupt(proc, group=to_group, within=10)
     assert proc.returncode == 0, err
     data = json.loads(out.read_text())
     assert data["status"] == "interrupted" and data["info"]["searches"] == 2
     assert data["makespan"] == min(data["info"]["makespans"])
     assert data["makespan"] < data["init_makespan"]
     time.sleep(0.2)
-    assert not [p for p in searches if os.path.exists(f"/proc/{p}")
-                and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
-
-
-def _children(pid):
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                with open(f"/proc/{entry}/stat") as fh:
-                    if int(fh.read().rsplit(")", 1)[1].split()[1]) == pid:
-                        found.append(int(entry))
-            except (OSError, ValueError, IndexError):
-                pass
-    return found
+    assert not [p for p in searches if alive(p)], "a search outlived the run"
