@@ -199,6 +199,25 @@ def _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mac
 
 
 @njit(cache=True)
+def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, mach_pred, mach_succ,
+                       heads, tails, topo, topo_pos, indegree, stack, seen):
+    """Apply the acyclic move ``(x, w)`` and return the new makespan, leaving heads, tails,
+    ``topo`` and ``topo_pos`` exact: a swap updates only what it can change
+    (:func:`~rewriter.jssp.kernels.swap_update`), an insertion re-evaluates the whole graph."""
+    if mach_succ[x] == w or mach_pred[x] == w:
+        u = x if mach_succ[x] == w else w
+        v = w if u == x else x
+        _apply(x, w, order, position, mach_pred, mach_succ)
+        return K.swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                             tails, topo, topo_pos, stack, seen)
+    _apply(x, w, order, position, mach_pred, mach_succ)
+    makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
+                         indegree)
+    K.topo_positions(topo, topo_pos)
+    return makespan
+
+
+@njit(cache=True)
 def _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo, indegree):
     mk = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
                               indegree)
@@ -321,6 +340,8 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
     n_trace = 0
     done = 0
     restarts = 0
+    topo_pos = np.empty(n, np.int64)  # topo is exact on entry: every caller evaluates in full
+    K.topo_positions(topo, topo_pos)
     while done < n_steps:
         if best <= lower_bound:
             break
@@ -389,13 +410,13 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         else:
             u = moves[chosen, 0]
             v = moves[chosen, 1]
-            _apply(u, v, order, position, mach_pred, mach_succ)
+            makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ,
+                                          mach_pred, mach_succ, heads, tails, topo, topo_pos,
+                                          indegree, stack, seen)
             until = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
             tabu_until = tabu_store(tabu_until, v * n + u, until, clock)
             if kind == 3:  # N7 lists a swap in both orientations, and x, w in either order
                 tabu_until = tabu_store(tabu_until, u * n + v, until, clock)
-            makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
-                                 topo, indegree)
             clock += 1
             done += 1
             since_best += 1
@@ -409,6 +430,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             makespan = restart_from(best_order, perturb, order, machine_start, duration,
                                     job_pred, job_succ, position, mach_pred, mach_succ, heads,
                                     tails, topo, indegree, path, blocks, moves, stack, seen)
+            K.topo_positions(topo, topo_pos)
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
             restarts += 1

@@ -164,6 +164,35 @@ def test_flip_cycle_check_and_estimate(case):
         assert trial.order.tolist() == sol.order.tolist() and trial.makespan == sol.makespan
 
 
+@given(sizes, st.integers(0, 2**32 - 1))
+def test_swap_update_matches_a_full_evaluation_along_a_chain_of_swaps(case, walk_seed):
+    """The incremental update after a swap gives networkx's heads, tails and makespan and a
+    topological order, swap after swap (each update starts from the previous one's order)."""
+    _, inst, sol = _solution(*case)
+    rng = np.random.default_rng(walk_seed)
+    n = inst.n_operations
+    topo_pos, stack, mark = np.empty(n, np.int64), np.empty(n, np.int64), np.zeros(n, np.int64)
+    K.topo_positions(sol.topo, topo_pos)
+    for _ in range(15):
+        pairs = [(u, v) for u, v in _pairs(sol.moves("adjacent")) if not sol.creates_cycle(u, v)]
+        if not pairs:
+            break
+        u, v = pairs[rng.integers(len(pairs))]
+        K.flip_arc(u, v, sol.order, sol.position, sol.mach_pred, sol.mach_succ)
+        makespan = K.swap_update(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
+                                 sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo,
+                                 topo_pos, stack, mark)
+        sol.makespan = int(makespan)
+        heads, tails, expected = ref.heads_tails(inst, sol.order)
+        assert makespan == expected == ref.makespan_networkx(inst, sol.order)
+        assert sol.heads.tolist() == heads and sol.tails.tolist() == tails
+        assert sorted(sol.topo.tolist()) == list(range(n))
+        assert topo_pos[sol.topo].tolist() == list(range(n))
+        rank = {w: i for i, w in enumerate(sol.topo.tolist())}
+        assert all(rank[a] < rank[b] for a, b in ref.graph(inst, sol.order).edges)
+        assert not mark.any()
+
+
 @given(sizes)
 def test_critical_swaps_never_create_cycles(case):
     """Swapping adjacent operations of a critical block keeps the graph acyclic (N1 theorem)."""

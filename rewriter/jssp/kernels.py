@@ -161,6 +161,95 @@ def heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads
 
 
 @njit(cache=True)
+def topo_positions(topo, topo_pos):
+    """``topo_pos[v]`` = the index of ``v`` in the topological order ``topo``."""
+    for i in range(topo.shape[0]):
+        topo_pos[topo[i]] = i
+
+
+@njit(cache=True)
+def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
+                topo_pos, stack, mark):
+    """Make ``heads``, ``tails``, ``topo`` and ``topo_pos`` exact again after ``u`` and its machine
+    successor ``v`` were swapped (the arcs already say ``v -> u``; the swap was acyclic), and
+    return the makespan. The same values as :func:`heads_and_makespan` and ``tails_from_topo``,
+    in less work: only what the swap can change is recomputed.
+
+    With ``pu < pv`` the old positions of ``u`` and ``v`` in ``topo``, the nodes of ``topo[pu:pv+1]``
+    reachable from ``u`` move, in their order, behind the others of that stretch, which gives a
+    topological order of the new graph (Pearce & Kelly's dynamic ordering; ``v`` is never
+    reachable from ``u``, as the swap closes no cycle). Heads can change only from ``pu`` on (every
+    changed arc ends there or later), tails only up to ``pv`` (every changed arc starts there or
+    earlier). ``stack`` and ``mark`` are scratch arrays of length N, ``mark`` all zero on entry and
+    on exit.
+    """
+    n = duration.shape[0]
+    pu = topo_pos[u]
+    pv = topo_pos[v]
+    # the stretch's nodes reachable from u: stack[0:count] (breadth first, kept for the reorder)
+    stack[0] = u
+    mark[u] = 1
+    count = 1
+    i = 0
+    while i < count:
+        w = stack[i]
+        i += 1
+        for k in range(2):
+            x = job_succ[w] if k == 0 else mach_succ[w]
+            if x >= 0 and mark[x] == 0 and topo_pos[x] <= pv:
+                mark[x] = 1
+                stack[count] = x
+                count += 1
+    at = pu
+    j = 0
+    for i in range(pu, pv + 1):  # the others first, in place (at <= i: nothing unread is lost),
+        w = topo[i]              # the reached ones into stack, whose search is over, in order
+        if mark[w] == 0:
+            topo[at] = w
+            topo_pos[w] = at
+            at += 1
+        else:
+            stack[j] = w
+            j += 1
+    for i in range(count):
+        w = stack[i]
+        mark[w] = 0
+        topo[at] = w
+        topo_pos[w] = at
+        at += 1
+    makespan = 0
+    for i in range(pu, n):
+        w = topo[i]
+        h = 0
+        p = job_pred[w]
+        if p >= 0:
+            h = heads[p] + duration[p]
+        p = mach_pred[w]
+        if p >= 0:
+            t = heads[p] + duration[p]
+            if t > h:
+                h = t
+        heads[w] = h
+        if h + duration[w] > makespan:
+            makespan = h + duration[w]
+    for i in range(pv, -1, -1):
+        w = topo[i]
+        t = 0
+        s = job_succ[w]
+        if s >= 0:
+            t = tails[s] + duration[s]
+        s = mach_succ[w]
+        if s >= 0:
+            x = tails[s] + duration[s]
+            if x > t:
+                t = x
+        tails[w] = t
+        if i < pu and heads[w] + duration[w] + t > makespan:
+            makespan = heads[w] + duration[w] + t  # a longest path through the unchanged prefix
+    return makespan
+
+
+@njit(cache=True)
 def is_acyclic(job_pred, job_succ, mach_pred, mach_succ, topo, indegree):
     """True if the oriented graph has no cycle (Kahn's algorithm without the arithmetic)."""
     n = job_pred.shape[0]
@@ -212,14 +301,15 @@ def flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
     limit = heads[v]
     if heads[s] + duration[s] > limit:
         return False
-    top = 0
-    stack[top] = s
-    top += 1
+    # breadth first, so stack[0:count] still lists every marked node at the end
+    stack[0] = s
     seen[s] = 1
+    count = 1
+    i = 0
     found = False
-    while top > 0 and not found:
-        top -= 1
-        w = stack[top]
+    while i < count and not found:
+        w = stack[i]
+        i += 1
         for k in range(2):
             x = job_succ[w] if k == 0 else mach_succ[w]
             if x < 0 or seen[x] == 1:
@@ -229,11 +319,10 @@ def flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
                 break
             if heads[x] + duration[x] <= limit:
                 seen[x] = 1
-                stack[top] = x
-                top += 1
-    # reset the marks we set, so the caller's scratch stays clean
-    for i in range(duration.shape[0]):
-        seen[i] = 0
+                stack[count] = x
+                count += 1
+    for i in range(count):  # reset only the marks we set, so the caller's scratch stays clean
+        seen[stack[i]] = 0
     return found
 
 
