@@ -13,8 +13,8 @@ from hypothesis import given, settings, strategies as st
 
 from rewriter.cli import main
 from rewriter.control.config import ControlConfig
-from rewriter.control.controllers import Hand
-from rewriter.control.policy import load_control_model
+from rewriter.control.controllers import Hand, numpy_forward, numpy_weights
+from rewriter.control.policy import ControlPolicy, ControlPolicyConfig, load_control_model, shipped_control_path
 from rewriter.control.search import ACTIONS, CONTINUE, NO_STALL, ControlledSearch
 from rewriter.control.train import train_control
 from rewriter.core.loop import run
@@ -111,6 +111,22 @@ def test_the_shipped_controller_steers_a_search():
     r = solve(load_instance("ft10"), policy="controlled", controller="learned", steps=6000, seed=0)
     assert check_schedule(r.instance, r.solution.start_matrix(), r.makespan) == r.makespan
     assert r.makespan < r.init_cost
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**31 - 1), st.booleans())
+def test_the_numpy_forward_pass_is_the_networks(seed, shipped):
+    """Searches decide with the NumPy copy of the network; training records torch's numbers."""
+    torch.manual_seed(seed)
+    policy = load_control_model(shipped_control_path())[0] if shipped else ControlPolicy(
+        ControlPolicyConfig(hidden=int(seed % 50) + 1))
+    obs = np.random.default_rng(seed).random(13, dtype=np.float32)
+    log_probs, value = numpy_forward(numpy_weights(policy), obs)
+    with torch.no_grad():
+        expected, expected_value = policy(torch.from_numpy(obs)[None], None,
+                                          torch.ones(1, len(ACTIONS), dtype=torch.bool))
+    np.testing.assert_allclose(log_probs, expected[0].numpy(), atol=1e-5)
+    assert value == pytest.approx(float(expected_value[0]), abs=1e-5)
 
 
 def test_cli_rejects_a_bad_controller_with_one_message(capsys):
