@@ -209,3 +209,60 @@ def test_the_env_checker_passes_without_warnings(kwargs):
         check_env(env.unwrapped, skip_render_check=True)
     assert not [str(w.message) for w in caught]
     assert "rewriter/CompatDispatch-v0" in gymnasium.registry
+
+
+def test_the_replay_buffer_survives_a_checkpoint_exactly():
+    buffer = ReplayBuffer(25)  # smaller than what is added: the ring has wrapped
+    points = _decisions(compatibility_instance(10, 3, 1), count=40)
+    for i, ((d, _, _), nxt) in enumerate(zip(points, points[1:] + [None])):
+        buffer.add(Transition(d, i % 3, 0.1 * i, None if nxt is None else nxt[0], nxt is None))
+    back = ReplayBuffer.restore(buffer.state())
+    assert (back.capacity, back.next, len(back)) == (buffer.capacity, buffer.next, len(buffer))
+    for a, b in zip(buffer.items, back.items):
+        assert (a.action, a.reward, a.done) == (b.action, b.reward, b.done)
+        for x, y in ((a.state, b.state), (a.next_state, b.next_state)):
+            assert (x is None) == (y is None)
+            if x is not None:
+                assert (x.can_wait, x.baseline) == (y.can_wait, y.baseline)
+                for name in ("jobs", "machines", "job_x", "machine_x", "pair_job",
+                             "pair_machine", "pair_x", "global_x"):
+                    u, v = getattr(x, name), getattr(y, name)
+                    assert u.dtype == v.dtype and np.array_equal(u, v)
+    # a decision shared by two transitions stays one object
+    shared = [(i, j) for i, a in enumerate(buffer.items) for j, b in enumerate(buffer.items)
+              if a.next_state is not None and a.next_state is b.state]
+    assert shared and all(back.items[i].next_state is back.items[j].state for i, j in shared)
+
+
+def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
+    from rewriter.fjsp.dqn.__main__ import main
+
+    small = ["--sizes", "8x3", "--validation-sizes", "8x3", "--validation-seeds", "100",
+             "--validate-every", "2", "--warmup", "20", "--batch-size", "8", "--train-every", "1",
+             "--target-every", "5", "--time-limit-minutes", "5", "--quiet"]
+    assert main(["train", "--run-dir", str(tmp_path / "whole"), "--episodes", "6", *small]) == 0
+    assert main(["train", "--run-dir", str(tmp_path / "cut"), "--episodes", "4", *small]) == 0
+    assert main(["train", "--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "6",
+                 "--quiet"]) == 0
+    whole, cut = load_dqn(tmp_path / "whole" / "model.pt")[0], load_dqn(tmp_path / "cut" / "model.pt")[0]
+    for a, b in zip(whole.state_dict().values(), cut.state_dict().values()):
+        assert torch.equal(a, b)
+    columns = lambda p: [line.split(",")[:3] + line.split(",")[4:] for line in  # noqa: E731
+                         (p / "log.csv").read_text().splitlines()]              # all but wall_s
+    assert columns(tmp_path / "whole") == columns(tmp_path / "cut")
+    assert len(columns(tmp_path / "cut")) == 4  # header and episodes 2, 4, 6
+
+
+def test_dqn_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
+    from rewriter.fjsp.dqn.__main__ import main
+
+    assert main(["train", "--run-dir", str(tmp_path / "none"), "--resume"]) == 2
+    assert "no DQN run to resume" in capsys.readouterr().err
+    assert main(["train", "--run-dir", str(tmp_path / "none"), "--resume", "--lr", "0.1"]) == 2
+    assert "cannot change --lr" in capsys.readouterr().err
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "config.json").write_text('{"config": {}}')
+    (tmp_path / "bad" / "checkpoint.pt").write_bytes(b"not a checkpoint")
+    assert main(["train", "--run-dir", str(tmp_path / "bad"), "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "checkpoint.pt" in err and "Traceback" not in err

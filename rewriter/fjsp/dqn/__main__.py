@@ -1,5 +1,5 @@
-"""``python -m rewriter.fjsp.dqn train --run-dir runs/NAME [--FIELD VALUE ...]``: train a DQN
-dispatcher; every :class:`~rewriter.fjsp.dqn.config.DQNConfig` field is an option."""
+"""``python -m rewriter.fjsp.dqn train --run-dir runs/NAME [--resume] [--FIELD VALUE ...]``:
+train a DQN dispatcher; every :class:`~rewriter.fjsp.dqn.config.DQNConfig` field is an option."""
 
 from __future__ import annotations
 
@@ -18,8 +18,12 @@ def _parser() -> argparse.ArgumentParser:
                                 description="Train the flexible-shop DQN dispatcher on random "
                                             "compatibility instances (docs/fjsp_dqn.md).")
     sub = p.add_subparsers(dest="command", required=True)
-    t = sub.add_parser("train", help="train into a new run directory")
-    t.add_argument("--run-dir", required=True, metavar="DIR", help="the run directory (new)")
+    t = sub.add_parser("train", help="train into a new run directory, or resume one")
+    t.add_argument("--run-dir", required=True, metavar="DIR",
+                   help="the run directory: config, log, curves, checkpoint and the models")
+    t.add_argument("--resume", action="store_true",
+                   help="continue the run in --run-dir from its last checkpoint (only --episodes "
+                        "and --time-limit-minutes may change)")
     t.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     defaults = DQNConfig()
     for f in fields(DQNConfig):
@@ -42,7 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and train; an :class:`InputError` is one line on stderr and exit code 2."""
-    from .train import train
+    from .train import resume_config, train
 
     args = _parser().parse_args(argv)
     given = {f.name: getattr(args, f.name) for f in fields(DQNConfig)
@@ -50,17 +54,27 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     command = "python -m rewriter.fjsp.dqn " + " ".join(shlex.quote(a) for a in argv)
     try:
-        cfg = DQNConfig.from_dict(given)
+        if args.resume:
+            extra = sorted(set(given) - {"episodes", "time_limit_minutes"})
+            if extra:
+                raise InputError("--resume continues the saved config; cannot change "
+                                 + ", ".join("--" + n.replace("_", "-") for n in extra))
+            cfg = resume_config(args.run_dir, given.get("episodes"),
+                                given.get("time_limit_minutes"))
+        else:
+            cfg = DQNConfig.from_dict(given)
         with interrupt.recording():
-            summary = train(cfg, args.run_dir, progress="off" if args.quiet else "lines",
-                            command=command)
+            summary = train(cfg, args.run_dir, resume=args.resume,
+                            progress="off" if args.quiet else "lines", command=command)
     except (InputError, FileExistsError) as exc:
         print(f"rewriter: {exc}", file=sys.stderr)
         return 2
     except (KeyboardInterrupt, SystemError) as exc:
         if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
             raise
-        print(f"rewriter: training interrupted (run directory {args.run_dir})", file=sys.stderr)
+        print("rewriter: training interrupted; continue it from its last validation with "
+              f"python -m rewriter.fjsp.dqn train --run-dir {shlex.quote(str(args.run_dir))} "
+              "--resume", file=sys.stderr)
         return 130
     if not args.quiet:
         print(f"{summary.status}: {summary.episodes} episodes, {summary.steps} steps in "

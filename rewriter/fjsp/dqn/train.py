@@ -4,7 +4,10 @@ copied every ``target_every`` steps, a greedy validation every ``validate_every`
 
 Run directory (``runs/NAME``): ``config.json`` (the :class:`DQNConfig`, package version, git
 commit, command), ``log.csv`` (one row per validation), ``curves.png``, ``best.pt`` (the best
-validation so far) and ``model.pt`` at the end, each with its card (``.json``).
+validation so far) and ``model.pt`` at the end, each with its card (``.json``), and
+``checkpoint.pt``, written at every validation: both networks, the optimiser, the replay buffer
+and the generators, so an interrupted run resumes (``resume=True``) and ends exactly as one
+never interrupted.
 """
 
 from __future__ import annotations
@@ -23,10 +26,11 @@ import numpy as np
 import torch
 
 from ...atomic import write_atomic
-from ...core.checkpoint import git_commit
+from ...core.checkpoint import git_commit, torch_load_safe, torch_save_atomic
 from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
+from ...errors import InputError
 from ...version import __version__
 from .config import DQNConfig
 from .dispatch import run_episode
@@ -85,23 +89,46 @@ def validate(net: QNetwork, instances: list) -> dict:
                      "val_rule_tardiness"), (round(float(v), 2) for v in means)))
 
 
-def train(cfg: DQNConfig, run_dir, *, progress: str = "lines", command: str | None = None) -> DQNSummary:
-    """Train a DQN dispatcher into the new directory ``run_dir``."""
+def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lines",
+          command: str | None = None) -> DQNSummary:
+    """Train a DQN dispatcher into the new directory ``run_dir``, or with ``resume`` continue the
+    run there from its checkpoint (``cfg`` is then its saved config, :func:`resume_config`)."""
     cfg = cfg.check()
     run_dir = Path(run_dir)
-    if (run_dir / "config.json").exists():
-        raise FileExistsError(f"{run_dir} already holds a run; choose another --run-dir")
-    run_dir.mkdir(parents=True, exist_ok=True)
-    command = command or " ".join(sys.argv)
-    meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
-            "python": platform.python_version(), "torch": torch.__version__, "command": command,
-            "started": time.strftime("%Y-%m-%d %H:%M:%S")}
-    write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    if resume:
+        meta = json.loads((run_dir / "config.json").read_text())
+    else:
+        if (run_dir / "config.json").exists():
+            raise FileExistsError(f"{run_dir} already holds a run; use --resume or another "
+                                  "--run-dir")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        command = command or " ".join(sys.argv)
+        meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
+                "python": platform.python_version(), "torch": torch.__version__,
+                "command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
     with limit_threads(cfg.threads):
-        return _train(cfg, run_dir, meta, progress)
+        return _train(cfg, run_dir, meta, progress, resume)
 
 
-def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str) -> DQNSummary:
+def resume_config(run_dir, episodes: int | None = None,
+                  time_limit_minutes: float | None = None) -> DQNConfig:
+    """The saved config of the run in ``run_dir``, with a new episode count or time limit."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file() or not (Path(run_dir) / CHECKPOINT).is_file():
+        raise InputError(f"{Path(run_dir) / CHECKPOINT}: no DQN run to resume")
+    try:
+        values = dict(json.loads(path.read_text())["config"])
+    except (ValueError, KeyError, TypeError):
+        raise InputError(f"{path}: not the config.json of a DQN run") from None
+    if episodes is not None:
+        values["episodes"] = episodes
+    if time_limit_minutes is not None:
+        values["time_limit_minutes"] = time_limit_minutes
+    return DQNConfig.from_dict(values)
+
+
+def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: bool) -> DQNSummary:
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     online = QNetwork(NetConfig(hidden=cfg.hidden, pair_hidden=cfg.pair_hidden))
@@ -110,11 +137,13 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str) -> DQNSumma
     buffer = ReplayBuffer(cfg.buffer_size)
     val_instances = validation_set(cfg)
     rows: list[dict] = []
-    steps = updates = 0
+    episode = steps = updates = 0
     best, status, wall, losses, returns = None, "completed", 0.0, [], []
-    bar = Progress(cfg.episodes, "dqn", "ep", mode=progress)
-    started = time.perf_counter()
-    episode = 0
+    if resume:
+        buffer, counters = restore_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng)
+        episode, steps, updates, best, wall, rows = counters
+    bar = Progress(cfg.episodes, "dqn", "ep", initial=episode, mode=progress)
+    started = time.perf_counter() - wall
     while episode < cfg.episodes:
         interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         wall = time.perf_counter() - started
@@ -158,6 +187,8 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str) -> DQNSumma
             if best is None or row["val_return"] > best:
                 best = row["val_return"]
                 save_dqn(run_dir / "best.pt", online, _card(cfg, meta, rows, row))
+            save_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng, buffer,
+                            (episode, steps, updates, best, time.perf_counter() - started, rows))
             bar.update(cfg.validate_every, val=row["val_return"], mk=row["val_makespan"])
     bar.close()
     wall = time.perf_counter() - started
@@ -168,6 +199,42 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str) -> DQNSumma
 
 
 # ---- run directory -----------------------------------------------------------------------------
+CHECKPOINT = "checkpoint.pt"
+
+
+def save_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer, rng,
+                    buffer: ReplayBuffer, counters: tuple) -> None:
+    """Everything the loop carries from one episode to the next, at a validation (where the
+    running means of returns and losses are empty), written atomically."""
+    episode, steps, updates, best, wall, rows = counters
+    torch_save_atomic({"online": online.state_dict(), "target": target.state_dict(),
+                       "optimizer": optimizer.state_dict(),
+                       "rng": json.dumps(rng.bit_generator.state),
+                       "torch_rng": torch.get_rng_state(), "buffer": buffer.state(),
+                       "episode": episode, "steps": steps, "updates": updates, "best": best,
+                       "wall_s": wall, "rows": json.dumps(rows)}, path)
+
+
+def restore_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer,
+                       rng) -> tuple[ReplayBuffer, tuple]:
+    """Load :func:`save_checkpoint`'s file into the networks, optimiser and generator; returns
+    the replay buffer and (episode, steps, updates, best, wall seconds, log rows)."""
+    blob = torch_load_safe(path, "DQN training checkpoint")
+    try:
+        online.load_state_dict(blob["online"])
+        target.load_state_dict(blob["target"])
+        optimizer.load_state_dict(blob["optimizer"])
+        rng.bit_generator.state = json.loads(blob["rng"])
+        torch.set_rng_state(blob["torch_rng"])
+        buffer = ReplayBuffer.restore(blob["buffer"])
+        counters = (int(blob["episode"]), int(blob["steps"]), int(blob["updates"]), blob["best"],
+                    float(blob["wall_s"]), json.loads(blob["rows"]))
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
+            from None
+    return buffer, counters
+
+
 def _write_log(path: Path, rows: list[dict]) -> None:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS, lineterminator="\n")
