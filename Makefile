@@ -9,7 +9,7 @@ TORCH_INDEX ?=
 DEMO_INSTANCE ?= ta41
 DEMO_OUT ?= demo
 
-.PHONY: install demo test bench clean
+.PHONY: install demo test bench clean clean-cache
 
 install: $(VENV)/.installed
 
@@ -35,3 +35,8 @@ bench: install
 
 clean:
 	rm -rf $(VENV) build *.egg-info $(DEMO_OUT)
+
+# numba recompiles a cached kernel when its own file changes, not when a kernel it calls from
+# another file does: after editing kernels in a checkout, drop the compiled cache
+clean-cache:
+	find rewriter baselines -path '*/__pycache__/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete

@@ -6,6 +6,9 @@ For every instance it times, on the MWKR schedule:
 - full makespan evaluation (heads by longest path) inside a numba loop, and from Python;
 - networkx ``dag_longest_path_length`` on a prebuilt graph with a source and a sink;
 - one local-search step's graph work: heads + tails, critical path, N5 moves and their estimates;
+- after a swap, the two ways to make heads and tails exact again: a full re-evaluation (what the
+  searches did before) and the incremental update tabu search makes (``swap_update``), each timed
+  on every acyclic N5 swap of the schedule, made and undone;
 and prints a markdown table with the speed-up ratios. Targets (issue 2): a 50x20 evaluation in at
 most 5 us (200k evaluations/s on one core) and at least 300x faster than networkx.
 """
@@ -16,6 +19,7 @@ import argparse
 import time
 
 import networkx as nx
+import numpy as np
 from numba import njit
 
 from rewriter.jssp import kernels as K
@@ -46,6 +50,42 @@ def _step_loop(reps, duration, job_pred, job_succ, mach_pred, mach_succ, heads, 
             total += K.swap_estimate(moves[i, 0], moves[i, 1], duration, job_pred, job_succ,
                                      mach_pred, mach_succ, heads, tails)
     return total
+
+
+@njit(cache=True)
+def _swap_loop(reps, incremental, pairs, order, position, duration, job_pred, job_succ, mach_pred,
+               mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen):
+    """Make and undo each swap of ``pairs`` ``reps`` times, refreshing heads and tails after
+    each flip by the incremental update or by a full evaluation."""
+    total = 0
+    for _ in range(reps):
+        for i in range(pairs.shape[0]):
+            for u, v in ((pairs[i, 0], pairs[i, 1]), (pairs[i, 1], pairs[i, 0])):
+                K.flip_arc(u, v, order, position, mach_pred, mach_succ)
+                if incremental:
+                    total += K.swap_update(u, v, duration, job_pred, job_succ, mach_pred,
+                                           mach_succ, heads, tails, topo, topo_pos, stack, seen)
+                else:
+                    total += K.heads_and_makespan(duration, job_pred, job_succ, mach_pred,
+                                                  mach_succ, heads, topo, indegree)
+                    K.tails_from_topo(duration, job_succ, mach_succ, topo, tails)
+    return total
+
+
+def _swap_update_us(inst, sol, seconds: float) -> tuple[float, float]:
+    """Microseconds per swap: (full re-evaluation, incremental update)."""
+    pairs = np.array([(u, v) for u, v in sol.moves("n5")
+                      if sol.mach_succ[u] == v and not sol.creates_cycle(u, v)], np.int64)
+    topo_pos = np.empty(inst.n_operations, np.int64)
+    times = []
+    for incremental in (False, True):
+        K.topo_positions(sol.topo, topo_pos)
+        args = (incremental, pairs, sol.order, sol.position, inst.op_duration, inst.job_pred,
+                inst.job_succ, sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo,
+                topo_pos, sol._indegree, sol._stack, sol._seen)
+        _swap_loop(1, *args)
+        times.append(_per_call(lambda r: _swap_loop(r, *args), seconds) / (2 * len(pairs)) * 1e6)
+    return times[0], times[1]
 
 
 def _per_call(fn, seconds: float) -> float:
@@ -95,10 +135,11 @@ def bench_instance(name: str, seconds: float) -> dict:
     assert nx.dag_longest_path_length(g, weight="weight") == sol.makespan
     nx_s = _per_call(lambda r: [nx.dag_longest_path_length(g, weight="weight") for _ in range(r)],
                      seconds)
+    full_us, update_us = _swap_update_us(inst, sol, seconds)
     return {"instance": name, "size": f"{inst.n_jobs}x{inst.n_machines}",
             "eval_us": numba_s * 1e6, "evals_per_s": 1 / numba_s, "python_call_us": py_s * 1e6,
             "networkx_us": nx_s * 1e6, "speedup": nx_s / numba_s, "speedup_python_call": nx_s / py_s,
-            "step_us": step_s * 1e6}
+            "step_us": step_s * 1e6, "swap_full_us": full_us, "swap_update_us": update_us}
 
 
 def main(argv=None) -> int:
@@ -115,6 +156,11 @@ def main(argv=None) -> int:
         print(f"| {r['instance']} | {r['size']} | {r['eval_us']:.2f} us | {r['evals_per_s']:,.0f} "
               f"| {r['python_call_us']:.2f} us | {r['networkx_us']:.0f} us | {r['speedup']:,.0f}x "
               f"| {r['speedup_python_call']:,.0f}x | {r['step_us']:.2f} us |")
+    print("\n| instance | size | after a swap: full re-evaluation | incremental update | ratio |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['instance']} | {r['size']} | {r['swap_full_us']:.2f} us | "
+              f"{r['swap_update_us']:.2f} us | {r['swap_full_us'] / r['swap_update_us']:.2f}x |")
     for r in rows:
         if r["size"] == "50x20":
             ok = r["eval_us"] <= 5.0 and r["speedup"] >= 300

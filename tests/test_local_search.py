@@ -179,3 +179,25 @@ def test_tabu_pressure_tie_break_takes_the_lexicographic_best_move(moves, seed):
     after = (search.sol.makespan, pressure(search.sol.order, sol.makespan))
     assert after == pytest.approx(min(outcomes), abs=1e-9)
     check_schedule(inst, search.best().start_matrix())
+
+
+@pytest.mark.parametrize("moves", ["n5", "n7"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tabu_keeps_heads_tails_and_its_topological_order_exact_between_chunks(moves, seed):
+    """The incremental update after each swap leaves the search's graph state equal to a full
+    evaluation of its machine orders, chunk after chunk (the order carries over between them)."""
+    from rewriter.jssp.local_search import LocalSearch
+
+    rng = np.random.default_rng(seed)
+    inst = ref.random_instance(rng, 6, 4, reentrant=bool(seed % 2))
+    sol = JobShopSolution(inst, ref.random_acyclic_order(rng, inst))
+    search = LocalSearch(sol, "tabu", moves, TabuSettings(stall=40), seed)
+    for _ in range(60):
+        search.advance(int(rng.integers(1, 9)))
+        fresh = JobShopSolution(inst, sol.order.copy())
+        assert sol.makespan == fresh.makespan
+        assert sol.heads.tolist() == fresh.heads.tolist()
+        assert sol.tails.tolist() == fresh.tails.tolist()
+        rank = np.empty(inst.n_operations, np.int64)
+        rank[sol.topo] = np.arange(inst.n_operations)
+        assert all(rank[a] < rank[b] for a, b in ref.graph(inst, sol.order).edges)
