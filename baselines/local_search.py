@@ -17,7 +17,7 @@ Tabu search (Taillard 1994; Nowicki & Smutnicki 1996 for N5)
 - each swap is scored by Taillard's O(1) estimate, each insertion exactly (apply, evaluate, undo);
   the best admissible move is applied and the graph made exact again: after a swap by the
   incremental update (:func:`~rewriter.jssp.kernels.swap_update`, the same heads and tails as a
-  full evaluation for about a third of its work), after an insertion by a full evaluation;
+  full evaluation in about half the time), after an insertion by a full evaluation;
 - after swapping ``u, v`` the reverse swap is tabu (for N7: every move of ``u`` and ``v`` relative to
   each other) for a tenure drawn uniformly from ``[tenure_min, tenure_max]`` (default ``10 + n/m``
   to twice that), so the walk cannot undo it;
