@@ -34,6 +34,7 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     from ..construct.train import resume_construct_config
+    from ..core.checkpoint import check_resume_options
     from .train import APPROACH, train_control
 
     args = parser().parse_args(argv)
@@ -41,10 +42,7 @@ def main(argv=None) -> int:
              if getattr(args, f.name) is not None}
     try:
         if args.resume:
-            extra = sorted(set(given) - {"iterations", "time_limit_minutes"})
-            if extra:
-                raise InputError("--resume continues the saved config; cannot change "
-                                 + ", ".join("--" + n.replace("_", "-") for n in extra))
+            check_resume_options(given, ("iterations", "time_limit_minutes"))
             cfg = resume_construct_config(args.run_dir, given.get("iterations"),
                                           given.get("time_limit_minutes"), ControlConfig, APPROACH)
         else:

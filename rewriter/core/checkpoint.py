@@ -216,3 +216,14 @@ def read_card(path: Path) -> dict | None:
                       "without it", stacklevel=2)
         return None
     return card
+
+
+def check_resume_options(given: dict, may_change: tuple[str, ...]) -> None:
+    """Refuse, in one :class:`InputError` naming them, the options ``given`` on a ``--resume``
+    other than ``may_change`` (a resumed run continues its saved config)."""
+    from ..errors import InputError
+
+    extra = sorted(set(given) - set(may_change))
+    if extra:
+        raise InputError("--resume continues the saved config; cannot change "
+                         + ", ".join("--" + n.replace("_", "-") for n in extra))

@@ -13,8 +13,14 @@ from numba import njit
 @njit(cache=True)
 def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
     """Longest path from the end of every operation to the sink, in reverse topological order."""
-    n = duration.shape[0]
-    for i in range(n - 1, -1, -1):
+    tails_upto(duration, job_succ, mach_succ, topo, tails, duration.shape[0] - 1)
+
+
+@njit(cache=True)
+def tails_upto(duration, job_succ, mach_succ, topo, tails, last):
+    """The tails of ``topo[0..last]``, from ``last`` down; those of the later operations must be
+    exact already."""
+    for i in range(last, -1, -1):
         v = topo[i]
         t = 0
         s = job_succ[v]
@@ -26,6 +32,28 @@ def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
             if x > t:
                 t = x
         tails[v] = t
+
+
+@njit(cache=True)
+def heads_from(duration, job_pred, mach_pred, topo, heads, first):
+    """The heads of ``topo[first:]``, in order (those of the earlier operations must be exact
+    already); returns the latest end among these operations."""
+    latest = 0
+    for i in range(first, topo.shape[0]):
+        v = topo[i]
+        h = 0
+        p = job_pred[v]
+        if p >= 0:
+            h = heads[p] + duration[p]
+        p = mach_pred[v]
+        if p >= 0:
+            x = heads[p] + duration[p]
+            if x > h:
+                h = x
+        heads[v] = h
+        if h + duration[v] > latest:
+            latest = h + duration[v]
+    return latest
 
 
 @njit(cache=True)

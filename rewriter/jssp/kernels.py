@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from numba import njit
 
-from ..core.dag import tails_from_topo  # noqa: F401  (shared with the other shop problems)
+from ..core.dag import heads_from, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
 
 # --------------------------------------------------------------------------------------------
 # Machine links
@@ -183,7 +183,6 @@ def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
     earlier). ``stack`` and ``mark`` are scratch arrays of length N, ``mark`` all zero on entry and
     on exit.
     """
-    n = duration.shape[0]
     pu = topo_pos[u]
     pv = topo_pos[v]
     # the stretch's nodes reachable from u: stack[0:count] (breadth first, kept for the reorder)
@@ -217,35 +216,12 @@ def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
         topo[at] = w
         topo_pos[w] = at
         at += 1
-    makespan = 0
-    for i in range(pu, n):
+    makespan = heads_from(duration, job_pred, mach_pred, topo, heads, pu)
+    tails_upto(duration, job_succ, mach_succ, topo, tails, pv)
+    for i in range(pu):  # a longest path may run wholly before pu: heads and tails exact there
         w = topo[i]
-        h = 0
-        p = job_pred[w]
-        if p >= 0:
-            h = heads[p] + duration[p]
-        p = mach_pred[w]
-        if p >= 0:
-            t = heads[p] + duration[p]
-            if t > h:
-                h = t
-        heads[w] = h
-        if h + duration[w] > makespan:
-            makespan = h + duration[w]
-    for i in range(pv, -1, -1):
-        w = topo[i]
-        t = 0
-        s = job_succ[w]
-        if s >= 0:
-            t = tails[s] + duration[s]
-        s = mach_succ[w]
-        if s >= 0:
-            x = tails[s] + duration[s]
-            if x > t:
-                t = x
-        tails[w] = t
-        if i < pu and heads[w] + duration[w] + t > makespan:
-            makespan = heads[w] + duration[w] + t  # a longest path through the unchanged prefix
+        if heads[w] + duration[w] + tails[w] > makespan:
+            makespan = heads[w] + duration[w] + tails[w]
     return makespan
 
 

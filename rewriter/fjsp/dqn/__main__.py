@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and train; an :class:`InputError` is one line on stderr and exit code 2."""
+    from ...core.checkpoint import check_resume_options
     from .train import resume_config, train
 
     args = _parser().parse_args(argv)
@@ -55,10 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     command = "python -m rewriter.fjsp.dqn " + " ".join(shlex.quote(a) for a in argv)
     try:
         if args.resume:
-            extra = sorted(set(given) - {"episodes", "time_limit_minutes"})
-            if extra:
-                raise InputError("--resume continues the saved config; cannot change "
-                                 + ", ".join("--" + n.replace("_", "-") for n in extra))
+            check_resume_options(given, ("episodes", "time_limit_minutes"))
             cfg = resume_config(args.run_dir, given.get("episodes"),
                                 given.get("time_limit_minutes"))
         else:
