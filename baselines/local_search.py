@@ -206,13 +206,11 @@ def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, mach
     """Apply the acyclic move ``(x, w)`` and return the new makespan, leaving heads, tails,
     ``topo`` and ``topo_pos`` exact: a swap updates only what it can change
     (:func:`~rewriter.jssp.kernels.swap_update`), an insertion re-evaluates the whole graph."""
-    if mach_succ[x] == w or mach_pred[x] == w:
-        u = x if mach_succ[x] == w else w
-        v = w if u == x else x
-        _apply(x, w, order, position, mach_pred, mach_succ)
-        return K.swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
-                             tails, topo, topo_pos, stack, seen)
+    first = x if mach_succ[x] == w else (w if mach_pred[x] == w else -1)  # -1: an insertion
     _apply(x, w, order, position, mach_pred, mach_succ)
+    if first >= 0:  # a swap of adjacent operations; ``first`` was before the other one
+        return K.swap_update(first, x + w - first, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, tails, topo, topo_pos, stack, seen)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)
     K.topo_positions(topo, topo_pos)
