@@ -1,0 +1,338 @@
+"""Can a learned move score beat its teacher per step? A probe for issue 20's goal 2.
+
+    python benchmarks/probe_move_scoring.py --run-dir runs/move-scoring \\
+        --out benchmarks/results/move_scoring.md
+
+The teacher is tabu search over N7 whose choice is the lowest makespan after the move, ties
+broken by the lowest pressure (``rewriter solve --policy tabu --moves n7 --tie-break pressure``).
+Here the choice is the lowest *score*
+
+    score = (makespan after - makespan) / makespan + sum_j weight_j * feature_j
+
+over exact features of the schedule after each move (below). With every weight 0 but a tiny
+pressure weight it is the teacher's rule; the tabu list, tenure and aspiration are the teacher's.
+The weights are learned by the cross-entropy method (a population of weight vectors drawn around a
+mean, the mean moved to the best quarter), each scored by the mean gap after ``--steps`` moves on
+fresh random 30x20 and 50x20 instances (the same instances and seeds for the whole population of
+a generation). It starts from the teacher's rule, so what it learns is an improvement operator.
+
+Then every method runs from the MWKR schedule on the test instances with ``--eval-seeds``: the
+teacher (the package's own tabu kernel), the rule in this kernel (weights 0) and the learned
+weights; the table gives the mean gap to the best-known upper bound and the paired difference
+learned - teacher. ``--two-ply`` adds an exact two-move look-ahead rule (each move scored by the
+best makespan any N7 move reaches after it; about 20x slower), seed 0 only.
+
+Training writes ``config.json``, ``log.jsonl`` (one line per generation) and ``state.json``
+(mean, spread, generator state; ``--resume`` continues from it) under ``--run-dir``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+import numpy as np
+from numba import njit
+
+from rewriter.atomic import atomic_open
+from rewriter.baselines.local_search import (_candidate_moves, _move_and_evaluate, _outcome,
+                                             new_tabu_table, tabu_lookup, tabu_store)
+from rewriter.jssp import kernels as K
+from rewriter.jssp.bundled import expand_instance_names, load_instance
+from rewriter.jssp.generate import random_instance
+from rewriter.jssp.solve import TabuSettings, initial_solution, solve
+
+#: the features after a move, in the order of the weights (the makespan change has weight 1)
+FEATURES = ("pressure", "critical share", "share within 2% of the makespan", "insertion",
+            "moved operation moved within the tenure", "excess over the best",
+            "share within 5% of the makespan", "mean slack", "partner moved within the tenure")
+TEACHER = np.array([1e-7] + [0.0] * (len(FEATURES) - 1))  # pressure breaks makespan ties only
+#: initial spread of the search distribution per weight (about the scale where a feature matters)
+SPREAD = np.array([0.3, 0.03, 0.03, 0.002, 0.002, 0.02, 0.03, 0.1, 0.002])
+
+
+@njit(cache=True)
+def move_features(x, w, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                  heads, tails, topo, indegree, makespan, best, moved_at, clock, tenure, out):
+    """Makespan after moving ``x`` to the far side of ``w`` (-1 on a cycle) and, in ``out``, its
+    change and the :data:`FEATURES`; the solution's arrays end unchanged, the rest is scratch."""
+    left = K.relocate(x, position[w], order, position, mach_pred, mach_succ)
+    after = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, heads, topo,
+                                 indegree)
+    if after >= 0:
+        K.tails_from_topo(duration, job_succ, mach_succ, topo, tails)
+    K.relocate(x, left, order, position, mach_pred, mach_succ)
+    if after < 0:
+        return -1
+    n = duration.shape[0]
+    c = max(makespan, 1)
+    squares = slack = 0.0
+    critical = near2 = near5 = 0
+    for v in range(n):
+        length = heads[v] + duration[v] + tails[v]  # the longest path through v
+        squares += (length / c) ** 2
+        slack += (after - length) / max(after, 1)
+        critical += length == after
+        near2 += length * 50 >= after * 49
+        near5 += length * 20 >= after * 19
+    out[0] = (after - makespan) / c
+    out[1] = squares / n
+    out[2] = critical / n
+    out[3] = near2 / n
+    out[4] = 0.0 if (mach_succ[x] == w or mach_pred[x] == w) else 1.0
+    out[5] = 1.0 if clock - moved_at[x] < tenure else 0.0
+    out[6] = max(0, after - best) / c
+    out[7] = near5 / n
+    out[8] = slack / n
+    out[9] = 1.0 if clock - moved_at[w] < tenure else 0.0
+    return after
+
+
+@njit(cache=True)
+def _score(u, v, weights, lookahead, duration, job_pred, job_succ, order, position, mach_pred,
+           mach_succ, sh, st, stopo, indegree, makespan, best, moved_at, clock, tenure, f, path2,
+           blocks2, moves2, sh2, stopo2):
+    """The move's score (inf when it makes a cycle) and its makespan after."""
+    after = move_features(u, v, duration, job_pred, job_succ, order, position, mach_pred,
+                          mach_succ, sh, st, stopo, indegree, makespan, best, moved_at, clock,
+                          tenure, f)
+    if after < 0:
+        return np.inf, after
+    if not lookahead:
+        s = f[0]
+        for j in range(weights.shape[0]):
+            s += weights[j] * f[j + 1]
+        return s, after
+    # two-ply: the best makespan after this move and one more N7 move (sh holds its heads)
+    left = K.relocate(u, position[v], order, position, mach_pred, mach_succ)
+    length = K.critical_path(duration, job_pred, mach_pred, sh, after, path2)
+    k2 = K.n7_moves(path2, length, mach_succ, job_succ, blocks2, moves2)
+    reach = after
+    for j in range(k2):
+        x = moves2[j, 0]
+        back = K.relocate(x, position[moves2[j, 1]], order, position, mach_pred, mach_succ)
+        a2 = K.heads_and_makespan(duration, job_pred, job_succ, mach_pred, mach_succ, sh2, stopo2,
+                                  indegree)
+        K.relocate(x, back, order, position, mach_pred, mach_succ)
+        if 0 <= a2 < reach:
+            reach = a2
+    K.relocate(u, left, order, position, mach_pred, mach_succ)
+    return reach + 1e-3 * after, after
+
+
+@njit(cache=True)
+def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duration, job_pred,
+                job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
+                blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table, checkpoints,
+                out_best):
+    """Tabu search over N7 choosing the lowest score; ``out_best[i]`` = best makespan after
+    ``checkpoints[i]`` moves."""
+    np.random.seed(seed)
+    n = duration.shape[0]
+    topo_pos = np.empty(n, np.int64)
+    K.topo_positions(topo, topo_pos)
+    sh, st, stopo = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    path2, blocks2 = np.empty(n, np.int64), np.empty(n + 1, np.int64)
+    moves2, sh2, stopo2 = np.empty((4 * n + 4, 2), np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    moved_at = np.full(n, -(1 << 40), np.int64)
+    f = np.empty(weights.shape[0] + 1)
+    best = makespan
+    ci = 0
+    for step in range(n_steps):
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, makespan, path, blocks, moves)
+        if k == 0:
+            break
+        chosen, lowest, ties = -1, np.inf, 0
+        for i in range(k):
+            u, v = moves[i, 0], moves[i, 1]
+            s, after = _score(u, v, weights, lookahead, duration, job_pred, job_succ, order,
+                              position, mach_pred, mach_succ, sh, st, stopo, indegree, makespan,
+                              best, moved_at, step, tenure_min, f, path2, blocks2, moves2, sh2,
+                              stopo2)
+            if after < 0 or (after >= best and tabu_lookup(table, u * n + v) > step):
+                continue
+            if s < lowest - 1e-12:
+                chosen, lowest, ties = i, s, 1
+            elif s <= lowest + 1e-12:
+                ties += 1  # reservoir sampling among equal scores
+                if np.random.randint(0, ties) == 0:
+                    chosen = i
+        for _ in range(8 if chosen < 0 else 0):  # everything tabu: a random acyclic move
+            i = np.random.randint(0, k)
+            if _outcome(moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order, position,
+                        mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo, indegree,
+                        False) >= 0:
+                chosen = i
+                break
+        if chosen < 0:
+            break
+        u, v = moves[chosen, 0], moves[chosen, 1]
+        makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ,
+                                      mach_pred, mach_succ, heads, tails, topo, topo_pos,
+                                      indegree, stack, seen)
+        until = step + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
+        table = tabu_store(table, v * n + u, until, step)
+        table = tabu_store(table, u * n + v, until, step)
+        moved_at[u] = moved_at[v] = step
+        best = min(best, makespan)
+        while ci < checkpoints.shape[0] and checkpoints[ci] == step + 1:
+            out_best[ci] = best
+            ci += 1
+    out_best[ci:] = best
+
+
+def run_scored(inst, weights, steps: list[int], seed: int, lookahead: bool = False) -> np.ndarray:
+    """Best makespan after each of ``steps`` moves of the scored search from MWKR."""
+    sol = initial_solution(inst, "mwkr", "active", 0)
+    low, high, _, _ = TabuSettings(tie_break="pressure").resolved(inst)
+    out = np.zeros(len(steps), np.int64)
+    scored_tabu(max(steps), np.asarray(weights, np.float64), lookahead, seed, sol.order,
+                inst.machine_start, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
+                sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo, sol._indegree,
+                sol._path, sol._blocks, sol._moves, sol._stack, sol._seen, sol.makespan, low,
+                high, new_tabu_table(high), np.asarray(steps, np.int64), out)
+    return out
+
+
+def trivial_bound(inst) -> int:
+    """max(longest job, heaviest machine): the normaliser of random instances' gaps."""
+    jobs = inst.op_duration.reshape(inst.n_jobs, inst.n_machines).sum(1).max()
+    loads = np.bincount(inst.op_machine, weights=inst.op_duration).max()
+    return int(max(jobs, loads))
+
+
+def training_episode(job) -> float:
+    weights, (n, m, seed), steps, search_seed = job
+    inst = random_instance(n, m, seed=seed)
+    return 100.0 * (run_scored(inst, weights, [steps], search_seed)[0] / trivial_bound(inst) - 1)
+
+
+def train(args, pool) -> np.ndarray:
+    """The cross-entropy method from the teacher's weights; returns the final mean."""
+    run = Path(args.run_dir)
+    run.mkdir(parents=True, exist_ok=True)
+    state_file = run / "state.json"
+    if args.resume and state_file.exists():
+        state = json.loads(state_file.read_text())
+        mean, spread, start = np.array(state["mean"]), np.array(state["spread"]), state["generation"]
+        rng = np.random.default_rng()
+        rng.bit_generator.state = state["rng"]
+    else:
+        mean, spread, start = TEACHER.copy(), SPREAD.copy(), 0
+        rng = np.random.default_rng(args.seed)
+        with atomic_open(run / "config.json") as fh:
+            json.dump({**vars(args), "features": FEATURES}, fh, indent=1)
+        (run / "log.jsonl").unlink(missing_ok=True)
+    elite = max(1, args.population // 4)
+    for gen in range(start, args.generations):
+        t0 = time.perf_counter()
+        sizes = [(30, 20, 1000 + 10 * gen + i) for i in range(args.train_30)] + \
+                [(50, 20, 5000 + 10 * gen + i) for i in range(args.train_50)]
+        draws = [mean] + [mean + spread * rng.standard_normal(mean.size) for _ in range(args.population)]
+        jobs = [(w, s, args.train_steps, gen) for w in draws for s in sizes]
+        gaps = np.array(list(pool.map(training_episode, jobs, chunksize=4))).reshape(len(draws), -1)
+        score = gaps.mean(1)
+        top = np.argsort(score[1:])[:elite] + 1
+        mean = np.mean([draws[i] for i in top], axis=0)
+        spread = 0.8 * spread + 0.2 * np.maximum(np.std([draws[i] for i in top], axis=0), 1e-6)
+        row = {"generation": gen, "mean_gap": float(score[0]), "best_gap": float(score[top[0]]),
+               "weights": mean.tolist(), "seconds": round(time.perf_counter() - t0, 1)}
+        with open(run / "log.jsonl", "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        with atomic_open(state_file) as fh:
+            json.dump({"generation": gen + 1, "mean": mean.tolist(), "spread": spread.tolist(),
+                       "rng": rng.bit_generator.state}, fh)
+        print(f"generation {gen}: gap of the mean {score[0]:.2f}, best draw {score[top[0]]:.2f} "
+              f"({row['seconds']} s)", flush=True)
+    with atomic_open(run / "weights.json") as fh:
+        json.dump({"features": FEATURES, "weights": mean.tolist()}, fh, indent=1)
+    return mean
+
+
+def test_run(job) -> dict:
+    name, method, weights, steps, seed = job
+    inst = load_instance(name)
+    if method == "teacher":  # the package's tabu kernel, as bench_learned's tabu-pressure
+        r = solve(inst, policy="tabu", moves="n7", steps=max(steps), seed=seed,
+                  tabu=TabuSettings(tie_break="pressure"))
+        best = [min([b for s, _, b in r.trace if s <= k]) for k in steps]
+    else:
+        best = run_scored(inst, weights, steps, seed, lookahead=method == "two-ply").tolist()
+    return {"instance": name, "method": method, "seed": seed,
+            "gaps": [100.0 * (b / inst.upper_bound - 1) for b in best]}
+
+
+def report(runs, classes, steps) -> str:
+    methods = list(dict.fromkeys(r["method"] for r in runs))
+    lines = ["| method | " + " | ".join(f"{c}, {k} steps" for c in classes for k in steps) + " |",
+             "|---|" + "---|" * (len(classes) * len(steps))]
+    for m in methods:
+        cells = []
+        for c in classes:
+            for i, _ in enumerate(steps):
+                g = [r["gaps"][i] for r in runs if r["method"] == m and r["instance"] in classes[c]]
+                cells.append(f"{statistics.mean(g):.2f}")
+        lines.append(f"| {m} | " + " | ".join(cells) + " |")
+    lines += ["", "Paired (same instance and seed), learned - teacher: mean (sd), wins / ties / losses", ""]
+    key = {(r["instance"], r["seed"], r["method"]): r["gaps"] for r in runs}
+    for c, names in classes.items():
+        for i, k in enumerate(steps):
+            d = [key[(n, s, "learned")][i] - key[(n, s, "teacher")][i]
+                 for (n, s, m) in key if m == "teacher" and n in names and (n, s, "learned") in key]
+            if d:
+                lines.append(f"- {c}, {k} steps: {statistics.mean(d):+.2f} "
+                             f"({statistics.pstdev(d):.2f}), {sum(x < 0 for x in d)} / "
+                             f"{sum(x == 0 for x in d)} / {sum(x > 0 for x in d)}")
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--run-dir", default="runs/move-scoring", help="training output directory")
+    p.add_argument("--resume", action="store_true", help="continue the training in --run-dir")
+    p.add_argument("--weights", help="a weights.json to test instead of training")
+    p.add_argument("--generations", type=int, default=25, help="cross-entropy generations")
+    p.add_argument("--population", type=int, default=16, help="weight vectors drawn per generation")
+    p.add_argument("--train-30", type=int, default=8, help="random 30x20 instances per generation")
+    p.add_argument("--train-50", type=int, default=4, help="random 50x20 instances per generation")
+    p.add_argument("--train-steps", type=int, default=500, help="moves per training episode")
+    p.add_argument("--instances", default="ta41-50;ta61-70",
+                   help="test classes, ';'-separated instance specs")
+    p.add_argument("--steps", default="200,500", help="step counts reported")
+    p.add_argument("--eval-seeds", default="0,1,2,3,4", help="test seeds")
+    p.add_argument("--two-ply", action="store_true", help="add the two-ply look-ahead rule (seed 0)")
+    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
+    p.add_argument("--out", help="save the table as markdown")
+    args = p.parse_args(argv)
+    steps = sorted(int(s) for s in args.steps.split(","))
+    seeds = [int(s) for s in args.eval_seeds.split(",")]
+    classes = {spec: expand_instance_names(spec) for spec in args.instances.split(";")}
+    with ProcessPoolExecutor(args.workers) as pool:
+        if args.weights:
+            weights = np.array(json.loads(Path(args.weights).read_text())["weights"])
+        else:
+            weights = train(args, pool)
+        jobs = [(n, m, w, steps, s) for names in classes.values() for n in names for s in seeds
+                for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
+        if args.two_ply:
+            jobs += [(n, "two-ply", TEACHER, steps, 0) for names in classes.values() for n in names]
+        runs = list(pool.map(test_run, jobs))
+    text = report(runs, classes, steps)
+    weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
+    text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds} "
+            f"(two-ply: seed 0).\nLearned weights: {weights_text}\n\n{text}\n")
+    print(text)
+    if args.out:
+        with atomic_open(args.out) as fh:
+            fh.write(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""The move-scoring probe's feature kernel (benchmarks/probe_move_scoring.py) against networkx."""
+
+import importlib.util
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+from hypothesis import given, settings, strategies as st
+
+from rewriter.jssp.solution import JobShopSolution
+
+from . import reference as ref
+
+_spec = importlib.util.spec_from_file_location(
+    "probe_move_scoring", Path(__file__).parents[1] / "benchmarks" / "probe_move_scoring.py")
+probe = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(probe)
+
+
+def _expected(inst, order, makespan, best, x, w, moved_at, clock, tenure, adjacent):
+    """The features of moving x to w's far side, from networkx's heads and tails."""
+    after_order = ref.relocated(order, x, w)
+    if not nx.is_directed_acyclic_graph(ref.graph(inst, after_order)):
+        return -1, None
+    heads, tails, after = ref.heads_tails(inst, after_order)
+    lengths = [h + int(d) + t for h, d, t in zip(heads, inst.op_duration, tails)]
+    n, c = len(lengths), max(makespan, 1)
+    share = lambda keep: sum(map(keep, lengths)) / n  # noqa: E731
+    return after, [
+        (after - makespan) / c,
+        sum((length / c) ** 2 for length in lengths) / n,
+        share(lambda length: length == after),
+        share(lambda length: length * 50 >= after * 49),
+        0.0 if adjacent else 1.0,
+        1.0 if clock - moved_at[x] < tenure else 0.0,
+        max(0, after - best) / c,
+        share(lambda length: length * 20 >= after * 19),
+        sum((after - length) / after for length in lengths) / n,
+        1.0 if clock - moved_at[w] < tenure else 0.0,
+    ]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(2, 6), st.integers(1, 5), st.integers(0, 2**32 - 1))
+def test_move_features_match_networkx(n, m, seed):
+    rng = np.random.default_rng(seed)
+    inst = ref.random_instance(rng, n, m)
+    sol = JobShopSolution(inst, ref.random_acyclic_order(rng, inst))
+    order = sol.order.copy()
+    before = (sol.order.copy(), sol.position.copy(), sol.mach_pred.copy(), sol.mach_succ.copy())
+    moved_at = rng.integers(-5, 10, inst.n_operations)
+    best = sol.makespan - int(rng.integers(0, 3))
+    scratch = [np.empty(inst.n_operations, np.int64) for _ in range(4)]
+    out = np.empty(len(probe.FEATURES) + 1)
+    for machine in range(m):
+        ops = order[inst.machine_start[machine]:inst.machine_start[machine + 1]]
+        for x in ops:
+            for w in ops:
+                if x == w:
+                    continue
+                adjacent = sol.mach_succ[x] == w or sol.mach_pred[x] == w
+                after = probe.move_features(x, w, inst.op_duration, inst.job_pred, inst.job_succ,
+                                            sol.order, sol.position, sol.mach_pred, sol.mach_succ,
+                                            *scratch, sol.makespan, best, moved_at, 7, 3, out)
+                want, features = _expected(inst, order, sol.makespan, best, x, w, moved_at, 7, 3,
+                                           adjacent)
+                assert after == want
+                if features is not None:
+                    np.testing.assert_allclose(out, features, rtol=1e-12, atol=1e-12)
+                for kept, now in zip(before, (sol.order, sol.position, sol.mach_pred, sol.mach_succ)):
+                    assert np.array_equal(kept, now)  # the solution is left as it was
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1), st.booleans())
+def test_scored_search_improves_within_bounds(n, m, seed, lookahead):
+    """Best makespans after 5, 20, 40 moves: never above the start, never increasing, never below
+    the trivial bound."""
+    inst = ref.random_instance(np.random.default_rng(seed), n, m)
+    start = probe.initial_solution(inst, "mwkr", "active", 0).makespan
+    best = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, lookahead).tolist()
+    assert start >= best[0] >= best[1] >= best[2] >= probe.trivial_bound(inst)
