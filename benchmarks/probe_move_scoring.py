@@ -22,7 +22,8 @@ weights; the table gives the mean gap to the best-known upper bound and the pair
 learned - teacher. ``--two-ply`` adds an exact two-move look-ahead rule (each move scored by the
 best makespan any N7 move reaches after it; about 20x slower), seed 0 only.
 
-Training writes ``config.json``, ``log.jsonl`` (one line per generation) and ``state.json``
+Training writes ``config.json`` (with the version, commit and command), ``log.jsonl`` (one line per
+generation), ``curves.png``, ``weights.json`` and ``state.json``
 (mean, spread, generator state; ``--resume`` continues from it) under ``--run-dir``.
 """
 
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
+import sys
 import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -38,7 +40,10 @@ from pathlib import Path
 import numpy as np
 from numba import njit
 
+from rewriter import __version__
 from rewriter.atomic import atomic_open
+from rewriter.core.charts import save_training_curves
+from rewriter.core.checkpoint import git_commit
 from rewriter.baselines.local_search import (_candidate_moves, _move_and_evaluate, _outcome,
                                              new_tabu_table, tabu_lookup, tabu_store)
 from rewriter.jssp import kernels as K
@@ -226,7 +231,8 @@ def train(args, pool) -> np.ndarray:
         mean, spread, start = TEACHER.copy(), SPREAD.copy(), 0
         rng = np.random.default_rng(args.seed)
         with atomic_open(run / "config.json") as fh:
-            json.dump({**vars(args), "features": FEATURES}, fh, indent=1)
+            json.dump({**vars(args), "features": FEATURES, "version": __version__,
+                       "git_commit": git_commit(), "command": " ".join(sys.argv)}, fh, indent=1)
         (run / "log.jsonl").unlink(missing_ok=True)
     elite = max(1, args.population // 4)
     for gen in range(start, args.generations):
@@ -251,7 +257,26 @@ def train(args, pool) -> np.ndarray:
               f"({row['seconds']} s)", flush=True)
     with atomic_open(run / "weights.json") as fh:
         json.dump({"features": FEATURES, "weights": mean.tolist()}, fh, indent=1)
+    plot_curves(run)
     return mean
+
+
+def plot_curves(run: Path) -> None:
+    """``curves.png``: each generation's gap of the mean and of its best draw (each generation
+    draws fresh instances, so the curve is noisy; the test at the end is the measurement)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for key, label in (("mean_gap", "the mean's weights"), ("best_gap", "best draw")):
+        ax.plot([r["generation"] for r in rows], [r[key] for r in rows], "o-", ms=3, label=label)
+    ax.set(xlabel="generation", ylabel="gap % to the trivial bound, 500 moves",
+           title="cross-entropy training of the move score")
+    ax.legend()
+    fig.tight_layout()
+    save_training_curves(fig, run / "curves.png")
 
 
 def test_run(job) -> dict:
