@@ -222,7 +222,9 @@ def train(args, pool) -> np.ndarray:
     run = Path(args.run_dir)
     run.mkdir(parents=True, exist_ok=True)
     state_file = run / "state.json"
-    if args.resume and state_file.exists():
+    if args.resume and not state_file.exists():
+        raise SystemExit(f"--resume: {state_file} does not exist (no training to continue)")
+    if args.resume:
         state = json.loads(state_file.read_text())
         mean, spread, start = np.array(state["mean"]), np.array(state["spread"]), state["generation"]
         rng = np.random.default_rng()
@@ -279,7 +281,18 @@ def plot_curves(run: Path) -> None:
     save_training_curves(fig, run / "curves.png")
 
 
-def test_run(job) -> dict:
+def read_weights(path: str) -> np.ndarray:
+    """The weights of a ``weights.json`` written by training; one clear message if it is not."""
+    try:
+        weights = np.array(json.loads(Path(path).read_text())["weights"], np.float64)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise SystemExit(f"--weights {path}: not a weights.json of this probe ({exc})") from None
+    if weights.shape != TEACHER.shape:
+        raise SystemExit(f"--weights {path}: expected {TEACHER.size} weights, got {weights.size}")
+    return weights
+
+
+def measure_run(job) -> dict:
     name, method, weights, steps, seed = job
     inst = load_instance(name)
     if method == "teacher":  # the package's tabu kernel, as bench_learned's tabu-pressure
@@ -340,14 +353,14 @@ def main(argv=None) -> int:
     classes = {spec: expand_instance_names(spec) for spec in args.instances.split(";")}
     with ProcessPoolExecutor(args.workers) as pool:
         if args.weights:
-            weights = np.array(json.loads(Path(args.weights).read_text())["weights"])
+            weights = read_weights(args.weights)
         else:
             weights = train(args, pool)
         jobs = [(n, m, w, steps, s) for names in classes.values() for n in names for s in seeds
                 for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
         if args.two_ply:
             jobs += [(n, "two-ply", TEACHER, steps, 0) for names in classes.values() for n in names]
-        runs = list(pool.map(test_run, jobs))
+        runs = list(pool.map(measure_run, jobs))
     text = report(runs, classes, steps)
     weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
     text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds} "
