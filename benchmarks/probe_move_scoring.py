@@ -229,6 +229,12 @@ def train(args, pool) -> np.ndarray:
         mean, spread, start = np.array(state["mean"]), np.array(state["spread"]), state["generation"]
         rng = np.random.default_rng()
         rng.bit_generator.state = state["rng"]
+        config = json.loads((run / "config.json").read_text())
+        config.setdefault("resumed", []).append(
+            {"from_generation": start, "generations": args.generations,
+             "git_commit": git_commit(), "command": " ".join(sys.argv)})
+        with atomic_open(run / "config.json") as fh:
+            json.dump(config, fh, indent=1)
     else:
         mean, spread, start = TEACHER.copy(), SPREAD.copy(), 0
         rng = np.random.default_rng(args.seed)
