@@ -369,8 +369,9 @@ def main(argv=None) -> int:
         runs = list(pool.map(measure_run, jobs))
     text = report(runs, classes, steps)
     weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
-    text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds} "
-            f"(two-ply: seed 0).\nLearned weights: {weights_text}\n\n{text}\n")
+    text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds}"
+            f"{' (two-ply: seed 0)' if args.two_ply else ''}.\nLearned weights: {weights_text}"
+            f"\n\n{text}\n")
     print(text)
     if args.out:
         with atomic_open(args.out) as fh:
