@@ -60,7 +60,11 @@ TEACHER = np.array([1e-7] + [0.0] * (len(FEATURES) - 1))  # pressure breaks make
 SPREAD = np.array([0.3, 0.03, 0.03, 0.002, 0.002, 0.02, 0.03, 0.1, 0.002])
 
 
-@njit(cache=True)
+# The kernels below are not cached: numba's cache would tie them to the module name they were
+# first compiled under, and this file runs both as a script (__main__) and as a module the tests
+# load from its path, which then cannot re-import it ("No module named '<dynamic>'").
+
+@njit
 def move_features(x, w, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
                   heads, tails, topo, indegree, makespan, best, moved_at, clock, tenure, out):
     """Makespan after moving ``x`` to the far side of ``w`` (-1 on a cycle) and, in ``out``, its
@@ -97,7 +101,7 @@ def move_features(x, w, duration, job_pred, job_succ, order, position, mach_pred
     return after
 
 
-@njit(cache=True)
+@njit
 def _score(u, v, weights, lookahead, duration, job_pred, job_succ, order, position, mach_pred,
            mach_succ, sh, st, stopo, indegree, makespan, best, moved_at, clock, tenure, f, path2,
            blocks2, moves2, sh2, stopo2):
@@ -129,7 +133,7 @@ def _score(u, v, weights, lookahead, duration, job_pred, job_succ, order, positi
     return reach + 1e-3 * after, after
 
 
-@njit(cache=True)
+@njit
 def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duration, job_pred,
                 job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
                 blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table, checkpoints,
