@@ -10,6 +10,18 @@ from __future__ import annotations
 from numba import njit
 
 
+@njit(cache=True, inline="always")  # on the hot path of every evaluation
+def _latest_end(a, b, duration, values):
+    """max(values[x] + duration[x]) over the neighbours ``a``, ``b`` (-1: none), 0 without any:
+    a head from the two predecessors' heads, or a tail from the two successors' tails."""
+    end = 0
+    if a >= 0:
+        end = values[a] + duration[a]
+    if b >= 0 and values[b] + duration[b] > end:
+        end = values[b] + duration[b]
+    return end
+
+
 @njit(cache=True)
 def tails_from_topo(duration, job_succ, mach_succ, topo, tails):
     """Longest path from the end of every operation to the sink, in reverse topological order."""
@@ -22,16 +34,7 @@ def tails_upto(duration, job_succ, mach_succ, topo, tails, last):
     exact already."""
     for i in range(last, -1, -1):
         v = topo[i]
-        t = 0
-        s = job_succ[v]
-        if s >= 0:
-            t = tails[s] + duration[s]
-        s = mach_succ[v]
-        if s >= 0:
-            x = tails[s] + duration[s]
-            if x > t:
-                t = x
-        tails[v] = t
+        tails[v] = _latest_end(job_succ[v], mach_succ[v], duration, tails)
 
 
 @njit(cache=True)
@@ -41,15 +44,7 @@ def heads_from(duration, job_pred, mach_pred, topo, heads, first):
     latest = 0
     for i in range(first, topo.shape[0]):
         v = topo[i]
-        h = 0
-        p = job_pred[v]
-        if p >= 0:
-            h = heads[p] + duration[p]
-        p = mach_pred[v]
-        if p >= 0:
-            x = heads[p] + duration[p]
-            if x > h:
-                h = x
+        h = _latest_end(job_pred[v], mach_pred[v], duration, heads)
         heads[v] = h
         if h + duration[v] > latest:
             latest = h + duration[v]
