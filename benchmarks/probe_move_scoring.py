@@ -134,12 +134,111 @@ def _score(u, v, weights, lookahead, duration, job_pred, job_succ, order, positi
 
 
 @njit
-def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duration, job_pred,
-                job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
-                blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table, checkpoints,
-                out_best):
+def _choose(k, moves, weights, lookahead, duration, job_pred, job_succ, order, position,
+            mach_pred, mach_succ, sh, st, stopo, indegree, makespan, best, moved_at, step,
+            tenure_min, table, f, path2, blocks2, moves2, sh2, stopo2, scores, draw):
+    """The admissible move of lowest score, -1 if none; ties drawn at random when ``draw``, else
+    the first. ``scores[i]`` is each move's score, inf for a move that makes a cycle or is tabu
+    without beating the best."""
+    n = duration.shape[0]
+    chosen, lowest, ties = -1, np.inf, 0
+    for i in range(k):
+        u, v = moves[i, 0], moves[i, 1]
+        s, after = _score(u, v, weights, lookahead, duration, job_pred, job_succ, order,
+                          position, mach_pred, mach_succ, sh, st, stopo, indegree, makespan,
+                          best, moved_at, step, tenure_min, f, path2, blocks2, moves2, sh2,
+                          stopo2)
+        scores[i] = np.inf
+        if after < 0 or (after >= best and tabu_lookup(table, u * n + v) > step):
+            continue
+        scores[i] = s
+        if s < lowest - 1e-12:
+            chosen, lowest, ties = i, s, 1
+        elif s <= lowest + 1e-12 and draw:
+            ties += 1  # reservoir sampling among equal scores
+            if np.random.randint(0, ties) == 0:
+                chosen = i
+    return chosen
+
+
+@njit
+def _any_acyclic(k, moves, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
+                 heads, tails, stack, seen, sh, stopo, indegree):
+    """Everything tabu: a random acyclic move (eight tries), -1 if none was found."""
+    for _ in range(8):
+        i = np.random.randint(0, k)
+        if _outcome(moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order, position,
+                    mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo, indegree,
+                    False) >= 0:
+            return i
+    return -1
+
+
+@njit
+def _make(u, v, step, order, position, duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+          tails, topo, topo_pos, indegree, stack, seen, until, table, moved_at):
+    """Make the move, tabu until step ``until``; returns the new makespan and the table (a new
+    one when it had to grow)."""
+    n = duration.shape[0]
+    makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, mach_pred,
+                                  mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen)
+    table = tabu_store(table, v * n + u, until, step)
+    table = tabu_store(table, u * n + v, until, step)
+    moved_at[u] = moved_at[v] = step
+    return makespan, table
+
+
+@njit
+def _follow(first, horizon, weights, step, order, machine_start, duration, job_pred, job_succ,
+            position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen,
+            makespan, best, tenure_min, tenure_max, table, moved_at, sh, st, stopo, f, path2,
+            blocks2, moves2, sh2, stopo2):
+    """The best makespan reached by making move ``first`` and then ``horizon`` moves of the
+    one-ply rule, all on copies: the caller's search is left as it was. It draws no random
+    numbers (first of equal scores, mid-range tenure), so it leaves the caller's stream alone
+    too: a rollout that tries only the rule's own move is the rule, move for move."""
+    tenure = (tenure_min + tenure_max) // 2
+    order, position = order.copy(), position.copy()
+    mach_pred, mach_succ = mach_pred.copy(), mach_succ.copy()
+    heads, tails, topo, topo_pos = heads.copy(), tails.copy(), topo.copy(), topo_pos.copy()
+    table, moved_at, seen = table.copy(), moved_at.copy(), seen.copy()
+    n = duration.shape[0]
+    path, blocks = np.empty(n, np.int64), np.empty(n + 1, np.int64)
+    moves, scores = np.empty((4 * n + 4, 2), np.int64), np.empty(4 * n + 4)
+    makespan, table = _make(first[0], first[1], step, order, position, duration, job_pred,
+                            job_succ, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree,
+                            stack, seen, step + tenure, table, moved_at)
+    best = min(best, makespan)
+    for t in range(step + 1, step + 1 + horizon):
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, mach_pred,
+                             mach_succ, heads, makespan, path, blocks, moves)
+        if k == 0:
+            break
+        i = _choose(k, moves, weights, False, duration, job_pred, job_succ, order, position,
+                    mach_pred, mach_succ, sh, st, stopo, indegree, makespan, best, moved_at, t,
+                    tenure_min, table, f, path2, blocks2, moves2, sh2, stopo2, scores, False)
+        if i < 0:
+            i = _any_acyclic(k, moves, duration, job_pred, job_succ, order, position, mach_pred,
+                             mach_succ, heads, tails, stack, seen, sh, stopo, indegree)
+        if i < 0:
+            break
+        makespan, table = _make(moves[i, 0], moves[i, 1], t, order, position, duration, job_pred,
+                                job_succ, mach_pred, mach_succ, heads, tails, topo, topo_pos,
+                                indegree, stack, seen, t + tenure, table, moved_at)
+        best = min(best, makespan)
+    return best
+
+
+@njit
+def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machine_start, duration,
+                job_pred, job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree,
+                path, blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table,
+                checkpoints, out_best):
     """Tabu search over N7 choosing the lowest score; ``out_best[i]`` = best makespan after
-    ``checkpoints[i]`` moves."""
+    ``checkpoints[i]`` moves. With ``width`` > 0 each step is a rollout: the ``width`` admissible
+    moves of lowest score (the rule's own choice first) are each followed for ``horizon`` moves
+    of the rule, and the one whose continuation reached the lowest makespan is made (the first of
+    equals, so ties go to the rule)."""
     np.random.seed(seed)
     n = duration.shape[0]
     topo_pos = np.empty(n, np.int64)
@@ -147,6 +246,7 @@ def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duratio
     sh, st, stopo = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
     path2, blocks2 = np.empty(n, np.int64), np.empty(n + 1, np.int64)
     moves2, sh2, stopo2 = np.empty((4 * n + 4, 2), np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
+    scores = np.empty(4 * n + 4)
     moved_at = np.full(n, -(1 << 40), np.int64)
     f = np.empty(weights.shape[0] + 1)
     best = makespan
@@ -156,38 +256,34 @@ def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duratio
                              mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break
-        chosen, lowest, ties = -1, np.inf, 0
-        for i in range(k):
-            u, v = moves[i, 0], moves[i, 1]
-            s, after = _score(u, v, weights, lookahead, duration, job_pred, job_succ, order,
-                              position, mach_pred, mach_succ, sh, st, stopo, indegree, makespan,
-                              best, moved_at, step, tenure_min, f, path2, blocks2, moves2, sh2,
-                              stopo2)
-            if after < 0 or (after >= best and tabu_lookup(table, u * n + v) > step):
-                continue
-            if s < lowest - 1e-12:
-                chosen, lowest, ties = i, s, 1
-            elif s <= lowest + 1e-12:
-                ties += 1  # reservoir sampling among equal scores
-                if np.random.randint(0, ties) == 0:
-                    chosen = i
-        for _ in range(8 if chosen < 0 else 0):  # everything tabu: a random acyclic move
-            i = np.random.randint(0, k)
-            if _outcome(moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order, position,
-                        mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo, indegree,
-                        False) >= 0:
-                chosen = i
-                break
+        chosen = _choose(k, moves, weights, lookahead, duration, job_pred, job_succ, order,
+                         position, mach_pred, mach_succ, sh, st, stopo, indegree, makespan, best,
+                         moved_at, step, tenure_min, table, f, path2, blocks2, moves2, sh2,
+                         stopo2, scores, True)
+        if chosen >= 0 and width > 0:
+            scores[chosen] = -np.inf  # the rule's own choice is tried first
+            tried = np.argsort(scores[:k], kind="mergesort")[:width]
+            lowest = np.iinfo(np.int64).max
+            for i in tried:
+                if scores[i] == np.inf:
+                    break
+                reached = _follow(moves[i], horizon, weights, step, order, machine_start,
+                                  duration, job_pred, job_succ, position, mach_pred, mach_succ,
+                                  heads, tails, topo, topo_pos, indegree, stack, seen, makespan,
+                                  best, tenure_min, tenure_max, table, moved_at, sh, st, stopo, f,
+                                  path2, blocks2, moves2, sh2, stopo2)
+                if reached < lowest:
+                    chosen, lowest = i, reached
+        if chosen < 0:
+            chosen = _any_acyclic(k, moves, duration, job_pred, job_succ, order, position,
+                                  mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo,
+                                  indegree)
         if chosen < 0:
             break
-        u, v = moves[chosen, 0], moves[chosen, 1]
-        makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ,
-                                      mach_pred, mach_succ, heads, tails, topo, topo_pos,
-                                      indegree, stack, seen)
         until = step + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
-        table = tabu_store(table, v * n + u, until, step)
-        table = tabu_store(table, u * n + v, until, step)
-        moved_at[u] = moved_at[v] = step
+        makespan, table = _make(moves[chosen, 0], moves[chosen, 1], step, order, position,
+                                duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                                topo, topo_pos, indegree, stack, seen, until, table, moved_at)
         best = min(best, makespan)
         while ci < checkpoints.shape[0] and checkpoints[ci] == step + 1:
             out_best[ci] = best
@@ -195,12 +291,15 @@ def scored_tabu(n_steps, weights, lookahead, seed, order, machine_start, duratio
     out_best[ci:] = best
 
 
-def run_scored(inst, weights, steps: list[int], seed: int, lookahead: bool = False) -> np.ndarray:
-    """Best makespan after each of ``steps`` moves of the scored search from MWKR."""
+def run_scored(inst, weights, steps: list[int], seed: int, lookahead: bool = False,
+               rollout: tuple[int, int] = (0, 0)) -> np.ndarray:
+    """Best makespan after each of ``steps`` moves of the scored search from MWKR;
+    ``rollout`` = (width, horizon) makes each step a rollout (width 0: none)."""
     sol = initial_solution(inst, "mwkr", "active", 0)
     low, high, _, _ = TabuSettings(tie_break="pressure").resolved(inst)
     out = np.zeros(len(steps), np.int64)
-    scored_tabu(max(steps), np.asarray(weights, np.float64), lookahead, seed, sol.order,
+    scored_tabu(max(steps), np.asarray(weights, np.float64), lookahead, rollout[0], rollout[1],
+                seed, sol.order,
                 inst.machine_start, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
                 sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo, sol._indegree,
                 sol._path, sol._blocks, sol._moves, sol._stack, sol._seen, sol.makespan, low,
@@ -303,14 +402,15 @@ def read_weights(path: str) -> np.ndarray:
 
 
 def measure_run(job) -> dict:
-    name, method, weights, steps, seed = job
+    name, method, weights, steps, seed, rollout = job
     inst = load_instance(name)
     if method == "teacher":  # the package's tabu kernel, as bench_learned's tabu-pressure
         r = solve(inst, policy="tabu", moves="n7", steps=max(steps), seed=seed,
                   tabu=TabuSettings(tie_break="pressure"))
         best = [min([b for s, _, b in r.trace if s <= k]) for k in steps]
     else:
-        best = run_scored(inst, weights, steps, seed, lookahead=method == "two-ply").tolist()
+        best = run_scored(inst, weights, steps, seed, lookahead=method == "two-ply",
+                          rollout=rollout).tolist()
     return {"instance": name, "method": method, "seed": seed,
             "gaps": [100.0 * (b / inst.upper_bound - 1) for b in best]}
 
@@ -326,17 +426,32 @@ def report(runs, classes, steps) -> str:
                 g = [r["gaps"][i] for r in runs if r["method"] == m and r["instance"] in classes[c]]
                 cells.append(f"{statistics.mean(g):.2f}")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
-    lines += ["", "Paired (same instance and seed), learned - teacher: mean (sd), wins / ties / losses", ""]
     key = {(r["instance"], r["seed"], r["method"]): r["gaps"] for r in runs}
-    for c, names in classes.items():
-        for i, k in enumerate(steps):
-            d = [key[(n, s, "learned")][i] - key[(n, s, "teacher")][i]
-                 for (n, s, m) in key if m == "teacher" and n in names and (n, s, "learned") in key]
-            if d:
-                lines.append(f"- {c}, {k} steps: {statistics.mean(d):+.2f} "
-                             f"({statistics.pstdev(d):.2f}), {sum(x < 0 for x in d)} / "
-                             f"{sum(x == 0 for x in d)} / {sum(x > 0 for x in d)}")
+    for other in methods:
+        if other == "teacher":
+            continue
+        lines += ["", f"Paired (same instance and seed), {other} - teacher: mean (sd), "
+                      "wins / ties / losses", ""]
+        for c, names in classes.items():
+            for i, k in enumerate(steps):
+                d = [key[(n, s, other)][i] - key[(n, s, "teacher")][i] for (n, s, m) in key
+                     if m == "teacher" and n in names and (n, s, other) in key]
+                if d:
+                    lines.append(f"- {c}, {k} steps: {statistics.mean(d):+.2f} "
+                                 f"({statistics.pstdev(d):.2f}), {sum(x < 0 for x in d)} / "
+                                 f"{sum(x == 0 for x in d)} / {sum(x > 0 for x in d)}")
     return "\n".join(lines)
+
+
+def parse_rollout(text: str) -> tuple[int, int]:
+    """``WIDTH,HORIZON`` as two positive integers; one clear message if not."""
+    try:
+        width, horizon = (int(x) for x in text.split(","))
+    except ValueError:
+        raise SystemExit(f"--rollout {text}: expected WIDTH,HORIZON, two integers") from None
+    if width < 1 or horizon < 0:
+        raise SystemExit(f"--rollout {text}: expected WIDTH >= 1 and HORIZON >= 0")
+    return width, horizon
 
 
 def main(argv=None) -> int:
@@ -354,27 +469,40 @@ def main(argv=None) -> int:
     p.add_argument("--steps", default="200,500", help="step counts reported")
     p.add_argument("--eval-seeds", default="0,1,2,3,4", help="test seeds")
     p.add_argument("--two-ply", action="store_true", help="add the two-ply look-ahead rule (seed 0)")
+    p.add_argument("--rollout", metavar="WIDTH,HORIZON",
+                   help="add rollouts over the rule and over the learned score: each step tries "
+                        "the WIDTH moves of lowest score, each followed by HORIZON moves of the "
+                        "one-ply search, and makes the best (cost: about WIDTH x HORIZON moves)")
+    p.add_argument("--rollout-seeds", default="0", help="test seeds of the rollouts")
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
     p.add_argument("--out", help="save the table as markdown")
     args = p.parse_args(argv)
     steps = sorted(int(s) for s in args.steps.split(","))
     seeds = [int(s) for s in args.eval_seeds.split(",")]
+    rollout = parse_rollout(args.rollout) if args.rollout else None
     classes = {spec: expand_instance_names(spec) for spec in args.instances.split(";")}
     with ProcessPoolExecutor(args.workers) as pool:
         if args.weights:
             weights = read_weights(args.weights)
         else:
             weights = train(args, pool)
-        jobs = [(n, m, w, steps, s) for names in classes.values() for n in names for s in seeds
-                for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
+        names = [n for group in classes.values() for n in group]
+        jobs = [(n, m, w, steps, int(s), rollout) for s in args.rollout_seeds.split(",")
+                for n in names
+                for m, w in (("rule rollout", TEACHER), ("learned rollout", weights))] \
+            if rollout else []  # the long runs first, so that the workers finish together
         if args.two_ply:
-            jobs += [(n, "two-ply", TEACHER, steps, 0) for names in classes.values() for n in names]
+            jobs += [(n, "two-ply", TEACHER, steps, 0, (0, 0)) for n in names]
+        jobs += [(n, m, w, steps, s, (0, 0)) for n in names for s in seeds
+                 for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
         runs = list(pool.map(measure_run, jobs))
     text = report(runs, classes, steps)
     weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
     text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds}"
-            f"{' (two-ply: seed 0)' if args.two_ply else ''}.\nLearned weights: {weights_text}"
+            f"{' (two-ply: seed 0)' if args.two_ply else ''}"
+            f"{f' (rollouts {args.rollout}: seeds {args.rollout_seeds})' if rollout else ''}."
+            f"\nLearned weights: {weights_text}"
             f"\n\n{text}\n")
     print(text)
     if args.out:

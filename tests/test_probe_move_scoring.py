@@ -5,6 +5,7 @@ from pathlib import Path
 
 import networkx as nx
 import numpy as np
+import pytest
 from hypothesis import given, settings, strategies as st
 
 from rewriter.jssp.solution import JobShopSolution
@@ -80,3 +81,31 @@ def test_scored_search_improves_within_bounds(n, m, seed, lookahead):
     start = probe.initial_solution(inst, "mwkr", "active", 0).makespan
     best = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, lookahead).tolist()
     assert start >= best[0] >= best[1] >= best[2] >= probe.trivial_bound(inst)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1),
+       st.sampled_from([(1, 5), (4, 0)]))
+def test_a_rollout_that_can_only_pick_the_rules_move_is_the_rule(n, m, seed, rollout):
+    """Width 1 tries only the rule's own move; horizon 0 ranks the tried moves by their makespan
+    after, which the rule's move already minimises. Either way the search must be the rule's,
+    move for move: the rollouts run on copies and leave the random stream alone."""
+    inst = ref.random_instance(np.random.default_rng(seed), n, m)
+    plain = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000)
+    rolled = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, rollout=rollout)
+    assert plain.tolist() == rolled.tolist()
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1))
+def test_a_rollout_search_improves_within_bounds(n, m, seed):
+    inst = ref.random_instance(np.random.default_rng(seed), n, m)
+    start = probe.initial_solution(inst, "mwkr", "active", 0).makespan
+    best = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, rollout=(3, 4)).tolist()
+    assert start >= best[0] >= best[1] >= best[2] >= probe.trivial_bound(inst)
+
+
+@pytest.mark.parametrize("text", ["4", "4,x", "0,10", "4,-1"])
+def test_a_malformed_rollout_option_is_one_message(text):
+    with pytest.raises(SystemExit, match="--rollout"):
+        probe.parse_rollout(text)
