@@ -34,7 +34,7 @@ import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -44,6 +44,8 @@ from rewriter import __version__
 from rewriter.atomic import atomic_open
 from rewriter.core.charts import save_training_curves
 from rewriter.core.checkpoint import git_commit
+from rewriter.compare import append_result, set_aside_torn_line
+from rewriter.core.progress import Progress, mode_for
 from rewriter.baselines.local_search import (_candidate_moves, _move_and_evaluate, _outcome,
                                              new_tabu_table, tabu_lookup, tabu_store)
 from rewriter.jssp import kernels as K
@@ -401,6 +403,48 @@ def read_weights(path: str) -> np.ndarray:
     return weights
 
 
+def job_key(job) -> str:
+    """What identifies a test run in a ``--results`` file: everything that decides its outcome."""
+    name, method, weights, steps, seed, rollout = job
+    weights = None if weights is None else [float(w) for w in weights]
+    return json.dumps([name, method, weights, list(steps), seed, list(rollout), __version__])
+
+
+def read_results(path: str | None) -> dict:
+    """The runs a ``--results`` file already holds, by :func:`job_key`; {} without one."""
+    if path is None or not Path(path).exists():
+        return {}
+    if not Path(path).is_file():
+        raise SystemExit(f"--results {path}: not a regular file")
+    set_aside_torn_line(path, check_record=False)  # a run killed mid-write: keep what is whole
+    done = {}
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        try:
+            run = json.loads(line)
+            done[run["key"]] = run
+        except (ValueError, KeyError, TypeError):
+            raise SystemExit(f"--results {path}, line {number}: expected a run of this probe "
+                             "(one JSON object with a key per line)") from None
+    return done
+
+
+def run_jobs(pool, jobs: list, results: str | None) -> list[dict]:
+    """Every job's run, in job order: those in ``results`` read back, the others measured and
+    appended to it as each ends (so an interrupted test resumes where it stopped)."""
+    done = read_results(results)
+    todo = [job for job in jobs if job_key(job) not in done]
+    progress = Progress(len(todo), "test runs", "runs", mode=mode_for(None))
+    futures = [pool.submit(measure_run, job) for job in todo]
+    for future in as_completed(futures):
+        run = future.result()
+        done[run["key"]] = run
+        if results:
+            append_result(results, run)
+        progress.update()
+    progress.close()
+    return [done[job_key(job)] for job in jobs]
+
+
 def measure_run(job) -> dict:
     name, method, weights, steps, seed, rollout = job
     inst = load_instance(name)
@@ -411,7 +455,7 @@ def measure_run(job) -> dict:
     else:
         best = run_scored(inst, weights, steps, seed, lookahead=method == "two-ply",
                           rollout=rollout).tolist()
-    return {"instance": name, "method": method, "seed": seed,
+    return {"key": job_key(job), "instance": name, "method": method, "seed": seed,
             "gaps": [100.0 * (b / inst.upper_bound - 1) for b in best]}
 
 
@@ -477,6 +521,8 @@ def main(argv=None) -> int:
     p.add_argument("--workers", type=int, default=2)
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
     p.add_argument("--out", help="save the table as markdown")
+    p.add_argument("--results", help="a JSON-lines file of test runs: runs already in it are "
+                                     "not run again, new ones are appended as they end")
     args = p.parse_args(argv)
     steps = sorted(int(s) for s in args.steps.split(","))
     seeds = [int(s) for s in args.eval_seeds.split(",")]
@@ -488,15 +534,15 @@ def main(argv=None) -> int:
         else:
             weights = train(args, pool)
         names = [n for group in classes.values() for n in group]
-        jobs = [(n, m, w, steps, int(s), rollout) for s in args.rollout_seeds.split(",")
-                for n in names
-                for m, w in (("rule rollout", TEACHER), ("learned rollout", weights))] \
-            if rollout else []  # the long runs first, so that the workers finish together
+        jobs = [(n, m, w, steps, s, (0, 0)) for n in names for s in seeds
+                for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
         if args.two_ply:
             jobs += [(n, "two-ply", TEACHER, steps, 0, (0, 0)) for n in names]
-        jobs += [(n, m, w, steps, s, (0, 0)) for n in names for s in seeds
-                 for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
-        runs = list(pool.map(measure_run, jobs))
+        if rollout:  # last, seed by seed: the runs of a first seed are whole early on
+            jobs += [(n, m, w, steps, int(s), rollout) for s in args.rollout_seeds.split(",")
+                     for n in names
+                     for m, w in (("rule rollout", TEACHER), ("learned rollout", weights))]
+        runs = run_jobs(pool, jobs, args.results)
     text = report(runs, classes, steps)
     weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
     text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds}"
