@@ -34,7 +34,7 @@ import json
 import statistics
 import sys
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -165,10 +165,11 @@ def _choose(k, moves, weights, lookahead, duration, job_pred, job_succ, order, p
 
 @njit
 def _any_acyclic(k, moves, duration, job_pred, job_succ, order, position, mach_pred, mach_succ,
-                 heads, tails, stack, seen, sh, stopo, indegree):
-    """Everything tabu: a random acyclic move (eight tries), -1 if none was found."""
-    for _ in range(8):
-        i = np.random.randint(0, k)
+                 heads, tails, stack, seen, sh, stopo, indegree, draw):
+    """Everything tabu: an acyclic move, -1 if none was found; eight random tries when
+    ``draw``, else the first eight moves in order."""
+    for j in range(8 if draw else min(8, k)):
+        i = np.random.randint(0, k) if draw else j
         if _outcome(moves[i, 0], moves[i, 1], duration, job_pred, job_succ, order, position,
                     mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo, indegree,
                     False) >= 0:
@@ -221,7 +222,7 @@ def _follow(first, horizon, weights, step, order, machine_start, duration, job_p
                     tenure_min, table, f, path2, blocks2, moves2, sh2, stopo2, scores, False)
         if i < 0:
             i = _any_acyclic(k, moves, duration, job_pred, job_succ, order, position, mach_pred,
-                             mach_succ, heads, tails, stack, seen, sh, stopo, indegree)
+                             mach_succ, heads, tails, stack, seen, sh, stopo, indegree, False)
         if i < 0:
             break
         makespan, table = _make(moves[i, 0], moves[i, 1], t, order, position, duration, job_pred,
@@ -279,7 +280,7 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machin
         if chosen < 0:
             chosen = _any_acyclic(k, moves, duration, job_pred, job_succ, order, position,
                                   mach_pred, mach_succ, heads, tails, stack, seen, sh, stopo,
-                                  indegree)
+                                  indegree, True)
         if chosen < 0:
             break
         until = step + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
@@ -487,6 +488,25 @@ def report(runs, classes, steps) -> str:
     return "\n".join(lines)
 
 
+class InProcess:
+    """``--workers 1``: each job runs at once in this process (no pickling, so the probe also
+    runs when it was loaded from its path rather than imported by name)."""
+
+    def submit(self, fn, *args) -> Future:
+        future = Future()
+        future.set_result(fn(*args))
+        return future
+
+    def map(self, fn, jobs, chunksize=1):
+        return map(fn, jobs)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
 def parse_rollout(text: str) -> tuple[int, int]:
     """``WIDTH,HORIZON`` as two positive integers; one clear message if not."""
     try:
@@ -518,7 +538,7 @@ def main(argv=None) -> int:
                         "the WIDTH moves of lowest score, each followed by HORIZON moves of the "
                         "one-ply search, and makes the best (cost: about WIDTH x HORIZON moves)")
     p.add_argument("--rollout-seeds", default="0", help="test seeds of the rollouts")
-    p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--workers", type=int, default=2, help="processes (1: all in this one)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
     p.add_argument("--out", help="save the table as markdown")
     p.add_argument("--results", help="a JSON-lines file of test runs: runs already in it are "
@@ -528,7 +548,7 @@ def main(argv=None) -> int:
     seeds = [int(s) for s in args.eval_seeds.split(",")]
     rollout = parse_rollout(args.rollout) if args.rollout else None
     classes = {spec: expand_instance_names(spec) for spec in args.instances.split(";")}
-    with ProcessPoolExecutor(args.workers) as pool:
+    with (ProcessPoolExecutor(args.workers) if args.workers > 1 else InProcess()) as pool:
         if args.weights:
             weights = read_weights(args.weights)
         else:

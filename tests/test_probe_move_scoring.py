@@ -1,6 +1,7 @@
 """The move-scoring probe's feature kernel (benchmarks/probe_move_scoring.py) against networkx."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import networkx as nx
@@ -109,3 +110,25 @@ def test_a_rollout_search_improves_within_bounds(n, m, seed):
 def test_a_malformed_rollout_option_is_one_message(text):
     with pytest.raises(SystemExit, match="--rollout"):
         probe.parse_rollout(text)
+
+
+def test_a_test_resumes_from_its_results_file(tmp_path, capsys):
+    """The second run finds every run in the file, measures nothing and prints the same table."""
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"weights": probe.TEACHER.tolist()}))
+    results, out = tmp_path / "runs.jsonl", tmp_path / "table.md"
+    argv = ["--weights", str(weights), "--instances", "ft06", "--eval-seeds", "0",
+            "--steps", "3,6", "--rollout", "2,2", "--workers", "1", "--results", str(results),
+            "--out", str(out)]
+    assert probe.main(argv) == 0
+    first, lines = out.read_text(), results.read_text().splitlines()
+    assert len(lines) == 5  # teacher, rule, learned, rule rollout, learned rollout
+    assert probe.main(argv) == 0
+    assert out.read_text() == first and results.read_text().splitlines() == lines
+
+
+def test_a_results_file_of_something_else_is_one_message(tmp_path):
+    results = tmp_path / "runs.jsonl"
+    results.write_text('{"instance": "ta01"}\n')
+    with pytest.raises(SystemExit, match="line 1"):
+        probe.read_results(str(results))
