@@ -21,10 +21,11 @@ teacher (the package's own tabu kernel), the rule in this kernel (weights 0) and
 weights; the table gives the mean gap to the best-known upper bound and, for every method, the
 paired difference from the teacher. ``--two-ply`` adds an exact two-move look-ahead rule (each
 move scored by the best makespan any N7 move reaches after it; about 20x slower), seed 0 only.
-``--rollout W,H`` adds a rollout over the rule and one over the learned score (policy improvement at decision
-time: at each step the ``W`` admissible moves of lowest score, the search's own choice first,
-are each made on a copy and followed by ``H`` moves of the one-ply search; the move whose
-continuation reached the lowest makespan is made), on ``--rollout-seeds``. ``--results`` keeps
+``--rollout W,H`` adds a rollout over the rule and one over the learned score (policy
+improvement at decision time: at each step the ``W`` admissible moves of lowest score, the
+search's own choice first, are each made on a copy and followed by ``H`` moves of the one-ply
+search; the move whose continuation reached the lowest makespan is made), on
+``--rollout-seeds``. ``--results`` keeps
 every test run in a JSON-lines file as it ends; a rerun measures only what is missing.
 
 Training writes ``config.json`` (with the version, commit and command), ``log.jsonl`` (one line per
