@@ -478,15 +478,17 @@ def report(runs, classes, steps) -> str:
                 cells.append(f"{statistics.mean(g):.2f}")
         lines.append(f"| {m} | " + " | ".join(cells) + " |")
     key = {(r["instance"], r["seed"], r["method"]): r["gaps"] for r in runs}
-    for other in methods:
-        if other == "teacher":
-            continue
-        lines += ["", f"Paired (same instance and seed), {other} - teacher: mean (sd), "
+    # every method against the teacher; the learned score against the same search with the rule
+    pairs = [(m, "teacher") for m in methods if m != "teacher"] + \
+        [(a, b) for a, b in (("learned", "rule"), ("learned rollout", "rule rollout"))
+         if a in methods and b in methods]
+    for other, base in pairs:
+        lines += ["", f"Paired (same instance and seed), {other} - {base}: mean (sd), "
                       "wins / ties / losses", ""]
         for c, names in classes.items():
             for i, k in enumerate(steps):
-                d = [key[(n, s, other)][i] - key[(n, s, "teacher")][i] for (n, s, m) in key
-                     if m == "teacher" and n in names and (n, s, other) in key]
+                d = [key[(n, s, other)][i] - key[(n, s, base)][i] for (n, s, m) in key
+                     if m == base and n in names and (n, s, other) in key]
                 if d:
                     lines.append(f"- {c}, {k} steps: {statistics.mean(d):+.2f} "
                                  f"({statistics.pstdev(d):.2f}), {sum(x < 0 for x in d)} / "
