@@ -83,6 +83,44 @@ def test_recording_takes_over_the_default_handler_only_and_gives_it_back():
         signal.signal(signal.SIGINT, previous)
 
 
+def _llvmlite_call(seconds: float):
+    """A function whose code claims to be llvmlite's, which sends itself a Ctrl-C and then runs
+    Python for ``seconds``, as llvmlite's wrappers do around their calls into LLVM."""
+    source = ("import os, signal, time\n"
+              "def build(seconds):\n"
+              "    os.kill(os.getpid(), signal.SIGINT)\n"
+              "    end = time.monotonic() + seconds\n"
+              "    while time.monotonic() < end:\n"
+              "        pass\n"
+              "    return 'built'\n")
+    space = {}
+    path = os.path.join(os.sep, "venv", "site-packages", "llvmlite", "binding", "ffi.py")
+    exec(compile(source, path, "exec"), space)
+    return space["build"](seconds)
+
+
+def test_a_ctrl_c_inside_llvmlite_is_raised_as_soon_as_the_call_returns():
+    """Raised inside, it would leave a half-built llvmlite object whose __del__ prints a traceback
+    at exit."""
+    returned, t0 = [], time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        with interrupt.recording():
+            returned.append(_llvmlite_call(0.3))  # not cut short halfway
+            while time.monotonic() - t0 < 5:
+                pass
+    assert returned == ["built"] and time.monotonic() - t0 < 1.3
+    interrupt.handled()  # as the caller who caught it does
+
+
+def test_a_ctrl_c_deferred_in_llvmlite_is_raised_when_the_block_ends_first(monkeypatch):
+    monkeypatch.setattr(interrupt, "_RETRY_S", 30.0)
+    with pytest.raises(KeyboardInterrupt):
+        with interrupt.recording():
+            assert _llvmlite_call(0.0) == "built"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    interrupt.handled()
+
+
 @pytest.mark.parametrize("delay", [1.0, 3.0])
 def test_ctrl_c_while_a_first_compare_compiles_its_kernels_stops_it(tmp_path, delay):
     """A cold numba cache: the Ctrl-C lands while the compare's warm-up run compiles kernels.

@@ -7,31 +7,62 @@ ignored ...") and the run goes on as if no key had been pressed. So, while :func
 is active, the handler also notes the Ctrl-C, the long loops (searches, compare cells, training
 iterations) call :func:`check` at their boundaries, which raises the KeyboardInterrupt again if
 it was swallowed, and the callback's printout is left out.
+
+A KeyboardInterrupt raised inside llvmlite's own Python code can leave one of its objects half
+built, and that object's ``__del__`` prints an "Exception ignored ... AttributeError" traceback
+when it is collected, at exit at the latest. So a Ctrl-C that lands while llvmlite is on the
+stack is only noted, and a timer asks again every few milliseconds until it lands outside.
 """
 
 from __future__ import annotations
 
+import _thread
+import os
 import signal
 import sys
 import threading
 from contextlib import contextmanager
 
 _pending = False
+_deferred = False  # a Ctrl-C noted inside llvmlite, not yet raised
 _stop = None  # a flag shared with the process that started this one (portfolio)
+_RETRY_S = 0.005
+_LLVMLITE = f"{os.sep}llvmlite{os.sep}"
+
+
+def _inside_llvmlite(frame) -> bool:
+    while frame is not None:
+        if _LLVMLITE in frame.f_code.co_filename:
+            return True
+        frame = frame.f_back
+    return False
+
+
+def _ask_again() -> None:
+    """From the timer's thread: deliver the deferred Ctrl-C to the main thread's handler again,
+    unless it was dealt with meanwhile or the handler is no longer ours."""
+    if _deferred and signal.getsignal(signal.SIGINT) is _note_and_raise:
+        _thread.interrupt_main(signal.SIGINT)
 
 
 def _note_and_raise(signum, frame):
-    global _pending
+    global _pending, _deferred
     _pending = True
+    _deferred = _inside_llvmlite(frame)
+    if _deferred:
+        timer = threading.Timer(_RETRY_S, _ask_again)
+        timer.daemon = True
+        timer.start()
+        return
     raise KeyboardInterrupt
 
 
 def check() -> None:
     """Raise KeyboardInterrupt if a Ctrl-C arrived that nobody has dealt with yet, or if the
     process that started this one asked it to stop (:func:`watch`)."""
-    global _pending
+    global _pending, _deferred
     if _pending or (_stop is not None and _stop.is_set()):
-        _pending = False
+        _pending = _deferred = False
         raise KeyboardInterrupt
 
 
@@ -44,8 +75,8 @@ def watch(flag) -> None:
 
 def handled() -> None:
     """The KeyboardInterrupt of the last Ctrl-C was caught and acted on: forget it."""
-    global _pending
-    _pending = False
+    global _pending, _deferred
+    _pending = _deferred = False
 
 
 @contextmanager
@@ -53,6 +84,7 @@ def recording():
     """Within, a Ctrl-C is noted as well as raised. It only takes over from Python's default
     handler in the main thread (a handler someone else installed is theirs), and puts the
     default back on leaving."""
+    global _deferred
     if (threading.current_thread() is not threading.main_thread()
             or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
         yield
@@ -68,5 +100,8 @@ def recording():
     try:
         yield
     finally:
+        late, _deferred = _deferred, False
         signal.signal(signal.SIGINT, signal.default_int_handler)
         sys.unraisablehook = previous_hook
+    if late:  # the block ended before the timer asked again: the Ctrl-C is not lost
+        raise KeyboardInterrupt
