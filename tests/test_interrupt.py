@@ -108,7 +108,7 @@ def test_a_ctrl_c_inside_llvmlite_is_raised_as_soon_as_the_call_returns():
             returned.append(_llvmlite_call(0.3))  # not cut short halfway
             while time.monotonic() - t0 < 5:
                 pass
-    assert returned == ["built"] and time.monotonic() - t0 < 1.3
+    assert returned == ["built"] and time.monotonic() - t0 < 3.0  # the loop would run 5 s
     interrupt.handled()  # as the caller who caught it does
 
 
