@@ -25,6 +25,7 @@ from contextlib import contextmanager
 
 _pending = False
 _deferred = False  # a Ctrl-C noted inside llvmlite, not yet raised
+_asked = False  # the timer delivered the deferred Ctrl-C again
 _stop = None  # a flag shared with the process that started this one (portfolio)
 _RETRY_S = 0.005
 _LLVMLITE = f"{os.sep}llvmlite{os.sep}"
@@ -41,12 +42,17 @@ def _inside_llvmlite(frame) -> bool:
 def _ask_again() -> None:
     """From the timer's thread: deliver the deferred Ctrl-C to the main thread's handler again,
     unless it was dealt with meanwhile or the handler is no longer ours."""
+    global _asked
     if _deferred and signal.getsignal(signal.SIGINT) is _note_and_raise:
+        _asked = True
         _thread.interrupt_main(signal.SIGINT)
 
 
 def _note_and_raise(signum, frame):
-    global _pending, _deferred
+    global _pending, _deferred, _asked
+    again, _asked = _asked, False
+    if again and not _deferred:
+        return  # a timer's delivery of a Ctrl-C that was raised meanwhile: not a second one
     _pending = True
     _deferred = _inside_llvmlite(frame)
     if _deferred:
@@ -55,6 +61,20 @@ def _note_and_raise(signum, frame):
         timer.start()
         return
     raise KeyboardInterrupt
+
+
+def _restore(previous_hook) -> bool:
+    """Put back Python's handler and the previous unraisable hook; True if a Ctrl-C was raised
+    while doing it (``signal.signal`` first runs a handler whose signal is pending: ours, which
+    may raise; left half done, ours would stay installed for good)."""
+    raised = False
+    while True:
+        try:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            sys.unraisablehook = previous_hook
+            return raised
+        except KeyboardInterrupt:
+            raised = True
 
 
 def check() -> None:
@@ -100,8 +120,8 @@ def recording():
     try:
         yield
     finally:
-        late, _deferred = _deferred, False
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-        sys.unraisablehook = previous_hook
-    if late:  # the block ended before the timer asked again: the Ctrl-C is not lost
+        late, _deferred = _deferred, False  # first, so the timer stops asking
+        late = _restore(previous_hook) or late or _deferred
+        _deferred = False
+    if late:  # the block ended before the timer asked again, or a Ctrl-C came while leaving it
         raise KeyboardInterrupt
