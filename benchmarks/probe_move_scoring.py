@@ -24,8 +24,9 @@ move scored by the best makespan any N7 move reaches after it; about 20x slower)
 ``--rollout W,H`` adds a rollout over the rule and one over the learned score (policy
 improvement at decision time: at each step the ``W`` admissible moves of lowest score, the
 search's own choice first, are each made on a copy and followed by ``H`` moves of the one-ply
-search; the move whose continuation reached the lowest makespan is made), on
-``--rollout-seeds``. ``--results`` keeps
+search; the move after which the search would hold the lowest best makespan is made, the
+search's own choice on a tie: its best so far counts, so once no continuation beats it the
+rollout follows the rule), on ``--rollout-seeds``. ``--results`` keeps
 every test run in a JSON-lines file as it ends; a rerun measures only what is missing.
 
 Training writes ``config.json`` (with the version, commit and command), ``log.jsonl`` (one line per
@@ -40,7 +41,7 @@ import json
 import statistics
 import sys
 import time
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import numpy as np
@@ -202,8 +203,9 @@ def _follow(first, horizon, weights, step, order, machine_start, duration, job_p
             position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen,
             makespan, best, tenure_min, tenure_max, table, moved_at, sh, st, stopo, f, path2,
             blocks2, moves2, sh2, stopo2):
-    """The best makespan reached by making move ``first`` and then ``horizon`` moves of the
-    one-ply rule, all on copies: the caller's search is left as it was. It draws no random
+    """The best makespan the search would hold (its best so far ``best`` included) after making
+    move ``first`` and then ``horizon`` moves of the one-ply rule, all on copies: the caller's
+    search is left as it was. It draws no random
     numbers (first of equal scores, mid-range tenure), so it leaves the caller's stream alone
     too: a rollout that tries only the rule's own move is the rule, move for move."""
     tenure = (tenure_min + tenure_max) // 2
@@ -246,8 +248,8 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machin
     """Tabu search over N7 choosing the lowest score; ``out_best[i]`` = best makespan after
     ``checkpoints[i]`` moves. With ``width`` > 0 each step is a rollout: the ``width`` admissible
     moves of lowest score (the rule's own choice first) are each followed for ``horizon`` moves
-    of the rule, and the one whose continuation reached the lowest makespan is made (the first of
-    equals, so ties go to the rule)."""
+    of the rule, and the one after which the search would hold the lowest best makespan is made
+    (the first of equals, so ties go to the rule)."""
     np.random.seed(seed)
     n = duration.shape[0]
     topo_pos = np.empty(n, np.int64)
@@ -406,7 +408,8 @@ def read_weights(path: str) -> np.ndarray:
 
 
 def job_key(job) -> str:
-    """What identifies a test run in a ``--results`` file: everything that decides its outcome."""
+    """What identifies a test run in a ``--results`` file: its settings and the package version
+    (not the code: a changed kernel needs a new file)."""
     name, method, weights, steps, seed, rollout = job
     weights = None if weights is None else [float(w) for w in weights]
     return json.dumps([name, method, weights, list(steps), seed, list(rollout), __version__])
@@ -436,15 +439,20 @@ def run_jobs(pool, jobs: list, results: str | None) -> list[dict]:
     done = read_results(results)
     todo = [job for job in jobs if job_key(job) not in done]
     progress = Progress(len(todo), "test runs", "runs", mode=mode_for(None))
-    futures = [pool.submit(measure_run, job) for job in todo]
-    for future in as_completed(futures):
-        run = future.result()
+    for run in _as_they_end(pool, todo):
         done[run["key"]] = run
         if results:
             append_result(results, run)
         progress.update()
     progress.close()
     return [done[job_key(job)] for job in jobs]
+
+
+def _as_they_end(pool, jobs: list):
+    """Each job's run as it ends: one after another in this process, or from the pool's workers."""
+    if isinstance(pool, InProcess):
+        return map(measure_run, jobs)
+    return (f.result() for f in as_completed([pool.submit(measure_run, job) for job in jobs]))
 
 
 def measure_run(job) -> dict:
@@ -475,30 +483,41 @@ def report(runs, classes, steps) -> str:
     key = {(r["instance"], r["seed"], r["method"]): r["gaps"] for r in runs}
     # every method against the teacher; the learned score against the same search with the rule
     pairs = [(m, "teacher") for m in methods if m != "teacher"] + \
-        [(a, b) for a, b in (("learned", "rule"), ("learned rollout", "rule rollout"))
+        [(a, b) for a, b in (("learned", "rule"), ("rule rollout", "rule"),
+                             ("learned rollout", "rule rollout"))
          if a in methods and b in methods]
     for other, base in pairs:
-        lines += ["", f"Paired (same instance and seed), {other} - {base}: mean (sd), "
-                      "wins / ties / losses", ""]
+        lines += ["", f"Paired (same instance and seed), {other} - {base}: mean (sd), standard "
+                      "error of the mean over instances, wins / ties / losses", ""]
         for c, names in classes.items():
             for i, k in enumerate(steps):
-                d = [key[(n, s, other)][i] - key[(n, s, base)][i] for (n, s, m) in key
-                     if m == base and n in names and (n, s, other) in key]
+                by_instance = {}
+                for (n, s, m) in key:
+                    if m == base and n in names and (n, s, other) in key:
+                        by_instance.setdefault(n, []).append(key[(n, s, other)][i]
+                                                             - key[(n, s, base)][i])
+                d = [x for runs_of in by_instance.values() for x in runs_of]
                 if d:
                     lines.append(f"- {c}, {k} steps: {statistics.mean(d):+.2f} "
-                                 f"({statistics.pstdev(d):.2f}), {sum(x < 0 for x in d)} / "
-                                 f"{sum(x == 0 for x in d)} / {sum(x > 0 for x in d)}")
+                                 f"({statistics.pstdev(d):.2f}), "
+                                 f"{instance_error(by_instance.values())}, "
+                                 f"{sum(x < 0 for x in d)} / {sum(x == 0 for x in d)} / "
+                                 f"{sum(x > 0 for x in d)}")
     return "\n".join(lines)
 
 
-class InProcess:
-    """``--workers 1``: each job runs at once in this process (no pickling, so the probe also
-    runs when it was loaded from its path rather than imported by name)."""
+def instance_error(differences) -> str:
+    """The standard error of a mean difference with the seeds of an instance averaged first
+    (they share the instance, so they are not independent pairs); '-' below two instances."""
+    means = [statistics.mean(d) for d in differences]
+    if len(means) < 2:
+        return "se -"
+    return f"se {statistics.stdev(means) / len(means) ** 0.5:.2f}"
 
-    def submit(self, fn, *args) -> Future:
-        future = Future()
-        future.set_result(fn(*args))
-        return future
+
+class InProcess:
+    """``--workers 1``: the jobs run one after another in this process (no pickling, so the probe
+    also runs when it was loaded from its path rather than imported by name)."""
 
     def map(self, fn, jobs, chunksize=1):
         return map(fn, jobs)
@@ -539,13 +558,16 @@ def main(argv=None) -> int:
     p.add_argument("--rollout", metavar="WIDTH,HORIZON",
                    help="add rollouts over the rule and over the learned score: each step tries "
                         "the WIDTH moves of lowest score, each followed by HORIZON moves of the "
-                        "one-ply search, and makes the best (cost: about WIDTH x HORIZON moves)")
+                        "one-ply search, and makes the one that leaves the lowest best makespan "
+                        "(cost: about WIDTH x HORIZON moves)")
     p.add_argument("--rollout-seeds", default="0", help="test seeds of the rollouts")
     p.add_argument("--workers", type=int, default=2, help="processes (1: all in this one)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
     p.add_argument("--out", help="save the table as markdown")
     p.add_argument("--results", help="a JSON-lines file of test runs: runs already in it are "
-                                     "not run again, new ones are appended as they end")
+                                     "not run again, new ones are appended as they end. A run "
+                                     "is matched by its settings and the package version, not "
+                                     "by the code: after changing a kernel, start a new file")
     args = p.parse_args(argv)
     steps = sorted(int(s) for s in args.steps.split(","))
     seeds = [int(s) for s in args.eval_seeds.split(",")]
@@ -581,4 +603,9 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    try:
+        raise SystemExit(main())
+    except KeyboardInterrupt:
+        print("interrupted: the test runs that ended are in --results, and the same command "
+              "continues from them", file=sys.stderr)
+        raise SystemExit(130) from None

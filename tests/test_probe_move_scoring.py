@@ -127,6 +127,33 @@ def test_a_test_resumes_from_its_results_file(tmp_path, capsys):
     assert out.read_text() == first and results.read_text().splitlines() == lines
 
 
+def test_an_interrupted_test_keeps_the_runs_that_ended(tmp_path, monkeypatch):
+    """In one process too (``--workers 1``), each run is in the file as soon as it ends."""
+    measure, calls = probe.measure_run, []
+
+    def second_one_interrupted(job):
+        calls.append(job)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return measure(job)
+
+    monkeypatch.setattr(probe, "measure_run", second_one_interrupted)
+    weights = tmp_path / "weights.json"
+    weights.write_text(json.dumps({"weights": probe.TEACHER.tolist()}))
+    results = tmp_path / "runs.jsonl"
+    argv = ["--weights", str(weights), "--instances", "ft06", "--eval-seeds", "0",
+            "--steps", "3", "--workers", "1", "--results", str(results),
+            "--out", str(tmp_path / "table.md")]
+    with pytest.raises(KeyboardInterrupt):
+        probe.main(argv)
+    assert [json.loads(line)["method"] for line in results.read_text().splitlines()] == ["teacher"]
+
+
+def test_the_standard_error_averages_the_seeds_of_an_instance_first():
+    assert probe.instance_error([[1.0, 3.0], [5.0, 7.0]]) == "se 2.00"  # means 2 and 6
+    assert probe.instance_error([[1.0, 3.0]]) == "se -"
+
+
 def test_a_results_file_of_something_else_is_one_message(tmp_path):
     results = tmp_path / "runs.jsonl"
     results.write_text('{"instance": "ta01"}\n')
