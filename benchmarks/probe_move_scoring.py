@@ -26,7 +26,8 @@ improvement at decision time: at each step the ``W`` admissible moves of lowest 
 search's own choice first, are each made on a copy and followed by ``H`` moves of the one-ply
 search; the move after which the search would hold the lowest best makespan is made, the
 search's own choice on a tie: its best so far counts, so once no continuation beats it the
-rollout follows the rule), on ``--rollout-seeds``. ``--results`` keeps
+rollout follows the rule; ``--rollout W,H,own`` compares the continuations by their own lowest
+makespan instead, so the look-ahead keeps steering), on ``--rollout-seeds``. ``--results`` keeps
 every test run in a JSON-lines file as it ends; a rerun measures only what is missing.
 
 Training writes ``config.json`` (with the version, commit and command), ``log.jsonl`` (one line per
@@ -199,12 +200,13 @@ def _make(u, v, step, order, position, duration, job_pred, job_succ, mach_pred, 
 
 
 @njit
-def _follow(first, horizon, weights, step, order, machine_start, duration, job_pred, job_succ,
-            position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen,
-            makespan, best, tenure_min, tenure_max, table, moved_at, sh, st, stopo, f, path2,
-            blocks2, moves2, sh2, stopo2):
+def _follow(first, horizon, own, weights, step, order, machine_start, duration, job_pred,
+            job_succ, position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree,
+            stack, seen, makespan, best, tenure_min, tenure_max, table, moved_at, sh, st, stopo,
+            f, path2, blocks2, moves2, sh2, stopo2):
     """The best makespan the search would hold (its best so far ``best`` included) after making
-    move ``first`` and then ``horizon`` moves of the one-ply rule, all on copies: the caller's
+    move ``first`` and then ``horizon`` moves of the one-ply rule; with ``own``, the lowest
+    makespan of that continuation alone. All on copies: the caller's
     search is left as it was. It draws no random
     numbers (first of equal scores, mid-range tenure), so it leaves the caller's stream alone
     too: a rollout that tries only the rule's own move is the rule, move for move."""
@@ -219,7 +221,7 @@ def _follow(first, horizon, weights, step, order, machine_start, duration, job_p
     makespan, table = _make(first[0], first[1], step, order, position, duration, job_pred,
                             job_succ, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree,
                             stack, seen, step + tenure, table, moved_at)
-    best = min(best, makespan)
+    best, lowest = min(best, makespan), makespan
     for t in range(step + 1, step + 1 + horizon):
         k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
@@ -236,20 +238,21 @@ def _follow(first, horizon, weights, step, order, machine_start, duration, job_p
         makespan, table = _make(moves[i, 0], moves[i, 1], t, order, position, duration, job_pred,
                                 job_succ, mach_pred, mach_succ, heads, tails, topo, topo_pos,
                                 indegree, stack, seen, t + tenure, table, moved_at)
-        best = min(best, makespan)
-    return best
+        best, lowest = min(best, makespan), min(lowest, makespan)
+    return lowest if own else best
 
 
 @njit
-def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machine_start, duration,
-                job_pred, job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree,
+def scored_tabu(n_steps, weights, lookahead, width, horizon, own, seed, order, machine_start,
+                duration, job_pred, job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree,
                 path, blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table,
                 checkpoints, out_best):
     """Tabu search over N7 choosing the lowest score; ``out_best[i]`` = best makespan after
     ``checkpoints[i]`` moves. With ``width`` > 0 each step is a rollout: the ``width`` admissible
     moves of lowest score (the rule's own choice first) are each followed for ``horizon`` moves
     of the rule, and the one after which the search would hold the lowest best makespan is made
-    (the first of equals, so ties go to the rule)."""
+    (with ``own``: whose continuation alone reached the lowest makespan); the first of equals,
+    so ties go to the rule."""
     np.random.seed(seed)
     n = duration.shape[0]
     topo_pos = np.empty(n, np.int64)
@@ -278,7 +281,7 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machin
             for i in tried:
                 if scores[i] == np.inf:
                     break
-                reached = _follow(moves[i], horizon, weights, step, order, machine_start,
+                reached = _follow(moves[i], horizon, own, weights, step, order, machine_start,
                                   duration, job_pred, job_succ, position, mach_pred, mach_succ,
                                   heads, tails, topo, topo_pos, indegree, stack, seen, makespan,
                                   best, tenure_min, tenure_max, table, moved_at, sh, st, stopo, f,
@@ -303,14 +306,15 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, seed, order, machin
 
 
 def run_scored(inst, weights, steps: list[int], seed: int, lookahead: bool = False,
-               rollout: tuple[int, int] = (0, 0)) -> np.ndarray:
+               rollout: tuple = (0, 0)) -> np.ndarray:
     """Best makespan after each of ``steps`` moves of the scored search from MWKR;
-    ``rollout`` = (width, horizon) makes each step a rollout (width 0: none)."""
+    ``rollout`` = (width, horizon) makes each step a rollout (width 0: none), and a third
+    element ``"own"`` compares its continuations by their own lowest makespan."""
     sol = initial_solution(inst, "mwkr", "active", 0)
     low, high, _, _ = TabuSettings(tie_break="pressure").resolved(inst)
     out = np.zeros(len(steps), np.int64)
     scored_tabu(max(steps), np.asarray(weights, np.float64), lookahead, rollout[0], rollout[1],
-                seed, sol.order,
+                rollout[2:] == ("own",), seed, sol.order,
                 inst.machine_start, inst.op_duration, inst.job_pred, inst.job_succ, sol.position,
                 sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo, sol._indegree,
                 sol._path, sol._blocks, sol._moves, sol._stack, sol._seen, sol.makespan, low,
@@ -410,7 +414,7 @@ def read_weights(path: str) -> np.ndarray:
 def job_key(job) -> str:
     """What identifies a test run in a ``--results`` file: its settings and the package version
     (not the code: a changed kernel needs a new file)."""
-    name, method, weights, steps, seed, rollout = job
+    name, method, weights, steps, seed, rollout = job  # rollout: (width, horizon[, "own"])
     weights = None if weights is None else [float(w) for w in weights]
     return json.dumps([name, method, weights, list(steps), seed, list(rollout), __version__])
 
@@ -529,15 +533,20 @@ class InProcess:
         return False
 
 
-def parse_rollout(text: str) -> tuple[int, int]:
-    """``WIDTH,HORIZON`` as two positive integers; one clear message if not."""
+def parse_rollout(text: str) -> tuple:
+    """``WIDTH,HORIZON[,own]`` as (width, horizon[, "own"]); one clear message if not."""
+    parts = text.split(",")
+    own = parts[2:] == ["own"]
     try:
-        width, horizon = (int(x) for x in text.split(","))
+        if len(parts) != 2 and not own:
+            raise ValueError
+        width, horizon = (int(x) for x in parts[:2])
     except ValueError:
-        raise SystemExit(f"--rollout {text}: expected WIDTH,HORIZON, two integers") from None
+        raise SystemExit(f"--rollout {text}: expected WIDTH,HORIZON (two integers), optionally "
+                         "followed by ,own") from None
     if width < 1 or horizon < 0:
         raise SystemExit(f"--rollout {text}: expected WIDTH >= 1 and HORIZON >= 0")
-    return width, horizon
+    return (width, horizon, "own") if own else (width, horizon)
 
 
 def main(argv=None) -> int:
@@ -555,11 +564,12 @@ def main(argv=None) -> int:
     p.add_argument("--steps", default="200,500", help="step counts reported")
     p.add_argument("--eval-seeds", default="0,1,2,3,4", help="test seeds")
     p.add_argument("--two-ply", action="store_true", help="add the two-ply look-ahead rule (seed 0)")
-    p.add_argument("--rollout", metavar="WIDTH,HORIZON",
+    p.add_argument("--rollout", metavar="WIDTH,HORIZON[,own]",
                    help="add rollouts over the rule and over the learned score: each step tries "
                         "the WIDTH moves of lowest score, each followed by HORIZON moves of the "
                         "one-ply search, and makes the one that leaves the lowest best makespan "
-                        "(cost: about WIDTH x HORIZON moves)")
+                        "(with ,own: whose continuation alone reached the lowest makespan; "
+                        "cost: about WIDTH x HORIZON moves)")
     p.add_argument("--rollout-seeds", default="0", help="test seeds of the rollouts")
     p.add_argument("--workers", type=int, default=2, help="processes (1: all in this one)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
+from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.solution import JobShopSolution
 
 from . import reference as ref
@@ -86,7 +87,7 @@ def test_scored_search_improves_within_bounds(n, m, seed, lookahead):
 
 @settings(max_examples=10, deadline=None)
 @given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1),
-       st.sampled_from([(1, 5), (4, 0)]))
+       st.sampled_from([(1, 5), (4, 0), (1, 5, "own"), (4, 0, "own")]))
 def test_a_rollout_that_can_only_pick_the_rules_move_is_the_rule(n, m, seed, rollout):
     """Width 1 tries only the rule's own move; horizon 0 ranks the tried moves by their makespan
     after, which the rule's move already minimises. Either way the search must be the rule's,
@@ -98,18 +99,30 @@ def test_a_rollout_that_can_only_pick_the_rules_move_is_the_rule(n, m, seed, rol
 
 
 @settings(max_examples=10, deadline=None)
-@given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1))
-def test_a_rollout_search_improves_within_bounds(n, m, seed):
+@given(st.integers(3, 6), st.integers(2, 4), st.integers(0, 2**32 - 1),
+       st.sampled_from([(3, 4), (3, 4, "own")]))
+def test_a_rollout_search_improves_within_bounds(n, m, seed, rollout):
     inst = ref.random_instance(np.random.default_rng(seed), n, m)
     start = probe.initial_solution(inst, "mwkr", "active", 0).makespan
-    best = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, rollout=(3, 4)).tolist()
+    best = probe.run_scored(inst, probe.TEACHER, [5, 20, 40], seed % 1000, rollout=rollout).tolist()
     assert start >= best[0] >= best[1] >= best[2] >= inst.trivial_lower_bound()
 
 
-@pytest.mark.parametrize("text", ["4", "4,x", "0,10", "4,-1"])
+@pytest.mark.parametrize("text", ["4", "4,x", "0,10", "4,-1", "4,10,x", "4,10,own,own"])
 def test_a_malformed_rollout_option_is_one_message(text):
     with pytest.raises(SystemExit, match="--rollout"):
         probe.parse_rollout(text)
+
+
+def test_a_rollout_by_the_continuations_own_makespan_keeps_steering():
+    """Once no continuation beats the search's best, a rollout by the best it leaves follows the
+    rule; one by the continuation's own makespan still chooses, so the searches part."""
+    assert probe.parse_rollout("4,10,own") == (4, 10, "own")
+    inst = load_instance("ft10")
+    by_best = probe.run_scored(inst, probe.TEACHER, list(range(25, 301, 25)), 0, rollout=(4, 10))
+    by_own = probe.run_scored(inst, probe.TEACHER, list(range(25, 301, 25)), 0,
+                              rollout=(4, 10, "own"))
+    assert by_best.tolist() != by_own.tolist()
 
 
 def test_a_test_resumes_from_its_results_file(tmp_path, capsys):
