@@ -488,7 +488,10 @@ def report(runs, classes, steps) -> str:
     # every method against the teacher; the learned score against the same search with the rule
     pairs = [(m, "teacher") for m in methods if m != "teacher"] + \
         [(a, b) for a, b in (("learned", "rule"), ("rule rollout", "rule"),
-                             ("learned rollout", "rule rollout"))
+                             ("learned rollout", "rule rollout"), ("rule rollout, own", "rule"),
+                             ("learned rollout, own", "rule rollout, own"),
+                             ("rule rollout, own", "rule rollout"),
+                             ("learned rollout, own", "learned rollout"))
          if a in methods and b in methods]
     for other, base in pairs:
         lines += ["", f"Paired (same instance and seed), {other} - {base}: mean (sd), standard "
@@ -564,12 +567,12 @@ def main(argv=None) -> int:
     p.add_argument("--steps", default="200,500", help="step counts reported")
     p.add_argument("--eval-seeds", default="0,1,2,3,4", help="test seeds")
     p.add_argument("--two-ply", action="store_true", help="add the two-ply look-ahead rule (seed 0)")
-    p.add_argument("--rollout", metavar="WIDTH,HORIZON[,own]",
+    p.add_argument("--rollout", metavar="WIDTH,HORIZON[,own]", action="append",
                    help="add rollouts over the rule and over the learned score: each step tries "
                         "the WIDTH moves of lowest score, each followed by HORIZON moves of the "
                         "one-ply search, and makes the one that leaves the lowest best makespan "
                         "(with ,own: whose continuation alone reached the lowest makespan; "
-                        "cost: about WIDTH x HORIZON moves)")
+                        "cost: about WIDTH x HORIZON moves); may be given twice")
     p.add_argument("--rollout-seeds", default="0", help="test seeds of the rollouts")
     p.add_argument("--workers", type=int, default=2, help="processes (1: all in this one)")
     p.add_argument("--seed", type=int, default=0, help="seed of the training draws")
@@ -581,7 +584,7 @@ def main(argv=None) -> int:
     args = p.parse_args(argv)
     steps = sorted(int(s) for s in args.steps.split(","))
     seeds = [int(s) for s in args.eval_seeds.split(",")]
-    rollout = parse_rollout(args.rollout) if args.rollout else None
+    rollouts = [parse_rollout(text) for text in args.rollout or []]
     classes = {spec: expand_instance_names(spec) for spec in args.instances.split(";")}
     with (ProcessPoolExecutor(args.workers) if args.workers > 1 else InProcess()) as pool:
         if args.weights:
@@ -593,16 +596,17 @@ def main(argv=None) -> int:
                 for m, w in (("teacher", None), ("rule", TEACHER), ("learned", weights))]
         if args.two_ply:
             jobs += [(n, "two-ply", TEACHER, steps, 0, (0, 0)) for n in names]
-        if rollout:  # last, seed by seed: the runs of a first seed are whole early on
-            jobs += [(n, m, w, steps, int(s), rollout) for s in args.rollout_seeds.split(",")
-                     for n in names
-                     for m, w in (("rule rollout", TEACHER), ("learned rollout", weights))]
+        # last, seed by seed: the runs of a first seed are whole early on
+        jobs += [(n, f"{m}{', own' if r[2:] else ''}", w, steps, int(s), r)
+                 for s in args.rollout_seeds.split(",") for r in rollouts for n in names
+                 for m, w in (("rule rollout", TEACHER), ("learned rollout", weights))]
         runs = run_jobs(pool, jobs, args.results)
     text = report(runs, classes, steps)
     weights_text = ", ".join(f"{f} {w:+.4g}" for f, w in zip(FEATURES, weights))
+    rollout_text = " and ".join(args.rollout or [])
     text = (f"Gap % to the best-known upper bound from MWKR, N7 moves, seeds {args.eval_seeds}"
             f"{' (two-ply: seed 0)' if args.two_ply else ''}"
-            f"{f' (rollouts {args.rollout}: seeds {args.rollout_seeds})' if rollout else ''}."
+            f"{f' (rollouts {rollout_text}: seeds {args.rollout_seeds})' if rollouts else ''}."
             f"\nLearned weights: {weights_text}"
             f"\n\n{text}\n")
     print(text)
