@@ -7,7 +7,7 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import example, given, settings, strategies as st
 
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.solution import JobShopSolution
@@ -38,13 +38,14 @@ def _expected(inst, order, makespan, best, x, w, moved_at, clock, tenure, adjace
         1.0 if clock - moved_at[x] < tenure else 0.0,
         max(0, after - best) / c,
         share(lambda length: length * 20 >= after * 19),
-        sum((after - length) / after for length in lengths) / n,
+        sum((after - length) / max(after, 1) for length in lengths) / n,  # all durations 0: 0
         1.0 if clock - moved_at[w] < tenure else 0.0,
     ]
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(2, 6), st.integers(1, 5), st.integers(0, 2**32 - 1))
+@example(2, 1, 1801)  # every duration 0, makespan 0
 def test_move_features_match_networkx(n, m, seed):
     rng = np.random.default_rng(seed)
     inst = ref.random_instance(rng, n, m)
