@@ -206,10 +206,10 @@ def _follow(first, horizon, own, weights, step, order, machine_start, duration, 
             f, path2, blocks2, moves2, sh2, stopo2):
     """The best makespan the search would hold (its best so far ``best`` included) after making
     move ``first`` and then ``horizon`` moves of the one-ply rule; with ``own``, the lowest
-    makespan of that continuation alone. All on copies: the caller's
-    search is left as it was. It draws no random
-    numbers (first of equal scores, mid-range tenure), so it leaves the caller's stream alone
-    too: a rollout that tries only the rule's own move is the rule, move for move."""
+    makespan of that continuation alone. All on copies: the caller's search is left as it was.
+    It draws no random numbers (first of equal scores, mid-range tenure), so it leaves the
+    caller's stream alone too: a rollout that tries only the rule's own move is the rule, move
+    for move."""
     tenure = (tenure_min + tenure_max) // 2
     order, position = order.copy(), position.copy()
     mach_pred, mach_succ = mach_pred.copy(), mach_succ.copy()
@@ -244,9 +244,9 @@ def _follow(first, horizon, own, weights, step, order, machine_start, duration, 
 
 @njit
 def scored_tabu(n_steps, weights, lookahead, width, horizon, own, seed, order, machine_start,
-                duration, job_pred, job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree,
-                path, blocks, moves, stack, seen, makespan, tenure_min, tenure_max, table,
-                checkpoints, out_best):
+                duration, job_pred, job_succ, position, mach_pred, mach_succ, heads, tails, topo,
+                indegree, path, blocks, moves, stack, seen, makespan, tenure_min, tenure_max,
+                table, checkpoints, out_best):
     """Tabu search over N7 choosing the lowest score; ``out_best[i]`` = best makespan after
     ``checkpoints[i]`` moves. With ``width`` > 0 each step is a rollout: the ``width`` admissible
     moves of lowest score (the rule's own choice first) are each followed for ``horizon`` moves

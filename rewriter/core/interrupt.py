@@ -80,9 +80,8 @@ def _restore(previous_hook) -> bool:
 def check() -> None:
     """Raise KeyboardInterrupt if a Ctrl-C arrived that nobody has dealt with yet, or if the
     process that started this one asked it to stop (:func:`watch`)."""
-    global _pending, _deferred
     if _pending or (_stop is not None and _stop.is_set()):
-        _pending = _deferred = False
+        handled()
         raise KeyboardInterrupt
 
 
