@@ -107,8 +107,9 @@ def set_aside_torn_line(path: str | os.PathLike, check_record: bool = True) -> i
     last = data[start:]
     if last.endswith(b"\n") and (not last.strip() or _is_record(last)):
         return 0
-    torn = Path(f"{path}.torn")
-    with open(torn, "ab") as fh:  # keep the text, one torn piece per line
+    torn = Path(f"{results_target(path)}.torn")
+    fd = _open_beside(torn, os.O_WRONLY | os.O_APPEND, path)
+    with os.fdopen(fd, "ab") as fh:  # keep the text, one torn piece per line
         fh.write(last if last.endswith(b"\n") else last + b"\n")
         fh.flush()
         os.fsync(fh.fileno())
@@ -169,8 +170,10 @@ def check_cores(cells: list[Cell], workers: int, cores: int | None = None) -> No
 def check_results_file(path: str | os.PathLike) -> None:
     """Fail before any cell runs, not after the first, when the results cannot be appended:
     the directory must exist and be writable (for the file, ``FILE.lock`` and ``FILE.torn``), and
-    an existing file must be a regular file that is not read-only."""
+    an existing file must be a regular file that is not read-only. A symbolic link is followed:
+    its target's directory counts, and ``FILE.lock`` and ``FILE.torn`` must not be links."""
     path = Path(path)
+    target = results_target(path)
     try:
         status = path.stat()
     except FileNotFoundError:
@@ -185,24 +188,84 @@ def check_results_file(path: str | os.PathLike) -> None:
         if not status.st_mode & 0o222 or not os.access(path, os.W_OK):
             raise InputError("the results file is read-only; make it writable or give another "
                              "--results", path=path)
-    parent = path.parent
+    parent = target.parent
     if not parent.is_dir():
         raise InputError(f"cannot write the results: directory '{parent}' does not exist",
                          path=path)
     if not os.access(parent, os.W_OK | os.X_OK):
         raise InputError(f"cannot write the results: directory '{parent}' is not writable",
                          path=path)
+    for suffix in (".lock", ".torn"):
+        _check_beside(Path(f"{target}{suffix}"), path)
+
+
+def results_target(path: str | os.PathLike) -> Path:
+    """The file a results path names. A symbolic link the user gives is followed, as for every
+    output (docs/reliability.md, 2), and ``FILE.lock`` and ``FILE.torn`` lie beside the file it
+    points to: two names of one results file share one lock."""
+    path = Path(path)
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
+
+
+def _refuse_beside(path: Path, status: os.stat_result, results) -> None:
+    """Refuse ``FILE.lock`` or ``FILE.torn`` unless it is a regular file of one link. The run
+    truncates and appends to them without the user naming them: a symbolic or hard link planted
+    in the results directory would make it write to any file the user can write."""
+    if stat.S_ISLNK(status.st_mode):
+        what = "is a symbolic link"
+    elif not stat.S_ISREG(status.st_mode):
+        what = "not a regular file"
+    elif status.st_nlink > 1:
+        what = "has other hard links"
+    else:
+        return
+    raise InputError(f"{what}; expected a regular file beside the results file {results}: "
+                     "remove it or give another --results", path=path)
+
+
+def _check_beside(path: Path, results) -> None:
+    """Before the run: refuse ``path`` (``FILE.lock``, ``FILE.torn``) if it exists but is no
+    plain regular file."""
+    try:
+        status = os.lstat(path)
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise InputError(f"cannot use it beside the results file {results}: "
+                         f"{exc.strerror or exc}", path=path) from None
+    _refuse_beside(path, status, results)
+
+
+def _open_beside(path: Path, flags: int, results) -> int:
+    """``os.open`` of ``FILE.lock`` or ``FILE.torn`` (created if missing) that never follows a
+    symbolic link, never blocks on a FIFO, and checks the file it opened (a link made since
+    :func:`_check_beside` is refused too); other errors are raised as OSError."""
+    flags |= (os.O_CREAT | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+              | getattr(os, "O_CLOEXEC", 0))
+    try:
+        fd = os.open(path, flags, 0o666)
+    except OSError:
+        if os.path.islink(path):  # O_NOFOLLOW refused it (ELOOP)
+            _refuse_beside(path, os.lstat(path), results)
+        raise
+    try:
+        _refuse_beside(path, os.fstat(fd), results)
+    except InputError:
+        os.close(fd)
+        raise
+    return fd
 
 
 class ResultsLock:
     """An advisory lock on ``FILE.lock`` (``fcntl.flock``, not blocking) for one run on a
     results file: a second run on the same file fails at once instead of computing every cell a
     second time. The lock file holds the owner's process id; it is left in place (deleting it
-    would let two runs lock two different files)."""
+    would let two runs lock two different files). It is never opened through a symbolic link
+    (see :func:`_open_beside`): truncating it must not truncate another file."""
 
     def __init__(self, path: str | os.PathLike):
         self.path = Path(path)
-        self.lock_path = Path(f"{path}.lock")
+        self.lock_path = Path(f"{results_target(path)}.lock")
         self.fd = None
 
     def __enter__(self):
@@ -211,7 +274,7 @@ class ResultsLock:
         except ImportError:  # no flock (Windows): no lock
             return self
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0), 0o666)
+            fd = _open_beside(self.lock_path, os.O_RDWR, self.path)
         except OSError as exc:
             raise InputError(f"cannot create the lock file {self.lock_path}: "
                              f"{exc.strerror or exc}", path=self.path) from None

@@ -1,0 +1,102 @@
+"""Hostile outputs: symbolic links planted beside a results file or given as ``--out``, a full
+standard output, and a Dask executor that is interrupted or given a bad address.
+
+Each case is one clear line and exit code 2 (or, for a symbolic link the user named, the write
+goes to the file it points to), never a traceback and never a write to a file nobody named.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from rewriter.cli import main
+
+from .processes import code_env as _env
+
+FAST = ["compare", "--problem", "fjsp", "--instances", "mk01", "--methods", "mwkr-eet",
+        "--no-progress"]
+
+
+# ---- FILE.lock and FILE.torn never follow a symbolic link -----------------------------------------
+@pytest.mark.parametrize("suffix", [".lock", ".torn"])
+def test_a_symlink_planted_as_the_lock_or_torn_file_is_refused_and_its_target_untouched(
+        tmp_path, capsys, suffix):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("data\n")
+    results = tmp_path / "r.jsonl"
+    results.write_text('{"instance": "mk01", "meth')  # a torn line: the run would set it aside
+    (tmp_path / f"r.jsonl{suffix}").symlink_to(victim)
+    code = main([*FAST, "--results", str(results)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert err == (f"rewriter: error: {tmp_path}/r.jsonl{suffix}: is a symbolic link; "
+                   f"expected a regular file beside the results file {results}: remove it or "
+                   "give another --results\n")
+    assert victim.read_text() == "data\n"
+    assert results.read_text() == '{"instance": "mk01", "meth'  # nothing set aside, nothing run
+
+
+@pytest.mark.parametrize("suffix", [".lock", ".torn"])
+def test_a_lock_or_torn_path_that_is_no_regular_file_is_refused(tmp_path, capsys, suffix):
+    import os
+
+    results = tmp_path / "r.jsonl"
+    os.mkfifo(tmp_path / f"r.jsonl{suffix}")  # opening a FIFO for writing would block
+    code = main([*FAST, "--results", str(results)])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1, err
+    assert f"r.jsonl{suffix}: not a regular file" in err
+
+
+def test_a_hard_link_planted_as_the_lock_file_is_not_truncated(tmp_path, capsys):
+    import os
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("data\n")
+    os.link(victim, tmp_path / "r.jsonl.lock")
+    code = main([*FAST, "--results", str(tmp_path / "r.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and "r.jsonl.lock: has other hard links" in err, err
+    assert victim.read_text() == "data\n"
+
+
+def test_the_lock_and_torn_files_are_opened_without_following_a_link_made_after_the_check(
+        tmp_path, capsys):
+    """The check before the run and the open are apart: a link made in between is refused too."""
+    from rewriter.compare import ResultsLock, set_aside_torn_line
+    from rewriter.errors import InputError
+
+    victim = tmp_path / "victim.txt"
+    victim.write_text("data\n")
+    results = tmp_path / "r.jsonl"
+    results.write_text("torn")
+    (tmp_path / "r.jsonl.lock").symlink_to(victim)
+    (tmp_path / "r.jsonl.torn").symlink_to(victim)
+    with pytest.raises(InputError, match="r.jsonl.lock: is a symbolic link"):
+        with ResultsLock(results):
+            pass
+    with pytest.raises(InputError, match="r.jsonl.torn: is a symbolic link"):
+        set_aside_torn_line(results)
+    assert victim.read_text() == "data\n" and results.read_text() == "torn"
+
+
+def test_a_results_file_given_as_a_symlink_is_appended_through_with_its_lock_beside_the_target(
+        tmp_path, capsys):
+    """As for every output (docs/reliability.md, 2), a link the user names is followed: the file
+    it points to gets the records, and its FILE.lock lies beside that file, so two names of one
+    results file share one lock."""
+    store = tmp_path / "store"
+    store.mkdir()
+    link = tmp_path / "r.jsonl"
+    link.symlink_to(store / "real.jsonl")  # dangling until the first record
+    assert main([*FAST, "--results", str(link)]) == 0, capsys.readouterr().err
+    assert link.is_symlink() and len((store / "real.jsonl").read_text().splitlines()) == 1
+    assert (store / "real.jsonl.lock").is_file() and not (tmp_path / "r.jsonl.lock").exists()
+    missing = tmp_path / "gone.jsonl"
+    missing.symlink_to(tmp_path / "no-such-dir" / "x.jsonl")
+    capsys.readouterr()
+    assert main([*FAST, "--results", str(missing)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "no-such-dir' does not exist" in err, err
