@@ -2,7 +2,7 @@
 
 A reader (or a crash, or Ctrl-C) never leaves half a schedule, checkpoint or image behind. The
 rename only ever replaces a regular file: a symbolic link is followed (the file it names is
-replaced, the link stays), a device or pipe (``/dev/stdout``) is written in place, and a file
+replaced or, when it does not exist yet, made; the link stays), a device or pipe (``/dev/stdout``) is written in place, and a file
 its owner made read-only is refused.
 """
 
@@ -23,22 +23,32 @@ def _umask() -> int:
     return mask
 
 
-def _target(path: Path) -> tuple[Path, os.stat_result | None]:
-    """The file a write to ``path`` replaces (symbolic links followed) and its status."""
+def output_target(path, what: str = "file") -> tuple[Path, os.stat_result | None]:
+    """The file a write to ``path`` replaces and its status (None: not there yet). A symbolic
+    link is followed, also one to a file not made yet (the link stays; replacing it by a regular
+    file would break it); a link into a missing directory, or a loop of links, is an InputError
+    naming ``what`` is written."""
+    path = Path(path)
     try:
         status = path.stat()
     except FileNotFoundError:
-        return path, None
-    if stat.S_ISREG(status.st_mode) and path.is_symlink():
-        return Path(os.path.realpath(path)), status
-    return path, status
+        status = None
+    except OSError as exc:  # ELOOP: a loop of symbolic links
+        raise InputError(f"cannot write the {what}: {exc.strerror or exc}", path=path) from None
+    if not path.is_symlink() or (status is not None and not stat.S_ISREG(status.st_mode)):
+        return path, status  # a device, a pipe or a directory behind a link is handled as such
+    target = Path(os.path.realpath(path))
+    if status is None and not target.parent.is_dir():
+        raise InputError(f"cannot write the {what}: it is a symbolic link into directory "
+                         f"'{target.parent}', which does not exist", path=path)
+    return target, status
 
 
 @contextmanager
 def atomic_open(path, mode: str = "w"):
     """Open a temporary file beside ``path`` (``"w"`` text or ``"wb"`` binary); on success it
     replaces ``path`` (keeping an existing file's permissions), on any error it is removed."""
-    path, status = _target(Path(path))
+    path, status = output_target(path)
     kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
     if status is not None and stat.S_ISDIR(status.st_mode):
         raise InputError("is a directory; expected a file name", path=path)

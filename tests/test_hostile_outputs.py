@@ -100,3 +100,40 @@ def test_a_results_file_given_as_a_symlink_is_appended_through_with_its_lock_bes
     assert main([*FAST, "--results", str(missing)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "no-such-dir' does not exist" in err, err
+
+
+# ---- a dangling --out symlink: the file it points to is written, the link stays ------------------
+def test_a_dangling_symlink_as_out_writes_its_target_and_stays_a_link(tmp_path, capsys):
+    from rewriter.atomic import write_atomic
+
+    link = tmp_path / "s.json"
+    link.symlink_to(tmp_path / "real.json")  # the target does not exist yet
+    assert main(["solve", "ft06", "--policy", "none", "--out", str(link), "--quiet"]) == 0
+    assert link.is_symlink() and json.loads((tmp_path / "real.json").read_text())["makespan"] > 0
+    other = tmp_path / "t.txt"
+    other.symlink_to("relative.txt")  # relative to the link's directory
+    write_atomic(other, "new")
+    assert other.is_symlink() and (tmp_path / "relative.txt").read_text() == "new"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["real.json", "relative.txt", "s.json",
+                                                          "t.txt"]  # no temporary file left
+
+
+def test_a_symlink_out_into_a_missing_directory_or_a_loop_is_one_line_before_the_work(
+        tmp_path, capsys):
+    from rewriter.atomic import write_atomic
+    from rewriter.errors import InputError
+
+    nowhere = tmp_path / "s.json"
+    nowhere.symlink_to(tmp_path / "no-such-dir" / "real.json")
+    loop = tmp_path / "loop.json"
+    loop.symlink_to(loop)
+    for link in (nowhere, loop):
+        assert main(["solve", "ft06", "--policy", "none", "--out", str(link)]) == 2
+        out, err = capsys.readouterr()
+        assert out == "" and err.count("\n") == 1 and "Traceback" not in err, err  # no search ran
+        assert err.startswith(f"rewriter: error: {link}: cannot write the schedule")
+        with pytest.raises(InputError):
+            write_atomic(link, "x")
+        assert link.is_symlink()
+    refused = pytest.raises(InputError, write_atomic, nowhere, "").value
+    assert "no-such-dir', which does not exist" in str(refused)

@@ -6,8 +6,8 @@ import argparse
 import math
 import os
 import sys
-from pathlib import Path
 
+from ..atomic import output_target
 from ..errors import InputError
 
 PROG = "rewriter"
@@ -68,8 +68,9 @@ def long_progress(flag: bool | None, quiet: bool = False) -> str:
 
 
 def check_output(path: str, what: str) -> None:
-    """Fail before the work, not after it, when an output file cannot be written."""
-    target = Path(path)
+    """Fail before the work, not after it, when an output file cannot be written. A symbolic
+    link is checked as the atomic writer follows it: the file it points to counts."""
+    target, _ = output_target(path, what)
     if target.is_dir():
         raise InputError(f"is a directory; expected a file name for the {what}", path=path)
     if target.is_file() and (not target.stat().st_mode & 0o222 or not os.access(target, os.W_OK)):
