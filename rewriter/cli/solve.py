@@ -10,7 +10,7 @@ import os
 import sys
 from pathlib import Path
 
-from .. import registry
+from .. import registry, warmup
 from ..errors import InputError
 from .common import (FORMATTER, check_output, non_negative_int, positive_seconds, seed,
                      show_progress, table, writing)
@@ -166,7 +166,7 @@ def run(args) -> int:
     steps = spec.steps_for(args.policy) if args.steps is None else args.steps
     if steps == 0 and args.time_limit is not None:
         steps = None  # no step limit: the time limit ends the search
-    result = spec.solve(instance, init=init, policy=args.policy, steps=steps,
+    result = warmup.solve(spec, instance, init=init, policy=args.policy, steps=steps,
                         time_limit=args.time_limit, seed=args.seed, model=args.model,
                         samples=args.samples, decoding=args.decoding,
                         progress=show_progress(args.progress, args.quiet), **options)
@@ -293,6 +293,14 @@ def _number(value) -> str:
     return str(value) if float(value).is_integer() else f"{value:.4f}"
 
 
+def _time_text(result) -> str:
+    """The search's time, and apart from it the kernels' compiling (or loading) before it."""
+    text = f"{result.runtime_s:.2f} s"
+    if result.compile_s >= 0.05:
+        text += f" (+ {result.compile_s:.2f} s preparing kernels, before the clock)"
+    return text
+
+
 def summary(result, args, init: str) -> str:
     objective = result.objective.replace("_", " ")
     ub, lb, gap = result.upper_bound, result.lower_bound, result.gap_percent
@@ -316,5 +324,5 @@ def summary(result, args, init: str) -> str:
             (f"final {objective}", _number(result.cost)),
             ("lower bound", _number(lb)), ("upper bound", _number(ub)),
             ("steps", steps), ("restarts", str(result.restarts)), ("status", result.status),
-            ("time", f"{result.runtime_s:.2f} s"), ("gap", gap_text)]
+            ("time", _time_text(result)), ("gap", gap_text)]
     return table(("field", "value"), rows)

@@ -39,6 +39,9 @@ class Result:
     #: the instance's best-known bounds are bounds of this objective (not so for a tardiness
     #: objective on an instance whose bounds are makespans)
     bounded: bool = True
+    #: seconds spent compiling (or loading) the method's numba kernels before the search's clock
+    #: started (:mod:`rewriter.warmup`); not part of ``runtime_s``
+    compile_s: float = 0.0
 
     def __getattr__(self, name: str):
         # only reached for names that are not fields: the objective values by name
@@ -78,7 +81,7 @@ class Result:
             "upper_bound": self.upper_bound, "lower_bound": self.lower_bound,
             "gap_percent": self.gap_percent, "method": self.method, "init": self.init,
             "steps": self.steps, "seed": self.seed, "runtime_s": round(self.runtime_s, 4),
-            "status": self.status, f"init_{self.objective}": self.init_cost,
+            "compile_s": round(self.compile_s, 4), "status": self.status, f"init_{self.objective}": self.init_cost,
             "version": __version__, **({"info": self.info} if self.info else {}),
             **self.schedule,
         }
