@@ -137,3 +137,48 @@ def test_a_symlink_out_into_a_missing_directory_or_a_loop_is_one_line_before_the
         assert link.is_symlink()
     refused = pytest.raises(InputError, write_atomic, nowhere, "").value
     assert "no-such-dir', which does not exist" in str(refused)
+
+
+# ---- a full standard output is an output error: exit 2, one line ----------------------------------
+@pytest.mark.parametrize("argv, buffered", [
+    (["validate", "ft06", "{schedule}"], True), (["validate", "ft06", "{schedule}"], False),
+    (["instances"], True), (["--help"], True), (["--help"], False),
+    (["solve", "ft06", "--policy", "none", "--out", "-"], True)],
+    ids=["validate", "validate-unbuffered", "instances", "help", "help-unbuffered",
+         "solve-out-dash"])
+def test_a_full_stdout_is_one_line_and_exit_2_never_a_verdict(tmp_path, argv, buffered):
+    """Buffered (the default), the error shows when the output is flushed at the end; with
+    PYTHONUNBUFFERED, at the first print (where argparse would drop it for --help)."""
+    import subprocess
+    import sys
+
+    schedule = tmp_path / "s.json"
+    if "validate" in argv:
+        assert main(["solve", "ft06", "--policy", "none", "--out", str(schedule), "--quiet"]) == 0
+    argv = [a.format(schedule=schedule) for a in argv]
+    env = {k: v for k, v in _env().items() if k != "PYTHONUNBUFFERED"}
+    if not buffered:
+        env["PYTHONUNBUFFERED"] = "1"
+    with open("/dev/full", "w") as full:  # every write fails with ENOSPC
+        done = subprocess.run([sys.executable, "-m", "rewriter", *argv], stdout=full,
+                              stderr=subprocess.PIPE, text=True, env=env, timeout=120)
+    # not 1 ("infeasible" for validate) and not 0: the verdict or the output was lost
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.splitlines()[-1:] == [
+        "rewriter: error: cannot write to standard output: No space left on device"], done.stderr
+    assert "Traceback" not in done.stderr and "Exception ignored" not in done.stderr
+
+
+def test_an_output_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypatch):
+    """In the process too: a write to stdout that fails mid-command (here: EIO) is exit 2."""
+    import errno
+    import io
+
+    class Failing(io.StringIO):
+        def write(self, text):
+            raise OSError(errno.EIO, "Input/output error")
+
+    monkeypatch.setattr("sys.stdout", Failing())
+    assert main(["instances"]) == 2
+    assert capsys.readouterr().err == ("rewriter: error: cannot write to standard output: "
+                                       "Input/output error\n")

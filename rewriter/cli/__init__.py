@@ -1,9 +1,10 @@
 """The ``rewriter`` command line: one module per command, every problem through the registry.
 
 ``main(argv)`` returns the exit code: 0 on success, 1 when ``validate`` finds an infeasible
-schedule, 2 for bad input (one ``rewriter: error: ...`` line on stderr, never a traceback), 130
-when interrupted outside the search (Ctrl-C during the search itself ends it early and keeps the
-best schedule, with status ``interrupted``).
+schedule, 2 for bad input or an output that cannot be written (a full disk, also under standard
+output: one ``rewriter: error: ...`` line on stderr, never a traceback), 130 when interrupted
+outside the search (Ctrl-C during the search itself ends it early and keeps the best schedule,
+with status ``interrupted``).
 """
 
 from __future__ import annotations
@@ -54,6 +55,50 @@ def _warning(message, *args, **kwargs) -> str:
     return f"{PROG}: warning: {message}\n"
 
 
+class StdoutError(Exception):
+    """A write to standard output failed (a full disk: ENOSPC; EIO): an output error, exit 2.
+    Not an OSError, so that no handler meant for another file (nor argparse, which drops
+    OSErrors while printing the help) takes it for its own."""
+
+
+class _Stdout:
+    """Standard output while a command runs: a write or flush that fails raises
+    :class:`StdoutError` (a reader that left, BrokenPipeError, stays what it is)."""
+
+    def __init__(self, stream):
+        self.stream = stream
+
+    def __getattr__(self, name):
+        return getattr(self.stream, name)
+
+    def _call(self, method: str, *args):
+        try:
+            return getattr(self.stream, method)(*args)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise StdoutError(exc.strerror or str(exc)) from exc
+
+    def write(self, text):
+        return self._call("write", text)
+
+    def writelines(self, lines):
+        return self._call("writelines", lines)
+
+    def flush(self):
+        return self._call("flush")
+
+
+def _silence_stdout(stream) -> None:
+    """Point standard output at /dev/null, so that what is still buffered for it is not
+    written (and fails again) when the interpreter exits."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, stream.fileno())
+    except (OSError, ValueError):
+        pass
+
+
 def main(argv=None) -> int:
     """Run the command line; returns the exit code.
 
@@ -62,11 +107,13 @@ def main(argv=None) -> int:
     output early (``| head -1``, ``| true``)."""
     args = code = None
     warnings.formatwarning = _warning
+    stdout, sys.stdout = sys.stdout, _Stdout(sys.stdout)
     try:
         parser = build_parser()
         try:
             args = parser.parse_args(argv)
         except SystemExit as exc:  # --help, --version, or an argparse usage error (code 2)
+            sys.stdout.flush()  # a full disk shows here, not as an error at exit
             return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
         if args.command is None:
             parser.print_help(sys.stderr)
@@ -85,14 +132,18 @@ def main(argv=None) -> int:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `rewriter instances | head`: the reader left early
-        try:
-            devnull = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(devnull, sys.stdout.fileno())
-        except (OSError, ValueError):
-            pass
+        _silence_stdout(stdout)
         if code is not None:
             return code
         return getattr(args, "verdict", 0)  # the command's own verdict, not "ok"
+    except StdoutError as exc:  # `> /dev/full`: the output is lost, whatever the verdict
+        _silence_stdout(stdout)
+        return error(f"cannot write to standard output: {exc}")
+    except OSError as exc:  # a full disk or an I/O error on another file: no traceback either
+        return error(os_message(exc))
+    finally:
+        if isinstance(sys.stdout, _Stdout):
+            sys.stdout = stdout
 
 
 if __name__ == "__main__":
