@@ -82,7 +82,7 @@ def test_an_illegal_action_ends_the_episode_with_the_total_work():
     env.step(0)
     env.step(0)
     _, reward, terminated, _, info = env.step(0)  # job 0 has nothing left
-    assert terminated and info["termination"] == "illegal" and info["makespan"] == 8
+    assert terminated and info["termination"] == "illegal_action" and info["makespan"] == 8
     assert reward == pytest.approx((5 - 8) / 3)
 
 

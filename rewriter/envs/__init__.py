@@ -12,6 +12,10 @@ Importing this module registers six ids in gymnasium's registry:
 - ``rewriter/MrtDispatch-v0``: start one visible waiting MRT job per decision, or advance time
   (DeepRM's MDP).
 
+All six refuse bad input alike (:mod:`rewriter.envs.checks`): an action outside the action space
+raises ValueError, a masked one ends the episode as ``"illegal_action"``, a step after the end
+raises :class:`~rewriter.envs.checks.ResetNeeded`.
+
 ``gymnasium.make("rewriter.envs:rewriter/JobShop-v0")`` imports this module itself. (Gymnasium
 1.x has no entry-point plugin loading any more, so ``import rewriter.envs`` or that prefix is how
 the ids get registered.)

@@ -26,6 +26,7 @@ from gymnasium import spaces
 
 from ..errors import InputError
 from ..fjsp.dqn.mdp import CompatMDP, check_single_operation
+from .checks import check_running, discrete_action, reset_options
 
 
 def _source(instance, num_jobs, num_machines):
@@ -73,6 +74,7 @@ class CompatDispatchEnv(gym.Env):
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Time 0 on the fixed instance, or on a new random compatibility instance drawn from the
         environment's generator (``reset(seed=s)`` repeats it)."""
+        reset_options(self, options)
         super().reset(seed=seed)
         instance = self.fixed
         if instance is None:
@@ -85,15 +87,12 @@ class CompatDispatchEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action):
-        """Apply one assignment or the wait; time moves to the next decision point."""
-        if self.mdp is None or self._done:
-            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        """Apply one assignment or the wait; time moves to the next decision point. An action
+        outside the action space raises ValueError (:mod:`.checks`)."""
+        check_running(self, self.mdp is not None, self._done)
         mdp, n, m = self.mdp, self.num_jobs, self.num_machines
-        try:
-            action = int(action)
-        except (TypeError, ValueError):
-            return self._illegal(f"an action is one integer in 0..{n * m}, got {action!r}")
-        if not 0 <= action <= n * m or not self.action_masks()[action]:
+        action = discrete_action(self, action, n * m + 1)
+        if not self.action_masks()[action]:
             return self._illegal(f"action {action} is not allowed now")
         reward = mdp.wait() if action == n * m else mdp.assign(action // m, action % m)
         info = self._info()

@@ -41,6 +41,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from .checks import check_running, discrete_action, reset_options
 from .instances import jobshop_source
 from .shop import ShopSimulation
 
@@ -84,6 +85,7 @@ class JobShopDispatchEnv(gym.Env):
     # ---- gymnasium interface -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode at time 0 (a new random instance when the env was made without one)."""
+        reset_options(self, options)
         super().reset(seed=seed)
         sim = self.sim = ShopSimulation(self.source.draw(self.np_random))
         self._done = False
@@ -101,16 +103,12 @@ class JobShopDispatchEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action):
-        """Start the chosen job's next operation now, or wait for the next event (no-op)."""
-        if self.sim is None or self._done:
-            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        """Start the chosen job's next operation now, or wait for the next event (no-op). An
+        action outside the action space raises ValueError (:mod:`.checks`)."""
+        check_running(self, self.sim is not None, self._done)
+        action = discrete_action(self, action, self.num_jobs + 1)
         sim = self.sim
-        mask = self._mask
-        try:
-            action = int(action)
-        except (TypeError, ValueError):
-            return self._fail(f"an action is one integer in 0..{self.num_jobs}, got {action!r}")
-        if not 0 <= action <= self.num_jobs or not mask[action]:
+        if not self._mask[action]:
             return self._fail(f"action {action} is not allowed now")
         started = 0
         if action < self.num_jobs:

@@ -39,6 +39,7 @@ import numpy as np
 from gymnasium import spaces
 from numba import njit
 
+from .checks import check_running, discrete_action, reset_options
 from .instances import jobshop_source
 
 FEATURES = ("placed", "candidate", "end_bound", "duration", "work_left", "machine_wait")
@@ -141,6 +142,7 @@ class JobShopGraphEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """An empty schedule (of a new random instance when the env was made without one)."""
+        reset_options(self, options)
         super().reset(seed=seed)
         inst = self.instance = self.source.draw(self.np_random)
         n, m = self.num_jobs, self.num_machines
@@ -157,15 +159,12 @@ class JobShopGraphEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action):
-        """Place the chosen job's next operation at its earliest fit."""
-        if self.instance is None or self._done:
-            raise RuntimeError("call reset() before step() (and after the episode ended)")
-        try:
-            job = int(action)
-        except (TypeError, ValueError):
-            return self._fail(f"an action is one integer in 0..{self.num_jobs - 1}, got {action!r}")
-        if not 0 <= job < self.num_jobs or self._next[job] >= self.num_machines:
-            return self._fail(f"action {job} is not allowed now")
+        """Place the chosen job's next operation at its earliest fit. An action outside the
+        action space raises ValueError (:mod:`.checks`)."""
+        check_running(self, self.instance is not None, self._done)
+        job = discrete_action(self, action, self.num_jobs)
+        if self._next[job] >= self.num_machines:
+            return self._fail(f"action {job} is not allowed now: job {job} has no operation left")
         before = self.makespan_bound()
         inst = self.instance
         place_next(job, inst.machines, inst.durations, self._starts, self._next, self._order,
@@ -213,5 +212,6 @@ class JobShopGraphEnv(gym.Env):
         self._done = True
         reward = (self.makespan_bound() - self._total_work) / self._longest
         info = self._info()
-        info.update(termination="illegal", detail=detail, makespan=self._total_work)
+        info.update(termination="illegal_action", illegal_action=True, detail=detail,
+                    makespan=self._total_work)
         return self._observation(), reward, True, False, info

@@ -16,6 +16,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import InputError
+from .checks import check_running, multi_discrete_action, reset_options
 from .instances import jobshop_source
 from .shop import ShopSimulation
 
@@ -61,6 +62,7 @@ class JobShopEnv(gym.Env):
     # ---- gymnasium interface -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Start an episode at time 0 (a new random instance when the env was made without one)."""
+        reset_options(self, options)
         super().reset(seed=seed)
         self.sim = ShopSimulation(self.source.draw(self.np_random))
         self._done = False
@@ -68,11 +70,11 @@ class JobShopEnv(gym.Env):
         return self._observation(), {"time": 0, "instance": self.sim.instance.name}
 
     def step(self, action):
-        """Start the chosen operations, then advance time by one unit (see the module docstring)."""
-        if self.sim is None or self._done:
-            raise RuntimeError("call reset() before step() (and after the episode ended)")
+        """Start the chosen operations, then advance time by one unit (see the module docstring).
+        An action outside the action space raises ValueError (:mod:`.checks`)."""
+        check_running(self, self.sim is not None, self._done)
         sim = self.sim
-        action = np.asarray(action, np.int64).reshape(-1)
+        action = multi_discrete_action(self, action, self.action_space.nvec)
         problem = self._illegality(action)
         if problem is not None:
             return self._fail("illegal_action", problem)
@@ -122,11 +124,7 @@ class JobShopEnv(gym.Env):
         return self.legal_mask().reshape(-1)
 
     def _illegality(self, action: np.ndarray) -> str | None:
-        """Why ``action`` is illegal now, or None when it is legal."""
-        if action.shape != (self.num_machines,):
-            return f"expected one entry per machine ({self.num_machines}), got shape {action.shape}"
-        if ((action < 0) | (action > self.num_jobs)).any():
-            return f"entries must lie in 0..{self.num_jobs} (the last is the no-op)"
+        """Why ``action`` (in the action space) is illegal now, or None when it is legal."""
         mask = self._legal
         bad = np.flatnonzero(~mask[np.arange(self.num_machines), action])
         if bad.size:

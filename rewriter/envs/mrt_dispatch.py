@@ -39,6 +39,7 @@ from gymnasium import spaces
 from ..errors import InputError
 from ..mrt.generate import LONG_LENGTH, random_sequence
 from ..mrt.instance import DEFAULT_WINDOW, MrtInstance
+from .checks import check_running, discrete_action, reset_options
 from .mrt_cluster import MrtCluster
 
 TIME_SCALE = float(LONG_LENGTH[1])
@@ -100,8 +101,9 @@ class MrtDispatchEnv(gym.Env):
 
     # ---- gymnasium interface -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        options = reset_options(self, options, known=("instance",))
         super().reset(seed=seed)
-        instance = _instance((options or {}).get("instance")) or self.fixed or self._random()
+        instance = _instance(options.get("instance")) or self.fixed or self._random()
         if instance.resources != self.resources:
             raise InputError(f"{instance.name} has {instance.resources} resource types; this "
                              f"environment has {self.resources}")
@@ -114,14 +116,11 @@ class MrtDispatchEnv(gym.Env):
         return self._observation(), self._info()
 
     def step(self, action):
-        """Start the job in slot ``action`` now, or advance (``action == window``)."""
-        if self.cluster is None or self._done:
-            raise RuntimeError("call reset() before step() (and after the episode ended)")
-        try:
-            action = int(action)
-        except (TypeError, ValueError):
-            return self._fail(f"an action is one integer in 0..{self.window}, got {action!r}")
-        if not 0 <= action <= self.window or not self._mask[action]:
+        """Start the job in slot ``action`` now, or advance (``action == window``). An action
+        outside the action space raises ValueError (:mod:`.checks`)."""
+        check_running(self, self.cluster is not None, self._done)
+        action = discrete_action(self, action, self.window + 1)
+        if not self._mask[action]:
             return self._fail(f"action {action} is not allowed now")
         cluster = self.cluster
         accrued = 0.0

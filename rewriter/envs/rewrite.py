@@ -26,8 +26,9 @@ job shop's N7 moves on ta41: up to about 160; MRT at D = 20: about 650).
 Reward: the decrease of the cost the rewrite made (``normalize_reward=True``: divided by
 ``cost_scale``), so an episode's rewards sum to the initial cost minus the final cost. The
 episode terminates when no candidate is left or on an illegal (masked) action (nothing applied,
-reward 0), and is truncated after ``max_steps`` rewrites. A solution that has no candidate from
-the start shows an all-False mask; any action then ends the episode (``"no_candidates"``).
+reward 0), and is truncated after ``max_steps`` rewrites; a step after either raises
+:class:`~rewriter.envs.checks.ResetNeeded`. A solution that has no candidate from the start shows
+an all-False mask; any action then ends the episode (``"no_candidates"``).
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ from gymnasium import spaces
 
 from .. import registry
 from ..errors import InputError
+from .checks import check_running, discrete_action, reset_options
 
 SEARCH_FEATURES = ("cost", "best_cost", "initial_cost", "step_fraction", "candidate_fraction")
 
@@ -117,10 +119,12 @@ class RewriteEnv(gym.Env):
         self.observation_space = spaces.Dict(observation)
         self.action_space = spaces.Discrete(k)
         self.state = None  # the RewriteState being rewritten, readable by an agent of its own
+        self._terminated = self._truncated = False
 
     # ---- gymnasium interface -------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict | None = None):
         """Build the ``init`` heuristic's solution of this episode's instance."""
+        reset_options(self, options)
         super().reset(seed=seed)
         instance = self.fixed_instance
         if instance is None:
@@ -130,26 +134,27 @@ class RewriteEnv(gym.Env):
         self.state = self.problem.initial_state(instance, self.init, seed=init_seed)
         self.initial_cost = self.best_cost = self.state.cost()
         self.steps = 0
+        self._terminated = self._truncated = False
         self._refresh_candidates()
         return self._observation(), self._info()
 
     def step(self, action):
-        """Apply candidate ``action``; the reward is the cost decrease."""
-        if self.state is None:
-            raise RuntimeError("call reset() before step()")
+        """Apply candidate ``action``; the reward is the cost decrease. An action outside the
+        action space raises ValueError, a step after the episode ended (terminated or truncated)
+        ResetNeeded (:mod:`.checks`)."""
+        check_running(self, self.state is not None, self._terminated, self._truncated)
+        index = discrete_action(self, action, self.max_candidates)
         if not len(self._pairs):
             # a start with no candidate at all (e.g. an already optimal one): nothing to choose
+            self._terminated = True
             info = self._info()
             info["termination"] = "no_candidates"
             return self._observation(), 0.0, True, False, info
-        try:
-            index = int(action)
-        except (TypeError, ValueError):
-            index = -1
-        if not 0 <= index < len(self._pairs):
+        if index >= len(self._pairs):
+            self._terminated = True
             info = self._info()
             info.update(illegal_action=True, termination="illegal_action",
-                        detail=f"action {action!r} is not one of the {len(self._pairs)} candidates")
+                        detail=f"action {index} is not one of the {len(self._pairs)} candidates")
             return self._observation(), 0.0, True, False, info
         before = self.state.cost()
         region, partner = (int(x) for x in self._pairs[index])
@@ -161,8 +166,8 @@ class RewriteEnv(gym.Env):
         reward = before - after
         if self.normalize_reward:
             reward /= self.state.cost_scale()
-        terminated = len(self._pairs) == 0
-        truncated = not terminated and self.steps >= self.max_steps
+        terminated = self._terminated = len(self._pairs) == 0
+        truncated = self._truncated = not terminated and self.steps >= self.max_steps
         info = self._info()
         info["applied"] = applied  # False: the rewrite was infeasible and left the state as it was
         if terminated:
