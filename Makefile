@@ -18,6 +18,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --upgrade --quiet pip
 	$(PY) -m pip install --quiet $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX)) "$(TORCH_SPEC)"
 	$(PY) -m pip install --quiet -e ".[test]"
+	# numba compiles each kernel on its first call: do it now, once, into numba's cache
+	$(VENV)/bin/rewriter warmup
 	touch $@
 
 demo: install

@@ -110,7 +110,8 @@ def test_warm_up_runs_each_method_once_per_process_with_a_small_budget(monkeypat
     spec = registry.get("jssp")
     for text in ("tabu:10", "tabu:10", "tabu:5@spt", "rewriter:200", "mwkr"):
         warm_up(Cell("ta41", parse_method(text), 0, 1, "jssp"), spec)
-    assert calls == [("tabu:0.2", "ft06"), ("rewriter:4", "ft06"), ("mwkr", "ft06")]
+    warm = spec.warm_up_instance
+    assert calls == [("tabu:0.2", warm), ("rewriter:4", warm), ("mwkr", warm)]
 
 
 def test_every_problem_has_a_loadable_warm_up_instance():
@@ -134,4 +135,4 @@ def test_a_method_that_refuses_the_warm_up_instance_still_runs_its_cells(monkeyp
     monkeypatch.setattr(Choice, "run", run)
     monkeypatch.setattr(cells_module, "_WARM", set())
     warm_up(Cell("ta41", parse_method("tabu:10"), 0, 1, "jssp"), registry.get("jssp"))
-    assert calls == ["ft06"]
+    assert calls == [registry.get("jssp").warm_up_instance]

@@ -17,11 +17,11 @@ import warnings
 from ..core import interrupt
 from ..errors import InputError, is_interrupt
 from ..version import __version__
-from . import compare, instances, solve, train, validate
+from . import compare, instances, solve, train, validate, warmup
 from .common import FORMATTER, PROG, error, os_message
 
 COMMANDS = {"solve": solve, "validate": validate, "compare": compare, "train": train,
-            "instances": instances}
+            "instances": instances, "warmup": warmup}
 
 EPILOG = """\
 examples:

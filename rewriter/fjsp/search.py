@@ -29,13 +29,14 @@ The search stops early (status ``optimal``) when the makespan reaches the instan
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
 
 from ..baselines.local_search import record_trace, seed_numba
-from ..core.loop import Stepper
+from ..core.loop import CHUNK_SECONDS, Stepper
 from ..errors import InputError
 from . import moves as M
 from .instance import FlexibleInstance
@@ -70,68 +71,72 @@ class FlexibleTabuSettings:
 
 
 @njit(cache=True)
+def _copy(target, source):
+    """``target[:] = source`` for 1-d arrays of one length, written as a loop: numba's slice
+    assignment compiles a shape check with a formatted error message, seconds of a cold start."""
+    for k in range(target.shape[0]):
+        target[k] = source[k]
+
+
+@njit(cache=True)
 def _save(st, best_st):
     for i in range(5):
-        best_st[i][:] = st[i]
+        _copy(best_st[i], st[i])
 
 
 @njit(cache=True)
-def _random_move(st, inst, sc, obj, tw, mode_seq, reassign, mk, out, cand, mark, stamp):
-    """A uniformly random move of the neighbourhood (row copied into ``out[0]``); False if none."""
-    c = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
-    seen = 0
-    pick = np.zeros(6)
-    for i in range(c):
-        r = M.scan_op(cand[i], st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 1)
-        for row in range(1, r):
-            seen += 1
-            if np.random.randint(0, seen) == 0:
-                pick[:] = out[row]
-    out[0] = pick
-    return seen > 0
+def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, inst, sc, out, cand,
+                 mark, tabu, best_st, params, state, values, scan, picks, trace):
+    """Run up to ``n_steps`` steps of ``policy`` (0 tabu, 1 greedy, 2 random), scanning the moves
+    of at most ``max_scans`` candidate operations: a step whose scan the budget cuts is left
+    half done in ``scan`` and resumed by the next call, so a call stays short even when one step
+    scans thousands of operations (at 1000 x 200, a step takes seconds).
 
-
-@njit(cache=True)
-def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out, cand, mark,
-                 tabu, best_st, params, state, values, trace, step0):
-    """Run up to ``n_steps`` steps of ``policy`` (0 tabu, 1 greedy, 2 random).
-
-    ``state`` = [clock, since_best, restarts, mark stamp, makespan]; ``values`` = [cost, best,
-    lower bound]; ``params`` = [tenure_min, tenure_max, spot, stall, perturb]; ``tabu`` rows per
-    operation = [touch until, left machine, left predecessor, left successor, left until].
-    Returns (steps done, status code (module STATUS), trace length).
+    ``state`` = [clock, since_best, restarts, mark stamp, makespan, steps, perturbation moves
+    left]; ``values`` = [cost, best, lower bound, the step's best score, its tie-break];
+    ``params`` = [tenure_min, tenure_max, spot, stall, perturb, tie by path]; ``tabu`` rows per
+    operation = [touch until, left machine, left predecessor, left successor, left until];
+    ``scan`` = [next candidate (-1: no step under way), candidates, moves seen, tabu moves seen,
+    ties, a move chosen]; ``picks`` rows = [chosen move, random tabu move].
+    Returns (steps done, status code (module STATUS), trace length, operations scanned).
     """
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     tmin, tmax, spot, stall, perturb = params[0], params[1], params[2], params[3], params[4]
     tie_est = params[5] != 0
     clock, since_best, restarts, stamp, mk = state[0], state[1], state[2], state[3], state[4]
+    steps, perturbing = state[5], state[6]
     cost, best, lower = values[0], values[1], values[2]
+    chosen = picks[0]
+    fallback = picks[1]
     done = 0
     n_trace = 0
     status = 0
-    chosen = np.zeros(6)
-    fallback = np.zeros(6)
+    scans = 0
     while done < n_steps:
-        if best <= lower:
-            status = 2
-            break
-        stamp += 1
-        c = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
-        n_moves = 0
-        n_fall = 0
-        ties = 0
-        have = False
-        ch_score = 1e300
-        ch_sec = 1e300
-        for i in range(c):
+        if scan[0] < 0:  # a new step: its candidates
+            if best <= lower:
+                status = 2
+                break
+            stamp += 1
+            scan[1] = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
+            scan[0] = scan[2] = scan[3] = scan[4] = scan[5] = 0
+            values[3] = values[4] = 1e300
+        # a restart's perturbation moves are uniformly random, like the random walk's
+        random_pick = policy == 2 or perturbing > 0
+        i, c, n_moves, n_fall, ties = scan[0], scan[1], scan[2], scan[3], scan[4]
+        have = scan[5] != 0
+        ch_score, ch_sec = values[3], values[4]
+        while i < c and scans < max_scans:
             v = cand[i]
+            i += 1
+            scans += 1
             r = M.scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 0)
             for row in range(r):
                 n_moves += 1
                 score = out[row, 4]
-                if policy == 2:
+                if random_pick:
                     if np.random.randint(0, n_moves) == 0:
-                        chosen[:] = out[row]
+                        _copy(chosen, out[row])
                         have = True
                     continue
                 if policy == 0 and score >= best:
@@ -146,19 +151,31 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
                     if is_tabu:
                         n_fall += 1
                         if np.random.randint(0, n_fall) == 0:
-                            fallback[:] = out[row]
+                            _copy(fallback, out[row])
                         continue
                 sec = out[row, 5] if tie_est else 0.0
                 if score < ch_score or (score == ch_score and sec < ch_sec):
                     ch_score = score
                     ch_sec = sec
-                    chosen[:] = out[row]
+                    _copy(chosen, out[row])
                     ties = 1
                     have = True
                 elif score == ch_score and sec == ch_sec:
                     ties += 1
                     if np.random.randint(0, ties) == 0:
-                        chosen[:] = out[row]
+                        _copy(chosen, out[row])
+        scan[0], scan[2], scan[3], scan[4], scan[5] = i, n_moves, n_fall, ties, np.int64(have)
+        values[3], values[4] = ch_score, ch_sec
+        if i < c:
+            break  # out of budget: the next call resumes this step's scan
+        scan[0] = -1
+        if perturbing > 0:
+            perturbing = perturbing - 1 if n_moves > 0 else 0
+            if n_moves > 0:
+                M.apply_move(np.int64(chosen[0]), np.int64(chosen[1]), np.int64(chosen[2]),
+                             np.int64(chosen[3]), st)
+                mk, cost = M.evaluate(st, inst, obj, tw)
+            continue
         if n_moves == 0:
             status = 3 if policy != 1 else 1
             break
@@ -166,7 +183,7 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
             status = 1
             break
         if not have:
-            chosen[:] = fallback
+            _copy(chosen, fallback)
         v = np.int64(chosen[0])
         m_old, p_old, s_old = M.apply_move(v, np.int64(chosen[1]), np.int64(chosen[2]),
                                            np.int64(chosen[3]), st)
@@ -180,37 +197,30 @@ def search_chunk(n_steps, policy, obj, tw, mode_seq, reassign, st, inst, sc, out
             tabu[v, 4] = clock + spot * t
         clock += 1
         done += 1
+        steps += 1
         since_best += 1
         if cost < best:
             best = cost
             since_best = 0
             _save(st, best_st)
-            n_trace = record_trace(step0 + done, cost, trace, n_trace)
-        if policy == 0 and since_best >= stall:
-            for i in range(5):
-                st[i][:] = best_st[i]
+            n_trace = record_trace(steps, cost, trace, n_trace)
+        if policy == 0 and since_best >= stall:  # restart from the best, perturbed
+            for j in range(5):
+                _copy(st[j], best_st[j])
             mk, cost = M.evaluate(st, inst, obj, tw)
-            for _ in range(perturb):
-                stamp += 1
-                if not _random_move(st, inst, sc, obj, tw, mode_seq, reassign, mk, out, cand,
-                                    mark, stamp):
-                    break
-                M.apply_move(np.int64(out[0, 0]), np.int64(out[0, 1]), np.int64(out[0, 2]),
-                             np.int64(out[0, 3]), st)
-                mk, cost = M.evaluate(st, inst, obj, tw)
+            perturbing = perturb
             clock += spot * tmax + 1  # every tabu entry expires
             since_best = 0
             restarts += 1
     state[0], state[1], state[2], state[3], state[4] = clock, since_best, restarts, stamp, mk
+    state[5], state[6] = steps, perturbing
     values[0], values[1] = cost, best
-    return done, status, n_trace
+    return done, status, n_trace, scans
 
 
 class FlexibleLocalSearch(Stepper):
     """Tabu search, greedy descent or a random walk from a :class:`FlexibleSchedule` (module
     docstring), a :class:`~rewriter.core.loop.Stepper` for the core loop."""
-
-    first_chunk = 16
 
     def __init__(self, schedule: FlexibleSchedule, policy: str = "tabu", moves: str = "full",
                  settings: FlexibleTabuSettings | None = None, seed: int = 0,
@@ -242,18 +252,25 @@ class FlexibleLocalSearch(Stepper):
         self.cand = np.zeros(n, np.int64)
         self.mark = np.zeros(n, np.int64)
         mk, cost = M.evaluate(self.st, self.inst_arrays, self.obj, self.tw)
+        # the counters live in the kernel's arrays (steps, restarts, best: see the properties)
+        self.state = np.array([1, 0, 0, 0, mk, 0, 0], np.int64)
+        self.values = np.array([cost, cost, 0.0, 0.0, 0.0], np.float64)
         super().__init__(float(cost))
-        self.best_st = tuple(a.copy() for a in self.st[:5])
+        self.best_st = tuple(np.empty_like(a) for a in self.st[:5])
+        _save(self.st, self.best_st)  # compiled here, in an untimed warm-up too
         s = settings or FlexibleTabuSettings()
         self.params = np.array(s.resolved(inst), np.int64)
         self.tabu = np.zeros((n, 5), np.int64)
         self.tabu[:, 1:4] = -3
-        self.state = np.array([1, 0, 0, 0, mk], np.int64)
         if self.obj == 0:
             lower = max(inst.trivial_lower_bound(), inst.lower_bound or 0)
         else:
             lower = 0.0 if self.obj == 1 else float(max(inst.trivial_lower_bound(), inst.lower_bound or 0))
-        self.values = np.array([cost, cost, lower], np.float64)
+        self.values[2] = lower
+        self.scan = np.array([-1, 0, 0, 0, 0, 0], np.int64)
+        self.picks = np.zeros((2, 6))
+        #: operations one kernel call scans: a few at first, then as many as take CHUNK_SECONDS
+        self.scan_budget = 4
         self._trace = np.zeros((1 << 12, 2))
         seed_numba(seed)
 
@@ -261,21 +278,57 @@ class FlexibleLocalSearch(Stepper):
     def cost(self) -> float:
         return float(self.values[0])
 
+    # Read from the kernel's arrays, not copied after each call: the KeyboardInterrupt of a
+    # Ctrl-C during a call is raised at the first bytecode after it, and the steps and best the
+    # call kept must still be reported.
+    @property
+    def steps(self) -> int:
+        return int(self.state[5])
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self.state[5] = value
+
+    @property
+    def best_cost(self):
+        return _num(self.values[1])
+
+    @best_cost.setter
+    def best_cost(self, value: float) -> None:
+        self.values[1] = value
+
+    @property
+    def restarts(self) -> int:
+        return int(self.state[2])
+
+    @restarts.setter
+    def restarts(self, value: int) -> None:
+        self.state[2] = value
+
     def advance(self, n_steps: int):
-        done, status, nt = search_chunk(n_steps, self.policy_code, self.obj, self.tw,
-                                        self.mode_seq, self.reassign, self.st, self.inst_arrays,
-                                        self.sc, self.out, self.cand, self.mark, self.tabu,
-                                        self.best_st, self.params, self.state, self.values,
-                                        self._trace, self.steps)
-        self.steps += int(done)
-        self.restarts = int(self.state[2])
-        self.best_cost = _num(self.values[1])
+        """Up to ``n_steps`` steps in one kernel call of about CHUNK_SECONDS: a step that scans
+        more operations than fit in that is resumed by the next call (fewer steps done)."""
+        started = time.perf_counter()
+        done, status, nt, scans = search_chunk(
+            n_steps, self.scan_budget, self.policy_code, self.obj, self.tw, self.mode_seq,
+            self.reassign, self.st, self.inst_arrays, self.sc, self.out, self.cand, self.mark,
+            self.tabu, self.best_st, self.params, self.state, self.values, self.scan, self.picks,
+            self._trace)
+        spent = max(time.perf_counter() - started, 1e-9)
+        if scans > 0:
+            self.scan_budget = int(min(max(CHUNK_SECONDS * scans / spent, 1), 1 << 30))
         return int(done), STATUS[int(status)], [(int(s), _num(c)) for s, c in self._trace[:nt]]
+
+    def _drop_scan(self) -> None:
+        """Forget a step whose scan a kernel call left half done (the methods below reuse
+        ``cand`` or change the schedule): the next step scans afresh."""
+        self.scan[0] = -1
 
     def moves(self) -> np.ndarray:
         """Every move of the current schedule's neighbourhood as rows (op, machine, after,
         duration, exact cost, tie-break) (for tests and inspection)."""
         mk = int(self.state[4])
+        self._drop_scan()
         self.state[3] += 1
         c = M.candidate_ops(self.st, self.inst_arrays, self.obj, mk, self.mark, self.state[3], self.cand)
         rows = []
@@ -294,6 +347,7 @@ class FlexibleLocalSearch(Stepper):
         duration = inst.duration_table.get((int(v), int(machine)))
         if duration is None or after == v or (after >= 0 and st[0][after] != machine):
             return False
+        self._drop_scan()
         d_old = int(st[1][v])
         m_old, p_old, _ = M.apply_move(np.int64(v), np.int64(machine), np.int64(after),
                                        np.int64(duration), st)
@@ -311,6 +365,7 @@ class FlexibleLocalSearch(Stepper):
 
     def candidates(self) -> list[int]:
         """The operations the neighbourhood moves (critical ones, tight chains of late jobs)."""
+        self._drop_scan()
         self.state[3] += 1
         c = M.candidate_ops(self.st, self.inst_arrays, self.obj, int(self.state[4]), self.mark,
                             self.state[3], self.cand)
