@@ -42,6 +42,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ..core.dag import copy_into
 from ..jssp import kernels as K
 from ..jssp.features import insertion_outcome
 from ..seeding import kernel_seed
@@ -267,7 +268,7 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
         done += 1
         if makespan < best:
             best = makespan
-            best_order[:] = order
+            copy_into(best_order, order)
             n_trace = record_trace(step0 + done, best, trace, n_trace)
     return makespan, best, done, n_trace
 
@@ -352,7 +353,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             # lower bounds, so this schedule is optimal
             if makespan < best:
                 best = makespan
-                best_order[:] = order
+                copy_into(best_order, order)
                 n_trace = record_trace(step0 + done, best, trace, n_trace)
             break
         chosen = -1
@@ -422,7 +423,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             since_best += 1
             if makespan < best:
                 best = makespan
-                best_order[:] = order
+                copy_into(best_order, order)
                 since_best = 0
                 n_trace = record_trace(step0 + done, best, trace, n_trace)
         if since_best >= stall:
@@ -444,7 +445,7 @@ def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, 
     """Load the order ``source`` into the solution, then :func:`perturb` it with ``k`` random
     critical swaps (tabu search's restart; the controlled search's restarts too). Returns the
     makespan; heads and tails are left exact."""
-    order[:] = source
+    copy_into(order, source)
     K.machine_links(order, machine_start, mach_pred, mach_succ, position)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)

@@ -10,6 +10,15 @@ from __future__ import annotations
 from numba import njit
 
 
+@njit(cache=True)
+def copy_into(target, source):
+    """``target[:] = source`` for two 1-d arrays of one length, as a loop: numba compiles a slice
+    assignment with a shape check whose formatted error message costs seconds of a cold start
+    (benchmarks/bench_cold_start.py --kernels)."""
+    for k in range(target.shape[0]):
+        target[k] = source[k]
+
+
 @njit(cache=True, inline="always")  # on the hot path of every evaluation
 def _latest_end(a, b, duration, values):
     """max(values[x] + duration[x]) over the neighbours ``a``, ``b`` (-1: none), 0 without any:

@@ -36,6 +36,7 @@ import numpy as np
 from numba import njit
 
 from ..baselines.local_search import record_trace, seed_numba
+from ..core.dag import copy_into
 from ..core.loop import CHUNK_SECONDS, Stepper
 from ..errors import InputError
 from . import moves as M
@@ -71,17 +72,9 @@ class FlexibleTabuSettings:
 
 
 @njit(cache=True)
-def _copy(target, source):
-    """``target[:] = source`` for 1-d arrays of one length, written as a loop: numba's slice
-    assignment compiles a shape check with a formatted error message, seconds of a cold start."""
-    for k in range(target.shape[0]):
-        target[k] = source[k]
-
-
-@njit(cache=True)
 def _save(st, best_st):
     for i in range(5):
-        _copy(best_st[i], st[i])
+        copy_into(best_st[i], st[i])
 
 
 @njit(cache=True)
@@ -136,7 +129,7 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
                 score = out[row, 4]
                 if random_pick:
                     if np.random.randint(0, n_moves) == 0:
-                        _copy(chosen, out[row])
+                        copy_into(chosen, out[row])
                         have = True
                     continue
                 if policy == 0 and score >= best:
@@ -151,19 +144,19 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
                     if is_tabu:
                         n_fall += 1
                         if np.random.randint(0, n_fall) == 0:
-                            _copy(fallback, out[row])
+                            copy_into(fallback, out[row])
                         continue
                 sec = out[row, 5] if tie_est else 0.0
                 if score < ch_score or (score == ch_score and sec < ch_sec):
                     ch_score = score
                     ch_sec = sec
-                    _copy(chosen, out[row])
+                    copy_into(chosen, out[row])
                     ties = 1
                     have = True
                 elif score == ch_score and sec == ch_sec:
                     ties += 1
                     if np.random.randint(0, ties) == 0:
-                        _copy(chosen, out[row])
+                        copy_into(chosen, out[row])
         scan[0], scan[2], scan[3], scan[4], scan[5] = i, n_moves, n_fall, ties, np.int64(have)
         values[3], values[4] = ch_score, ch_sec
         if i < c:
@@ -183,7 +176,7 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
             status = 1
             break
         if not have:
-            _copy(chosen, fallback)
+            copy_into(chosen, fallback)
         v = np.int64(chosen[0])
         m_old, p_old, s_old = M.apply_move(v, np.int64(chosen[1]), np.int64(chosen[2]),
                                            np.int64(chosen[3]), st)
@@ -206,7 +199,7 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
             n_trace = record_trace(steps, cost, trace, n_trace)
         if policy == 0 and since_best >= stall:  # restart from the best, perturbed
             for j in range(5):
-                _copy(st[j], best_st[j])
+                copy_into(st[j], best_st[j])
             mk, cost = M.evaluate(st, inst, obj, tw)
             perturbing = perturb
             clock += spot * tmax + 1  # every tabu entry expires
