@@ -32,6 +32,8 @@ from .core.progress import Progress
 from .errors import InputError
 from .methods import parse_methods
 from .seeding import check_seed
+from .textfile import lines as text_lines
+from .textfile import parse_json
 from .cells import FAILED, Cell, run_cell
 
 
@@ -59,7 +61,7 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     records = []
     try:
         with open(path, encoding="utf-8") as fh:
-            lines = fh.read().splitlines()
+            lines = text_lines(fh.read())
     except UnicodeDecodeError:
         raise InputError("not a UTF-8 text file; expected a results file of JSON records, one "
                          "per line, as `rewriter compare` writes it", path=path) from None
@@ -67,9 +69,9 @@ def read_results(path: str | os.PathLike) -> list[dict]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = parse_json(line, path)  # nesting and huge integers too: one InputError
             record_key(record)
-        except (json.JSONDecodeError, KeyError, TypeError):
+        except (InputError, KeyError, TypeError):
             if number == len(lines):
                 continue  # the run was killed while writing this line
             raise InputError("expected one JSON record per line with instance, method, seed and "
@@ -80,8 +82,8 @@ def read_results(path: str | os.PathLike) -> list[dict]:
 
 def _is_record(line: bytes) -> bool:
     try:
-        record_key(json.loads(line))
-    except (ValueError, KeyError, TypeError):  # JSONDecodeError and UnicodeDecodeError included
+        record_key(parse_json(line.decode("utf-8"), None))
+    except (ValueError, KeyError, TypeError):  # InputError and UnicodeDecodeError included
         return False
     return True
 

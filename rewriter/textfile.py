@@ -1,22 +1,69 @@
-"""Reading an input file as text, with one clear error for each way it can fail."""
+"""Reading an input file as text, with one clear error for each way it can fail.
+
+Every reader of the package goes through here: :func:`read_bytes` refuses what is not a regular
+file (a directory, a FIFO, a device such as ``/dev/zero``) and files over :data:`MAX_FILE_BYTES`;
+:func:`parse_json` turns every way ``json.loads`` fails (syntax, nesting, an integer past Python's
+4300-digit limit) into one :class:`~rewriter.errors.InputError`; :func:`plain_int` reads an
+integer token of a text format without tripping that digit limit.
+"""
 
 from __future__ import annotations
 
+import json
+import os
+import re
+import stat
+import sys
 from pathlib import Path
+
+import numpy as np
 
 from .errors import InputError
 
+# Far past any instance, schedule or results file (the largest generated instance is ~1 MB of
+# JSON), and small enough that parsing one cannot exhaust memory.
+MAX_FILE_BYTES = 256 * 2 ** 20
+# Nesting deeper than this is refused: the package's files nest 6 levels at most, and a value
+# nested some hundreds deep breaks repr() and json.dumps() in the error messages that show it.
+MAX_JSON_DEPTH = 100
+# An integer in a text file: ASCII digits, a minus sign allowed so that a negative value is
+# reported as out of range by the check that reads it (no '+', '_', spaces or non-ASCII digits).
+PLAIN_INT = re.compile(r"-?[0-9]+")
+# Significant digits past which plain_int stops converting: beyond every reader's range, far
+# below the 4300 digits over which int() raises a ValueError.
+_LONGEST = 30
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
+          (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
-def read_bytes(path: Path) -> bytes:
-    """The file's bytes; an InputError for a directory, a missing or an unreadable file."""
+
+def read_bytes(path: Path, expected: str = "an instance file") -> bytes:
+    """The file's bytes; an InputError for a missing, unreadable or too large file, and for
+    anything that is not a regular file (a directory, a FIFO or a device would block or never
+    end)."""
+    path = Path(path)
     if path.is_dir():
-        raise InputError("is a directory; expected an instance file", path=path)
+        raise InputError(f"is a directory; expected {expected}", path=path)
     if not path.exists():
         raise InputError("no such file", path=path)
     try:
-        return path.read_bytes()
+        # O_NONBLOCK: opening a FIFO that no one writes to returns at once instead of waiting
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+    with os.fdopen(fd, "rb") as fh:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
+            raise InputError(f"is {kind}, not a regular file; expected {expected}", path=path)
+        try:
+            data = fh.read(MAX_FILE_BYTES + 1)  # bounded even when the size is unknown (/proc)
+        except OSError as exc:
+            raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
+    if len(data) > MAX_FILE_BYTES:
+        raise InputError(f"larger than {MAX_FILE_BYTES // 2 ** 20} MiB; expected {expected}",
+                         path=path)
+    return data
 
 
 def decode(data: bytes, path: Path, expected: str) -> str:
@@ -28,3 +75,90 @@ def decode(data: bytes, path: Path, expected: str) -> str:
     except UnicodeDecodeError as exc:
         line = data[:exc.start].count(b"\n") + 1
         raise InputError(f"not UTF-8 text; expected {expected}", path=path, line=line) from None
+
+
+def read_text(path: Path, expected: str) -> str:
+    """:func:`read_bytes` then :func:`decode`."""
+    return decode(read_bytes(path, expected), path, expected)
+
+
+def read_json(path: Path, expected: str, **options):
+    """The JSON value of a file, every failure an InputError (:func:`read_text`, :func:`parse_json`)."""
+    return parse_json(read_text(path, expected), path, expected, **options)
+
+
+def lines(text: str) -> list[str]:
+    """The lines of a text, split at '\\n' only: str.splitlines() also breaks at '\\v', '\\f',
+    '\\x1c'..'\\x1e', '\\x85' and '\\u2028', which would shift every line number after one. Within
+    a line those characters are whitespace to str.split(), and a '\\r' of '\\r\\n' is too. As
+    with splitlines(), a final '\\n' ends the last line rather than starting an empty one."""
+    parts = text.split("\n")
+    if parts[-1] == "":
+        parts.pop()
+    return parts
+
+
+def parse_json(text: str, path, expected: str | None = None, **options):
+    """``json.loads(text, **options)``; a syntax error, nesting deeper than
+    :data:`MAX_JSON_DEPTH` and an integer over Python's 4300-digit limit are one InputError
+    naming ``path`` and the line. Exceptions raised by ``options`` hooks pass through."""
+    hint = f"; expected {expected}" if expected else ""
+    try:
+        data = json.loads(text, **options)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno}){hint}", path=path,
+                         line=exc.lineno) from None
+    except RecursionError:
+        raise _too_deep(text, path, hint) from None
+    except ValueError:  # int() refuses more than 4300 digits (sys.get_int_max_str_digits())
+        bare = _JSON_STRING.sub('""', text)  # digits in strings are no integer
+        huge = re.search(r"[0-9]{%d,}" % (sys.get_int_max_str_digits() + 1), bare)
+        line = bare.count("\n", 0, huge.start()) + 1 if huge else None
+        digits = f"{len(huge.group())} digits" if huge else "thousands of digits"
+        raise InputError(f"an integer of {digits} is far too large{hint}", path=path,
+                         line=line) from None
+    if isinstance(data, (list, dict)) and _depth_exceeded(text) is not None:
+        raise _too_deep(text, path, hint)
+    return data
+
+
+def _depth_exceeded(text: str) -> int | None:
+    """Where the nesting of a JSON text first exceeds MAX_JSON_DEPTH (an index into ``text``
+    with its strings emptied, which keeps the line count), or None. Vectorised: a fraction of
+    the time json.loads takes."""
+    bare = _JSON_STRING.sub('""', text).encode("utf-8", "surrogatepass")
+    if bare.count(b"[") + bare.count(b"{") <= MAX_JSON_DEPTH:
+        return None
+    step = np.zeros(256, dtype=np.int8)
+    step[list(b"[{")], step[list(b"]}")] = 1, -1
+    depth = np.cumsum(step[np.frombuffer(bare, dtype=np.uint8)], dtype=np.int64)
+    deep = np.flatnonzero(depth > MAX_JSON_DEPTH)
+    return int(deep[0]) if deep.size else None
+
+
+def _too_deep(text: str, path, hint: str) -> InputError:
+    where = _depth_exceeded(text)
+    line = None
+    if where is not None:
+        line = _JSON_STRING.sub('""', text).encode("utf-8", "surrogatepass").count(b"\n", 0, where) + 1
+    return InputError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep{hint}", path=path,
+                      line=line)
+
+
+def plain_int(token: str) -> int | None:
+    """The value of a plain ASCII decimal integer token (a leading '-' allowed; no '+', '_',
+    spaces or non-ASCII digits, which int() would read), else None. A value of more than 30
+    significant digits comes back as +-10**30, past every reader's range check: int() itself
+    raises a ValueError (no InputError) for more than 4300 digits."""
+    if PLAIN_INT.fullmatch(token) is None:
+        return None
+    digits = token.lstrip("-").lstrip("0")  # int() counts leading zeros against its limit too
+    value = int(digits or "0") if len(digits) <= _LONGEST else 10 ** _LONGEST
+    return -value if token.startswith("-") else value
+
+
+def clip(token: str, width: int = 24) -> str:
+    """A token for an error message, its middle cut when long (a 5000-digit number)."""
+    if len(token) <= width:
+        return token
+    return f"{token[:width // 2]}...{token[-4:]} ({len(token)} characters)"

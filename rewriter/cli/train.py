@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from pathlib import Path
 
 from .. import registry
 from ..errors import InputError, is_interrupt
+from ..textfile import read_json
 from . import train_construct
 from .common import FORMATTER, long_progress
 
@@ -136,12 +136,7 @@ def run(args) -> int:
     values = defaults()
     loaded = {}
     if args.config:
-        try:
-            loaded = json.loads(Path(args.config).read_text())
-        except json.JSONDecodeError as exc:
-            raise InputError(f"line {exc.lineno}: not valid JSON ({exc.msg})", path=args.config) from None
-        except OSError as exc:
-            raise InputError(f"cannot read the file: {exc.strerror or exc}", path=args.config) from None
+        loaded = read_json(Path(args.config), "a JSON object of training options")
         if not isinstance(loaded, dict):
             raise InputError("expected a JSON object of training options", path=args.config)
         loaded = loaded.get("config", loaded)  # a run's config.json works too
@@ -194,9 +189,9 @@ def run(args) -> int:
 def _saved_problem(run_dir) -> str | None:
     """The problem a run directory's config.json names (None when there is none to read)."""
     try:
-        data = json.loads((Path(run_dir) / "config.json").read_text())
+        data = read_json(Path(run_dir) / "config.json", "a run's config.json")
         return data["config"]["problem"] or None
-    except (OSError, ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError):  # InputError included
         return None  # resume_config says what is wrong with it
 
 

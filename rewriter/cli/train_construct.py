@@ -10,13 +10,13 @@ only the rewriter has is refused by name.
 from __future__ import annotations
 
 import argparse
-import json
 import shlex
 import sys
 from dataclasses import fields
 from pathlib import Path
 
 from ..errors import InputError, is_interrupt
+from ..textfile import read_json
 from .common import long_progress
 
 APPROACHES = ("rewrite", "construct")
@@ -78,8 +78,8 @@ def chosen(args) -> bool:
 def _saved_approach(run_dir) -> str | None:
     """The approach of a run directory (runs of the rewriter name none), None without one."""
     try:
-        data = json.loads((Path(run_dir) / "config.json").read_text())
-    except (OSError, ValueError):
+        data = read_json(Path(run_dir) / "config.json", "a run's config.json")
+    except InputError:
         return None
     return data.get("approach", "rewrite") if isinstance(data, dict) else None
 
@@ -109,8 +109,8 @@ def _trainer(problem: str):
 
 def _saved_problem(run_dir) -> str:
     try:
-        return json.loads((Path(run_dir) / "config.json").read_text())["config"]["problem"]
-    except (OSError, ValueError, KeyError, TypeError):
+        return read_json(Path(run_dir) / "config.json", "a run's config.json")["config"]["problem"]
+    except (ValueError, KeyError, TypeError):  # InputError included
         return "jssp"  # resume_construct_config says what is wrong with the run directory
 
 
@@ -157,10 +157,7 @@ def run(args) -> int:
     else:
         values = {}
         if args.config:
-            try:
-                loaded = json.loads(Path(args.config).read_text())
-            except (OSError, ValueError) as exc:
-                raise InputError(f"cannot read the options: {exc}", path=args.config) from None
+            loaded = read_json(Path(args.config), "a JSON object of options")
             if not isinstance(loaded, dict):
                 raise InputError("expected a JSON object of options", path=args.config)
             values.update(loaded.get("config", loaded))

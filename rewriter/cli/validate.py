@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
 from .. import registry
 from ..errors import InputError
+from ..textfile import read_json
 from .common import FORMATTER
 
 EPILOG = """\
@@ -64,22 +64,9 @@ def run(args) -> int:
 
 
 def read_schedule_json(path: str) -> dict:
-    p = Path(path)
-    if p.is_dir():
-        raise InputError("is a directory; expected a schedule JSON file", path=path)
-    if not p.exists():
-        raise InputError("no such file", path=path)
-    try:
-        text = p.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text; expected a schedule JSON file", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno}); expected a schedule "
-                         "written by `rewriter solve --out`", path=path, line=exc.lineno) from None
+    """The schedule file's JSON object; every way it can fail (no regular file, too large, not
+    UTF-8, invalid JSON, nested too deep, a huge integer) is an InputError, never exit code 1."""
+    data = read_json(Path(path), "a schedule JSON file written by `rewriter solve --out`")
     if not isinstance(data, dict):
         raise InputError(f"expected a JSON object with the schedule, found a "
                          f"{type(data).__name__}", path=path)

@@ -37,6 +37,7 @@ from ..core.progress import Progress
 from ..core.threads import limit_threads
 from ..core.train import open_run, read_log, run_meta, save_checkpoint, write_log
 from ..errors import InputError
+from ..textfile import read_json
 from ..jssp.dispatching import dispatch
 from ..jssp.generate import random_instances
 from ..jssp.validate import check_schedule
@@ -105,7 +106,10 @@ def resume_construct_config(run_dir, iterations: int | None = None,
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise InputError(f"{path}: no run to resume")
-    saved = json.loads(path.read_text())
+    saved = read_json(path, "the config.json of a training run")
+    if not isinstance(saved, dict) or not isinstance(saved.get("config"), dict):
+        raise InputError("expected the config.json of a training run (an object with 'config')",
+                         path=path)
     if saved.get("approach") != approach:
         raise InputError(f"{run_dir} holds a run of {saved.get('approach') or 'the rewriter'}, "
                          f"not of --approach {approach}")

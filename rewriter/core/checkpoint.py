@@ -200,14 +200,16 @@ def read_card(path: Path) -> dict | None:
     """A model card, or None when there is none; an unreadable one is a warning, not an error."""
     import warnings
 
+    from ..errors import InputError
+    from ..textfile import read_json
+
     if not path.is_file():
         return None
     try:
-        card = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else (
-            f"invalid JSON at line {exc.lineno}" if isinstance(exc, json.JSONDecodeError)
-            else "not UTF-8 text")
+        card = read_json(path, "a model card (JSON)")
+    except InputError as exc:  # unreadable, not UTF-8, invalid JSON, too deep, a huge integer
+        reason = "invalid JSON" if exc.reason.startswith("invalid JSON") else exc.reason.split(";")[0]
+        reason += f" at line {exc.line}" if exc.line is not None else ""
         card = None
     else:
         reason = None if isinstance(card, dict) else f"a JSON {type(card).__name__}, not an object"

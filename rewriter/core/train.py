@@ -342,8 +342,22 @@ def _init_model_card(started: dict, cfg: TrainConfig) -> dict | None:
         return None
     if "init_model_card" in started:
         return started["init_model_card"]
-    card = Path(cfg.init_model).with_suffix(".json")
-    return json.loads(card.read_text()) if card.is_file() else None
+    from .checkpoint import read_card
+
+    return read_card(Path(cfg.init_model).with_suffix(".json"))
+
+
+def _saved_config(path: Path) -> dict:
+    """The ``config`` object of a run's config.json; an InputError for anything else."""
+    from ..errors import InputError
+    from ..textfile import read_json
+
+    saved = read_json(path, "the config.json of a training run")
+    values = saved.get("config") if isinstance(saved, dict) else None
+    if not isinstance(values, dict):
+        raise InputError("expected the config.json of a training run (an object with 'config')",
+                         path=path)
+    return values
 
 
 def resume_config(run_dir, iterations: int | None = None,
@@ -353,7 +367,7 @@ def resume_config(run_dir, iterations: int | None = None,
     path = Path(run_dir) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no run to resume")
-    values = json.loads(path.read_text())["config"]
+    values = _saved_config(path)
     # runs saved before validation_decoding existed validated by sampling; resume them so
     values.setdefault("validation_decoding", "sample")
     # runs saved before hgat_machines existed passed messages along every eligible machine

@@ -126,9 +126,10 @@ def _unknown(name: str) -> InputError:
 
 
 def resolve_instance_path(name_or_path) -> Path:
-    """The file of a bundled name or a filesystem path (an existing path wins)."""
+    """The file of a bundled name or a filesystem path (an existing path wins: a directory or a
+    FIFO too, which the reader then refuses as what it is)."""
     path = Path(name_or_path)
-    if path.is_file():
+    if path.exists():
         return path
     name = _lookup(str(name_or_path))
     if name is None:
@@ -157,7 +158,7 @@ def load_instance(name_or_path) -> FlexibleInstance:
                 raise
             raise InputError(f"{JSSP_PREFIX}{rest}: {exc.reason}") from None
     path = Path(text)
-    if not path.is_file() and parse_generated_name(text) is not None:
+    if not path.exists() and parse_generated_name(text) is not None:
         return generated_instance(text)
     path = resolve_instance_path(text)
     bundled = _files().get(path.stem.lower())

@@ -37,7 +37,8 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
-from ..textfile import decode, read_bytes
+from ..textfile import PLAIN_INT, clip, decode, parse_json, plain_int, read_bytes
+from ..textfile import lines as text_lines
 from .instance import NO_DUE, FlexibleInstance
 
 _EXPECTED = "an FJSPLIB, JSON or CSV instance file"  # what an unreadable file was expected to be
@@ -50,9 +51,6 @@ __all__ = [
 
 # Far beyond any real instance, but small enough that sums of durations never overflow int64.
 _MAX_VALUE = 2 ** 40
-# An integer in a text file: ASCII digits, a minus sign allowed so that a negative value is
-# reported as out of range by the check that reads it (no '+', '_', spaces or non-ASCII digits).
-_PLAIN_INT = re.compile(r"-?[0-9]+")
 _PLAIN_INTS = re.compile(r"-?[0-9]+(?: -?[0-9]+)*")
 # FJSPLIB's optional third header number (average eligible machines per operation): 2, 1.15, .5
 _PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
@@ -68,15 +66,25 @@ def read_instance(path, name: str | None = None) -> FlexibleInstance:
     ``name`` defaults to the JSON ``name`` field, else the file stem.
     """
     def parse(text: str, path: Path) -> FlexibleInstance:
-        suffix = path.suffix.lower()
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        if suffix == ".json" or (suffix != ".csv" and first.lstrip().startswith("{")):
+        form = text_format(text, path)
+        if form == "json":
             return _json_text(text, path)
-        if suffix == ".csv" or "," in first:
+        if form == "csv":
             return parse_csv(text, path)
         return _fjsplib_with_hint(text, path)
 
     return _read(path, name, parse)
+
+
+def text_format(text: str, path: Path) -> str:
+    """"json", "csv" or "fjsplib": the format :func:`read_instance` reads ``text`` as."""
+    suffix = path.suffix.lower()
+    first = next((line for line in text_lines(text) if line.strip()), "")
+    if suffix == ".json" or (suffix != ".csv" and first.lstrip().startswith("{")):
+        return "json"
+    if suffix == ".csv" or "," in first:
+        return "csv"
+    return "fjsplib"
 
 
 def read_fjsplib(path, name: str | None = None) -> FlexibleInstance:
@@ -106,17 +114,18 @@ def _read(path, name: str | None, parse) -> FlexibleInstance:
 def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInstance:
     """An instance from FJSPLIB text; ``path`` only names the source in errors (and the default name)."""
     path = Path(path) if path is not None else None
-    lines = [(number, line.split()) for number, line in enumerate(text.splitlines(), 1) if line.strip()]
+    # split at '\n' only, so that a '\v' inside a line keeps the line numbers
+    lines = [(number, line.split()) for number, line in enumerate(text_lines(text), 1) if line.strip()]
 
     def fail(message, line=None):
         return InputError(message, path=path if path is not None else "<text>", line=line)
 
     def integer(token, what, line):
-        if _PLAIN_INT.fullmatch(token) is None:
-            raise fail(f"expected an integer {what}, found {token!r}", line)
-        value = int(token)
+        value = plain_int(token)
+        if value is None:
+            raise fail(f"expected an integer {what}, found {clip(token)!r}", line)
         if abs(value) >= _MAX_VALUE:
-            raise fail(f"{what} {value} is too large", line)
+            raise fail(f"{what} {clip(token)} is too large", line)
         return value
 
     if not lines:
@@ -144,11 +153,12 @@ def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInst
     for j, (line, tokens) in enumerate(lines[1:]):
         where = f"job {j + 1}"
         if _PLAIN_INTS.fullmatch(" ".join(tokens)) is None:
-            bad = next(token for token in tokens if _PLAIN_INT.fullmatch(token) is None)
-            raise fail(f"{where}: expected integers, found {bad!r}", line)
-        values = [int(token) for token in tokens]
+            bad = next(token for token in tokens if PLAIN_INT.fullmatch(token) is None)
+            raise fail(f"{where}: expected integers, found {clip(bad)!r}", line)
+        values = [plain_int(token) for token in tokens]
         if max(map(abs, values)) >= _MAX_VALUE:
-            raise fail(f"{where}: value {max(values, key=abs)} is too large", line)
+            largest = tokens[values.index(max(values, key=abs))]
+            raise fail(f"{where}: value {clip(largest)} is too large", line)
         size = len(values)
 
         def short(what):
@@ -277,9 +287,7 @@ def instance_to_dict(instance: FlexibleInstance) -> dict:
 
 def _json_text(text: str, path: Path) -> FlexibleInstance:
     try:
-        data = json.loads(text, object_pairs_hook=_no_duplicate_keys)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=path, line=exc.lineno) from None
+        data = parse_json(text, path, object_pairs_hook=_no_duplicate_keys)
     except _DuplicateKey as exc:
         raise InputError(f"the key {exc.args[0]!r} appears twice in one JSON object", path=path) from None
     return instance_from_dict(data, path=path, default_name=path.stem)
@@ -439,11 +447,11 @@ def parse_csv(text: str, path=None, name: str | None = None) -> FlexibleInstance
         raise fail("no job rows after the header; expected one row per job", header_line)
 
     def integer(cell, what, line):
-        if _PLAIN_INT.fullmatch(cell) is None:
-            raise fail(f"expected an integer {what}, found {cell!r}", line)
-        value = int(cell)
+        value = plain_int(cell)
+        if value is None:
+            raise fail(f"expected an integer {what}, found {clip(cell)!r}", line)
         if abs(value) >= _MAX_VALUE:
-            raise fail(f"{what} {value} is too large", line)
+            raise fail(f"{what} {clip(cell)} is too large", line)
         return value
 
     m = len(machine_columns)

@@ -42,7 +42,8 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
-from ..textfile import decode, read_bytes
+from ..textfile import clip, decode, parse_json, plain_int, read_bytes
+from ..textfile import lines as text_lines
 from .instance import JobShopInstance
 
 _EXPECTED = "a text, JSON or .npy instance file"  # what an unreadable file was expected to be
@@ -58,9 +59,6 @@ _MAX_VALUE = 2 ** 40
 # Keys of the Taillard header line after n and m, in the order Taillard writes them.
 _TAILLARD_EXTRAS = ("time_seed", "machine_seed", "upper_bound", "lower_bound")
 _BOUND_KEYS = ("lower_bound", "upper_bound", "optimal")
-# An integer in a text file: ASCII digits, a minus sign allowed so that a negative value is
-# reported as out of range by the check that reads it (no '+', '_', spaces or non-ASCII digits).
-_PLAIN_INT = re.compile(r"-?[0-9]+")
 
 
 # ---- public readers ----------------------------------------------------------------------------
@@ -77,11 +75,7 @@ def read_instance(path, name: str | None = None, index: int = 0) -> JobShopInsta
         return _pick(instances, index, path, name)
     text = decode(data, path, _EXPECTED)
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
-        try:
-            obj = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})",
-                             path=path, line=exc.lineno) from None
+        obj = parse_json(text, path)
         return _pick([instance_from_dict(obj, path=path, default_name=path.stem)], index, path, name)
     return _pick(_parse_text(text, path), index, path, name)
 
@@ -237,7 +231,7 @@ class _Lines:
     """A cursor over the content lines of a text file, skipping blank and ``#`` comment lines."""
 
     def __init__(self, text: str, path: Path):
-        self.lines = text.splitlines()
+        self.lines = text_lines(text)  # at '\n' only, so that a '\v' keeps the line numbers
         self.path = path
         self.pos = 0
 
@@ -265,11 +259,11 @@ class _Lines:
 
     def integer(self, token: str, what: str, line: int) -> int:
         # plain ASCII decimal digits only: int() would also read '1_0', '+4' and full-width digits
-        if _PLAIN_INT.fullmatch(token) is None:
-            raise self.error(f"expected an integer {what}, found {token!r}", line)
-        value = int(token)
+        value = plain_int(token)
+        if value is None:
+            raise self.error(f"expected an integer {what}, found {clip(token)!r}", line)
         if abs(value) >= _MAX_VALUE:
-            raise self.error(f"{what} {value} is too large", line)
+            raise self.error(f"{what} {clip(token)} is too large", line)
         return value
 
     def row(self, expected: int, what: str, row_label: str, total_label: str):

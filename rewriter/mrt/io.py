@@ -28,6 +28,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
+from ..textfile import read_json
 from .instance import _MAX_VALUE, DEFAULT_CAPACITY, DEFAULT_WINDOW, MrtInstance
 
 __all__ = ["read_instance", "write_instance", "instance_to_dict", "instance_from_dict",
@@ -44,21 +45,6 @@ class ScheduleFile(NamedTuple):
 
 
 # ---- helpers -----------------------------------------------------------------------------------
-def _load_json(path: Path):
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("file not found", path=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not a UTF-8 text file", path=path) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror or exc}", path=path) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"invalid JSON: {exc.msg} (column {exc.colno})", path=path, line=exc.lineno) from None
-
-
 def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
@@ -137,7 +123,8 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> MrtIn
 def read_instance(path) -> MrtInstance:
     """Read an instance JSON file (module docstring); the name defaults to the file stem."""
     path = Path(path)
-    return instance_from_dict(_load_json(path), path=path, default_name=path.stem)
+    return instance_from_dict(read_json(path, "an MRT instance JSON file"), path=path,
+                              default_name=path.stem)
 
 
 def write_instance(instance: MrtInstance, path) -> None:
@@ -182,7 +169,7 @@ def read_schedule(path, instance: MrtInstance | None = None) -> ScheduleFile:
     """Read a schedule JSON. Each job index must appear exactly once; with ``instance`` the job
     count must match and the ends must equal start + length (feasibility is the validator's job)."""
     path = Path(path)
-    data = _load_json(path)
+    data = read_json(path, "a schedule JSON file")
 
     def fail(message):
         return InputError(message, path=path)

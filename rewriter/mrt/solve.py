@@ -27,13 +27,14 @@ def load_instance(text: str) -> MrtInstance:
     from .io import read_instance
 
     path = Path(text)
-    match = DATASET_NAME.fullmatch(path.stem) if not path.is_file() else None
+    # exists(), not is_file(): a directory or a FIFO of that name is refused as what it is
+    match = DATASET_NAME.fullmatch(path.stem) if not path.exists() else None
     bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
     if match and not bundled.is_file():
         from .generate import dataset_instance
 
         return dataset_instance(int(match.group(1)), match.group(2), int(match.group(3)))
-    if not path.is_file():
+    if not path.exists():
         bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
         if not bundled.is_file():
             raise InputError(f"{text}: no such MRT instance file or bundled sample "

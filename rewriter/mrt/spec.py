@@ -15,6 +15,7 @@ from pathlib import Path
 
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
+from ..textfile import read_json
 from .presets import TRAIN_PRESETS, TRAIN_RESOURCES
 
 INIT_RULES = ("ejf", "sjf", "sjfs", "sjf-offline", "random")  # = heuristics.HEURISTICS (a test checks)
@@ -37,8 +38,8 @@ def recognizes(text: str) -> bool:
     if path.suffix.lower() != ".json":
         return False
     try:
-        data = json.loads(path.read_text(encoding="utf-8-sig"))
-    except (OSError, ValueError):
+        data = read_json(path, "an MRT instance JSON file")
+    except InputError:
         return False
     return isinstance(data, dict) and "resources" in data
 

@@ -31,6 +31,7 @@ from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
 from ...errors import InputError
+from ...textfile import read_json
 from ...version import __version__
 from .config import DQNConfig
 from .dispatch import run_episode
@@ -118,8 +119,8 @@ def resume_config(run_dir, episodes: int | None = None,
     if not path.is_file() or not (Path(run_dir) / CHECKPOINT).is_file():
         raise InputError(f"{Path(run_dir) / CHECKPOINT}: no DQN run to resume")
     try:
-        values = dict(json.loads(path.read_text())["config"])
-    except (ValueError, KeyError, TypeError):
+        values = dict(read_json(path, "the config.json of a DQN run")["config"])
+    except (ValueError, KeyError, TypeError):  # InputError included: too deep, a huge integer
         raise InputError(f"{path}: not the config.json of a DQN run") from None
     if episodes is not None:
         values["episodes"] = episodes
