@@ -47,11 +47,15 @@ def default() -> ProblemSpec:
 
 def infer(instance: str) -> ProblemSpec:
     """The problem whose instances ``instance`` (a bundled name or a file) looks like: the first
-    registered problem that recognizes it, else the default problem (which then says what is
-    wrong with it)."""
-    for name in names():
-        spec = get(name)
+    registered problem that recognizes it; else the first whose format the file is in (a
+    malformed flexible-shop CSV is reported in CSV terms, not as a bad job-shop file); else the
+    default problem. The problem chosen then says what is wrong with the file."""
+    specs = [get(name) for name in names()]
+    for spec in specs:
         if spec.recognizes(instance):
+            return spec
+    for spec in specs:
+        if spec.claims_file is not None and spec.claims_file(instance):
             return spec
     return default()
 

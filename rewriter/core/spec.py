@@ -85,6 +85,9 @@ class ProblemSpec:
     quoted: Callable[[], list[dict]] | None = None  # published figures: method, group, value, citation
     plot_schedule: Callable[[Result, str], None] | None = None  # a Gantt chart, where it has one
     exports: dict = field(default_factory=dict)  # public name -> module: `from rewriter import NAME`
+    # is this file in one of its own formats, even a malformed one? Then its errors are this
+    # problem's to report when no problem recognizes the file (registry.infer)
+    claims_file: Callable[[str], bool] | None = None
 
     def steps_for(self, policy: str) -> int:
         """The step budget of ``policy`` when the caller gives none."""

@@ -34,6 +34,32 @@ def recognizes(text: str) -> bool:
     return True
 
 
+def claims_file(text: str) -> bool:
+    """Is ``text`` a file in one of the flexible shop's own formats, even a malformed one? A
+    ``.csv`` file or two first lines with commas (a compatibility matrix; Taillard's header has a
+    comma but no second line with one), or a JSON object with ``n_machines`` or ``jobs`` and
+    none of the job shop's or MRT's keys."""
+    from pathlib import Path
+
+    from ..textfile import lines, parse_json, read_text
+    from .io import text_format
+
+    path = Path(text)
+    if not path.is_file():
+        return False
+    try:
+        content = read_text(path, "an instance file")
+        form = text_format(content, path)
+        if form == "csv":
+            first_two = [line for line in lines(content) if line.strip()][:2]
+            return path.suffix.lower() == ".csv" or all("," in line for line in first_two)
+        data = parse_json(content, path) if form == "json" else None
+    except InputError:
+        return False
+    return (isinstance(data, dict) and ("n_machines" in data or "jobs" in data)
+            and not {"resources", "duration_matrix", "machines_matrix"} & set(data))
+
+
 def solve(instance, **options):
     from .solve import solve as run
 
@@ -149,6 +175,7 @@ SPEC = ProblemSpec(
     objective="makespan",
     load_instance=load_instance,
     recognizes=recognizes,
+    claims_file=claims_file,
     init_rules=(*RULES, DQN),
     default_init="mwkr-eet",
     policies=POLICIES,
