@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 
 from .. import registry, warmup
 from ..errors import InputError
@@ -34,6 +37,8 @@ def add_parser(sub) -> None:
                    help="only this problem (repeatable; default: every problem)")
     p.add_argument("--policy", metavar="P[,P...]", default=None,
                    help="only these policies (default: every policy of each problem)")
+    p.add_argument("--jobs", type=int, default=min(2, os.cpu_count() or 1), metavar="N",
+                   help="problems compiled side by side in N processes (default: %(default)s)")
 
 
 def run(args) -> int:
@@ -45,13 +50,36 @@ def run(args) -> int:
     if unknown:
         raise InputError(f"--policy {','.join(unknown)}: not a policy of "
                          f"{', '.join(problems)}")
+    if args.jobs < 1:
+        raise InputError(f"--jobs must be at least 1, got {args.jobs}")
     started = time.perf_counter()
-    for spec, policy in jobs:
-        seconds = warmup.prepare(spec, init=spec.default_init, policy=policy, stream=_Quiet())
-        print(f"{spec.name:5} {policy:13} {seconds:6.1f} s", file=sys.stderr, flush=True)
+    groups = [[p for s, p in jobs if s.name == name] for name in problems]
+    tasks = [(name, policies) for name, policies in zip(problems, groups) if policies]
+    if args.jobs == 1 or len(tasks) == 1:
+        for name, policies in tasks:
+            _prepare_problem(name, policies, report=True)
+    else:
+        # each problem's kernels in a process of their own (numba compiles on one core)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(args.jobs, len(tasks)), mp_context=context) as pool:
+            for lines in pool.map(_prepare_problem, *zip(*tasks)):
+                for line in lines:
+                    print(line, file=sys.stderr, flush=True)
     print(f"kernels ready: {len(jobs)} methods in {time.perf_counter() - started:.1f} s",
           file=sys.stderr)
     return 0
+
+
+def _prepare_problem(name: str, policies: list[str], report: bool = False) -> list[str]:
+    """Prepare ``policies`` of problem ``name``; a line per policy, printed at once if
+    ``report``, else returned."""
+    spec, lines = registry.get(name), []
+    for policy in policies:
+        seconds = warmup.prepare(spec, init=spec.default_init, policy=policy, stream=_Quiet())
+        lines.append(f"{name:5} {policy:13} {seconds:6.1f} s")
+        if report:
+            print(lines[-1], file=sys.stderr, flush=True)
+    return lines
 
 
 class _Quiet:
