@@ -2,8 +2,8 @@
 
 A reader (or a crash, or Ctrl-C) never leaves half a schedule, checkpoint or image behind. The
 rename only ever replaces a regular file: a symbolic link is followed (the file it names is
-replaced or, when it does not exist yet, made; the link stays), a device or pipe (``/dev/stdout``) is written in place, and a file
-its owner made read-only is refused.
+replaced or, when it does not exist yet, made; the link stays), a device or pipe
+(``/dev/stdout``) is written in place, and a file its owner made read-only is refused.
 """
 
 from __future__ import annotations
