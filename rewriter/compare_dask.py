@@ -29,14 +29,19 @@ import threading
 import traceback
 import uuid
 import warnings
+from contextlib import contextmanager
 
 from .cells import Cell, failed_record, run_cell
 from .errors import InputError
 
 #: how to get the engine, in the message shown without it
 INSTALL = "pip install 'rewriter[distributed]' (or: pip install 'dask[distributed]')"
-#: seconds to wait for a remote scheduler to answer and to have a worker
-CONNECT_TIMEOUT = 30
+#: seconds to wait for a remote scheduler to answer (Dask retries a refused connection until then)
+CONNECT_TIMEOUT = 10
+#: seconds to wait for a scheduler that answered to have a worker (workers may still be starting)
+WORKER_TIMEOUT = 30
+#: seconds to wait for the scheduler to take a closing client's goodbye after a Ctrl-C
+CLOSE_TIMEOUT = 1
 
 
 def parse_executor(text: str) -> str:
@@ -48,16 +53,38 @@ def parse_executor(text: str) -> str:
     if text.startswith("dask://"):
         text = "tcp://" + text[len("dask://"):]
     if text != "dask":
-        host, _, port = text[len("tcp://"):].rpartition(":") if text.startswith("tcp://") else ("", "", "")
-        if not host or not port.isdigit():
-            raise InputError(f"--executor {given}: expected local, dask, or a scheduler address "
-                             "dask://HOST:PORT (or tcp://HOST:PORT)")
+        wrong = address_problem(text[len("tcp://"):]) if text.startswith("tcp://") else ""
+        if wrong is not None:  # "": not an address at all
+            raise InputError(f"--executor {given}: {wrong + '; ' if wrong else ''}expected local, "
+                             "dask, or a scheduler address dask://HOST:PORT (or tcp://HOST:PORT)")
     try:
         import distributed  # noqa: F401
     except ImportError:
         raise InputError(f"--executor {given} needs Dask distributed, which is not installed: "
                          f"{INSTALL}") from None
     return text
+
+
+def address_problem(address: str) -> str | None:
+    """What is wrong with a scheduler address ``HOST:PORT`` (None: nothing), found here rather
+    than by a connection that waits out its timeout: a port outside 1-65535, no host, a host
+    with spaces or slashes (an IPv6 address goes in brackets: ``[::1]:8786``)."""
+    host, colon, port = address.rpartition(":")
+    if not colon or not port:
+        return "no port"
+    if not (port.isascii() and port.isdigit()):
+        return f"port {port!r} is not a number"
+    digits = port.lstrip("0")
+    if len(digits) > 5 or not 1 <= int(digits or "0") <= 65535:
+        return f"port {port if len(port) <= 8 else port[:5] + '...'} is not in 1-65535"
+    if not host:
+        return "no host"
+    bracketed = host.startswith("[") and host.endswith("]")
+    bare = host[1:-1] if bracketed else host
+    if (not bare or any(c.isspace() or c in "/[]@?#" for c in bare)
+            or (":" in bare and not bracketed)):
+        return f"{host!r} is not a host name"
+    return None
 
 
 def run_cell_task(cell: Cell) -> tuple:
@@ -116,10 +143,10 @@ def check_workers(client, address: str, threads: int) -> None:
     """Fail at once, instead of waiting forever, when no worker of the cluster can run a cell
     of ``threads`` threads (no worker offers that many ``cpus``)."""
     try:
-        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT)
+        client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
     except TimeoutError:
         raise InputError(f"--executor {address}: the scheduler has no worker after "
-                         f"{CONNECT_TIMEOUT} s; start some with: dask worker {address} "
+                         f"{WORKER_TIMEOUT} s; start some with: dask worker {address} "
                          f"--nthreads 1 --resources cpus={threads}") from None
     offers = [w.get("resources", {}).get("cpus", 0)
               for w in client.scheduler_info(n_workers=-1)["workers"].values()]
@@ -154,12 +181,15 @@ def dask_records(todo: list[Cell], executor: str, workers: int):
     threads = max(cell.threads for cell in todo)
     cluster = client = None
     futures = {}  # key of a pending task -> (index of its cell, attempt, future)
+    finished = False
     try:
         if executor == "dask":
-            cluster = start_local_cluster(local_workers(workers, threads), threads)
             from distributed import Client
 
-            client = Client(cluster)
+            size = local_workers(workers, threads)
+            with holding_sigint():  # a Ctrl-C is raised once both exist, and ends them
+                cluster = start_local_cluster(size, threads)
+                client = Client(cluster)
         else:
             client = connect(executor)
             check_workers(client, executor, threads)
@@ -190,12 +220,50 @@ def dask_records(todo: list[Cell], executor: str, workers: int):
                 pending.add(submit(index, attempt + 1))
             else:
                 yield failed_record(cell, outcome[1], attempts=attempt)
+        finished = True
     finally:
-        if client is not None:
-            try:
-                client.cancel([f for _, _, f in futures.values()], force=True)
-            except Exception:  # noqa: BLE001 - the client may already have lost the scheduler
-                pass
-            client.close()
-        if cluster is not None:
-            cluster.close()
+        shut_down(client, cluster, [f for _, _, f in futures.values()], at_once=not finished)
+
+
+@contextmanager
+def holding_sigint():
+    """Within, SIGINT is held (blocked) in this thread and in the threads and processes started
+    here: a Ctrl-C while ``LocalCluster`` starts would leave a cluster half started, which then
+    fails to close and whose worker processes outlive the run. It is raised on leaving."""
+    held = (hasattr(signal, "pthread_sigmask")
+            and threading.current_thread() is threading.main_thread())
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT}) if held else None
+    try:
+        yield
+    finally:
+        if held:
+            signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
+def shut_down(client, cluster, futures, at_once: bool) -> None:
+    """Cancel ``futures``, close the client and the local cluster (either may be None).
+
+    ``at_once`` (Ctrl-C, an error, the caller stopped early): within a second, not the 4-5 s a
+    graceful close takes while cells run. The worker processes of a local cluster are killed
+    before it is closed (a worker asked to close waits for its running cell, which nothing can
+    cut short; the client alone writes results, so no record is lost), and a remote scheduler
+    that does not answer is not waited for."""
+    if client is not None:
+        try:
+            client.cancel(futures, force=True)
+        except Exception:  # noqa: BLE001 - the client may already have lost the scheduler
+            pass
+        try:
+            client.close(timeout=CLOSE_TIMEOUT if at_once else CONNECT_TIMEOUT)
+        except Exception:  # noqa: BLE001 - not answering: it is dropped, not waited for
+            pass
+    if cluster is not None:
+        if at_once:
+            for nanny in list(cluster.workers.values()):
+                try:
+                    nanny.close_gracefully()  # a status only: the killed worker is not restarted
+                    if nanny.pid:
+                        os.kill(nanny.pid, signal.SIGKILL)
+                except (OSError, AttributeError):
+                    pass
+        cluster.close()

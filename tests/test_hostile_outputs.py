@@ -19,7 +19,7 @@ FAST = ["compare", "--problem", "fjsp", "--instances", "mk01", "--methods", "mwk
         "--no-progress"]
 
 
-# ---- FILE.lock and FILE.torn never follow a symbolic link -----------------------------------------
+# ---- FILE.lock and FILE.torn never follow a symbolic link ----------------------------------------
 @pytest.mark.parametrize("suffix", [".lock", ".torn"])
 def test_a_symlink_planted_as_the_lock_or_torn_file_is_refused_and_its_target_untouched(
         tmp_path, capsys, suffix):
@@ -139,7 +139,7 @@ def test_a_symlink_out_into_a_missing_directory_or_a_loop_is_one_line_before_the
     assert "no-such-dir', which does not exist" in str(refused)
 
 
-# ---- a full standard output is an output error: exit 2, one line ----------------------------------
+# ---- a full standard output is an output error: exit 2, one line ---------------------------------
 @pytest.mark.parametrize("argv, buffered", [
     (["validate", "ft06", "{schedule}"], True), (["validate", "ft06", "{schedule}"], False),
     (["instances"], True), (["--help"], True), (["--help"], False),
@@ -182,3 +182,69 @@ def test_an_output_error_inside_a_command_is_one_line(tmp_path, capsys, monkeypa
     assert main(["instances"]) == 2
     assert capsys.readouterr().err == ("rewriter: error: cannot write to standard output: "
                                        "Input/output error\n")
+
+
+# ---- Dask: a bad scheduler address is one line at once; Ctrl-C ends the run promptly -------------
+@pytest.mark.parametrize("address, why", [
+    ("dask://localhost:99999", "port 99999 is not in 1-65535"),
+    ("tcp://127.0.0.1:0", "port 0 is not in 1-65535"),
+    ("dask://:8786", "no host"),
+    ("dask://[::1:8786", "'[::1' is not a host name"),
+    ("dask://host name:8786", "'host name' is not a host name"),
+    ("tcp://::1:8786", "'::1' is not a host name"),
+    ("dask://localhost:", "no port"),
+    ("dask://localhost", "no port"),
+    ("dask://localhost:87x6", "port '87x6' is not a number"),
+    ("dask://localhost:" + "9" * 5000, "port 99999... is not in 1-65535")])
+def test_a_bad_dask_scheduler_address_is_one_line_before_anything_runs(tmp_path, capsys, address,
+                                                                        why):
+    import time
+
+    t0 = time.monotonic()
+    code = main([*FAST, "--executor", address, "--results", str(tmp_path / "r.jsonl")])
+    err = capsys.readouterr().err
+    assert code == 2 and time.monotonic() - t0 < 5, err
+    assert err == (f"rewriter: error: --executor {address}: {why}; expected local, dask, or a "
+                   "scheduler address dask://HOST:PORT (or tcp://HOST:PORT)\n")
+    assert not (tmp_path / "r.jsonl").exists()
+
+
+def test_ctrl_c_on_a_dask_run_ends_it_within_a_second_or_two_and_leaves_no_process(tmp_path):
+    """SIGINT to the client alone (its local workers ignore it anyway) while every worker runs
+    a long cell: a graceful close would wait 4-5 s for the cells; the workers are killed."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from .processes import alive, descendants
+
+    pytest.importorskip("distributed")
+    results = tmp_path / "r.jsonl"
+    argv = [sys.executable, "-m", "rewriter", "compare", "--instances", "ta01-04", "--methods",
+            "tabu:30", "--executor", "dask", "--workers", "2", "--results", str(results),
+            "--no-progress"]
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            env=_env(), start_new_session=True)
+    try:
+        deadline = time.monotonic() + 90
+        while len(descendants(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the two worker processes
+        time.sleep(1.5)  # their cells have started
+        workers = descendants(proc.pid)
+        assert len(workers) >= 2 and proc.poll() is None
+        os.kill(proc.pid, signal.SIGINT)
+        t0 = time.monotonic()
+        _, err = proc.communicate(timeout=30)
+        elapsed = time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert elapsed < 3, f"{elapsed:.1f} s from SIGINT to the end of the run"
+    assert err.strip().splitlines() == [f"rewriter: interrupted; the finished cells are kept in "
+                                        f"{results}: the same command continues the run"]
+    time.sleep(0.3)
+    assert not [p for p in workers if alive(p)], "worker processes outlived the run"
