@@ -8,6 +8,7 @@ problem: :func:`parse_method` checks a spec against the problem's methods.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from . import registry
@@ -108,7 +109,7 @@ def parse_methods(text: str, spec: ProblemSpec | None = None) -> list[Choice]:
     if not choices:
         raise InputError("no methods given; e.g. --methods fifo,mwkr,tabu:60,cpsat:60")
     specs = [c.spec for c in choices]
-    duplicates = sorted({s for s in specs if specs.count(s) > 1})
+    duplicates = sorted(spec for spec, times in Counter(specs).items() if times > 1)
     if duplicates:
         raise InputError(f"method listed twice: {', '.join(duplicates)}")
     return choices

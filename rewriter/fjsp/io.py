@@ -185,8 +185,7 @@ def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInst
                 bad = next(x for x in op_machines if not 1 <= x <= m)
                 raise fail(f"{where}, {op}: machine {bad} out of range; expected 1..{m}", line)
             if len(set(op_machines)) != count:
-                twice = next(x for i, x in enumerate(op_machines) if x in op_machines[:i])
-                raise fail(f"{where}, {op}: machine {twice} is listed twice", line)
+                raise fail(f"{where}, {op}: machine {_first_repeat(op_machines)} is listed twice", line)
             if min(op_durations) < 0:
                 raise fail(f"{where}, {op}: expected a non-negative duration, found {min(op_durations)}", line)
             machines.extend(x - 1 for x in op_machines)
@@ -199,6 +198,16 @@ def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInst
     default = path.stem if path is not None else "instance"
     return FlexibleInstance(name or default, m, np.array(job_start), np.array(elig_start),
                             np.array(machines, dtype=np.int64), np.array(durations, dtype=np.int64))
+
+
+def _first_repeat(values):
+    """The first value that appears a second time in ``values`` (None when all differ)."""
+    seen = set()
+    for value in values:
+        if value in seen:
+            return value
+        seen.add(value)
+    return None
 
 
 def _fjsplib_with_hint(text: str, path: Path) -> FlexibleInstance:
@@ -436,8 +445,10 @@ def parse_csv(text: str, path=None, name: str | None = None) -> FlexibleInstance
     for i, column in enumerate(header):
         if not column:
             raise fail(f"column {i + 1} of the header has no name", header_line)
-        if column.lower() in (h.lower() for h in header[:i]):
-            raise fail(f"column {column!r} appears twice in the header", header_line)
+    twice = _first_repeat(column.lower() for column in header)
+    if twice is not None:
+        column = [c for c in header if c.lower() == twice][1]
+        raise fail(f"column {column!r} appears twice in the header", header_line)
     optional = {column.lower(): i for i, column in enumerate(header) if column.lower() in CSV_OPTIONAL_COLUMNS}
     machine_columns = [i for i, column in enumerate(header) if column.lower() not in CSV_OPTIONAL_COLUMNS]
     if not machine_columns:
@@ -493,7 +504,7 @@ def parse_csv(text: str, path=None, name: str | None = None) -> FlexibleInstance
                 raise fail(f"expected a weight >= 0, found {value}", line)
             weight.append(value)
     if len(set(job_names)) != len(job_names):
-        duplicate = next(name for k, name in enumerate(job_names) if name in job_names[:k])
+        duplicate = _first_repeat(job_names)
         line = rows[job_names.index(duplicate, job_names.index(duplicate) + 1)][0]
         raise fail(f"job {duplicate!r} appears twice in the 'job' column", line)
     n = len(rows)
