@@ -33,6 +33,7 @@ PLAIN_INT = re.compile(r"-?[0-9]+")
 # below the 4300 digits over which int() raises a ValueError.
 _LONGEST = 30
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a \ud800..\udfff escape, paired or not
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -119,7 +120,29 @@ def parse_json(text: str, path, expected: str | None = None, **options):
                          line=line) from None
     if isinstance(data, (list, dict)) and _depth_exceeded(text) is not None:
         raise _too_deep(text, path, hint)
+    if _SURROGATE_ESCAPE.search(text) and _has_lone_surrogate(data):
+        # "\ud800" alone is valid JSON but no text: printing it (a name) would crash the output
+        raise InputError(f"a string holds an unpaired surrogate escape (\\ud800-\\udfff){hint}",
+                         path=path)
     return data
+
+
+def _has_lone_surrogate(data) -> bool:
+    """Does a string (key or value) anywhere in ``data`` hold an unpaired surrogate?"""
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:
+                return True
+    return False
 
 
 def _depth_exceeded(text: str) -> int | None:

@@ -139,6 +139,22 @@ def test_a_hostile_saved_run_config_is_one_error_on_resume(tmp_path, capsys, con
     _one_error_line(capsys)
 
 
+@pytest.mark.parametrize("problem,text", [
+    ("jssp", '{"name": "a\\ud800b", "duration_matrix": [[3]], "machines_matrix": [[0]]}'),
+    ("fjsp", '{"name": "a\\ud800b", "n_machines": 1, "jobs": [{"operations": [[[0, 3]]]}]}'),
+    ("mrt", '{"name": "a\\udc00", "resources": 1, "jobs": [{"arrival": 0, "length": 1, "demand": [1]}]}'),
+])
+def test_an_unpaired_surrogate_in_a_json_name_is_one_error_not_a_crash_on_output(tmp_path, capsys,
+                                                                                  problem, text):
+    path = tmp_path / "inst.json"
+    path.write_text(text)
+    assert main(["solve", str(path), "--policy", "none"]) == 2
+    assert "unpaired surrogate" in _one_error_line(capsys)
+    # a pair is a character: an emoji in a name is fine
+    path.write_text(text.replace("\\ud800", "\\ud83d\\ude00").replace("\\udc00", "\\ud83d\\ude00"))
+    assert "\U0001f600" in registry.get(problem).load_instance(str(path)).name
+
+
 # ---- paths that are no regular file (defects 8 and 17) --------------------------------------------
 @pytest.mark.parametrize("problem", ["jssp", "fjsp", "mrt"])
 def test_a_directory_or_device_as_instance_says_what_it_is(tmp_path, capsys, problem):

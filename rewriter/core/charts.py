@@ -22,6 +22,11 @@ __all__ = ["gantt", "plot_trace", "image_format", "job_style"]
 # Hatch patterns layered over the 20 colours of tab20: 20 x 6 = 120 distinguishable jobs.
 _HATCHES = ("", "//", "..", "xx", "\\\\", "++")
 _DPI = 120
+# A chart is at most 40 inches high: past this many machine rows, only every k-th row is labelled
+# (tens of thousands of tick labels took minutes to draw and could not be read).
+MAX_ROW_LABELS = 300
+# At most this many job numbers are written in bars (the widest bars get them).
+MAX_BAR_LABELS = 3000
 
 
 # ---- styling -----------------------------------------------------------------------------------
@@ -58,21 +63,25 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     """Draw one bar per operation on its machine's row (M0 on top) and save it to ``path``.
 
     Bars are coloured (and, past 20 jobs, hatched) by job, with the job index written in bars wide
-    enough to hold it; bars of the jobs in ``late`` (a set of job indices) get a red edge; a
-    dashed line marks the makespan. ``heading`` names the schedule; a given ``title`` goes above
-    it. The figure grows with the number of machines (up to 40 inches, with smaller labels past
-    30 machines, so a 150-machine shop stays one row per machine). The image format follows the
-    file suffix (png by default). Returns ``path``.
+    enough to hold it (the widest MAX_BAR_LABELS of them); bars of the jobs in ``late`` (a set of
+    job indices) get a red edge; a dashed line marks the makespan. ``heading`` names the schedule;
+    a given ``title`` goes above it. The figure grows with the number of machines (up to 40
+    inches, with smaller labels past 30 machines, so a 150-machine shop stays one row per
+    machine). Past MAX_ROW_LABELS machines only the machines some operation runs on get a row,
+    and only every k-th row is labelled, so thousands of machines draw in seconds. The image
+    format follows the file suffix (png by default). Returns ``path``.
     """
     from matplotlib.collections import PolyCollection
     from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     machine, start, end, job = (np.asarray(a, dtype=np.int64) for a in (machine, start, end, job))
-    n, m = n_jobs, n_machines
+    n = n_jobs
     late = set() if late is None else set(late)
     fmt = image_format(path)
     ops = len(start)
+    shown, row = _machine_rows(machine, n_machines)
+    m = len(shown)
 
     width_in = 12.0 if ops <= 400 else 15.0
     height_in = float(np.clip(1.3 + 0.38 * m, 3.0, 40.0))
@@ -89,43 +98,38 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     bar_height = 0.8
     bar_px = height_in * (top - bottom) * _DPI / m * bar_height
     fontsize = 7 if bar_px >= 11 else 5.5
-    label_ok = bar_px >= 7
-    edge = 0.4 if ops <= 2000 else 0.25
+    edge = 0.4 if ops <= 2000 else (0.25 if bar_px >= 3 else 0.0)  # black lines would hide thin bars
+
+    colour, hatch = _job_styles(job, n)
+    is_late = np.isin(job, np.fromiter(late, np.int64, len(late)))
+    y0, y1 = row - bar_height / 2, row + bar_height / 2
+    verts = np.stack([np.stack([start, y0], 1), np.stack([start, y1], 1),
+                      np.stack([end, y1], 1), np.stack([end, y0], 1)], axis=1)
+    edges = np.where(is_late[:, None], [1.0, 0.0, 0.0, 1.0], [0.0, 0.0, 0.0, 1.0])
+    # one collection per hatch (a collection has one): a handful of artists however many jobs
+    for h in np.unique(hatch).tolist():
+        mine = np.flatnonzero(hatch == h)
+        ax.add_collection(PolyCollection(verts[mine], facecolors=colour[mine], edgecolors=edges[mine],
+                                         linewidths=np.where(is_late[mine], 3 * max(edge, 0.25), edge),
+                                         hatch=_HATCHES[h] or None))
+    if bar_px >= 7:
+        _bar_labels(ax, start, end, row, job, colour, hatch, fontsize, px_per_unit)
 
     handles = []
-    for j in np.unique(job).tolist():
-        colour, hatch = job_style(j, n)
-        mine = np.flatnonzero(job == j)
-        x0, x1 = start[mine], end[mine]
-        y0, y1 = machine[mine] - bar_height / 2, machine[mine] + bar_height / 2
-        verts = np.stack([np.stack([x0, y0], 1), np.stack([x0, y1], 1),
-                          np.stack([x1, y1], 1), np.stack([x1, y0], 1)], axis=1)
-        is_late = j in late
-        # one collection per job: far faster than a Rectangle per operation on large shops
-        ax.add_collection(PolyCollection(verts, facecolors=[colour],
-                                         edgecolors="red" if is_late else "black",
-                                         linewidths=3 * edge if is_late else edge,
-                                         hatch=hatch or None))
-        if legend:
-            handles.append(Patch(facecolor=colour, edgecolor="black", linewidth=edge,
-                                 hatch=hatch or None, label=f"J{j}"))
-        if not label_ok:
-            continue
-        text = str(j)
-        needed_px = len(text) * fontsize * 0.62 * _DPI / 72 + 3
-        for op in mine.tolist():
-            if (end[op] - start[op]) * px_per_unit >= needed_px:
-                ax.text((start[op] + end[op]) / 2, machine[op], text, ha="center", va="center",
-                        fontsize=fontsize, color=_text_colour(colour), clip_on=True,
-                        bbox=dict(boxstyle="square,pad=0.05", fc=colour, ec="none") if hatch else None)
-
+    if legend:
+        for j in np.unique(job).tolist():
+            rgba, pattern = job_style(j, n)
+            handles.append(Patch(facecolor=rgba, edgecolor="black", linewidth=edge,
+                                 hatch=pattern or None, label=f"J{j}"))
     ax.axvline(makespan, color="black", linestyle="--", linewidth=1.0)
     ax.annotate(f"Cmax {makespan}", xy=(makespan, 1.0), xycoords=("data", "axes fraction"),
                 xytext=(-3, 3), textcoords="offset points", ha="right", va="bottom", fontsize=8)
     ax.set_xlim(0, x_max)
     ax.set_ylim(m - 0.5, -0.5)  # M0 on top
-    ax.set_yticks(range(m))
-    ax.set_yticklabels([f"M{i}" for i in range(m)], fontsize=8 if m <= 30 else (6 if m <= 60 else 4))
+    ticks = np.arange(0, m, -(-m // MAX_ROW_LABELS))
+    ax.set_yticks(ticks)
+    ax.set_yticklabels([f"M{shown[i]}" for i in ticks.tolist()],
+                       fontsize=8 if m <= 30 else (6 if m <= 60 else 4))
     ax.set_xlabel("time")
     ax.set_ylabel("machine")
     ax.grid(axis="x", linestyle=":", linewidth=0.5, alpha=0.6)
@@ -133,11 +137,48 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     if legend:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.005, 1.0), fontsize=7, frameon=False,
                   title="job", title_fontsize=8, ncol=1 if n <= 2 * m + 2 else 2)
+    if m < n_machines:
+        heading += f"; {n_machines - m} idle machines not shown"
     if late:
         heading += f"; late jobs (red edge): {len(late)}"
     ax.set_title(heading if title is None else f"{title}\n{heading}", fontsize=11)
     _save_atomic(fig, path, fmt)
     return path
+
+
+def _machine_rows(machine: np.ndarray, n_machines: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the machine of each row, the row of each operation): every machine up to MAX_ROW_LABELS
+    of them, else only the machines used (a row of an idle machine among thousands shows nothing)."""
+    if n_machines <= MAX_ROW_LABELS:
+        return np.arange(n_machines), machine
+    shown = np.unique(machine)
+    return shown, np.searchsorted(shown, machine)
+
+
+def _job_styles(job: np.ndarray, n_jobs: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`job_style` of every entry of ``job`` at once: (RGBA rows, index into _HATCHES)."""
+    from matplotlib import colormaps
+
+    if n_jobs <= 10:
+        return colormaps["tab10"](job % 10), np.zeros(len(job), np.int64)
+    hatch = np.zeros(len(job), np.int64)
+    if n_jobs <= 20 * len(_HATCHES):
+        hatch = (job // 20) % len(_HATCHES)
+    return colormaps["tab20"](job % 20), hatch
+
+
+def _bar_labels(ax, start, end, row, job, colour, hatch, fontsize: float, px_per_unit: float) -> None:
+    """The job index in each bar wide enough to hold it; the widest MAX_BAR_LABELS if more are."""
+    digits = np.floor(np.log10(np.maximum(job, 1))).astype(np.int64) + 1
+    needed_px = digits * fontsize * 0.62 * _DPI / 72 + 3
+    fits = np.flatnonzero((end - start) * px_per_unit >= needed_px)
+    if len(fits) > MAX_BAR_LABELS:
+        fits = fits[np.argsort(start[fits] - end[fits], kind="stable")[:MAX_BAR_LABELS]]
+    for op in fits.tolist():
+        rgba = tuple(colour[op])
+        ax.text((start[op] + end[op]) / 2, row[op], str(job[op]), ha="center", va="center",
+                fontsize=fontsize, color=_text_colour(rgba), clip_on=True,
+                bbox=dict(boxstyle="square,pad=0.05", fc=rgba, ec="none") if hatch[op] else None)
 
 
 # ---- convergence -------------------------------------------------------------------------------

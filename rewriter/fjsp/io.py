@@ -57,6 +57,10 @@ _PLAIN_DECIMAL = re.compile(r"[0-9]+(\.[0-9]*)?|\.[0-9]+")
 CSV_OPTIONAL_COLUMNS = ("job", "release", "due", "weight")
 _JSON_KEYS = ("name", "n_machines", "jobs", "lower_bound", "upper_bound", "optimal", "metadata")
 _JOB_KEYS = ("operations", "release", "due", "weight")
+# Machines no operation can run on cost memory only (the dispatcher and the search keep arrays and
+# lists per machine): a file may declare this many of them, or as many as the machines used.
+# More is a typo or a hostile header ('1 100000000' took 6.6 GB), refused before anything is built.
+_IDLE_MACHINES = 1000
 
 
 # ---- reading: dispatch -------------------------------------------------------------------------
@@ -195,6 +199,11 @@ def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInst
             raise fail(f"{where}: {size - pos} values left over after its {n_ops} operations "
                        f"(expected {pos} values on the line, found {size})", line)
         job_start.append(len(elig_start) - 1)
+    used = _idle_machines_fit(m, machines)
+    if used is not None:
+        raise fail(f"the header declares {m} machines, but the operations use only {used}; expected at "
+                   f"most {used + max(_IDLE_MACHINES, used)} (machines no operation can use only take memory)",
+                   header_line)
     default = path.stem if path is not None else "instance"
     return FlexibleInstance(name or default, m, np.array(job_start), np.array(elig_start),
                             np.array(machines, dtype=np.int64), np.array(durations, dtype=np.int64))
@@ -208,6 +217,15 @@ def _first_repeat(values):
             return value
         seen.add(value)
     return None
+
+
+def _idle_machines_fit(m: int, machines: list[int]) -> int | None:
+    """None when ``m`` machines leave few enough idle for the ``machines`` used (see
+    _IDLE_MACHINES), else the number used."""
+    if m <= _IDLE_MACHINES:
+        return None
+    used = len(set(machines))
+    return None if m - used <= max(_IDLE_MACHINES, used) else used
 
 
 def _fjsplib_with_hint(text: str, path: Path) -> FlexibleInstance:
@@ -396,6 +414,11 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
         job_due = integer(job.get("due"), f"{where}.due", allow_none=True)
         due.append(NO_DUE if job_due is None else job_due)
         weight.append(integer(job.get("weight", 1), f"{where}.weight"))
+    used = _idle_machines_fit(m, machines)
+    if used is not None:
+        raise fail("n_machines", f"{m} machines, but the operations use only {used}; expected at most "
+                                 f"{used + max(_IDLE_MACHINES, used)} (machines no operation can use "
+                                 "only take memory)")
     lower = integer(data.get("lower_bound"), "lower_bound", allow_none=True)
     upper = integer(data.get("upper_bound"), "upper_bound", allow_none=True)
     if lower is not None and upper is not None and lower > upper:

@@ -21,6 +21,9 @@ __all__ = ["MrtInstance", "DEFAULT_CAPACITY", "DEFAULT_WINDOW"]
 DEFAULT_CAPACITY = 10
 DEFAULT_WINDOW = 10
 _MAX_VALUE = 2 ** 31  # far beyond any real instance; keeps every sum inside int64
+# Schedulers keep a resource profile of (time steps up to the horizon) x (resources) int64 cells:
+# 134 MB here, where the data sets need about 20,000. One job arriving at 2**31 asked for 48 GiB.
+_MAX_PROFILE_CELLS = 2 ** 24
 
 
 @dataclass(eq=False)
@@ -71,6 +74,14 @@ class MrtInstance:
         for name, arr in (("arrival", self.arrival), ("length", self.length)):
             if (arr >= _MAX_VALUE).any():
                 raise InputError(f"{name} values must be below {_MAX_VALUE}")
+        self._check_profile_size()
+
+    def _check_profile_size(self) -> None:
+        steps = self.horizon + int(self.length.max()) + 1
+        if steps * self.resources > _MAX_PROFILE_CELLS:
+            raise InputError(f"the jobs span {steps:,} time steps (last arrival + total length) x "
+                             f"{self.resources} resources; expected at most {_MAX_PROFILE_CELLS:,} "
+                             "cells of resource profile, which schedulers allocate")
 
     # ---- sizes -------------------------------------------------------------------------------
     @property

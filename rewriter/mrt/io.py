@@ -89,7 +89,8 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> MrtIn
         raise fail(f"missing key{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))}; "
                    "expected {name, resources, capacity, window, jobs}")
     d = _int(data["resources"], "'resources'", fail, 1)
-    capacity = _int_list(data.get("capacity", [DEFAULT_CAPACITY] * d), "capacity", fail, d, 1)
+    # the default capacity waits for the first demand row: d unchecked could ask for 2**31 entries
+    capacity = _int_list(data["capacity"], "capacity", fail, d, 1) if "capacity" in data else None
     window = _int(data.get("window", DEFAULT_WINDOW), "'window'", fail, 1)
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name:
@@ -109,6 +110,8 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> MrtIn
         arrival.append(_int(job["arrival"], f"{where}.arrival", fail, 0))
         length.append(_int(job["length"], f"{where}.length", fail, 1))
         row = _int_list(job["demand"], f"{where}.demand", fail, d, 0)
+        if capacity is None:
+            capacity = [DEFAULT_CAPACITY] * d  # d values were just read from the file
         for r, (value, cap) in enumerate(zip(row, capacity)):
             if value > cap:
                 raise fail(f"{where}.demand[{r}]: {value} exceeds the capacity {cap}; the job could never run")

@@ -137,7 +137,7 @@ def lookahead(s: MrtSchedule) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.nd
     """Feasible candidate pairs, their features, each node's best slowdown change and the
     average slowdown after each pair's rewrite."""
     n = s.n_jobs
-    cap = n * (2 * s.window + 1)
+    cap = n * (2 * min(s.window, n) + 1)  # the partners of a region are its window's jobs, at most n
     pairs = np.empty((cap, 2), np.int64)
     feats = np.empty((cap, PAIR_FEATURES), np.float32)
     k = kernels.candidate_pairs(s.start, s.arrival, s.length, s.window, pairs, feats)
