@@ -169,3 +169,43 @@ def test_a_method_listed_twice_in_a_long_list_is_found_quickly():
         parse_methods(",".join(methods), registry.get("jssp"))
     assert time.monotonic() - began < 5
 
+
+# ---- instance ranges -------------------------------------------------------------------------------
+@pytest.mark.parametrize("problem, spec", [
+    ("fjsp", "prod_10x5_s0-{last}"),
+    ("fjsp", "jssp:rand_5x5_s0-{last}"),
+    ("jssp", "rand_10x5_s0-{last}"),
+    ("jssp", "ta1-{last}"),
+    ("fjsp", "mk01-{last}"),
+])
+def test_an_instance_range_past_the_cap_is_one_line(problem, spec):
+    from rewriter import registry
+
+    cap = core_spec.MAX_INSTANCES
+    with pytest.raises(InputError, match=f"at most {cap:,}"):
+        registry.get(problem).expand_instances(spec.format(last=2 * cap))
+
+
+def test_many_ranges_under_the_cap_are_capped_together():
+    from rewriter import registry
+
+    cap = core_spec.MAX_INSTANCES
+    step = cap // 2
+    text = ",".join(f"prod_10x5_s{k * step}-{(k + 1) * step - 1}" for k in range(3))
+    with pytest.raises(InputError, match=f"at most {cap:,}"):
+        registry.get("fjsp").expand_instances(text)
+
+
+def test_an_mrt_range_past_its_split_is_one_line():
+    from rewriter import registry
+
+    with pytest.raises(InputError, match="0..9999"):
+        registry.get("mrt").expand_instances("d2:test:0-100000000")
+    assert len(registry.get("mrt").expand_instances("d2:test:0-9999")) == 10_000
+
+
+def test_compare_with_a_huge_generated_range_is_one_line(tmp_path, capsys):
+    code = main(["compare", "--problem", "fjsp", "--instances", "prod_10x5_s0-100000000",
+                 "--methods", "mwkr-eet", "--results", str(tmp_path / "r.jsonl")])
+    err = _one_line_error(capsys, code)
+    assert "prod_10x5_s0-100000000" in err and f"{core_spec.MAX_INSTANCES:,}" in err

@@ -13,8 +13,22 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..errors import InputError
 from .result import Result
 
+#: The most instances one ``--instances`` list may name: far more than any comparison could run,
+#: and few enough that the names take a few MB (``prod_10x5_s0-100000000`` would otherwise build
+#: 10^8 names, gigabytes, before the first cell).
+MAX_INSTANCES = 100_000
+
+
+def check_instance_count(item: str, count: int, listed: int = 0) -> None:
+    """Refuse ``item``, which names ``count`` instances, when it would take a list already holding
+    ``listed`` names past :data:`MAX_INSTANCES`; called before its names are built."""
+    if listed + count > MAX_INSTANCES:
+        before = f" after {listed:,} named before it" if listed else ""
+        raise InputError(f"{item!r} names {count:,} instances{before}; expected at most "
+                         f"{MAX_INSTANCES:,} in one list")
 
 @dataclass(frozen=True)
 class Method:

@@ -27,6 +27,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+from ..core.spec import check_instance_count
 from ..errors import InputError
 from .generate import GENERATED_FAMILIES, evaluation_names, generated_instance, parse_generated_name
 from .instance import FlexibleInstance
@@ -215,7 +216,9 @@ def expand_instance_names(spec: str) -> list[str]:
         elif lowered.startswith(JSSP_PREFIX):
             from ..jssp.bundled import expand_instance_names as expand_job_shop
 
-            names.extend(JSSP_PREFIX + name for name in expand_job_shop(item[len(JSSP_PREFIX):]))
+            job_shop = expand_job_shop(item[len(JSSP_PREFIX):])
+            check_instance_count(item, len(job_shop), len(names))
+            names.extend(JSSP_PREFIX + name for name in job_shop)
         elif lowered in groups:
             names.extend(groups[lowered])
         elif lowered in GENERATED_FAMILIES:
@@ -223,9 +226,9 @@ def expand_instance_names(spec: str) -> list[str]:
         elif parse_generated_name(lowered) is not None:
             names.append(lowered)
         elif _GENERATED_RANGE.fullmatch(lowered):
-            names.extend(_expand_generated_range(lowered))
+            names.extend(_expand_generated_range(lowered, len(names)))
         elif "-" in item and "/" not in item and "\\" not in item:
-            names.extend(_expand_range(item))
+            names.extend(_expand_range(item, len(names)))
         else:
             name = _lookup(item)
             if name is None:
@@ -234,16 +237,17 @@ def expand_instance_names(spec: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _expand_generated_range(item: str) -> list[str]:
+def _expand_generated_range(item: str, listed: int) -> list[str]:
     prefix, first, last = _GENERATED_RANGE.fullmatch(item).groups()
     if (len(first) > 1 and first.startswith("0")) or (len(last) > 1 and last.startswith("0")):
         raise InputError(f"malformed range {item!r}: seeds are written without leading zeros")
     if int(last) < int(first):
         raise InputError(f"malformed range {item!r}: the last seed is smaller than the first")
+    check_instance_count(item, int(last) - int(first) + 1, listed)
     return [f"{prefix}{seed}" for seed in range(int(first), int(last) + 1)]
 
 
-def _expand_range(item: str) -> list[str]:
+def _expand_range(item: str, listed: int) -> list[str]:
     match = _RANGE.fullmatch(item.lower())
     if match is None:
         raise InputError(f"malformed range {item!r}; expected FAMILY+FIRST-LAST like mk01-10, mk01-mk10 "
@@ -256,6 +260,7 @@ def _expand_range(item: str) -> list[str]:
         raise InputError(f"malformed range {item!r}: both ends must have the same suffix ({suffix1})")
     if last < first:
         raise InputError(f"malformed range {item!r}: the last number is smaller than the first")
+    check_instance_count(item, last - first + 1, listed)
     suffix = suffix2 or suffix1 or ""
     table = _by_number()
     missing = [f"{family}{k}{suffix}" for k in range(first, last + 1) if (family, k, suffix) not in table]

@@ -17,6 +17,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
+from ..core.spec import check_instance_count
 from ..errors import InputError
 from .instance import JobShopInstance
 from .io import read_instance
@@ -172,9 +173,10 @@ def expand_instance_names(spec: str) -> list[str]:
             n, m, first, last = map(int, generated.groups())
             if last < first:
                 raise InputError(f"{item}: the range runs backwards; expected e.g. rand_30x20_s0-4")
+            check_instance_count(item, last - first + 1, len(names))
             names.extend(f"rand_{n}x{m}_s{s}" for s in range(first, last + 1))
         elif "-" in item and "/" not in item and "\\" not in item:
-            names.extend(_expand_range(item))
+            names.extend(_expand_range(item, len(names)))
         elif item.lower() in families:
             names.extend(sorted((n for n, row in _bounds().items() if row["family"] == item.lower()),
                                 key=natural_key))
@@ -186,7 +188,7 @@ def expand_instance_names(spec: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def _expand_range(item: str) -> list[str]:
+def _expand_range(item: str, listed: int) -> list[str]:
     match = _RANGE.fullmatch(item.lower())
     if match is None:
         raise InputError(f"malformed range {item!r}; expected FAMILY+FIRST-LAST like ta41-50 or ta41-ta50")
@@ -195,6 +197,7 @@ def _expand_range(item: str) -> list[str]:
         raise InputError(f"malformed range {item!r}: both ends must be of the same family ({family})")
     if last < first:
         raise InputError(f"malformed range {item!r}: the last number is smaller than the first")
+    check_instance_count(item, last - first + 1, listed)
     table = _by_number()
     missing = [f"{family}{k}" for k in range(first, last + 1) if (family, k) not in table]
     if missing:

@@ -13,7 +13,7 @@ from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 
-from ..core.spec import Method, Option, ProblemSpec
+from ..core.spec import Method, Option, ProblemSpec, check_instance_count
 from ..errors import InputError, NoSchedule
 from ..textfile import read_json
 from .presets import TRAIN_PRESETS, TRAIN_RESOURCES
@@ -54,6 +54,8 @@ def expand_instances(text: str) -> list[str]:
             last = int(match.group(4) or first)
             if last < first:
                 raise InputError(f"malformed range {item!r}: the last index is below the first")
+            _check_split_range(item, split, last)
+            check_instance_count(item, last - first + 1, len(names))
             names += [f"mrt_d{d}_{split}_{k:05d}" for k in range(first, last + 1)]
         elif Path(item).is_file() or _NAME.fullmatch(Path(item).stem):
             names.append(item)
@@ -63,6 +65,14 @@ def expand_instances(text: str) -> list[str]:
     if not names:
         raise InputError(f"no instances given in {text!r}; expected e.g. d20:test:0-99")
     return list(dict.fromkeys(names))
+
+
+def _check_split_range(item: str, split: str, last: int) -> None:
+    from .generate import split_size
+
+    size = split_size(split)
+    if last >= size:
+        raise InputError(f"range {item!r} runs past the {split} split; expected indices in 0..{size - 1}")
 
 
 def check_schedule(instance, data: dict, path: str):
