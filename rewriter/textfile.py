@@ -175,6 +175,8 @@ def plain_int(token: str) -> int | None:
     raises a ValueError (no InputError) for more than 4300 digits."""
     if PLAIN_INT.fullmatch(token) is None:
         return None
+    if len(token) <= _LONGEST:  # the common case, kept fast: files hold millions of tokens
+        return int(token)
     digits = token.lstrip("-").lstrip("0")  # int() counts leading zeros against its limit too
     value = int(digits or "0") if len(digits) <= _LONGEST else 10 ** _LONGEST
     return -value if token.startswith("-") else value
