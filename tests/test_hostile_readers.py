@@ -13,7 +13,6 @@ import os
 import subprocess
 import sys
 import time
-import warnings
 
 import pytest
 
@@ -55,6 +54,7 @@ def _one_error_line(capsys) -> str:
     return err
 
 
+# ---- huge integers and deep nesting, in every reader (defect 1) ---------------------------------
 @pytest.mark.parametrize("problem,name,text", HUGE_INSTANCES + DEEP_INSTANCES,
                          ids=[f"{p}-{n}-{'huge' if i < len(HUGE_INSTANCES) else 'deep'}"
                               for i, (p, n, _) in enumerate(HUGE_INSTANCES + DEEP_INSTANCES)])
@@ -137,6 +137,17 @@ def test_a_hostile_saved_run_config_is_one_error_on_resume(tmp_path, capsys, con
     (run / "config.json").write_text(config)
     assert main(["train", "--run-dir", str(run), "--resume", "--quiet"]) == 2
     _one_error_line(capsys)
+
+
+@pytest.mark.parametrize("content", [DEEP, '{"makespan": %s}' % HUGE, '{"makespan": "55"}', "[]"])
+def test_a_hostile_best_schedule_of_a_constructive_run_is_one_error(tmp_path, content):
+    from rewriter.construct.train import _read_best_schedule
+
+    (tmp_path / "best_schedule.json").write_text(content)
+    with pytest.raises(InputError):
+        _read_best_schedule(tmp_path)
+    (tmp_path / "best_schedule.json").write_text('{"makespan": 55}')
+    assert _read_best_schedule(tmp_path) == 55
 
 
 @pytest.mark.parametrize("problem,text", [
@@ -246,15 +257,14 @@ def test_a_line_separator_inside_a_line_is_whitespace(tmp_path, separator):
     assert instance.durations.tolist() == [[5, 3]]
 
 
-def test_parse_json_keeps_options_hooks_and_refuses_only_deep_nesting():
+def test_parse_json_refuses_deep_nesting_only_and_plain_int_never_trips_the_digit_limit():
     shallow = "[" * textfile.MAX_JSON_DEPTH + "]" * textfile.MAX_JSON_DEPTH
     assert textfile.parse_json(shallow, "x") is not None
     with pytest.raises(InputError, match="nested more than"):
         textfile.parse_json("[" + shallow + "]", "x")
     # brackets inside strings are text, not nesting
     assert textfile.parse_json(json.dumps({"a": "[" * 5000}), "x") == {"a": "[" * 5000}
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        assert textfile.plain_int("0" * 5000 + "7") == 7
-        assert textfile.plain_int(HUGE) > 2 ** 64 and textfile.plain_int("-" + HUGE) < -2 ** 64
-        assert textfile.plain_int("+4") is None and textfile.plain_int("1_0") is None
+    assert textfile.plain_int("0" * 5000 + "7") == 7
+    assert textfile.plain_int(HUGE) > 2 ** 64 and textfile.plain_int("-" + HUGE) < -2 ** 64
+    assert textfile.plain_int("+4") is None and textfile.plain_int("1_0") is None
+

@@ -192,7 +192,13 @@ def _save_best_schedule(run_dir: Path, instance_name: str, makespan: int, schedu
 
 def _read_best_schedule(run_dir: Path) -> int | None:
     path = run_dir / "best_schedule.json"
-    return int(json.loads(path.read_text())["makespan"]) if path.is_file() else None
+    if not path.is_file():
+        return None
+    data = read_json(path, "the best schedule of a constructive run")
+    makespan = data.get("makespan") if isinstance(data, dict) else None
+    if isinstance(makespan, bool) or not isinstance(makespan, int):
+        raise InputError(f"expected an integer 'makespan', found {makespan!r}", path=path)
+    return makespan
 
 
 # ---- the loop ----------------------------------------------------------------------------------
