@@ -40,8 +40,8 @@ _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character de
 
 def read_bytes(path: Path, expected: str = "an instance file") -> bytes:
     """The file's bytes; an InputError for a missing, unreadable or too large file, and for
-    anything that is not a regular file (a directory, a FIFO or a device would block or never
-    end)."""
+    anything that is not a regular file (a directory; a FIFO or a device, whose reading would
+    block or never end)."""
     path = Path(path)
     if path.is_dir():
         raise InputError(f"is a directory; expected {expected}", path=path)
