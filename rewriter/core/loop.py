@@ -4,7 +4,10 @@ A search is a :class:`Stepper`: it advances by up to ``n`` steps at a time and r
 best costs it found. :func:`run` calls it in chunks sized to about 20 ms, so a time limit or
 Ctrl-C is honoured promptly whether a step is a numba move (microseconds) or a network
 evaluation (milliseconds), and it always returns the best solution found with a status saying
-why the search stopped.
+why the search stopped. A stepper whose single step can take longer (the flexible shop's full
+neighbourhood scan at 1000 x 200: seconds) returns from a call in the middle of a step, having
+done fewer steps than asked, and resumes the step on the next call; the loop checks the limits
+between calls either way.
 """
 
 from __future__ import annotations
@@ -61,10 +64,11 @@ def run(search: Stepper, steps: int | None, *, time_limit: float | None = None,
         progress: bool | str = False, desc: str = "search", keep_on_interrupt: bool = True,
         started: float | None = None) -> SearchOutcome:
     """Advance ``search`` until ``steps`` steps (None: no step limit), ``time_limit`` seconds since
-    ``started`` (default: now), a final status, or Ctrl-C; the first chunk always runs, so a
-    search that has to load compiled code first still makes progress. Ctrl-C ends the search with
-    the best solution so far (status ``interrupted``) unless ``keep_on_interrupt`` is False, in
-    which case it propagates (training must stop the run, not end one validation search)."""
+    ``started`` (default: now), a final status, or Ctrl-C; the first call to ``advance`` always
+    runs, so a search that has to load compiled code first still makes progress. Ctrl-C ends the
+    search with the best solution so far (status ``interrupted``) unless ``keep_on_interrupt`` is
+    False, in which case it propagates (training must stop the run, not end one validation
+    search)."""
     t0 = time.perf_counter() if started is None else started
     deadline = None if time_limit is None else t0 + time_limit
     budget = float("inf") if steps is None else int(steps)
@@ -94,15 +98,19 @@ def _advance(search: Stepper, budget: float, deadline: float | None, t0: float, 
     return the status (a Ctrl-C raises)."""
     chunk = search.first_chunk
     status = "completed"
+    calls = 0
+    unfinished = 0.0  # seconds spent on a step that calls returning mid-step have not finished
     while search.steps < budget:
         interrupt.check()  # a Ctrl-C that numba swallowed while it compiled the last chunk
         now = time.perf_counter()
-        if search.steps > 0 and deadline is not None and now >= deadline:
+        if calls > 0 and deadline is not None and now >= deadline:
             status = "time_limit"
             break
         n = int(min(chunk, budget - search.steps))
         done, finished, bests = search.advance(n)
-        spent = time.perf_counter() - now
+        calls += 1
+        spent = time.perf_counter() - now + unfinished
+        unfinished = 0.0 if done > 0 else spent
         stamp = round(time.perf_counter() - t0, 4)
         trace.extend((step, stamp, cost) for step, cost in bests)
         bar.update(done, best=search.best_cost)
@@ -115,7 +123,8 @@ def _advance(search: Stepper, budget: float, deadline: float | None, t0: float, 
 
 
 def _next_chunk(chunk: int, done: int, spent: float, deadline: float | None, largest: int) -> int:
-    """Size the next chunk to last about CHUNK_SECONDS and to end near the deadline."""
+    """Size the next chunk to last about CHUNK_SECONDS and to end near the deadline (``spent``
+    includes the calls that returned in the middle of the first step ``done`` counts)."""
     if done <= 0:
         return chunk
     per_step = max(spent, 1e-6) / done

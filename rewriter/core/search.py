@@ -96,8 +96,6 @@ def learned_search(initial: RewriteState, model: RewritePolicy, steps: int | Non
 class RandomWalk(Stepper):
     """A uniformly random feasible rewrite each step (a baseline)."""
 
-    first_chunk = 16
-
     def __init__(self, initial: RewriteState, seed: int):
         super().__init__(initial.cost())
         self.rng = np.random.default_rng(None if seed is None else check_seed(seed))
