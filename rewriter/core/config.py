@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
 
 ALGOS = ("ppo", "reinforce")
@@ -124,6 +125,10 @@ class TrainConfig:
                      "validate_every", "checkpoint_every", "threads"):
             if getattr(self, name) < 1:
                 raise option_error(name, "an integer >= 1", getattr(self, name))
+        # threads beyond the cores only slow training down; thousands crash torch (exit 139)
+        if self.threads > machine_cores():
+            raise option_error("threads", f"an integer from 1 to {machine_cores()} (this machine's "
+                               "cores)", self.threads)
         check_seed(self.seed)
 
     def with_defaults(self, defaults: dict) -> "TrainConfig":
@@ -210,6 +215,11 @@ HELP = {
     "seed": "seed of everything random in the run",
     "threads": "torch threads",
 }
+
+
+def machine_cores() -> int:
+    """The most ``threads`` a run may use here: the machine's cores."""
+    return os.cpu_count() or 1
 
 
 def check_field_types(config) -> None:

@@ -31,7 +31,7 @@ from ..atomic import write_atomic
 from .act import Step, rewrite_step
 from .charts import log_series, save_training_curves
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
-from .config import TrainConfig
+from .config import TrainConfig, machine_cores
 from .distributed import World, join_world, leave_world, minibatch_slices
 from .policy import Candidates, ModelConfig, RewritePolicy, entropy
 from .problem import RewriteProblem
@@ -376,6 +376,9 @@ def resume_config(run_dir, iterations: int | None = None,
         values["iterations"] = iterations
     if time_limit_minutes is not None:
         values["time_limit_minutes"] = time_limit_minutes
+    threads = values.get("threads")
+    if isinstance(threads, int) and not isinstance(threads, bool) and threads > machine_cores():
+        values["threads"] = machine_cores()  # saved on a larger machine: as many as this one has
     return TrainConfig.from_dict(values, problem_options)
 
 

@@ -1,0 +1,124 @@
+"""Hostile probes of the searches and the commands around them (issue 32): a time limit and a
+Ctrl-C hold when one flexible-shop step scans thousands of operations."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+
+import pytest
+
+from rewriter.cli import main
+from rewriter.core.config import TrainConfig
+from rewriter.core.loop import run
+from rewriter.fjsp import search as fjsp_search
+from rewriter.fjsp.bundled import load_instance
+from rewriter.fjsp.dispatching import dispatch_schedule
+from rewriter.fjsp.schedule import objective_value
+from rewriter.fjsp.search import FlexibleLocalSearch
+
+# one tabu step on it scans ~630 operations, each with exact tardiness evaluations: ~0.5 s
+LONG_STEPS = "tight_300x60_s0"
+
+
+@pytest.fixture(scope="module")
+def long_start():
+    inst = load_instance(LONG_STEPS)
+    start = dispatch_schedule(inst, "mwkr-eet", 0)
+    FlexibleLocalSearch(start, "tabu", objective="tardiness").advance(1)  # compiled, untimed
+    return start
+
+
+def _tardiness_search(start, policy="tabu"):
+    return FlexibleLocalSearch(start, policy, objective="tardiness")
+
+
+@pytest.mark.parametrize("policy", ["tabu", "greedy"])
+def test_a_time_limit_shorter_than_one_step_holds(long_start, policy):
+    t = time.perf_counter()
+    outcome = run(_tardiness_search(long_start, policy), None, time_limit=0.2)
+    assert time.perf_counter() - t < 1.0  # 16 steps of ~0.5 s before
+    assert outcome.status == "time_limit"
+
+
+def test_a_long_time_limit_still_runs_steps_and_keeps_their_gain(long_start):
+    outcome = run(_tardiness_search(long_start), None, time_limit=1.2)
+    assert outcome.status == "time_limit" and outcome.steps >= 1 and outcome.runtime_s < 2.2
+    assert outcome.best_cost < outcome.initial_cost
+    assert objective_value(outcome.best.values(), "tardiness") == outcome.best_cost
+
+
+def test_a_ctrl_c_inside_a_long_step_ends_the_search_promptly(long_start):
+    search = _tardiness_search(long_start)
+    timer = threading.Timer(0.3, lambda: os.kill(os.getpid(), signal.SIGINT))
+    t = time.perf_counter()
+    timer.start()
+    try:
+        outcome = run(search, None, time_limit=60)
+    finally:
+        timer.cancel()
+    assert outcome.status == "interrupted" and time.perf_counter() - t < 1.3
+
+
+def test_a_ctrl_c_landing_as_the_kernel_returns_keeps_its_steps_and_best(long_start, monkeypatch):
+    """Python raises the KeyboardInterrupt of a Ctrl-C that came during a kernel call at the first
+    bytecode after it: the steps and best the kernel kept must still be reported."""
+    kernel = fjsp_search.search_chunk
+    calls = []
+
+    def interrupted_after_a_step(*args):
+        result = kernel(*args)
+        calls.append(result)
+        if sum(int(r[0]) for r in calls) >= 2:
+            raise KeyboardInterrupt
+        return result
+
+    monkeypatch.setattr(fjsp_search, "search_chunk", interrupted_after_a_step)
+    search = _tardiness_search(long_start)
+    outcome = run(search, None, time_limit=60)
+    assert outcome.status == "interrupted"
+    assert outcome.steps == sum(int(r[0]) for r in calls) >= 2
+    assert outcome.best_cost < outcome.initial_cost
+    assert objective_value(outcome.best.values(), "tardiness") == outcome.best_cost
+
+
+# --- training options checked before the run directory is written ----------------------------
+
+def _train_refused(tmp_path, capsys, monkeypatch, *options) -> str:
+    """``rewriter train OPTIONS`` into a fresh run directory: exit 2, one line, nothing written
+    (and no training started: it would run for minutes, or crash the process)."""
+    import rewriter.core.train as core_train
+
+    def started(*args, **kwargs):
+        raise AssertionError(f"training started with {options}")
+
+    monkeypatch.setattr(core_train, "_train", started)
+    run_dir = tmp_path / "run"
+    code = main(["train", "--run-dir", str(run_dir), "--iterations", "1", "--quiet", *options])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert not run_dir.exists() or not any(run_dir.iterdir())
+    return err
+
+
+@pytest.mark.parametrize("threads", ["5000", str((os.cpu_count() or 1) + 1), "0", "-3"])
+def test_train_refuses_more_threads_than_cores_before_writing(tmp_path, capsys, monkeypatch,
+                                                              threads):
+    err = _train_refused(tmp_path, capsys, monkeypatch, "--threads", threads)
+    assert "threads" in err and threads in err
+
+
+def test_a_saved_run_with_more_threads_than_this_machine_resumes_with_its_cores(tmp_path):
+    from rewriter.core.train import resume_config
+
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    config = TrainConfig(problem="jssp", sizes=["4x3"], init_rules=["fifo"],
+                         validation_sizes=["4x3"], validation_init="fifo", threads=1)
+    values = config.to_dict()
+    values["threads"] = (os.cpu_count() or 1) + 64  # saved on a larger machine
+    (run_dir / "config.json").write_text(json.dumps({"config": values}))
+    assert resume_config(run_dir).threads == (os.cpu_count() or 1)
