@@ -122,3 +122,36 @@ def test_a_saved_run_with_more_threads_than_this_machine_resumes_with_its_cores(
     values["threads"] = (os.cpu_count() or 1) + 64  # saved on a larger machine
     (run_dir / "config.json").write_text(json.dumps({"config": values}))
     assert resume_config(run_dir).threads == (os.cpu_count() or 1)
+
+
+def _no_construct_training(monkeypatch):
+    import rewriter.construct.mrt.train as mrt_construct
+    import rewriter.construct.train as construct
+
+    def started(*args, **kwargs):
+        raise AssertionError("constructive training started")
+
+    monkeypatch.setattr(construct, "train_construct", started)
+    monkeypatch.setattr(mrt_construct, "train_mrt_construct", started)
+
+
+@pytest.mark.parametrize("options, named", [
+    (("--problem", "jssp", "--sizes", "100000x100000"), "--sizes"),
+    (("--problem", "jssp", "--validation-sizes", "10x10,100000x100000"), "--validation-sizes"),
+    (("--problem", "mrt", "--sizes", "10000000000"), "--sizes"),
+    (("--problem", "jssp", "--approach", "construct", "--sizes", "100000x100000"), "sizes"),
+    (("--problem", "jssp", "--hidden", "100000000"), "hidden"),
+    (("--problem", "fjsp", "--hidden", "100000000"), "hidden"),
+    (("--problem", "mrt", "--mlp-hidden", "100000000"), "mlp-hidden"),
+    (("--problem", "jssp", "--approach", "construct", "--embed-dim", "100000000"), "embed-dim"),
+    (("--problem", "mrt", "--approach", "construct", "--embed-dim", "100000000"), "embed-dim"),
+    (("--problem", "jssp", "--approach", "construct", "--layers", "100000000"), "layers"),
+    (("--problem", "jssp", "--approach", "construct", "--network", "graph", "--rounds",
+      "100000000"), "rounds"),
+])
+def test_absurd_training_sizes_and_widths_are_one_line_before_writing(tmp_path, capsys,
+                                                                      monkeypatch, options,
+                                                                      named):
+    _no_construct_training(monkeypatch)
+    err = _train_refused(tmp_path, capsys, monkeypatch, *options)
+    assert named in err and "at most" in err

@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, field, fields
 
-from ..core.config import check_field_types, option_error
+from ..core.config import MAX_DEPTH, check_field_types, check_width, option_error
 from ..errors import InputError
 
 #: the size mix of the shipped model (jobs x machines), one drawn per episode
@@ -72,6 +72,9 @@ class ConstructConfig:
                      "threads", "low", "rounds"):
             if getattr(self, name) < 1:
                 raise option_error(name, "an integer >= 1", getattr(self, name))
+        check_width("embed_dim", self.embed_dim)
+        for name in ("layers", "rounds"):
+            check_width(name, getattr(self, name), MAX_DEPTH)
         if self.network == "jobs" and self.embed_dim % self.heads:
             raise option_error("embed_dim", f"a multiple of --heads ({self.heads})", self.embed_dim)
         if self.high < self.low:
@@ -116,9 +119,14 @@ class ConstructConfig:
 
 def parse_size(text: str, option: str = "sizes") -> tuple[int, int]:
     """``"15x10"`` -> (15, 10); anything else is an InputError naming the option."""
+    from ..jssp.generate import MAX_OPERATIONS
+
     jobs, x, machines = text.lower().partition("x")
     if not x or not jobs.isdigit() or not machines.isdigit() or int(jobs) < 1 or int(machines) < 1:
         raise option_error(option, "sizes written JOBSxMACHINES (e.g. 10x10)", text)
+    if int(jobs) * int(machines) > MAX_OPERATIONS:
+        raise option_error(option, f"sizes of at most {MAX_OPERATIONS:,} operations (jobs x "
+                           "machines)", text)
     return int(jobs), int(machines)
 
 

@@ -125,6 +125,8 @@ class TrainConfig:
                      "validate_every", "checkpoint_every", "threads"):
             if getattr(self, name) < 1:
                 raise option_error(name, "an integer >= 1", getattr(self, name))
+        for name in ("hidden", "mlp_hidden"):
+            check_width(name, getattr(self, name))
         # threads beyond the cores only slow training down; thousands crash torch (exit 139)
         if self.threads > machine_cores():
             raise option_error("threads", f"an integer from 1 to {machine_cores()} (this machine's "
@@ -215,6 +217,19 @@ HELP = {
     "seed": "seed of everything random in the run",
     "threads": "torch threads",
 }
+
+
+#: the widest layer a training run may ask for: 32 times the defaults, and the weights grow with
+#: its square (100,000,000 asked torch for 160 PB)
+MAX_WIDTH = 1024
+#: the most stacked layers (attention blocks, message-passing rounds) of a model
+MAX_DEPTH = 64
+
+
+def check_width(name: str, value: int, most: int = MAX_WIDTH) -> None:
+    """An InputError naming option ``name`` unless ``value`` is at most ``most``."""
+    if value > most:
+        raise option_error(name, f"an integer >= 1, at most {most}", value)
 
 
 def machine_cores() -> int:

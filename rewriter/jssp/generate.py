@@ -13,9 +13,17 @@ from .instance import JobShopInstance
 __all__ = ["random_instance", "random_instances"]
 
 
+#: operations (jobs x machines) of one random instance, as the flexible shop's generator caps
+#: its job-machine cells: the arrays of 100000x100000 alone would take 75 GiB
+MAX_OPERATIONS = 20_000_000
+
+
 def _check(n_jobs: int, n_machines: int, low: int, high: int) -> None:
     if n_jobs < 1 or n_machines < 1:
         raise InputError(f"need at least one job and one machine, got {n_jobs}x{n_machines}")
+    if n_jobs * n_machines > MAX_OPERATIONS:
+        raise InputError(f"{n_jobs} jobs x {n_machines} machines is too large to generate (at most "
+                         f"{MAX_OPERATIONS:,} operations)")
     if not 1 <= low <= high:
         raise InputError(f"durations need 1 <= low <= high, got low={low}, high={high}")
 

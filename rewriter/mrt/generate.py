@@ -24,6 +24,9 @@ __all__ = ["random_sequence", "dataset_instance", "split_size", "SPLITS", "RESOU
 
 ARRIVAL_STEPS = 50
 ARRIVAL_PROB = 0.7
+#: arrival steps of one random sequence, 2,000 times the paper's: each step draws a job with
+#: probability ARRIVAL_PROB, and the schedulers' resource profile grows with their total length
+MAX_ARRIVAL_STEPS = 100_000
 SHORT_PROB = 0.8
 SHORT_LENGTH = (1, 3)
 LONG_LENGTH = (10, 15)
@@ -51,6 +54,9 @@ def random_sequence(rng: np.random.Generator, resources: int, name: str = "mrt",
     d = _check_resources(resources)
     if steps < 1:
         raise InputError(f"steps must be >= 1, got {steps}")
+    if steps > MAX_ARRIVAL_STEPS:
+        raise InputError(f"{steps} arrival steps is too many to generate (at most "
+                         f"{MAX_ARRIVAL_STEPS:,})")
     dominant = max(1, d // 2)
     while True:
         arrives = rng.random(steps) < arrival_prob

@@ -6,7 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass, fields
 
-from ...core.config import check_field_types, option_error
+from ...core.config import MAX_DEPTH, check_field_types, check_width, option_error
 from ...errors import InputError
 
 
@@ -55,6 +55,8 @@ class MrtConstructConfig:
                 raise option_error(name, "an integer >= 1", getattr(self, name))
         if self.rollouts < 2:  # with one rollout every advantage would be zero
             raise option_error("rollouts", "an integer >= 2", self.rollouts)
+        check_width("embed_dim", self.embed_dim)
+        check_width("layers", self.layers, MAX_DEPTH)
         if self.embed_dim % self.heads:
             raise option_error("embed_dim", f"a multiple of --heads ({self.heads})", self.embed_dim)
         for name in ("lr", "max_grad_norm"):
