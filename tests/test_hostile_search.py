@@ -155,3 +155,57 @@ def test_absurd_training_sizes_and_widths_are_one_line_before_writing(tmp_path, 
     _no_construct_training(monkeypatch)
     err = _train_refused(tmp_path, capsys, monkeypatch, *options)
     assert named in err and "at most" in err
+
+
+# --- the flexible shop's validator reads the machine sequences too ----------------------------
+
+@pytest.fixture(scope="module")
+def mk01_schedule() -> dict:
+    inst = load_instance("mk01")
+    return dispatch_schedule(inst, "mwkr-eet", 0).to_dict()
+
+
+def _validate(tmp_path, capsys, data) -> tuple[int, str, str]:
+    path = tmp_path / "schedule.json"
+    path.write_text(json.dumps(data))
+    code = main(["validate", "mk01", str(path)])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def _sequences_changed(schedule: dict, change) -> dict:
+    data = json.loads(json.dumps(schedule))
+    data["machine_sequences"] = change(data["machine_sequences"])
+    return data
+
+
+def test_fjsp_validate_accepts_the_sequences_solve_writes(tmp_path, capsys, mk01_schedule):
+    code, out, _ = _validate(tmp_path, capsys, mk01_schedule)
+    assert code == 0 and out.startswith("valid")
+
+
+def _moved_to_next_machine(seqs):
+    first = next(i for i, seq in enumerate(seqs) if seq)
+    seqs[(first + 1) % len(seqs)].append(seqs[first].pop())
+    return seqs
+
+
+@pytest.mark.parametrize("change, said", [
+    (lambda seqs: [seq[::-1] for seq in seqs], "which the start times contradict"),
+    (_moved_to_next_machine, "which runs on machine"),
+    (lambda seqs: [seq[1:] if i == 0 else seq for i, seq in enumerate(seqs)], "missing"),
+    (lambda seqs: [seq + seq[:1] if i == 0 else seq for i, seq in enumerate(seqs)],
+     "more than once"),
+])
+def test_fjsp_validate_rejects_sequences_that_disagree_with_the_operations(
+        tmp_path, capsys, mk01_schedule, change, said):
+    code, out, _ = _validate(tmp_path, capsys, _sequences_changed(mk01_schedule, change))
+    assert code == 1 and out.startswith("invalid") and said in out
+
+
+@pytest.mark.parametrize("sequences", ["garbage", [[]], [["x"]] * 6, [[[0, 99]]] * 6,
+                                       [[[0, 0, 0]]] * 6, [[[True, 0]]] * 6])
+def test_fjsp_validate_refuses_malformed_sequences_in_one_line(tmp_path, capsys, mk01_schedule,
+                                                               sequences):
+    code, _, err = _validate(tmp_path, capsys, {**mk01_schedule, "machine_sequences": sequences})
+    assert code == 2 and len(err.strip().splitlines()) == 1 and "machine_sequences" in err
