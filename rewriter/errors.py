@@ -17,6 +17,21 @@ class InputError(ValueError):
         super().__init__(where + message)
 
 
+class ContradictedBound(InputError):
+    """An instance's lower bound above the makespan of a schedule found for it: the bound a file
+    claims is false (:func:`check_lower_bound`). The command line names the file."""
+
+
+def check_lower_bound(instance, makespan, what: str) -> None:
+    """Raise :class:`ContradictedBound` when ``instance.lower_bound`` exceeds ``makespan``, the
+    makespan of a feasible schedule (``what``)."""
+    lower = getattr(instance, "lower_bound", None)
+    if lower is not None and makespan < lower:
+        raise ContradictedBound(f"lower_bound {lower} exceeds the makespan {makespan} of a "
+                                f"feasible schedule ({what}); it is no lower bound of "
+                                f"{instance.name}")
+
+
 class NoSchedule(InputError):
     """A solver found no schedule within its budget (CP-SAT stopped before its first one).
 

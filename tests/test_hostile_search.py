@@ -209,3 +209,67 @@ def test_fjsp_validate_refuses_malformed_sequences_in_one_line(tmp_path, capsys,
                                                                sequences):
     code, _, err = _validate(tmp_path, capsys, {**mk01_schedule, "machine_sequences": sequences})
     assert code == 2 and len(err.strip().splitlines()) == 1 and "machine_sequences" in err
+
+
+# --- a bound written in an instance file is a claim, not a fact ------------------------------
+
+def _with_bound(tmp_path, problem: str, lower: int) -> str:
+    """mk01 (fjsp) or ft06 (jssp) as a JSON file of the user's claiming ``lower`` as both bounds."""
+    if problem == "fjsp":
+        from rewriter.fjsp.io import instance_to_dict
+
+        data = instance_to_dict(load_instance("mk01"))
+        data.update(lower_bound=lower, upper_bound=lower, optimal=False)
+    else:
+        from rewriter.jssp.bundled import load_instance as load_job_shop
+        from rewriter.jssp.io import instance_to_dict
+
+        data = instance_to_dict(load_job_shop("ft06"))
+        data["metadata"].update(lower_bound=lower, upper_bound=lower, optimal=False)
+    path = tmp_path / f"claimed_{problem}.json"
+    path.write_text(json.dumps(data))
+    return str(path)
+
+
+@pytest.mark.parametrize("problem, policy", [("fjsp", "tabu"), ("fjsp", "greedy"),
+                                             ("jssp", "tabu"), ("jssp", "none")])
+def test_a_lower_bound_above_a_schedule_found_is_one_line_naming_the_file(tmp_path, capsys,
+                                                                          problem, policy):
+    path = _with_bound(tmp_path, problem, 1000)
+    code = main(["solve", path, "--problem", problem, "--policy", policy, "--steps", "50"])
+    err = capsys.readouterr().err
+    assert code == 2 and len(err.strip().splitlines()) == 1
+    assert path in err and "lower_bound 1000" in err
+
+
+@pytest.mark.parametrize("problem, claimed", [("fjsp", 42), ("jssp", 56)])
+def test_a_lower_bound_from_a_file_never_stops_the_search_or_makes_it_optimal(tmp_path, capsys,
+                                                                              problem, claimed):
+    """The claimed bound lies between the optimum and the start (mk01: 40 < 42 < 44; ft06:
+    55 < 56 < 67): the search must not stop on it nor call what it reached optimal; it goes on
+    below the claim, and the schedule it finds there is what makes the bound an error."""
+    path = _with_bound(tmp_path, problem, claimed)
+    out = tmp_path / "result.json"
+    code = main(["solve", path, "--problem", problem, "--policy", "tabu", "--steps", "300",
+                 "--seed", "0", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 2 and not out.exists() and len(err.strip().splitlines()) == 1
+    assert path in err and f"lower_bound {claimed} exceeds the makespan" in err
+    assert "the tabu result" in err
+
+
+def test_the_bundled_bounds_still_end_the_search_as_optimal():
+    from rewriter.fjsp.solve import solve
+
+    result = solve(load_instance("mk01"), steps=3000, seed=0)
+    assert result.status == "optimal" and result.makespan == 40 and result.steps < 3000
+
+
+def test_the_api_refuses_a_lower_bound_above_the_start_schedule():
+    from rewriter.errors import InputError
+    from rewriter.fjsp.solve import solve
+
+    instance = load_instance("mk01")
+    instance.lower_bound = 1000
+    with pytest.raises(InputError, match="lower_bound 1000"):
+        solve(instance, steps=10)

@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from .. import registry, warmup
-from ..errors import InputError
+from ..errors import ContradictedBound, InputError
 from .common import (FORMATTER, check_output, non_negative_int, positive_seconds, seed,
                      show_progress, table, writing)
 
@@ -166,10 +166,13 @@ def run(args) -> int:
     steps = spec.steps_for(args.policy) if args.steps is None else args.steps
     if steps == 0 and args.time_limit is not None:
         steps = None  # no step limit: the time limit ends the search
-    result = warmup.solve(spec, instance, init=init, policy=args.policy, steps=steps,
-                        time_limit=args.time_limit, seed=args.seed, model=args.model,
-                        samples=args.samples, decoding=args.decoding,
-                        progress=show_progress(args.progress, args.quiet), **options)
+    try:
+        result = warmup.solve(spec, instance, init=init, policy=args.policy, steps=steps,
+                              time_limit=args.time_limit, seed=args.seed, model=args.model,
+                              samples=args.samples, decoding=args.decoding,
+                              progress=show_progress(args.progress, args.quiet), **options)
+    except ContradictedBound as exc:  # the instance file claimed it: name the file
+        raise InputError(exc.reason, path=args.instance) from None
     written = _write_outputs(args, spec, result)
     if not args.quiet:
         report = sys.stderr if args.out == "-" else sys.stdout  # stdout carries the schedule

@@ -94,7 +94,7 @@ def construct(instance: JobShopInstance, *, model=None, samples: int = 1, seed: 
         decoding = "greedy" if samples == 1 else "sampled"
     runtime = time.perf_counter() - t0
     status = "completed"
-    if instance.lower_bound is not None and solution.makespan <= instance.lower_bound:
+    if solution.makespan <= instance.proven_lower_bound():
         status = "optimal"
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
             "samples": samples, "decoding": decoding}

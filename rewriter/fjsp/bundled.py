@@ -170,6 +170,7 @@ def load_instance(name_or_path) -> FlexibleInstance:
         instance.lower_bound = row["lower_bound"]
         instance.upper_bound = row["upper_bound"]
         instance.optimal = row["status"] == "optimal"
+        instance.bounds_curated = True
         instance.metadata["family"] = row["family"]
     return instance
 

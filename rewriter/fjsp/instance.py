@@ -35,6 +35,8 @@ class FlexibleInstance:
     upper_bound: int | None = None
     optimal: bool = False
     metadata: dict = field(default_factory=dict)
+    #: the bounds are the package's own (bounds.csv of a bundled instance), not a file's claim
+    bounds_curated: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         as_int = lambda a: np.ascontiguousarray(np.asarray(a, dtype=np.int64))  # noqa: E731
@@ -114,6 +116,13 @@ class FlexibleInstance:
         shortest = np.minimum.reduceat(self.elig_duration, self.elig_start[:-1])
         per_job = np.add.reduceat(shortest, self.job_start[:-1]) + self.release
         return int(max(per_job.max(), -(-int(shortest.sum()) // self.n_machines)))
+
+    def proven_lower_bound(self) -> int:
+        """The bound a search may stop on and call optimal: the trivial one, or the bundled
+        instances' published one (``bounds_curated``). A bound a file claims is only shown: if it
+        were above the optimum, the search would stop at it and call that optimal."""
+        curated = self.lower_bound if self.bounds_curated and self.lower_bound is not None else 0
+        return max(self.trivial_lower_bound(), int(curated))
 
     @classmethod
     def from_lists(cls, name: str, n_machines: int, jobs: list[list[list[tuple[int, int]]]],

@@ -596,6 +596,7 @@ def from_job_shop(instance) -> FlexibleInstance:
     return FlexibleInstance(instance.name, m, np.arange(0, n * m + 1, m), np.arange(n * m + 1),
                             instance.machines.reshape(-1).copy(), instance.durations.reshape(-1).copy(),
                             lower_bound=instance.lower_bound, upper_bound=instance.upper_bound,
+                            bounds_curated=instance.bounds_curated,
                             optimal=instance.optimal, metadata=metadata)
 
 

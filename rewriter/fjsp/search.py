@@ -255,10 +255,7 @@ class FlexibleLocalSearch(Stepper):
         self.params = np.array(s.resolved(inst), np.int64)
         self.tabu = np.zeros((n, 5), np.int64)
         self.tabu[:, 1:4] = -3
-        if self.obj == 0:
-            lower = max(inst.trivial_lower_bound(), inst.lower_bound or 0)
-        else:
-            lower = 0.0 if self.obj == 1 else float(max(inst.trivial_lower_bound(), inst.lower_bound or 0))
+        lower = 0.0 if self.obj == 1 else float(inst.proven_lower_bound())
         self.values[2] = lower
         self.scan = np.array([-1, 0, 0, 0, 0, 0], np.int64)
         self.picks = np.zeros((2, 6))

@@ -15,7 +15,7 @@ import time
 
 from ..core.loop import run
 from ..core.result import Result
-from ..errors import InputError, NoSchedule
+from ..errors import InputError, NoSchedule, check_lower_bound
 from ..seeding import check_seed
 from .dispatching import RULES, dispatch_schedule
 from .instance import FlexibleInstance
@@ -41,6 +41,7 @@ def make_result(instance: FlexibleInstance, schedule: FlexibleSchedule, method: 
                 info: dict | None = None, restarts: int = 0) -> Result:
     """The package's :class:`Result` for a flexible-shop schedule (validated first)."""
     checked = check_schedule(instance, schedule.assign, schedule.heads)
+    check_lower_bound(instance, checked["makespan"], f"the {method} result")
     values = {**schedule.values(), **checked}
     cost = objective_value(values, objective, tardiness_weight)
     key = objective_key(objective)
@@ -88,6 +89,7 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         start = (_dqn_start(instance, dqn_model) if init == DQN_INIT
                  else dispatch_schedule(instance, init, seed))
     init_cost = objective_value(start.values(), objective, tardiness_weight)
+    check_lower_bound(instance, start.makespan, f"the {init} start")
     if method == "cpsat":
         return _cpsat(instance, start if warm_start else None, init, init_cost, t0, time_limit,
                       workers, seed, objective, tardiness_weight)

@@ -29,6 +29,8 @@ class JobShopInstance:
     upper_bound: int | None = None
     optimal: bool = False
     metadata: dict = field(default_factory=dict)
+    #: the bounds are the package's own (bounds.csv of a bundled instance), not a file's claim
+    bounds_curated: bool = field(default=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self.durations = np.ascontiguousarray(self.durations, dtype=np.int64)
@@ -119,6 +121,13 @@ class JobShopInstance:
         """max(longest job, busiest machine): a bound every schedule respects."""
         machine_load = np.bincount(self.op_machine, weights=self.op_duration, minlength=self.n_machines)
         return int(max(self.job_work.max(), machine_load.max()))
+
+    def proven_lower_bound(self) -> int:
+        """The bound a search may stop on and call optimal: the trivial one, or the bundled
+        instances' published one (``bounds_curated``). A bound a file claims is only shown: if it
+        were above the optimum, the search would stop at it and call that optimal."""
+        curated = self.lower_bound if self.bounds_curated and self.lower_bound is not None else 0
+        return max(self.trivial_lower_bound(), int(curated))
 
     def __repr__(self) -> str:
         return f"JobShopInstance({self.name!r}, {self.n_jobs}x{self.n_machines})"

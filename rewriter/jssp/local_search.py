@@ -57,7 +57,7 @@ class LocalSearch(Stepper):
         self._trace_buf = np.zeros((1 << 14, 2), np.int64)
         self._scratch_heads = np.empty(inst.n_operations, np.int64)
         self._scratch_topo = np.empty(inst.n_operations, np.int64)
-        self.lower_bound = max(inst.trivial_lower_bound(), inst.lower_bound or 0)
+        self.lower_bound = inst.proven_lower_bound()
         if policy == "tabu":
             n = inst.n_operations
             self.tenure_min, self.tenure_max, self.stall, self.perturb = tabu.resolved(inst)

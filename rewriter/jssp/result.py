@@ -5,6 +5,7 @@ rewriting search (:mod:`rewriter.jssp.solve`) and the constructive scheduler
 from __future__ import annotations
 
 from ..core.result import Result
+from ..errors import check_lower_bound
 from .instance import JobShopInstance
 from .solution import JobShopSolution
 from .validate import check_schedule
@@ -15,6 +16,7 @@ def make_result(instance: JobShopInstance, solution: JobShopSolution, method: st
                 trace, restarts: int = 0, info: dict | None = None) -> Result:
     """The package's :class:`Result` for a job-shop schedule (checked by the validator first)."""
     check_schedule(instance, solution.start_matrix(), solution.makespan)
+    check_lower_bound(instance, int(solution.makespan), f"the {method} result")
     return Result("jssp", instance, solution, "makespan", {"makespan": int(solution.makespan)},
                   method, init, int(init_makespan), steps, seed, runtime_s, status,
                   [(int(s), t, int(c)) for s, t, c in trace], restarts, info or {},

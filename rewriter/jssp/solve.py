@@ -17,7 +17,7 @@ from dataclasses import replace
 
 from ..core.loop import run
 from ..core.result import Result
-from ..errors import InputError
+from ..errors import InputError, check_lower_bound
 from ..seeding import check_seed
 from .dispatching import MODES, RULES, dispatch
 from .instance import JobShopInstance
@@ -121,6 +121,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed,
                                                                   construct_model)
     init_makespan = sol.makespan
+    check_lower_bound(instance, init_makespan, f"the {init} start")
     if policy == "learned":
         if explore_after is not None and explore_after < 0:
             raise InputError(f"explore_after must be >= 0, got {explore_after}")
@@ -142,7 +143,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
                   desc=f"{policy} {instance.name}", started=t0)
     best = outcome.best
     status = outcome.status
-    if instance.lower_bound is not None and best.makespan <= instance.lower_bound and status == "completed":
+    if best.makespan <= instance.proven_lower_bound() and status == "completed":
         status = "optimal"
     return make_result(instance, best, policy if policy != "none" else "dispatch", init,
                        init_makespan, outcome.steps, seed, outcome.runtime_s, status,
@@ -197,7 +198,7 @@ def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, sam
                              started=t0)
     best = outcome.best.solution
     status = outcome.status
-    if instance.lower_bound is not None and best.makespan <= instance.lower_bound:
+    if best.makespan <= instance.proven_lower_bound():
         status = "optimal"
     info = {"model": meta.get("card", {}).get("name", str(model or "default")),
             "samples": samples, "decoding": "argmax" if argmax else "sampled", "moves": moves}
