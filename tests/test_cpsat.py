@@ -133,13 +133,14 @@ def test_keyboard_interrupt_returns_best_so_far():
     import threading
 
     inst = load_instance("ta41")
-    timer = threading.Timer(1.5, _thread.interrupt_main)
+    # late enough for a first schedule on a loaded 2-core machine (at 1.5 s there was none yet)
+    timer = threading.Timer(4.0, _thread.interrupt_main)
     timer.start()
     try:
         r = solve_cpsat(inst, time_limit=30, workers=2)
     finally:
         timer.cancel()
     assert r.status == "interrupted"
-    assert r.runtime_s < 10
+    assert r.runtime_s < 15
     _assert_valid(inst, r)
     assert to_result(inst, r).status == "interrupted"
