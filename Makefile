@@ -41,4 +41,4 @@ clean:
 # numba recompiles a cached kernel when its own file changes, not when a kernel it calls from
 # another file does: after editing kernels in a checkout, drop the compiled cache
 clean-cache:
-	find rewriter baselines -path '*/__pycache__/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete
+	find rewriter -path '*/__pycache__/*' \( -name '*.nbi' -o -name '*.nbc' \) -delete

@@ -3,7 +3,7 @@
     python benchmarks/bench_construct.py [--model PATH] [--instances ta01,ta21,ta41,ta71]
                                          [--samples 16] [--repeats 3] [--out FILE]
 
-For each instance it times ``rewriter.construct.decode.construct`` (the same call as the
+For each instance it times ``rewriter.learn.construct.decode.construct`` (the same call as the
 ``construct`` and ``construct:K`` methods: decoding, the machine orders, the validator) with one
 torch thread: greedy decoding, best of ``--repeats`` runs after one warm-up, and one run of
 ``--samples`` sampled schedules. It prints a markdown table (size, decisions of the greedy
@@ -16,8 +16,8 @@ import argparse
 import os
 import time
 
-from rewriter.construct.decode import construct
-from rewriter.construct.model_file import construct_model
+from rewriter.learn.construct.decode import construct
+from rewriter.learn.construct.model_file import construct_model
 from rewriter.core.threads import limit_threads
 from rewriter.jssp.bundled import load_instance
 
@@ -43,7 +43,7 @@ def measure(name: str, model, samples: int, repeats: int) -> dict:
 
 def _count(instance, policy) -> int:
     """Decisions of the greedy episode (recorded, through the torch policy)."""
-    from rewriter.construct.rollout import play
+    from rewriter.learn.construct.rollout import play
     from rewriter.envs.dispatch import JobShopDispatchEnv
 
     episode = play(policy, [JobShopDispatchEnv(instance=instance)], [0], instance.n_jobs, None,

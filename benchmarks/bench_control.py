@@ -39,7 +39,7 @@ from rewriter import __version__
 from rewriter.atomic import write_atomic
 from rewriter.compare import append_result, read_results
 from rewriter.jssp.bundled import expand_instance_names, load_instance
-from rewriter.control.search import TENURE_SCALES, tenure_range
+from rewriter.learn.control.search import TENURE_SCALES, tenure_range
 from rewriter.jssp.solve import TabuSettings, solve
 from rewriter.jssp.spec import group
 
@@ -52,7 +52,7 @@ def controller_id(method: str, model: str | None) -> str:
     empty for the methods without one."""
     if method != "learned":
         return ""
-    from rewriter.control.policy import shipped_control_path
+    from rewriter.learn.control.policy import shipped_control_path
 
     path = shipped_control_path() if model in (None, "default") else model
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]

@@ -20,8 +20,8 @@ import time
 import numpy as np
 import torch
 
-from rewriter.core.act import rewrite_step
-from rewriter.core.policy import Candidates, ModelConfig, RewritePolicy
+from rewriter.learn.act import rewrite_step
+from rewriter.learn.policy import Candidates, ModelConfig, RewritePolicy
 
 
 def _state(problem: str, name: str):

@@ -33,8 +33,8 @@ from rewriter.fjsp.solve import solve
 CHILD = """
 import json, resource, sys, time
 t0 = time.perf_counter()
-from rewriter.fjsp.dqn.dispatch import dqn_schedule
-from rewriter.fjsp.dqn.model import resolve_dqn
+from rewriter.learn.dqn.dispatch import dqn_schedule
+from rewriter.learn.dqn.model import resolve_dqn
 from rewriter.fjsp.generate import compatibility_instance
 net, _ = resolve_dqn(sys.argv[4])
 loaded = time.perf_counter() - t0

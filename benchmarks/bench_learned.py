@@ -21,9 +21,9 @@ import statistics
 import time
 from concurrent.futures import ProcessPoolExecutor
 
-from rewriter.core.config import DECODINGS
+from rewriter.learn.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
-from rewriter.jssp.solution import MOVE_KINDS
+from rewriter.jssp.schedule import MOVE_KINDS
 from rewriter.jssp.solve import EXPLORE_AFTER, TabuSettings, solve
 
 METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",

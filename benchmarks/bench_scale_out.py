@@ -139,9 +139,9 @@ def _free_port() -> int:
 def _train_rank(rank: int, size: int, port: int, root: str, name: str = "", **changes) -> None:
     import torch
 
-    from rewriter.core.config import TrainConfig
-    from rewriter.core.distributed import join_world, leave_world
-    from rewriter.core.train import train
+    from rewriter.learn.config import TrainConfig
+    from rewriter.learn.distributed import join_world, leave_world
+    from rewriter.learn.train import train
     from rewriter.jssp.rewrite import JobShopProblem
 
     world = None

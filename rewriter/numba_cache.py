@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 #: the package directories whose modules define cached kernels
-KERNEL_PACKAGES = ("core", "jssp", "mrt", "baselines")  # baselines: inside an installed wheel
+KERNEL_PACKAGES = ("shop", "jssp", "fjsp", "mrt", "learn", "envs")
 
 
 def _writable_dir(path: Path) -> bool:

@@ -131,7 +131,7 @@ def make_result(inst, state, method, init, init_cost, steps, seed, runtime, stat
 
 def solve(inst, *, init="edd", policy="greedy", steps=50, time_limit=None, seed=0,
           progress=False, model="default", samples=1, decoding=None, **_):
-    from rewriter.core.search import descent_search, learned_search, random_search
+    from rewriter.learn.search import descent_search, learned_search, random_search
 
     t0 = time.perf_counter()
     state = Problem().initial_state(inst, init)
@@ -139,7 +139,7 @@ def solve(inst, *, init="edd", policy="greedy", steps=50, time_limit=None, seed=
         c = state.cost()
         return make_result(inst, state, "dispatch", init, c, 0, seed, 0.0, "completed", [(0, 0.0, c)])
     if policy == "learned":
-        from rewriter.core.checkpoint import load_model
+        from rewriter.learn.checkpoint import load_model
 
         if model in (None, "default"):
             raise InputError("smtwt ships no model; pass --model PATH")

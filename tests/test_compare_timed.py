@@ -26,8 +26,8 @@ def test_timed_methods_count_seconds(text, name):
 
 
 def test_construct_within_keeps_the_best_of_greedy_and_samples():
-    from rewriter.construct.decode import construct_episodes, construct_within
-    from rewriter.construct.model_file import construct_model
+    from rewriter.learn.construct.decode import construct_episodes, construct_within
+    from rewriter.learn.construct.model_file import construct_model
 
     inst = load_instance("ft06")
     policy, _ = construct_model(None)

@@ -8,14 +8,14 @@ import pytest
 import torch
 
 from rewriter.cli import main
-from rewriter.construct import model_file
-from rewriter.construct.config import ConstructConfig
-from rewriter.construct.decode import construct, construct_episodes, construct_solution
-from rewriter.construct.model_file import load_construct_model, save_construct_model
-from rewriter.construct.policy import ConstructPolicy, NumpyActor, PolicyConfig, pad_observations
-from rewriter.construct.rollout import play
-from rewriter.construct.train import train_construct
-from rewriter.core.checkpoint import load_model
+from rewriter.learn.construct import model_file
+from rewriter.learn.construct.config import ConstructConfig
+from rewriter.learn.construct.decode import construct, construct_episodes, construct_solution
+from rewriter.learn.construct.model_file import load_construct_model, save_construct_model
+from rewriter.learn.construct.policy import ConstructPolicy, NumpyActor, PolicyConfig, pad_observations
+from rewriter.learn.construct.rollout import play
+from rewriter.learn.construct.train import train_construct
+from rewriter.learn.checkpoint import load_model
 from rewriter.envs.dispatch import JobShopDispatchEnv
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
@@ -137,7 +137,7 @@ def test_resume_gives_the_parameters_of_an_uninterrupted_run(tmp_path):
 def test_interrupted_cli_run_resumes_with_the_same_command(tmp_path, monkeypatch):
     """Ctrl-C in the middle of iteration 3 keeps the checkpoint of iteration 2; the same command
     with --resume finishes with the parameters of an uninterrupted run."""
-    from rewriter.construct import train as trainer
+    from rewriter.learn.construct import train as trainer
 
     args = ["train", "--problem", "jssp", "--approach", "construct", "--sizes", "4x3",
             "--episodes", "2", "--iterations", "4", "--validation-sizes", "4x3",

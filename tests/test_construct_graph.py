@@ -8,12 +8,12 @@ import pytest
 import torch
 
 from rewriter.cli import main
-from rewriter.construct.config import ConstructConfig
-from rewriter.construct.decode import construct, construct_episodes
-from rewriter.construct.graph.policy import GraphBatch, GraphConstructPolicy, GraphPolicyConfig
-from rewriter.construct.graph.rollout import graph_state
-from rewriter.construct.model_file import load_construct_model, save_construct_model
-from rewriter.construct.train import train_construct
+from rewriter.learn.construct.config import ConstructConfig
+from rewriter.learn.construct.decode import construct, construct_episodes
+from rewriter.learn.construct.graph.policy import GraphBatch, GraphConstructPolicy, GraphPolicyConfig
+from rewriter.learn.construct.graph.rollout import graph_state
+from rewriter.learn.construct.model_file import load_construct_model, save_construct_model
+from rewriter.learn.construct.train import train_construct
 from rewriter.envs.graph import JobShopGraphEnv
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
@@ -92,8 +92,8 @@ def test_one_ppo_step_makes_better_than_expected_decisions_more_likely():
     """One PPO step on recorded ft06 episodes raises the advantage-weighted log-probability of
     the decisions taken (the surrogate objective, to first order). A gradient of
     the wrong sign, or none, fails this."""
-    from rewriter.construct.graph.rollout import evaluate_graphs, graph_batch, play_graph
-    from rewriter.construct.networks import ppo_step
+    from rewriter.learn.construct.graph.rollout import evaluate_graphs, graph_batch, play_graph
+    from rewriter.learn.construct.networks import ppo_step
 
     # the policy's loss alone (no value or entropy term: the critic shares the encoder), and a
     # step small enough that the first-order change decides
@@ -124,7 +124,7 @@ def test_ppo_on_one_instance_learns_beyond_its_random_start(tmp_path):
     cfg = ConstructConfig(network="graph", instance="ft06", iterations=60, episodes=8, lr=3e-3,
                           validate_every=20)
     torch.manual_seed(cfg.seed)
-    from rewriter.construct.networks import new_policy
+    from rewriter.learn.construct.networks import new_policy
 
     untrained = np.mean([e.makespan for e in construct_episodes(inst, new_policy(cfg), 64, 1)])
     summary = train_construct(cfg, tmp_path / "ft06", progress="off")
@@ -204,6 +204,6 @@ def test_the_shipped_graph_model_runs_as_the_construct_graph_methods(tmp_path):
 
 
 def model_file_path():
-    from rewriter.construct.model_file import SHIPPED_GRAPH, shipped_model_path
+    from rewriter.learn.construct.model_file import SHIPPED_GRAPH, shipped_model_path
 
     return shipped_model_path(SHIPPED_GRAPH)

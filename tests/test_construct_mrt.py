@@ -7,12 +7,12 @@ import pytest
 import torch
 
 from rewriter.cli import main
-from rewriter.construct.decode import construct
-from rewriter.construct.model_file import load_construct_model
-from rewriter.construct.mrt.config import MrtConstructConfig
-from rewriter.construct.mrt.decode import construct_mrt, decode_episodes
-from rewriter.construct.mrt.reinforce import accrued_by, advantages
-from rewriter.construct.mrt.train import new_policy, train_mrt_construct
+from rewriter.learn.construct.decode import construct
+from rewriter.learn.construct.model_file import load_construct_model
+from rewriter.learn.construct.mrt.config import MrtConstructConfig
+from rewriter.learn.construct.mrt.decode import construct_mrt, decode_episodes
+from rewriter.learn.construct.mrt.reinforce import accrued_by, advantages
+from rewriter.learn.construct.mrt.train import new_policy, train_mrt_construct
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance as load_jssp
 from rewriter.mrt.generate import dataset_instance

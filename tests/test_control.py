@@ -1,4 +1,4 @@
-"""The controlled tabu search (rewriter.control): valid schedules, the plain-tabu equivalence it
+"""The controlled tabu search (rewriter.learn.control): valid schedules, the plain-tabu equivalence it
 guarantees, every action keeps the schedule valid, training resumes bit-identically, and the
 CLI's controller option."""
 
@@ -12,11 +12,11 @@ import torch
 from hypothesis import given, settings, strategies as st
 
 from rewriter.cli import main
-from rewriter.control.config import ControlConfig
-from rewriter.control.controllers import Hand, numpy_forward, numpy_weights
-from rewriter.control.policy import ControlPolicy, ControlPolicyConfig, load_control_model, shipped_control_path
-from rewriter.control.search import ACTIONS, CONTINUE, NO_STALL, ControlledSearch
-from rewriter.control.train import train_control
+from rewriter.learn.control.config import ControlConfig
+from rewriter.learn.control.controllers import Hand, numpy_forward, numpy_weights
+from rewriter.learn.control.policy import ControlPolicy, ControlPolicyConfig, load_control_model, shipped_control_path
+from rewriter.learn.control.search import ACTIONS, CONTINUE, NO_STALL, ControlledSearch
+from rewriter.learn.control.train import train_control
 from rewriter.core.loop import run
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
@@ -180,8 +180,8 @@ def test_options_of_other_policies_are_refused(capsys):
 def test_every_training_option_is_explained_in_help():
     from dataclasses import fields
 
-    from rewriter.control.__main__ import parser
-    from rewriter.control.config import HELP, ControlConfig
+    from rewriter.learn.control.__main__ import parser
+    from rewriter.learn.control.config import HELP, ControlConfig
 
     assert set(HELP) == {f.name for f in fields(ControlConfig)}
     text = parser().format_help()

@@ -12,15 +12,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewriter.core.act import rewrite_step
-from rewriter.core.batch import batch_graphs
-from rewriter.core.checkpoint import load_model, save_model
-from rewriter.core.config import TrainConfig
-from rewriter.core.encoder import TreeLSTMEncoder
-from rewriter.core.policy import Candidates, ModelConfig, RewritePolicy, segment_log_softmax
+from rewriter.learn.act import rewrite_step
+from rewriter.learn.batch import batch_graphs
+from rewriter.learn.checkpoint import load_model, save_model
+from rewriter.learn.config import TrainConfig
+from rewriter.learn.encoder import TreeLSTMEncoder
+from rewriter.learn.policy import Candidates, ModelConfig, RewritePolicy, segment_log_softmax
 from rewriter.core.problem import Graph, RewriteState, levels_from_parents
-from rewriter.core.search import learned_search
-from rewriter.core.train import collect, targets, train, update
+from rewriter.learn.search import learned_search
+from rewriter.learn.train import collect, targets, train, update
 from rewriter.jssp.generate import random_instance
 from rewriter.jssp.rewrite import JobShopProblem, JobShopState
 from rewriter.jssp.validate import check_schedule
@@ -238,7 +238,7 @@ def test_resume_gives_the_same_parameters_as_an_uninterrupted_run(tmp_path):
 
 
 def test_resume_config_keeps_how_older_runs_validated(tmp_path):
-    from rewriter.core.train import resume_config
+    from rewriter.learn.train import resume_config
 
     config = _tiny_config().to_dict()
     (tmp_path / "config.json").write_text(json.dumps({"config": config}))
@@ -250,7 +250,7 @@ def test_resume_config_keeps_how_older_runs_validated(tmp_path):
 
 
 def test_warm_start_copies_the_weights_and_checks_the_architecture(tmp_path):
-    from rewriter.core.train import warm_start
+    from rewriter.learn.train import warm_start
 
     problem = JobShopProblem()
     train(_tiny_config(iterations=1), problem, tmp_path / "n5", progress=False)
@@ -388,7 +388,7 @@ class _TwoSolutions(RewriteState):
 def _record_decoding(monkeypatch) -> list[bool]:
     """Replace the search's rewrite step by one that applies the only rewrite and records
     whether it was asked for argmax (True) or a sample (False)."""
-    import rewriter.core.search as search
+    import rewriter.learn.search as search
 
     decoding = []
 
@@ -536,7 +536,7 @@ def test_imitation_term_raises_the_experts_probability():
 def test_warm_start_widens_a_model_trained_before_a_pair_feature_was_added(tmp_path):
     """New pair features start with zero weight: the widened policy scores exactly as before,
     and the old model still solves, reading the columns it knows."""
-    from rewriter.core.train import warm_start
+    from rewriter.learn.train import warm_start
 
     torch.manual_seed(0)
     old_cfg = ModelConfig(JobShopState.node_features, JobShopState.pair_features - 1, hidden=8,

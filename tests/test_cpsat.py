@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rewriter.baselines.cpsat import CpSatResult, solve_cpsat, to_result
+from rewriter.jssp.cpsat import CpSatResult, solve_cpsat, to_result
 from rewriter.jssp.dispatching import dispatch
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.generate import random_instance
 from rewriter.jssp.instance import JobShopInstance
-from rewriter.jssp.solution import JobShopSolution
+from rewriter.jssp.schedule import JobShopSolution
 from rewriter.jssp.validate import check_schedule
 
 

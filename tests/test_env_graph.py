@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 import rewriter.envs  # noqa: F401  (registers the ids)
 from rewriter.envs.graph import FEATURES, JobShopGraphEnv, graph_arcs, job_arcs
 from rewriter.jssp.instance import JobShopInstance
-from rewriter.jssp.solution import JobShopSolution
+from rewriter.jssp.schedule import JobShopSolution
 from rewriter.jssp.validate import check_schedule
 
 from .reference import random_instance

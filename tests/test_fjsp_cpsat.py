@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from rewriter.baselines.fjsp_cpsat import FjspCpSatResult, solve_fjsp_cpsat
+from rewriter.fjsp.cpsat import FjspCpSatResult, solve_fjsp_cpsat
 from rewriter.errors import InputError
 from rewriter.fjsp.dispatching import RULES, dispatch_schedule
 from rewriter.fjsp.instance import NO_DUE, FlexibleInstance

@@ -17,13 +17,13 @@ from rewriter.cli import main
 from rewriter.envs.compat import CompatDispatchEnv
 from rewriter.envs.play import random_masked_choice
 from rewriter.errors import InputError
-from rewriter.fjsp.dqn.config import DQNConfig
-from rewriter.fjsp.dqn.features import FeatureScales, decision
-from rewriter.fjsp.dqn.learn import choose, td_step
-from rewriter.fjsp.dqn.mdp import CompatMDP, default_horizon
-from rewriter.fjsp.dqn.model import load_dqn, save_dqn, shipped_path
-from rewriter.fjsp.dqn.network import Batch, QNetwork
-from rewriter.fjsp.dqn.replay import ReplayBuffer, Transition
+from rewriter.learn.dqn.config import DQNConfig
+from rewriter.learn.dqn.features import FeatureScales, decision
+from rewriter.learn.dqn.learn import choose, td_step
+from rewriter.learn.dqn.mdp import CompatMDP, default_horizon
+from rewriter.learn.dqn.model import load_dqn, save_dqn, shipped_path
+from rewriter.learn.dqn.network import Batch, QNetwork
+from rewriter.learn.dqn.replay import ReplayBuffer, Transition
 from rewriter.fjsp.generate import compatibility_instance
 from rewriter.fjsp.instance import FlexibleInstance
 from rewriter.fjsp.validate import check_schedule
@@ -235,7 +235,7 @@ def test_the_replay_buffer_survives_a_checkpoint_exactly():
 
 
 def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
-    from rewriter.fjsp.dqn.__main__ import main
+    from rewriter.learn.dqn.__main__ import main
 
     small = ["--sizes", "8x3", "--validation-sizes", "8x3", "--validation-seeds", "100",
              "--validate-every", "2", "--warmup", "20", "--batch-size", "8", "--train-every", "1",
@@ -254,7 +254,7 @@ def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
 
 
 def test_dqn_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
-    from rewriter.fjsp.dqn.__main__ import main
+    from rewriter.learn.dqn.__main__ import main
 
     assert main(["train", "--run-dir", str(tmp_path / "none"), "--resume"]) == 2
     assert "no DQN run to resume" in capsys.readouterr().err

@@ -11,14 +11,14 @@ import pytest
 import torch
 
 from rewriter.cli import main
-from rewriter.core.act import rewrite_step
-from rewriter.core.checkpoint import load_model, save_model
-from rewriter.core.config import TrainConfig
-from rewriter.core.hetero import HeteroGraph, capacity_allowed
-from rewriter.core.hgat import batch_hetero
-from rewriter.core.policy import Candidates, ModelConfig, RewritePolicy
+from rewriter.learn.act import rewrite_step
+from rewriter.learn.checkpoint import load_model, save_model
+from rewriter.learn.config import TrainConfig
+from rewriter.shop.hetero import HeteroGraph, capacity_allowed
+from rewriter.learn.hgat import batch_hetero
+from rewriter.learn.policy import Candidates, ModelConfig, RewritePolicy
 from rewriter.core.problem import Graph
-from rewriter.core.train import train
+from rewriter.learn.train import train
 from rewriter.errors import InputError
 from rewriter.fjsp.rewrite import FlexibleRewriteProblem
 from rewriter.jssp.rewrite import JobShopProblem

@@ -11,12 +11,12 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewriter.core.checkpoint import load_model, save_model
-from rewriter.core.config import TrainConfig
-from rewriter.core.hetero import build_hetero, message_edges
-from rewriter.core.hgat import batch_hetero
-from rewriter.core.policy import Candidates, ModelConfig, RewritePolicy
-from rewriter.core.train import resume_config
+from rewriter.learn.checkpoint import load_model, save_model
+from rewriter.learn.config import TrainConfig
+from rewriter.shop.hetero import build_hetero, message_edges
+from rewriter.learn.hgat import batch_hetero
+from rewriter.learn.policy import Candidates, ModelConfig, RewritePolicy
+from rewriter.learn.train import resume_config
 from rewriter.fjsp.rewrite import FlexibleRewriteProblem
 from rewriter.jssp.rewrite import JobShopProblem
 

@@ -33,8 +33,8 @@ class _Payload:
 
 
 def _tiny_run(run_dir):
-    from rewriter.core.config import TrainConfig
-    from rewriter.core.train import train
+    from rewriter.learn.config import TrainConfig
+    from rewriter.learn.train import train
     from rewriter.jssp.rewrite import JobShopProblem
 
     cfg = TrainConfig(episodes=2, episode_steps=3, iterations=1, minibatch=8, ppo_epochs=1,
@@ -62,7 +62,7 @@ def test_resume_never_runs_code_planted_in_a_checkpoint(tmp_path, capsys):
 
 
 def test_a_model_file_never_runs_planted_code(tmp_path, capsys):
-    from rewriter.core.checkpoint import load_model
+    from rewriter.learn.checkpoint import load_model
 
     marker = tmp_path / "payload-ran"
     path = tmp_path / "model.pt"
@@ -138,7 +138,7 @@ def test_tabu_memory_answers_exactly_like_a_full_matrix():
     starts tiny so rebuilds and growth happen, and stays small for a bounded tenure."""
     import numpy as np
 
-    from rewriter.baselines import local_search as LS
+    from rewriter.jssp import search_kernels as LS
 
     rng = np.random.default_rng(0)
     table = LS._empty_table(64)
@@ -770,7 +770,7 @@ def test_a_wrongly_typed_config_file_is_one_line_naming_it(tmp_path, capsys, con
 
 
 def test_the_training_ranges_accept_their_edges():
-    from rewriter.core.config import TrainConfig
+    from rewriter.learn.config import TrainConfig
 
     cfg = TrainConfig(sizes=["5x4"], init_rules=["mwkr"], validation_sizes=["5x4"],
                       validation_init="mwkr", gamma=1, gae_lambda=0, entropy_coef=0, lr=1,
@@ -1047,7 +1047,7 @@ def test_the_top_level_help_tells_the_truth_about_the_default(capsys):
 # ---- a schedule the independent validator rejects is never returned ------------------------------
 def test_a_schedule_that_fails_the_validator_is_never_returned(monkeypatch):
     from rewriter import load_instance
-    from rewriter.jssp.solution import JobShopSolution
+    from rewriter.jssp.schedule import JobShopSolution
     from rewriter.jssp.solve import solve
     from rewriter.jssp.validate import InfeasibleSchedule as JobShopInfeasible
     from rewriter.mrt.solve import make_result

@@ -110,7 +110,7 @@ def test_a_hostile_results_line_is_one_error(tmp_path, line):
 
 @pytest.mark.parametrize("card", [DEEP, '{"iterations": %s}' % HUGE])
 def test_a_hostile_model_card_is_a_warning(tmp_path, card):
-    from rewriter.core.checkpoint import read_card
+    from rewriter.learn.checkpoint import read_card
 
     path = tmp_path / "model.json"
     path.write_text(card)
@@ -141,7 +141,7 @@ def test_a_hostile_saved_run_config_is_one_error_on_resume(tmp_path, capsys, con
 
 @pytest.mark.parametrize("content", [DEEP, '{"makespan": %s}' % HUGE, '{"makespan": "55"}', "[]"])
 def test_a_hostile_best_schedule_of_a_constructive_run_is_one_error(tmp_path, content):
-    from rewriter.construct.train import _read_best_schedule
+    from rewriter.learn.construct.train import _read_best_schedule
 
     (tmp_path / "best_schedule.json").write_text(content)
     with pytest.raises(InputError):

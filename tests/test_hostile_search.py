@@ -12,7 +12,7 @@ import time
 import pytest
 
 from rewriter.cli import main
-from rewriter.core.config import TrainConfig
+from rewriter.learn.config import TrainConfig
 from rewriter.core.loop import run
 from rewriter.fjsp import search as fjsp_search
 from rewriter.fjsp.bundled import load_instance
@@ -90,7 +90,7 @@ def test_a_ctrl_c_landing_as_the_kernel_returns_keeps_its_steps_and_best(long_st
 def _train_refused(tmp_path, capsys, monkeypatch, *options) -> str:
     """``rewriter train OPTIONS`` into a fresh run directory: exit 2, one line, nothing written
     (and no training started: it would run for minutes, or crash the process)."""
-    import rewriter.core.train as core_train
+    import rewriter.learn.train as core_train
 
     def started(*args, **kwargs):
         raise AssertionError(f"training started with {options}")
@@ -112,7 +112,7 @@ def test_train_refuses_more_threads_than_cores_before_writing(tmp_path, capsys, 
 
 
 def test_a_saved_run_with_more_threads_than_this_machine_resumes_with_its_cores(tmp_path):
-    from rewriter.core.train import resume_config
+    from rewriter.learn.train import resume_config
 
     run_dir = tmp_path / "run"
     run_dir.mkdir()
@@ -125,8 +125,8 @@ def test_a_saved_run_with_more_threads_than_this_machine_resumes_with_its_cores(
 
 
 def _no_construct_training(monkeypatch):
-    import rewriter.construct.mrt.train as mrt_construct
-    import rewriter.construct.train as construct
+    import rewriter.learn.construct.mrt.train as mrt_construct
+    import rewriter.learn.construct.train as construct
 
     def started(*args, **kwargs):
         raise AssertionError("constructive training started")

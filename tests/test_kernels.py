@@ -5,7 +5,7 @@ import numpy as np
 from hypothesis import given, settings, strategies as st
 
 from rewriter.jssp import kernels as K
-from rewriter.jssp.solution import CyclicOrder, JobShopSolution
+from rewriter.jssp.schedule import CyclicOrder, JobShopSolution
 
 from . import reference as ref
 

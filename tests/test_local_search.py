@@ -12,7 +12,7 @@ import pytest
 
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
-from rewriter.jssp.solution import JobShopSolution
+from rewriter.jssp.schedule import JobShopSolution
 from rewriter.jssp.validate import check_schedule
 from rewriter.jssp.solve import POLICIES, TabuSettings, initial_solution, solve
 
@@ -186,7 +186,7 @@ def test_tabu_pressure_tie_break_takes_the_lexicographic_best_move(moves, seed):
 def test_tabu_keeps_heads_tails_and_its_topological_order_exact_between_chunks(moves, seed):
     """The incremental update after each swap leaves the search's graph state equal to a full
     evaluation of its machine orders, chunk after chunk (the order carries over between them)."""
-    from rewriter.jssp.local_search import LocalSearch
+    from rewriter.jssp.search import LocalSearch
 
     rng = np.random.default_rng(seed)
     inst = ref.random_instance(rng, 6, 4, reentrant=bool(seed % 2))

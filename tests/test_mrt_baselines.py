@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rewriter.mrt import heuristics as H
-from rewriter.baselines.mrt_cpsat import solve_mrt_cpsat
+from rewriter.mrt import dispatching as H
+from rewriter.mrt.cpsat import solve_mrt_cpsat
 from rewriter.errors import InputError
 from rewriter.mrt.generate import dataset_instance
 from rewriter.mrt.instance import MrtInstance

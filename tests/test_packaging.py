@@ -1,6 +1,6 @@
-"""The wheel holds every subpackage: pyproject lists packages by hand (baselines/ and instances/
-install under the rewriter namespace), so a new folder left off that list would work in a
-checkout and be missing from an installed wheel."""
+"""The wheel holds every subpackage: pyproject lists packages by hand (instances/ installs under
+the rewriter namespace), so a new folder left off that list would work in a checkout and be
+missing from an installed wheel."""
 
 from __future__ import annotations
 

@@ -61,11 +61,12 @@ def test_an_option_of_another_problem_is_refused_by_name(third_problem, capsys):
     assert "not an option of smtwt" in capsys.readouterr().err
 
 
-def test_the_core_loads_no_problem_numba_or_baseline():
+def test_the_core_loads_no_problem_numba_or_learner():
     code = ("import sys, rewriter.core, rewriter.core.problem, rewriter.core.loop, "
             "rewriter.core.result, rewriter.core.spec; "
-            "bad = [m for m in sys.modules if m.split('.')[0] == 'numba' or m.startswith("
-            "('rewriter.jssp', 'rewriter.mrt', 'rewriter.baselines'))]; print(bad)")
+            "bad = [m for m in sys.modules if m.split('.')[0] in ('numba', 'torch') or m.startswith("
+            "('rewriter.jssp', 'rewriter.mrt', 'rewriter.fjsp', 'rewriter.shop', 'rewriter.learn'))]; "
+            "print(bad)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
@@ -80,17 +81,17 @@ def test_help_loads_neither_torch_nor_numba():
 
 
 def test_spec_constants_match_the_modules_that_define_them():
-    from rewriter.jssp import dispatching, solution, solve, spec
-    from rewriter.mrt import heuristics
+    from rewriter.jssp import dispatching, schedule, solve, spec
+    from rewriter.mrt import dispatching as heuristics
     from rewriter.mrt import spec as mrt_spec
 
     assert spec.RULES == dispatching.RULES and spec.MODES == dispatching.MODES
-    assert spec.MOVE_KINDS == solution.MOVE_KINDS and spec.POLICIES == solve.POLICIES
+    assert spec.MOVE_KINDS == schedule.MOVE_KINDS and spec.POLICIES == solve.POLICIES
     assert spec.EXPLORE_AFTER == solve.EXPLORE_AFTER
     from rewriter.jssp import rewrite
 
     assert spec.EXPERTS == rewrite.EXPERTS
-    from rewriter.control.controllers import CONTROLLERS
+    from rewriter.learn.control.controllers import CONTROLLERS
 
     assert spec.CONTROLLERS == CONTROLLERS
     assert set(mrt_spec.INIT_RULES) == set(heuristics.HEURISTICS)

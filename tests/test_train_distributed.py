@@ -34,7 +34,7 @@ def _as_rank(rank: int, size: int, port: int) -> None:
 def _gradient_sum(rank: int, port: int, out: str) -> None:
     """Each rank's gradient, weighted by its share and summed, is the gradient of the mean loss
     over both ranks' data."""
-    from rewriter.core.distributed import join_world, leave_world
+    from rewriter.learn.distributed import join_world, leave_world
 
     _as_rank(rank, 2, port)
     world = join_world()
@@ -61,7 +61,7 @@ def _check_gradient_sum(tmp_path) -> None:
 def _train_runs(rank: int, ports: list[int], root: str) -> None:
     """A straight 2-process run, and one stopped after 2 iterations then resumed (each run
     joins a process group of its own, on a port of its own, as a torchrun launch would)."""
-    from rewriter.core.train import train
+    from rewriter.learn.train import train
 
     _gradient_sum(rank, ports[3], str(Path(root) / "g"))
     problem = JobShopProblem()
@@ -112,7 +112,7 @@ def test_two_processes_sum_gradients_train_deterministically_and_resume(tmp_path
 
     singles = []
     for seed in range(5):
-        from rewriter.core.train import train
+        from rewriter.learn.train import train
 
         train(_tiny_config(episodes=EPISODES, seed=seed), JobShopProblem(), tmp_path / f"one{seed}",
               progress=False)

@@ -65,7 +65,7 @@ def add_parser(sub) -> None:
     g.add_argument("--model", default="default", metavar="PATH",
                    help="model file: 'default' (the one shipped for the problem and policy), a "
                         "rewriting policy written by `rewriter train` (--policy learned) or a "
-                        "controller written by `python -m rewriter.control train` (--policy "
+                        "controller written by `python -m rewriter.learn.control train` (--policy "
                         "controlled); without --policy the file's kind picks the policy; with "
                         "fjsp's --init dqn the DQN dispatcher's model (default: %(default)s)")
     g.add_argument("--samples", type=non_negative_int, default=1, metavar="K",
@@ -140,7 +140,7 @@ def _policy_of_model(model: str, spec) -> str | None:
     for ``learned``, a controller for ``controlled``), where the problem has it; else None."""
     if model in (None, "default") or not Path(model).is_file():
         return None
-    from ..core.checkpoint import model_kind
+    from ..learn.checkpoint import model_kind
 
     policy = {"rewrite": "learned", "control": "controlled"}.get(model_kind(model))
     return policy if policy in spec.policies else None

@@ -14,7 +14,7 @@ from . import train_construct
 from .common import FORMATTER, long_progress
 
 EPILOG = """\
-Every option maps to one field of TrainConfig (rewriter/core/config.py), or to one of the
+Every option maps to one field of TrainConfig (rewriter/learn/config.py), or to one of the
 problem's own options (listed under its name). Each problem sets its own defaults (sizes,
 starts, validation; some more, see docs/training.md); a --config file and explicit options win.
 
@@ -48,7 +48,7 @@ def _list(text: str) -> list[str]:
 
 
 def add_parser(sub) -> None:
-    from ..core.config import HELP, defaults
+    from ..learn.config import HELP, defaults
 
     p = sub.add_parser("train", formatter_class=FORMATTER, epilog=EPILOG,
                        help="train a rewrite policy for a problem",
@@ -127,9 +127,9 @@ def _given_train_options(args) -> list[str]:
 
 
 def run(args) -> int:
-    from ..core.config import TrainConfig, defaults
-    from ..core.distributed import world_rank
-    from ..core.train import train
+    from ..learn.config import TrainConfig, defaults
+    from ..learn.distributed import world_rank
+    from ..learn.train import train
 
     if train_construct.chosen(args):  # --approach construct: its own trainer
         return train_construct.run(args)
@@ -197,7 +197,7 @@ def _saved_problem(run_dir) -> str | None:
 
 def _resume(args, spec, given: dict):
     """The saved config; options repeated from it are fine, a different one is refused by name."""
-    from ..core.train import resume_config
+    from ..learn.train import resume_config
 
     names = tuple(o.name for o in spec.train_options)
     saved = resume_config(args.run_dir, problem_options=names)

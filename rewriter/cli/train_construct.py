@@ -24,7 +24,7 @@ APPROACHES = ("rewrite", "construct")
 
 def add_options(parser) -> None:
     """``--approach`` and the options only ``--approach construct`` has."""
-    from ..construct.config import HELP, ConstructConfig
+    from ..learn.construct.config import HELP, ConstructConfig
 
     parser.add_argument("--approach", choices=APPROACHES, default=None,
                         help="rewrite: the Tree-LSTM rewriting policy (default); construct: a "
@@ -34,7 +34,7 @@ def add_options(parser) -> None:
     group = parser.add_argument_group(
         "--approach construct options (shared options it also reads: "
         + ", ".join("--" + n.replace("_", "-") for n in shared_options()) + ")")
-    from ..construct.mrt.config import HELP as MRT_HELP, MrtConstructConfig
+    from ..learn.construct.mrt.config import HELP as MRT_HELP, MrtConstructConfig
 
     taken = {a.dest for a in parser._actions}  # --resources is MRT's rewriter option already
     options = [(name, text, ConstructConfig()) for name, text in HELP.items()]
@@ -54,7 +54,7 @@ def add_options(parser) -> None:
 
 def shared_options() -> list[str]:
     """The ConstructConfig fields that are TrainConfig fields too (one flag serves both)."""
-    from ..construct.config import HELP, ConstructConfig
+    from ..learn.construct.config import HELP, ConstructConfig
 
     return [f.name for f in fields(ConstructConfig) if f.name not in HELP and f.name != "problem"]
 
@@ -86,8 +86,8 @@ def _saved_approach(run_dir) -> str | None:
 
 def _own_options() -> list[str]:
     """The flags of the constructive approaches that ``rewriter train`` has for nothing else."""
-    from ..construct.config import HELP
-    from ..construct.mrt.config import HELP as MRT_HELP
+    from ..learn.construct.config import HELP
+    from ..learn.construct.mrt.config import HELP as MRT_HELP
 
     return list(HELP) + list(MRT_HELP)
 
@@ -95,13 +95,13 @@ def _own_options() -> list[str]:
 def _trainer(problem: str):
     """(config type, training function) of the constructive approach for ``problem``."""
     if problem == "jssp":
-        from ..construct.config import ConstructConfig
-        from ..construct.train import train_construct
+        from ..learn.construct.config import ConstructConfig
+        from ..learn.construct.train import train_construct
 
         return ConstructConfig, train_construct
     if problem == "mrt":
-        from ..construct.mrt.config import MrtConstructConfig
-        from ..construct.mrt.train import train_mrt_construct
+        from ..learn.construct.mrt.config import MrtConstructConfig
+        from ..learn.construct.mrt.train import train_mrt_construct
 
         return MrtConstructConfig, train_mrt_construct
     raise InputError(f"--approach construct trains schedulers for jssp and mrt, not {problem}")
@@ -117,7 +117,7 @@ def _saved_problem(run_dir) -> str:
 def _given(args, config_type) -> dict:
     """Every option given on the command line for the constructive run; an option only the
     rewriter, or only the other problem's constructive trainer, has is an InputError."""
-    from ..core.config import defaults
+    from ..learn.config import defaults
     from .. import registry
 
     ours = {f.name for f in fields(config_type)}
@@ -132,7 +132,7 @@ def _given(args, config_type) -> dict:
 
 def run(args) -> int:
     """Train (or resume) a constructive scheduler as ``rewriter train`` was asked."""
-    from ..construct.train import resume_construct_config
+    from ..learn.construct.train import resume_construct_config
 
     saved_problem = _saved_problem(args.run_dir) if args.resume else None
     if args.problem and saved_problem and args.problem != saved_problem:

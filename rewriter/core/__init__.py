@@ -1,2 +1,4 @@
-"""The problem-agnostic core: the rewrite interface, the Tree-LSTM encoder, policies, trainers
-and the learned search. A problem plugs in by implementing :mod:`rewriter.core.problem`."""
+"""What every problem and every method stands on, and nothing problem- or learner-specific: the
+problem spec and the result, the one search loop, Ctrl-C, progress, portfolios of searches, the
+rewrite interface a problem implements for the learners (:mod:`rewriter.core.problem`), charts
+and the CP-SAT runner. Imports no numba and no torch."""

@@ -21,10 +21,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .hetero import HeteroGraph
+if TYPE_CHECKING:  # the shops' typed view; the core itself imports no shop code
+    from ..shop.hetero import HeteroGraph
 
 
 @dataclass
@@ -104,7 +106,7 @@ class RewriteState(ABC):
         return None
 
     def hetero(self) -> HeteroGraph | None:
-        """The solution as operations and machines (:mod:`rewriter.core.hetero`), for the
+        """The solution as operations and machines (:mod:`rewriter.shop.hetero`), for the
         heterogeneous encoder; None (the default) when the problem offers no such view."""
         return None
 

@@ -2,7 +2,7 @@
 single-operation flexible instance (a compatibility matrix with due dates).
 
 The MDP itself (decision points, time jumps, rewards, the horizon) is
-:class:`rewriter.fjsp.dqn.mdp.CompatMDP`; this class gives it gymnasium's interface:
+:class:`rewriter.learn.dqn.mdp.CompatMDP`; this class gives it gymnasium's interface:
 
 * **observation** ``spaces.Dict``: ``state``, the specification's normalised 4n + 2m vector
   (:meth:`CompatMDP.state_vector`), and ``time``, tau / T with the same T;
@@ -25,7 +25,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import InputError
-from ..fjsp.dqn.mdp import CompatMDP, check_single_operation
+from ..learn.dqn.mdp import CompatMDP, check_single_operation
 from .checks import check_running, discrete_action, reset_options
 
 

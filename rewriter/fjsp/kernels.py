@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..core.dag import tails_from_topo  # noqa: F401  (shared with the other shop problems)
+from ..shop.dag import tails_from_topo  # noqa: F401  (shared with the other shop problems)
 
 
 @njit(cache=True)

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..core.hetero import HeteroGraph, build_hetero, speed_rank
-from ..core.dag import levels_in_order
+from ..shop.hetero import HeteroGraph, build_hetero, speed_rank
+from ..shop.dag import levels_in_order
 from ..core.problem import Graph, RewriteProblem, RewriteState
 from ..errors import InputError
 from .dispatching import RULES, dispatch_schedule

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from ..baselines.local_search import record_trace, seed_numba
-from ..core.dag import copy_into
+from ..jssp.search_kernels import record_trace, seed_numba
+from ..shop.dag import copy_into
 from ..core.loop import CHUNK_SECONDS, Stepper
 from ..errors import InputError
 from . import moves as M

@@ -25,7 +25,7 @@ from .validate import check_schedule
 
 POLICIES = ("tabu", "greedy", "random", "learned", "none")
 DEFAULT_INIT = "mwkr-eet"
-DQN_INIT = "dqn"  # the DQN dispatcher's schedule (rewriter.fjsp.dqn)
+DQN_INIT = "dqn"  # the DQN dispatcher's schedule (rewriter.learn.dqn)
 DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
 
@@ -119,7 +119,7 @@ def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, obje
              progress, model, samples, decoding) -> Result:
     """The ``start`` schedule rewritten by a trained policy (``model``: a path, or the shipped
     one): one trajectory by argmax, or sampled (``decoding="sample"``, or ``samples`` > 1)."""
-    from ..core.search import learned_search
+    from ..learn.search import learned_search
     from ..models import load_policy
     from .rewrite import FlexibleState
 
@@ -146,15 +146,15 @@ def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, obje
 
 def _dqn_start(instance, model) -> FlexibleSchedule:
     """The DQN dispatcher's schedule (``model``: a DQN model file, or None / "default")."""
-    from .dqn.dispatch import dqn_schedule
-    from .dqn.model import resolve_dqn
+    from ..learn.dqn.dispatch import dqn_schedule
+    from ..learn.dqn.model import resolve_dqn
 
     net, _ = resolve_dqn(model)
     return dqn_schedule(instance, net)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):
-    from ..baselines.fjsp_cpsat import solve_fjsp_cpsat
+    from .cpsat import solve_fjsp_cpsat
 
     if workers < 1:
         raise InputError("--workers must be at least 1")

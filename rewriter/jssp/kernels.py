@@ -12,14 +12,14 @@ Conventions used by every kernel:
 - a move ``(u, v)`` swaps two operations adjacent on a machine, ``u`` first (``v == mach_succ[u]``).
 
 Kernels that run every search step take their output and work arrays as arguments so the hot
-loop allocates nothing; the Python wrappers in :mod:`rewriter.jssp.solution` allocate them once.
+loop allocates nothing; the Python wrappers in :mod:`rewriter.jssp.schedule` allocate them once.
 """
 
 from __future__ import annotations
 
 from numba import njit
 
-from ..core.dag import heads_from, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
+from ..shop.dag import heads_from, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
 
 # --------------------------------------------------------------------------------------------
 # Machine links

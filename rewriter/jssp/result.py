@@ -1,13 +1,13 @@
 """The package's :class:`~rewriter.core.result.Result` for a job-shop schedule, shared by the
 rewriting search (:mod:`rewriter.jssp.solve`) and the constructive scheduler
-(:mod:`rewriter.construct`)."""
+(:mod:`rewriter.learn.construct`)."""
 
 from __future__ import annotations
 
 from ..core.result import Result
 from ..errors import check_lower_bound
 from .instance import JobShopInstance
-from .solution import JobShopSolution
+from .schedule import JobShopSolution
 from .validate import check_schedule
 
 

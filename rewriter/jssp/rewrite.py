@@ -20,13 +20,13 @@ import numpy as np
 
 from .dispatching import RULES, dispatch
 
-from ..core.hetero import HeteroGraph, build_hetero
+from ..shop.hetero import HeteroGraph, build_hetero
 from ..core.problem import Graph, RewriteProblem, RewriteState
 from ..errors import InputError
 from . import features as F
 from .generate import random_instance
 from .instance import JobShopInstance
-from .solution import MOVE_KINDS, JobShopSolution
+from .schedule import MOVE_KINDS, JobShopSolution
 
 
 _PRESSURE = F.MOVE_FEATURES.index("pressure_change")

@@ -21,13 +21,13 @@ from ..errors import InputError, check_lower_bound
 from ..seeding import check_seed
 from .dispatching import MODES, RULES, dispatch
 from .instance import JobShopInstance
-from .local_search import LocalSearch, TabuSettings
-from .solution import MOVE_KINDS, JobShopSolution
+from .search import LocalSearch, TabuSettings
+from .schedule import MOVE_KINDS, JobShopSolution
 from .result import make_result
 
 POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
             "controlled")
-#: the learned constructive scheduler as a first schedule (rewriter.construct; not a rule of
+#: the learned constructive scheduler as a first schedule (rewriter.learn.construct; not a rule of
 #: the dispatching kernel)
 CONSTRUCT = "construct"
 #: the policies whose searches can run side by side (``searches``): one core each, cheap to start
@@ -48,7 +48,7 @@ def initial_solution(instance: JobShopInstance, init: str = "mwkr", mode: str = 
     """A dispatching-rule schedule as a :class:`JobShopSolution`; ``init="construct"`` decodes
     the constructive model ``construct_model`` (None: the shipped one) greedily instead."""
     if init == CONSTRUCT:
-        from ..construct.decode import construct
+        from ..learn.construct.decode import construct
 
         return construct(instance, model=construct_model).solution
     _check_choice(init, RULES + (CONSTRUCT,), "initial rule")
@@ -113,7 +113,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
                     construct_model=construct_model, controller=controller)
         return _side_by_side(instance, call, searches, seed_value, time_limit, progress, t0)
     if policy == CONSTRUCT:
-        from ..construct.decode import construct
+        from ..learn.construct.decode import construct
 
         if samples < 1:
             raise InputError(f"samples must be >= 1, got {samples}")
@@ -132,7 +132,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         tabu = replace(tabu, tie_break=tie_break)
     info = {}
     if policy == "controlled":
-        from ..control.controllers import controlled_search
+        from ..learn.control.controllers import controlled_search
 
         controller = controller or "learned"
         search = controlled_search(sol, controller, model, moves or "n5", tabu, seed_value, steps)
@@ -178,7 +178,7 @@ def _side_by_side(instance, call: dict, searches: int, seed: int, time_limit: fl
 
 def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, decoding,
              progress, explore_after) -> Result:
-    from ..core.search import learned_search
+    from ..learn.search import learned_search
     from ..models import load_policy
     from .rewrite import JobShopState
 

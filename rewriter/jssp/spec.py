@@ -43,7 +43,7 @@ def solve(instance, *, method: str = "search", workers: int = 2, warm_start: boo
           init: str = "mwkr", init_mode: str = "active", seed=0, time_limit=None, **options):
     """:func:`rewriter.jssp.solve.solve`, or OR-Tools CP-SAT with ``method="cpsat"``."""
     if method == "cpsat":
-        from ..baselines.cpsat import solve_cpsat, to_result
+        from .cpsat import solve_cpsat, to_result
         from .solve import initial_solution
 
         if workers < 1:
@@ -124,7 +124,7 @@ def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr"
 
 
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
-    from ..baselines.cpsat import solve_cpsat, to_result
+    from .cpsat import solve_cpsat, to_result
 
     res = solve_cpsat(instance, time_limit=budget, workers=threads, seed=seed)
     if res.solution is None:
@@ -133,20 +133,20 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 
 
 def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
-    from ..construct.decode import construct
+    from ..learn.construct.decode import construct
 
     return construct(instance, model=model, samples=1 if budget is None else int(budget),
                      seed=seed)
 
 
 def _construct_timed(instance, *, budget: float, seed: int = 0, model=None, **_):
-    from ..construct.decode import construct
+    from ..learn.construct.decode import construct
 
     return construct(instance, model=model, time_limit=budget, seed=seed)
 
 
 def _shipped_graph() -> str:
-    from ..construct.model_file import SHIPPED_GRAPH, shipped_model_path
+    from ..learn.construct.model_file import SHIPPED_GRAPH, shipped_model_path
 
     return str(shipped_model_path(SHIPPED_GRAPH))
 
@@ -270,7 +270,7 @@ SPEC = ProblemSpec(
     list_instances=list_instances,
     quoted=quoted,
     plot_schedule=plot_schedule,
-    exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.solution",
+    exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.schedule",
              "bundled_instances": "rewriter.jssp.bundled", "random_instance": "rewriter.jssp.generate",
-             "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.local_search"},
+             "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.search"},
 )

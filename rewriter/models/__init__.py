@@ -1,6 +1,6 @@
 """Shipped policies: ``PROBLEM.pt`` and its card ``PROBLEM.json``, one per problem that ships one,
 and ``fjsp_dqn.pt`` + ``fjsp_dqn.json``, the flexible shop's DQN dispatcher
-(:mod:`rewriter.fjsp.dqn.model` loads it).
+(:mod:`rewriter.learn.dqn.model` loads it).
 
 ``default_model_path(problem)`` finds them through importlib.resources, so they work from an
 installed wheel as well as from a source checkout.
@@ -25,7 +25,7 @@ def default_model_path(problem: str) -> Path:
 
 @lru_cache(maxsize=8)
 def _load(path: str):
-    from ..core.checkpoint import load_model
+    from ..learn.checkpoint import load_model
     return load_model(path)
 
 

@@ -204,7 +204,7 @@ class MrtProblem(RewriteProblem):
         return random_sequence(rng, self.resources, name=f"mrt_d{self.resources}_sample", steps=steps)
 
     def initial_state(self, instance: MrtInstance, init: str, seed: int = 0) -> MrtState:
-        from .heuristics import heuristic
+        from .dispatching import heuristic
 
         if init not in self.init_rules:
             raise InputError(f"unknown MRT init rule {init!r}; expected one of {', '.join(self.init_rules)}")

@@ -69,7 +69,7 @@ def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str = "lea
     """Rewrite the ``init`` heuristic's schedule of ``instance`` with ``policy`` (``learned``,
     ``greedy`` descent, ``random`` walk or ``none``) for ``steps`` rewrites or ``time_limit``
     seconds. The learned policy samples its rewrites unless ``decoding="argmax"``."""
-    from ..core.search import descent_search, learned_search, random_search
+    from ..learn.search import descent_search, learned_search, random_search
     from .problem import MrtProblem
 
     if policy not in POLICIES:

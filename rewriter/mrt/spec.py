@@ -134,7 +134,7 @@ def _search(instance, *, policy: str, budget=None, init: str = "ejf", seed: int 
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     import time
 
-    from ..baselines.mrt_cpsat import solve_mrt_cpsat
+    from .cpsat import solve_mrt_cpsat
     from .solve import make_result
     from .validate import average_slowdown
 
@@ -150,7 +150,7 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 
 
 def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
-    from ..construct.mrt.decode import construct_mrt
+    from ..learn.construct.mrt.decode import construct_mrt
 
     return construct_mrt(instance, model=model, samples=1 if budget is None else int(budget),
                          seed=seed)

@@ -1,0 +1,279 @@
+"""Training the DQN dispatcher, top to bottom: episodes on random compatibility instances, every
+transition into the replay buffer, a TD step every ``train_every`` steps, the target network
+copied every ``target_every`` steps, a greedy validation every ``validate_every`` episodes.
+
+Run directory (``runs/NAME``): ``config.json`` (the :class:`DQNConfig`, package version, git
+commit, command), ``log.csv`` (one row per validation), ``curves.png``, ``best.pt`` (the best
+validation so far) and ``model.pt`` at the end, each with its card (``.json``), and
+``checkpoint.pt``, written at every validation: both networks, the optimiser, the replay buffer
+and the generators, so an interrupted run resumes (``resume=True``) and ends exactly as one
+never interrupted.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import io
+import json
+import platform
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ...atomic import write_atomic
+from ..checkpoint import git_commit, torch_load_safe, torch_save_atomic
+from ...core import interrupt
+from ...core.progress import Progress
+from ...core.threads import limit_threads
+from ...errors import InputError
+from ...textfile import read_json
+from ...version import __version__
+from .config import DQNConfig
+from .dispatch import run_episode
+from .features import FeatureScales, decision
+from .learn import choose, epsilon, td_step
+from .mdp import CompatMDP
+from .model import save_dqn
+from .network import NetConfig, QNetwork
+from .replay import ReplayBuffer, Transition
+from .sizes import random_instance
+from ...core.charts import save_training_curves
+
+LOG_FIELDS = ["episode", "steps", "updates", "wall_s", "epsilon", "train_return", "loss",
+              "val_return", "val_makespan", "val_tardiness", "val_rule_makespan",
+              "val_rule_tardiness"]
+TRAIN_SEEDS = 1000  # training instances have seeds >= this: never an evaluation (0-2) or
+                    # validation (100, 101) seed
+REFERENCE_RULE = "edd-eet"  # shown beside the validation figures
+
+
+@dataclass
+class DQNSummary:
+    run_dir: Path
+    episodes: int
+    steps: int
+    wall_s: float
+    best_validation: float | None  # the largest mean validation return (unscaled)
+    status: str                    # completed | time_limit
+
+
+def validation_set(cfg: DQNConfig) -> list:
+    """The fixed validation instances, with the reference rule's makespan and tardiness."""
+    from ...fjsp.dispatching import dispatch_schedule
+
+    out = []
+    for size in cfg.validation_sizes:
+        for seed in cfg.validation_seeds:
+            instance = random_instance(size, seed)
+            values = dispatch_schedule(instance, REFERENCE_RULE).values()
+            out.append((instance, values["makespan"], values["total_tardiness"]))
+    return out
+
+
+def validate(net: QNetwork, instances: list) -> dict:
+    """Mean return, makespan and total tardiness of greedy episodes (and the rule's)."""
+    rows = []
+    with torch.inference_mode():
+        for instance, rule_makespan, rule_tardiness in instances:
+            mdp = CompatMDP(instance)
+            ret = run_episode(net, mdp)
+            values = mdp.schedule().values()
+            rows.append((ret, values["makespan"], values["total_tardiness"], rule_makespan,
+                         rule_tardiness))
+    means = np.mean(np.array(rows, np.float64), axis=0)
+    return dict(zip(("val_return", "val_makespan", "val_tardiness", "val_rule_makespan",
+                     "val_rule_tardiness"), (round(float(v), 2) for v in means)))
+
+
+def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lines",
+          command: str | None = None) -> DQNSummary:
+    """Train a DQN dispatcher into the new directory ``run_dir``, or with ``resume`` continue the
+    run there from its checkpoint (``cfg`` is then its saved config, :func:`resume_config`)."""
+    cfg = cfg.check()
+    run_dir = Path(run_dir)
+    if resume:
+        meta = json.loads((run_dir / "config.json").read_text())
+    else:
+        if (run_dir / "config.json").exists():
+            raise FileExistsError(f"{run_dir} already holds a run; use --resume or another "
+                                  "--run-dir")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        command = command or " ".join(sys.argv)
+        meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
+                "python": platform.python_version(), "torch": torch.__version__,
+                "command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
+    with limit_threads(cfg.threads):
+        return _train(cfg, run_dir, meta, progress, resume)
+
+
+def resume_config(run_dir, episodes: int | None = None,
+                  time_limit_minutes: float | None = None) -> DQNConfig:
+    """The saved config of the run in ``run_dir``, with a new episode count or time limit."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file() or not (Path(run_dir) / CHECKPOINT).is_file():
+        raise InputError(f"{Path(run_dir) / CHECKPOINT}: no DQN run to resume")
+    try:
+        values = dict(read_json(path, "the config.json of a DQN run")["config"])
+    except (ValueError, KeyError, TypeError):  # InputError included: too deep, a huge integer
+        raise InputError(f"{path}: not the config.json of a DQN run") from None
+    if episodes is not None:
+        values["episodes"] = episodes
+    if time_limit_minutes is not None:
+        values["time_limit_minutes"] = time_limit_minutes
+    return DQNConfig.from_dict(values)
+
+
+def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: bool) -> DQNSummary:
+    torch.manual_seed(cfg.seed)
+    rng = np.random.default_rng(cfg.seed)
+    online = QNetwork(NetConfig(hidden=cfg.hidden, pair_hidden=cfg.pair_hidden))
+    target = copy.deepcopy(online)
+    optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
+    buffer = ReplayBuffer(cfg.buffer_size)
+    val_instances = validation_set(cfg)
+    rows: list[dict] = []
+    episode = steps = updates = 0
+    best, status, wall, losses, returns = None, "completed", 0.0, [], []
+    if resume:
+        buffer, counters = restore_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng)
+        episode, steps, updates, best, wall, rows = counters
+    bar = Progress(cfg.episodes, "dqn", "ep", initial=episode, mode=progress)
+    started = time.perf_counter() - wall
+    while episode < cfg.episodes:
+        interrupt.check()  # a Ctrl-C that numba swallowed while compiling
+        wall = time.perf_counter() - started
+        if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
+            status = "time_limit"
+            break
+        # ---- one episode: act, store, learn ----------------------------------------------------
+        size = cfg.sizes[episode % len(cfg.sizes)]
+        mdp = CompatMDP(random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31))))
+        scales = FeatureScales(mdp)
+        state, total = decision(mdp, scales), 0.0
+        while not mdp.over:
+            action = choose(online, state, epsilon(cfg, steps), rng)
+            pair = state.action(action)
+            reward = mdp.wait() if pair is None else mdp.assign(*pair)
+            reward += mdp.terminal_reward if mdp.over else 0.0
+            total += reward
+            following = None if mdp.over else decision(mdp, scales)
+            buffer.add(Transition(state, action, reward / scales.reward, following, mdp.over))
+            state, steps = following, steps + 1
+            if len(buffer) >= cfg.warmup and steps % cfg.train_every == 0:
+                online.train()
+                losses.append(td_step(online, target, optimizer, buffer.sample(cfg.batch_size, rng), cfg))
+                online.eval()
+                updates += 1
+                if updates % cfg.target_every == 0:
+                    target.load_state_dict(online.state_dict())
+        returns.append(total)
+        episode += 1
+        # ---- validation, log, best model -------------------------------------------------------
+        if episode % cfg.validate_every == 0 or episode == cfg.episodes:
+            row = {"episode": episode, "steps": steps, "updates": updates,
+                   "wall_s": round(time.perf_counter() - started, 1),
+                   "epsilon": round(epsilon(cfg, steps), 4),
+                   "train_return": round(float(np.mean(returns)), 2),
+                   "loss": round(float(np.mean(losses)), 5) if losses else "",
+                   **validate(online, val_instances)}
+            rows.append(row)
+            returns, losses = [], []
+            _write_log(run_dir / "log.csv", rows)
+            if best is None or row["val_return"] > best:
+                best = row["val_return"]
+                save_dqn(run_dir / "best.pt", online, _card(cfg, meta, rows, row))
+            save_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng, buffer,
+                            (episode, steps, updates, best, time.perf_counter() - started, rows))
+            bar.update(cfg.validate_every, val=row["val_return"], mk=row["val_makespan"])
+    bar.close()
+    wall = time.perf_counter() - started
+    if rows:
+        plot_curves(rows, run_dir / "curves.png")
+    save_dqn(run_dir / "model.pt", online, _card(cfg, meta, rows, rows[-1] if rows else {}))
+    return DQNSummary(run_dir, episode, steps, wall, best, status)
+
+
+# ---- run directory -----------------------------------------------------------------------------
+CHECKPOINT = "checkpoint.pt"
+
+
+def save_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer, rng,
+                    buffer: ReplayBuffer, counters: tuple) -> None:
+    """Everything the loop carries from one episode to the next, at a validation (where the
+    running means of returns and losses are empty), written atomically."""
+    episode, steps, updates, best, wall, rows = counters
+    torch_save_atomic({"online": online.state_dict(), "target": target.state_dict(),
+                       "optimizer": optimizer.state_dict(),
+                       "rng": json.dumps(rng.bit_generator.state),
+                       "torch_rng": torch.get_rng_state(), "buffer": buffer.state(),
+                       "episode": episode, "steps": steps, "updates": updates, "best": best,
+                       "wall_s": wall, "rows": json.dumps(rows)}, path)
+
+
+def restore_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer,
+                       rng) -> tuple[ReplayBuffer, tuple]:
+    """Load :func:`save_checkpoint`'s file into the networks, optimiser and generator; returns
+    the replay buffer and (episode, steps, updates, best, wall seconds, log rows)."""
+    blob = torch_load_safe(path, "DQN training checkpoint")
+    try:
+        online.load_state_dict(blob["online"])
+        target.load_state_dict(blob["target"])
+        optimizer.load_state_dict(blob["optimizer"])
+        rng.bit_generator.state = json.loads(blob["rng"])
+        torch.set_rng_state(blob["torch_rng"])
+        buffer = ReplayBuffer.restore(blob["buffer"])
+        counters = (int(blob["episode"]), int(blob["steps"]), int(blob["updates"]), blob["best"],
+                    float(blob["wall_s"]), json.loads(blob["rows"]))
+    except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
+        raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
+            from None
+    return buffer, counters
+
+
+def _write_log(path: Path, rows: list[dict]) -> None:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_atomic(path, buffer.getvalue())
+
+
+def _card(cfg: DQNConfig, meta: dict, rows: list[dict], at: dict) -> dict:
+    """What a saved network says about itself: how it was trained and how it validated."""
+    best = max(rows, key=lambda r: r["val_return"]) if rows else {}
+    return {"kind": "fjsp DQN dispatcher", "version": __version__, "command": meta["command"],
+            "git_commit": meta["git_commit"], "final_commit": git_commit(),
+            "episodes": at.get("episode"), "steps": at.get("steps"), "wall_s": at.get("wall_s"),
+            "validation_at_save": {k: v for k, v in at.items() if k.startswith("val_")},
+            "best_validation": {k: v for k, v in best.items() if k.startswith("val_") or k == "episode"},
+            "curve": [{k: r[k] for k in ("episode", "train_return", "val_return", "val_makespan",
+                                          "val_tardiness")} for r in rows],
+            "config": cfg.to_dict()}
+
+
+def plot_curves(rows: list[dict], path: Path) -> None:
+    """Training return, validation return, and validation makespan / tardiness against the rule."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    x = [r["episode"] for r in rows]
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+    axes[0].plot(x, [r["train_return"] for r in rows], lw=0.8, label="training (epsilon-greedy)")
+    axes[0].plot(x, [r["val_return"] for r in rows], "o-", ms=3, label="validation (greedy)")
+    axes[0].set(xlabel="episode", title="return")
+    axes[0].legend()
+    for ax, key, title in ((axes[1], "makespan", "validation makespan"),
+                           (axes[2], "tardiness", "validation total tardiness")):
+        ax.plot(x, [r[f"val_{key}"] for r in rows], "o-", ms=3, label="DQN")
+        ax.plot(x, [r[f"val_rule_{key}"] for r in rows], "--", label=REFERENCE_RULE)
+        ax.set(xlabel="episode", title=title)
+        ax.legend()
+    fig.tight_layout()
+    save_training_curves(fig, path)
