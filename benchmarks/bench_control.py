@@ -37,7 +37,7 @@ from pathlib import Path
 
 from rewriter import __version__
 from rewriter.atomic import write_atomic
-from rewriter.compare import append_result, read_results
+from rewriter.compare.grid import append_result, read_results
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.learn.control.search import TENURE_SCALES, tenure_range
 from rewriter.jssp.solve import TabuSettings, solve

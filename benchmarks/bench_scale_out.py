@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rewriter.compare import cell_records, plan_cells  # noqa: E402
+from rewriter.compare.grid import cell_records, plan_cells  # noqa: E402
 
 
 # ---- 1. compare throughput -----------------------------------------------------------------------
@@ -98,7 +98,7 @@ def bench_cpsat(instances: str, budget: float) -> dict:
     import dask
     from distributed import LocalCluster
 
-    from rewriter.compare_dask import local_workers, start_local_cluster
+    from rewriter.compare.dask_cluster import local_workers, start_local_cluster
 
     cells = plan_cells(instances, f"cpsat:{budget:g}", cpsat_workers=2)
     result = {}

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 from rewriter.atomic import write_atomic
-from rewriter.compare import plan_cells, read_results, run_cells
+from rewriter.compare.grid import plan_cells, read_results, run_cells
 
 INSTANCES = "ta01-80,dmu01-80"
 LONG_INSTANCES = "ta01,ta11,ta21,ta31,ta41,ta51,ta61,ta71"  # the first of each Taillard class

@@ -52,7 +52,7 @@ from rewriter import __version__
 from rewriter.atomic import atomic_open
 from rewriter.core.charts import save_training_curves
 from rewriter.learn.checkpoint import git_commit
-from rewriter.compare import append_result, set_aside_torn_line
+from rewriter.compare.grid import append_result, set_aside_torn_line
 from rewriter.core.progress import Progress, mode_for
 from rewriter.jssp.search_kernels import (_candidate_moves, _move_and_evaluate, _outcome,
                                              new_tabu_table, tabu_lookup, tabu_store)

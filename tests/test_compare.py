@@ -5,10 +5,10 @@ import json
 import pytest
 
 from rewriter import __version__
-from rewriter.compare import append_result, plan_cells, read_results, run_cells
+from rewriter.compare.grid import append_result, plan_cells, read_results, run_cells
 from rewriter.errors import InputError
-from rewriter.methods import parse_method, parse_methods
-from rewriter.tables import per_instance_table, render, summary_table
+from rewriter.compare.methods import parse_method, parse_methods
+from rewriter.compare.tables import per_instance_table, render, summary_table
 
 
 @pytest.mark.parametrize("text, spec, kind", [

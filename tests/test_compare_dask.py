@@ -13,9 +13,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from rewriter.compare import Cell, plan_cells, read_results, record_key, run_cells  # noqa: E402
-from rewriter.compare_dask import start_local_cluster  # noqa: E402
-from rewriter.methods import parse_method  # noqa: E402
+from rewriter.compare.grid import Cell, plan_cells, read_results, record_key, run_cells  # noqa: E402
+from rewriter.compare.dask_cluster import start_local_cluster  # noqa: E402
+from rewriter.compare.methods import parse_method  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 #: deterministic cells (rules and step-budget searches): equal records on every executor

@@ -5,15 +5,15 @@ import time
 
 import pytest
 
-from rewriter import cells as cells_module
+from rewriter.compare import cells as cells_module
 from rewriter import registry
-from rewriter.cells import NO_SCHEDULE, Cell, run_cell, warm_up
-from rewriter.compare import finished_records, plan_cells, run_cells
+from rewriter.compare.cells import NO_SCHEDULE, Cell, run_cell, warm_up
+from rewriter.compare.grid import finished_records, plan_cells, run_cells
 from rewriter.errors import InputError, NoSchedule
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.validate import check_schedule
-from rewriter.methods import parse_method
-from rewriter.tables import footnote, per_instance_table, render, summary_table, with_gaps
+from rewriter.compare.methods import parse_method
+from rewriter.compare.tables import footnote, per_instance_table, render, summary_table, with_gaps
 
 
 @pytest.mark.parametrize("text, name", [("construct-time:2", "construct-time"),
@@ -84,7 +84,7 @@ def test_a_cell_without_schedule_is_a_result_shown_as_a_dash(monkeypatch, tmp_pa
 
 
 def test_no_schedule_cells_do_not_stop_a_parallel_run(monkeypatch, tmp_path):
-    from rewriter.methods import Choice
+    from rewriter.compare.methods import Choice
 
     monkeypatch.setattr(Choice, "run", _raise_no_schedule)
     results = tmp_path / "r.jsonl"
@@ -102,7 +102,7 @@ def test_cpsat_without_a_schedule_is_one_line_for_solve(capsys):
 
 
 def test_warm_up_runs_each_method_once_per_process_with_a_small_budget(monkeypatch):
-    from rewriter.methods import Choice
+    from rewriter.compare.methods import Choice
 
     calls = []
     monkeypatch.setattr(Choice, "run", lambda self, inst, **kw: calls.append((self.spec, inst.name)))
@@ -122,7 +122,7 @@ def test_every_problem_has_a_loadable_warm_up_instance():
 
 
 def test_a_method_that_refuses_the_warm_up_instance_still_runs_its_cells(monkeypatch):
-    from rewriter.methods import Choice
+    from rewriter.compare.methods import Choice
 
     calls = []
 

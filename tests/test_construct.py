@@ -165,7 +165,7 @@ def test_interrupted_cli_run_resumes_with_the_same_command(tmp_path, monkeypatch
 
 
 def test_compare_records_construct_and_sampled_construct(tmp_path, monkeypatch, tiny_model):
-    from rewriter.compare import plan_cells, read_results, run_cells
+    from rewriter.compare.grid import plan_cells, read_results, run_cells
 
     monkeypatch.setattr(model_file, "shipped_model_path", lambda: tiny_model)
     results = tmp_path / "results.jsonl"

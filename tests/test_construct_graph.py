@@ -164,7 +164,7 @@ def test_a_saved_model_loads_back_identically_and_a_bad_network_is_refused(tmp_p
 
 
 def test_solve_and_compare_take_a_graph_model(tmp_path, graph_model):
-    from rewriter.compare import plan_cells, run_cells
+    from rewriter.compare.grid import plan_cells, run_cells
 
     inst = load_instance("ft06")
     greedy = construct(inst, model=graph_model)
@@ -191,7 +191,7 @@ def test_the_cli_trains_the_graph_network_and_checks_its_options(tmp_path, capsy
 
 
 def test_the_shipped_graph_model_runs_as_the_construct_graph_methods(tmp_path):
-    from rewriter.compare import plan_cells, run_cells
+    from rewriter.compare.grid import plan_cells, run_cells
 
     _, meta = load_construct_model(model_file_path())
     assert meta["network"] == "graph" and meta["card"]["name"] == "jssp_construct_graph"

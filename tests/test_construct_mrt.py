@@ -103,7 +103,7 @@ def test_cli_refuses_options_of_the_other_trainers(tmp_path, capsys):
 
 
 def test_compare_runs_construct_with_the_given_model(tmp_path, tiny_model):
-    from rewriter.compare import plan_cells, run_cells
+    from rewriter.compare.grid import plan_cells, run_cells
 
     cells = plan_cells("d2:test:0-1", "sjf,construct,construct:3", problem="mrt",
                        model=str(tiny_model))

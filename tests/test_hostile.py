@@ -277,7 +277,7 @@ def test_a_huge_mrt_integer_is_refused_not_wrapped(tmp_path):
 
 # ---- compare: a results file torn by a crash mid-line --------------------------------------------
 def test_a_torn_results_line_is_set_aside_and_the_next_record_starts_a_fresh_line(tmp_path, capsys):
-    from rewriter.compare import read_results
+    from rewriter.compare.grid import read_results
 
     results = tmp_path / "r.jsonl"
     base = ["compare", "--instances", "ft06", "--results", str(results), "--no-progress"]
@@ -302,7 +302,7 @@ def test_a_torn_results_line_is_set_aside_and_the_next_record_starts_a_fresh_lin
 
 @pytest.mark.parametrize("tail", ['{"instance": "ft06"', "garbage\n", '{"instance": 1}\n', "[1, 2]"])
 def test_run_cells_sets_aside_an_unterminated_or_unparsable_last_line(tmp_path, tail):
-    from rewriter.compare import plan_cells, read_results, run_cells
+    from rewriter.compare.grid import plan_cells, read_results, run_cells
 
     results = tmp_path / "r.jsonl"
     run_cells(plan_cells("ft06", "fifo,mwkr"), results, progress=False)
@@ -316,7 +316,7 @@ def test_run_cells_sets_aside_an_unterminated_or_unparsable_last_line(tmp_path, 
 
 def test_append_result_never_glues_a_record_onto_a_partial_line(tmp_path):
     from rewriter import __version__
-    from rewriter.compare import append_result, read_results
+    from rewriter.compare.grid import append_result, read_results
 
     path = tmp_path / "r.jsonl"
     good = {"instance": "ft06", "method": "mwkr", "seed": 0, "version": __version__}
@@ -356,7 +356,7 @@ def test_seeds_below_2_to_the_32_give_the_same_results_as_before(policy, init, s
 def test_a_seed_out_of_range_is_an_input_error(seed):
     from rewriter.jssp.dispatching import dispatch
     from rewriter import load_instance
-    from rewriter.compare import plan_cells
+    from rewriter.compare.grid import plan_cells
     from rewriter.jssp.solve import solve
 
     inst = load_instance("ft06")
@@ -404,7 +404,7 @@ def test_sigint_to_the_compare_parent_alone_ends_the_run_promptly(tmp_path, dela
     import sys
     import time
 
-    from rewriter.compare import read_results
+    from rewriter.compare.grid import read_results
 
     results = tmp_path / "r.jsonl"
     argv = [sys.executable, "-m", "rewriter", "compare", "--instances",
@@ -443,7 +443,7 @@ def test_sigint_to_the_compare_parent_alone_ends_the_run_promptly(tmp_path, dela
 
 # ---- compare: the results file is checked, and locked, before any cell runs ---------------------
 def _count_cells(monkeypatch):
-    import rewriter.compare as compare
+    import rewriter.compare.grid as compare
 
     calls = []
     real = compare.run_cell
@@ -511,7 +511,7 @@ def test_a_second_compare_on_the_same_results_file_fails_at_once(tmp_path, capsy
     import sys
     import time
 
-    from rewriter.compare import read_results
+    from rewriter.compare.grid import read_results
     from rewriter.jssp.bundled import load_instance
     from rewriter.jssp.solve import solve
 

@@ -65,7 +65,7 @@ def test_a_hard_link_planted_as_the_lock_file_is_not_truncated(tmp_path, capsys)
 def test_the_lock_and_torn_files_are_opened_without_following_a_link_made_after_the_check(
         tmp_path, capsys):
     """The check before the run and the open are apart: a link made in between is refused too."""
-    from rewriter.compare import ResultsLock, set_aside_torn_line
+    from rewriter.compare.grid import ResultsLock, set_aside_torn_line
     from rewriter.errors import InputError
 
     victim = tmp_path / "victim.txt"

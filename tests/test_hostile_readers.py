@@ -98,7 +98,7 @@ def test_validate_reads_a_hostile_schedule_as_bad_input_not_infeasible(tmp_path,
 
 @pytest.mark.parametrize("line", [DEEP, '{"instance": %s}' % HUGE])
 def test_a_hostile_results_line_is_one_error(tmp_path, line):
-    from rewriter.compare import read_results
+    from rewriter.compare.grid import read_results
 
     path = tmp_path / "r.jsonl"
     path.write_text(line + "\n" + json.dumps({"instance": "a", "method": "b", "seed": 0,

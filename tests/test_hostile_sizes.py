@@ -161,7 +161,7 @@ def test_a_wide_csv_header_is_checked_quickly():
 
 def test_a_method_listed_twice_in_a_long_list_is_found_quickly():
     from rewriter import registry
-    from rewriter.methods import parse_methods
+    from rewriter.compare.methods import parse_methods
 
     methods = ["fifo"] + [f"random:{k}" for k in range(1, 30_000)] + ["fifo"]
     began = time.monotonic()

@@ -16,9 +16,9 @@ from rewriter.mrt.generate import dataset_instance
 from rewriter.mrt.instance import MrtInstance
 from rewriter.mrt.schedule import MrtSchedule
 from rewriter.mrt.validate import InfeasibleSchedule, check_mrt_schedule, schedule_violations
-from rewriter.compare import plan_cells, run_cells
+from rewriter.compare.grid import plan_cells, run_cells
 from rewriter.mrt.spec import methods, quoted
-from rewriter.tables import render, summary_table, to_csv, to_markdown
+from rewriter.compare.tables import render, summary_table, to_csv, to_markdown
 
 from .mrt_strategies import mrt_instances
 

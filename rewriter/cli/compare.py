@@ -79,14 +79,14 @@ def add_parser(sub) -> None:
 
 
 def _shown(method) -> str:
-    from ..methods import BUDGET_SHOWN
+    from ..compare.methods import BUDGET_SHOWN
 
     return (method.spec_name or method.name) + BUDGET_SHOWN.get(method.budget, "")
 
 
 def run(args) -> int:
-    from ..compare import plan_cells, read_results, run_cells
-    from ..tables import render
+    from ..compare.grid import plan_cells, read_results, run_cells
+    from ..compare.tables import render
 
     warnings.formatwarning = lambda message, *rest, **kw: f"{PROG}: warning: {message}\n"
     results = args.results or "compare-results.jsonl"
@@ -102,7 +102,7 @@ def run(args) -> int:
     if (args.instances is None) != (args.methods is None):
         raise InputError("give both --instances and --methods, or neither (tables from --results)")
     if args.executor != "local":
-        from ..compare_dask import parse_executor
+        from ..compare.dask_cluster import parse_executor
 
         parse_executor(args.executor)  # a bad address or no Dask: one line, before anything
     if args.instances is None:
@@ -140,7 +140,7 @@ def run(args) -> int:
         write_atomic(args.out, render(records, fmt, quoted=not args.no_quoted))
         print(f"wrote tables: {args.out}")
     if args.plot:
-        from ..plots import plot_gap_vs_budget
+        from ..compare.plots import plot_gap_vs_budget
         plot_gap_vs_budget(records, args.plot)
         print(f"wrote plot: {args.plot}")
     print(f"results: {results}", file=sys.stdout)

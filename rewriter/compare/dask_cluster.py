@@ -6,7 +6,7 @@ claims ``cell.threads`` units of the worker resource ``cpus``; a worker offers a
 has cores reserved for it, so a CP-SAT cell with T threads only runs where T cores are free.
 
 The client (this process) alone writes the results file: :func:`dask_records` yields each
-record as its task finishes and :func:`rewriter.compare.run_cells` appends it, exactly as for
+record as its task finishes and :func:`rewriter.compare.grid.run_cells` appends it, exactly as for
 the local process pool. Failures:
 
 * a worker that dies loses its running cell; the scheduler runs it again on another worker,
@@ -32,7 +32,7 @@ import warnings
 from contextlib import contextmanager
 
 from .cells import Cell, failed_record, run_cell
-from .errors import InputError
+from ..errors import InputError
 
 #: how to get the engine, in the message shown without it
 INSTALL = "pip install 'rewriter[distributed]' (or: pip install 'dask[distributed]')"
@@ -171,7 +171,7 @@ def connect(address: str):
 def dask_records(todo: list[Cell], executor: str, workers: int):
     """Yield the records of ``todo`` as their tasks finish: on a local cluster of ``workers``
     processes (``executor == "dask"``) or on the scheduler at ``executor``. A cell that failed
-    twice is yielded as a :func:`~rewriter.compare.failed_record`. Closing the generator (or
+    twice is yielded as a :func:`~rewriter.compare.grid.failed_record`. Closing the generator (or
     Ctrl-C) cancels what is still queued and closes the client and any cluster it started."""
     from distributed import as_completed
     from distributed.scheduler import KilledWorker

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 
-from . import registry
-from .core.spec import Method, ProblemSpec
-from .errors import InputError
+from .. import registry
+from ..core.spec import Method, ProblemSpec
+from ..errors import InputError
 
 
 #: how a method's budget is written in the list of methods, by what it counts (``construct:K``

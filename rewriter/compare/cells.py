@@ -1,6 +1,6 @@
 """A cell of ``rewriter compare``: one (instance, method, seed), how it runs, and the record
-it leaves. Every executor (the local process pool of :mod:`rewriter.compare`, the Dask cluster of
-:mod:`rewriter.compare_dask`) runs cells through :func:`run_cell`."""
+it leaves. Every executor (the local process pool of :mod:`rewriter.compare.grid`, the Dask cluster of
+:mod:`rewriter.compare.dask_cluster`) runs cells through :func:`run_cell`."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ import json
 import time
 from dataclasses import dataclass, replace
 
-from . import registry
-from .errors import NoSchedule
+from .. import registry
+from ..errors import NoSchedule
 from .methods import Choice
-from .version import __version__
+from ..version import __version__
 
 
 @dataclass(frozen=True)

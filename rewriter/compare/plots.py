@@ -8,8 +8,8 @@ import statistics
 from collections import defaultdict
 from pathlib import Path
 
-from . import registry
-from .atomic import atomic_open
+from .. import registry
+from ..atomic import atomic_open
 from .methods import parse_method
 from .tables import _group, _measure, _missing, _objective, with_gaps
 
@@ -35,7 +35,7 @@ def _value(record: dict, measure: str):
 
 
 def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) -> None:
-    from .compare import column_label
+    from .grid import column_label
 
     measure = _measure(records)
     problem = records[0].get("problem")
@@ -90,7 +90,7 @@ def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> P
     cols = min(3, len(groups))
     rows = math.ceil(len(groups) / cols)
     fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
-    from .compare import column_label
+    from .grid import column_label
 
     names = sorted({_series(column_label(r), r.get("problem"))[0] for r in records})
     colours = {name: f"C{i % 10}" for i, name in enumerate(names)}  # same colour in every panel

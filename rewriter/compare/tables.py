@@ -19,7 +19,7 @@ Table = tuple[list[str], list[list]]
 
 
 def _column(record: dict) -> str:
-    from .compare import column_label
+    from .grid import column_label
 
     return column_label(record)
 
@@ -70,7 +70,7 @@ def _name(instance: str) -> str:
 def published_results(records: list[dict] | None = None) -> list[dict]:
     """Quoted reference results of the records' problems: method, group, value, citation (never
     produced by this package)."""
-    from . import registry
+    from .. import registry
 
     problems = _ordered(r.get("problem", registry.default().name) for r in records or [{}])
     quoted = []
@@ -83,7 +83,7 @@ def published_results(records: list[dict] | None = None) -> list[dict]:
 def with_gaps(records: list[dict]) -> list[dict]:
     """The records, where an instance of a problem with bounds has no known upper bound, with
     the gap to the best result in its row instead (marked ``gap_to_best``)."""
-    from . import registry
+    from .. import registry
 
     best: dict[str, float] = {}
     for r in records:

@@ -7,7 +7,7 @@ can be rebuilt from the file alone. A line torn by a crash mid-write is moved to
 (with a warning) before the next record is appended, so it never breaks the file.
 
 Where the cells run is the *executor*: ``local`` (this module's process pool, one pipe per
-worker) or a Dask distributed cluster (:mod:`rewriter.compare_dask`). Either one only yields
+worker) or a Dask distributed cluster (:mod:`rewriter.compare.dask_cluster`). Either one only yields
 records; this process alone writes the results file, so the writer, the lock and the resume
 logic below are the same for both.
 """
@@ -26,14 +26,14 @@ import warnings
 from collections import deque
 from pathlib import Path
 
-from . import registry
-from .core import interrupt
-from .core.progress import Progress
-from .errors import InputError
+from .. import registry
+from ..core import interrupt
+from ..core.progress import Progress
+from ..errors import InputError
 from .methods import parse_methods
-from .seeding import check_seed
-from .textfile import lines as text_lines
-from .textfile import parse_json
+from ..seeding import check_seed
+from ..textfile import lines as text_lines
+from ..textfile import parse_json
 from .cells import FAILED, Cell, run_cell
 
 
@@ -315,10 +315,10 @@ def run_cells(cells: list[Cell], results_path, workers: int = 1,
     an :class:`InputError`. Ctrl-C (a SIGINT to this process, or to its process group) stops the
     run: the workers are ended, every finished cell is already in the file, and
     KeyboardInterrupt is raised. A cell that fails on a distributed executor (twice: see
-    :mod:`rewriter.compare_dask`) is recorded as failed, warned about and left out of the
+    :mod:`rewriter.compare.dask_cluster`) is recorded as failed, warned about and left out of the
     returned records; the next run tries it again."""
     if executor != "local":
-        from .compare_dask import parse_executor
+        from .dask_cluster import parse_executor
 
         executor = parse_executor(executor)  # Dask missing or a bad address: fail before running
     done = finished_records(read_results(results_path))
@@ -365,7 +365,7 @@ def cell_records(todo: list[Cell], workers: int, executor: str = "local"):
         if workers <= 1:
             return (run_cell(cell) for cell in todo)
         return _run_parallel(todo, workers)
-    from .compare_dask import dask_records
+    from .dask_cluster import dask_records
 
     return dask_records(todo, executor, workers)
 
