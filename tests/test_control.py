@@ -180,11 +180,12 @@ def test_options_of_other_policies_are_refused(capsys):
 def test_every_training_option_is_explained_in_help():
     from dataclasses import fields
 
-    from rewriter.learn.control.__main__ import parser
+    from rewriter.cli import build_parser
     from rewriter.learn.control.config import HELP, ControlConfig
 
     assert set(HELP) == {f.name for f in fields(ControlConfig)}
-    text = parser().format_help()
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    text = train.format_help()
     for f in fields(ControlConfig):
         assert "--" + f.name.replace("_", "-") in text
     assert "tabu moves between two controller decisions" in " ".join(text.split())

@@ -234,15 +234,20 @@ def test_the_replay_buffer_survives_a_checkpoint_exactly():
     assert shared and all(back.items[i].next_state is back.items[j].state for i, j in shared)
 
 
-def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
-    from rewriter.learn.dqn.__main__ import main
+def _train_dqn(argv: list[str]) -> int:
+    from rewriter.cli import main
 
+    return main(["train", "--approach", "dqn", *argv])
+
+
+def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
+    main = _train_dqn
     small = ["--sizes", "8x3", "--validation-sizes", "8x3", "--validation-seeds", "100",
              "--validate-every", "2", "--warmup", "20", "--batch-size", "8", "--train-every", "1",
              "--target-every", "5", "--time-limit-minutes", "5", "--quiet"]
-    assert main(["train", "--run-dir", str(tmp_path / "whole"), "--episodes", "6", *small]) == 0
-    assert main(["train", "--run-dir", str(tmp_path / "cut"), "--episodes", "4", *small]) == 0
-    assert main(["train", "--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "6",
+    assert main(["--run-dir", str(tmp_path / "whole"), "--episodes", "6", *small]) == 0
+    assert main(["--run-dir", str(tmp_path / "cut"), "--episodes", "4", *small]) == 0
+    assert main(["--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "6",
                  "--quiet"]) == 0
     whole, cut = load_dqn(tmp_path / "whole" / "model.pt")[0], load_dqn(tmp_path / "cut" / "model.pt")[0]
     for a, b in zip(whole.state_dict().values(), cut.state_dict().values()):
@@ -254,15 +259,15 @@ def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
 
 
 def test_dqn_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
-    from rewriter.learn.dqn.__main__ import main
+    main = _train_dqn
 
-    assert main(["train", "--run-dir", str(tmp_path / "none"), "--resume"]) == 2
+    assert main(["--run-dir", str(tmp_path / "none"), "--resume"]) == 2
     assert "no DQN run to resume" in capsys.readouterr().err
-    assert main(["train", "--run-dir", str(tmp_path / "none"), "--resume", "--lr", "0.1"]) == 2
+    assert main(["--run-dir", str(tmp_path / "none"), "--resume", "--lr", "0.1"]) == 2
     assert "cannot change --lr" in capsys.readouterr().err
     (tmp_path / "bad").mkdir()
     (tmp_path / "bad" / "config.json").write_text('{"config": {}}')
     (tmp_path / "bad" / "checkpoint.pt").write_bytes(b"not a checkpoint")
-    assert main(["train", "--run-dir", str(tmp_path / "bad"), "--resume"]) == 2
+    assert main(["--run-dir", str(tmp_path / "bad"), "--resume"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "checkpoint.pt" in err and "Traceback" not in err

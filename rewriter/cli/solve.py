@@ -65,7 +65,7 @@ def add_parser(sub) -> None:
     g.add_argument("--model", default="default", metavar="PATH",
                    help="model file: 'default' (the one shipped for the problem and policy), a "
                         "rewriting policy written by `rewriter train` (--policy learned) or a "
-                        "controller written by `python -m rewriter.learn.control train` (--policy "
+                        "controller written by `rewriter train --approach control` (--policy "
                         "controlled); without --policy the file's kind picks the policy; with "
                         "fjsp's --init dqn the DQN dispatcher's model (default: %(default)s)")
     g.add_argument("--samples", type=non_negative_int, default=1, metavar="K",

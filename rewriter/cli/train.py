@@ -10,20 +10,31 @@ from pathlib import Path
 from .. import registry
 from ..errors import InputError, is_interrupt
 from ..textfile import read_json
-from . import train_construct
+from . import train_construct, train_control, train_dqn
 from .common import FORMATTER, long_progress
+from .train_options import RUN_OPTIONS, flag
+
+#: every way to train, and the module that trains it (None: this one, the rewriter)
+APPROACHES = {"rewriter": None, "construct": train_construct, "control": train_control,
+              "dqn": train_dqn}
 
 EPILOG = """\
-Every option maps to one field of TrainConfig (rewriter/learn/config.py), or to one of the
-problem's own options (listed under its name). Each problem sets its own defaults (sizes,
-starts, validation; some more, see docs/training.md); a --config file and explicit options win.
+The rewriter's options are the fields of TrainConfig (rewriter/learn/config.py) and the problem's
+own options (listed under its name); each problem sets its own defaults (sizes, starts,
+validation; some more, see docs/training.md). Every other approach reads its group of options
+and the shared ones its group names, with its own defaults (fields of ConstructConfig,
+MrtConstructConfig, ControlConfig, DQNConfig); an option it does not have is refused by name.
+A --config file (a JSON object of a config's fields, or a run's config.json) and explicit
+options win over the defaults.
 
 The run directory keeps
-config.json (all of them, plus version and git commit), log.csv, curves.png, checkpoint.pt
-(after every iteration, written atomically), best.pt, and model.pt + model.json at the end.
+config.json (all of them, plus approach, version and git commit), log.csv, curves.png,
+checkpoint.pt (after every iteration, dqn: every validation; written atomically), best.pt, and
+model.pt + model.json at the end.
 Ctrl-C stops the run; the same command with --resume continues it from the last checkpoint and
-gives the same result as an uninterrupted run (options equal to the saved ones may be repeated;
-only --iterations and --time-limit-minutes may change).
+gives the same result as an uninterrupted run (the approach is read from the run directory;
+only --iterations, --episodes for dqn, and --time-limit-minutes may change; the rewriter and
+construct accept a repeated option equal to the saved one).
 
 examples:
   rewriter train --problem jssp --run-dir runs/jssp --time-limit-minutes 60
@@ -32,11 +43,13 @@ examples:
   rewriter train --problem jssp --approach construct --run-dir runs/construct --iterations 1000
   rewriter train --problem mrt --resources 20 --algo reinforce --formulation node \\
       --negative-q-resample --run-dir runs/mrt20
+  rewriter train --approach control --run-dir runs/control --iterations 120
+  rewriter train --approach dqn --run-dir runs/dqn --sizes 50x10,100x20 --time-limit-minutes 20
   torchrun --nproc-per-node 2 -m rewriter train --problem jssp --run-dir runs/jssp-2x
 
-Under torchrun (WORLD_SIZE set) the processes share the episodes of every iteration and average
-their gradients (gloo); rank 0 writes the run directory; --resume needs the same number of
-processes. Several machines: docs/scale-out.md.
+Under torchrun (WORLD_SIZE set; the rewriter only) the processes share the episodes of every
+iteration and average their gradients (gloo); rank 0 writes the run directory; --resume needs
+the same number of processes. Several machines: docs/scale-out.md.
 """
 
 
@@ -51,9 +64,17 @@ def add_parser(sub) -> None:
     from ..learn.config import HELP, defaults
 
     p = sub.add_parser("train", formatter_class=FORMATTER, epilog=EPILOG,
-                       help="train a rewrite policy for a problem",
-                       description="Train a Tree-LSTM rewrite policy with PPO or REINFORCE on "
-                                   "random instances; everything is written to --run-dir.")
+                       help="train a learned policy: a rewriter, a constructive scheduler, a "
+                            "controller of tabu search or a DQN dispatcher",
+                       description="Train a learned policy on random instances; everything is "
+                                   "written to --run-dir. Four approaches (--approach): "
+                                   + "; ".join(f"{k}: {v}" for k, v in APPROACH_HELP.items())
+                                   + ".")
+    p.add_argument("--approach", type=_approach, choices=list(APPROACHES), default=None,
+                   help="what to train (default: rewriter; a resumed run keeps its own): "
+                        + "; ".join(f"{k}: {v}" for k, v in APPROACH_HELP.items()) + ". Each "
+                        "reads the options of its group below and the shared ones it names, "
+                        "with its own defaults; an option of another approach is refused")
     p.add_argument("--run-dir", required=True, metavar="DIR",
                    help="directory of the run (created; e.g. runs/NAME)")
     p.add_argument("--resume", action="store_true",
@@ -66,7 +87,8 @@ def add_parser(sub) -> None:
     p.add_argument("--quiet", "-q", action="store_true",
                    help="no progress or summary (progress: a bar on a terminal, otherwise a line "
                         "on stderr every 30 s)")
-    g = p.add_argument_group("training options (TrainConfig)")
+    g = p.add_argument_group("training options (TrainConfig; the rewriter's, and the shared "
+                             "ones)")
     values = defaults()
     values.pop("problem_options")
     values["problem"] = registry.names()[0]
@@ -86,7 +108,6 @@ def add_parser(sub) -> None:
             g.add_argument(flag, dest=name, type=kind, default=None,
                            metavar="X" if kind is float else "PATH" if name.endswith("model")
                            else "NAME", help=text)
-    train_construct.add_options(p)
     # a problem's own options; one flag per name, shared by the problems that have it (each
     # problem checks the value against its own choices: _problem_options)
     by_name: dict[str, list] = {}
@@ -103,6 +124,74 @@ def add_parser(sub) -> None:
         group.add_argument("--" + name.replace("_", "-"), dest=name, type=kind, choices=choices,
                            default=None, metavar=None if choices else "N" if kind is int else "NAME",
                            help=text)
+    for module in APPROACHES.values():  # after the problems' options: MRT's --resources is one
+        if module is not None:
+            module.add_options(p)
+
+
+APPROACH_HELP = {
+    "rewriter": "the Tree-LSTM (or graph-attention) rewriting policy, PPO or REINFORCE, for every "
+                "problem with a learned policy (docs/training.md)",
+    "construct": "a constructive scheduler, PPO for the job shop (docs/construct.md), REINFORCE "
+                 "as DeepRM for MRT with --problem mrt (docs/construct-mrt.md)",
+    "control": "a controller of the job shop's tabu search, PPO (docs/control.md)",
+    "dqn": "the flexible shop's DQN dispatcher (docs/fjsp_dqn.md)",
+}
+
+
+def _approach(text: str) -> str:
+    """An approach's name; ``rewrite``, its name in run directories, is the rewriter."""
+    return "rewriter" if text == "rewrite" else text
+
+
+def approach_of(args) -> str:
+    """The approach this ``rewriter train`` runs: the one asked for, or a resumed run's own (a
+    different one asked for is an InputError)."""
+    saved = _saved_approach(args.run_dir) if args.resume else None
+    if args.approach is not None and saved is not None and args.approach != saved:
+        raise InputError(f"--resume: {args.run_dir} holds a run of --approach {saved}, not "
+                         f"{args.approach}")
+    return args.approach or saved or "rewriter"
+
+
+def _saved_approach(run_dir) -> str | None:
+    """The approach of a run directory, None without a readable one. Runs of the rewriter name
+    none (their config has a formulation), nor do DQN runs written before the approaches shared
+    this command (their config has a replay buffer)."""
+    try:
+        data = read_json(Path(run_dir) / "config.json", "a run's config.json")
+    except InputError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if "approach" in data:
+        return _approach(str(data["approach"]))
+    config = data.get("config")
+    if isinstance(config, dict) and "buffer_size" in config:
+        return "dqn"
+    if isinstance(config, dict) and "formulation" in config:
+        return "rewriter"
+    return None  # the trainer asked for says what is wrong with it
+
+
+def _refuse_other_approaches(args) -> None:
+    """The rewriter's run: a flag only another approach has is refused by name."""
+    from ..learn.config import defaults
+
+    ours = set(defaults()) | {o.name for n in registry.names()
+                              for o in registry.get(n).train_options}
+    foreign = sorted(k for k, v in vars(args).items()
+                     if v is not None and k not in RUN_OPTIONS and k not in ours)
+    if foreign:
+        raise InputError("; ".join(f"{flag(n)}: an option of --approach {_owners(n)} only"
+                                   for n in foreign)
+                         + " (not of the rewriter, the default approach)")
+
+
+def _owners(name: str) -> str:
+    """The approaches that have the option ``name``."""
+    return " or ".join(a for a, module in APPROACHES.items()
+                       if module is not None and name in module.option_names())
 
 
 def _problem_options(spec, values: dict, args) -> dict:
@@ -131,8 +220,10 @@ def run(args) -> int:
     from ..learn.distributed import world_rank
     from ..learn.train import train
 
-    if train_construct.chosen(args):  # --approach construct: its own trainer
-        return train_construct.run(args)
+    module = APPROACHES[approach_of(args)]
+    if module is not None:  # another approach: its own trainer
+        return module.run(args)
+    _refuse_other_approaches(args)
     values = defaults()
     loaded = {}
     if args.config:

@@ -10,7 +10,7 @@ from ..config import check_field_types, option_error
 from ...errors import InputError
 
 
-#: what each field means, for ``python -m rewriter.learn.control train --help``
+#: what each field means, for ``rewriter train --approach control --help``
 HELP = {
     "sizes": "random training instances' sizes JOBSxMACHINES, comma-separated; one drawn per episode",
     "low": "random instances: shortest duration",

@@ -5,5 +5,5 @@ Read in this order: :mod:`.mdp` (the specification's MDP), :mod:`.features` (wha
 sees), :mod:`.network` (the size-agnostic Q-network), :mod:`.replay` (the replay buffer),
 :mod:`.learn` (epsilon-greedy choice and the TD step), :mod:`.config` (every hyperparameter),
 :mod:`.train` (the training loop and its run directory), :mod:`.model` (saving and loading),
-:mod:`.dispatch` (a greedy episode -> a schedule). ``python -m rewriter.learn.dqn train`` trains.
+:mod:`.dispatch` (a greedy episode -> a schedule). ``rewriter train --approach dqn`` trains.
 """

@@ -6,6 +6,35 @@ from dataclasses import asdict, dataclass, fields
 
 from ...errors import InputError
 
+#: what each field means, for ``rewriter train --approach dqn --help``
+HELP = {
+    "sizes": "training instances' size classes JOBSxMACHINES, comma-separated; one per episode "
+             "in turn",
+    "validation_sizes": "size classes of the fixed validation instances",
+    "validation_seeds": "seeds of the validation instances of each size (never the evaluation "
+                        "seeds 0-2)",
+    "hidden": "hidden width of the job and machine MLPs",
+    "pair_hidden": "width of their embeddings and of the pair layer",
+    "gamma": "discount factor (1: undiscounted, as the specification asks)",
+    "double": "double DQN targets (the online network picks, the target network values)",
+    "lr": "Adam learning rate",
+    "batch_size": "transitions per gradient update",
+    "buffer_size": "transitions kept in the replay buffer",
+    "warmup": "transitions collected before the first update",
+    "train_every": "environment steps per gradient update",
+    "target_every": "gradient updates between two copies into the target network",
+    "huber_delta": "delta of the Huber TD loss",
+    "max_grad_norm": "gradient norm clip",
+    "eps_start": "exploration: epsilon at the first step",
+    "eps_end": "exploration: epsilon after the decay",
+    "eps_decay_steps": "environment steps of epsilon's linear decay",
+    "episodes": "training episodes (an upper bound; the time limit usually ends the run first)",
+    "time_limit_minutes": "stop after this many minutes of training (resume continues it)",
+    "validate_every": "episodes between validations (and checkpoints)",
+    "seed": "seed of the whole run (instances, exploration, replay sampling, network)",
+    "threads": "torch threads",
+}
+
 
 @dataclass(frozen=True)
 class DQNConfig:

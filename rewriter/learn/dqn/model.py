@@ -32,7 +32,7 @@ def load_dqn(path) -> tuple[QNetwork, dict]:
         what = ("a rewrite policy written by `rewriter train`" if kind == "rewriter-policy-1"
                 else f"a file of format {kind!r}" if kind else "no rewriter model")
         raise InputError(f"{path}: not a DQN dispatcher model ({what}; expected format {FORMAT}, "
-                         "as `python -m rewriter.learn.dqn train` writes it)")
+                         "as `rewriter train --approach dqn` writes it)")
     names = {f.name for f in dataclasses.fields(NetConfig)}
     values = blob.get("net_config")
     if not isinstance(values, dict) or set(values) != names or not all(

@@ -44,6 +44,7 @@ from .replay import ReplayBuffer, Transition
 from .sizes import random_instance
 from ...core.charts import save_training_curves
 
+APPROACH = "dqn"  # config.json says which trainer wrote the run
 LOG_FIELDS = ["episode", "steps", "updates", "wall_s", "epsilon", "train_return", "loss",
               "val_return", "val_makespan", "val_tardiness", "val_rule_makespan",
               "val_rule_tardiness"]
@@ -104,7 +105,7 @@ def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lin
                                   "--run-dir")
         run_dir.mkdir(parents=True, exist_ok=True)
         command = command or " ".join(sys.argv)
-        meta = {"config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
+        meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
                 "python": platform.python_version(), "torch": torch.__version__,
                 "command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
