@@ -29,6 +29,7 @@ import torch
 from ..version import __version__
 from ..atomic import write_atomic
 from .act import Step, rewrite_step
+from .algorithms import ppo_loss, reinforce_loss, value_loss
 from ..core.charts import log_series, save_training_curves
 from .checkpoint import git_commit, save_model, torch_load_safe, torch_save_atomic
 from .config import TrainConfig, machine_cores
@@ -210,27 +211,24 @@ def _minibatch_loss(model: RewritePolicy, batch, adv: np.ndarray, cfg: TrainConf
     ent = entropy(out["log_prob"], torch.from_numpy(cands.state), n_states).mean()
     if cfg.algo == "ppo":
         old = torch.tensor([s.log_prob for s in steps], dtype=torch.float32)
-        adv = torch.tensor(adv, dtype=torch.float32)
-        ratio = (log_prob - old).exp()
-        policy_loss = -torch.min(ratio * adv,
-                                 ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
-        value_loss = ((out["value"] - returns) ** 2).mean()
-        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+        policy_loss = ppo_loss(log_prob, old, torch.tensor(adv, dtype=torch.float32), cfg.clip)
+        critic_loss = value_loss(out["value"], returns)
+        loss = policy_loss + cfg.value_coef * critic_loss - cfg.entropy_coef * ent
     elif node:
         # NeuRewriter: Q(s, w) regresses the return; the rule policy uses it as baseline
         q = out["q"][chosen]
-        value_loss = ((q - returns) ** 2).mean()
-        policy_loss = -((returns - q.detach()) * out["rule_log_prob"][chosen]).mean()
-        loss = value_loss + cfg.alpha * policy_loss - cfg.entropy_coef * ent
+        critic_loss = value_loss(q, returns)
+        policy_loss = reinforce_loss(out["rule_log_prob"][chosen], returns, q)
+        loss = critic_loss + cfg.alpha * policy_loss - cfg.entropy_coef * ent
     else:
         value = out["value"]
-        value_loss = ((value - returns) ** 2).mean()
-        policy_loss = -((returns - value.detach()) * log_prob).mean()
-        loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * ent
+        critic_loss = value_loss(value, returns)
+        policy_loss = reinforce_loss(log_prob, returns, value)
+        loss = policy_loss + cfg.value_coef * critic_loss - cfg.entropy_coef * ent
     imitation = _imitation_loss(out["log_prob"], cands, steps)
     if cfg.imitation_coef > 0:
         loss = loss + cfg.imitation_coef * imitation
-    return loss, {"loss": loss, "policy_loss": policy_loss, "value_loss": value_loss,
+    return loss, {"loss": loss, "policy_loss": policy_loss, "value_loss": critic_loss,
                   "entropy": ent, "imitation_loss": imitation}
 
 

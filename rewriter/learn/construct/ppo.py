@@ -3,6 +3,7 @@
 Read top to bottom: :func:`gae` turns one episode's rewards and value estimates into advantages
 and returns; :func:`rollout_batch` flattens an iteration's episodes into tensors;
 :func:`ppo_update` runs ``ppo_epochs`` passes over them in shuffled minibatches, each minimising
+(the losses of :mod:`rewriter.learn.algorithms`)
 
     -min(ratio x A, clip(ratio, 1 - clip, 1 + clip) x A) + value_coef x (V - R)^2
     - entropy_coef x entropy
@@ -16,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from ..algorithms import approx_kl, ppo_loss, value_loss
 from .config import ConstructConfig
 from .policy import ConstructPolicy, masked_entropy
 
@@ -84,25 +86,22 @@ def ppo_update(policy, optimizer: torch.optim.Optimizer, batch: dict, cfg: Const
             idx = order[start:start + cfg.minibatch]
             log_probs, values = evaluate(policy, batch, idx)
             new = log_probs.gather(1, batch["actions"][idx].unsqueeze(1)).squeeze(1)
-            log_ratio = new - batch["log_probs"][idx]
-            ratio = log_ratio.exp()
+            old = batch["log_probs"][idx]
             adv = batch["advantages"][idx]
             if len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            policy_loss = -torch.min(ratio * adv,
-                                     ratio.clamp(1 - cfg.clip, 1 + cfg.clip) * adv).mean()
-            value_loss = ((values - batch["returns"][idx]) ** 2).mean()
+            policy_loss = ppo_loss(new, old, adv, cfg.clip)
+            critic_loss = value_loss(values, batch["returns"][idx])
             entropy = masked_entropy(log_probs).mean()
-            loss = policy_loss + cfg.value_coef * value_loss - cfg.entropy_coef * entropy
+            loss = policy_loss + cfg.value_coef * critic_loss - cfg.entropy_coef * entropy
             optimizer.zero_grad()
             loss.backward()
             torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
             optimizer.step()
-            with torch.no_grad():
-                approx_kl = ((ratio - 1) - log_ratio).mean()
+            kl = approx_kl(new, old)
             for key, value in (("loss", loss), ("policy_loss", policy_loss),
-                               ("value_loss", value_loss), ("entropy", entropy),
-                               ("approx_kl", approx_kl)):
+                               ("value_loss", critic_loss), ("entropy", entropy),
+                               ("approx_kl", kl)):
                 sums[key] += float(value.detach())
             steps += 1
     return {key: value / steps for key, value in sums.items()}

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from ....mrt.instance import MrtInstance
+from ...algorithms import reinforce_loss
 from ..policy import ConstructPolicy, masked_entropy
 from .config import MrtConstructConfig
 from .rollout import Episode
@@ -68,7 +69,7 @@ def reinforce_update(policy: ConstructPolicy, optimizer: torch.optim.Optimizer,
     policy.train()
     log_probs, _ = policy(batch["inputs"], batch["valid"], batch["mask"])
     chosen = log_probs.gather(1, batch["actions"].unsqueeze(1)).squeeze(1)
-    policy_loss = -(chosen * batch["advantages"]).mean()
+    policy_loss = reinforce_loss(chosen, batch["advantages"])
     entropy = masked_entropy(log_probs).mean()
     loss = policy_loss - cfg.entropy_coef * entropy
     optimizer.zero_grad()
