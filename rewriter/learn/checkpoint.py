@@ -6,6 +6,8 @@ import io
 import json
 import pickle
 import subprocess
+from collections.abc import Callable
+from importlib import resources
 from pathlib import Path
 
 import torch
@@ -27,6 +29,28 @@ MODEL_KINDS = {
     "rewriter-control-1": ("control", "a learned controller of tabu search (for --policy "
                                       "controlled --controller learned)"),
 }
+
+
+#: the package the shipped model files are in, found through importlib.resources (so from an
+#: installed wheel as from a source checkout)
+SHIPPED_PACKAGE = "rewriter.models"
+
+
+def shipped_model(name: str, kind: str = "model", train_with: str = "rewriter train") -> Path:
+    """The model file ``name`` shipped in ``rewriter/models/`` (``jssp.pt``, ``fjsp_dqn.pt``,
+    ``jssp_control.pt``, ...); when it is missing, an :class:`InputError` naming the ``kind`` of
+    model and the command ``train_with`` that trains one. Every shipped model is found here."""
+    path = Path(str(resources.files(SHIPPED_PACKAGE).joinpath(name)))
+    if not path.is_file():
+        raise InputError(f"no shipped {kind} {name} in {path.parent}; train one with "
+                         f"`{train_with}` and pass its model.pt (--model PATH)")
+    return path
+
+
+def model_path(model, shipped: Callable[[], Path]) -> Path:
+    """The model file ``model`` names: a path, or None / ``"default"`` for the shipped one,
+    ``shipped()`` (asked only then: a missing shipped file is no error when a path is given)."""
+    return shipped() if model in (None, "default") else Path(model)
 
 
 def git_commit() -> str:

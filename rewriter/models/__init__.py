@@ -2,36 +2,35 @@
 and ``fjsp_dqn.pt`` + ``fjsp_dqn.json``, the flexible shop's DQN dispatcher
 (:mod:`rewriter.learn.dqn.model` loads it).
 
-``default_model_path(problem)`` finds them through importlib.resources, so they work from an
-installed wheel as well as from a source checkout.
+``default_model_path(problem)`` finds a problem's through
+:func:`rewriter.learn.checkpoint.shipped_model` (importlib.resources, so they work from an
+installed wheel as well as from a source checkout), as every learner finds its own.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from ..errors import InputError
+from ..learn.checkpoint import load_model, model_path, shipped_model
 
 
 def default_model_path(problem: str) -> Path:
-    path = Path(str(resources.files(__name__).joinpath(f"{problem}.pt")))
-    if not path.is_file():
-        raise InputError(f"no shipped model for {problem} in {path.parent}; train one with "
-                         f"`rewriter train --problem {problem}` and pass --model PATH")
-    return path
+    """The rewriting policy shipped for ``problem`` (:func:`~rewriter.learn.checkpoint.shipped_model`
+    finds every shipped model)."""
+    return shipped_model(f"{problem}.pt", "rewriting policy",
+                         f"rewriter train --problem {problem}")
 
 
 @lru_cache(maxsize=8)
 def _load(path: str):
-    from ..learn.checkpoint import load_model
     return load_model(path)
 
 
 def load_policy(model: str | Path | None, problem: str):
     """(policy, metadata) for ``model`` (a path, or None / "default" for the shipped one)."""
-    path = default_model_path(problem) if model in (None, "default") else Path(model)
+    path = model_path(model, lambda: default_model_path(problem))
     policy, meta = _load(str(Path(path).resolve()))
     if meta["problem"] != problem:
         raise InputError(f"{path}: this model was trained for {meta['problem']}, not {problem}")

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 import torch
 
-from ..checkpoint import read_card, read_model_blob, save_model_file
+from ..checkpoint import model_path, read_card, read_model_blob, save_model_file, shipped_model
 from ...errors import InputError
 from ...version import __version__
 from .networks import NETWORKS, network_of, policy_types
@@ -76,18 +75,14 @@ def load_construct_model(path) -> tuple:
 
 def shipped_model_path(name: str = SHIPPED) -> Path:
     """The constructive model ``name`` shipped with the package (default: the job shop's)."""
-    path = Path(str(resources.files("rewriter.models").joinpath(name)))
-    if not path.is_file():
-        raise InputError(f"no shipped constructive model {name} in {path.parent}; train one "
-                         f"with `rewriter train --approach construct` and pass its model.pt")
-    return path
+    return shipped_model(name, "constructive model", "rewriter train --approach construct")
 
 
 def construct_model(model: str | Path | None = None,
                     problem: str = "jssp") -> tuple:
     """(policy, metadata) for ``model``: a path, or None / "default" for the shipped one; each
     file is read once per process. A model of another problem is an InputError."""
-    path = shipped_model_path() if model in (None, "default") else Path(model)
+    path = model_path(model, shipped_model_path)
     policy, meta = _cached(str(path.resolve()))
     if meta["problem"] != problem:
         raise InputError(f"{path}: a constructive model for {meta['problem']}, not {problem}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..checkpoint import read_card, read_model_blob, save_model_file
+from ..checkpoint import read_card, read_model_blob, save_model_file, shipped_model
 from ...errors import InputError
 from ...version import __version__
 from .observe import FEATURES
@@ -57,10 +57,8 @@ def save_control_model(path, policy: ControlPolicy, card: dict | None = None) ->
 
 
 def shipped_control_path() -> Path:
-    """The shipped controller, ``rewriter/models/jssp_control.pt`` (through importlib.resources)."""
-    from importlib import resources
-
-    return Path(str(resources.files("rewriter.models").joinpath("jssp_control.pt")))
+    """The shipped controller, ``rewriter/models/jssp_control.pt``."""
+    return shipped_model("jssp_control.pt", "controller", "rewriter train --approach control")
 
 
 def load_control_model(path) -> tuple[ControlPolicy, dict]:

@@ -7,7 +7,7 @@ import dataclasses
 from functools import lru_cache
 from pathlib import Path
 
-from ..checkpoint import read_card, save_model_file, torch_load_safe
+from ..checkpoint import model_path, read_card, save_model_file, shipped_model, torch_load_safe
 from ...errors import InputError
 from ...version import __version__
 from .network import NetConfig, QNetwork
@@ -51,9 +51,7 @@ def load_dqn(path) -> tuple[QNetwork, dict]:
 
 def shipped_path() -> Path:
     """The shipped model's path (an :class:`InputError` if it is missing)."""
-    from ...models import default_model_path
-
-    return default_model_path(SHIPPED)
+    return shipped_model(SHIPPED + ".pt", "DQN dispatcher", "rewriter train --approach dqn")
 
 
 @lru_cache(maxsize=4)
@@ -63,5 +61,5 @@ def _cached(path: str) -> tuple[QNetwork, dict]:
 
 def resolve_dqn(model=None) -> tuple[QNetwork, dict]:
     """The network for ``model``: a path, or None / ``"default"`` for the shipped one (cached)."""
-    path = shipped_path() if model in (None, "default") else Path(model)
+    path = model_path(model, shipped_path)
     return _cached(str(Path(path).resolve()))

@@ -14,6 +14,7 @@ import numpy as np
 from ....envs.mrt_dispatch import MrtDispatchEnv
 from ....errors import InputError
 from ....mrt.instance import MrtInstance
+from ...checkpoint import model_path
 from ..policy import ConstructPolicy
 from .rollout import Episode, play
 
@@ -38,7 +39,7 @@ def load_mrt_model(model, resources: int) -> tuple[ConstructPolicy, dict]:
     or the shipped one for that D; a model trained for another D is an InputError."""
     from ..model_file import construct_model, shipped_model_path
 
-    path = model if model not in (None, "default") else shipped_model_path(shipped_name(resources))
+    path = model_path(model, lambda: shipped_model_path(shipped_name(resources)))
     policy, meta = construct_model(path, problem="mrt")
     trained = meta["env"].get("resources")
     if trained != resources:
