@@ -3,6 +3,11 @@
 The built-in problems are listed here by module; each module defines ``SPEC``, a
 :class:`~rewriter.core.spec.ProblemSpec`. Another package (or a test) adds one with
 :func:`register`. Nothing else in the package names a problem.
+
+A problem's package knows nothing of the learners built on it: when a built-in spec is first
+asked for, each learner's registration module (:data:`LEARNERS`) adds the policies, start rules,
+comparison methods and options it brings to the problems it serves. Registration imports
+neither torch nor numba, so ``rewriter --help`` stays light.
 """
 
 from __future__ import annotations
@@ -14,6 +19,10 @@ from .errors import InputError
 
 #: the built-in problems: module defining SPEC (imported on first use)
 BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec", "fjsp": "rewriter.fjsp.spec"}
+
+#: the learners, by the module whose ``register(spec) -> spec`` adds what they bring to a problem
+LEARNERS = ("rewriter.learn.register", "rewriter.learn.construct.register",
+            "rewriter.learn.control.register", "rewriter.learn.dqn.register")
 
 _registered: dict[str, ProblemSpec] = {}
 
@@ -37,8 +46,15 @@ def get(name: str) -> ProblemSpec:
     if name in _registered:
         return _registered[name]
     if name in BUILTIN:
-        return register(import_module(BUILTIN[name]).SPEC)
+        return register(with_learners(import_module(BUILTIN[name]).SPEC))
     raise InputError(f"unknown problem {name!r}; expected one of: {', '.join(names())}")
+
+
+def with_learners(spec: ProblemSpec) -> ProblemSpec:
+    """``spec`` with what every learner of :data:`LEARNERS` brings to it."""
+    for module in LEARNERS:
+        spec = import_module(module).register(spec)
+    return spec
 
 
 def default() -> ProblemSpec:

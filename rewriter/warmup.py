@@ -88,7 +88,7 @@ def prepare(spec, *, init: str, policy: str, options: dict | None = None,
     with interrupt.recording(), compile_notice(stream, f"the kernels of {policy}"):
         try:
             instance = spec.load_instance(spec.warm_up_instance)
-            result = spec.solve(instance, init=init, policy=policy,
+            result = spec.run(instance, init=init, policy=policy,
                                 steps=WARM_UP_STEPS.get(policy, DEFAULT_WARM_UP_STEPS),
                                 seed=0, progress=False, **options)
         except (KeyboardInterrupt, SystemError) as exc:
@@ -111,11 +111,11 @@ def _frozen(options: dict) -> tuple:
 
 def solve(spec, instance, *, init: str, policy: str, warm_up: bool = True, stream=None,
           **options):
-    """``spec.solve(instance, init=..., policy=..., **options)`` with the method's kernels
+    """``spec.run(instance, init=..., policy=..., **options)`` with the method's kernels
     prepared first (``warm_up``); the result's ``compile_s`` is the time that took."""
     compile_s = 0.0
     if warm_up and options.get("method", "search") == "search":
         compile_s = prepare(spec, init=init, policy=policy, options=options, stream=stream)
-    result = spec.solve(instance, init=init, policy=policy, **options)
+    result = spec.run(instance, init=init, policy=policy, **options)
     result.compile_s = compile_s
     return result

@@ -131,7 +131,8 @@ def make_result(inst, state, method, init, init_cost, steps, seed, runtime, stat
 
 def solve(inst, *, init="edd", policy="greedy", steps=50, time_limit=None, seed=0,
           progress=False, model="default", samples=1, decoding=None, **_):
-    from rewriter.learn.search import descent_search, learned_search, random_search
+    from rewriter.core.rewrite_search import descent_search, random_search
+    from rewriter.learn.search import learned_search
 
     t0 = time.perf_counter()
     state = Problem().initial_state(inst, init)

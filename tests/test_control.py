@@ -20,10 +20,17 @@ from rewriter.learn.control.train import train_control
 from rewriter.core.loop import run
 from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
-from rewriter.jssp.solve import LocalSearch, TabuSettings, initial_solution, solve
+from rewriter import registry
+from rewriter.jssp.solve import LocalSearch, TabuSettings, initial_solution
 from rewriter.jssp.validate import check_schedule
 
 from . import reference as ref
+
+
+def solve(instance, *, init="mwkr", **options):
+    """A job-shop solve with any policy of its spec: the controlled search is the learned
+    controller's, added to the spec by its registration."""
+    return registry.get("jssp").run(instance, init=init, **options)
 
 
 class Always:

@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import rewriter.envs  # noqa: F401  (registers the ids)
-from rewriter.learn.search import random_search
+from rewriter.core.rewrite_search import random_search
 from rewriter.envs.dispatch import FEATURES, JobShopDispatchEnv
 from rewriter.envs.jobshop import JobShopEnv
 from rewriter.envs.play import random_jobshop_action, random_masked_choice

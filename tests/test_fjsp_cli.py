@@ -68,7 +68,9 @@ def test_the_quoted_brandimarte_figures_are_gaps_to_the_bundled_bounds():
 
 def test_the_shipped_learned_policy_solves_and_compares(tmp_path, capsys):
     from rewriter.fjsp.bundled import load_instance
-    from rewriter.fjsp.spec import methods
+    from rewriter import registry
+
+    methods = registry.get("fjsp").methods  # the learners' methods included
 
     out = tmp_path / "s.json"
     assert main(["solve", "mk04", "--policy", "learned", "--steps", "20", "--out", str(out),

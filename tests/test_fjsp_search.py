@@ -184,8 +184,11 @@ def test_ctrl_c_returns_best_so_far():
                                     dict(time_limit=-1.0), dict(steps=None, time_limit=None),
                                     dict(tabu=FlexibleTabuSettings(tenure_min=4, tenure_max=2))])
 def test_bad_options_raise_input_error(kwargs):
-    with pytest.raises(InputError):
-        solve(load_instance("mk01"), **kwargs)
+    from rewriter import registry
+
+    with pytest.raises(InputError):  # the spec's solve: the learned policy is a learner's
+        registry.get("fjsp").run(load_instance("mk01"), **{"init": "mwkr-eet", "policy": "tabu",
+                                                           **kwargs})
 
 
 def test_tabu_memory_is_linear_in_the_operations():

@@ -32,7 +32,7 @@ from rewriter.fjsp.generate import compatibility_instance
 from rewriter.jssp import io as jssp_io
 from rewriter.jssp.bundled import load_instance as load_job_shop
 from rewriter.mrt import io as mrt_io
-from rewriter.mrt.solve import load_instance as load_mrt
+from rewriter.mrt.bundled import load_instance as load_mrt
 
 from .processes import code_env
 

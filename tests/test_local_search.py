@@ -14,9 +14,18 @@ from rewriter.errors import InputError
 from rewriter.jssp.bundled import load_instance
 from rewriter.jssp.schedule import JobShopSolution
 from rewriter.jssp.validate import check_schedule
-from rewriter.jssp.solve import POLICIES, TabuSettings, initial_solution, solve
+from rewriter import registry
+from rewriter.jssp.solve import TabuSettings, initial_solution, solve
 
 from . import reference as ref
+
+JSSP = registry.get("jssp")
+
+
+def solve_any(instance, *, init="mwkr", policy="learned", steps=200, **options):
+    """A job-shop solve with any policy of its spec, the learners' included (by default the
+    learned rewriter, 200 steps)."""
+    return JSSP.run(instance, init=init, policy=policy, steps=steps, **options)
 
 DATA = Path(__file__).parent / "data"
 
@@ -38,12 +47,12 @@ def test_replay_of_a_known_schedule():
     assert ref.makespan_networkx(inst, sol.order) == 55
 
 
-@pytest.mark.parametrize("policy", [p for p in POLICIES])
+@pytest.mark.parametrize("policy", JSSP.policies)
 @pytest.mark.parametrize("moves", ["n5", "n1", "adjacent", "n7"])
 def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, moves):
     rng = np.random.default_rng(7)
     inst = ref.random_instance(rng, 8, 5)
-    r = solve(inst, init="spt", policy=policy, moves=moves, steps=300, seed=1)
+    r = solve_any(inst, init="spt", policy=policy, moves=moves, steps=300, seed=1)
     check_schedule(inst, r.solution.start_matrix(), r.makespan)
     assert r.makespan <= r.init_makespan
     assert r.steps <= 300
@@ -131,7 +140,7 @@ def test_zero_length_operations_are_scheduled_validly():
                                     dict(explore_after=-1)])
 def test_bad_options_raise_input_error(kwargs):
     with pytest.raises(InputError):
-        solve(load_instance("ft06"), **kwargs)
+        solve_any(load_instance("ft06"), **kwargs)
 
 
 def test_initial_solution_matches_dispatch():
@@ -141,12 +150,12 @@ def test_initial_solution_matches_dispatch():
 
 def test_learned_decoding_is_argmax_for_one_trajectory_and_sampled_for_several():
     inst = load_instance("ft10")
-    one = solve(inst, steps=30, seed=0)
+    one = solve_any(inst, steps=30, seed=0)
     assert one.info["decoding"] == "argmax" and one.info["samples"] == 1
-    again = solve(inst, steps=30, seed=0)
+    again = solve_any(inst, steps=30, seed=0)
     assert [(s, c) for s, _, c in again.trace] == [(s, c) for s, _, c in one.trace]
-    sampled = solve(inst, steps=30, seed=0, decoding="sample")
-    several = solve(inst, steps=30, seed=0, samples=3)
+    sampled = solve_any(inst, steps=30, seed=0, decoding="sample")
+    several = solve_any(inst, steps=30, seed=0, samples=3)
     assert sampled.info["decoding"] == several.info["decoding"] == "sampled"
     for r in (one, sampled, several):
         check_schedule(inst, r.solution.start_matrix(), r.makespan)

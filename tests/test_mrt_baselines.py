@@ -17,6 +17,7 @@ from rewriter.mrt.instance import MrtInstance
 from rewriter.mrt.schedule import MrtSchedule
 from rewriter.mrt.validate import InfeasibleSchedule, check_mrt_schedule, schedule_violations
 from rewriter.compare.grid import plan_cells, run_cells
+from rewriter import registry
 from rewriter.mrt.spec import methods, quoted
 from rewriter.compare.tables import render, summary_table, to_csv, to_markdown
 
@@ -160,7 +161,7 @@ def test_the_comparison_table_with_the_papers_figures(tmp_path):
                   for k in range(3)]
         assert row[2] == pytest.approx(round(float(np.mean(values)), 2))
     assert "| group | instances |" in to_markdown((header, rows)) and to_csv((header, rows)).startswith("group,")
-    assert set(methods()) >= {"ejf", "sjf", "sjfs", "sjf-offline", "random", "cpsat", "rewriter"}
+    assert set(registry.get("mrt").methods()) >= {"ejf", "sjf", "sjfs", "sjf-offline", "random", "cpsat", "rewriter"}
     cells = plan_cells("d5:test:0-0", "cpsat:0.5", problem="mrt", cpsat_workers=1)
     record = run_cells(cells, tmp_path / "r.jsonl", progress=False)[0]
     assert record["method"] == "cpsat:0.5" and record["params"] == {"cpsat_workers": 1}

@@ -262,7 +262,7 @@ def test_problem_interface():
 
 
 def test_candidate_costs_are_exact_and_descent_search_descends():
-    from rewriter.learn.search import descent_search
+    from rewriter.core.rewrite_search import descent_search
 
     state = _state(dataset_instance(5, "test", 1), "ejf")
     pairs, _ = state.candidates()

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from rewriter import registry
 from rewriter.cli import main
 from rewriter.core.portfolio import run_side_by_side
 from rewriter.errors import InputError
@@ -29,8 +30,8 @@ def test_the_best_of_two_searches_is_the_better_of_the_two_seeds_run_alone():
 
 
 def test_controlled_searches_side_by_side_keep_the_controller():
-    r = solve(load_instance("ft10"), policy="controlled", controller="hand", steps=20000, seed=0,
-              searches=2)
+    r = registry.get("jssp").run(load_instance("ft10"), init="mwkr", policy="controlled",
+                                 controller="hand", steps=20000, seed=0, searches=2)
     assert r.info["controller"] == "hand" and len(r.info["makespans"]) == 2
     assert r.makespan == min(r.info["makespans"])
 
@@ -47,7 +48,7 @@ def test_a_time_limit_bounds_the_whole_run():
 ])
 def test_side_by_side_is_refused_where_it_does_not_apply(kwargs, message):
     with pytest.raises(InputError, match=message):
-        solve(load_instance("ft06"), steps=10, **kwargs)
+        registry.get("jssp").run(load_instance("ft06"), init="mwkr", steps=10, **kwargs)
 
 
 def test_the_cli_refuses_searches_with_cpsat(capsys):

@@ -87,19 +87,39 @@ def test_spec_constants_match_the_modules_that_define_them():
 
     assert spec.RULES == dispatching.RULES and spec.MODES == dispatching.MODES
     assert spec.MOVE_KINDS == schedule.MOVE_KINDS and spec.POLICIES == solve.POLICIES
-    assert spec.EXPLORE_AFTER == solve.EXPLORE_AFTER
+    from rewriter.learn import register as learned, solve as learned_solve
+
+    assert learned.EXPLORE_AFTER == learned_solve.EXPLORE_AFTER
     from rewriter.jssp import rewrite
 
     assert spec.EXPERTS == rewrite.EXPERTS
+    from rewriter.learn.control import register as control
     from rewriter.learn.control.controllers import CONTROLLERS
 
-    assert spec.CONTROLLERS == CONTROLLERS
+    assert control.CONTROLLERS == CONTROLLERS
     assert set(mrt_spec.INIT_RULES) == set(heuristics.HEURISTICS)
-    from rewriter.mrt import solve as mrt_solve
+    from rewriter.mrt import bundled as mrt_bundled, solve as mrt_solve
 
-    assert mrt_spec._NAME.pattern == mrt_solve.DATASET_NAME.pattern
+    assert mrt_spec._NAME.pattern == mrt_bundled.DATASET_NAME.pattern
+    assert mrt_spec.POLICIES == mrt_solve.POLICIES
     from rewriter.fjsp import dispatching as fd, schedule as fs, solve as fsolve, spec as fspec
 
     assert fspec.JOB_RULES == fd.JOB_RULES and fspec.MACHINE_RULES == fd.MACHINE_RULES
     assert fspec.RULES == fd.RULES and fspec.OBJECTIVES == fs.OBJECTIVES
     assert fspec.POLICIES == fsolve.POLICIES
+
+
+def test_inferring_the_problem_reads_the_instance_once(monkeypatch, tmp_path):
+    from rewriter import load_instance
+    from rewriter.jssp import bundled
+
+    reads = []
+    real = bundled.load_instance
+    monkeypatch.setattr(bundled, "load_instance", lambda text: reads.append(text) or real(text))
+    assert load_instance("ft06").name == "ft06" and reads == ["ft06"]
+    path = tmp_path / "two.txt"
+    path.write_text("2 2\n0 1 1 2\n1 3 0 4\n")
+    assert registry.infer(str(path)).name == "jssp" and len(reads) == 2
+    path.write_text("2 2\n0 1 1 2\n1 3 0 40\n")  # changed since: read anew
+    assert registry.get("jssp").load_instance(str(path)).op_duration.max() == 40
+    assert len(reads) == 3

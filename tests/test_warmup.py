@@ -55,7 +55,7 @@ def test_after_prepare_the_timed_search_compiles_nothing(name, problem, init, po
     instance = load_instance(name, problem)
     warmup.prepare(spec, init=init, policy=policy, options=options, stream=io.StringIO())
     before = _kernels()
-    result = spec.solve(instance, init=init, policy=policy, steps=warmup.WARM_UP_STEPS.get(
+    result = spec.run(instance, init=init, policy=policy, steps=warmup.WARM_UP_STEPS.get(
         policy, 30), seed=3, **options)
     assert result.steps > 0 or result.status in ("local_optimum", "optimal")
     assert _new_signatures(before) == []

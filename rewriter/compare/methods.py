@@ -8,11 +8,12 @@ problem: :func:`parse_method` checks a spec against the problem's methods.
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from dataclasses import dataclass
 
 from .. import registry
-from ..core.spec import Method, ProblemSpec
+from ..core.spec import Method, ProblemSpec, StartRule
 from ..errors import InputError
 
 
@@ -28,6 +29,7 @@ class Choice:
     method: Method
     budget: float | None = None
     init: str | None = None
+    start_rule: StartRule | None = None  # builds the @init start when a learner added the rule
 
     @property
     def name(self) -> str:
@@ -57,6 +59,9 @@ class Choice:
             kwargs["budget"] = self.budget
         if self.init is not None:
             kwargs["init"] = self.init
+        if self.start_rule is not None:  # its time is the method's, as inside a solve
+            kwargs["started"] = time.perf_counter()
+            kwargs["start"] = self.start_rule.build(instance, policy=self.method.name)
         return self.method.run(instance, **kwargs)
 
 
@@ -96,7 +101,8 @@ def parse_method(text: str, spec: ProblemSpec | None = None) -> Choice:
         if init not in spec.init_rules:
             raise InputError(f"method {text!r}: unknown initial rule {init!r}; expected one of: "
                              + ", ".join(spec.init_rules))
-    return Choice(method, budget, init if at and init != spec.default_init else None)
+    init = init if at and init != spec.default_init else None
+    return Choice(method, budget, init, spec.added_start_rules.get(init))
 
 
 def _shown(method: Method) -> str:

@@ -58,7 +58,7 @@ def cluster_features(resources: int) -> tuple[str, ...]:
 
 def _instance(instance) -> MrtInstance | None:
     if isinstance(instance, str):
-        from ..mrt.solve import load_instance
+        from ..mrt.bundled import load_instance
 
         instance = load_instance(instance)
     if instance is not None and not isinstance(instance, MrtInstance):

@@ -1,12 +1,12 @@
 """``solve`` for the flexible job shop: a constructive schedule (job rule x machine rule), then
 a local search over the resequence / reassign moves (``policy`` tabu, greedy or random;
-:mod:`rewriter.fjsp.search`), or rewritten by a learned policy (``policy="learned"``, makespan
-only, through :mod:`rewriter.fjsp.rewrite`), or, with ``--method cpsat``, OR-Tools CP-SAT. Every returned
+:mod:`rewriter.fjsp.search`), or, with ``--method cpsat``, OR-Tools CP-SAT. Every returned
 schedule has passed the independent validator.
 
 With ``policy="tabu"`` and no explicit budget the search runs :data:`DEFAULT_STEPS` steps.
-``init="dqn"`` starts from the DQN dispatcher's schedule (single-operation instances only;
-``model`` names its file, default the shipped ``rewriter/models/fjsp_dqn.pt``).
+The learners add to the flexible shop's spec the learned rewriter (``policy="learned"``,
+rewriting through :mod:`rewriter.fjsp.rewrite`) and the DQN dispatcher's start (``init="dqn"``,
+handed over here as ``start``); they build on :func:`make_result` and this solve.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from .schedule import OBJECTIVES, FlexibleSchedule, objective_value
 from .search import FlexibleLocalSearch, FlexibleTabuSettings
 from .validate import check_schedule
 
-POLICIES = ("tabu", "greedy", "random", "learned", "none")
+#: the flexible shop's own policies; learners add theirs to its spec (rewriter.core.spec.Policy)
+POLICIES = ("tabu", "greedy", "random", "none")
 DEFAULT_INIT = "mwkr-eet"
-DQN_INIT = "dqn"  # the DQN dispatcher's schedule (rewriter.learn.dqn)
 DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
 
@@ -59,15 +59,18 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
           objective: str = "makespan", tardiness_weight: float = 1.0, method: str = "search",
           workers: int = 2, warm_start: bool = False, progress: bool = False,
           moves: str = "full", tabu: FlexibleTabuSettings | None = None,
-          start: FlexibleSchedule | None = None,
+          start: FlexibleSchedule | None = None, started: float | None = None,
           model=None, samples: int = 1, decoding=None) -> Result:
-    """The ``init`` schedule of ``instance`` improved by ``policy`` (``method="search"``: tabu
-    search, greedy descent, a random walk, or none) for ``steps`` steps (None: no step limit)
-    and/or ``time_limit`` seconds, over the ``moves`` neighbourhood (``full``, ``n5``,
-    ``n5+reassign``; :mod:`rewriter.fjsp.moves`); or OR-Tools CP-SAT for ``time_limit`` seconds
-    (``method="cpsat"``, optionally warm-started from the ``init`` schedule), for ``objective``
-    makespan, tardiness (total weighted tardiness) or combined (makespan + w x it)."""
-    if policy not in POLICIES:
+    """The ``init`` schedule of ``instance`` (or ``start``, a schedule built elsewhere, labelled
+    ``init``) improved by ``policy`` (``method="search"``: tabu search, greedy descent, a random
+    walk, or none) for ``steps`` steps (None: no step limit) and/or ``time_limit`` seconds, over
+    the ``moves`` neighbourhood (``full``, ``n5``, ``n5+reassign``; :mod:`rewriter.fjsp.moves`);
+    or OR-Tools CP-SAT for ``time_limit`` seconds (``method="cpsat"``, optionally warm-started
+    from the ``init`` schedule), for ``objective`` makespan, tardiness (total weighted
+    tardiness) or combined (makespan + w x it). The clock runs from ``started`` (default: now).
+    ``model``, ``samples`` and ``decoding`` are read by no policy of this module (every policy
+    of the spec takes the same keywords)."""
+    if method == "search" and policy not in POLICIES:  # CP-SAT applies no policy
         raise InputError(f"unknown policy {policy!r} for the flexible shop; expected one of: "
                          f"{', '.join(POLICIES)} (or --method cpsat)")
     if steps is not None and steps < 0:
@@ -78,16 +81,12 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         raise InputError("give a step budget or a time limit (or both)")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; expected one of: {', '.join(OBJECTIVES)}")
-    if init not in RULES and init != DQN_INIT:
-        raise InputError(f"unknown rule {init!r}; expected JOB-MACHINE, e.g. {DEFAULT_INIT}, or "
-                         f"{DQN_INIT}")
+    if start is None and init not in RULES:
+        raise InputError(f"unknown rule {init!r}; expected JOB-MACHINE, e.g. {DEFAULT_INIT}")
     seed = check_seed(seed)
-    t0 = time.perf_counter()
+    t0 = time.perf_counter() if started is None else started
     if start is None:
-        # --model names the DQN for --init dqn, unless the learned rewriter needs it itself
-        dqn_model = None if policy == "learned" else model
-        start = (_dqn_start(instance, dqn_model) if init == DQN_INIT
-                 else dispatch_schedule(instance, init, seed))
+        start = dispatch_schedule(instance, init, seed)
     init_cost = objective_value(start.values(), objective, tardiness_weight)
     check_lower_bound(instance, start.makespan, f"the {init} start")
     if method == "cpsat":
@@ -100,9 +99,6 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         return make_result(instance, start, "dispatch", init, init_cost, 0, seed, runtime,
                            "completed", [(0, 0.0, init_cost), (0, round(runtime, 4), init_cost)],
                            objective, tardiness_weight)
-    if policy == "learned":
-        return _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, objective,
-                        moves, progress, model, samples, decoding)
     search = FlexibleLocalSearch(start, policy, moves, tabu, seed, objective, tardiness_weight)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
@@ -113,44 +109,6 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
     return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
                        outcome.runtime_s, outcome.status, outcome.trace, objective,
                        tardiness_weight, info, outcome.restarts)
-
-
-def _learned(instance, start, init, init_cost, t0, steps, time_limit, seed, objective, moves,
-             progress, model, samples, decoding) -> Result:
-    """The ``start`` schedule rewritten by a trained policy (``model``: a path, or the shipped
-    one): one trajectory by argmax, or sampled (``decoding="sample"``, or ``samples`` > 1)."""
-    from ..learn.search import learned_search
-    from ..models import load_policy
-    from .rewrite import FlexibleState
-
-    if objective != "makespan":
-        raise InputError("the learned policy rewrites for makespan; use --policy tabu for "
-                         f"the {objective} objective")
-    if decoding not in (None, "argmax", "sample"):
-        raise InputError(f"unknown decoding {decoding!r}; expected argmax or sample")
-    argmax = samples == 1 if decoding is None else decoding == "argmax"  # the spec's default
-    if samples > 1 and argmax:
-        raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
-    if steps is None and time_limit is None:
-        raise InputError("give a step budget or a time limit (or both)")
-    net, meta = load_policy(model, "fjsp")
-    outcome = learned_search(FlexibleState(start, moves), net, steps, samples=samples,
-                             argmax=argmax, seed=seed, time_limit=time_limit, progress=progress,
-                             started=t0, desc=f"learned {instance.name}")
-    info = {"moves": moves, "model": meta.get("card", {}).get("name", str(model or "default")),
-            "samples": samples, "decoding": "argmax" if argmax else "sampled"}
-    return make_result(instance, outcome.best.schedule(), "rewriter", init, init_cost,
-                       outcome.steps, seed, outcome.runtime_s, outcome.status, outcome.trace,
-                       objective, 1.0, info)
-
-
-def _dqn_start(instance, model) -> FlexibleSchedule:
-    """The DQN dispatcher's schedule (``model``: a DQN model file, or None / "default")."""
-    from ..learn.dqn.dispatch import dqn_schedule
-    from ..learn.dqn.model import resolve_dqn
-
-    net, _ = resolve_dqn(model)
-    return dqn_schedule(instance, net)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):

@@ -1,10 +1,14 @@
 """The flexible job shop's record in the registry: how every command loads, solves, checks and
-compares it. Heavy modules (numba kernels, OR-Tools) are imported inside the functions."""
+compares it. Heavy modules (numba kernels, OR-Tools) are imported inside the functions.
+
+The learners add the learned rewriter (``--policy learned``) and the DQN dispatcher (``--init
+dqn``) when the registry builds the spec (:mod:`rewriter.registry`)."""
 
 from __future__ import annotations
 
 from functools import cache, partial
 
+from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
 from .presets import TRAIN_PRESETS
@@ -12,26 +16,23 @@ from .presets import TRAIN_PRESETS
 JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JOB_RULES (a test checks)
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
-DQN = "dqn"                                                    # = solve.DQN_INIT
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
-POLICIES = ("tabu", "greedy", "random", "learned", "none")     # = solve.POLICIES
+POLICIES = ("tabu", "greedy", "random", "none")                # = solve.POLICIES
 MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
 DEFAULT_STEPS = 2000                                           # = solve.DEFAULT_STEPS
 
 
-def load_instance(text: str):
-    from .bundled import load_instance as load
+def _load(text: str):
+    from .bundled import load_instance
 
-    return load(text)
+    return load_instance(text)
 
 
-def recognizes(text: str) -> bool:
-    """A bundled or generated flexible-shop name, or a file that reads as a flexible instance."""
-    try:
-        load_instance(text)
-    except (InputError, OSError):
-        return False
-    return True
+# A bundled or generated flexible-shop name, or a file that reads as a flexible instance.
+# Recognised by reading it; the instance read is kept for the load that follows.
+_read_once = ReadOnce(_load)
+load_instance = _read_once.load_instance
+recognizes = _read_once.recognizes
 
 
 def claims_file(text: str) -> bool:
@@ -128,23 +129,12 @@ def _rule(instance, *, rule: str, seed: int = 0, **_):
     return run(instance, init=rule, policy="none", seed=seed)
 
 
-def _dqn(instance, *, seed: int = 0, **_):
-    from .solve import solve as run
-
-    return run(instance, init=DQN, policy="none", seed=seed)
-
-
-def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0, **_):
+def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0, start=None,
+          started=None, **_):
     from .solve import solve as run
 
     return run(instance, init=init or "mwkr-eet", policy="tabu", steps=None, time_limit=budget,
-               seed=seed)
-
-
-def _rewriter(instance, *, budget: float = 200, init: str | None = None, seed: int = 0, **_):
-    from .solve import solve as run
-
-    return run(instance, init=init or "mwkr-eet", policy="learned", steps=int(budget), seed=seed)
+               seed=seed, start=start, started=started)
 
 
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
@@ -157,11 +147,8 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
 def methods() -> dict[str, Method]:
     out = {rule: Method(rule, partial(_rule, rule=rule), f"the {rule} dispatching rule")
            for rule in RULES}
-    out[DQN] = Method(DQN, _dqn, "the shipped DQN dispatcher (single-operation jobs: compat_*)")
     out["tabu"] = Method("tabu", _tabu, "tabu search for S seconds (from mwkr-eet, or @RULE)",
                          "seconds", 60.0, takes_init=True)
-    out["rewriter"] = Method("rewriter", _rewriter, "the shipped learned policy, STEPS rewrites "
-                             "(from mwkr-eet, or @RULE)", "steps", 200, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
@@ -176,7 +163,7 @@ SPEC = ProblemSpec(
     load_instance=load_instance,
     recognizes=recognizes,
     claims_file=claims_file,
-    init_rules=(*RULES, DQN),
+    init_rules=RULES,
     default_init="mwkr-eet",
     policies=POLICIES,
     solve=solve,

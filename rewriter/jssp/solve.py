@@ -1,10 +1,15 @@
-"""``solve``: build a schedule with a dispatching rule, then improve it by local rewriting.
+"""``solve``: build a schedule with a dispatching rule, then improve it by local rewriting with
+one of the job shop's own policies (tabu search, descent, a random walk).
 
-The Python API behind ``rewriter solve``::
+The Python API behind ``rewriter solve`` runs these and the learners' policies alike::
 
     from rewriter import load_instance, solve
     result = solve(load_instance("ta41"), init="mwkr", policy="tabu", steps=200, seed=0)
     result.makespan, result.gap_percent, result.to_dict()
+
+A learner's policy (rewriter.learn) builds on what this module exposes: the initial schedule
+(:func:`start_solution`), the checks of a search's keywords, the search loop and the result
+(:func:`search_result`), searches side by side (:func:`side_by_side`).
 
 Every returned schedule has passed the independent validator. A time limit or Ctrl-C ends the
 search early and still returns the best schedule found, with ``status`` saying why it stopped.
@@ -25,16 +30,10 @@ from .search import LocalSearch, TabuSettings
 from .schedule import MOVE_KINDS, JobShopSolution
 from .result import make_result
 
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
-            "controlled")
-#: the learned constructive scheduler as a first schedule (rewriter.learn.construct; not a rule of
-#: the dispatching kernel)
-CONSTRUCT = "construct"
-#: the policies whose searches can run side by side (``searches``): one core each, cheap to start
-SIDE_BY_SIDE = ("tabu", "controlled")
-# argmax decoding samples while this many steps have passed without a new best: a learned
-# search that imitates tabu can circle a deep local optimum for thousands of steps (README)
-EXPLORE_AFTER = 300
+#: the job shop's own policies; learners add theirs to its spec (rewriter.core.spec.Policy)
+POLICIES = ("tabu", "greedy", "greedy-first", "random", "none")
+#: the policies that need a step budget or a time limit
+BUDGETED = ("tabu", "random")
 
 
 def _check_choice(value: str, choices, what: str) -> str:
@@ -44,101 +43,92 @@ def _check_choice(value: str, choices, what: str) -> str:
 
 
 def initial_solution(instance: JobShopInstance, init: str = "mwkr", mode: str = "active",
-                     seed: int | None = 0, construct_model: str | None = None) -> JobShopSolution:
-    """A dispatching-rule schedule as a :class:`JobShopSolution`; ``init="construct"`` decodes
-    the constructive model ``construct_model`` (None: the shipped one) greedily instead."""
-    if init == CONSTRUCT:
-        from ..learn.construct.decode import construct
-
-        return construct(instance, model=construct_model).solution
-    _check_choice(init, RULES + (CONSTRUCT,), "initial rule")
+                     seed: int | None = 0) -> JobShopSolution:
+    """A dispatching-rule schedule as a :class:`JobShopSolution`."""
+    _check_choice(init, RULES, "initial rule")
     _check_choice(mode, MODES, "schedule generation mode")
     built = dispatch(instance, rule=init, mode=mode, seed=seed)
     return JobShopSolution(instance, built.order)
 
 
-def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "active",
-          policy: str = "learned", steps: int | None = 200, time_limit: float | None = None,
-          moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
-          progress: bool = False, start: JobShopSolution | None = None,
-          model: str | None = None, samples: int = 1, decoding: str | None = None,
-          explore_after: int | None = EXPLORE_AFTER, tie_break: str | None = None,
-          construct_model: str | None = None, controller: str | None = None,
-          searches: int = 1) -> Result:
-    """Improve a dispatching-rule schedule with a rewriting policy.
+def start_solution(instance: JobShopInstance, init: str, mode: str, seed: int | None,
+                   start: JobShopSolution | None) -> JobShopSolution:
+    """A copy of ``start`` when given (a schedule built elsewhere, e.g. by a learner's start
+    rule), else the ``init`` rule's; either way checked against the instance's lower bound."""
+    sol = start.copy() if start is not None else initial_solution(instance, init, mode, seed)
+    check_lower_bound(instance, sol.makespan, f"the {init} start")
+    return sol
 
-    ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
-    a ``time_limit`` (seconds) should be given. ``policy``: ``learned`` (the neural rewriter:
-    ``model`` is a checkpoint path or None for the shipped one; ``decoding="argmax"`` follows the
-    most likely rewrite, ``"sample"`` samples ``samples`` trajectories side by side and keeps the
-    best; None means argmax for one trajectory, sampling for several; argmax samples while
-    ``explore_after`` steps or more have passed without a new best, 0 or None never), ``tabu``,
-    ``greedy`` (best-improvement descent), ``greedy-first`` (first improvement), ``random``
-    (random walk), ``none``, or ``construct``: the constructive model ``construct_model`` (a
-    path, None for the shipped one) builds the schedule itself, greedily, or the best of
-    ``samples`` sampled schedules, and nothing rewrites it (``init`` is not used).
-    ``init="construct"`` starts any other policy from that model's greedy schedule.
-    ``controlled`` is tabu search whose restarts, perturbations and tenure are decided between
-    slices of moves by ``controller`` (``learned``, the default, with ``model`` or the shipped
-    one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves.
-    ``moves`` is the neighbourhood (``n5``, ``n1``, ``adjacent``,
-    ``n7``); None means the one the model was trained with for ``learned``, N5 otherwise.
-    ``searches`` > 1 (tabu and controlled) runs that many independent searches side by side,
-    one process each, with seeds ``seed`` to ``seed + searches - 1``, and returns the best
-    (the lowest makespan; of equals, the lowest seed); its ``info`` lists every search's
-    makespan. Give it as many searches as the machine has cores to spare.
-    """
-    _check_choice(policy, POLICIES, "policy")
+
+def check_search_options(policy: str, *, moves: str | None, samples: int, decoding: str | None,
+                         steps: int | None, time_limit: float | None, budgeted: bool) -> None:
+    """The checks every search over the job shop's moves makes of its keywords (``budgeted``:
+    it needs a step budget or a time limit)."""
     if moves is not None:
         _check_choice(moves, MOVE_KINDS, "move kind")
-    if controller is not None and policy != "controlled":
-        raise InputError("a controller is an option of the controlled policy only")
-    if samples != 1 and policy not in ("learned", CONSTRUCT):
+    if samples != 1:
         raise InputError(f"samples are an option of the learned and construct policies, not of "
                          f"{policy}")
-    if decoding is not None and policy != "learned":
+    if decoding is not None:
         raise InputError(f"decoding is an option of the learned policy, not of {policy}")
-    if steps is None and time_limit is None and policy in ("tabu", "random", "learned",
-                                                           "controlled"):
+    if steps is None and time_limit is None and budgeted:
         raise InputError("give a step budget or a time limit (or both)")
     if steps is not None and steps < 0:
         raise InputError(f"steps must be >= 0, got {steps}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"time limit must be positive, got {time_limit}")
-    t0 = time.perf_counter()
+
+
+def tabu_settings(tabu: TabuSettings | None, tie_break: str | None) -> TabuSettings:
+    tabu = tabu or TabuSettings()
+    return tabu if tie_break is None else replace(tabu, tie_break=tie_break)
+
+
+def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "active",
+          policy: str, steps: int | None, time_limit: float | None = None,
+          moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
+          progress: bool = False, start: JobShopSolution | None = None,
+          tie_break: str | None = None, searches: int = 1, model: str | None = None,
+          samples: int = 1, decoding: str | None = None, started: float | None = None) -> Result:
+    """Improve a dispatching-rule schedule (or ``start``) with one of the job shop's own policies.
+
+    ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
+    a ``time_limit`` (seconds) should be given. ``policy``: ``tabu``, ``greedy``
+    (best-improvement descent), ``greedy-first`` (first improvement), ``random`` (random walk) or
+    ``none``; the learned policies are added to the job shop's spec by their learners and run by
+    ``registry.get("jssp").run`` (no default here: the spec's ``default_policy`` and
+    ``steps_for`` are the one source of the defaults). ``moves`` is the neighbourhood (``n5``,
+    ``n1``, ``adjacent``, ``n7``; None: N5). ``searches`` > 1 (tabu) runs that many independent
+    searches side by side, one process each, with seeds ``seed`` to ``seed + searches - 1``, and
+    returns the best (the lowest makespan; of equals, the lowest seed); its ``info`` lists every
+    search's makespan. The clock (time limit, runtime) runs from ``started`` (default: now), so
+    that building ``start`` can count. ``model`` is read by no policy of this module (every
+    policy of the spec takes the same keywords).
+    """
+    _check_choice(policy, POLICIES, "policy")
+    check_search_options(policy, moves=moves, samples=samples, decoding=decoding, steps=steps,
+                         time_limit=time_limit, budgeted=policy in BUDGETED)
+    t0 = time.perf_counter() if started is None else started
     seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
     if searches != 1:
+        if policy != "tabu":
+            raise InputError(f"searches side by side are an option of the tabu and controlled "
+                             f"policies, not of {policy}")
         call = dict(init=init, init_mode=init_mode, policy=policy, steps=steps, moves=moves,
-                    tabu=tabu, start=start, model=model, tie_break=tie_break,
-                    construct_model=construct_model, controller=controller)
-        return _side_by_side(instance, call, searches, seed_value, time_limit, progress, t0)
-    if policy == CONSTRUCT:
-        from ..learn.construct.decode import construct
+                    tabu=tabu, start=start, tie_break=tie_break)
+        return side_by_side(solve, instance, call, searches, seed_value, time_limit, progress, t0)
+    sol = start_solution(instance, init, init_mode, seed, start)
+    search = LocalSearch(sol, policy, moves or "n5", tabu_settings(tabu, tie_break), seed_value)
+    return search_result(instance, search, policy, init, sol.makespan, steps, time_limit, seed,
+                         progress, t0)
 
-        if samples < 1:
-            raise InputError(f"samples must be >= 1, got {samples}")
-        return construct(instance, model=construct_model, samples=samples, seed=seed_value)
-    sol = start.copy() if start is not None else initial_solution(instance, init, init_mode, seed,
-                                                                  construct_model)
-    init_makespan = sol.makespan
-    check_lower_bound(instance, init_makespan, f"the {init} start")
-    if policy == "learned":
-        if explore_after is not None and explore_after < 0:
-            raise InputError(f"explore_after must be >= 0, got {explore_after}")
-        return _learned(instance, sol, init, t0, steps, time_limit, moves, seed_value, model,
-                        samples, decoding, progress, explore_after)
-    tabu = tabu or TabuSettings()
-    if tie_break is not None:
-        tabu = replace(tabu, tie_break=tie_break)
-    info = {}
-    if policy == "controlled":
-        from ..learn.control.controllers import controlled_search
 
-        controller = controller or "learned"
-        search = controlled_search(sol, controller, model, moves or "n5", tabu, seed_value, steps)
-        info = {"controller": controller}
-    else:
-        search = LocalSearch(sol, policy, moves or "n5", tabu, seed_value)
+def search_result(instance: JobShopInstance, search, policy: str, init: str, init_makespan: int,
+                  steps: int | None, time_limit: float | None, seed, progress, t0: float,
+                  info: dict | None = None) -> Result:
+    """Run ``search`` (a :class:`~rewriter.core.loop.Stepper` over job-shop solutions) in the
+    search loop and make its best schedule the result; optimal when a completed search
+    reaches the instance's proven lower bound."""
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
     best = outcome.best
@@ -147,25 +137,24 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         status = "optimal"
     return make_result(instance, best, policy if policy != "none" else "dispatch", init,
                        init_makespan, outcome.steps, seed, outcome.runtime_s, status,
-                       outcome.trace, outcome.restarts, info)
+                       outcome.trace, outcome.restarts, info or {})
 
 
-def _side_by_side(instance, call: dict, searches: int, seed: int, time_limit: float | None,
-                  progress, t0: float) -> Result:
-    """``searches`` independent searches at once, one process each; the best one's result, with
-    the whole run's wall time and every search's makespan in ``info``."""
+def side_by_side(solve_one, instance, call: dict, searches: int, seed: int,
+                 time_limit: float | None, progress, t0: float) -> Result:
+    """``searches`` independent searches at once, one process each: ``solve_one(instance=...,
+    seed=..., time_limit=..., progress=..., **call)`` (a module-level function) with seeds
+    ``seed`` on; the best one's result, with the whole run's wall time and every search's
+    makespan in ``info``."""
     from ..core.portfolio import run_side_by_side
 
     if searches < 1:
         raise InputError(f"searches must be >= 1, got {searches}")
-    if call["policy"] not in SIDE_BY_SIDE:
-        raise InputError(f"searches side by side are an option of the {' and '.join(SIDE_BY_SIDE)} "
-                         f"policies, not of {call['policy']}")
     left = None if time_limit is None else max(time_limit - (time.perf_counter() - t0), 1e-3)
     seeds = [(seed + k) % 2**63 for k in range(searches)]
     calls = [dict(call, instance=instance, seed=s, time_limit=left, progress=progress and not k)
              for k, s in enumerate(seeds)]  # one bar: the first search's
-    results, interrupted = run_side_by_side(solve, calls)
+    results, interrupted = run_side_by_side(solve_one, calls)
     finished = [(r.makespan, k) for k, r in enumerate(results) if r is not None]
     if not finished:  # every search was killed or outlived the grace period after a Ctrl-C
         raise KeyboardInterrupt
@@ -174,33 +163,3 @@ def _side_by_side(instance, call: dict, searches: int, seed: int, time_limit: fl
             "makespans": [None if r is None else int(r.makespan) for r in results]}
     return replace(best, seed=seed, runtime_s=time.perf_counter() - t0, info=info,
                    status="interrupted" if interrupted else best.status)
-
-
-def _learned(instance, sol, init, t0, steps, time_limit, moves, seed, model, samples, decoding,
-             progress, explore_after) -> Result:
-    from ..learn.search import learned_search
-    from ..models import load_policy
-    from .rewrite import JobShopState
-
-    if samples < 1:
-        raise InputError(f"samples must be >= 1, got {samples}")
-    if decoding not in (None, "argmax", "sample"):
-        raise InputError(f"unknown decoding {decoding!r}; expected argmax or sample")
-    # argmax is ahead of one sampled trajectory at 200-1000 steps (docs/benchmarks.md)
-    argmax = samples == 1 if decoding is None else decoding == "argmax"
-    if argmax and samples > 1:
-        raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
-    policy, meta = load_policy(model, "jssp")
-    moves = moves or meta["options"].get("moves", "n5")
-    outcome = learned_search(JobShopState(sol, moves), policy, steps, samples=samples,
-                             argmax=argmax, seed=seed, time_limit=time_limit, progress=progress,
-                             desc=f"learned {instance.name}", explore_after=explore_after,
-                             started=t0)
-    best = outcome.best.solution
-    status = outcome.status
-    if best.makespan <= instance.proven_lower_bound():
-        status = "optimal"
-    info = {"model": meta.get("card", {}).get("name", str(model or "default")),
-            "samples": samples, "decoding": "argmax" if argmax else "sampled", "moves": moves}
-    return make_result(instance, best, "rewriter", init, int(outcome.initial_cost), outcome.steps,
-                       seed, outcome.runtime_s, status, outcome.trace, 0, info)

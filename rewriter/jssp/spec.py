@@ -1,5 +1,9 @@
 """The job shop's record in the registry: how every command loads, solves, checks, compares and
-trains it. Heavy modules (numba kernels, torch, OR-Tools) are imported inside the functions."""
+trains it. Heavy modules (numba kernels, OR-Tools) are imported inside the functions.
+
+Its own policies are the searches of :mod:`rewriter.jssp.solve`; the learners add theirs (the
+learned rewriter, the constructive policy, the learned controller) when the registry builds the
+spec (:mod:`rewriter.registry`)."""
 
 from __future__ import annotations
 
@@ -8,50 +12,48 @@ from functools import cache, partial
 from importlib.resources import files
 from pathlib import Path
 
+from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
 from .presets import TRAIN_PRESETS
 
-# kept equal to dispatching.RULES / MODES, solution.MOVE_KINDS and rewrite.EXPERTS (a test checks): reading them
-# from those modules would load numba for `rewriter --help`
+# kept equal to dispatching.RULES / MODES, schedule.MOVE_KINDS, rewrite.EXPERTS and
+# solve.POLICIES (a test checks): reading them from those modules would load numba for
+# `rewriter --help`
 RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "random")
 MODES = ("active", "nondelay")
 MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
-EXPERTS = ("tabu", "rollout")  # kept equal to rewrite.EXPERTS
-POLICIES = ("learned", "tabu", "greedy", "greedy-first", "random", "none", "construct",
-            "controlled")
-CONTROLLERS = ("hand", "random", "learned")  # kept equal to control.controllers.CONTROLLERS
-EXPLORE_AFTER = 300  # kept equal to solve.EXPLORE_AFTER (a test checks)
+EXPERTS = ("tabu", "rollout")
+POLICIES = ("tabu", "greedy", "greedy-first", "random", "none")
 
 
-def load_instance(text: str):
-    from .bundled import load_instance as load
+def _load(text: str):
+    from .bundled import load_instance
 
-    return load(text)
+    return load_instance(text)
 
 
-def recognizes(text: str) -> bool:
-    """A bundled job-shop name, or a file that reads as a job-shop instance."""
-    try:
-        load_instance(text)
-    except (InputError, OSError):
-        return False
-    return True
+# A bundled job-shop name, or a file that reads as a job-shop instance.
+# Recognised by reading it; the instance read is kept for the load that follows.
+_read_once = ReadOnce(_load)
+load_instance = _read_once.load_instance
+recognizes = _read_once.recognizes
 
 
 def solve(instance, *, method: str = "search", workers: int = 2, warm_start: bool = False,
           init: str = "mwkr", init_mode: str = "active", seed=0, time_limit=None, **options):
-    """:func:`rewriter.jssp.solve.solve`, or OR-Tools CP-SAT with ``method="cpsat"``."""
+    """:func:`rewriter.jssp.solve.solve`, or OR-Tools CP-SAT with ``method="cpsat"`` (its hint,
+    with ``warm_start``, the ``start`` schedule or else the ``init`` rule's)."""
     if method == "cpsat":
         from .cpsat import solve_cpsat, to_result
-        from .solve import initial_solution
+        from .solve import start_solution
 
         if workers < 1:
             raise InputError("--workers must be at least 1")
         if options.get("searches", 1) != 1:
             raise InputError("--searches is an option of --method search (CP-SAT's own threads "
                              "are --workers)")
-        hint = (initial_solution(instance, init, init_mode, seed, options.get("construct_model"))
+        hint = (start_solution(instance, init, init_mode, seed, options.get("start"))
                 if warm_start else None)
         return to_result(instance, solve_cpsat(instance, time_limit=time_limit or 60.0,
                                                workers=workers, seed=seed, warm_start=hint))
@@ -109,18 +111,17 @@ def _rule(instance, *, rule: str, nondelay: bool, seed: int = 0, **_):
     from .solve import solve as search
 
     return search(instance, init=rule, init_mode="nondelay" if nondelay else "active",
-                  policy="none", seed=seed)
+                  policy="none", steps=0, seed=seed)
 
 
 def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr", seed: int = 0,
-            controller: str | None = None, **_):
+            start=None, started=None, **_):
     from .solve import solve as search
 
+    begin = dict(init=init, policy=policy, seed=seed, start=start, started=started)
     if unit == "seconds":
-        return search(instance, init=init, policy=policy, steps=None, time_limit=budget, seed=seed,
-                      controller=controller)
-    return search(instance, init=init, policy=policy, seed=seed, controller=controller,
-                  steps=None if budget is None else int(budget))
+        return search(instance, steps=None, time_limit=budget, **begin)
+    return search(instance, steps=None if budget is None else int(budget), **begin)
 
 
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
@@ -130,33 +131,6 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     if res.solution is None:
         raise NoSchedule(f"CP-SAT found no schedule for {instance.name} in {budget:g} s")
     return to_result(instance, res)
-
-
-def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
-    from ..learn.construct.decode import construct
-
-    return construct(instance, model=model, samples=1 if budget is None else int(budget),
-                     seed=seed)
-
-
-def _construct_timed(instance, *, budget: float, seed: int = 0, model=None, **_):
-    from ..learn.construct.decode import construct
-
-    return construct(instance, model=model, time_limit=budget, seed=seed)
-
-
-def _shipped_graph() -> str:
-    from ..learn.construct.model_file import SHIPPED_GRAPH, shipped_model_path
-
-    return str(shipped_model_path(SHIPPED_GRAPH))
-
-
-def _construct_graph(instance, *, budget=None, seed: int = 0, **_):
-    return _construct(instance, budget=budget, seed=seed, model=_shipped_graph())
-
-
-def _construct_graph_timed(instance, *, budget: float, seed: int = 0, **_):
-    return _construct_timed(instance, budget=budget, seed=seed, model=_shipped_graph())
 
 
 @cache  # one set of methods, so a parsed spec equals its re-parse
@@ -169,34 +143,10 @@ def methods() -> dict[str, Method]:
                                    f"the {rule} dispatching rule (non-delay schedules)")
     searches = (("tabu", "tabu", "seconds", 60.0, "tabu search for S seconds"),
                 ("greedy", "greedy", "steps", None, "best-improvement descent (to its local optimum)"),
-                ("random-walk", "random", "steps", 200, "random walk of STEPS moves (random:STEPS)"),
-                ("rewriter", "learned", "steps", 200, "the shipped learned policy, STEPS rewrites"),
-                ("rewriter-time", "learned", "seconds", 10.0,
-                 "the shipped learned policy, rewriting for S seconds"),
-                ("controlled", "controlled", "seconds", 10.0,
-                 "tabu search steered by the shipped learned controller (docs/control.md) for S "
-                 "seconds"))
+                ("random-walk", "random", "steps", 200, "random walk of STEPS moves (random:STEPS)"))
     for name, policy, unit, default, text in searches:
-        run = partial(_search, policy=policy, unit=unit,
-                      controller="learned" if policy == "controlled" else None)
-        out[name] = Method(name, run, text, unit, default, takes_init=True,
-                           spec_name="random" if name == "random-walk" else None)
-    out["construct"] = Method("construct", _construct, "the shipped constructive policy "
-                              "(docs/construct.md), greedy; construct:K keeps the best of K "
-                              "sampled schedules", "samples", None, uses_model=True)
-    out["construct-time"] = Method("construct-time", _construct_timed, "the shipped "
-                                   "constructive policy for S seconds: its greedy schedule, then "
-                                   "the best of as many sampled ones as the time allows",
-                                   "seconds", 10.0, uses_model=True)
-    out["construct-graph"] = Method("construct-graph", _construct_graph, "the shipped graph "
-                                    "constructive policy (message passing over the partial "
-                                    "disjunctive graph, docs/construct.md), greedy; "
-                                    "construct-graph:K keeps the best of K sampled schedules",
-                                    "samples", None)
-    out["construct-graph-time"] = Method("construct-graph-time", _construct_graph_timed,
-                                         "the shipped graph constructive policy for S seconds: "
-                                         "greedy, then sampled while the time allows",
-                                         "seconds", 10.0)
+        out[name] = Method(name, partial(_search, policy=policy, unit=unit), text, unit, default,
+                           takes_init=True, spec_name="random" if name == "random-walk" else None)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out
@@ -209,7 +159,7 @@ SPEC = ProblemSpec(
     objective="makespan",
     load_instance=load_instance,
     recognizes=recognizes,
-    init_rules=RULES + ("construct",),  # construct: the shipped constructive model, greedy
+    init_rules=RULES,
     default_init="mwkr",
     policies=POLICIES,
     solve=solve,
@@ -222,12 +172,8 @@ SPEC = ProblemSpec(
     warm_up_instance="ta01",  # 15x15: its searches run their whole budget, short of the optimum
     instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06), generated random "
                    "instances (rand_30x20_s0-4: seeds 0 to 4) or paths",
-    # tabu steered by the shipped learned controller is the best job-shop method per second
-    # measured here (docs/control.md, docs/repair-vs-construct.md); its budget counts tabu moves,
-    # so a run is repeatable: 500,000 moves take about 7 s on ta41 (30x20)
-    default_policy="controlled",
+    default_policy="tabu",  # the learned controller's registration makes its search the default
     default_steps=200,
-    policy_steps={"controlled": 500_000},
     default_decoding="argmax",
     solve_options=(
         Option("method", "search", "search: the --init schedule improved by --policy; cpsat: the "
@@ -242,16 +188,6 @@ SPEC = ProblemSpec(
         Option("tie_break", "random", "--policy tabu: how moves of equal makespan are chosen: "
                "random, or pressure (the move leaving the fewest operations near the makespan)",
                choices=("random", "pressure")),
-        Option("explore_after", EXPLORE_AFTER, "--policy learned, argmax decoding: sample the "
-               "rewrites while N or more steps have passed without a new best; 0 = never"),
-        Option("construct_model", None, "--policy construct and --init construct: a model "
-               "written by `rewriter train --approach construct` (default: the shipped "
-               "rewriter/models/jssp_construct.pt)", kind=str),
-        Option("controller", None, "--policy controlled: who decides between slices of tabu "
-               "moves: learned (the shipped controller, or --model PATH of a trained one; "
-               "docs/control.md; the default), hand (restart from the best after 10000 quiet "
-               "moves, as tabu) or random",
-               choices=CONTROLLERS, kind=str),
         Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
                "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "
                "(on 2 cores, --searches 2 uses both)"),

@@ -1,46 +1,22 @@
-"""``solve`` for MRT: a heuristic schedule, then rewritten by the learned policy or a baseline.
+"""``solve`` for MRT: a heuristic schedule, then rewritten by descent or a random walk.
 
 The same :class:`~rewriter.core.result.Result` as every problem; every returned schedule has
 passed the independent validator. ``steps=None`` with a ``time_limit`` means no step limit.
+The learned rewriter (rewriter.learn) adds ``policy="learned"`` to MRT's spec and builds on
+:func:`initial_state`, :func:`dispatch_result` and :func:`make_result`.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from importlib import resources
-from pathlib import Path
 
 from ..core.result import Result
 from ..errors import InputError
 from .instance import MrtInstance
 
-DATASET_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")
-
-POLICIES = ("learned", "greedy", "random", "none")
+#: MRT's own policies; learners add theirs to its spec (rewriter.core.spec.Policy)
+POLICIES = ("greedy", "random", "none")
 DEFAULT_INIT = "ejf"
-
-
-def load_instance(text: str) -> MrtInstance:
-    """An MRT JSON file, a bundled sample by name (``mrt_d20_test_00000``), or any sequence of
-    the seeded data set by name (``mrt_d{D}_{train|validation|test}_{index:05d}``)."""
-    from .io import read_instance
-
-    path = Path(text)
-    # exists(), not is_file(): a directory or a FIFO of that name is refused as what it is
-    match = DATASET_NAME.fullmatch(path.stem) if not path.exists() else None
-    bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
-    if match and not bundled.is_file():
-        from .generate import dataset_instance
-
-        return dataset_instance(int(match.group(1)), match.group(2), int(match.group(3)))
-    if not path.exists():
-        bundled = Path(str(resources.files("rewriter.instances").joinpath("mrt", f"{path.stem}.json")))
-        if not bundled.is_file():
-            raise InputError(f"{text}: no such MRT instance file or bundled sample "
-                             "(e.g. mrt_d20_test_00000)")
-        path = bundled
-    return read_instance(path)
 
 
 def make_result(instance: MrtInstance, starts, method: str, init: str, init_cost: float,
@@ -62,49 +38,42 @@ def make_result(instance: MrtInstance, starts, method: str, init: str, init_cost
                   {"n_jobs": instance.n_jobs, "resources": instance.resources}, schedule)
 
 
-def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str = "learned",
-          steps: int | None = 50, time_limit: float | None = None, seed: int = 0,
-          progress: bool = False, model=None, samples: int = 1,
-          decoding: str | None = None) -> Result:
-    """Rewrite the ``init`` heuristic's schedule of ``instance`` with ``policy`` (``learned``,
-    ``greedy`` descent, ``random`` walk or ``none``) for ``steps`` rewrites or ``time_limit``
-    seconds. The learned policy samples its rewrites unless ``decoding="argmax"``."""
-    from ..learn.search import descent_search, learned_search, random_search
+def initial_state(instance: MrtInstance, init: str, seed: int):
+    """The ``init`` heuristic's schedule as a rewrite state (:class:`~rewriter.mrt.problem.MrtState`)."""
     from .problem import MrtProblem
+
+    return MrtProblem(resources=instance.resources).initial_state(instance, init, seed=seed)
+
+
+def dispatch_result(instance: MrtInstance, state, init: str, seed: int, t0: float) -> Result:
+    """The heuristic's schedule itself as the result (no rewriting)."""
+    runtime = time.perf_counter() - t0
+    cost = state.cost()
+    return make_result(instance, state.schedule.starts, "dispatch", init, cost, 0, seed, runtime,
+                       "completed", [(0, 0.0, cost), (0, round(runtime, 4), cost)])
+
+
+def solve(instance: MrtInstance, *, init: str = DEFAULT_INIT, policy: str, steps: int | None,
+          time_limit: float | None = None, seed: int = 0, progress: bool = False,
+          model=None, samples: int = 1, decoding: str | None = None) -> Result:
+    """Rewrite the ``init`` heuristic's schedule of ``instance`` with ``policy`` (``greedy``
+    descent, ``random`` walk or ``none``) for ``steps`` rewrites or ``time_limit`` seconds.
+    ``model``, ``samples`` and ``decoding`` are read by no policy of this module (every policy
+    of the spec takes the same keywords; no default policy here: the spec's is the one)."""
+    from ..core.rewrite_search import descent_search, random_search
 
     if policy not in POLICIES:
         raise InputError(f"unknown MRT policy {policy!r}; expected one of: {', '.join(POLICIES)}")
     if steps is None and time_limit is None and policy != "none":
         raise InputError("give a step budget or a time limit (or both)")
     t0 = time.perf_counter()
-    state = MrtProblem(resources=instance.resources).initial_state(instance, init, seed=seed)
-    info = {}
+    state = initial_state(instance, init, seed)
     if policy == "none" or steps == 0:
-        outcome = None
-    elif policy == "random":
+        return dispatch_result(instance, state, init, seed, t0)
+    if policy == "random":
         outcome = random_search(state, steps, seed=seed, time_limit=time_limit, progress=progress,
                                 started=t0)
-    elif policy == "greedy":
-        outcome = descent_search(state, steps, time_limit=time_limit, progress=progress, started=t0)
     else:
-        from ..models import load_policy
-
-        argmax = decoding == "argmax"
-        if samples > 1 and argmax:
-            raise InputError("argmax decoding follows one trajectory; use samples=1 or sampling")
-        net, meta = load_policy(model, "mrt")
-        keep = meta.get("card", {}).get("config", {}).get("pc_min")
-        outcome = learned_search(state, net, steps, samples=samples, argmax=argmax, seed=seed,
-                                 time_limit=time_limit, progress=progress, started=t0,
-                                 negative_q_keep=keep if keep is not None and not argmax else None,
-                                 desc=f"learned {instance.name}")
-        info = {"model": meta.get("card", {}).get("name", str(model or "default")),
-                "samples": samples, "decoding": "argmax" if argmax else "sampled"}
-    runtime = time.perf_counter() - t0
-    if outcome is None:
-        cost = state.cost()
-        return make_result(instance, state.schedule.starts, "dispatch", init, cost, 0, seed,
-                           runtime, "completed", [(0, 0.0, cost), (0, round(runtime, 4), cost)])
-    return make_result(instance, outcome.best.schedule.starts,
-                       "rewriter" if policy == "learned" else policy, init, outcome.initial_cost,
-                       outcome.steps, seed, outcome.runtime_s, outcome.status, outcome.trace, info)
+        outcome = descent_search(state, steps, time_limit=time_limit, progress=progress, started=t0)
+    return make_result(instance, outcome.best.schedule.starts, policy, init, outcome.initial_cost,
+                       outcome.steps, seed, outcome.runtime_s, outcome.status, outcome.trace)

@@ -2,7 +2,9 @@
 
 Instances are JSON files, bundled samples (``mrt_d20_test_00000``) or sequences of the seeded
 data set by name (``mrt_d20_test_00042``); ``rewriter compare`` takes data-set ranges such as
-``d20:test:0-99``. Summary rows group by the resource count D.
+``d20:test:0-99``. Summary rows group by the resource count D. Its own policies are descent and
+a random walk over the rewrites; the learners add the learned rewriter (the default) and the
+constructive scheduler when the registry builds the spec (:mod:`rewriter.registry`).
 """
 
 from __future__ import annotations
@@ -19,13 +21,13 @@ from ..textfile import read_json
 from .presets import TRAIN_PRESETS, TRAIN_RESOURCES
 
 INIT_RULES = ("ejf", "sjf", "sjfs", "sjf-offline", "random")  # = heuristics.HEURISTICS (a test checks)
-POLICIES = ("learned", "greedy", "random", "none")
-_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")  # = solve.DATASET_NAME
+POLICIES = ("greedy", "random", "none")  # = solve.POLICIES
+_NAME = re.compile(r"mrt_d(\d+)_(train|validation|test)_(\d+)")  # = bundled.DATASET_NAME
 _RANGE = re.compile(r"d(\d+):(train|validation|test):(\d+)(?:-(\d+))?")
 
 
 def load_instance(text: str):
-    from .solve import load_instance as load
+    from .bundled import load_instance as load
 
     return load(text)
 
@@ -121,7 +123,7 @@ def solve(instance, **options):
 def _heuristic(instance, *, rule: str, seed: int = 0, **_):
     from .solve import solve as run
 
-    return run(instance, init=rule, policy="none", seed=seed)
+    return run(instance, init=rule, policy="none", steps=0, seed=seed)
 
 
 def _search(instance, *, policy: str, budget=None, init: str = "ejf", seed: int = 0, **_):
@@ -149,27 +151,15 @@ def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
                        [(0, round(runtime, 4), value)])
 
 
-def _construct(instance, *, budget=None, seed: int = 0, model=None, **_):
-    from ..learn.construct.mrt.decode import construct_mrt
-
-    return construct_mrt(instance, model=model, samples=1 if budget is None else int(budget),
-                         seed=seed)
-
-
 @cache  # one set of methods, so a parsed spec equals its re-parse
 def methods() -> dict[str, Method]:
     out = {rule: Method(rule, partial(_heuristic, rule=rule), f"the {rule} heuristic")
            for rule in INIT_RULES}
-    for name, policy, text in (("rewriter", "learned", "the shipped learned policy, STEPS rewrites"),
-                               ("greedy", "greedy", "descent over the rewriter's rewrites"),
+    for name, policy, text in (("greedy", "greedy", "descent over the rewriter's rewrites"),
                                ("random-walk", "random", "random walk over the rewriter's rewrites")):
         out[name] = Method(name, partial(_search, policy=policy), text, "steps", 50, takes_init=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT (offline) for S seconds", "seconds",
                           10.0, uses_threads=True)
-    out["construct"] = Method("construct", _construct, "a constructive DeepRM-style policy for "
-                              "the instance's D (--construct-model; docs/construct-mrt.md), "
-                              "greedy; construct:K keeps the best of K sampled schedules",
-                              "samples", None, uses_model=True)
     return out
 
 
@@ -191,6 +181,7 @@ SPEC = ProblemSpec(
     group=group,
     rewrite_problem=rewrite_problem,
     instances_help="data-set ranges D:SPLIT:FIRST-LAST (d20:test:0-99), names or paths",
+    default_policy="greedy",  # the learned rewriter's registration makes it the default
     default_steps=50,
     default_decoding="sample",
     train_options=(

@@ -10,6 +10,6 @@ best or from an elite solution, change the tabu tenure). Modules, one concept ea
 - :mod:`.policy`: the small actor-critic MLP and its model file;
 - :mod:`.config`, :mod:`.train`: every hyperparameter, and PPO training on random instances.
 
-Like :mod:`rewriter.learn.construct` it is built on the job shop and its baselines, and reached from
-``rewriter.jssp.solve`` only inside the function that runs ``--policy controlled``.
+Like :mod:`rewriter.learn.construct` it is built on the job shop, which never imports it:
+:mod:`.register` adds ``--policy controlled`` (the job shop's default) to the job shop's spec.
 """

@@ -105,3 +105,38 @@ def controlled_search(sol: JobShopSolution, controller: str, model: str | None, 
     """The search ``rewriter solve --policy controlled`` runs: the controller by name."""
     return ControlledSearch(sol, make_controller(controller, seed, model), moves=moves,
                             tabu=tabu, seed=seed, horizon=horizon)
+
+
+def solve_controlled(instance, *, init: str = "mwkr", init_mode: str = "active",
+                     steps: int | None, time_limit: float | None = None,
+                     moves: str | None = None, seed: int | None = 0, tabu=None,
+                     progress: bool = False, start: JobShopSolution | None = None,
+                     tie_break: str | None = None, searches: int = 1, model: str | None = None,
+                     samples: int = 1, decoding: str | None = None,
+                     controller: str | None = None, started: float | None = None):
+    """``--policy controlled``: tabu search whose restarts, perturbations and tenure are decided
+    between slices of moves by ``controller`` (``learned``, the default, with ``model`` or the
+    shipped one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves. The
+    job shop's own :func:`~rewriter.jssp.solve.solve` otherwise: the same start, checks, search
+    loop, result and searches side by side."""
+    import time
+
+    from ...jssp.solve import (check_search_options, search_result, side_by_side,
+                               start_solution, tabu_settings)
+    from ...seeding import check_seed
+
+    check_search_options("controlled", moves=moves, samples=samples, decoding=decoding,
+                         steps=steps, time_limit=time_limit, budgeted=True)
+    t0 = time.perf_counter() if started is None else started
+    seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
+    if searches != 1:
+        call = dict(init=init, init_mode=init_mode, steps=steps, moves=moves, tabu=tabu,
+                    start=start, model=model, tie_break=tie_break, controller=controller)
+        return side_by_side(solve_controlled, instance, call, searches, seed_value, time_limit,
+                            progress, t0)
+    sol = start_solution(instance, init, init_mode, seed, start)
+    controller = controller or "learned"
+    search = controlled_search(sol, controller, model, moves or "n5",
+                               tabu_settings(tabu, tie_break), seed_value, steps)
+    return search_result(instance, search, "controlled", init, sol.makespan, steps, time_limit,
+                         seed, progress, t0, {"controller": controller})

@@ -5,6 +5,6 @@ trained by REINFORCE with a time-dependent baseline over several rollouts of the
 (:mod:`.reinforce`, :mod:`.train`) for one number of resource types D, and decoded greedily or by
 sampling (:mod:`.decode`). See ``docs/construct-mrt.md``.
 
-As :mod:`rewriter.learn.construct`, it sits above the problem: MRT's spec reaches it only inside the
-functions it hands to ``compare``.
+As :mod:`rewriter.learn.construct`, it sits above the problem, which never imports it: the
+``construct`` comparison method is added to MRT's spec by :mod:`rewriter.learn.construct.register`.
 """
