@@ -65,6 +65,16 @@ def test_a_bad_option_is_one_line_before_the_run_directory(tmp_path, capsys, arg
     assert not run.exists()
 
 
+def test_a_hostile_dqn_config_file_is_one_error(tmp_path, capsys):
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"lr": "fast"}))
+    assert main(["train", "--approach", "dqn", "--config", str(path),
+                 "--run-dir", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "lr" in err
+    assert not (tmp_path / "run").exists()
+
+
 def test_a_controller_trains_and_resumes_through_rewriter_train(tmp_path, capsys):
     from rewriter.learn.control.policy import load_control_model
 

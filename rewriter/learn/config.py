@@ -6,6 +6,55 @@ import json
 import math
 import os
 from dataclasses import MISSING, asdict, dataclass, field, fields, replace
+from typing import ClassVar
+
+class ConfigBase:
+    """What every training config shares; each is a dataclass deriving from this (the
+    rewriter's :class:`TrainConfig`, the constructive, the MRT constructive, the controller's and
+    the DQN's). :meth:`from_dict` refuses an unknown or ill-typed option with one line naming it,
+    :meth:`check` runs the checks every config has (types, time limit, seed) before a subclass's
+    own, :meth:`to_dict` is the JSON-able form saved with a run."""
+
+    #: how an error names this config's options ("unknown OPTIONS: ...")
+    OPTIONS: ClassVar[str] = "training options"
+
+    @classmethod
+    def from_dict(cls, data: dict):
+        """A checked config from saved or given values; an unknown name is an InputError."""
+        from ..errors import InputError
+
+        if not isinstance(data, dict):
+            raise InputError(f"expected an object of {cls.OPTIONS}, got {json.dumps(data)[:60]}")
+        data = cls._prepare(dict(data))
+        unknown = sorted(set(data) - {f.name for f in fields(cls)})
+        if unknown:
+            raise InputError(f"unknown {cls.OPTIONS}: {', '.join(unknown)}")
+        return cls(**data).check()
+
+    @classmethod
+    def _prepare(cls, data: dict) -> dict:
+        """The values as the fields take them (a subclass's hook; as given here)."""
+        return data
+
+    def check(self):
+        """Raise an InputError naming the first option of the wrong type or out of range;
+        returns the config, numbers as their field's type."""
+        from ..seeding import check_seed
+
+        check_field_types(self)
+        limit = getattr(self, "time_limit_minutes", None)
+        if limit is not None and not (math.isfinite(limit) and limit > 0):
+            raise option_error("time_limit_minutes", "a positive number of minutes (or no limit)",
+                               limit)
+        check_seed(self.seed)
+        return self
+
+    def to_dict(self) -> dict:
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+
+    def dumps(self) -> str:
+        return json.dumps(self.to_dict(), indent=2)
+
 
 ALGOS = ("ppo", "reinforce")
 ENCODERS = ("treelstm", "hgat")
@@ -14,7 +63,7 @@ DECODINGS = ("argmax", "sample")  # how a learned search picks each rewrite
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(ConfigBase):
     # problem ---------------------------------------------------------------------------------
     problem: str = ""                     # a registered problem's name ("" = the default one)
     problem_options: dict = field(default_factory=dict)  # the problem's own training options
@@ -70,7 +119,7 @@ class TrainConfig:
     def check(self) -> "TrainConfig":
         """Raise ValueError (an :class:`~rewriter.errors.InputError`) naming the first option
         of the wrong type or out of range; returns the config, numbers as their field's type."""
-        self._check_types()
+        super().check()
         self._check_ranges()
         if self.algo not in ALGOS:
             raise ValueError(f"algo must be one of {ALGOS}, got {self.algo!r}")
@@ -94,15 +143,7 @@ class TrainConfig:
                 raise ValueError(f"give {name.replace('_', ' ')} (the problem has no default)")
         return self
 
-    def _check_types(self) -> None:
-        check_field_types(self)
-
     def _check_ranges(self) -> None:
-        from ..seeding import check_seed
-
-        limit = self.time_limit_minutes
-        if limit is not None and not (math.isfinite(limit) and limit > 0):
-            raise option_error("time_limit_minutes", "a positive number of minutes (or no limit)", limit)
         for name, low, high, text in (
                 ("gamma", 0.0, 1.0, "in (0, 1]"), ("lr", 0.0, math.inf, "> 0"),
                 ("clip", 0.0, math.inf, "> 0"), ("max_grad_norm", 0.0, math.inf, "> 0"),
@@ -131,34 +172,25 @@ class TrainConfig:
         if self.threads > machine_cores():
             raise option_error("threads", f"an integer from 1 to {machine_cores()} (this machine's "
                                "cores)", self.threads)
-        check_seed(self.seed)
 
     def with_defaults(self, defaults: dict) -> "TrainConfig":
         """This config with its empty fields filled from ``defaults`` (a problem's own)."""
         fill = {k: v for k, v in defaults.items() if hasattr(self, k) and not getattr(self, k)}
         return replace(self, **fill)
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
     @classmethod
     def from_dict(cls, data: dict, problem_options: tuple[str, ...] = ()) -> "TrainConfig":
         """A config from saved values; ``problem_options`` names the problem's own options, which
         runs saved before they were grouped kept beside the others."""
-        data = dict(data)
-        nested = dict(data.pop("problem_options", None) or {})
-        for name in problem_options:
-            if name in data:
-                nested.setdefault(name, data.pop(name))
-        data["problem_options"] = nested
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise ValueError(f"unknown training options: {', '.join(unknown)}")
-        return cls(**data).check()
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
+        data = dict(data) if isinstance(data, dict) else data
+        if isinstance(data, dict):
+            nested = data.pop("problem_options", None) or {}
+            nested = dict(nested) if isinstance(nested, dict) else nested
+            for name in problem_options:
+                if name in data and isinstance(nested, dict):
+                    nested.setdefault(name, data.pop(name))
+            data["problem_options"] = nested
+        return super().from_dict(data)
 
 
 #: one line of help per option, shown by ``rewriter train --help``
@@ -239,8 +271,12 @@ def machine_cores() -> int:
 
 def check_field_types(config) -> None:
     """Check every field of the dataclass ``config`` against the type of its default (an
-    InputError naming the option otherwise); numbers become their field's type. An optional
+    InputError naming the option otherwise; a tuple: of its first item's type); numbers become
+    their field's type. An optional
     ``time_limit_minutes`` (None or a number) is the one field whose default says nothing."""
+    def setattr(obj, name, value):  # a frozen config's numbers become their type too
+        object.__setattr__(obj, name, value)
+
     for f in fields(config):
         value, default = getattr(config, f.name), _default(f)
         if f.name == "time_limit_minutes":
@@ -248,6 +284,13 @@ def check_field_types(config) -> None:
                 raise option_error(f.name, "a number of minutes (or null for no limit)", value)
             if value is not None:
                 setattr(config, f.name, float(value))
+        elif isinstance(default, tuple) and default and isinstance(default[0], int):
+            if not isinstance(value, tuple) or not all(
+                    isinstance(v, int) and not isinstance(v, bool) for v in value):
+                raise option_error(f.name, "a list of integers (e.g. [100, 101])", value)
+        elif isinstance(default, tuple):
+            if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+                raise option_error(f.name, "a list of names (e.g. [\"50x10\"])", value)
         elif isinstance(default, bool):
             if not isinstance(value, bool):
                 raise option_error(f.name, "true or false", value)
@@ -280,7 +323,7 @@ def _is_number(value) -> bool:
 def option_error(name: str, expected: str, value):
     from ..errors import InputError
 
-    shown = json.dumps(value) if isinstance(value, (str, list, dict)) else value
+    shown = json.dumps(value) if isinstance(value, (str, list, tuple, dict)) else value
     error = InputError(f"{name} (--{name.replace('_', '-')}): expected {expected}, got {shown}")
     error.option = name  # the command line says where the value came from
     return error

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from ..config import MAX_DEPTH, check_field_types, check_width, option_error
+from ..config import MAX_DEPTH, ConfigBase, check_width, option_error
 from ...errors import InputError
 
 #: the size mix of the shipped model (jobs x machines), one drawn per episode
@@ -14,7 +14,9 @@ DEFAULT_SIZES = ["6x6", "10x5", "10x10", "15x10", "15x15"]
 
 
 @dataclass
-class ConstructConfig:
+class ConstructConfig(ConfigBase):
+    OPTIONS: ClassVar[str] = "options of --approach construct"
+
     # problem ---------------------------------------------------------------------------------
     problem: str = "jssp"                 # the constructive approach exists for the job shop
     instance: str = ""                    # per-instance mode: train on this instance only
@@ -57,9 +59,7 @@ class ConstructConfig:
     def check(self) -> "ConstructConfig":
         """Raise an :class:`InputError` naming the first option of the wrong type or out of
         range; returns the config, numbers as their field's type."""
-        from ...seeding import check_seed
-
-        check_field_types(self)
+        super().check()
         if self.problem != "jssp":
             raise InputError(f"--approach construct trains job-shop schedulers only, not "
                              f"{self.problem!r}")
@@ -90,31 +90,12 @@ class ConstructConfig:
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
                 raise option_error(name, "a number >= 0", value)
-        limit = self.time_limit_minutes
-        if limit is not None and not (math.isfinite(limit) and limit > 0):
-            raise option_error("time_limit_minutes", "a positive number of minutes", limit)
         for name in ("sizes", "validation_sizes"):
             for size in getattr(self, name):
                 parse_size(size, name)
         if not self.per_instance and not self.sizes:
             raise option_error("sizes", "at least one size class (or --instance)", self.sizes)
-        check_seed(self.seed)
         return self
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ConstructConfig":
-        """A config from saved or given values; an unknown name is an InputError."""
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
-        if unknown:
-            raise InputError(f"unknown options of --approach construct: {', '.join(unknown)}")
-        return cls(**data).check()
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
 
 def parse_size(text: str, option: str = "sizes") -> tuple[int, int]:

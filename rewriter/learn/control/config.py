@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
+from typing import ClassVar
 
-from ..config import check_field_types, option_error
-from ...errors import InputError
+from ..config import ConfigBase, option_error
 
 
 #: what each field means, for ``rewriter train --approach control --help``
@@ -40,7 +39,9 @@ HELP = {
 
 
 @dataclass
-class ControlConfig:
+class ControlConfig(ConfigBase):
+    OPTIONS: ClassVar[str] = "options of --approach control"
+
     # episodes: a controlled tabu run of `slices` slices on a fresh random instance ---------------
     sizes: list[str] = field(default_factory=lambda: ["20x15", "30x20"])  # one drawn per episode
     low: int = 1                          # random instances: durations uniform in [low, high]
@@ -75,9 +76,8 @@ class ControlConfig:
 
     def check(self) -> "ControlConfig":
         from ..construct.config import parse_size
-        from ...seeding import check_seed
 
-        check_field_types(self)
+        super().check()
         for name in ("low", "slice_moves", "slices", "elite", "hidden", "iterations", "episodes",
                      "ppo_epochs", "minibatch", "validation_per_size", "validate_every",
                      "checkpoint_every", "threads"):
@@ -98,18 +98,4 @@ class ControlConfig:
             raise option_error("sizes", "at least one size class", self.sizes)
         for size in self.sizes:
             parse_size(size, "sizes")
-        check_seed(self.seed)
         return self
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "ControlConfig":
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise InputError(f"unknown options of controller training: {', '.join(unknown)}")
-        return cls(**data).check()
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)

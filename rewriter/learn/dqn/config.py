@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
+from ..config import ConfigBase
 from ...errors import InputError
 
 #: what each field means, for ``rewriter train --approach dqn --help``
@@ -37,7 +39,7 @@ HELP = {
 
 
 @dataclass(frozen=True)
-class DQNConfig:
+class DQNConfig(ConfigBase):
     """Training and network settings. ``sizes`` are the size classes ``NxM`` training draws its
     random :func:`~rewriter.fjsp.generate.compatibility_instance` from, one per episode in turn."""
 
@@ -69,24 +71,18 @@ class DQNConfig:
     seed: int = 0
     threads: int = 1
 
-    def to_dict(self) -> dict:
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
+    OPTIONS: ClassVar[str] = "options of --approach dqn"
 
     @classmethod
-    def from_dict(cls, values: dict) -> "DQNConfig":
-        """A config from plain values (a saved ``config.json``); an unknown field is an error."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise InputError(f"unknown DQN settings: {', '.join(unknown)}; expected some of "
-                             + ", ".join(sorted(names)))
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(**values).check()
+    def _prepare(cls, data: dict) -> dict:
+        """Lists (JSON's, the command line's) as the tuples the frozen config keeps."""
+        return {k: tuple(v) if isinstance(v, list) else v for k, v in data.items()}
 
     def check(self) -> "DQNConfig":
         """Self, or an :class:`InputError` naming the first setting out of range."""
         from .sizes import parse_size
 
+        super().check()
         for size in (*self.sizes, *self.validation_sizes):
             parse_size(size)
         if not self.sizes:
@@ -101,6 +97,4 @@ class DQNConfig:
             raise InputError("gamma must be in (0, 1], lr and huber_delta positive")
         if not 0 <= self.eps_end <= self.eps_start <= 1:
             raise InputError("expected 0 <= eps_end <= eps_start <= 1")
-        if self.time_limit_minutes is not None and not self.time_limit_minutes > 0:
-            raise InputError("time_limit_minutes must be positive")
         return self

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass
+from typing import ClassVar
 
-from ...config import MAX_DEPTH, check_field_types, check_width, option_error
+from ...config import MAX_DEPTH, ConfigBase, check_width, option_error
 from ....errors import InputError
 
 
 @dataclass
-class MrtConstructConfig:
+class MrtConstructConfig(ConfigBase):
+    OPTIONS: ClassVar[str] = "options of --problem mrt --approach construct"
+
     # problem ---------------------------------------------------------------------------------
     problem: str = "mrt"
     resources: int = 2                    # D: a model is trained for one D, as DeepRM's were
@@ -39,9 +41,8 @@ class MrtConstructConfig:
         """Raise an :class:`InputError` naming the first option of the wrong type or out of
         range; returns the config, numbers as their field's type."""
         from ....mrt.presets import TRAIN_RESOURCES
-        from ....seeding import check_seed
 
-        check_field_types(self)
+        super().check()
         if self.problem != "mrt":
             raise InputError(f"this config trains MRT schedulers, not {self.problem!r}")
         low, high = TRAIN_RESOURCES
@@ -65,26 +66,7 @@ class MrtConstructConfig:
                 raise option_error(name, "a number > 0", value)
         if not (math.isfinite(self.entropy_coef) and self.entropy_coef >= 0):
             raise option_error("entropy_coef", "a number >= 0", self.entropy_coef)
-        limit = self.time_limit_minutes
-        if limit is not None and not (math.isfinite(limit) and limit > 0):
-            raise option_error("time_limit_minutes", "a positive number of minutes", limit)
-        check_seed(self.seed)
         return self
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "MrtConstructConfig":
-        """A config from saved or given values; an unknown name is an InputError."""
-        unknown = sorted(set(data) - {f.name for f in fields(cls)})
-        if unknown:
-            raise InputError(f"unknown options of --problem mrt --approach construct: "
-                             f"{', '.join(unknown)}")
-        return cls(**data).check()
-
-    def dumps(self) -> str:
-        return json.dumps(self.to_dict(), indent=2)
 
 
 #: one line of help per option that only this trainer has (the others are shared flags)
