@@ -13,11 +13,7 @@ never interrupted.
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
-import platform
-import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +23,7 @@ import torch
 
 from ...atomic import write_atomic
 from ..checkpoint import git_commit, torch_load_safe, torch_save_atomic
+from ..train import run_meta, write_log
 from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
@@ -104,10 +101,7 @@ def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lin
             raise FileExistsError(f"{run_dir} already holds a run; use --resume or another "
                                   "--run-dir")
         run_dir.mkdir(parents=True, exist_ok=True)
-        command = command or " ".join(sys.argv)
-        meta = {"approach": APPROACH, "config": cfg.to_dict(), "version": __version__, "git_commit": git_commit(),
-                "python": platform.python_version(), "torch": torch.__version__,
-                "command": command, "started": time.strftime("%Y-%m-%d %H:%M:%S")}
+        meta = run_meta(cfg.to_dict(), command, approach=APPROACH)
         write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
     with limit_threads(cfg.threads):
         return _train(cfg, run_dir, meta, progress, resume)
@@ -185,7 +179,7 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
                    **validate(online, val_instances)}
             rows.append(row)
             returns, losses = [], []
-            _write_log(run_dir / "log.csv", rows)
+            write_log(run_dir / "log.csv", rows, LOG_FIELDS)
             if best is None or row["val_return"] > best:
                 best = row["val_return"]
                 save_dqn(run_dir / "best.pt", online, _card(cfg, meta, rows, row))
@@ -235,14 +229,6 @@ def restore_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer
         raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
             from None
     return buffer, counters
-
-
-def _write_log(path: Path, rows: list[dict]) -> None:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=LOG_FIELDS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    write_atomic(path, buffer.getvalue())
 
 
 def _card(cfg: DQNConfig, meta: dict, rows: list[dict], at: dict) -> dict:
