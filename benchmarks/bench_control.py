@@ -40,8 +40,15 @@ from rewriter.atomic import write_atomic
 from rewriter.compare.grid import append_result, read_results
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.learn.control.search import TENURE_SCALES, tenure_range
-from rewriter.jssp.solve import TabuSettings, solve
+from rewriter import registry
+from rewriter.jssp.solve import TabuSettings
 from rewriter.jssp.spec import group
+
+
+def solve(instance, *, init="mwkr", **options):
+    """A jssp solve with any policy or start of its spec, the learners' included."""
+    return registry.get("jssp").run(instance, init=init, **options)
+
 
 METHODS = ("tabu", "hand", "random", "learned", "tabu-low")
 

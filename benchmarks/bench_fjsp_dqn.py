@@ -28,7 +28,13 @@ import numpy as np
 
 from rewriter.fjsp.dispatching import RULES
 from rewriter.fjsp.generate import compatibility_instance
-from rewriter.fjsp.solve import solve
+from rewriter import registry
+
+
+def solve(instance, *, init="mwkr-eet", **options):
+    """A fjsp solve with any policy or start of its spec, the learners' included."""
+    return registry.get("fjsp").run(instance, init=init, **options)
+
 
 CHILD = """
 import json, resource, sys, time
@@ -36,6 +42,7 @@ t0 = time.perf_counter()
 from rewriter.learn.dqn.dispatch import dqn_schedule
 from rewriter.learn.dqn.model import resolve_dqn
 from rewriter.fjsp.generate import compatibility_instance
+
 net, _ = resolve_dqn(sys.argv[4])
 loaded = time.perf_counter() - t0
 instance = compatibility_instance(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

@@ -25,7 +25,13 @@ import time
 from rewriter.atomic import write_atomic
 from rewriter.fjsp.bundled import expand_instance_names, load_instance
 from rewriter.fjsp.dispatching import RULES, dispatch_schedule
-from rewriter.fjsp.solve import solve
+from rewriter import registry
+
+
+def solve(instance, *, init="mwkr-eet", **options):
+    """A fjsp solve with any policy or start of its spec, the learners' included."""
+    return registry.get("fjsp").run(instance, init=init, **options)
+
 
 SEARCHES = ("tabu", "greedy", "random")
 

@@ -24,7 +24,15 @@ from concurrent.futures import ProcessPoolExecutor
 from rewriter.learn.config import DECODINGS
 from rewriter.jssp.bundled import expand_instance_names, load_instance
 from rewriter.jssp.schedule import MOVE_KINDS
-from rewriter.jssp.solve import EXPLORE_AFTER, TabuSettings, solve
+from rewriter import registry
+from rewriter.jssp.solve import TabuSettings
+from rewriter.learn.solve import EXPLORE_AFTER
+
+
+def solve(instance, *, init="mwkr", **options):
+    """A jssp solve with any policy or start of its spec, the learners' included."""
+    return registry.get("jssp").run(instance, init=init, **options)
+
 
 METHODS = {"rewriter": "learned", "greedy": "greedy", "random": "random", "tabu": "tabu",
            "tabu-pressure": "tabu"}
