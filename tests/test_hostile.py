@@ -356,13 +356,14 @@ def test_seeds_below_2_to_the_32_give_the_same_results_as_before(policy, init, s
 def test_a_seed_out_of_range_is_an_input_error(seed):
     from rewriter.jssp.dispatching import dispatch
     from rewriter import load_instance
+    from rewriter import registry
     from rewriter.compare.grid import plan_cells
-    from rewriter.jssp.solve import solve
 
     inst = load_instance("ft06")
+    spec = registry.get("jssp")  # the problem's own policies and the learned one it serves
     for policy in ("tabu", "random", "greedy", "learned"):
         with pytest.raises(InputError, match=r"seed must be an integer in 0\.\.2\*\*63-1"):
-            solve(inst, policy=policy, steps=5, seed=seed)
+            spec.run(inst, init="mwkr", policy=policy, steps=5, seed=seed)
     with pytest.raises(InputError, match="seed must be"):
         dispatch(inst, "random", seed=seed)
     with pytest.raises(InputError, match="seed must be"):
@@ -387,11 +388,11 @@ def test_a_bad_seed_on_the_command_line_is_one_line_and_exit_2(tmp_path, capsys,
 
 
 def test_the_largest_seed_runs():
-    from rewriter import load_instance
-    from rewriter.jssp.solve import solve
+    from rewriter import load_instance, registry
 
     for policy in ("tabu", "random", "learned"):
-        r = solve(load_instance("ft06"), init="random", policy=policy, steps=20, seed=2**63 - 1)
+        r = registry.get("jssp").run(load_instance("ft06"), init="random", policy=policy, steps=20,
+                                     seed=2**63 - 1)
         assert r.seed == 2**63 - 1 and r.makespan >= 55
 
 
@@ -1040,8 +1041,9 @@ def test_the_top_level_help_tells_the_truth_about_the_default(capsys):
     example = next(line for line in out.splitlines() if line.strip().startswith("rewriter solve ft06 "))
     assert "steered by the learned" in example and "500,000 moves" in out
     assert main(["solve", "--help"]) == 0
-    assert "jssp: learned, tabu, greedy, greedy-first, random, none, construct, controlled (default controlled)" in " ".join(
-        capsys.readouterr().out.split())
+    policies = ", ".join(registry.get("jssp").policies)  # the problem's own, then its learners'
+    text = " ".join(capsys.readouterr().out.split()).replace("- ", "-")  # argparse wraps at hyphens
+    assert f"jssp: {policies} (default controlled)" in text
 
 
 # ---- a schedule the independent validator rejects is never returned ------------------------------
