@@ -245,6 +245,6 @@ def test_ctrl_c_on_a_dask_run_ends_it_within_a_second_or_two_and_leaves_no_proce
     assert proc.returncode == 130, err
     assert elapsed < 3, f"{elapsed:.1f} s from SIGINT to the end of the run"
     assert err.strip().splitlines() == [f"rewriter: interrupted; the finished cells are kept in "
-                                        f"{results}: the same command continues the run"]
+                                        f"{results}: the same command continues the run"], err
     time.sleep(0.3)
     assert not [p for p in workers if alive(p)], "worker processes outlived the run"
