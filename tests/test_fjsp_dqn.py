@@ -20,7 +20,7 @@ from rewriter.errors import InputError
 from rewriter.learn.dqn.config import DQNConfig
 from rewriter.learn.dqn.features import FeatureScales, decision
 from rewriter.learn.dqn.learn import choose, td_step
-from rewriter.learn.dqn.mdp import CompatMDP, default_horizon
+from rewriter.envs.compat_mdp import CompatMDP, default_horizon
 from rewriter.learn.dqn.model import load_dqn, save_dqn, shipped_path
 from rewriter.learn.dqn.network import Batch, QNetwork
 from rewriter.learn.dqn.replay import ReplayBuffer, Transition

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from rewriter.cli import main
-from rewriter.core import charts
+from rewriter.shop import gantt as charts
 from rewriter.core import spec as core_spec
 from rewriter.errors import InputError
 from rewriter.fjsp.io import instance_from_dict, parse_csv, parse_fjsplib
@@ -97,7 +97,7 @@ def test_mrt_window_beyond_the_jobs_allocates_for_the_jobs_only():
 def _chart(monkeypatch, machine, n_machines, n_jobs=None, job=None):
     """The figure gantt() would save (not saved: only its artists are counted)."""
     saved = {}
-    monkeypatch.setattr(charts, "_save_atomic", lambda fig, path, fmt: saved.setdefault("fig", fig))
+    monkeypatch.setattr(charts, "save_image", lambda fig, path, fmt: saved.setdefault("fig", fig))
     machine = np.asarray(machine)
     start = np.arange(len(machine)) % 50
     job = np.arange(len(machine)) if job is None else np.asarray(job)

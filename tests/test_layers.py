@@ -26,7 +26,7 @@ def imported_modules(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
     import learn``)."""
     package = ["rewriter", *path.relative_to(root).with_suffix("").parts]
     found = []
-    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+    for node in _runtime_nodes(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             found += [(node.lineno, alias.name) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
@@ -35,6 +35,19 @@ def imported_modules(path: Path, root: Path = PACKAGE) -> list[tuple[int, str]]:
             found += [(node.lineno, module)]
             found += [(node.lineno, f"{module}.{alias.name}") for alias in node.names]
     return found
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node of ``tree`` but those under ``if TYPE_CHECKING:`` (imports for annotations
+    only, which never run)."""
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, ast.If) and getattr(node.test, "id", None) == "TYPE_CHECKING":
+            stack.extend(node.orelse)
+            continue
+        stack.extend(ast.iter_child_nodes(node))
 
 
 def upward_imports(root: Path = PACKAGE) -> list[str]:
@@ -137,3 +150,54 @@ def test_the_spec_routes_a_policy_to_its_runner_and_refuses_its_options_elsewher
     assert calls[-1][2]["start"] == "start of I" and calls[-1][2]["steps"] == spec.default_steps
     with pytest.raises(InputError, match="option of the probe policy only"):
         spec.run("I", init="mwkr", policy="tabu", depth=3)
+
+
+#: the package's layers, lowest first: a module imports from its own layer or those below
+LAYERS = (
+    ("errors", "version", "lazy", "numba_cache", "textfile", "atomic", "seeding"),
+    ("core",),
+    ("shop",),
+    PROBLEMS,
+    # the registry names the problems and, by name only (import_module), the learners that
+    # register their policies with them: its own imports stop at the core
+    ("registry",),
+    ("envs",),
+    ("learn", "models"),  # models: the shipped model files and their look-up
+    ("compare",),
+    ("cli", "api", "warmup", "__init__", "__main__"),
+)
+
+
+def layer_of(module: str) -> int | None:
+    """The layer of ``rewriter.X...`` by X; None for what is not the package's, or the package
+    root itself (``from rewriter import InputError`` names a ground module's class)."""
+    parts = module.split(".")
+    if parts[0] != "rewriter" or len(parts) == 1:
+        return None
+    return next((i for i, names in enumerate(LAYERS) if parts[1] in names), None)
+
+
+def imports_up_the_layers(root: Path = PACKAGE) -> list[str]:
+    """Every import of a module from a higher layer than the importing file's."""
+    bad = []
+    for path in sorted(root.rglob("*.py")):
+        own = layer_of(".".join(("rewriter", *path.relative_to(root).with_suffix("").parts)))
+        assert own is not None, f"{path}: a file of no layer; add its folder to LAYERS"
+        for line, module in imported_modules(path, root):
+            layer = layer_of(module)
+            if layer is not None and layer > own:
+                bad.append(f"{path.relative_to(root.parent)}:{line} imports {module}")
+    return sorted(set(bad))
+
+
+def test_every_import_points_down_the_layers():
+    assert imports_up_the_layers() == []
+
+
+def test_the_layer_check_finds_a_core_module_importing_a_shop(tmp_path):
+    fake = tmp_path / "rewriter"
+    (fake / "core").mkdir(parents=True)
+    (fake / "core" / "loop.py").write_text("def f():\n    from ..shop.dag import heads_from\n")
+    assert imports_up_the_layers(fake) == [
+        "rewriter/core/loop.py:2 imports rewriter.shop.dag",
+        "rewriter/core/loop.py:2 imports rewriter.shop.dag.heads_from"]

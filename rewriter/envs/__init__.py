@@ -8,7 +8,7 @@ Importing this module registers six ids in gymnasium's registry:
   fit; the observation is the partial disjunctive graph (graph constructive policies);
 - ``rewriter/Rewrite-v0``: improve a complete solution of any problem with a rewrite interface;
 - ``rewriter/CompatDispatch-v0``: assign single-operation jobs to compatible machines, or wait
-  (the MPS scheduler specification's MDP, the DQN dispatcher's environment);
+  (the compatibility shop's MDP, the DQN dispatcher's environment);
 - ``rewriter/MrtDispatch-v0``: start one visible waiting MRT job per decision, or advance time
   (DeepRM's MDP).
 

@@ -1,14 +1,14 @@
-"""``rewriter/CompatDispatch-v0``: the MPS scheduler specification's dispatching MDP on a
+"""``rewriter/CompatDispatch-v0``: the compatibility shop's dispatching MDP (docs/fjsp_dqn.md) on a
 single-operation flexible instance (a compatibility matrix with due dates).
 
 The MDP itself (decision points, time jumps, rewards, the horizon) is
-:class:`rewriter.learn.dqn.mdp.CompatMDP`; this class gives it gymnasium's interface:
+:class:`rewriter.envs.compat_mdp.CompatMDP`; this class gives it gymnasium's interface:
 
-* **observation** ``spaces.Dict``: ``state``, the specification's normalised 4n + 2m vector
+* **observation** ``spaces.Dict``: ``state``, the MDP's normalised 4n + 2m vector
   (:meth:`CompatMDP.state_vector`), and ``time``, tau / T with the same T;
 * **action** ``Discrete(n * m + 1)``: ``i * m + k`` assigns job i to machine k, ``n * m`` waits;
   the mask is ``info["action_mask"]`` and :meth:`action_masks`;
-* **reward**: the specification's, unscaled, with the terminal reward added to the last step;
+* **reward**: the MDP's, unscaled, with the terminal reward added to the last step;
 * **end**: ``terminated`` when every job is complete (``info["termination"] == "done"``) or the
   horizon is reached (``"horizon"``); the last info carries the makespan, total tardiness and late
   jobs (of the schedule, which has passed the package's validator, when it is complete) and the
@@ -25,7 +25,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import InputError
-from ..learn.dqn.mdp import CompatMDP, check_single_operation
+from .compat_mdp import CompatMDP, check_single_operation
 from .checks import check_running, discrete_action, reset_options
 
 

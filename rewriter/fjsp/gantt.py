@@ -1,11 +1,11 @@
 """The flexible shop's Gantt chart: one row per machine, late jobs outlined in red (drawn by
-:func:`rewriter.core.charts.gantt`, which keeps one row per machine legible at 150 machines)."""
+:func:`rewriter.shop.gantt.gantt`, which keeps one row per machine legible at 150 machines)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.charts import gantt, gantt_title
+from ..shop.gantt import gantt, gantt_title
 from .instance import NO_DUE
 
 

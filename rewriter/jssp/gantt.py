@@ -1,11 +1,11 @@
 """The job shop's Gantt chart: one bar per operation on its machine (drawn by
-:func:`rewriter.core.charts.gantt`)."""
+:func:`rewriter.shop.gantt.gantt`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.charts import gantt, gantt_title
+from ..shop.gantt import gantt, gantt_title
 
 
 def plot_gantt(solution_or_result, path, title: str | None = None):

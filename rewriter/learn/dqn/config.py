@@ -17,7 +17,7 @@ HELP = {
                         "seeds 0-2)",
     "hidden": "hidden width of the job and machine MLPs",
     "pair_hidden": "width of their embeddings and of the pair layer",
-    "gamma": "discount factor (1: undiscounted, as the specification asks)",
+    "gamma": "discount factor (1: undiscounted, as the MDP defines the return)",
     "double": "double DQN targets (the online network picks, the target network values)",
     "lr": "Adam learning rate",
     "batch_size": "transitions per gradient update",
@@ -51,7 +51,7 @@ class DQNConfig(ConfigBase):
     hidden: int = 64              # the job and machine MLPs' hidden layer
     pair_hidden: int = 32         # their embeddings and the pair layer
     # DQN
-    gamma: float = 1.0            # the specification's: undiscounted
+    gamma: float = 1.0            # undiscounted, as the MDP defines the return
     double: bool = True           # double DQN targets (learn.td_step)
     lr: float = 1e-3              # Adam
     batch_size: int = 64

@@ -6,7 +6,7 @@ import torch
 
 from ...core.threads import limit_threads
 from .features import FeatureScales, decision
-from .mdp import CompatMDP
+from ...envs.compat_mdp import CompatMDP
 from .network import QNetwork
 
 

@@ -1,7 +1,7 @@
 """What the Q-network sees at one decision point: features of the candidate jobs, the idle
 machines, every allowed (job, machine) pair, and the state as a whole.
 
-All of it is computed from the specification's state ``(tau, J, M, C)`` (the compatibility matrix
+All of it is computed from the MDP's state ``(tau, J, M, C)`` (the compatibility matrix
 C is part of that state, though not of its 4n + 2m vector). Times are divided by two scales fixed
 per instance: ``S``, the mean compatible duration, for durations, and ``H = S x max(1, n / m)``,
 about the time a job waits behind its share of the others, for deadlines and slack. Neither
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .mdp import RUNNING, CompatMDP
+from ...envs.compat_mdp import RUNNING, CompatMDP
 
 JOB_FEATURES = ("slack", "shortest", "mean_duration", "compatible_share", "idle_compatible_share")
 MACHINE_FEATURES = ("available_share", "mean_available_duration", "speed")

@@ -4,7 +4,7 @@ against a target network.
 
 Rewards are divided by ``n x H`` (n jobs; ``H`` from
 :class:`~rewriter.learn.dqn.features.FeatureScales`, about how long a job waits behind its share
-of the others) before they are stored. The specification's return, the sum over jobs of deadline
+of the others) before they are stored. The MDP's return, the sum over jobs of deadline
 minus completion time, is then about 1 at every size, and a state's value is about the share of
 jobs still to come: the same numbers for 50 x 10 and 500 x 100, so one network and one learning
 rate serve both. Scaling every reward by one positive constant per instance changes no greedy

@@ -1,6 +1,6 @@
 """The Q-network: one score per allowed (job, machine) pair and one for the wait, on any n x m.
 
-The specification's network reads the flat 4n + 2m vector and writes n x m + 1 values, which fixes
+A flat network (as first specified for this shop) reads the flat 4n + 2m vector and writes n x m + 1 values, which fixes
 n and m. This one is built from shared parts instead: an MLP embeds each candidate job and each
 idle machine from its own features; a pair's hidden layer (``pair_hidden`` units, ReLU) adds the
 two embeddings, a projection of the pair's features and one of the global features, and a linear

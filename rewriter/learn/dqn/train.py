@@ -34,7 +34,7 @@ from .config import DQNConfig
 from .dispatch import run_episode
 from .features import FeatureScales, decision
 from .learn import choose, epsilon, td_step
-from .mdp import CompatMDP
+from ...envs.compat_mdp import CompatMDP
 from .model import save_dqn
 from .network import NetConfig, QNetwork
 from .replay import ReplayBuffer, Transition

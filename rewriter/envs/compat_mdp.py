@@ -1,4 +1,5 @@
-"""The dispatching MDP of the MPS scheduler specification, for single-operation flexible instances.
+"""The dispatching MDP of the compatibility-matrix shop (single-operation flexible instances): the
+environment the DQN dispatcher (:mod:`rewriter.learn.dqn`) learns in and `CompatDispatch-v0` wraps.
 
 Jobs with one operation each run on one of their compatible machines (the compatibility matrix
 ``C[i, k]``: the duration of job i on machine k, -1 when incompatible). The state is the time
@@ -14,7 +15,7 @@ still to come (something runs or a job is still to be released): a wait with not
 change nothing and could repeat forever. So at every decision point at least one assignment is
 possible, and every episode ends.
 
-Rewards (the specification's, unscaled): an assignment of job i at ``tau`` on machine k earns
+Rewards (unscaled, as docs/fjsp_dqn.md defines them): an assignment of job i at ``tau`` on machine k earns
 ``deadline_i - duration_ik - tau`` (its deadline minus its completion time); a wait earns -1; the
 episode ends when every job is complete or ``tau >= horizon``, and its last transition also earns
 the terminal reward, the sum over the jobs not complete of ``deadline_i - tau`` (0 when all are
@@ -29,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...errors import InputError
-from ...fjsp.instance import NO_DUE, FlexibleInstance
+from ..errors import InputError
+from ..fjsp.instance import NO_DUE, FlexibleInstance
 
 COMPLETE, NOT_STARTED, RUNNING = -1, 0, 1
 
@@ -174,7 +175,7 @@ class CompatMDP:
     def schedule(self):
         """The episode's schedule as a :class:`~rewriter.fjsp.schedule.FlexibleSchedule` (every job
         must have started)."""
-        from ...fjsp.schedule import FlexibleSchedule
+        from ..fjsp.schedule import FlexibleSchedule
 
         if (self.begin < 0).any():
             raise ValueError(f"{int((self.begin < 0).sum())} jobs were never started: the episode "
@@ -188,7 +189,7 @@ class CompatMDP:
         return float(max(self.horizon + longest, int(self.deadline.max()), 1))
 
     def state_vector(self) -> np.ndarray:
-        """The specification's 4n + 2m state, normalised (``docs/fjsp_dqn.md``): per job
+        """The 4n + 2m state, normalised (``docs/fjsp_dqn.md``): per job
         status, begin / T (-1 before it starts), duration / D (the mean compatible duration before
         it starts, then the chosen machine's), deadline / T; per machine end / T (0 when idle) and
         job / n (-1 when idle). T is the horizon plus the longest duration, or the latest deadline
