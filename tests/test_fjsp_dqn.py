@@ -258,6 +258,41 @@ def test_an_interrupted_dqn_run_resumes_to_the_same_model(tmp_path):
     assert len(columns(tmp_path / "cut")) == 4  # header and episodes 2, 4, 6
 
 
+def _older_layout(blob: dict) -> dict:
+    """A checkpoint as the DQN trainer wrote it before it shared the checkpoint code."""
+    extra = blob["extra"]
+    return {"online": blob["model"], "target": extra["target"], "optimizer": blob["optimizer"],
+            "rng": blob["rng"], "torch_rng": extra["torch_rng"], "buffer": extra["buffer"],
+            "episode": blob["iteration"], "steps": blob["global_steps"],
+            "updates": extra["updates"], "best": blob["best_validation"],
+            "wall_s": blob["wall_s"], "rows": json.dumps(extra["rows"])}
+
+
+def test_a_dqn_run_checkpointed_in_the_older_layout_resumes_to_the_same_model(tmp_path, capsys):
+    main = _train_dqn
+    small = ["--sizes", "8x3", "--validation-sizes", "8x3", "--validation-seeds", "100",
+             "--validate-every", "2", "--warmup", "10", "--batch-size", "4", "--train-every", "1",
+             "--target-every", "3", "--time-limit-minutes", "5", "--quiet"]
+    assert main(["--run-dir", str(tmp_path / "whole"), "--episodes", "4", *small]) == 0
+    assert main(["--run-dir", str(tmp_path / "cut"), "--episodes", "2", *small]) == 0
+    checkpoint = tmp_path / "cut" / "checkpoint.pt"
+    blob = torch.load(checkpoint, weights_only=True)
+    assert set(blob["extra"]) == {"target", "buffer", "torch_rng", "updates", "rows"}
+    torch.save(_older_layout(blob), checkpoint)
+    assert main(["--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "4",
+                 "--quiet"]) == 0
+    whole, cut = load_dqn(tmp_path / "whole" / "model.pt")[0], load_dqn(tmp_path / "cut" / "model.pt")[0]
+    for a, b in zip(whole.state_dict().values(), cut.state_dict().values()):
+        assert torch.equal(a, b)
+    # a shared checkpoint without the DQN's own state (another trainer's) is one clear line
+    del blob["extra"]
+    torch.save(blob, checkpoint)
+    assert main(["--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "6",
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "checkpoint.pt" in err and "Traceback" not in err
+
+
 def test_dqn_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
     main = _train_dqn
 

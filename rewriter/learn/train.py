@@ -433,13 +433,20 @@ def restore_checkpoint(path: Path, blob: dict, model: RewritePolicy, optimizer, 
 
 
 def save_checkpoint(path: Path, model, optimizer, rng: np.random.Generator, iteration: int,
-                    wall: float, best_validation, global_steps: int) -> None:
-    """Write the one-process checkpoint :func:`restore_checkpoint` reads (the constructive and
-    controller trainers'; ``global_steps`` counts their decisions), atomically."""
-    torch_save_atomic({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                       "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
-                       "wall_s": wall, "best_validation": best_validation,
-                       "global_steps": global_steps}, path)
+                    wall: float, best_validation, global_steps: int,
+                    extra: dict | None = None) -> None:
+    """Write the one-process checkpoint :func:`restore_checkpoint` reads (the constructive,
+    controller and DQN trainers'; ``global_steps`` counts their decisions), atomically.
+
+    ``extra``: named state of the trainer's own beyond one model and its optimiser (the DQN's
+    target network, replay buffer, torch generator, log rows), as tensors and plain data, since
+    a checkpoint is loaded with weights only; :func:`open_run` hands it back on resume."""
+    blob = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+            "rng": json.dumps(rng.bit_generator.state), "iteration": iteration,
+            "wall_s": wall, "best_validation": best_validation, "global_steps": global_steps}
+    if extra is not None:
+        blob["extra"] = extra
+    torch_save_atomic(blob, path)
 
 
 def run_meta(config: dict, command: str | None, **extra) -> dict:
@@ -451,16 +458,29 @@ def run_meta(config: dict, command: str | None, **extra) -> dict:
 
 
 def open_run(run_dir: Path, resume: bool, meta: dict, model, optimizer,
-             rng: np.random.Generator) -> tuple[int, float, float | None, int]:
+             rng: np.random.Generator,
+             extra: dict | None = None) -> tuple[int, float, float | None, int]:
     """(iteration, wall seconds, best validation, steps) of a resumed run, from its checkpoint;
     or, for a new run (never over another run's checkpoint), write ``meta`` as its config.json
-    and start from zero. Used by the trainers that run in one process."""
+    and start from zero. Used by the trainers that run in one process.
+
+    ``extra`` (a trainer that saves some, :func:`save_checkpoint`): on resume, filled with the
+    named state saved with the checkpoint; a checkpoint without any is refused."""
     checkpoint_path = Path(run_dir) / "checkpoint.pt"
     if resume:
         if not checkpoint_path.is_file():
             raise FileNotFoundError(f"{checkpoint_path}: nothing to resume")
         blob = torch_load_safe(checkpoint_path, "training checkpoint")
-        return restore_checkpoint(checkpoint_path, blob, model, optimizer, rng)
+        counters = restore_checkpoint(checkpoint_path, blob, model, optimizer, rng)
+        if extra is not None:
+            saved = blob.get("extra")
+            if not isinstance(saved, dict):
+                from ..errors import InputError
+
+                raise InputError(f"{checkpoint_path}: not a checkpoint of this run (the state "
+                                 "of its trainer beyond the model is missing)")
+            extra.update(saved)
+        return counters
     if checkpoint_path.is_file():
         raise FileExistsError(f"{run_dir} already holds a run; use --resume or another --run-dir")
     Path(run_dir).mkdir(parents=True, exist_ok=True)

@@ -5,8 +5,10 @@ copied every ``target_every`` steps, a greedy validation every ``validate_every`
 Run directory (``runs/NAME``): ``config.json`` (the :class:`DQNConfig`, package version, git
 commit, command), ``log.csv`` (one row per validation), ``curves.png``, ``best.pt`` (the best
 validation so far) and ``model.pt`` at the end, each with its card (``.json``), and
-``checkpoint.pt``, written at every validation: both networks, the optimiser, the replay buffer
-and the generators, so an interrupted run resumes (``resume=True``) and ends exactly as one
+``checkpoint.pt``, written at every validation in the layout every trainer shares
+(:func:`rewriter.learn.train.save_checkpoint`: the online network, the optimiser, the generator,
+the counters) with the DQN's own state beside it (the target network, the replay buffer, torch's
+generator, the log rows), so an interrupted run resumes (``resume=True``) and ends exactly as one
 never interrupted.
 """
 
@@ -21,9 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ...atomic import write_atomic
 from ..checkpoint import git_commit, torch_load_safe, torch_save_atomic
-from ..train import run_meta, write_log
+from ..train import open_run, run_meta, save_checkpoint, write_log
 from ...core import interrupt
 from ...core.progress import Progress
 from ...core.threads import limit_threads
@@ -97,12 +98,10 @@ def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lin
     if resume:
         meta = json.loads((run_dir / "config.json").read_text())
     else:
-        if (run_dir / "config.json").exists():
+        if (run_dir / "config.json").exists():  # a run cut before its first checkpoint too
             raise FileExistsError(f"{run_dir} already holds a run; use --resume or another "
                                   "--run-dir")
-        run_dir.mkdir(parents=True, exist_ok=True)
         meta = run_meta(cfg.to_dict(), command, approach=APPROACH)
-        write_atomic(run_dir / "config.json", json.dumps(meta, indent=2) + "\n")
     with limit_threads(cfg.threads):
         return _train(cfg, run_dir, meta, progress, resume)
 
@@ -132,12 +131,13 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
     optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
     buffer = ReplayBuffer(cfg.buffer_size)
     val_instances = validation_set(cfg)
-    rows: list[dict] = []
-    episode = steps = updates = 0
-    best, status, wall, losses, returns = None, "completed", 0.0, [], []
     if resume:
-        buffer, counters = restore_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng)
-        episode, steps, updates, best, wall, rows = counters
+        _upgrade_checkpoint(run_dir / CHECKPOINT)
+    saved: dict = {}
+    episode, wall, best, steps = open_run(run_dir, resume, meta, online, optimizer, rng, saved)
+    buffer, updates, rows = (_restore_own_state(run_dir / CHECKPOINT, saved, target) if resume
+                             else (buffer, 0, []))
+    status, losses, returns = "completed", [], []
     bar = Progress(cfg.episodes, "dqn", "ep", initial=episode, mode=progress)
     started = time.perf_counter() - wall
     while episode < cfg.episodes:
@@ -183,8 +183,12 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
             if best is None or row["val_return"] > best:
                 best = row["val_return"]
                 save_dqn(run_dir / "best.pt", online, _card(cfg, meta, rows, row))
-            save_checkpoint(run_dir / CHECKPOINT, online, target, optimizer, rng, buffer,
-                            (episode, steps, updates, best, time.perf_counter() - started, rows))
+            # at a validation, where the running means of returns and losses are empty
+            save_checkpoint(run_dir / CHECKPOINT, online, optimizer, rng, episode,
+                            time.perf_counter() - started, best, steps,
+                            extra={"target": target.state_dict(), "buffer": buffer.state(),
+                                   "torch_rng": torch.get_rng_state(), "updates": updates,
+                                   "rows": rows})
             bar.update(cfg.validate_every, val=row["val_return"], mk=row["val_makespan"])
     bar.close()
     wall = time.perf_counter() - started
@@ -198,37 +202,39 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
 CHECKPOINT = "checkpoint.pt"
 
 
-def save_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer, rng,
-                    buffer: ReplayBuffer, counters: tuple) -> None:
-    """Everything the loop carries from one episode to the next, at a validation (where the
-    running means of returns and losses are empty), written atomically."""
-    episode, steps, updates, best, wall, rows = counters
-    torch_save_atomic({"online": online.state_dict(), "target": target.state_dict(),
-                       "optimizer": optimizer.state_dict(),
-                       "rng": json.dumps(rng.bit_generator.state),
-                       "torch_rng": torch.get_rng_state(), "buffer": buffer.state(),
-                       "episode": episode, "steps": steps, "updates": updates, "best": best,
-                       "wall_s": wall, "rows": json.dumps(rows)}, path)
-
-
-def restore_checkpoint(path: Path, online: QNetwork, target: QNetwork, optimizer,
-                       rng) -> tuple[ReplayBuffer, tuple]:
-    """Load :func:`save_checkpoint`'s file into the networks, optimiser and generator; returns
-    the replay buffer and (episode, steps, updates, best, wall seconds, log rows)."""
-    blob = torch_load_safe(path, "DQN training checkpoint")
+def _restore_own_state(path: Path, saved: dict,
+                       target: QNetwork) -> tuple[ReplayBuffer, int, list[dict]]:
+    """(replay buffer, updates, log rows) of a resumed run, from the state it saved beside the
+    shared checkpoint (``saved``, which :func:`open_run` filled), loaded into ``target`` and
+    torch's generator."""
     try:
-        online.load_state_dict(blob["online"])
-        target.load_state_dict(blob["target"])
-        optimizer.load_state_dict(blob["optimizer"])
-        rng.bit_generator.state = json.loads(blob["rng"])
-        torch.set_rng_state(blob["torch_rng"])
-        buffer = ReplayBuffer.restore(blob["buffer"])
-        counters = (int(blob["episode"]), int(blob["steps"]), int(blob["updates"]), blob["best"],
-                    float(blob["wall_s"]), json.loads(blob["rows"]))
+        target.load_state_dict(saved["target"])
+        torch.set_rng_state(saved["torch_rng"])
+        return ReplayBuffer.restore(saved["buffer"]), int(saved["updates"]), list(saved["rows"])
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
             from None
-    return buffer, counters
+
+
+def _upgrade_checkpoint(path: Path) -> None:
+    """Rewrite, in the shared layout, a checkpoint written before the DQN trainer used it (its
+    networks under ``online`` and ``target``), so a run begun then resumes as it would have."""
+    if not path.is_file():
+        return  # open_run says there is nothing to resume
+    blob = torch_load_safe(path, "DQN training checkpoint")
+    if not isinstance(blob, dict) or "online" not in blob:
+        return
+    try:
+        shared = {"model": blob["online"], "optimizer": blob["optimizer"], "rng": blob["rng"],
+                  "iteration": int(blob["episode"]), "wall_s": float(blob["wall_s"]),
+                  "best_validation": blob["best"], "global_steps": int(blob["steps"]),
+                  "extra": {"target": blob["target"], "buffer": blob["buffer"],
+                            "torch_rng": blob["torch_rng"], "updates": int(blob["updates"]),
+                            "rows": json.loads(blob["rows"])}}
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
+            from None
+    torch_save_atomic(shared, path)
 
 
 def _card(cfg: DQNConfig, meta: dict, rows: list[dict], at: dict) -> dict:
