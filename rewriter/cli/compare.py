@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
@@ -53,7 +52,7 @@ def add_parser(sub) -> None:
                    help="where the cells run: local (a process pool of --workers processes), "
                         "dask (a local Dask cluster of --workers processes), or "
                         "dask://HOST:PORT (a running Dask scheduler, docs/scale-out.md); Dask "
-                        "needs pip install 'rewriter[distributed]' (default: %(default)s)")
+                        "needs pip install 'dask[distributed]' (default: %(default)s)")
     p.add_argument("--cpsat-workers", type=non_negative_int, default=2, metavar="N",
                    help="CP-SAT threads per cell; keep workers x cpsat-workers <= cores "
                         "(default: %(default)s)")
@@ -85,7 +84,7 @@ def _shown(method) -> str:
 
 
 def run(args) -> int:
-    from ..compare.grid import plan_cells, read_results, run_cells
+    from ..compare.grid import plan_cells, read_results, run_cells, tabulated
     from ..compare.tables import render
 
     warnings.formatwarning = lambda message, *rest, **kw: f"{PROG}: warning: {message}\n"
@@ -110,10 +109,7 @@ def run(args) -> int:
             raise InputError("nothing to do: give --instances and --methods, or --results FILE")
         if not Path(results).exists():
             raise InputError("no such results file", path=results)
-        latest = {}
-        for r in read_results(results):  # the same cell run by several versions: keep the last
-            latest[(r["instance"], r["method"], json.dumps(r.get("params", {})), r["seed"])] = r
-        records = [r for r in latest.values() if r.get("status") != "failed"]
+        records = tabulated(read_results(results))
     else:
         try:
             seeds = [int(s) for s in args.seeds.split(",") if s.strip()]

@@ -80,6 +80,15 @@ def read_results(path: str | os.PathLike) -> list[dict]:
     return records
 
 
+def tabulated(records: list[dict]) -> list[dict]:
+    """The records a table shows: of a cell run several times (by several versions) the last
+    record, and no failed cell."""
+    latest = {}
+    for r in records:
+        latest[(r["instance"], r["method"], json.dumps(r.get("params", {})), r["seed"])] = r
+    return [r for r in latest.values() if r.get("status") != FAILED]
+
+
 def _is_record(line: bytes) -> bool:
     try:
         record_key(parse_json(line.decode("utf-8"), None))

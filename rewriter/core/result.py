@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..version import __version__
+from .frames import pandas
 
 
 @dataclass
@@ -85,3 +86,25 @@ class Result:
             "version": __version__, **({"info": self.info} if self.info else {}),
             **self.schedule,
         }
+
+    def to_dataframe(self):
+        """The schedule as a pandas DataFrame: one row per operation (job, op, machine, start,
+        end) or, for a problem whose schedule places whole jobs (MRT), one row per job (job,
+        start, end); then the per-job columns the instance has (:meth:`job_columns` of the
+        instance: due date and lateness, arrival and slowdown, ...). Needs pandas (extra
+        ``frames``)."""
+        pd = pandas("Result.to_dataframe()")
+        rows = self.schedule.get("operations", self.schedule.get("jobs", []))
+        frame = pd.DataFrame(rows)
+        job_columns = getattr(self.instance, "job_columns", None)
+        if job_columns is None or frame.empty:
+            return frame
+        job_end = frame.groupby("job")["end"].max().reindex(range(self.instance.n_jobs))
+        extra = pd.DataFrame(job_columns(job_end.to_numpy()))
+        return frame.join(extra, on="job") if len(extra.columns) else frame
+
+    def trace_frame(self):
+        """The search's trace as a pandas DataFrame: step, time_s (seconds since the search
+        started) and best (the best objective so far). Needs pandas (extra ``frames``)."""
+        pd = pandas("Result.trace_frame()")
+        return pd.DataFrame(self.trace, columns=["step", "time_s", "best"])

@@ -100,6 +100,19 @@ class FlexibleInstance:
     def has_due_dates(self) -> bool:
         return bool(np.any(self.due != NO_DUE))
 
+    def job_columns(self, job_end) -> dict[str, np.ndarray]:
+        """Per job, the columns a table of a schedule shows beside its operations (``job_end``:
+        each job's completion): release dates where some job has one; due date, lateness
+        (completion - due) and weight where some job has a due date (NaN for a job without)."""
+        columns = {}
+        if np.any(self.release != 0):
+            columns["release"] = self.release
+        if self.has_due_dates:
+            due = np.where(self.due == NO_DUE, np.nan, self.due.astype(np.float64))
+            columns.update(due=due, lateness=np.asarray(job_end, dtype=np.float64) - due,
+                           weight=self.weight)
+        return columns
+
     def eligible(self, op: int) -> list[tuple[int, int]]:
         """[(machine, duration), ...] of operation ``op``."""
         lo, hi = self.elig_start[op], self.elig_start[op + 1]

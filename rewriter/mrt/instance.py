@@ -102,6 +102,15 @@ class MrtInstance:
         """A time by which every left-justified schedule has finished: last arrival + total length."""
         return int(self.arrival.max() + self.length.sum())
 
+    def job_columns(self, job_end) -> dict[str, np.ndarray]:
+        """Per job, the columns a table of a schedule shows beside its start and end (``job_end``:
+        each job's end): arrival, length, demand of each resource, and slowdown (time in the
+        system over length)."""
+        columns = {"arrival": self.arrival, "length": self.length}
+        columns.update({f"demand_{r}": self.demand[:, r] for r in range(self.resources)})
+        columns["slowdown"] = (np.asarray(job_end, dtype=np.float64) - self.arrival) / self.length
+        return columns
+
     def slowdown(self, starts) -> float:
         """Average slowdown of start times ``starts`` (indexed by job)."""
         starts = np.asarray(starts, dtype=np.int64)
