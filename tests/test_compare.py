@@ -170,7 +170,7 @@ def test_solve_with_cpsat_method(tmp_path, capsys):
 
 @pytest.mark.parametrize("executor, message", [
     ("dask", "--executor dask needs Dask distributed, which is not installed: pip install "
-             "'rewriter[distributed]'"),
+             "'dask[distributed]'"),
     ("dask://host-without-port", "expected local, dask, or a scheduler address")])
 def test_executor_without_dask_or_with_a_bad_address_is_one_line(tmp_path, capsys, monkeypatch,
                                                                  executor, message):

@@ -114,3 +114,34 @@ def test_ctrl_c_on_the_client_keeps_the_finished_cells_and_the_same_command_comp
     records = read_results(results)
     assert len(records) == 6 == len({record_key(r) for r in records})
     assert records[:len(kept)] == kept  # the cells of the first run were not run again
+
+
+def test_workers_started_without_resources_count_one_cpu_slot_per_thread(tmp_path):
+    """A plain ``dask worker`` (no ``--resources cpus=N``) serves a comparison: each of its
+    threads runs one cell, and cells of T threads run (the cluster's threads) / T at a time."""
+    import dask
+    from distributed import Client, LocalCluster
+
+    from rewriter.compare.dask_cluster import check_workers
+
+    with dask.config.set({"distributed.worker.multiprocessing-method": "fork"}):
+        cluster = LocalCluster(n_workers=1, threads_per_worker=2, processes=True,
+                               dashboard_address=None, silence_logs=50)  # no resources
+    try:
+        with Client(cluster) as client:
+            address = cluster.scheduler_address
+            assert [check_workers(client, address, t) for t in (1, 2, 3)] == [2, 1, 1]
+        cells = plan_cells(*DETERMINISTIC)
+        pool = run_cells(cells, tmp_path / "pool.jsonl", workers=1, progress=False)
+        dask_records = run_cells(cells, tmp_path / "dask.jsonl", progress=False,
+                                 executor=cluster.scheduler_address)
+        # a solver cell of 2 threads takes both: the cells go one at a time, every one runs
+        two = plan_cells("ft06", "fifo,mwkr,cpsat:2", cpsat_workers=2)
+        paced = run_cells(two, tmp_path / "two.jsonl", progress=False,
+                          executor=cluster.scheduler_address)
+    finally:
+        cluster.close()
+    assert len(dask_records) == len(cells) == 8
+    assert _values(dask_records) == _values(pool)
+    assert sorted((r["method"], r["status"]) for r in paced) == [
+        ("cpsat:2", "optimal"), ("fifo", "completed"), ("mwkr", "completed")]

@@ -4,6 +4,9 @@ Dask distributed is pure Python (no native core to build or match), so a cluster
 ``pip install`` and two commands (``dask scheduler``, ``dask worker``). Each cell is one task that
 claims ``cell.threads`` units of the worker resource ``cpus``; a worker offers as many as it
 has cores reserved for it, so a CP-SAT cell with T threads only runs where T cores are free.
+When some worker declares no ``cpus`` (a plain ``dask worker``), no cell claims any: every
+worker thread is one CPU slot, a cell takes one, and cells of T threads run at most
+(the cluster's threads) / T at a time.
 
 The client (this process) alone writes the results file: :func:`dask_records` yields each
 record as its task finishes and :func:`rewriter.compare.grid.run_cells` appends it, exactly as for
@@ -35,7 +38,7 @@ from .cells import Cell, failed_record, run_cell
 from ..errors import InputError
 
 #: how to get the engine, in the message shown without it
-INSTALL = "pip install 'rewriter[distributed]' (or: pip install 'dask[distributed]')"
+INSTALL = "pip install 'dask[distributed]' (from a source tree: pip install -e '.[distributed]')"
 #: seconds to wait for a remote scheduler to answer (Dask retries a refused connection until then)
 CONNECT_TIMEOUT = 10
 #: seconds to wait for a scheduler that answered to have a worker (workers may still be starting)
@@ -139,22 +142,29 @@ def local_workers(workers: int, threads: int, cores: int | None = None) -> int:
     return fit
 
 
-def check_workers(client, address: str, threads: int) -> None:
-    """Fail at once, instead of waiting forever, when no worker of the cluster can run a cell
-    of ``threads`` threads (no worker offers that many ``cpus``)."""
+def check_workers(client, address: str, threads: int) -> int | None:
+    """How the cells of ``threads`` threads share the cluster's workers: None when every worker
+    declares the resource ``cpus`` (each cell claims ``threads`` of it), else how many cells run
+    at once when the workers count one CPU slot per thread (a plain ``dask worker``, which
+    Dask users start without ``--resources``): the cluster's threads // ``threads``, at least 1.
+    Fails at once, instead of waiting forever, when there is no worker or no worker declaring
+    ``cpus`` offers ``threads`` of them."""
     try:
         client.wait_for_workers(1, timeout=WORKER_TIMEOUT)
     except TimeoutError:
         raise InputError(f"--executor {address}: the scheduler has no worker after "
                          f"{WORKER_TIMEOUT} s; start some with: dask worker {address} "
                          f"--nthreads 1 --resources cpus={threads}") from None
-    offers = [w.get("resources", {}).get("cpus", 0)
-              for w in client.scheduler_info(n_workers=-1)["workers"].values()]
+    workers = list(client.scheduler_info(n_workers=-1)["workers"].values())
+    if not all("cpus" in (w.get("resources") or {}) for w in workers):
+        return max(1, sum(int(w.get("nthreads", 1)) for w in workers) // threads)
+    offers = [w["resources"]["cpus"] for w in workers]
     if max(offers, default=0) < threads:
         raise InputError(f"--executor {address}: no worker offers {threads} 'cpus' (the cells "
                          f"need {threads}; the most any worker offers is {max(offers, default=0):g}): "
                          f"start the workers with: dask worker {address} --nthreads 1 "
                          f"--resources cpus={threads}")
+    return None
 
 
 def connect(address: str):
@@ -179,6 +189,8 @@ def dask_records(todo: list[Cell], executor: str, workers: int):
     if not todo:
         return
     threads = max(cell.threads for cell in todo)
+    slots = None      # cells at once on workers without the resource cpus (None: each claims it)
+    in_flight = None  # cells submitted at a time (None: all, the scheduler spaces them out)
     cluster = client = None
     futures = {}  # key of a pending task -> (index of its cell, attempt, future)
     finished = False
@@ -192,34 +204,42 @@ def dask_records(todo: list[Cell], executor: str, workers: int):
                 client = Client(cluster)
         else:
             client = connect(executor)
-            check_workers(client, executor, threads)
+            slots = check_workers(client, executor, threads)
+            if slots is not None and threads > 1:  # one thread slot each: keep T cores per cell
+                in_flight = slots
         run = uuid.uuid4().hex[:8]  # task keys of this run, unlike any earlier run's
 
         def submit(index: int, attempt: int):
             cell = todo[index]
+            claim = None if slots is not None else {"cpus": cell.threads}
             future = client.submit(run_cell_task, cell, key=f"rewriter-cell-{run}-{index}-{attempt}",
-                                   resources={"cpus": cell.threads}, pure=False)
+                                   resources=claim, pure=False)
             futures[future.key] = (index, attempt, future)
             return future
 
-        pending = as_completed([submit(i, 1) for i in range(len(todo))])
+        waiting = list(range(len(todo)))[::-1]  # popped from the end: the first cell first
+        first = len(todo) if in_flight is None else min(in_flight, len(todo))
+        pending = as_completed([submit(waiting.pop(), 1) for _ in range(first)])
         for future in pending:
             index, attempt, _ = futures.pop(future.key)
             cell = todo[index]
             try:
                 outcome = future.result()
             except KilledWorker as exc:  # its workers died: the scheduler has retried it already
-                yield failed_record(cell, f"the worker running it died (KilledWorker: {exc})",
-                                    attempts=exc.allowed_failures + 1)
-                continue
+                outcome = ("died", f"the worker running it died (KilledWorker: {exc})",
+                           exc.allowed_failures + 1)
             finally:
                 future.release()
+            if outcome[0] == "error" and attempt < 2:
+                pending.add(submit(index, attempt + 1))
+                continue
+            if waiting:  # this cell is done: the next one takes its place
+                pending.add(submit(waiting.pop(), 1))
             if outcome[0] == "ok":
                 yield outcome[1]
-            elif attempt < 2:
-                pending.add(submit(index, attempt + 1))
             else:
-                yield failed_record(cell, outcome[1], attempts=attempt)
+                yield failed_record(cell, outcome[1],
+                                    attempts=outcome[2] if outcome[0] == "died" else attempt)
         finished = True
     finally:
         shut_down(client, cluster, [f for _, _, f in futures.values()], at_once=not finished)
