@@ -19,8 +19,8 @@ from .version import __version__
 
 _configure_numba_cache()  # before any kernel module imports numba: see rewriter/numba_cache.py
 
-_API = {"load_instance": ".api", "solve": ".api", "problems": ".api", "Result": ".core.result",
-        "read_results": ".compare.frames", "pivot": ".compare.frames"}
+_API = {"load_instance": ".api", "solve": ".api", "problems": ".api", "plot_gantt": ".api",
+        "Result": ".core.result", "read_results": ".compare.frames", "pivot": ".compare.frames"}
 
 __all__ = ["InputError", "__version__", *_API]
 

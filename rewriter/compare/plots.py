@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 import statistics
 from collections import defaultdict
-from pathlib import Path
+
+import numpy as np
 
 from .. import registry
 from ..atomic import atomic_open
@@ -72,38 +73,66 @@ def _draw_group(ax, records: list[dict], title: str, colours: dict[str, str]) ->
     ax.legend(fontsize=7)
 
 
-def plot_gap_vs_budget(records: list[dict], path, title: str | None = None) -> Path:
-    """Mean gap % to the best-known UB against each method's budget, one panel per group.
+def plot_gap_vs_budget(records: list[dict], path=None, title: str | None = None, ax=None) -> list:
+    """Mean gap % to the best-known UB against each method's budget, one panel per group of
+    instances; returns the panels' Axes, one per group.
 
     Methods with a budget (``tabu:10``, ``tabu:60``, ``cpsat:60``) become lines over their
     budgets; methods without one (dispatching rules, greedy) become horizontal reference lines.
+    ``ax`` is one Axes per group (a single Axes for records of one group); without it the panels
+    get a new figure (shown inline in Jupyter). The figure is saved to ``path`` when given (a PNG,
+    written atomically; a file object is written into).
     """
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from .grid import column_label
 
     records = with_gaps(records)
     groups: dict[str, list[dict]] = {}
     for r in records:
         groups.setdefault(_group(r), []).append(r)
-    cols = min(3, len(groups))
-    rows = math.ceil(len(groups) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(6.5 * cols, 4.5 * rows), squeeze=False)
-    from .grid import column_label
-
+    panels = _panels(ax, len(groups), path)
     names = sorted({_series(column_label(r), r.get("problem"))[0] for r in records})
     colours = {name: f"C{i % 10}" for i, name in enumerate(names)}  # same colour in every panel
-    for ax, (name, members) in zip(axes.flat, groups.items()):
-        _draw_group(ax, members, name, colours)
-    for ax in list(axes.flat)[len(groups):]:
-        ax.set_visible(False)
+    for panel, (name, members) in zip(panels, groups.items()):
+        _draw_group(panel, members, name, colours)
+    for spare in panels[len(groups):]:  # the rest of a new figure's last row
+        spare.set_visible(False)
+    fig = panels[0].figure
     if title:
         fig.suptitle(title)
-    fig.tight_layout()
-    try:
-        with atomic_open(path, "wb") as fh:
-            fig.savefig(fh, format="png", dpi=110)
-    finally:
-        plt.close(fig)
-    return Path(path)
+    if ax is None:
+        fig.tight_layout()
+    if path is not None:
+        _save(fig, path)
+    return panels[:len(groups)]
+
+
+def _panels(ax, n_groups: int, path) -> list:
+    """The given Axes (one per group), or a new figure's grid of up to 3 columns: a bare Agg
+    figure when it goes to a file (the CLI never touches pyplot), else pyplot's."""
+    if ax is not None:
+        given = list(np.ravel(np.asarray(ax, dtype=object)))
+        if len(given) != n_groups:
+            raise ValueError(f"the records have {n_groups} groups of instances; got {len(given)} axes")
+        return given
+    cols = max(1, min(3, n_groups))
+    rows = max(1, math.ceil(n_groups / cols))
+    size = (6.5 * cols, 4.5 * rows)
+    if path is None:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=size)
+    else:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size)
+        FigureCanvasAgg(fig)
+    return list(fig.subplots(rows, cols, squeeze=False).flat)
+
+
+def _save(fig, path) -> None:
+    if hasattr(path, "write"):
+        fig.savefig(path, format="png", dpi=110)
+        return
+    with atomic_open(path, "wb") as fh:
+        fig.savefig(fh, format="png", dpi=110)

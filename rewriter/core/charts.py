@@ -2,10 +2,13 @@
 and the training curves of the learners. (The Gantt chart over machine rows belongs to the
 shops: :mod:`rewriter.shop.gantt`.)
 
-They draw on a bare :class:`matplotlib.figure.Figure` with the Agg canvas, so they never need a
-display and never touch pyplot's global state (safe inside notebooks and worker processes). Files
-are written atomically: the image goes to a temporary file beside the target, then it replaces
-the target, so a reader never sees half a PNG. :func:`plot_trace` takes any :class:`Result`.
+Every chart draws on a given matplotlib ``ax`` and returns the Axes it drew on. Without one it
+makes its own figure: a bare :class:`matplotlib.figure.Figure` with the Agg canvas when the
+picture goes to a file (the CLI and worker processes never need a display nor touch pyplot's
+global state), else pyplot's, so a notebook shows it inline. Files are written atomically: the
+image goes to a temporary file beside the target, then it replaces the target, so a reader never
+sees half a PNG; a file object (``io.BytesIO``) gets a PNG. :func:`plot_trace` takes any
+:class:`Result`.
 """
 
 from __future__ import annotations
@@ -17,22 +20,21 @@ import numpy as np
 from ..atomic import atomic_open
 from ..errors import InputError
 
-__all__ = ["plot_trace", "image_format", "save_image"]
+__all__ = ["plot_trace", "image_format", "new_axes", "save_image"]
 
 DPI = 120
 
 
 # ---- convergence -------------------------------------------------------------------------------
-def plot_trace(trace, path, title: str | None = None, *, upper_bound=None, lower_bound=None,
-               label: str = "best makespan"):
-    """Best cost against the step number (a step plot), saved to ``path``; returns ``path``.
+def plot_trace(trace, path=None, title: str | None = None, *, upper_bound=None, lower_bound=None,
+               label: str = "best makespan", ax=None):
+    """Best cost against the step number (a step plot) on ``ax`` (a new figure without one),
+    saved to ``path`` when given; returns the Axes.
 
     ``trace`` is a list of ``(step, seconds, best cost)`` (``Result.trace``) or a Result, in
     which case the bounds, the label and a default title come from it. Dashed horizontal lines
     mark the best-known upper bound and the lower bound when they are known.
     """
-    from matplotlib.figure import Figure
-
     if hasattr(trace, "trace") and hasattr(trace, "instance"):  # a Result
         result = trace
         upper_bound = result.upper_bound if upper_bound is None else upper_bound
@@ -48,11 +50,11 @@ def plot_trace(trace, path, title: str | None = None, *, upper_bound=None, lower
         raise ValueError("the trace is empty; nothing to plot")
     steps = np.array([r[0] for r in rows])
     best = np.minimum.accumulate(np.array([r[2] for r in rows]))
-    fmt = image_format(path)
+    fmt = None if path is None else image_format(path)
 
-    fig = Figure(figsize=(8.0, 4.5), dpi=DPI)
-    fig.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.9)
-    ax = fig.add_subplot()
+    ax, own = new_axes(ax, path, (8.0, 4.5))
+    if own:
+        ax.figure.subplots_adjust(left=0.11, right=0.97, bottom=0.13, top=0.9)
     ax.step(steps, best, where="post", color="tab:blue", linewidth=1.5, label=label)
     ax.plot(steps[[0, -1]], best[[0, -1]], "o", color="tab:blue", markersize=4)
     span = [float(best.min()), float(best.max())]
@@ -75,15 +77,38 @@ def plot_trace(trace, path, title: str | None = None, *, upper_bound=None, lower
     ax.legend(loc="upper right", fontsize=8)
     if title:
         ax.set_title(title, fontsize=11)
-    save_image(fig, path, fmt)
-    return path
+    if path is not None:
+        save_image(ax.figure, path, fmt)
+    return ax
 
 
 # ---- files -------------------------------------------------------------------------------------
+def new_axes(ax, path, size: tuple[float, float]):
+    """(the axes to draw on, whether this call made its figure): ``ax`` itself when given; else
+    one Axes on a new figure of ``size`` inches: a bare Agg figure when the picture goes to
+    ``path`` (no pyplot, no display), else a pyplot figure (Jupyter shows it inline)."""
+    if ax is not None:
+        return ax, False
+    if path is not None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        fig = Figure(figsize=size, dpi=DPI)
+        FigureCanvasAgg(fig)
+    else:
+        import matplotlib.pyplot as plt
+
+        fig = plt.figure(figsize=size, dpi=DPI)
+    return fig.add_subplot(), True
+
+
 def image_format(path) -> str:
-    """The image format of ``path``'s suffix (png without one); an InputError for an unknown one."""
+    """The image format of ``path``'s suffix (png without one, and for a file object); an
+    InputError for an unknown one."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    if hasattr(path, "write"):
+        return "png"
     suffix = Path(path).suffix.lower().lstrip(".") or "png"
     supported = FigureCanvasAgg.get_supported_filetypes()
     if suffix not in supported:
@@ -120,8 +145,14 @@ def save_training_curves(fig, path) -> None:
 
 
 def save_image(fig, path, fmt: str) -> None:
+    """Write ``fig`` to ``path`` atomically (straight into it when it is a file object)."""
+    from matplotlib.backend_bases import FigureCanvasBase
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    FigureCanvasAgg(fig)
+    if type(fig.canvas) is FigureCanvasBase:  # a bare Figure (a pyplot figure keeps its canvas)
+        FigureCanvasAgg(fig)
+    if hasattr(path, "write"):
+        fig.savefig(path, format=fmt, dpi=DPI)
+        return
     with atomic_open(path, "wb") as fh:
         fig.savefig(fh, format=fmt, dpi=DPI)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import InputError
 from ..version import __version__
 from .frames import pandas
 
@@ -74,6 +75,22 @@ class Result:
         if not ub:
             return None
         return round(100.0 * (self.cost - ub) / ub, 2)
+
+    def plot(self, ax=None, path=None, title: str | None = None):
+        """The schedule's Gantt chart on ``ax`` (a new figure, shown inline in Jupyter, without
+        one), saved to ``path`` when given (a file name or a file object); returns the Axes.
+        An InputError for a problem whose schedules have no Gantt chart (MRT)."""
+        draw = getattr(self.solution, "plot_gantt", None)
+        if draw is None:
+            raise InputError(f"a {self.problem} schedule has no Gantt chart")
+        return draw(ax=ax, path=path, title=title, note=f"{self.method} from {self.init}")
+
+    def plot_trace(self, ax=None, path=None, title: str | None = None):
+        """The convergence plot (best cost against the step) on ``ax`` (a new figure without
+        one), saved to ``path`` when given; returns the Axes (:func:`rewriter.core.charts.plot_trace`)."""
+        from .charts import plot_trace
+
+        return plot_trace(self, path, title, ax=ax)
 
     def to_dict(self) -> dict:
         """The schedule JSON: the header every problem shares, then the problem's schedule."""

@@ -89,6 +89,13 @@ class FlexibleSchedule:
     def ends(self) -> np.ndarray:
         return self.heads + self.dur
 
+    def plot_gantt(self, ax=None, path=None, title: str | None = None, note: str = ""):
+        """Its Gantt chart on ``ax`` (a new figure without one), saved to ``path`` when given;
+        returns the Axes (:func:`rewriter.fjsp.gantt.draw`)."""
+        from .gantt import draw
+
+        return draw(self, note, path, title, ax)
+
     def values(self) -> dict:
         """Every figure a result reports (the objectives among them)."""
         inst = self.instance

@@ -79,6 +79,13 @@ class JobShopSolution:
     def copy(self) -> "JobShopSolution":
         return JobShopSolution(self.instance, self.order.copy())
 
+    def plot_gantt(self, ax=None, path=None, title: str | None = None, note: str = ""):
+        """Its Gantt chart on ``ax`` (a new figure without one), saved to ``path`` when given;
+        returns the Axes (:func:`rewriter.jssp.gantt.draw`)."""
+        from .gantt import draw
+
+        return draw(self, note, path, title, ax)
+
     # ---- evaluation --------------------------------------------------------------------------
     def _evaluate(self) -> int:
         inst = self.instance

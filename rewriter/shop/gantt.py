@@ -1,15 +1,15 @@
 """The Gantt chart of a shop's schedule: one bar per operation on its machine's row (the job shop
 and the flexible shop hand :func:`gantt` their operations' machine, start, end and job).
 
-Like every chart of the package it draws on a bare Agg figure and writes its file atomically
-(:mod:`rewriter.core.charts`).
+Like every chart of the package it draws on a given matplotlib ``ax`` or its own figure, returns
+the Axes, and writes its file (when given one) atomically (:mod:`rewriter.core.charts`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..core.charts import DPI, image_format, save_image
+from ..core.charts import DPI, image_format, new_axes, save_image
 
 __all__ = ["gantt", "gantt_title", "job_style"]
 
@@ -52,8 +52,9 @@ def gantt_title(instance, makespan: int) -> str:
 
 # ---- Gantt chart -------------------------------------------------------------------------------
 def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading: str,
-          makespan: int, title: str | None = None, late=None):
-    """Draw one bar per operation on its machine's row (M0 on top) and save it to ``path``.
+          makespan: int, title: str | None = None, late=None, ax=None):
+    """Draw one bar per operation on its machine's row (M0 on top) on ``ax`` (a new figure sized
+    to the shop without one), save it to ``path`` unless None, and return the Axes.
 
     Bars are coloured (and, past 20 jobs, hatched) by job, with the job index written in bars wide
     enough to hold it (the widest MAX_BAR_LABELS of them); bars of the jobs in ``late`` (a set of
@@ -62,16 +63,15 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     inches, with smaller labels past 30 machines, so a 150-machine shop stays one row per
     machine). Past MAX_ROW_LABELS machines only the machines some operation runs on get a row,
     and only every k-th row is labelled, so thousands of machines draw in seconds. The image
-    format follows the file suffix (png by default). Returns ``path``.
+    format follows the file suffix (png by default, and for a file object such as ``io.BytesIO``).
     """
     from matplotlib.collections import PolyCollection
-    from matplotlib.figure import Figure
     from matplotlib.patches import Patch
 
     machine, start, end, job = (np.asarray(a, dtype=np.int64) for a in (machine, start, end, job))
     n = n_jobs
     late = set() if late is None else set(late)
-    fmt = image_format(path)
+    fmt = None if path is None else image_format(path)
     ops = len(start)
     shown, row = _machine_rows(machine, n_machines)
     m = len(shown)
@@ -82,14 +82,17 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     # fixed margins (no bbox_inches="tight", which would render the figure twice)
     left, right = 0.75 / width_in, 1.0 - (0.75 if legend else 0.2) / width_in
     bottom, top = 0.6 / height_in, 1.0 - (0.75 if title is None else 0.95) / height_in
-    fig = Figure(figsize=(width_in, height_in), dpi=DPI)
-    fig.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
-    ax = fig.add_subplot()
+    ax, own = new_axes(ax, path, (width_in, height_in))
+    if own:
+        ax.figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top)
+    fig = ax.figure
+    box = ax.get_position()  # a given ax's too: bars and labels are sized to its inches
+    axes_w_in, axes_h_in = fig.get_figwidth() * box.width, fig.get_figheight() * box.height
 
     x_max = max(makespan, 1) * 1.02
-    px_per_unit = width_in * (right - left) * DPI / x_max
+    px_per_unit = axes_w_in * DPI / x_max
     bar_height = 0.8
-    bar_px = height_in * (top - bottom) * DPI / m * bar_height
+    bar_px = axes_h_in * DPI / m * bar_height
     fontsize = 7 if bar_px >= 11 else 5.5
     edge = 0.4 if ops <= 2000 else (0.25 if bar_px >= 3 else 0.0)  # black lines would hide thin bars
 
@@ -135,8 +138,9 @@ def gantt(path, machine, start, end, job, n_machines: int, n_jobs: int, heading:
     if late:
         heading += f"; late jobs (red edge): {len(late)}"
     ax.set_title(heading if title is None else f"{title}\n{heading}", fontsize=11)
-    save_image(fig, path, fmt)
-    return path
+    if path is not None:
+        save_image(fig, path, fmt)
+    return ax
 
 
 def _machine_rows(machine: np.ndarray, n_machines: int) -> tuple[np.ndarray, np.ndarray]:
