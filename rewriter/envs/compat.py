@@ -27,6 +27,7 @@ from gymnasium import spaces
 from ..errors import InputError
 from .compat_mdp import CompatMDP, check_single_operation
 from .checks import check_running, discrete_action, reset_options
+from .padding import pad, padded_size
 
 
 def _source(instance, num_jobs, num_machines):
@@ -50,18 +51,27 @@ def _source(instance, num_jobs, num_machines):
 
 
 class CompatDispatchEnv(gym.Env):
-    """Assign a job to an idle compatible machine, or wait (see the module docstring)."""
+    """Assign a job to an idle compatible machine, or wait (see the module docstring).
+
+    ``max_jobs`` / ``max_machines`` pad the spaces to that size (:mod:`.padding`): ``state``
+    holds ``max_jobs`` job rows and ``max_machines`` machine rows (zeros in padding), the action
+    ``i * max_machines + k`` assigns job i to machine k, ``max_jobs * max_machines`` waits, and
+    every pair with a padded job or machine is masked out."""
 
     metadata = {"render_modes": []}
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
-                 horizon: int | None = None):
+                 horizon: int | None = None, max_jobs: int | None = None,
+                 max_machines: int | None = None):
         self.fixed = _source(instance, num_jobs, num_machines)
         n = self.fixed.n_jobs if self.fixed is not None else int(num_jobs)
         m = self.fixed.n_machines if self.fixed is not None else int(num_machines)
         if n < 1 or m < 1:
             raise InputError(f"expected at least one job and one machine, got {n}x{m}")
         self.num_jobs, self.num_machines, self.horizon = n, m, horizon
+        self.max_jobs, self.max_machines = padded_size("rewriter/CompatDispatch-v0", n, m,
+                                                       max_jobs, max_machines)
+        n, m = self.max_jobs, self.max_machines  # the spaces' size (the instance's, unpadded)
         self.observation_space = spaces.Dict({
             "state": spaces.Box(-1.0, 1.0, (4 * n + 2 * m,), np.float32),
             "time": spaces.Box(0.0, 1.0, (1,), np.float32),
@@ -91,10 +101,13 @@ class CompatDispatchEnv(gym.Env):
         outside the action space raises ValueError (:mod:`.checks`)."""
         check_running(self, self.mdp is not None, self._done)
         mdp, n, m = self.mdp, self.num_jobs, self.num_machines
-        action = discrete_action(self, action, n * m + 1)
+        action = discrete_action(self, action, self.max_jobs * self.max_machines + 1)
         if not self.action_masks()[action]:
             return self._illegal(f"action {action} is not allowed now")
-        reward = mdp.wait() if action == n * m else mdp.assign(action // m, action % m)
+        if action == self.max_jobs * self.max_machines:
+            reward = mdp.wait()
+        else:
+            reward = mdp.assign(action // self.max_machines, action % self.max_machines)
         info = self._info()
         if mdp.over:
             reward += mdp.terminal_reward
@@ -103,15 +116,26 @@ class CompatDispatchEnv(gym.Env):
         return self._observation(), reward, mdp.over, False, info
 
     def action_masks(self) -> np.ndarray:
-        """(n * m + 1,) bool: the allowed assignments (row-major, job by job), then the wait."""
+        """(n * m + 1,) bool: the allowed assignments (row-major, job by job), then the wait
+        (n, m: ``max_jobs``, ``max_machines`` with padding; padded pairs False)."""
         mdp = self.mdp
-        return np.append(mdp.pair_mask().reshape(-1), mdp.can_wait())
+        pairs = pad(mdp.pair_mask(), (self.max_jobs, self.max_machines), False)
+        return np.append(pairs.reshape(-1), mdp.can_wait())
 
     # ---- what the agent sees -------------------------------------------------------------------
     def _observation(self) -> dict:
         mdp = self.mdp
-        return {"state": mdp.state_vector(),
+        return {"state": self._padded_state(mdp.state_vector()),
                 "time": np.array([min(mdp.time / mdp.time_scale(), 1.0)], np.float32)}
+
+    def _padded_state(self, state: np.ndarray) -> np.ndarray:
+        """The MDP's 4n + 2m vector with zero rows for the padded jobs and machines."""
+        n, m = self.num_jobs, self.num_machines
+        if (self.max_jobs, self.max_machines) == (n, m):
+            return state
+        jobs = pad(state[:4 * n].reshape(n, 4), (self.max_jobs, 4))
+        machines = pad(state[4 * n:].reshape(m, 2), (self.max_machines, 2))
+        return np.concatenate([jobs.reshape(-1), machines.reshape(-1)])
 
     def _info(self) -> dict:
         mdp = self.mdp

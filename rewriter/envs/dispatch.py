@@ -43,17 +43,24 @@ from gymnasium import spaces
 
 from .checks import check_running, discrete_action, reset_options
 from .instances import jobshop_source
+from .padding import pad, padded_size
 from .shop import ShopSimulation
 
 FEATURES = ("legal", "remaining_work", "current_op_left", "ops_done", "idle_since_last_op",
             "total_idle", "machine_wait", "next_op_duration")
 
 
-def feature_bounds(source) -> np.ndarray:
+def feature_bounds(source, padded: tuple[int, int] | None = None) -> np.ndarray:
     """(F,) the largest value each feature column can take. Time only ever jumps to the end of a
     running operation, so it never passes the total work, which bounds the two idle columns
-    (their divisors are at least 1); every other column is a fraction."""
-    most_work = source.num_jobs * source.num_machines * source.max_duration
+    (their divisors are at least 1); every other column is a fraction. With padding (``padded``,
+    the maximum jobs and machines) the bound must not depend on the instance: the total work is
+    at most N x M longest operations and at most N largest job totals, so N x M bounds both
+    columns (since_last / longest and idle / largest job)."""
+    if padded is not None:
+        most_work = padded[0] * padded[1]
+    else:
+        most_work = source.num_jobs * source.num_machines * source.max_duration
     bounds = np.ones(len(FEATURES), np.float32)
     bounds[[FEATURES.index("idle_since_last_op"), FEATURES.index("total_idle")]] = most_work
     return bounds
@@ -64,21 +71,33 @@ class JobShopDispatchEnv(gym.Env):
 
     The action mask is in the observation (``action_mask``), in ``info["action_mask"]`` and
     returned by :meth:`action_masks` (what sb3-contrib's MaskablePPO calls).
+
+    ``max_jobs`` / ``max_machines`` pad the spaces to that size (:mod:`.padding`): ``jobs`` has
+    ``max_jobs`` rows (zeros below the instance's N), the action space is
+    ``Discrete(max_jobs + 1)`` with the no-op at index ``max_jobs`` and the padded jobs masked
+    out, so one policy plays every size up to the maximum. ``max_machines`` only bounds the
+    instance's machines (the features are per job) and fixes the idle columns' bounds.
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
-                 low: int = 1, high: int = 99):
+                 low: int = 1, high: int = 99, max_jobs: int | None = None,
+                 max_machines: int | None = None):
         self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
         n = self.source.num_jobs
         self.num_jobs, self.num_machines = n, self.source.num_machines
+        self.max_jobs, self.max_machines = padded_size(
+            "rewriter/JobShopDispatch-v0", n, self.num_machines, max_jobs, max_machines)
+        padded = None if max_jobs is None and max_machines is None else \
+            (self.max_jobs, self.max_machines)
+        rows = self.max_jobs
         self.observation_space = spaces.Dict({
-            "jobs": spaces.Box(0.0, np.tile(feature_bounds(self.source), (n, 1)),
-                               (n, len(FEATURES)), np.float32),
-            "action_mask": spaces.Box(0, 1, (n + 1,), np.bool_),
+            "jobs": spaces.Box(0.0, np.tile(feature_bounds(self.source, padded), (rows, 1)),
+                               (rows, len(FEATURES)), np.float32),
+            "action_mask": spaces.Box(0, 1, (rows + 1,), np.bool_),
         })
-        self.action_space = spaces.Discrete(n + 1)
+        self.action_space = spaces.Discrete(rows + 1)
         self.sim: ShopSimulation | None = None
         self._done = False
 
@@ -106,13 +125,17 @@ class JobShopDispatchEnv(gym.Env):
         """Start the chosen job's next operation now, or wait for the next event (no-op). An
         action outside the action space raises ValueError (:mod:`.checks`)."""
         check_running(self, self.sim is not None, self._done)
-        action = discrete_action(self, action, self.num_jobs + 1)
+        action = discrete_action(self, action, self.max_jobs + 1)
         sim = self.sim
-        if not self._mask[action]:
+        if self.num_jobs <= action < self.max_jobs:
+            return self._fail(f"action {action} is not allowed: job {action} is padding (the "
+                              f"instance has {self.num_jobs} jobs)")
+        job = min(action, self.num_jobs)  # the no-op is index max_jobs, N without padding
+        if not self._mask[job]:
             return self._fail(f"action {action} is not allowed now")
         started = 0
-        if action < self.num_jobs:
-            started = sim.start(action)
+        if job < self.num_jobs:
+            started = sim.start(job)
             idle = self._advance_while_nothing_can_start()
         else:
             idle = self._jump(sim.next_event())
@@ -129,8 +152,11 @@ class JobShopDispatchEnv(gym.Env):
         return self._observation(), reward, terminated, False, info
 
     def action_masks(self) -> np.ndarray:
-        """(N + 1,) bool: the jobs that can start now, and the no-op (last) while something runs."""
-        return self._mask.copy()
+        """(N + 1,) bool: the jobs that can start now, and the no-op (last) while something runs
+        (N is ``max_jobs`` with padding, the padded jobs False)."""
+        if self.max_jobs == self.num_jobs:
+            return self._mask.copy()
+        return np.append(pad(self._mask[:-1], (self.max_jobs,), False), self._mask[-1])
 
     def _update_mask(self) -> None:
         """Recompute the action mask after the state changed (kept, since the step, the
@@ -189,7 +215,8 @@ class JobShopDispatchEnv(gym.Env):
             machine_wait / self._longest,
             np.where(has_next, sim.durations[rows, k], 0) / self._longest,
         ], axis=1).astype(np.float32)
-        return {"jobs": jobs, "action_mask": self.action_masks()}
+        return {"jobs": pad(jobs, (self.max_jobs, len(FEATURES))),
+                "action_mask": self.action_masks()}
 
     def _info(self) -> dict:
         return {"time": self.sim.time, "action_mask": self.action_masks(),

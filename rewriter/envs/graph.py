@@ -41,6 +41,7 @@ from numba import njit
 
 from .checks import check_running, discrete_action, reset_options
 from .instances import jobshop_source
+from .padding import pad, padded_size
 
 FEATURES = ("placed", "candidate", "end_bound", "duration", "work_left", "machine_wait")
 
@@ -120,23 +121,39 @@ def graph_arcs(machine_order: np.ndarray, jobs: np.ndarray) -> np.ndarray:
 
 class JobShopGraphEnv(gym.Env):
     """One job per decision, Discrete(N); its next operation is placed at its earliest fit (see
-    the module docstring). :meth:`action_masks` gives the legal jobs (sb3-contrib's name)."""
+    the module docstring). :meth:`action_masks` gives the legal jobs (sb3-contrib's name).
+
+    ``max_jobs`` / ``max_machines`` pad the spaces to that size (:mod:`.padding`): operation
+    ``j * max_machines + k`` is operation k of job j, the padded operations' features are zeros,
+    ``machine_order`` is (max_machines, max_jobs) in that numbering, the action space is
+    ``Discrete(max_jobs)`` and the padded jobs are masked out. An instance with more operations
+    on one machine than ``max_jobs`` (a file that repeats a machine) is refused."""
 
     metadata = {"render_modes": []}
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
-                 low: int = 1, high: int = 99):
+                 low: int = 1, high: int = 99, max_jobs: int | None = None,
+                 max_machines: int | None = None):
         self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
         n, m = self.num_jobs, self.num_machines = self.source.num_jobs, self.source.num_machines
         fixed = self.source.fixed
         # random instances visit every machine once per job; a file may repeat a machine
         self.capacity = n if fixed is None else int(np.bincount(fixed.machines.ravel()).max())
+        self.max_jobs, self.max_machines = padded_size(
+            "rewriter/JobShopGraph-v0", n, m, max_jobs, max_machines)
+        self.padded = max_jobs is not None or max_machines is not None
+        if self.padded and self.capacity > self.max_jobs:
+            raise ValueError(f"rewriter/JobShopGraph-v0: a machine of {fixed.name} has "
+                             f"{self.capacity} operations, more than max_jobs={self.max_jobs} "
+                             f"(the padded machine_order's width)")
+        big_n, big_m = self.max_jobs, self.max_machines
+        width = big_n if self.padded else self.capacity
         self.observation_space = spaces.Dict({
-            "features": spaces.Box(0.0, 1.0, (n * m, len(FEATURES)), np.float32),
-            "machine_order": spaces.Box(-1, n * m - 1, (m, self.capacity), np.int64),
-            "action_mask": spaces.Box(0, 1, (n,), np.bool_),
+            "features": spaces.Box(0.0, 1.0, (big_n * big_m, len(FEATURES)), np.float32),
+            "machine_order": spaces.Box(-1, big_n * big_m - 1, (big_m, width), np.int64),
+            "action_mask": spaces.Box(0, 1, (big_n,), np.bool_),
         })
-        self.action_space = spaces.Discrete(n)
+        self.action_space = spaces.Discrete(big_n)
         self.instance = None
         self._done = True
 
@@ -162,7 +179,10 @@ class JobShopGraphEnv(gym.Env):
         """Place the chosen job's next operation at its earliest fit. An action outside the
         action space raises ValueError (:mod:`.checks`)."""
         check_running(self, self.instance is not None, self._done)
-        job = discrete_action(self, action, self.num_jobs)
+        job = discrete_action(self, action, self.max_jobs)
+        if job >= self.num_jobs:
+            return self._fail(f"action {job} is not allowed: job {job} is padding (the instance "
+                              f"has {self.num_jobs} jobs)")
         if self._next[job] >= self.num_machines:
             return self._fail(f"action {job} is not allowed now: job {job} has no operation left")
         before = self.makespan_bound()
@@ -179,8 +199,9 @@ class JobShopGraphEnv(gym.Env):
         return self._observation(), reward, terminated, False, info
 
     def action_masks(self) -> np.ndarray:
-        """(N,) bool: the jobs with operations left."""
-        return self._next < self.num_machines
+        """(N,) bool: the jobs with operations left (``max_jobs`` with padding, padded jobs
+        False)."""
+        return pad(self._next < self.num_machines, (self.max_jobs,), False)
 
     def makespan_bound(self) -> int:
         """The largest lower bound of an operation's end (the makespan once all are placed)."""
@@ -200,8 +221,15 @@ class JobShopGraphEnv(gym.Env):
         wait[left, self._next[left]] = waits[left] / bound
         features = np.stack([placed, candidate, self._bounds / bound,
                              inst.durations / self._longest, self._work_left, wait], -1)
-        return {"features": features.reshape(n * m, len(FEATURES)).astype(np.float32),
-                "machine_order": self._order.copy(), "action_mask": self.action_masks()}
+        if not self.padded:
+            return {"features": features.reshape(n * m, len(FEATURES)).astype(np.float32),
+                    "machine_order": self._order.copy(), "action_mask": self.action_masks()}
+        big_n, big_m = self.max_jobs, self.max_machines
+        features = pad(features, (big_n, big_m, len(FEATURES)))
+        order = np.where(self._order >= 0, self._order // m * big_m + self._order % m, -1)
+        return {"features": features.reshape(big_n * big_m, len(FEATURES)).astype(np.float32),
+                "machine_order": pad(order, (big_m, big_n), -1),
+                "action_mask": self.action_masks()}
 
     def _info(self) -> dict:
         return {"action_mask": self.action_masks(), "instance": self.instance.name}

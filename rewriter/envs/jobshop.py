@@ -18,6 +18,7 @@ from gymnasium import spaces
 from ..errors import InputError
 from .checks import check_running, multi_discrete_action, reset_options
 from .instances import jobshop_source
+from .padding import pad, padded_size
 from .shop import ShopSimulation
 
 REWARDS = ("dense", "sparse")
@@ -32,18 +33,27 @@ class JobShopEnv(gym.Env):
     deadlock) is scored as if its makespan were the current time plus all the remaining work
     (:meth:`ShopSimulation.failure_makespan`): dense adds minus the remaining work on the failing
     step, sparse gives minus that makespan.
+
+    ``max_jobs`` / ``max_machines`` pad the spaces to that size (:mod:`.padding`): the
+    operation arrays have ``max_jobs`` rows and ``max_machines`` columns (-1 / False in padding,
+    as for any missing operation), a padded machine is idle (job -1, remaining 0), the action is
+    ``MultiDiscrete([max_jobs + 1] * max_machines)`` with the no-op at index ``max_jobs``, and a
+    padded machine may only no-op. The duration bounds stay the instance's longest operation.
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
-                 reward: str = "dense", low: int = 1, high: int = 99):
+                 reward: str = "dense", low: int = 1, high: int = 99,
+                 max_jobs: int | None = None, max_machines: int | None = None):
         if reward not in REWARDS:
             raise InputError(f"unknown reward {reward!r}; expected one of {', '.join(REWARDS)}")
         self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
         self.reward_kind = reward
-        n, m = self.source.num_jobs, self.source.num_machines
-        self.num_jobs, self.num_machines = n, m
+        self.num_jobs, self.num_machines = self.source.num_jobs, self.source.num_machines
+        self.max_jobs, self.max_machines = padded_size(
+            "rewriter/JobShop-v0", self.num_jobs, self.num_machines, max_jobs, max_machines)
+        n, m = self.max_jobs, self.max_machines  # the spaces' size (the instance's, unpadded)
         self.max_num_ops = m  # a JobShopInstance has one operation per machine in every job
         longest = self.source.max_duration
         ops = (n, self.max_num_ops)
@@ -67,14 +77,17 @@ class JobShopEnv(gym.Env):
         self.sim = ShopSimulation(self.source.draw(self.np_random))
         self._done = False
         self._legal = self._compute_legal_mask()
-        return self._observation(), {"time": 0, "instance": self.sim.instance.name}
+        return self._observation(), {"time": 0, "instance": self.sim.instance.name,
+                                     "action_mask": self.legal_mask()}
 
     def step(self, action):
         """Start the chosen operations, then advance time by one unit (see the module docstring).
         An action outside the action space raises ValueError (:mod:`.checks`)."""
         check_running(self, self.sim is not None, self._done)
         sim = self.sim
-        action = multi_discrete_action(self, action, self.action_space.nvec)
+        action = self._native_action(multi_discrete_action(self, action, self.action_space.nvec))
+        if isinstance(action, str):
+            return self._fail("illegal_action", action)
         problem = self._illegality(action)
         if problem is not None:
             return self._fail("illegal_action", problem)
@@ -90,17 +103,40 @@ class JobShopEnv(gym.Env):
             reward = -1.0
         else:
             reward = -float(sim.makespan()) if terminated else 0.0
-        info = {"time": sim.time, "instance": sim.instance.name}
+        info = {"time": sim.time, "instance": sim.instance.name, "action_mask": self.legal_mask()}
         if terminated:
             self._done = True
             info.update(self._final_info("done"))
         return self._observation(), reward, terminated, False, info
 
+    def _native_action(self, action: np.ndarray) -> np.ndarray | str:
+        """A padded action in the instance's own terms (the no-op ``max_jobs`` becomes N), or
+        why it is illegal: a padded machine that does not no-op, or a padded job. The action
+        itself without padding."""
+        n, m = self.num_jobs, self.num_machines
+        if (self.max_jobs, self.max_machines) == (n, m):
+            return action
+        busy_padding = np.flatnonzero(action[m:] != self.max_jobs)
+        if busy_padding.size:
+            return f"machine {m + int(busy_padding[0])} is padding and may only no-op"
+        action = action[:m]
+        padded_job = np.flatnonzero((action >= n) & (action < self.max_jobs))
+        if padded_job.size:
+            machine = int(padded_job[0])
+            return f"machine {machine} may not take job {int(action[machine])}: it is padding"
+        return np.where(action == self.max_jobs, n, action)
+
     # ---- the rules -----------------------------------------------------------------------------
     def legal_mask(self) -> np.ndarray:
         """(M, N + 1) bool: which jobs each machine may take now (see
-        :meth:`_compute_legal_mask`)."""
-        return self._legal.copy()
+        :meth:`_compute_legal_mask`); with padding (``max_machines``, ``max_jobs`` + 1), a padded
+        machine may only no-op and no machine may take a padded job."""
+        n = self.num_jobs
+        if (self.max_jobs, self.max_machines) == (n, self.num_machines):
+            return self._legal.copy()
+        mask = pad(self._legal[:, :n], (self.max_machines, self.max_jobs + 1), False)
+        mask[:, self.max_jobs] = True
+        return mask
 
     def _compute_legal_mask(self) -> np.ndarray:
         """The mask of the current state, computed once per state change (the legality check, the
@@ -155,12 +191,13 @@ class JobShopEnv(gym.Env):
 
     def _observation(self) -> dict:
         sim = self.sim
-        op_index = np.arange(self.max_num_ops)
+        op_index = np.arange(sim.num_ops)
+        ops, machines = (self.max_jobs, self.max_num_ops), (self.max_machines,)
         return {
-            "operations_machine_ids": sim.machines.copy(),
-            "operations_durations": sim.durations.copy(),
-            "operations_mask": op_index[None, :] >= sim.next_op[:, None],
-            "machines_job_ids": sim.running_jobs(),
-            "machines_remaining_times": sim.remaining_times(),
+            "operations_machine_ids": pad(sim.machines.copy(), ops, -1),
+            "operations_durations": pad(sim.durations.copy(), ops, -1),
+            "operations_mask": pad(op_index[None, :] >= sim.next_op[:, None], ops, False),
+            "machines_job_ids": pad(sim.running_jobs(), machines, -1),
+            "machines_remaining_times": pad(sim.remaining_times(), machines, 0),
             "action_mask": self.legal_mask(),
         }
