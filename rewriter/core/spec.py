@@ -157,6 +157,10 @@ class ProblemSpec:
     # is this file in one of its own formats, even a malformed one? Then its errors are this
     # problem's to report when no problem recognizes the file (registry.infer)
     claims_file: Callable[[str], bool] | None = None
+    # another library's instance object -> one of ours (of this problem or one it contains, as a
+    # job shop is a flexible one), None when it is no object this problem converts
+    # (rewriter.load_instance); its InputError says what cannot be converted
+    adopt: Callable[[Any], Any] | None = None
     added_policies: dict = field(default_factory=dict)     # name -> Policy, by learners
     added_start_rules: dict = field(default_factory=dict)  # name -> StartRule, by learners
 

@@ -96,6 +96,18 @@ def plot_schedule(result, path: str) -> None:
     plot_gantt(result, path)
 
 
+def adopt(value):
+    """Our instance of a job_shop_lib ``JobShopInstance`` or a PyJobShop ``ProblemData`` (a job
+    shop or a flexible one), else None; the converters import neither library for other values."""
+    from . import interop_job_shop_lib, interop_pyjobshop
+
+    if interop_job_shop_lib.is_job_shop_lib_instance(value):
+        return interop_job_shop_lib.from_job_shop_lib(value)
+    if interop_pyjobshop.is_pyjobshop_data(value):
+        return interop_pyjobshop.from_pyjobshop(value)
+    return None
+
+
 def quoted() -> list[dict]:
     """Published Brandimarte results (rewriter/data/published_fjsp.json): per table group, the
     mean gap of the quoted makespans to the bundled best-known upper bounds."""
@@ -201,5 +213,8 @@ SPEC = ProblemSpec(
     quoted=quoted,
     plot_schedule=plot_schedule,
     exports={"FlexibleInstance": "rewriter.fjsp.instance",
-             "FlexibleSchedule": "rewriter.fjsp.schedule"},
+             "FlexibleSchedule": "rewriter.fjsp.schedule",
+             "to_job_shop_lib": "rewriter.fjsp.interop_job_shop_lib",
+             "to_pyjobshop": "rewriter.fjsp.interop_pyjobshop"},
+    adopt=adopt,
 )

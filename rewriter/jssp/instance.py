@@ -13,6 +13,8 @@ from functools import cached_property
 
 import numpy as np
 
+from ..errors import InputError
+
 
 @dataclass(eq=False)
 class JobShopInstance:
@@ -128,6 +130,31 @@ class JobShopInstance:
         were above the optimum, the search would stop at it and call that optimal."""
         curated = self.lower_bound if self.bounds_curated and self.lower_bound is not None else 0
         return max(self.trivial_lower_bound(), int(curated))
+
+    @classmethod
+    def from_arrays(cls, name: str, durations, machines, **extra) -> "JobShopInstance":
+        """From ``durations[j][k]`` and ``machines[j][k]`` (machines from 0) of operation k of
+        job j: nested lists or arrays of integers, n_jobs rows of n_machines operations.
+        ``extra``: ``lower_bound``, ``upper_bound``, ``optimal``, ``metadata``. Anything
+        malformed (ragged rows, a fractional or negative duration, a machine out of range) is
+        an :class:`~rewriter.errors.InputError` naming the instance."""
+        arrays = []
+        for what, values in (("durations", durations), ("machines", machines)):
+            try:
+                array = np.asarray(values)
+            except ValueError:
+                array = None
+            if array is None or array.dtype == object or array.ndim != 2:
+                raise InputError(f"{name}: {what} must be a rectangular table: one row per job, "
+                                 "one integer per operation")
+            if array.size and not np.issubdtype(array.dtype, np.integer):
+                if not np.issubdtype(array.dtype, np.number) or np.any(array != np.round(array)):
+                    raise InputError(f"{name}: {what} must be integers")
+            arrays.append(array)
+        try:
+            return cls(name, *arrays, **extra)
+        except ValueError as exc:
+            raise InputError(f"{name}: {exc}") from None
 
     def __repr__(self) -> str:
         return f"JobShopInstance({self.name!r}, {self.n_jobs}x{self.n_machines})"
