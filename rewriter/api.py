@@ -5,11 +5,8 @@ from __future__ import annotations
 
 import os
 
-import os
-
 from . import registry, warmup
 from .core.result import Result
-from .errors import InputError
 from .errors import InputError
 
 
