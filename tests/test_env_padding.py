@@ -129,6 +129,7 @@ def test_padding_changes_nothing_but_the_shapes(env_id, seed):
         obs_p, r_p, done, _, info_p = padded.step(action)
         obs_u, r_u, done_u, _, info_u = plain.step(native(env_id, action, n, m, 15, 12))
         assert r_p == r_u and done == done_u
+        assert padded.observation_space.contains(obs_p)
         for key, value in obs_u.items():
             if key == "features":  # (N x M, F) -> rows j * max_machines + k
                 value = pad(value.reshape(n, m, -1), (15, 12, value.shape[1]))
@@ -178,6 +179,7 @@ def test_one_policy_steps_on_every_size():
         done = False
         while not done:
             obs, _, done, _, info = env.step(act(obs))
+            assert env.observation_space.contains(obs)
         assert info["termination"] == "done", name
         check_schedule(env.unwrapped.sim.instance, info["schedule"], info["makespan"])
 

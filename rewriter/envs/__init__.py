@@ -14,7 +14,9 @@ Importing this module registers six ids in gymnasium's registry:
 
 All six refuse bad input alike (:mod:`rewriter.envs.checks`): an action outside the action space
 raises ValueError, a masked one ends the episode as ``"illegal_action"``, a step after the end
-raises :class:`~rewriter.envs.checks.ResetNeeded`.
+raises :class:`~rewriter.envs.checks.ResetNeeded`. Every one puts its mask in
+``info["action_mask"]``; the four whose spaces depend on the instance's size take
+``max_jobs`` / ``max_machines`` to pad them to one size (:mod:`rewriter.envs.padding`).
 
 ``gymnasium.make("rewriter.envs:rewriter/JobShop-v0")`` imports this module itself. (Gymnasium
 1.x has no entry-point plugin loading any more, so ``import rewriter.envs`` or that prefix is how
