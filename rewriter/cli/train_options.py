@@ -119,3 +119,37 @@ def interrupted(run_dir) -> int:
     print(f"rewriter: training interrupted; continue with the same command and --resume "
           f"(run directory {run_dir})", file=sys.stderr)
     return 130
+
+
+def train_approach(args, *, approach: str, problem: str, serves: str, config_type, may_change,
+                   resume_config, train, report) -> int:
+    """The course every ``rewriter train --approach X`` with one config class follows: the problem
+    it serves, the options given, a new run or a resumed one (``resume_config(run_dir, given)``,
+    only ``may_change`` may differ), ``train(cfg, run_dir, resume=, progress=, command=)``, then
+    ``report(summary)`` unless quiet; Ctrl-C is exit 130 and the resume hint."""
+    from ..errors import is_interrupt
+    from ..learn.checkpoint import check_resume_options
+    from .common import long_progress
+
+    if getattr(args, "problem", None) not in (None, problem):
+        raise InputError(f"--approach {approach} trains {serves} ({problem}), not {args.problem}")
+    args.problem = None
+    given = given_options(args, config_type, approach)
+    if args.resume:
+        config_file(args)  # refuses --config
+        check_resume_options(given, may_change)
+        cfg = resume_config(args.run_dir, given)
+    else:
+        cfg = config_type.from_dict({**config_file(args), **given})
+    try:
+        summary = train(cfg, args.run_dir, resume=args.resume,
+                        progress=long_progress(None, args.quiet), command=command_line())
+    except (FileExistsError, FileNotFoundError) as exc:
+        raise InputError(str(exc)) from None
+    except (KeyboardInterrupt, SystemError) as exc:
+        if not is_interrupt(exc):  # a SystemError that is no Ctrl-C is a bug: show it
+            raise
+        return interrupted(args.run_dir)
+    if not args.quiet:
+        print(report(summary))
+    return 0
