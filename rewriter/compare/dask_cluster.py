@@ -268,6 +268,12 @@ def shut_down(client, cluster, futures, at_once: bool) -> None:
     before it is closed (a worker asked to close waits for its running cell, which nothing can
     cut short; the client alone writes results, so no record is lost), and a remote scheduler
     that does not answer is not waited for."""
+    if at_once:
+        # the connections cut here are expected: distributed would log each one with a
+        # traceback ("Batched Comm Closed") after the run's own one line
+        for name in ["distributed", *logging.root.manager.loggerDict]:
+            if name.split(".")[0] == "distributed":
+                logging.getLogger(name).setLevel(logging.CRITICAL)
     if client is not None:
         try:
             client.cancel(futures, force=True)
