@@ -210,3 +210,38 @@ def test_tabu_keeps_heads_tails_and_its_topological_order_exact_between_chunks(m
         rank = np.empty(inst.n_operations, np.int64)
         rank[sol.topo] = np.arange(inst.n_operations)
         assert all(rank[a] < rank[b] for a, b in ref.graph(inst, sol.order).edges)
+
+
+@pytest.mark.parametrize("policy, kernel", [("tabu", "tabu_chunk"), ("greedy", "descent_chunk"),
+                                            ("greedy-first", "descent_chunk"),
+                                            ("random", "random_walk_chunk")])
+def test_a_ctrl_c_landing_as_the_kernel_returns_keeps_its_steps_best_and_restarts(monkeypatch,
+                                                                                   policy, kernel):
+    """Python raises the KeyboardInterrupt of a Ctrl-C that came during a kernel call at the first
+    bytecode after it: the steps, best and restarts of that call must still be reported, as an
+    uninterrupted search of the same seed reports them after the same one chunk."""
+    from rewriter.core.loop import run
+    from rewriter.jssp import search_kernels
+    from rewriter.jssp.search import LocalSearch
+
+    inst = load_instance("ta41")
+    tabu = TabuSettings(stall=2)  # restarts within the first chunk
+    real = getattr(search_kernels, kernel)
+
+    def interrupted_as_it_returns(*args):
+        real(*args)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(search_kernels, kernel, interrupted_as_it_returns)
+    outcome = run(LocalSearch(initial_solution(inst), policy, "n5", tabu, 3), None, time_limit=60)
+    monkeypatch.setattr(search_kernels, kernel, real)
+    twin = LocalSearch(initial_solution(inst), policy, "n5", tabu, 3)
+    twin.advance(LocalSearch.first_chunk)
+    assert outcome.status == "interrupted"
+    assert outcome.steps == twin.steps > 0
+    assert outcome.best_cost == twin.best_cost < outcome.initial_cost
+    assert outcome.best.makespan == outcome.best_cost
+    assert outcome.best.order.tolist() == twin.best().order.tolist()
+    assert outcome.restarts == twin.restarts
+    if policy == "tabu":
+        assert twin.restarts > 0

@@ -47,6 +47,7 @@ class LocalSearch(Stepper):
     first_chunk = 64
 
     def __init__(self, sol: JobShopSolution, policy: str, moves: str, tabu: TabuSettings, seed: int):
+        self.counters = LS.new_counters(sol.makespan)
         super().__init__(sol.makespan)
         inst = sol.instance
         self.sol = sol
@@ -68,6 +69,33 @@ class LocalSearch(Stepper):
             self.since_best = 0
         LS.seed_numba(seed)
 
+    # Read from the kernels' counters array, not copied after each call: the KeyboardInterrupt
+    # of a Ctrl-C during a call is raised at the first bytecode after it, and the steps, best
+    # and restarts the call kept must still be reported.
+    @property
+    def steps(self) -> int:
+        return int(self.counters[LS.STEPS])
+
+    @steps.setter
+    def steps(self, value: int) -> None:
+        self.counters[LS.STEPS] = value
+
+    @property
+    def best_cost(self) -> int:
+        return int(self.counters[LS.BEST])
+
+    @best_cost.setter
+    def best_cost(self, value: int) -> None:
+        self.counters[LS.BEST] = value
+
+    @property
+    def restarts(self) -> int:
+        return int(self.counters[LS.RESTARTS])
+
+    @restarts.setter
+    def restarts(self, value: int) -> None:
+        self.counters[LS.RESTARTS] = value
+
     def _common(self):
         s, i = self.sol, self.inst
         return (s.order, i.machine_start, i.op_duration, i.job_pred, i.job_succ, s.position,
@@ -80,34 +108,29 @@ class LocalSearch(Stepper):
         if self.policy == "none":
             return 0, "completed", []
         if self.policy == "random":
-            mk, best, done, nt = LS.random_walk_chunk(n_steps, self.kind, *self._common(),
-                                                      self._scratch_heads, self._scratch_topo,
-                                                      s.makespan, self.best_order, self.best_cost,
-                                                      self.steps, self._trace_buf)
+            mk, done, nt = LS.random_walk_chunk(n_steps, self.kind, *self._common(),
+                                                self._scratch_heads, self._scratch_topo,
+                                                s.makespan, self.best_order, self.counters,
+                                                self._trace_buf)
             if done < n_steps:
                 finished = "stuck"
         elif self.policy in ("greedy", "greedy-first"):
             common = self._common()
             mk, done, nt, local_opt = LS.descent_chunk(
                 n_steps, self.kind, self.policy == "greedy-first", *common,
-                self._scratch_heads, self._scratch_topo, s.makespan, self.steps, self._trace_buf)
-            best = mk
-            if mk < self.best_cost:
-                self.best_order[:] = s.order
+                self._scratch_heads, self._scratch_topo, s.makespan, self.best_order,
+                self.counters, self._trace_buf)
             if local_opt:
                 finished = "local_optimum"
         else:
-            (mk, best, self.clock, self.since_best, done, nt, restarts, self.tabu_until) = LS.tabu_chunk(
+            (mk, self.clock, self.since_best, done, nt, self.tabu_until) = LS.tabu_chunk(
                 n_steps, self.kind, *self._common(), self._scratch_heads, self._scratch_topo,
-                s.makespan, self.best_order, self.best_cost, self.tabu_until, self.clock, self.tenure_min, self.tenure_max, self.stall,
-                self.since_best, self.perturb, self.steps, self._trace_buf, self.lower_bound,
-                self.tie_break, self._scratch_tails)
-            self.restarts += restarts
+                s.makespan, self.best_order, self.counters, self.tabu_until, self.clock,
+                self.tenure_min, self.tenure_max, self.stall, self.since_best, self.perturb,
+                self._trace_buf, self.lower_bound, self.tie_break, self._scratch_tails)
             if done < n_steps:
                 finished = "optimal"
         s.makespan = int(mk)
-        self.best_cost = min(self.best_cost, int(best))
-        self.steps += int(done)
         return int(done), finished, [(int(st), int(v)) for st, v in self._trace_buf[:nt]]
 
     def best(self) -> JobShopSolution:

@@ -51,6 +51,18 @@ from ..seeding import kernel_seed
 MOVE_CODES = {"n5": 0, "n1": 1, "adjacent": 2, "n7": 3}
 # how tabu search chooses among moves of equal makespan
 TIE_BREAKS = {"random": 0, "pressure": 1}
+# A search's counters, kept in one int64 array the kernels update in place: the KeyboardInterrupt
+# of a Ctrl-C during a kernel call is raised at the first bytecode after it, so counters copied
+# out of the returned tuple would lose that call's steps, best and restarts.
+STEPS, BEST, RESTARTS = 0, 1, 2
+COUNTERS = 3
+
+
+def new_counters(best: int) -> np.ndarray:
+    """The counters of a search starting at makespan ``best``: no steps, no restarts yet."""
+    counters = np.zeros(COUNTERS, np.int64)
+    counters[BEST] = best
+    return counters
 
 
 def new_tabu_table(tenure_max: int) -> np.ndarray:
@@ -239,10 +251,12 @@ def record_trace(step, makespan, trace, n_trace):
 @njit(cache=True)
 def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ,
                       position, mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks,
-                      moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order, best,
-                      step0, trace):
-    """Apply ``n_steps`` random acyclic moves; keep the best order. Returns (makespan, best,
-    steps done, trace length)."""
+                      moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
+                      counters, trace):
+    """Apply ``n_steps`` random acyclic moves; keep the best order. ``counters`` (see
+    :data:`COUNTERS`) is read and updated in place. Returns (makespan, steps done, trace length)."""
+    step0 = counters[STEPS]
+    best = counters[BEST]
     n_trace = 0
     done = 0
     while done < n_steps:
@@ -270,18 +284,24 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
             best = makespan
             copy_into(best_order, order)
             n_trace = record_trace(step0 + done, best, trace, n_trace)
-    return makespan, best, done, n_trace
+    counters[STEPS] = step0 + done
+    counters[BEST] = best
+    return makespan, done, n_trace
 
 
 @njit(cache=True)
 def descent_chunk(n_steps, kind, first_improvement, order, machine_start, duration, job_pred,
                   job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
-                  blocks, moves, stack, seen, scratch_heads, scratch_topo, makespan, step0, trace):
+                  blocks, moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
+                  counters, trace):
     """Greedy descent with exact move evaluation: best improvement, or the first improving move
-    in random order. Stops at a local optimum. Returns (makespan, steps done, trace length,
+    in random order. Stops at a local optimum. ``counters`` (see :data:`COUNTERS`) is read and
+    updated in place, ``best_order`` too. Returns (makespan, steps done, trace length,
     reached_local_optimum)."""
+    step0 = counters[STEPS]
     n_trace = 0
     done = 0
+    local_optimum = False
     while done < n_steps:
         k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
@@ -315,29 +335,37 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
                 if first_improvement:
                     break
         if chosen < 0:
-            return makespan, done, n_trace, True
+            local_optimum = True
+            break
         _apply(moves[chosen, 0], moves[chosen, 1], order, position, mach_pred, mach_succ)
         makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                              topo, indegree)
         done += 1
         n_trace = record_trace(step0 + done, makespan, trace, n_trace)
-    return makespan, done, n_trace, False
+    counters[STEPS] = step0 + done
+    if makespan < counters[BEST]:  # every step improves: the current order is the best
+        copy_into(best_order, order)
+        counters[BEST] = makespan
+    return makespan, done, n_trace, local_optimum
 
 
 @njit(cache=True)
 def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, position,
                mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
-               seen, scratch_heads, scratch_topo, makespan, best_order, best, tabu_until, clock,
-               tenure_min, tenure_max,
-               stall, since_best, perturb, step0, trace, lower_bound, tie_break, scratch_tails):
+               seen, scratch_heads, scratch_topo, makespan, best_order, counters, tabu_until,
+               clock, tenure_min, tenure_max, stall, since_best, perturb, trace, lower_bound,
+               tie_break, scratch_tails):
     """Run ``n_steps`` tabu iterations. ``tabu_until`` is the tabu memory (:func:`new_tabu_table`):
     the move (x, w) is forbidden while the expiry stored under the key ``x * N + w`` is > clock.
 
-    Returns (makespan, best, clock, since_best, steps done, trace length, restarts, tabu_until):
-    the memory may come back as a new, larger table. The search stops early when it proves
-    optimality (no N5/N1 move exists, or best == lower_bound).
+    ``counters`` (see :data:`COUNTERS`) is read and updated in place. Returns (makespan, clock,
+    since_best, steps done, trace length, tabu_until): the memory may come back as a new, larger
+    table. The search stops early when it proves optimality (no N5/N1 move exists, or best ==
+    lower_bound).
     """
     n = duration.shape[0]
+    step0 = counters[STEPS]
+    best = counters[BEST]
     n_trace = 0
     done = 0
     restarts = 0
@@ -435,7 +463,10 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
             restarts += 1
-    return makespan, best, clock, since_best, done, n_trace, restarts, tabu_until
+    counters[STEPS] = step0 + done
+    counters[BEST] = best
+    counters[RESTARTS] += restarts
+    return makespan, clock, since_best, done, n_trace, tabu_until
 
 
 @njit(cache=True)
