@@ -185,3 +185,20 @@ def test_executor_without_dask_or_with_a_bad_address_is_one_line(tmp_path, capsy
     err = capsys.readouterr().err
     assert err.startswith(f"rewriter: error: --executor {executor}") and message in err
     assert err.count("\n") == 1 and not results.exists()
+
+
+def test_compare_refuses_a_results_file_over_the_size_cap_in_one_line(tmp_path, capsys):
+    """As every other reader: a results file over MAX_FILE_BYTES (here a sparse one) is one line,
+    exit 2, before any of it is read."""
+    from rewriter.cli import main
+    from rewriter.textfile import MAX_FILE_BYTES
+
+    results = tmp_path / "huge.jsonl"
+    with open(results, "wb") as fh:
+        fh.truncate(MAX_FILE_BYTES + 1)
+    assert main(["compare", "--results", str(results)]) == 2
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert "huge.jsonl" in err and f"larger than {MAX_FILE_BYTES // 2 ** 20} MiB" in err
+    with pytest.raises(InputError, match="larger than"):
+        read_results(results)

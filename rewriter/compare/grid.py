@@ -32,6 +32,7 @@ from ..core.progress import Progress
 from ..errors import InputError
 from .methods import parse_methods
 from ..seeding import check_seed
+from ..textfile import MAX_FILE_BYTES
 from ..textfile import lines as text_lines
 from ..textfile import parse_json
 from .cells import FAILED, Cell, run_cell
@@ -58,6 +59,9 @@ def read_results(path: str | os.PathLike) -> list[dict]:
         raise InputError("is a directory; expected a JSON-lines results file", path=path)
     if not path.is_file():
         raise InputError("not a regular file; expected a JSON-lines results file", path=path)
+    if path.stat().st_size > MAX_FILE_BYTES:  # as every other reader: never read it all in
+        raise InputError(f"larger than {MAX_FILE_BYTES // 2 ** 20} MiB; expected a JSON-lines "
+                         "results file", path=path)
     records = []
     try:
         with open(path, encoding="utf-8") as fh:
