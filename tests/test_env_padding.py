@@ -222,3 +222,35 @@ def test_the_documented_vector_example_runs(capsys):
     exec(compile(block, str(DOC), "exec"), {})
     printed = capsys.readouterr().out.strip()
     assert f"It prints `{printed}`" in text.replace("\n", " ")
+
+
+def test_jobshop_max_duration_gives_one_observation_space_for_every_instance():
+    """ft06 (6x6, longest 10) and la21 (15x10, longest 99) padded with max_duration=100 have
+    equal observation spaces, bounds included; without it the duration bounds differ."""
+    spaces = []
+    for name in ("ft06", "la21"):
+        env = gymnasium.make("rewriter/JobShop-v0", instance=name, max_duration=100, **PAD)
+        obs, _ = env.reset(seed=0)
+        assert env.observation_space.contains(obs)
+        spaces.append(env.observation_space)
+        check_env(env.unwrapped, skip_render_check=True)
+    assert spaces[0] == spaces[1]
+    assert spaces[0]["operations_durations"].high.max() == 100
+    plain = [gymnasium.make("rewriter/JobShop-v0", instance=name, **PAD).observation_space
+             for name in ("ft06", "la21")]
+    assert plain[0] != plain[1]  # the default: bounded by each instance's longest operation
+    assert plain[0]["operations_durations"].high.max() == 10
+
+
+def test_jobshop_an_operation_longer_than_max_duration_is_one_value_error_at_reset():
+    env = gymnasium.make("rewriter/JobShop-v0", instance="la21", max_duration=50, **PAD)
+    with pytest.raises(ValueError, match=r"la21 takes 99, more than max_duration=50; make the "
+                                         r"environment with max_duration >= 99"):
+        env.reset(seed=0)
+    random = gymnasium.make("rewriter/JobShop-v0", num_jobs=4, num_machines=3, high=99,
+                            max_duration=20)
+    with pytest.raises(ValueError, match=r"takes \d+, more than max_duration=20"):
+        random.reset(seed=0)
+    for bad in (0, -3, 2.5, True, "99"):
+        with pytest.raises(ValueError, match="max_duration is a positive integer or None"):
+            gymnasium.make("rewriter/JobShop-v0", instance="ft06", max_duration=bad)

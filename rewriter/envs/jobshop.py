@@ -24,6 +24,13 @@ from .shop import ShopSimulation
 REWARDS = ("dense", "sparse")
 
 
+def _positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ValueError(f"rewriter/JobShop-v0: {name} is a positive integer or None, got "
+                         f"{value!r}")
+    return int(value)
+
+
 class JobShopEnv(gym.Env):
     """N jobs of ``max_num_ops`` operations on M machines, one decision per machine per time unit.
 
@@ -38,14 +45,18 @@ class JobShopEnv(gym.Env):
     operation arrays have ``max_jobs`` rows and ``max_machines`` columns (-1 / False in padding,
     as for any missing operation), a padded machine is idle (job -1, remaining 0), the action is
     ``MultiDiscrete([max_jobs + 1] * max_machines)`` with the no-op at index ``max_jobs``, and a
-    padded machine may only no-op. The duration bounds stay the instance's longest operation.
+    padded machine may only no-op. The duration bounds are the instance's longest operation
+    (the range of random instances), or ``max_duration`` when given, so that instances of
+    different durations share one observation space; an instance with a longer operation is a
+    ValueError at ``reset``.
     """
 
     metadata = {"render_modes": []}
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
                  reward: str = "dense", low: int = 1, high: int = 99,
-                 max_jobs: int | None = None, max_machines: int | None = None):
+                 max_jobs: int | None = None, max_machines: int | None = None,
+                 max_duration: int | None = None):
         if reward not in REWARDS:
             raise InputError(f"unknown reward {reward!r}; expected one of {', '.join(REWARDS)}")
         self.source = jobshop_source(instance, num_jobs, num_machines, low, high)
@@ -55,7 +66,10 @@ class JobShopEnv(gym.Env):
             "rewriter/JobShop-v0", self.num_jobs, self.num_machines, max_jobs, max_machines)
         n, m = self.max_jobs, self.max_machines  # the spaces' size (the instance's, unpadded)
         self.max_num_ops = m  # a JobShopInstance has one operation per machine in every job
-        longest = self.source.max_duration
+        #: the bound of the duration entries (checked against each episode's instance at reset)
+        self.max_duration = (self.source.max_duration if max_duration is None
+                             else _positive_int("max_duration", max_duration))
+        longest = self.max_duration
         ops = (n, self.max_num_ops)
         self.observation_space = spaces.Dict({
             "operations_machine_ids": spaces.Box(-1, m - 1, ops, np.int64),
@@ -74,7 +88,13 @@ class JobShopEnv(gym.Env):
         """Start an episode at time 0 (a new random instance when the env was made without one)."""
         reset_options(self, options)
         super().reset(seed=seed)
-        self.sim = ShopSimulation(self.source.draw(self.np_random))
+        instance = self.source.draw(self.np_random)
+        longest = int(instance.durations.max(initial=0))
+        if longest > self.max_duration:  # only when max_duration was given below it
+            raise ValueError(f"rewriter/JobShop-v0: the longest operation of {instance.name} takes "
+                             f"{longest}, more than max_duration={self.max_duration}; make the "
+                             f"environment with max_duration >= {longest}")
+        self.sim = ShopSimulation(instance)
         self._done = False
         self._legal = self._compute_legal_mask()
         return self._observation(), {"time": 0, "instance": self.sim.instance.name,
