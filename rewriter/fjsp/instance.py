@@ -16,12 +16,13 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import InputError
+from ..shop.bounds import CuratedBounds
 
 NO_DUE = -1
 
 
 @dataclass
-class FlexibleInstance:
+class FlexibleInstance(CuratedBounds):
     name: str
     n_machines: int
     job_start: np.ndarray
@@ -129,13 +130,6 @@ class FlexibleInstance:
         shortest = np.minimum.reduceat(self.elig_duration, self.elig_start[:-1])
         per_job = np.add.reduceat(shortest, self.job_start[:-1]) + self.release
         return int(max(per_job.max(), -(-int(shortest.sum()) // self.n_machines)))
-
-    def proven_lower_bound(self) -> int:
-        """The bound a search may stop on and call optimal: the trivial one, or the bundled
-        instances' published one (``bounds_curated``). A bound a file claims is only shown: if it
-        were above the optimum, the search would stop at it and call that optimal."""
-        curated = self.lower_bound if self.bounds_curated and self.lower_bound is not None else 0
-        return max(self.trivial_lower_bound(), int(curated))
 
     @classmethod
     def from_lists(cls, name: str, n_machines: int, jobs: list[list[list[tuple[int, int]]]],

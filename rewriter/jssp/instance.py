@@ -14,10 +14,11 @@ from functools import cached_property
 import numpy as np
 
 from ..errors import InputError
+from ..shop.bounds import CuratedBounds
 
 
 @dataclass(eq=False)
-class JobShopInstance:
+class JobShopInstance(CuratedBounds):
     """Durations and machines of every operation, with optional known bounds.
 
     ``durations[j, k]`` and ``machines[j, k]`` describe the k-th operation of job j; machines count
@@ -123,13 +124,6 @@ class JobShopInstance:
         """max(longest job, busiest machine): a bound every schedule respects."""
         machine_load = np.bincount(self.op_machine, weights=self.op_duration, minlength=self.n_machines)
         return int(max(self.job_work.max(), machine_load.max()))
-
-    def proven_lower_bound(self) -> int:
-        """The bound a search may stop on and call optimal: the trivial one, or the bundled
-        instances' published one (``bounds_curated``). A bound a file claims is only shown: if it
-        were above the optimum, the search would stop at it and call that optimal."""
-        curated = self.lower_bound if self.bounds_curated and self.lower_bound is not None else 0
-        return max(self.trivial_lower_bound(), int(curated))
 
     @classmethod
     def from_arrays(cls, name: str, durations, machines, **extra) -> "JobShopInstance":
