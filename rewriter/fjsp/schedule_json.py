@@ -10,6 +10,7 @@ own, listed twice or not at all, or after one that the start times put later.
 from __future__ import annotations
 
 from ..errors import InputError
+from ..shop.sequences import sequence_problems
 from .validate import objective_values, schedule_violations
 
 
@@ -68,48 +69,18 @@ def check_schedule_json(instance, data: dict, path: str) -> tuple[list[str], int
 def _sequence_problems(sequences, inst, machines, starts, path: str) -> list[str]:
     """What ``machine_sequences`` (one list of [job, op] per machine, in start order) says
     against the operations' machines and starts; an InputError when it is not such lists."""
-    m = inst.n_machines
-    if not isinstance(sequences, list) or len(sequences) != m:
-        found = (f"{len(sequences)} lists" if isinstance(sequences, list)
-                 else f"a {type(sequences).__name__}")
-        raise InputError(f"'machine_sequences' must hold one list per machine ({m}), found {found}",
-                         path=path)
-    problems = []
-    seen = set()
-    for machine, seq in enumerate(sequences):
-        if not isinstance(seq, list):
-            raise InputError(f"machine_sequences[{machine}]: expected a list of [job, op] pairs",
-                             path=path)
-        previous = None
-        for pos, pair in enumerate(seq):
-            o = _operation(pair, inst)
-            if o is None:
-                raise InputError(f"machine_sequences[{machine}][{pos}]: expected [job, op], an "
-                                 f"operation of {inst.name}, found {pair!r}", path=path)
-            job, op = pair
-            if o in seen:
-                problems.append(f"machine_sequences: job {job} op {op} appears more than once")
-            seen.add(o)
-            if machines[o] != machine:
-                problems.append(f"machine_sequences[{machine}] lists job {job} op {op}, which runs "
-                                f"on machine {machines[o]}")
-                continue
-            if previous is not None:
-                end = starts[previous] + inst.duration_table.get((previous, machine), 0)
-                if starts[o] < end:
-                    problems.append(
-                        f"machine {machine}: the sequence puts job {int(inst.op_job[previous])} op "
-                        f"{int(inst.op_index[previous])} (start {starts[previous]}, end {end}) "
-                        f"before job {job} op {op} (start {starts[o]}), which the start times "
-                        "contradict")
-            previous = o
-    missing = [o for o in range(inst.n_operations) if o not in seen]
-    if missing:
-        shown = ", ".join(f"job {int(inst.op_job[o])} op {int(inst.op_index[o])}" for o in missing[:5])
-        more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        problems.append(f"machine_sequences: {len(missing)} operation"
-                        f"{'s' if len(missing) != 1 else ''} missing: {shown}{more}")
-    return problems
+
+    def index(key) -> int:
+        return int(inst.job_start[key[0]]) + key[1]
+
+    return sequence_problems(
+        sequences, inst.n_machines, path=path,
+        operation=lambda pair: None if _operation(pair, inst) is None else (pair[0], pair[1]),
+        machine_of=lambda key: machines[index(key)],
+        start_of=lambda key: starts[index(key)],
+        duration_of=lambda key: inst.duration_table.get((index(key), machines[index(key)]), 0),
+        operations=((int(inst.op_job[o]), int(inst.op_index[o])) for o in range(inst.n_operations)),
+        bad_pair=lambda pair: f"expected [job, op], an operation of {inst.name}, found {pair!r}")
 
 
 def _operation(pair, inst) -> int | None:

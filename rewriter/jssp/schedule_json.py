@@ -8,6 +8,7 @@ returned as violations, next to those of :func:`~rewriter.jssp.validate.schedule
 from __future__ import annotations
 
 from ..errors import InputError
+from ..shop.sequences import operations_text, sequence_problems
 from .validate import schedule_violations
 
 
@@ -69,7 +70,7 @@ def _parse_schedule(data: dict, instance, path: str):
     missing = [(j, k) for j in range(n) for k in range(m) if starts[j][k] is None]
     if missing:
         raise InputError(f"'operations' lists {n * m - len(missing)} of the {n * m} operations "
-                         f"of instance {instance.name}; missing: {_ops(missing)}", path=path)
+                         f"of instance {instance.name}; missing: {operations_text(missing)}", path=path)
     if data.get("machine_sequences") is not None:
         problems += _sequence_problems(data["machine_sequences"], instance, starts, path)
     return starts, problems
@@ -77,47 +78,18 @@ def _parse_schedule(data: dict, instance, path: str):
 
 def _sequence_problems(sequences, instance, starts, path: str) -> list[str]:
     n, m = instance.n_jobs, instance.n_machines
-    if not isinstance(sequences, list) or len(sequences) != m:
-        found = f"{len(sequences)} lists" if isinstance(sequences, list) else f"a {type(sequences).__name__}"
-        raise InputError(f"'machine_sequences' must hold one list per machine ({m}), found {found}",
-                         path=path)
-    problems = []
-    seen = set()
-    for machine, seq in enumerate(sequences):
-        if not isinstance(seq, list):
-            raise InputError(f"machine_sequences[{machine}]: expected a list of [job, op] pairs",
-                             path=path)
-        previous = None
-        for pos, pair in enumerate(seq):
-            if (not isinstance(pair, list) or len(pair) != 2 or not all(map(_is_int, pair))
-                    or not (0 <= pair[0] < n and 0 <= pair[1] < m)):
-                raise InputError(f"machine_sequences[{machine}][{pos}]: expected [job, op] with job "
-                                 f"0..{n - 1} and op 0..{m - 1}, found {pair!r}", path=path)
-            job, op = pair
-            if (job, op) in seen:
-                problems.append(f"machine_sequences: job {job} op {op} appears more than once")
-            seen.add((job, op))
-            if int(instance.machines[job, op]) != machine:
-                problems.append(f"machine_sequences[{machine}] lists job {job} op {op}, which runs "
-                                f"on machine {int(instance.machines[job, op])}")
-            elif previous is not None:
-                pj, po = previous
-                end = starts[pj][po] + int(instance.durations[pj, po])
-                if starts[job][op] < end:
-                    problems.append(
-                        f"machine {machine}: the sequence puts job {pj} op {po} (start "
-                        f"{starts[pj][po]}, end {end}) before job {job} op {op} (start "
-                        f"{starts[job][op]}), which the start times contradict")
-            if int(instance.machines[job, op]) == machine:
-                previous = (job, op)
-    missing = [(j, k) for j in range(n) for k in range(m) if (j, k) not in seen]
-    if missing:
-        problems.append(f"machine_sequences: {len(missing)} operation"
-                        f"{'s' if len(missing) != 1 else ''} missing: {_ops(missing)}")
-    return problems
 
+    def operation(pair):
+        if (not isinstance(pair, list) or len(pair) != 2 or not all(map(_is_int, pair))
+                or not (0 <= pair[0] < n and 0 <= pair[1] < m)):
+            return None
+        return pair[0], pair[1]
 
-def _ops(pairs, shown: int = 5) -> str:
-    """'job 0 op 3, job 2 op 1 and 4 more'."""
-    text = ", ".join(f"job {j} op {k}" for j, k in pairs[:shown])
-    return text + (f" and {len(pairs) - shown} more" if len(pairs) > shown else "")
+    return sequence_problems(
+        sequences, m, operation=operation, path=path,
+        machine_of=lambda key: int(instance.machines[key]),
+        start_of=lambda key: starts[key[0]][key[1]],
+        duration_of=lambda key: int(instance.durations[key]),
+        operations=((j, k) for j in range(n) for k in range(m)),
+        bad_pair=lambda pair: f"expected [job, op] with job 0..{n - 1} and op 0..{m - 1}, "
+                              f"found {pair!r}")
