@@ -1055,14 +1055,14 @@ def test_a_schedule_that_fails_the_validator_is_never_returned(monkeypatch):
     from rewriter.mrt.solve import make_result
     from rewriter.mrt.validate import InfeasibleSchedule as MrtInfeasible
 
-    real = JobShopSolution.start_matrix
+    real = JobShopSolution.starts.fget
 
     def broken(self):  # a solver bug: job 0's second operation starts with its first
         starts = real(self)
-        starts[0, 1] = starts[0, 0]
+        starts[1] = starts[0]
         return starts
 
-    monkeypatch.setattr(JobShopSolution, "start_matrix", broken)
+    monkeypatch.setattr(JobShopSolution, "starts", property(broken))
     for policy in ("none", "tabu", "random"):
         with pytest.raises(JobShopInfeasible, match="job 0 op 1 starts at"):
             solve(load_instance("ft06"), policy=policy, steps=5)

@@ -5,7 +5,8 @@ Model
 * one interval variable per operation: ``start``, ``end = start + duration`` (zero durations
   are fine: a size-0 interval inside a NoOverlap constrains nothing);
 * ``AddNoOverlap`` over the intervals of every machine;
-* ``end(j, k) <= start(j, k + 1)`` along every job's route;
+* ``end(j, k) <= start(j, k + 1)`` along every job's route (routes of any length, a machine
+  visited several times by one job: re-entrant shops are the same model);
 * ``makespan >= end`` of every job's last operation; minimise ``makespan``.
 
 The horizon (the upper end of every time domain) is the sum of all durations, or the makespan of
@@ -91,9 +92,11 @@ class CpSatResult:
 def _warm_starts(instance: JobShopInstance, warm_start) -> tuple[np.ndarray, int]:
     """Flat start times of a warm start and its makespan, after checking it is feasible."""
     if isinstance(warm_start, JobShopSolution):
-        if warm_start.instance.shape != instance.shape:
-            raise InputError(f"warm start is for a {warm_start.instance.shape} instance, "
-                             f"not {instance.shape}")
+        if (warm_start.instance.shape != instance.shape
+                or not np.array_equal(warm_start.instance.job_start, instance.job_start)):
+            raise InputError(f"warm start is for a {warm_start.instance.shape} instance of "
+                             f"{warm_start.instance.n_operations} operations, not {instance.shape} "
+                             f"of {instance.n_operations}")
         starts = warm_start.starts
     else:
         starts = np.asarray(warm_start, dtype=np.int64).reshape(-1)
@@ -101,7 +104,7 @@ def _warm_starts(instance: JobShopInstance, warm_start) -> tuple[np.ndarray, int
             raise InputError(f"warm start needs {instance.n_operations} start times, "
                              f"got {starts.shape[0]}")
     try:
-        makespan = check_schedule(instance, starts.reshape(instance.shape))
+        makespan = check_schedule(instance, starts)
     except ValueError as exc:
         raise InputError(f"warm start is not a feasible schedule: {exc}") from None
     return starts, int(makespan)
@@ -111,8 +114,9 @@ def solve_cpsat(instance: JobShopInstance, time_limit: float = 60.0, workers: in
                 warm_start=None, log: bool = False, fix_hint: bool = False) -> CpSatResult:
     """Solve ``instance`` with CP-SAT; see the module docstring for the model and Ctrl-C.
 
-    ``warm_start``: a :class:`JobShopSolution` or flat start times (by op id ``j * m + k``, or an
-    (n, m) matrix) of a feasible schedule; used as a complete hint and to tighten the horizon.
+    ``warm_start``: a :class:`JobShopSolution` or flat start times (by op id ``job_start[j] + k``,
+    or an (n, m) matrix of a rectangular instance) of a feasible schedule; used as a complete
+    hint and to tighten the horizon.
     ``fix_hint=True`` sets ``fix_variables_to_their_hinted_value`` (only useful for debugging).
     ``log`` prints CP-SAT's search log.
     """
@@ -126,14 +130,14 @@ def solve_cpsat(instance: JobShopInstance, time_limit: float = 60.0, workers: in
     hint, warm_makespan = (None, None)
     if warm_start is not None:
         hint, warm_makespan = _warm_starts(instance, warm_start)
-    n, m = instance.shape
+    m = instance.n_machines
     dur = instance.op_duration.tolist()
     mach = instance.op_machine.tolist()
     horizon = warm_makespan if warm_makespan is not None else int(sum(dur))
 
     model = cp_model.CpModel()
     starts, ends, by_machine = [], [], [[] for _ in range(m)]
-    for op in range(n * m):
+    for op in range(instance.n_operations):
         s = model.new_int_var(0, horizon - dur[op], f"s{op}")
         e = model.new_int_var(dur[op], horizon, f"e{op}")
         by_machine[mach[op]].append(model.new_interval_var(s, dur[op], e, f"i{op}"))
@@ -142,12 +146,12 @@ def solve_cpsat(instance: JobShopInstance, time_limit: float = 60.0, workers: in
     for intervals in by_machine:
         if len(intervals) > 1:
             model.add_no_overlap(intervals)
-    for j in range(n):
-        for k in range(m - 1):
-            model.add(ends[j * m + k] <= starts[j * m + k + 1])
+    for op, succ in enumerate(instance.job_succ.tolist()):  # along every route, any length
+        if succ >= 0:
+            model.add(ends[op] <= starts[succ])
     trivial = instance.trivial_lower_bound()  # <= horizon: no schedule beats it
     makespan_var = model.new_int_var(trivial, max(horizon, trivial), "makespan")
-    model.add_max_equality(makespan_var, [ends[j * m + m - 1] for j in range(n)])
+    model.add_max_equality(makespan_var, [ends[op] for op in instance.job_last.tolist()])
     model.minimize(makespan_var)
     if hint is not None:
         for var, value in zip(starts, hint.tolist()):
@@ -180,10 +184,10 @@ def solve_cpsat(instance: JobShopInstance, time_limit: float = 60.0, workers: in
     solution, makespan = None, None
     if raw is not None:
         # CP-SAT's own schedule must be feasible, then left-justify it
-        check_schedule(instance, raw.reshape(instance.shape))
+        check_schedule(instance, raw)
         solution = JobShopSolution.from_starts(instance, raw)
         makespan = int(solution.makespan)
-        check_schedule(instance, solution.start_matrix(), makespan)
+        check_schedule(instance, solution.starts, makespan)
         if makespan > objective:
             raise RuntimeError(f"semi-active makespan {makespan} exceeds CP-SAT's objective {objective}")
         if status == "optimal" and makespan != objective:

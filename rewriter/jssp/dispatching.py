@@ -52,8 +52,9 @@ one seed always yields the same schedule; ``seed=None`` draws a fresh seed. Othe
 
 The result's ``order`` is the machine-major operation order (machine i's sequence, in processing
 order, is ``order[instance.machine_start[i]:instance.machine_start[i + 1]]``) and ``starts`` the
-start time of every flat operation id ``j * m + k``. Re-entrant instances (a job visiting a
-machine more than once) are supported.
+start time of every flat operation id ``job_start[j] + k`` (``j * m + k`` when every job has m
+operations). Routes of any length and re-entrant ones (a job visiting a machine several times) are
+supported.
 """
 
 from __future__ import annotations
@@ -91,7 +92,6 @@ class DispatchResult:
 
 def _static_keys(instance: JobShopInstance, code: int) -> np.ndarray:
     """Per-operation priority keys of the rules whose key does not depend on the schedule."""
-    m = instance.n_machines
     if code == _SPT:
         return instance.op_duration.astype(np.int64)
     if code == _LPT:
@@ -100,10 +100,12 @@ def _static_keys(instance: JobShopInstance, code: int) -> np.ndarray:
         return -instance.remaining_work.astype(np.int64)
     if code == _LWKR:
         return instance.remaining_work.astype(np.int64)
+    # operations remaining in the job, the operation itself included
+    left = instance.job_length[instance.op_job] - instance.op_index
     if code == _MOR:
-        return -(m - instance.op_index).astype(np.int64)
+        return -left.astype(np.int64)
     if code == _LOR:
-        return (m - instance.op_index).astype(np.int64)
+        return left.astype(np.int64)
     if code == _SJF:
         return instance.job_work[instance.op_job].astype(np.int64)
     # fifo / ejf are computed in the kernel, random has no key.
@@ -111,51 +113,77 @@ def _static_keys(instance: JobShopInstance, code: int) -> np.ndarray:
 
 
 @njit(cache=True)
-def _machine_value(bucket, bcount, mc, job_ready, mach_ready, next_k, m, durations, nondelay):
+def _machine_value(bucket, bucket_base, bcount, mc, job_ready, mach_ready, current, durations,
+                   nondelay):
     """Smallest est (non-delay) or ect (active) among the candidates waiting for machine ``mc``."""
     best = np.iinfo(np.int64).max
     mr = mach_ready[mc]
+    base = bucket_base[mc]
     for i in range(bcount[mc]):
-        j = bucket[mc, i]
+        j = bucket[base + i]
         v = job_ready[j]
         if mr > v:
             v = mr
         if not nondelay:
-            v += durations[j * m + next_k[j]]
+            v += durations[current[j]]
         if v < best:
             best = v
     return best
 
 
 @njit(cache=True)
-def _dispatch_kernel(n, m, n_mach, durations, machines, machine_start, keys, rule, nondelay, seed):
+def _bucket_bases(job_start, op_machine, n_mach):
+    """CSR offsets of the per-machine candidate buckets. A job waits in one bucket at a time, so
+    machine i's bucket never holds more than min(n_jobs, number of jobs that visit i) entries:
+    the buckets take O(operations) memory, not n_jobs x n_machines."""
+    n = job_start.shape[0] - 1
+    capacity = np.zeros(n_mach, dtype=np.int64)
+    last_job = np.full(n_mach, -1, dtype=np.int64)
+    for j in range(n):
+        for op in range(job_start[j], job_start[j + 1]):
+            mc = op_machine[op]
+            if last_job[mc] != j:
+                last_job[mc] = j
+                capacity[mc] += 1
+    bases = np.zeros(n_mach + 1, dtype=np.int64)
+    for mc in range(n_mach):
+        bases[mc + 1] = bases[mc] + capacity[mc]
+    return bases
+
+
+@njit(cache=True)
+def _dispatch_kernel(job_start, n_mach, durations, machines, machine_start, keys, rule, nondelay,
+                     seed):
     """Build a schedule; returns (order machine-major, starts per flat op id, makespan).
 
-    ``durations``/``machines``/``keys`` are flat per op id ``j * m + k``; ``rule`` is an index in
-    RULES; ``nondelay`` selects the non-delay scheme instead of Giffler-Thompson.
+    ``durations``/``machines``/``keys`` are flat per op id (job j's operations are
+    ``job_start[j]:job_start[j + 1]``, routes of any length); ``rule`` is an index in RULES;
+    ``nondelay`` selects the non-delay scheme instead of Giffler-Thompson.
 
     The candidates (next op of every unfinished job) are kept in one bucket per machine, with the
     smallest ect (active) or est (non-delay) of each bucket cached in ``mval``; a step then costs
     O(n_machines + size of the buckets it touches) instead of O(n_jobs).
     """
-    n_ops = n * m
+    n = job_start.shape[0] - 1
+    n_ops = durations.shape[0]
     inf = np.iinfo(np.int64).max
-    next_k = np.zeros(n, dtype=np.int64)
+    current = job_start[:n].copy()  # the next unscheduled operation of every job
     job_ready = np.zeros(n, dtype=np.int64)
     mach_ready = np.zeros(n_mach, dtype=np.int64)
     fill = machine_start[:n_mach].copy()
     order = np.empty(n_ops, dtype=np.int64)
     starts = np.empty(n_ops, dtype=np.int64)
-    bucket = np.empty((n_mach, n), dtype=np.int64)
+    bucket_base = _bucket_bases(job_start, machines, n_mach)
+    bucket = np.empty(bucket_base[n_mach], dtype=np.int64)
     bcount = np.zeros(n_mach, dtype=np.int64)
     slot = np.empty(n, dtype=np.int64)  # position of job j in its machine's bucket
     mval = np.full(n_mach, inf, dtype=np.int64)
     cand = np.empty(n, dtype=np.int64)
     for j in range(n):
-        op = j * m
+        op = job_start[j]
         mc = machines[op]
         slot[j] = bcount[mc]
-        bucket[mc, bcount[mc]] = j
+        bucket[bucket_base[mc] + bcount[mc]] = j
         bcount[mc] += 1
         v = 0 if nondelay else durations[op]
         if v < mval[mc]:
@@ -181,15 +209,16 @@ def _dispatch_kernel(n, m, n_mach, durations, machines, machine_start, keys, rul
             if mval[mc] != best_v and nondelay:
                 continue
             mr = mach_ready[mc]
+            base = bucket_base[mc]
             for i in range(bcount[mc]):
-                j = bucket[mc, i]
+                j = bucket[base + i]
                 e = job_ready[j]
                 if mr > e:
                     e = mr
                 if nondelay:
                     if e != best_v:
                         continue
-                elif e > best_v or (e == best_v and durations[j * m + next_k[j]] > 0):
+                elif e > best_v or (e == best_v and durations[current[j]] > 0):
                     # Giffler-Thompson's conflict set: est < C*, plus a zero-length operation
                     # that itself reaches C* (else the set could be empty).
                     continue
@@ -202,7 +231,7 @@ def _dispatch_kernel(n, m, n_mach, durations, machines, machine_start, keys, rul
                 elif rule == _EJF:
                     key = e
                 else:
-                    key = keys[j * m + next_k[j]]
+                    key = keys[current[j]]
                 if chosen < 0 or key < chosen_key or (key == chosen_key and j < chosen):
                     chosen = j
                     chosen_key = key
@@ -210,11 +239,11 @@ def _dispatch_kernel(n, m, n_mach, durations, machines, machine_start, keys, rul
         if rule == _RANDOM:
             chosen = cand[np.random.randint(0, count)]
             chosen_est = job_ready[chosen]
-            mr = mach_ready[machines[chosen * m + next_k[chosen]]]
+            mr = mach_ready[machines[current[chosen]]]
             if mr > chosen_est:
                 chosen_est = mr
         # Schedule it at its est.
-        op = chosen * m + next_k[chosen]
+        op = current[chosen]
         mc = machines[op]
         end = chosen_est + durations[op]
         starts[op] = chosen_est
@@ -225,19 +254,20 @@ def _dispatch_kernel(n, m, n_mach, durations, machines, machine_start, keys, rul
         if end > makespan:
             makespan = end
         # Remove the job from its bucket, then queue its next operation.
-        last = bucket[mc, bcount[mc] - 1]
-        bucket[mc, slot[chosen]] = last
+        base = bucket_base[mc]
+        last = bucket[base + bcount[mc] - 1]
+        bucket[base + slot[chosen]] = last
         slot[last] = slot[chosen]
         bcount[mc] -= 1
-        next_k[chosen] += 1
+        current[chosen] += 1
         new_m = -1
-        if next_k[chosen] < m:
+        if current[chosen] < job_start[chosen + 1]:
             new_m = machines[op + 1]
             slot[chosen] = bcount[new_m]
-            bucket[new_m, bcount[new_m]] = chosen
+            bucket[bucket_base[new_m] + bcount[new_m]] = chosen
             bcount[new_m] += 1
-        mval[mc] = _machine_value(bucket, bcount, mc, job_ready, mach_ready, next_k, m, durations,
-                                  nondelay)
+        mval[mc] = _machine_value(bucket, bucket_base, bcount, mc, job_ready, mach_ready, current,
+                                  durations, nondelay)
         if new_m >= 0 and new_m != mc:
             v = job_ready[chosen]
             if mach_ready[new_m] > v:
@@ -271,8 +301,7 @@ def dispatch(instance: JobShopInstance, rule: str = "mwkr", mode: str = "active"
     else:
         kernel_seed = 0
     order, starts, makespan = _dispatch_kernel(
-        instance.n_jobs, instance.n_machines, instance.n_machines,
-        instance.op_duration, instance.op_machine, instance.machine_start,
-        _static_keys(instance, code), code, mode_code == 1, kernel_seed)
+        instance.job_start, instance.n_machines, instance.op_duration, instance.op_machine,
+        instance.machine_start, _static_keys(instance, code), code, mode_code == 1, kernel_seed)
     return DispatchResult(order=order, starts=starts, makespan=int(makespan),
                           rule=RULES[code], mode=MODES[mode_code])

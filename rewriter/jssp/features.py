@@ -36,7 +36,7 @@ NODE_FEATURES = (
     "tail",               # tail / makespan
     "slack",              # (makespan - longest path through the node) / makespan
     "critical",           # 1 when the node is on a longest path
-    "job_position",       # index in the job's route / (m - 1)
+    "job_position",       # index in the job's route / (route length - 1)
     "machine_position",   # index in the machine's sequence / (n_on_machine - 1)
     "job_remaining",      # remaining work of the job from this operation / makespan
     "idle_before",        # gap after the machine predecessor's end / longest duration
@@ -62,7 +62,7 @@ MEMORY = 32  # steps after which a flip is forgotten (tabu tenures are 10-40 on 
 
 @njit(cache=True)
 def node_features(duration, job_pred, mach_pred, position, machine_start, op_machine,
-                  remaining_work, n_machines, heads, tails, makespan, out):
+                  remaining_work, op_index, op_job, job_length, heads, tails, makespan, out):
     n = duration.shape[0]
     longest = 1
     for v in range(n):
@@ -80,7 +80,7 @@ def node_features(duration, job_pred, mach_pred, position, machine_start, op_mac
         out[v, 3] = q / c
         out[v, 4] = slack / c
         out[v, 5] = 1.0 if slack == 0 else 0.0
-        out[v, 6] = (v % n_machines) / max(n_machines - 1, 1)
+        out[v, 6] = op_index[v] / max(job_length[op_job[v]] - 1, 1)  # routes of any length
         mach = op_machine[v]
         on_machine = machine_start[mach + 1] - machine_start[mach]
         out[v, 7] = (position[v] - machine_start[mach]) / max(on_machine - 1, 1)

@@ -25,7 +25,6 @@ def draw(solution, note: str = "", path=None, title: str | None = None, ax=None)
     """The Gantt chart of a JobShopSolution, ``note`` (how it was found) after its heading."""
     inst = solution.instance
     start = np.asarray(solution.heads, dtype=np.int64)
-    ops = np.arange(inst.n_operations)
     heading = gantt_title(inst, int(solution.makespan)) + (f"  [{note}]" if note else "")
-    return gantt(path, inst.op_machine, start, start + inst.op_duration, ops // inst.n_machines,
+    return gantt(path, inst.op_machine, start, start + inst.op_duration, inst.op_job,
                  inst.n_machines, inst.n_jobs, heading, int(solution.makespan), title, ax=ax)

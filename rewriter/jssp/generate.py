@@ -1,4 +1,6 @@
-"""Random job-shop instances in Taillard's style: uniform integer durations, each route a permutation.
+"""Random job-shop instances: Taillard's style (uniform integer durations, each route a
+permutation of the machines) and re-entrant ones (routes of different lengths that may visit a
+machine several times, as real fabs do).
 
 Seeded through a numpy Generator, so the same arguments always give the same instance.
 """
@@ -10,7 +12,7 @@ import numpy as np
 from ..errors import InputError
 from .instance import JobShopInstance
 
-__all__ = ["random_instance", "random_instances"]
+__all__ = ["random_instance", "random_instances", "random_reentrant_instance"]
 
 
 #: operations (jobs x machines) of one random instance, as the flexible shop's generator caps
@@ -58,3 +60,34 @@ def random_instances(count: int, n_jobs: int, n_machines: int, seed: int | None 
                                          metadata={"generator": "uniform", "seed": seed, "index": i,
                                                    "low": low, "high": high}))
     return instances
+
+
+def random_reentrant_instance(n_jobs: int, n_machines: int, seed: int | None = None,
+                              min_ops: int = 1, max_ops: int | None = None, low: int = 1,
+                              high: int = 99, name: str | None = None) -> JobShopInstance:
+    """A re-entrant instance: job j has a route of ``min_ops..max_ops`` operations (uniform;
+    ``max_ops`` defaults to ``2 * n_machines``), each on a machine drawn uniformly with repeats
+    (so a job may visit a machine several times, back to back, or not at all), durations uniform
+    in [low, high].
+
+    ``name`` defaults to ``reentrant_{n}x{m}_s{seed}``. The draws are vectorised, so a million
+    operations take a fraction of a second.
+    """
+    max_ops = 2 * n_machines if max_ops is None else max_ops
+    if not 1 <= min_ops <= max_ops:
+        raise InputError(f"route lengths need 1 <= min_ops <= max_ops, got min_ops={min_ops}, "
+                         f"max_ops={max_ops}")
+    _check(n_jobs, n_machines, low, high)
+    if n_jobs * max_ops > MAX_OPERATIONS:
+        raise InputError(f"{n_jobs} jobs of up to {max_ops} operations is too large to generate "
+                         f"(at most {MAX_OPERATIONS:,} operations)")
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(min_ops, max_ops, size=n_jobs, endpoint=True)
+    total = int(lengths.sum())
+    durations = rng.integers(low, high, size=total, endpoint=True)
+    machines = rng.integers(0, n_machines, size=total)
+    job_start = np.concatenate([[0], np.cumsum(lengths)])
+    return JobShopInstance.from_flat(
+        name or f"reentrant_{n_jobs}x{n_machines}_s{seed}", durations, machines, job_start,
+        n_machines, metadata={"generator": "reentrant", "seed": seed, "min_ops": min_ops,
+                              "max_ops": max_ops, "low": low, "high": high})

@@ -78,7 +78,8 @@ class JobShopState(RewriteState):
         feats = np.empty((n, self.node_features), np.float32)
         F.node_features(inst.op_duration, inst.job_pred, sol.mach_pred, sol.position,
                         inst.machine_start, inst.op_machine, inst.remaining_work,
-                        inst.n_machines, sol.heads, sol.tails, sol.makespan, feats)
+                        inst.op_index, inst.op_job, inst.job_length, sol.heads, sol.tails,
+                        sol.makespan, feats)
         level = np.empty(n, np.int64)
         F.node_levels(inst.job_pred, sol.mach_pred, sol.topo, level)
         # mach_pred changes in place on every flip; the graph must be a snapshot

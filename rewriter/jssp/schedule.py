@@ -7,6 +7,7 @@ critical path or a neighbourhood is one kernel call each.
 
 from __future__ import annotations
 
+import gc
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,7 +38,8 @@ class JobShopSolution:
         self.instance = instance
         order = np.array(order, dtype=np.int64).reshape(-1)
         n = instance.n_operations
-        if order.shape[0] != n or not np.array_equal(np.sort(order), np.arange(n)):
+        if order.shape[0] != n or order.min(initial=0) < 0 or order.max(initial=0) >= n or not (
+                np.bincount(order, minlength=n) == 1).all():
             raise ValueError(f"order must be a permutation of the {n} operations")
         if not np.array_equal(instance.op_machine[order], np.repeat(
                 np.arange(instance.n_machines), np.diff(instance.machine_start))):
@@ -63,10 +65,15 @@ class JobShopSolution:
     # ---- construction ------------------------------------------------------------------------
     @classmethod
     def from_machine_sequences(cls, instance: JobShopInstance, sequences) -> "JobShopSolution":
-        """From ``sequences[machine] = [(job, op), ...]`` in processing order."""
-        m = instance.n_machines
-        order = [job * m + op for seq in sequences for job, op in seq]
-        return cls(instance, order)
+        """From ``sequences[machine] = [(job, op), ...]`` in processing order (``op`` the
+        position in the job's route)."""
+        pairs = np.array([pair for seq in sequences for pair in seq], np.int64).reshape(-1, 2)
+        job, op = pairs[:, 0], pairs[:, 1]
+        if ((job < 0) | (job >= instance.n_jobs)).any():
+            raise ValueError(f"jobs must lie in 0..{instance.n_jobs - 1}")
+        if ((op < 0) | (op >= instance.job_length[job])).any():
+            raise ValueError("every (job, op) must name an operation of the job's route")
+        return cls(instance, instance.job_start[job] + op)
 
     @classmethod
     def from_starts(cls, instance: JobShopInstance, starts) -> "JobShopSolution":
@@ -102,13 +109,18 @@ class JobShopSolution:
         return self.heads.copy()
 
     def start_matrix(self) -> np.ndarray:
+        """Start times as an (n_jobs, n_machines) matrix; a rectangular instance's only (else
+        an InputError naming it: use :attr:`starts`, flat by operation id)."""
+        self.instance._require_rectangular("start-time")
         return self.heads.reshape(self.instance.shape).copy()
 
     def machine_sequences(self) -> list[list[tuple[int, int]]]:
-        m = self.instance.n_machines
-        ms = self.instance.machine_start
-        return [[(int(op) // m, int(op) % m) for op in self.order[ms[i]:ms[i + 1]]]
-                for i in range(m)]
+        """``[machine] = [(job, op), ...]`` in processing order, ``op`` the position in the
+        job's route."""
+        inst = self.instance
+        pairs = list(zip(inst.op_job[self.order].tolist(), inst.op_index[self.order].tolist()))
+        ms = inst.machine_start.tolist()
+        return [pairs[ms[i]:ms[i + 1]] for i in range(inst.n_machines)]
 
     # ---- graph queries -----------------------------------------------------------------------
     def critical_path(self) -> np.ndarray:
@@ -200,10 +212,23 @@ class JobShopSolution:
 
     def to_dict(self) -> dict:
         """Machine sequences and operations in the schedule JSON layout (docs/cli.md)."""
+        # Building millions of small lists and dicts triggers the cyclic garbage collector over
+        # and over (none of them can form a cycle): paused, a million operations take half the time.
+        paused = gc.isenabled()
+        gc.disable()
+        try:
+            return self._schedule_dict()
+        finally:
+            if paused:
+                gc.enable()
+
+    def _schedule_dict(self) -> dict:
         inst = self.instance
-        m = inst.n_machines
-        ops = [{"job": int(op // m), "op": int(op % m), "machine": int(inst.op_machine[op]),
-                "start": int(self.heads[op]), "end": int(self.heads[op] + inst.op_duration[op])}
-               for op in range(inst.n_operations)]
-        return {"machine_sequences": [[list(p) for p in seq] for seq in self.machine_sequences()],
+        ops = [{"job": j, "op": k, "machine": mc, "start": s, "end": e} for j, k, mc, s, e in zip(
+            inst.op_job.tolist(), inst.op_index.tolist(), inst.op_machine.tolist(),
+            self.heads.tolist(), (self.heads + inst.op_duration).tolist())]
+        in_order = self.order
+        pairs = np.stack([inst.op_job[in_order], inst.op_index[in_order]], axis=1).tolist()
+        ms = inst.machine_start.tolist()
+        return {"machine_sequences": [pairs[ms[i]:ms[i + 1]] for i in range(inst.n_machines)],
                 "operations": ops}

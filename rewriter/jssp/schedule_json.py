@@ -13,7 +13,9 @@ from .validate import schedule_violations
 
 
 def check_schedule_json(instance, data: dict, path: str) -> tuple[list[str], int]:
-    """(violations, makespan) of a schedule dict with ``makespan`` and ``operations``."""
+    """(violations, makespan) of a schedule dict with ``makespan`` and ``operations`` (one entry
+    ``{job, op, start, ...}`` per operation, ``op`` the position in the job's route, so the same
+    layout serves routes of any length)."""
     for key in ("makespan", "operations"):
         if key not in data:
             raise InputError(f"missing key '{key}'; expected a schedule written by "
@@ -30,18 +32,33 @@ def _is_int(value) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
-def _parse_schedule(data: dict, instance, path: str):
-    """(start matrix, consistency problems) of a schedule dict; format errors raise InputError."""
+def _listing(instance) -> str:
+    """What 'operations' must list: '{n * m} operations ({n} jobs x {m})' or, for routes of
+    different lengths, '{N} operations of {n} jobs'."""
     n, m = instance.n_jobs, instance.n_machines
+    if instance.is_rectangular:
+        return f"{n * m} operations ({n} jobs x {m})"
+    return f"{instance.n_operations} operations of {n} jobs"
+
+
+def _op_range(instance, job: int) -> str:
+    return f"op 0..{int(instance.job_length[job]) - 1}"
+
+
+def _parse_schedule(data: dict, instance, path: str):
+    """(start times per job, consistency problems) of a schedule dict; format errors raise
+    InputError. Job j's ``op`` counts 0..job_length[j] - 1 (the position in its route)."""
+    n, m = instance.n_jobs, instance.n_machines
+    lengths = instance.job_length.tolist()
     for key, size in (("n_jobs", n), ("n_machines", m)):
         if key in data and data[key] != size:
             raise InputError(f"'{key}' is {data[key]!r} but instance {instance.name} has {size}; "
                              f"expected a schedule for a {n}x{m} instance", path=path)
     ops = data["operations"]
     if not isinstance(ops, list):
-        raise InputError(f"'operations' must list the {n * m} operations ({n} jobs x {m}) of "
+        raise InputError(f"'operations' must list the {_listing(instance)} of "
                          f"instance {instance.name}, found a {type(ops).__name__}", path=path)
-    starts = [[None] * m for _ in range(n)]
+    starts = [[None] * length for length in lengths]
     problems = []
     for i, entry in enumerate(ops):
         if not isinstance(entry, dict):
@@ -52,25 +69,33 @@ def _parse_schedule(data: dict, instance, path: str):
                 raise InputError(f"operations[{i}]: '{key}' must be an integer, found "
                                  f"{entry.get(key)!r}", path=path)
         job, op, start = entry["job"], entry["op"], entry["start"]
-        if not (0 <= job < n and 0 <= op < m):
+        if not (0 <= job < n and 0 <= op < lengths[job]):
+            if instance.is_rectangular:
+                expected = f"op 0..{m - 1}"
+            elif 0 <= job < n:
+                expected = f"{_op_range(instance, job)} for job {job}"
+            else:
+                expected = "an op of the job's route"
             raise InputError(f"operations[{i}]: job {job} op {op} is not an operation of "
-                             f"instance {instance.name} (expected job 0..{n - 1} and op "
-                             f"0..{m - 1}); an extra operation", path=path)
+                             f"instance {instance.name} (expected job 0..{n - 1} and "
+                             f"{expected}); an extra operation", path=path)
         if starts[job][op] is not None:
             raise InputError(f"operations[{i}]: job {job} op {op} is listed twice (an extra "
                              "operation)", path=path)
         starts[job][op] = start
-        duration, machine = int(instance.durations[job, op]), int(instance.machines[job, op])
+        flat = instance.operation(job, op)
+        duration, machine = int(instance.op_duration[flat]), int(instance.op_machine[flat])
         if "machine" in entry and entry["machine"] != machine:
             problems.append(f"job {job} op {op} is listed on machine {entry['machine']!r} but "
                             f"runs on machine {machine}")
         if "end" in entry and entry["end"] != start + duration:
             problems.append(f"job {job} op {op}: end {entry['end']!r} != start {start} + "
                             f"duration {duration}")
-    missing = [(j, k) for j in range(n) for k in range(m) if starts[j][k] is None]
+    missing = [(j, k) for j in range(n) for k in range(lengths[j]) if starts[j][k] is None]
     if missing:
-        raise InputError(f"'operations' lists {n * m - len(missing)} of the {n * m} operations "
-                         f"of instance {instance.name}; missing: {operations_text(missing)}", path=path)
+        raise InputError(f"'operations' lists {instance.n_operations - len(missing)} of the "
+                         f"{instance.n_operations} operations of instance {instance.name}; "
+                         f"missing: {operations_text(missing)}", path=path)
     if data.get("machine_sequences") is not None:
         problems += _sequence_problems(data["machine_sequences"], instance, starts, path)
     return starts, problems
@@ -78,18 +103,23 @@ def _parse_schedule(data: dict, instance, path: str):
 
 def _sequence_problems(sequences, instance, starts, path: str) -> list[str]:
     n, m = instance.n_jobs, instance.n_machines
+    lengths = instance.job_length.tolist()
 
     def operation(pair):
         if (not isinstance(pair, list) or len(pair) != 2 or not all(map(_is_int, pair))
-                or not (0 <= pair[0] < n and 0 <= pair[1] < m)):
+                or not (0 <= pair[0] < n and 0 <= pair[1] < lengths[pair[0]])):
             return None
         return pair[0], pair[1]
 
+    def flat(key):
+        return instance.operation(*key)
+
+    ops_text = f"op 0..{m - 1}" if instance.is_rectangular else "op 0..(job's operations - 1)"
     return sequence_problems(
         sequences, m, operation=operation, path=path,
-        machine_of=lambda key: int(instance.machines[key]),
+        machine_of=lambda key: int(instance.op_machine[flat(key)]),
         start_of=lambda key: starts[key[0]][key[1]],
-        duration_of=lambda key: int(instance.durations[key]),
-        operations=((j, k) for j in range(n) for k in range(m)),
-        bad_pair=lambda pair: f"expected [job, op] with job 0..{n - 1} and op 0..{m - 1}, "
+        duration_of=lambda key: int(instance.op_duration[flat(key)]),
+        operations=((j, k) for j in range(n) for k in range(lengths[j])),
+        bad_pair=lambda pair: f"expected [job, op] with job 0..{n - 1} and {ops_text}, "
                               f"found {pair!r}")

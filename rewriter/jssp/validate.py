@@ -1,11 +1,14 @@
-"""An independent feasibility check for job-shop schedules, in plain Python on purpose.
+"""An independent feasibility check for job-shop schedules.
 
-It shares no code with the kernels that build schedules, so a kernel bug cannot hide itself.
+It shares no code with the kernels that build schedules (plain numpy over the instance's flat
+arrays, no graph, no kernel), so a kernel bug cannot hide itself; vectorised, so that checking a
+million operations takes a fraction of a second. Routes of any length and re-entrant ones (a job
+visiting a machine several times) are checked like the classic shape.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import numpy as np
 
 from .instance import JobShopInstance
 
@@ -14,49 +17,92 @@ class InfeasibleSchedule(ValueError):
     """The schedule breaks a rule of the instance; the message lists the first few breaches."""
 
 
+def _flat_starts(instance: JobShopInstance, starts) -> np.ndarray:
+    """Start times per operation id (job-major) from a flat sequence of ``n_operations`` values,
+    an (n_jobs, n_machines) matrix, or one sequence per job (``starts[job][op]``); ValueError,
+    TypeError or IndexError when they do not cover the operations."""
+    n_ops, n, m = instance.n_operations, instance.n_jobs, instance.n_machines
+    try:
+        array = np.asarray(starts)
+    except ValueError:  # ragged nested sequences (numpy >= 1.24)
+        array = None
+    if array is not None and array.dtype != object and array.dtype.kind in "iuf":
+        if not np.isfinite(array).all():
+            raise ValueError("start times must be finite numbers")
+        if array.ndim == 1 and array.shape[0] == n_ops:
+            return array.astype(np.int64)
+        if array.ndim == 2 and instance.is_rectangular and array.shape == (n, m):
+            return array.astype(np.int64).reshape(-1)
+        if array.ndim == 2:
+            # as the nested lists: the first job_length[j] entries of row j; a short row fails
+            array = array.tolist()
+        else:
+            raise ValueError(f"found {array.shape[0] if array.ndim else 'a scalar, not'} "
+                             "start times")
+    return np.array([int(starts[j][k]) for j in range(n)
+                     for k in range(int(instance.job_length[j]))], dtype=np.int64)
+
+
+def _coverage(instance: JobShopInstance) -> str:
+    if instance.is_rectangular:
+        return f"{instance.n_jobs} jobs x {instance.n_machines} operations"
+    return f"the {instance.n_operations} operations of {instance.n_jobs} jobs"
+
+
 def schedule_violations(instance: JobShopInstance, starts, makespan: int | None = None,
                         limit: int | None = 10) -> list[str]:
     """Every rule a schedule breaks (the first ``limit``; None: all of them, for an exact
-    count), given start times per (job, op).
+    count), given start times per operation.
 
-    ``starts`` is indexable as ``starts[job][op]`` (a nested list or an (n, m) array).
+    ``starts``: flat by operation id (``job_start[j] + k``), one sequence per job
+    (``starts[job][op]``, a nested list), or an (n, m) matrix of a rectangular instance.
+    The rules: no negative start; an operation starts after its job's previous operation ends;
+    on every machine, ordered by (start, end, job, op), no operation starts before the previous
+    one ends; the reported makespan is the last end.
     """
-    problems: list[str] = []
-    n, m = instance.n_jobs, instance.n_machines
-    durations = instance.durations.tolist()
-    machines = instance.machines.tolist()
     try:
-        rows = [[int(starts[j][k]) for k in range(m)] for j in range(n)]
+        start = _flat_starts(instance, starts)
     except (IndexError, TypeError, ValueError) as exc:
-        return [f"start times must cover {n} jobs x {m} operations: {exc}"]
-    for j in range(n):
-        for k in range(m):
-            if rows[j][k] < 0:
-                problems.append(f"job {j} op {k} starts at {rows[j][k]} < 0")
-            if k and rows[j][k] < rows[j][k - 1] + durations[j][k - 1]:
-                problems.append(
-                    f"job {j} op {k} starts at {rows[j][k]} before op {k - 1} ends at "
-                    f"{rows[j][k - 1] + durations[j][k - 1]}")
-    by_machine = defaultdict(list)
-    for j in range(n):
-        for k in range(m):
-            by_machine[machines[j][k]].append((rows[j][k], rows[j][k] + durations[j][k], j, k))
-    for machine, intervals in sorted(by_machine.items()):
-        intervals.sort()
-        for (s1, e1, j1, k1), (s2, e2, j2, k2) in zip(intervals, intervals[1:]):
-            if s2 < e1:
-                problems.append(
-                    f"machine {machine}: job {j1} op {k1} [{s1}, {e1}) overlaps job {j2} op {k2} [{s2}, {e2})")
-    true_makespan = max(rows[j][k] + durations[j][k] for j in range(n) for k in range(m))
+        return [f"start times must cover {_coverage(instance)}: {exc}"]
+    problems: list[str] = []
+    duration, job, index = instance.op_duration, instance.op_job, instance.op_index
+    end = start + duration
+    pred = instance.job_pred
+    has_pred = pred >= 0
+    pred_end = np.where(has_pred, end[np.maximum(pred, 0)], 0)
+    negative = start < 0
+    early = has_pred & (start < pred_end)
+    for v in np.flatnonzero(negative | early).tolist():  # job-major: job by job, op by op
+        if limit is not None and len(problems) >= limit:
+            break
+        j, k = int(job[v]), int(index[v])
+        if negative[v]:
+            problems.append(f"job {j} op {k} starts at {start[v]} < 0")
+        if early[v]:
+            problems.append(f"job {j} op {k} starts at {start[v]} before op {k - 1} ends at "
+                            f"{pred_end[v]}")
+    # machine by machine, each in (start, end, job, op) order: job-major ids order (job, op)
+    by_machine = np.lexsort((np.arange(start.shape[0]), end, start, instance.op_machine))
+    first, second = by_machine[:-1], by_machine[1:]
+    same = instance.op_machine[first] == instance.op_machine[second]
+    overlap = same & (start[second] < end[first])
+    for a, b in zip(first[overlap].tolist(), second[overlap].tolist()):
+        if limit is not None and len(problems) >= limit:
+            break
+        problems.append(
+            f"machine {instance.op_machine[a]}: job {job[a]} op {index[a]} [{start[a]}, {end[a]}) "
+            f"overlaps job {job[b]} op {index[b]} [{start[b]}, {end[b]})")
+    true_makespan = int(end.max())
     if makespan is not None and int(makespan) != true_makespan:
         problems.append(f"reported makespan {makespan} but the last operation ends at {true_makespan}")
     return problems[:limit]
 
 
 def check_schedule(instance: JobShopInstance, starts, makespan: int | None = None) -> int:
-    """Raise :class:`InfeasibleSchedule` unless the schedule is feasible; return its makespan."""
+    """Raise :class:`InfeasibleSchedule` unless the schedule is feasible; return its makespan.
+
+    ``starts`` as for :func:`schedule_violations`."""
     problems = schedule_violations(instance, starts, makespan)
     if problems:
         raise InfeasibleSchedule(f"schedule for {instance.name} is infeasible: " + "; ".join(problems))
-    return max(int(starts[j][k]) + int(instance.durations[j, k])
-               for j in range(instance.n_jobs) for k in range(instance.n_machines))
+    return int((_flat_starts(instance, starts) + instance.op_duration).max())
