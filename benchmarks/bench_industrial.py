@@ -211,6 +211,7 @@ def child(job: dict) -> dict:
     row["solve_s"] = time.perf_counter() - t0  # start + search + the package's own result check
     row["peak_rss_mib"] = _peak_rss_mib(resource)  # before this benchmark's own check below
     row.update(makespan=int(result.makespan), steps=int(result.steps), status_solver=result.status,
+               runtime_s=float(result.runtime_s),  # the solver's own clock (its time limit's)
                search_s=float(result.runtime_s) - row.get("start_s", 0.0))
     tic = time.perf_counter()
     problems, value = spec.check_schedule(inst, result.to_dict(), f"{inst.name} ({method})")
@@ -284,10 +285,10 @@ def finish_row(row: dict, job: dict, bks: dict, slack: float) -> dict:
     row["bks"] = ub
     if row.get("makespan") is not None and ub:
         row["gap"] = 100.0 * (row["makespan"] - ub) / ub
-    if method != "mwkr" and row.get("steps") is not None and row.get("search_s"):
+    if method in ("tabu", "baseline") and row.get("steps") is not None and row.get("search_s"):
         row["moves_per_s"] = row["steps"] / max(row["search_s"], 1e-9)
     if row.get("solve_s") is not None and method != "mwkr":
-        row["limit_kept"] = row["solve_s"] <= job["seconds"] + slack
+        row["limit_kept"], row["slack"] = row["solve_s"] <= job["seconds"] + slack, slack
     if row.get("wall_s") is not None:
         row["user_wall_s"] = row["wall_s"] - row.get("validate_s", 0.0)
     if "compiled" in row:
@@ -564,25 +565,41 @@ def write_report(out: Path, text: str, summary: list[dict]) -> Path:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     writer.writeheader()
-    writer.writerows(summary)
+    writer.writerows({k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}
+                     for s in summary)
     out.parent.mkdir(parents=True, exist_ok=True)
     write_atomic(out, text + "\n")
     return write_atomic(out.with_suffix(".csv"), buffer.getvalue())
 
 
-def report_header(args, baseline: str) -> str:
-    note = (f"Budget {args.seconds:g} s per run (the start rule inside it), seeds "
-            f"{args.seeds}; CP-SAT with {args.cpsat_workers} workers up to "
-            f"{args.cpsat_max_ops:,} operations; today's tabu = the checkout at {baseline}. "
+def settings(rows: list[dict], args) -> dict:
+    """What the rows were run with (a table rebuilt later shows the run's settings, not the
+    rebuilding command's defaults)."""
+    def values(key, default):
+        found = sorted({r[key] for r in rows if r.get(key) is not None})
+        return ", ".join(f"{v:g}" if isinstance(v, float) else f"{v:,}" if isinstance(v, int)
+                         else str(v) for v in found) if found else default
+
+    return {"seconds": values("seconds", f"{args.seconds:g}"), "seeds": values("seed", args.seeds),
+            "workers": values("cpsat_workers", str(args.cpsat_workers)),
+            "max_ops": values("cpsat_max_ops", f"{args.cpsat_max_ops:,}"),
+            "baseline": values("baseline", baseline_label(args.baseline_src)),
+            "slack": values("slack", f"{args.slack:g}")}
+
+
+def report_header(args, run: dict) -> str:
+    note = (f"Budget {run['seconds']} s per run (the start rule inside it), seeds "
+            f"{run['seeds']}; CP-SAT with {run['workers']} workers up to "
+            f"{run['max_ops']} operations; today's tabu = the checkout at {run['baseline']}. "
             f"Gap = (makespan - best known upper bound) / best known x 100 "
             f"(solutions/bks.json). Means ± standard error over instances and seeds, valid runs "
             f"only. moves/s = search steps / search seconds (start rule excluded). wall s: the "
             f"whole process (interpreter, kernel compile or cache load, load, start, search, the "
             f"package's result check); the max column leaves out this benchmark's own second "
-            f"validation. limit kept: start + search + result check ≤ budget + {args.slack:g} s. "
+            f"validation. limit kept: start + search + result check ≤ budget + {run['slack']} s. "
             f"Rows marked '{PUBLISHED_NOTE}' are the collection's figures (best upper bound of "
             f"each engine in 600 s on an Intel i7-1185G7), quoted, not measured here.")
-    return "\n".join([f"## Industrial size: {args.seconds:g} s per instance", "",
+    return "\n".join([f"## Industrial size: {run['seconds']} s per instance", "",
                       "command: `python benchmarks/bench_industrial.py "
                       + shlex.join(args.argv) + "`", "",
                       f"machine: {os.cpu_count()} cores, {platform.python_implementation()} "
@@ -669,7 +686,8 @@ def progress_line(k: int, total: int, row: dict) -> str:
     text += (f", load {row.get('load_s', 0):.2f} s, wall {row['wall_s']:.1f} s, "
              f"{row.get('peak_rss_mib', 0):,.0f} MiB, {row.get('cache', '?')}")
     if row.get("limit_kept") is False:
-        text += ", LIMIT EXCEEDED"
+        text += (f", LIMIT EXCEEDED (start + search + result check {row['solve_s']:.1f} s, "
+                 f"the solver's clock {row.get('runtime_s', math.nan):.1f} s)")
     if row["status"] == INVALID:
         text = "!!! INVALID SCHEDULE !!! " + text + f": {row.get('note', '')}"
     return text
@@ -715,8 +733,8 @@ def main(argv=None) -> int:
     if not rows:
         print(f"no results in {args.results}", file=sys.stderr)
         return 1
-    text, summary = build_tables(rows, args.data, baseline_label(args.baseline_src),
-                                 report_header(args, baseline_label(args.baseline_src)))
+    run = settings(rows, args)
+    text, summary = build_tables(rows, args.data, run["baseline"], report_header(args, run))
     print(text)
     if args.out:
         csv_path = write_report(args.out, text, summary)

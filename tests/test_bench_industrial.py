@@ -75,6 +75,7 @@ def test_finish_row_derives_gap_rate_limit_and_cache():
     late = _row("tai_100_100_1", "tabu", 1010, steps=1, search_s=1.0, solve_s=11.5)
     assert late["limit_kept"] is False and late["cache"] == "warm"
     assert "gap" not in _row("unknown_1", "tabu", 10, steps=1, search_s=1.0)
+    assert "moves_per_s" not in _row("bel00", "cpsat", 700, steps=0, search_s=3.0)  # no moves
 
 
 def test_tables_from_a_fake_results_file(tmp_path, data):
@@ -102,6 +103,10 @@ def test_tables_from_a_fake_results_file(tmp_path, data):
     speed = next(iter(lines.values()))
     assert "(10.0/s, measured baseline) = 500/s | 620.0 ± 20.0 | met |" in speed
     assert "bel" in text and "| mean gap ≤ 0%: the optimum on every instance | 1.00 %" in text
+
+    run = bench.settings(bench.read_rows(results), bench.parse_args([]))
+    assert (run["seconds"], run["baseline"], run["slack"], run["max_ops"]) == (
+        "10", "abc1234", "1", "20,000")  # the run's settings, not the rebuilding command's
 
     out = bench.write_report(tmp_path / "report.md", text, summary)
     assert (tmp_path / "report.md").read_text().startswith("# header")
