@@ -4,7 +4,8 @@ Every reader of the package goes through here: :func:`read_bytes` refuses what i
 file (a directory, a FIFO, a device such as ``/dev/zero``) and files over :data:`MAX_FILE_BYTES`;
 :func:`parse_json` turns every way ``json.loads`` fails (syntax, nesting, an integer past Python's
 4300-digit limit) into one :class:`~rewriter.errors.InputError`; :func:`plain_int` reads an
-integer token of a text format without tripping that digit limit.
+integer token of a text format without tripping that digit limit; :func:`unzip_one` opens a zip
+archive that holds one file (benchmark collections ship large instances zipped).
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ import os
 import re
 import stat
 import sys
+import zipfile
+import zlib
+from io import BytesIO
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +38,8 @@ PLAIN_INT = re.compile(r"-?[0-9]+")
 _LONGEST = 30
 _JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"')
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")  # a \ud800..\udfff escape, paired or not
+# A zip archive starts with a local file header, or with the end record when it is empty.
+ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
 _KINDS = ((stat.S_ISFIFO, "a FIFO (named pipe)"), (stat.S_ISCHR, "a character device"),
           (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
 
@@ -58,13 +64,68 @@ def read_bytes(path: Path, expected: str = "an instance file") -> bytes:
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             raise InputError(f"is {kind}, not a regular file; expected {expected}", path=path)
         try:
-            data = fh.read(MAX_FILE_BYTES + 1)  # bounded even when the size is unknown (/proc)
+            # Ask for the size the file has (read() allocates what it is asked for up front:
+            # 256 MiB for a 10-byte file), then for the rest, bounded, in case it was more: a
+            # file growing meanwhile, or one whose size is unknown (0 in /proc).
+            size = min(os.fstat(fd).st_size, MAX_FILE_BYTES)
+            data = fh.read(size + 1)
+            if len(data) > size:
+                data += fh.read(MAX_FILE_BYTES + 1 - len(data))
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
     if len(data) > MAX_FILE_BYTES:
         raise InputError(f"larger than {MAX_FILE_BYTES // 2 ** 20} MiB; expected {expected}",
                          path=path)
     return data
+
+
+def is_zip(path: Path, data: bytes) -> bool:
+    """Is the file a zip archive: by its magic bytes, or by a ``.zip`` suffix (so that a damaged
+    archive is reported as one)?"""
+    return data[:4] in ZIP_MAGIC or Path(path).suffix.lower() == ".zip"
+
+
+def unzip_one(data: bytes, path: Path, expected: str) -> tuple[str, bytes]:
+    """The name and content of the one file in the zip archive ``data`` (read from ``path``).
+
+    An InputError for a damaged or encrypted archive, for one that holds no file or several
+    (folders do not count), and for a file that would inflate past :data:`MAX_FILE_BYTES` (a zip
+    bomb): its declared size is checked before inflating, and the inflating stops there anyway,
+    should the declaration lie. A zip inside the zip is refused, not opened in turn."""
+    try:
+        with zipfile.ZipFile(BytesIO(data)) as archive:
+            files = [info for info in archive.infolist() if not info.is_dir()]
+            if len(files) != 1:
+                names = ", ".join(repr(clip(info.filename, 40)) for info in files[:3])
+                more = ", ..." if len(files) > 3 else ""
+                held = f"{len(files)} files ({names}{more})" if files else "no file"
+                raise InputError(f"the zip archive holds {held}; expected exactly one file, "
+                                 f"{expected}", path=path)
+            info = files[0]
+            member = clip(info.filename, 40)
+            if info.file_size > MAX_FILE_BYTES:
+                raise _too_large_member(member, info.file_size, expected, path)
+            with archive.open(info) as fh:  # stops at the declared size, or fails its CRC
+                content = fh.read(MAX_FILE_BYTES + 1)
+    except InputError:
+        raise
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError,
+            RuntimeError, EOFError, OSError, ValueError) as exc:
+        # zipfile raises all of these: damaged directory or data, CRC mismatch, an unsupported
+        # compression method, encryption without a password, a truncated stream
+        raise InputError(f"cannot read the zip archive ({clip(str(exc), 80)}); expected a zip "
+                         f"archive holding one file, {expected}", path=path) from None
+    if len(content) > MAX_FILE_BYTES:
+        raise _too_large_member(member, len(content), expected, path)
+    if content[:4] in ZIP_MAGIC:
+        raise InputError(f"the zip archive holds another zip archive ({member!r}); expected "
+                         f"{expected}", path=path)
+    return info.filename, content
+
+
+def _too_large_member(member: str, size: int, expected: str, path: Path) -> InputError:
+    return InputError(f"the zip archive's file {member!r} inflates to {size} bytes, over "
+                      f"{MAX_FILE_BYTES // 2 ** 20} MiB; expected {expected}", path=path)
 
 
 def decode(data: bytes, path: Path, expected: str) -> str:
