@@ -21,11 +21,11 @@ reads plain text only, so zipped instances are extracted to ``--cache-dir`` firs
 cannot read (the re-entrant ones) is recorded as "refused".
 
 Every run is a fresh process (its peak memory is its own; a crash or a timeout is a row, not the
-end). Each finished run is appended to ``--results`` (JSON lines, flushed and fsynced); a rerun skips
-the (instance, method, seed) rows already there (``--retry-failed`` reruns the crashed, timed-out and
-refused ones). The schedule of every run is checked again, after the timing, by the package's
-independent validator (``spec.check_schedule`` on the schedule JSON); an invalid one is a row with
-status INVALID, reported loudly. ``--out FILE.md`` gets one table per family (mean gap to the best
+end). Each finished run is appended to ``--results`` (JSON lines, flushed and fsynced); a rerun
+skips the (instance, method, seed) rows already there (``--retry-failed`` reruns the crashed,
+timed-out and refused ones). The schedule of every run is checked again, after the timing, by
+the package's independent validator (``spec.check_schedule`` on the schedule JSON); an invalid
+one is a row with status INVALID, reported loudly. ``--out FILE.md`` gets one table per family (mean gap to the best
 known upper bound +- standard error over instances and seeds, moves per second, wall time, peak
 memory, the published 600 s engine figures, the issue's targets with met / not met / within noise)
 and ``FILE.csv`` the same summary as CSV. ``--table-only`` rebuilds them from the results file.
@@ -276,7 +276,8 @@ def finish_row(row: dict, job: dict, bks: dict, slack: float) -> dict:
     """The row's derived fields: gap, moves per second, the limit kept, cold or warm."""
     name, method = job["name"], job["method"]
     row.update(instance=name, family=family_of(name), method=method, seed=job["seed"],
-               seconds=job["seconds"], finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+               seconds=job["seconds"],
+               finished=datetime.now(timezone.utc).isoformat(timespec="seconds"))
     if method == "baseline":
         row["baseline"] = job.get("baseline", "")
     if method == "cpsat":
@@ -285,7 +286,8 @@ def finish_row(row: dict, job: dict, bks: dict, slack: float) -> dict:
     row["bks"] = ub
     if row.get("makespan") is not None and ub:
         row["gap"] = 100.0 * (row["makespan"] - ub) / ub
-    if method in ("tabu", "baseline") and row.get("steps") is not None and row.get("search_s"):
+    searched = row.get("steps") or row.get("search_s", 0.0) >= 1.0  # not over at the start
+    if method in ("tabu", "baseline") and row.get("steps") is not None and searched:
         row["moves_per_s"] = row["steps"] / max(row["search_s"], 1e-9)
     if row.get("solve_s") is not None and method != "mwkr":
         row["limit_kept"], row["slack"] = row["solve_s"] <= job["seconds"] + slack, slack
@@ -403,7 +405,8 @@ def summarise(rows: list[dict], published: dict, bks: dict, baseline: str) -> li
             ok = [r for r in mrows if r["status"] == OK]
             gaps = [r["gap"] for r in ok if r.get("gap") is not None]
             gap, gap_se = mean_se(gaps)
-            mps, mps_se = mean_se([r["moves_per_s"] for r in ok if r.get("moves_per_s") is not None])
+            mps, mps_se = mean_se([r["moves_per_s"] for r in ok
+                                   if r.get("moves_per_s") is not None])
             kept = [r["limit_kept"] for r in ok if r.get("limit_kept") is not None]
             other = sorted({r["status"] for r in mrows} - {OK})
             out.append({
@@ -447,7 +450,8 @@ def targets(family: str, summary: list[dict], rows: list[dict]) -> list[tuple[st
     out = []
     if family in GAP_TARGETS:
         target, what = GAP_TARGETS[family]
-        reached = f"{fmt_mean_se(ours['gap'], ours['gap_se'])} % ({ours['optimal']}/{ours['ok']} at gap 0)"
+        reached = (f"{fmt_mean_se(ours['gap'], ours['gap_se'])} % "
+                   f"({ours['optimal']}/{ours['ok']} at gap 0)")
         out.append((f"mean gap ≤ {target:g}%: {what}", reached,
                     verdict(ours["gap"], ours["gap_se"], target)))
     if family in TODAY_MOVES_PER_MINUTE:
@@ -457,7 +461,8 @@ def targets(family: str, summary: list[dict], rows: list[dict]) -> list[tuple[st
         source = "measured baseline" if base else "issue 36's figure"
         target = SPEEDUP_TARGET * today
         out.append((f"moves/s ≥ {SPEEDUP_TARGET:g}x today's ({fmt(today, 1)}/s, {source}) = "
-                    f"{fmt(target, 0)}/s", fmt_mean_se(ours["moves_per_s"], ours["moves_per_s_se"], 1),
+                    f"{fmt(target, 0)}/s",
+                    fmt_mean_se(ours["moves_per_s"], ours["moves_per_s_se"], 1),
                     verdict(ours["moves_per_s"], ours["moves_per_s_se"], target, True)))
     if family in WALL_TARGETS:
         limit = WALL_TARGETS[family]
@@ -479,7 +484,8 @@ SUMMARY_COLUMNS = (("method", "label"), ("runs (ok)", None), ("mean gap % ± SE"
 
 def summary_cell(s: dict, header: str, key: str | None) -> str:
     if header == "runs (ok)":
-        return f"{s['runs']} ({s['ok']})" + (f", **{s['invalid']} INVALID**" if s.get("invalid") else "")
+        invalid = f", **{s['invalid']} INVALID**" if s.get("invalid") else ""
+        return f"{s['runs']} ({s['ok']})" + invalid
     if header == "mean gap % ± SE":
         return fmt_mean_se(s["gap"], s["gap_se"])
     if header == "moves/s ± SE":
@@ -525,7 +531,8 @@ def instance_cell(mine: list[dict]) -> str:
     return text + (f", {bad} not ok" if bad else "")
 
 
-def build_tables(rows: list[dict], data: Path, baseline: str, header: str) -> tuple[str, list[dict]]:
+def build_tables(rows: list[dict], data: Path, baseline: str,
+                 header: str) -> tuple[str, list[dict]]:
     """The markdown report and the summary rows (for the CSV) of ``rows`` (the last of each
     (instance, method, seed))."""
     rows = list(latest(rows).values())
@@ -554,8 +561,8 @@ def build_tables(rows: list[dict], data: Path, baseline: str, header: str) -> tu
 
 
 CSV_FIELDS = ("family", "method", "label", "source", "runs", "ok", "invalid", "other", "n_ops",
-              "gap", "gap_se", "optimal", "moves_per_s", "moves_per_s_se", "load_s", "start_s", "wall_s",
-              "user_wall_max_s", "peak_rss_mib", "limit_kept", "cold")
+              "gap", "gap_se", "optimal", "moves_per_s", "moves_per_s_se", "load_s", "start_s",
+              "wall_s", "user_wall_max_s", "peak_rss_mib", "limit_kept", "cold")
 
 
 def write_report(out: Path, text: str, summary: list[dict]) -> Path:
@@ -563,7 +570,8 @@ def write_report(out: Path, text: str, summary: list[dict]) -> Path:
     from rewriter.atomic import write_atomic
 
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    writer = csv.DictWriter(buffer, fieldnames=CSV_FIELDS, extrasaction="ignore",
+                            lineterminator="\n")
     writer.writeheader()
     writer.writerows({k: round(v, 4) if isinstance(v, float) else v for k, v in s.items()}
                      for s in summary)
@@ -610,7 +618,8 @@ def report_header(args, run: dict) -> str:
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="the collection (default: %(default)s)")
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
+                        help="the collection (default: %(default)s)")
     parser.add_argument("--instances", help="families, names or globs, comma-separated (default: "
                         + ",".join(DEFAULT_FAMILIES) + ")")
     parser.add_argument("--files", nargs="+", type=Path, default=[],
@@ -623,10 +632,11 @@ def parse_args(argv):
     parser.add_argument("--cpsat-max-ops", type=int, default=20000,
                         help="CP-SAT runs only up to this many operations (default 20000)")
     parser.add_argument("--baseline-src", type=Path,
-                        help="checkout of today's code, e.g. `git worktree add /tmp/rewriter_b58261a "
-                             "b58261a` (without it the baseline is not run)")
+                        help="checkout of today's code, e.g. `git worktree add "
+                             "/tmp/rewriter_b58261a b58261a` (without it the baseline is not run)")
     parser.add_argument("--cache-dir", type=Path, default=DEFAULT_CACHE,
-                        help="extracted instances and the baseline's numba cache (default: %(default)s)")
+                        help="extracted instances and the baseline's numba cache "
+                             "(default: %(default)s)")
     parser.add_argument("--results", type=Path, help="JSON-lines results (default: "
                         "benchmarks/results/industrial_<seconds>s.jsonl)")
     parser.add_argument("--out", type=Path, help="markdown report (and .csv beside it)")
@@ -655,7 +665,8 @@ def plan(args) -> list[dict]:
     methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     unknown = set(methods) - set(METHODS)
     if unknown:
-        raise SystemExit(f"--methods: unknown {', '.join(sorted(unknown))}; expected {', '.join(METHODS)}")
+        raise SystemExit(f"--methods: unknown {', '.join(sorted(unknown))}; "
+                         f"expected {', '.join(METHODS)}")
     available = catalog(args.data)
     paths = {}
     if args.instances or not args.files:
