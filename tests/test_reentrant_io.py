@@ -406,3 +406,13 @@ def test_a_million_operations_load_in_well_under_five_seconds():
     assert inst.machines[0, :3].tolist() == [int(t) for t in first[0:6:2]]
     assert inst.durations[0, :3].tolist() == [int(t) for t in first[1:6:2]]
     assert elapsed < 5, elapsed  # ~0.3 s on a quiet core; the issue's budget includes MWKR
+
+
+def test_the_command_line_solves_the_collection_files(capsys):
+    """Load + the initial rule through ``rewriter solve`` (the search is other tests' concern)."""
+    bel = _data("BoverouxErnstLouveaux2025/bel00.txt")
+    tai = _data("DacolTeppan2022/standard/tai_10_10_1.zip")
+    for path, size in ((bel, "792 jobs x 48 machines, 5372 operations"), (tai, "10 jobs x 10 machines")):
+        capsys.readouterr()
+        assert main(["solve", str(path), "--policy", "none"]) == 0
+        assert size in capsys.readouterr().out
