@@ -25,10 +25,11 @@ end). Each finished run is appended to ``--results`` (JSON lines, flushed and fs
 skips the (instance, method, seed) rows already there (``--retry-failed`` reruns the crashed,
 timed-out and refused ones). The schedule of every run is checked again, after the timing, by
 the package's independent validator (``spec.check_schedule`` on the schedule JSON); an invalid
-one is a row with status INVALID, reported loudly. ``--out FILE.md`` gets one table per family (mean gap to the best
-known upper bound +- standard error over instances and seeds, moves per second, wall time, peak
-memory, the published 600 s engine figures, the issue's targets with met / not met / within noise)
-and ``FILE.csv`` the same summary as CSV. ``--table-only`` rebuilds them from the results file.
+one is a row with status INVALID, reported loudly. ``--out FILE.md`` gets one table per family
+(mean gap to the best known upper bound +- standard error over instances and seeds, moves per
+second, wall time, peak memory, the published 600 s engine figures, the issue's targets with met /
+not met / within noise) and ``FILE.csv`` the same summary as CSV. ``--table-only`` rebuilds them
+from the results file.
 """
 
 from __future__ import annotations
