@@ -129,5 +129,9 @@ def _no_schedule_record(cell: Cell, spec, inst, exc: NoSchedule, runtime: float)
 
 def _sizes(inst) -> dict:
     """The instance's dimensions under the names its results use (``n_jobs``, ``n_machines``,
-    ``resources``)."""
-    return {k: getattr(inst, k) for k in ("n_jobs", "n_machines", "resources") if hasattr(inst, k)}
+    ``resources``; ``n_operations`` too for a job shop whose routes differ in length, which
+    n_jobs x n_machines does not give)."""
+    sizes = {k: getattr(inst, k) for k in ("n_jobs", "n_machines", "resources") if hasattr(inst, k)}
+    if getattr(inst, "is_rectangular", True) is False:
+        sizes["n_operations"] = inst.n_operations
+    return sizes

@@ -35,7 +35,8 @@ def _objective(record: dict) -> str:
 
 def _size(record: dict) -> str:
     dims = [str(record[k]) for k in ("n_jobs", "n_machines", "resources") if k in record]
-    return "x".join(dims)
+    ops = f", {record['n_operations']} ops" if "n_operations" in record else ""  # ragged routes
+    return "x".join(dims) + ops
 
 
 def _missing(record: dict) -> bool:

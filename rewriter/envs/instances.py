@@ -68,6 +68,15 @@ def jobshop_source(instance=None, num_jobs: int | None = None, num_machines: int
     if not isinstance(instance, JobShopInstance):
         raise InputError(f"expected a job-shop instance name, path or JobShopInstance, "
                          f"got {type(instance).__name__}")
+    if not instance.is_rectangular:
+        lengths = instance.job_length
+        raise InputError(
+            f"{instance.name}: jobs have {int(lengths.min())} to {int(lengths.max())} operations on "
+            f"{instance.n_machines} machines, but the job-shop environments (JobShop-v0, "
+            "JobShopDispatch-v0, JobShopGraph-v0) and the construct policy trained on them observe "
+            "fixed (n_jobs, n_machines) matrices, so they need every job to have one operation per "
+            "machine; the search policies (tabu, greedy, random, learned, controlled), Rewrite-v0 "
+            "and CP-SAT take routes of any length")
     if num_jobs is not None and num_jobs != instance.n_jobs or (
             num_machines is not None and num_machines != instance.n_machines):
         raise InputError(f"{instance.name} is {instance.n_jobs}x{instance.n_machines}, not "

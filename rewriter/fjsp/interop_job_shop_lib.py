@@ -96,8 +96,7 @@ def to_job_shop_lib(instance: JobShopInstance | FlexibleInstance):
     if getattr(instance, "optimal", False) and instance.upper_bound is not None:
         meta["optimum"] = int(instance.upper_bound)
     if isinstance(instance, JobShopInstance):
-        jobs = [[jsl.Operation(int(m), int(d)) for m, d in zip(ms, ds)]
-                for ms, ds in zip(instance.machines.tolist(), instance.durations.tolist())]
+        jobs = [[jsl.Operation(m, d) for m, d in route] for route in instance.routes()]
         return jsl.JobShopInstance(jobs, name=instance.name, **meta)
     if not isinstance(instance, FlexibleInstance):
         raise InputError(f"to_job_shop_lib: expected a JobShopInstance or FlexibleInstance, "

@@ -110,8 +110,7 @@ def to_pyjobshop(instance: JobShopInstance | FlexibleInstance):
     operation with a mode per eligible machine, and each job's route as EndBeforeStart."""
     pjs = _pyjobshop()
     if isinstance(instance, JobShopInstance):
-        jobs = [[[(int(m), int(d))] for m, d in zip(ms, ds)]
-                for ms, ds in zip(instance.machines.tolist(), instance.durations.tolist())]
+        jobs = [[[pair] for pair in route] for route in instance.routes()]  # any route length
         dates = [(0, NO_DUE, 1)] * instance.n_jobs
     elif isinstance(instance, FlexibleInstance):
         jobs = instance.to_lists()

@@ -221,6 +221,12 @@ class JobShopInstance(CuratedBounds):
     def operation(self, job: int, op: int) -> int:
         return int(self.job_start[job]) + op
 
+    def routes(self) -> list[list[tuple[int, int]]]:
+        """``[job] = [(machine, duration), ...]``: what :meth:`from_routes` reads back."""
+        machines, durations = self.op_machine.tolist(), self.op_duration.tolist()
+        starts = self.job_start.tolist()
+        return [list(zip(machines[a:b], durations[a:b])) for a, b in zip(starts, starts[1:])]
+
     def trivial_lower_bound(self) -> int:
         """max(longest job, busiest machine): a bound every schedule respects."""
         machine_load = np.bincount(self.op_machine, weights=self.op_duration, minlength=self.n_machines)

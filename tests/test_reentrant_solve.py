@@ -1,0 +1,179 @@
+"""Solving re-entrant job shops end to end: every policy of the job shop from every start rule,
+the searches' incremental heads and tails against networkx, CP-SAT against a brute-force
+optimum, the schedule JSON read back, and the parts that need the classic shape refusing in
+one line."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import rewriter
+from rewriter.errors import InputError
+from rewriter.jssp.cpsat import solve_cpsat
+from rewriter.jssp.dispatching import RULES
+from rewriter.jssp.generate import random_reentrant_instance
+from rewriter.jssp.instance import JobShopInstance
+from rewriter.jssp.schedule_json import check_schedule_json
+from rewriter.jssp.search import LocalSearch, TabuSettings
+from rewriter.jssp.solve import POLICIES, initial_solution
+
+from .reentrant import feasible_makespan, heads_tails_networkx, reentrant_instances, routes_of
+
+SEARCHES = tuple(p for p in POLICIES if p != "none")
+
+
+def _valid(inst, result) -> None:
+    """The result's schedule passes the plain oracle and its JSON reads back without a breach."""
+    starts = np.empty(inst.n_operations, np.int64)
+    for entry in result.to_dict()["operations"]:
+        starts[inst.operation(entry["job"], entry["op"])] = entry["start"]
+    assert feasible_makespan(inst, starts) == result.makespan
+    problems, makespan = check_schedule_json(inst, result.to_dict(), "result.json")
+    assert problems == [] and makespan == result.makespan
+
+
+@pytest.fixture(scope="module")
+def ragged():
+    return random_reentrant_instance(12, 4, seed=5, min_ops=1, max_ops=9)
+
+
+# ---- every policy from every start rule ------------------------------------------------------
+@pytest.mark.parametrize("init", RULES)
+@pytest.mark.parametrize("policy", POLICIES)
+def test_every_policy_from_every_rule_solves_a_reentrant_instance(ragged, policy, init):
+    result = rewriter.solve(ragged, init=init, policy=policy,
+                            steps=0 if policy == "none" else 40, seed=3)
+    _valid(ragged, result)
+    assert result.makespan <= result.init_makespan
+    assert result.to_dict()["n_operations"] == ragged.n_operations
+
+
+@pytest.mark.parametrize("moves", ["n5", "n1", "adjacent", "n7"])
+def test_tabu_with_every_neighbourhood_solves_a_reentrant_instance(ragged, moves):
+    _valid(ragged, rewriter.solve(ragged, policy="tabu", moves=moves, steps=60, seed=1))
+
+
+@pytest.mark.parametrize("policy", ["learned", "controlled"])
+def test_the_learned_searches_take_reentrant_instances(ragged, policy):
+    result = rewriter.solve(ragged, policy=policy, steps=10, seed=0)
+    _valid(ragged, result)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=reentrant_instances(), seed=st.integers(0, 2**20), policy=st.sampled_from(SEARCHES),
+       moves=st.sampled_from(["n5", "n1", "adjacent", "n7"]))
+def test_the_searches_keep_heads_and_tails_equal_to_networkx(inst, seed, policy, moves):
+    sol = initial_solution(inst, "random", seed=seed)
+    search = LocalSearch(sol, policy, moves, TabuSettings(), seed)
+    for _ in range(4):
+        search.advance(3)
+        heads, tails, makespan = heads_tails_networkx(inst, sol.order)
+        assert sol.heads.tolist() == heads and sol.tails.tolist() == tails
+        assert sol.makespan == makespan
+        best = search.best()
+        assert feasible_makespan(inst, best.starts) == best.makespan == search.best_cost
+
+
+# ---- CP-SAT ----------------------------------------------------------------------------------
+def brute_force_optimum(inst: JobShopInstance) -> int:
+    """The least makespan over every interleaving of the routes, each operation appended at its
+    earliest start: every semi-active schedule is one of them."""
+    routes = routes_of(inst)
+    best = None
+    tokens = [j for j, route in enumerate(routes) for _ in route]
+    for order in set(itertools.permutations(tokens)):
+        nxt, job_ready, mach_ready = [0] * len(routes), [0] * len(routes), [0] * inst.n_machines
+        for j in order:
+            mc, p = routes[j][nxt[j]]
+            job_ready[j] = mach_ready[mc] = max(job_ready[j], mach_ready[mc]) + p
+            nxt[j] += 1
+        makespan = max(job_ready)
+        best = makespan if best is None else min(best, makespan)
+    return best
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(inst=reentrant_instances(max_jobs=3, max_machines=3, max_ops=3, max_duration=9))
+def test_cpsat_optimum_equals_the_brute_force_optimum_on_reentrant_instances(inst):
+    if inst.n_operations > 7:  # 7! interleavings at most
+        inst = JobShopInstance.from_routes(inst.name, [r[:2] for r in routes_of(inst)],
+                                           n_machines=inst.n_machines)
+    res = solve_cpsat(inst, time_limit=20, workers=1)
+    assert res.status == "optimal"
+    assert res.makespan == brute_force_optimum(inst)
+    assert feasible_makespan(inst, res.solution.starts) == res.makespan
+
+
+def test_cpsat_and_tabu_agree_on_a_generated_reentrant_instance():
+    inst = random_reentrant_instance(6, 3, seed=2, min_ops=1, max_ops=5)
+    res = solve_cpsat(inst, time_limit=30, workers=1)
+    assert res.status == "optimal" and feasible_makespan(inst, res.solution.starts) == res.makespan
+    tabu = rewriter.solve(inst, policy="tabu", steps=2000, seed=0)
+    assert tabu.makespan >= res.makespan
+    warm = solve_cpsat(inst, time_limit=30, workers=1, warm_start=tabu.solution)
+    assert warm.makespan == res.makespan and warm.warm_start_makespan == tabu.makespan
+    cpsat = rewriter.solve(inst, method="cpsat", time_limit=30)
+    _valid(inst, cpsat)
+
+
+def test_pyjobshop_and_job_shop_lib_take_reentrant_instances():
+    inst = random_reentrant_instance(5, 3, seed=7, min_ops=1, max_ops=4)
+    pyjobshop = pytest.importorskip("pyjobshop")
+    theirs = pyjobshop.solve(rewriter.to_pyjobshop(inst), time_limit=20, display=False)
+    assert theirs.status == pyjobshop.SolveStatus.OPTIMAL
+    assert theirs.objective == solve_cpsat(inst, time_limit=20, workers=1).makespan
+    pytest.importorskip("job_shop_lib")
+    back = rewriter.load_instance(rewriter.to_job_shop_lib(inst))  # uneven jobs: a flexible shop
+    assert back.to_lists() == [[[pair] for pair in route] for route in inst.routes()]
+
+
+# ---- the schedule JSON -----------------------------------------------------------------------
+def test_a_reentrant_schedule_json_is_read_back_and_checked(ragged):
+    data = rewriter.solve(ragged, policy="tabu", steps=20, seed=0).to_dict()
+    assert check_schedule_json(ragged, data, "s.json") == ([], data["makespan"])
+    long_job = int(np.argmax(ragged.job_length))
+    last = int(ragged.job_length[long_job]) - 1
+    entry = next(e for e in data["operations"] if e["job"] == long_job and e["op"] == last)
+    entry["end"] += 1
+    problems, _ = check_schedule_json(ragged, data, "s.json")
+    assert problems == [f"job {long_job} op {last}: end {entry['end']} != start {entry['start']} + "
+                        f"duration {entry['end'] - 1 - entry['start']}"]
+    short_job = int(np.argmin(ragged.job_length))
+    length = int(ragged.job_length[short_job])
+    entry.update(job=short_job, op=length)  # past the short job's route
+    with pytest.raises(InputError, match=rf"job {short_job} op {length} is not an operation of "
+                       rf"instance {ragged.name} \(expected job 0\.\.11 and op 0\.\.{length - 1} "
+                       rf"for job {short_job}\)"):
+        check_schedule_json(ragged, data, "s.json")
+    data["operations"].remove(entry)
+    with pytest.raises(InputError, match=rf"lists {ragged.n_operations - 1} of the "
+                       rf"{ragged.n_operations} operations of instance {ragged.name}; "
+                       rf"missing: job {long_job} op {last}"):
+        check_schedule_json(ragged, data, "s.json")
+
+
+# ---- what needs the classic shape says so in one line ----------------------------------------
+CLASSIC_ONLY = "observe fixed \\(n_jobs, n_machines\\) matrices, so they need every job to have one " \
+               "operation per machine"
+
+
+def test_the_construct_policy_and_the_matrix_environments_refuse_in_one_line(ragged):
+    for call in (lambda: rewriter.solve(ragged, policy="construct", steps=5),
+                 lambda: rewriter.solve(ragged, init="construct", policy="tabu", steps=5)):
+        with pytest.raises(InputError, match=rf"^{ragged.name}: jobs have 1 to 9 operations on 4 "
+                           rf"machines, but .*{CLASSIC_ONLY}") as info:
+            call()
+        assert "\n" not in str(info.value)
+    gym = pytest.importorskip("gymnasium")
+    importlib.import_module("rewriter.envs")  # registers the environments
+    for env_id in ("rewriter/JobShop-v0", "rewriter/JobShopDispatch-v0", "rewriter/JobShopGraph-v0"):
+        with pytest.raises(InputError, match=CLASSIC_ONLY):
+            gym.make(env_id, instance=ragged)
+    env = gym.make("rewriter/Rewrite-v0", instance=ragged)  # a graph of any shape: it works
+    env.reset(seed=0)
