@@ -177,3 +177,22 @@ def test_the_construct_policy_and_the_matrix_environments_refuse_in_one_line(rag
             gym.make(env_id, instance=ragged)
     env = gym.make("rewriter/Rewrite-v0", instance=ragged)  # a graph of any shape: it works
     env.reset(seed=0)
+
+
+# ---- the command line ------------------------------------------------------------------------
+def test_the_cli_solves_validates_and_refuses_a_reentrant_file(ragged, tmp_path, capsys):
+    from rewriter.cli import main
+    from rewriter.jssp.io import write_standard
+
+    path = tmp_path / "ragged.txt"
+    write_standard(ragged, path)  # Da Col-Teppan rows: routes of any length
+    out = tmp_path / "s.json"
+    for policy in ("tabu", "learned", "controlled"):
+        assert main(["solve", str(path), "--policy", policy, "--steps", "20", "--no-progress",
+                     "--out", str(out)]) == 0
+        assert "12 jobs x 4 machines, " f"{ragged.n_operations} operations" in capsys.readouterr().out
+        assert main(["validate", str(path), str(out)]) == 0
+        assert capsys.readouterr().out.startswith("valid: makespan")
+    assert main(["solve", str(path), "--policy", "construct", "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("rewriter: error: ragged: jobs have 1 to 9")
