@@ -557,8 +557,27 @@ def build_tables(rows: list[dict], data: Path, baseline: str,
         if goals:
             text += ["", "| issue 36 target (our tabu) | reached | verdict |", "|---|---|---|"]
             text += [f"| {t} | {r} | {v} |" for t, r, v in goals]
-        text += [""] + instance_table(family, rows, published, bks) + [""]
+        text += [""] + rates_by_size(family, rows) + instance_table(family, rows, published, bks)
+        text += [""]
     return "\n".join(text), summary
+
+
+def rates_by_size(family: str, rows: list[dict]) -> list[str]:
+    """Moves per second by order of magnitude of the operations, for a family of several sizes
+    (dct: 10^4 and 10^5); nothing for a family of one size."""
+    ran = [r for r in rows if r["family"] == family and r.get("moves_per_s") is not None]
+    sizes = sorted({round(math.log10(r["n_ops"])) for r in ran if r.get("n_ops")})
+    if len(sizes) < 2:
+        return []
+    methods = [m for m in METHODS if any(r["method"] == m for r in ran)]
+    lines = ["| operations | " + " | ".join(f"{m} moves/s ± SE" for m in methods) + " |",
+             "|" + "---|" * (len(methods) + 1)]
+    for size in sizes:
+        cells = [fmt_mean_se(*mean_se([r["moves_per_s"] for r in ran if r["method"] == m
+                                       and round(math.log10(r["n_ops"])) == size]), 0)
+                 for m in methods]
+        lines.append(f"| ~10^{size} | " + " | ".join(cells) + " |")
+    return lines + [""]
 
 
 CSV_FIELDS = ("family", "method", "label", "source", "runs", "ok", "invalid", "other", "n_ops",

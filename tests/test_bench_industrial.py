@@ -101,12 +101,11 @@ def test_tables_from_a_fake_results_file(tmp_path, data):
     assert "| tabu from MWKR | 2 (2) | 2.00 ± 1.00 |" in text
     assert "| mean gap ≤ 2.4%: OptalCP's published 600 s mean (2.40%) | 2.00 ± 1.00 %" in text
     assert "1,030 (+3.00%)" in text and "none found" in text
-    lines = {line.split(" | ")[0]: line for line in text.splitlines() if "moves/s ≥" in line}
-    assert len(lines) == 1
-    speed = next(iter(lines.values()))
-    assert "(10.0/s, measured baseline) = 500/s | 620.0 ± 20.0 | met |" in speed
+    speed = [line for line in text.splitlines() if "moves/s ≥" in line]  # tai_1000_100 only
+    assert len(speed) == 1
+    assert "(10.0/s, measured baseline) = 500/s | 620.0 ± 20.0 | met |" in speed[0]
     assert "bel" in text and "| mean gap ≤ 0%: the optimum on every instance | 1.00 %" in text
-
+    assert "| operations |" not in text  # every family here has one size
     run = bench.settings(bench.read_rows(results), bench.parse_args([]))
     assert (run["seconds"], run["baseline"], run["slack"], run["max_ops"]) == (
         "10", "abc1234", "1", "20,000")  # the run's settings, not the rebuilding command's
@@ -118,6 +117,15 @@ def test_tables_from_a_fake_results_file(tmp_path, data):
     assert {(r["family"], r["method"]) for r in rows} == set(by)
     assert float(next(r for r in rows if r["method"] == "tabu" and r["family"] == "tai_100_100")
                  ["gap"]) == pytest.approx(2.0)
+
+
+def test_moves_per_second_by_size_for_a_family_of_several_sizes():
+    rows = [_row("dct-long-100-10000-1", "tabu", 610000, steps=1000, search_s=10.0),
+            _row("dct-short-100-10000-1", "tabu", 610000, steps=3000, search_s=10.0),
+            _row("dct-long-100-100000-1", "tabu", 650000, steps=50, search_s=10.0, n_ops=100000)]
+    lines = bench.rates_by_size("dct", rows)
+    assert lines[0] == "| operations | tabu moves/s ± SE |"
+    assert lines[2:4] == ["| ~10^4 | 200 ± 100 |", "| ~10^5 | 5 |"]
 
 
 def test_verdicts():
