@@ -156,16 +156,13 @@ _NOISE = ["-", "1-2", "--3", "+4", "1_0", "\uff17", "x", "#c", "-1", "-1 -1", "9
 
 
 @settings(max_examples=150, deadline=None)
-@given(ragged_instances(max_jobs=4, max_ops=4), st.booleans(),
+@given(ragged_instances(max_jobs=4, max_ops=4),
+       st.sampled_from(["dct", "bel", "standard", "taillard"]),
        st.lists(st.tuples(st.integers(0, 10 ** 6), st.sampled_from(["insert", "replace", "cut"]),
                           st.sampled_from(_NOISE)), max_size=3))
-def test_bulk_parse_gives_what_the_line_by_line_reader_gives(inst, rectangular_text, edits):
+def test_bulk_parse_gives_what_the_line_by_line_reader_gives(inst, form, edits):
     """The fast path on or off: the same instance, or the same error (message and line)."""
-    text = reentrant_text(inst)
-    if rectangular_text:  # a standard file of the same jobs, cut to rows of one length
-        k = int(inst.job_length.min())
-        rows = [" ".join(f"{a} {b}" for a, b in route[:k]) for route in routes_of(inst)]
-        text = f"{inst.n_jobs} {k}\n" + "\n".join(rows) + "\n"
+    text = _text_in(form, inst)
     tokens = text.split(" ")
     for where, how, noise in edits:
         i = where % len(tokens)
@@ -177,6 +174,22 @@ def test_bulk_parse_gives_what_the_line_by_line_reader_gives(inst, rectangular_t
             del tokens[i]
     text = " ".join(tokens)
     assert _outcome(text, bulk=True) == _outcome(text, bulk=False)
+
+
+def _text_in(form: str, inst: JobShopInstance) -> str:
+    """The jobs of ``inst`` in a format; standard and Taillard cut every job to the shortest's
+    length k and take k machines (machine indices wrapped into range)."""
+    if form in ("dct", "bel"):
+        text = reentrant_text(inst)
+        return text if form == "dct" else text.replace(" -1 -1", "")
+    k = int(inst.job_length.min())
+    routes = [[(mach % k, dur) for mach, dur in route[:k]] for route in routes_of(inst)]
+    if form == "standard":
+        rows = [" ".join(f"{a} {b}" for a, b in route) for route in routes]
+    else:
+        rows = ([" ".join(str(b) for _, b in route) for route in routes]
+                + [" ".join(str(a + 1) for a, _ in route) for route in routes])
+    return f"{inst.n_jobs} {k}\n" + "\n".join(rows) + "\n"
 
 
 def _outcome(text: str, bulk: bool):
