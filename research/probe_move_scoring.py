@@ -191,8 +191,10 @@ def _make(u, v, step, order, position, duration, job_pred, job_succ, mach_pred, 
     """Make the move, tabu until step ``until``; returns the new makespan and the table (a new
     one when it had to grow)."""
     n = duration.shape[0]
-    makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, mach_pred,
-                                  mach_succ, heads, tails, topo, topo_pos, indegree, stack, seen)
+    job_last = np.nonzero(job_succ < 0)[0]  # every job's last operation, in job order
+    makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, job_last,
+                                  mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree,
+                                  stack, seen, K.pending_bits(n))
     table = tabu_store(table, v * n + u, until, step)
     table = tabu_store(table, u * n + v, until, step)
     moved_at[u] = moved_at[v] = step
@@ -216,6 +218,7 @@ def _follow(first, horizon, own, weights, step, order, machine_start, duration, 
     heads, tails, topo, topo_pos = heads.copy(), tails.copy(), topo.copy(), topo_pos.copy()
     table, moved_at, seen = table.copy(), moved_at.copy(), seen.copy()
     n = duration.shape[0]
+    job_last = np.nonzero(job_succ < 0)[0]  # every job's last operation, in job order
     path, blocks = np.empty(n, np.int64), np.empty(n + 1, np.int64)
     moves, scores = np.empty((4 * n + 4, 2), np.int64), np.empty(4 * n + 4)
     makespan, table = _make(first[0], first[1], step, order, position, duration, job_pred,
@@ -223,8 +226,8 @@ def _follow(first, horizon, own, weights, step, order, machine_start, duration, 
                             stack, seen, step + tenure, table, moved_at)
     best, lowest = min(best, makespan), makespan
     for t in range(step + 1, step + 1 + horizon):
-        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, mach_pred,
-                             mach_succ, heads, makespan, path, blocks, moves)
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last,
+                             mach_pred, mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break
         i = _choose(k, moves, weights, False, duration, job_pred, job_succ, order, position,
@@ -255,6 +258,7 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, own, seed, order, m
     so ties go to the rule."""
     np.random.seed(seed)
     n = duration.shape[0]
+    job_last = np.nonzero(job_succ < 0)[0]  # every job's last operation, in job order
     topo_pos = np.empty(n, np.int64)
     K.topo_positions(topo, topo_pos)
     sh, st, stopo = np.empty(n, np.int64), np.empty(n, np.int64), np.empty(n, np.int64)
@@ -266,8 +270,8 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, own, seed, order, m
     best = makespan
     ci = 0
     for step in range(n_steps):
-        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, mach_pred,
-                             mach_succ, heads, makespan, path, blocks, moves)
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last,
+                             mach_pred, mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break
         chosen = _choose(k, moves, weights, lookahead, duration, job_pred, job_succ, order,

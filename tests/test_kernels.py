@@ -180,8 +180,8 @@ def test_swap_update_matches_a_full_evaluation_along_a_chain_of_swaps(case, walk
         u, v = pairs[rng.integers(len(pairs))]
         K.flip_arc(u, v, sol.order, sol.position, sol.mach_pred, sol.mach_succ)
         makespan = K.swap_update(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
-                                 sol.mach_pred, sol.mach_succ, sol.heads, sol.tails, sol.topo,
-                                 topo_pos, stack, mark)
+                                 sol.mach_pred, sol.mach_succ, inst.job_last, sol.heads, sol.tails,
+                                 sol.topo, topo_pos, stack, mark, K.pending_bits(n))
         sol.makespan = int(makespan)
         heads, tails, expected = ref.heads_tails(inst, sol.order)
         assert makespan == expected == ref.makespan_networkx(inst, sol.order)

@@ -17,9 +17,11 @@ loop allocates nothing; the Python wrappers in :mod:`rewriter.jssp.schedule` all
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from ..shop.dag import heads_from, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
+from ..shop.dynamic import restore_order, update_heads, update_tails
 
 # --------------------------------------------------------------------------------------------
 # Machine links
@@ -168,60 +170,41 @@ def topo_positions(topo, topo_pos):
 
 
 @njit(cache=True)
-def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
-                topo_pos, stack, mark):
+def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, job_last, heads, tails,
+                topo, topo_pos, stack, mark, bits):
     """Make ``heads``, ``tails``, ``topo`` and ``topo_pos`` exact again after ``u`` and its machine
-    successor ``v`` were swapped (the arcs already say ``v -> u``; the swap was acyclic), and
-    return the makespan. The same values as :func:`heads_and_makespan` and ``tails_from_topo``,
-    in less work: only what the swap can change is recomputed.
-
-    With ``pu < pv`` the old positions of ``u`` and ``v`` in ``topo``, the nodes of ``topo[pu:pv+1]``
-    reachable from ``u`` move, in their order, behind the others of that stretch, which gives a
-    topological order of the new graph (Pearce & Kelly's dynamic ordering; ``v`` is never
-    reachable from ``u``, as the swap closes no cycle). Heads can change only from ``pu`` on (every
-    changed arc ends there or later), tails only up to ``pv`` (every changed arc starts there or
-    earlier). ``stack`` and ``mark`` are scratch arrays of length N, ``mark`` all zero on entry and
-    on exit.
+    successor ``v`` were swapped (the arcs already say ``a -> v -> u -> b``; the swap was acyclic),
+    and return the makespan. The same values as :func:`heads_and_makespan` and
+    ``tails_from_topo``, touching only what the swap changes (:mod:`rewriter.shop.dynamic`): the
+    order is repaired for the one arc ``v -> u`` that may run backwards, heads are recomputed from
+    ``v``, ``u`` and ``b`` on while they change, tails from ``u``, ``v`` and ``a`` back, and the
+    makespan is the latest end among the jobs' last operations ``job_last`` (every longest path
+    ends at an operation without successors, which is last in its job). ``stack`` and ``mark``
+    are scratch arrays of length N, ``bits`` one of ``N // 64 + 1`` words (:func:`pending_bits`);
+    ``mark`` and ``bits`` all zero on entry and on exit.
     """
-    pu = topo_pos[u]
-    pv = topo_pos[v]
-    # the stretch's nodes reachable from u: stack[0:count] (breadth first, kept for the reorder)
-    stack[0] = u
-    mark[u] = 1
-    count = 1
-    i = 0
-    while i < count:
-        w = stack[i]
-        i += 1
-        for k in range(2):
-            x = job_succ[w] if k == 0 else mach_succ[w]
-            if x >= 0 and mark[x] == 0 and topo_pos[x] <= pv:
-                mark[x] = 1
-                stack[count] = x
-                count += 1
-    at = pu
-    j = 0
-    for i in range(pu, pv + 1):  # the others first, in place (at <= i: nothing unread is lost),
-        w = topo[i]              # the reached ones into stack, whose search is over, in order
-        if mark[w] == 0:
-            topo[at] = w
-            topo_pos[w] = at
-            at += 1
-        else:
-            stack[j] = w
-            j += 1
-    for i in range(count):
-        w = stack[i]
-        mark[w] = 0
-        topo[at] = w
-        topo_pos[w] = at
-        at += 1
-    makespan = heads_from(duration, job_pred, mach_pred, topo, heads, pu)
-    tails_upto(duration, job_succ, mach_succ, topo, tails, pv)
-    for i in range(pu):  # a longest path may run wholly before pu: heads and tails exact there
-        w = topo[i]
-        if heads[w] + duration[w] + tails[w] > makespan:
-            makespan = heads[w] + duration[w] + tails[w]
+    restore_order(v, u, job_pred, job_succ, mach_pred, mach_succ, topo, topo_pos, stack, mark)
+    update_heads(v, u, mach_succ[u], duration, job_pred, job_succ, mach_pred, mach_succ, heads,
+                 topo, topo_pos, bits, mark)
+    update_tails(u, v, mach_pred[v], duration, job_pred, job_succ, mach_pred, mach_succ, tails,
+                 topo, topo_pos, bits, mark)
+    return latest_end(job_last, duration, heads)
+
+
+@njit(cache=True)
+def pending_bits(n):
+    """The scratch bit set :func:`swap_update` takes for ``n`` operations, all clear."""
+    return np.zeros((n >> 6) + 1, np.int64)
+
+
+@njit(cache=True)
+def latest_end(job_last, duration, heads):
+    """The makespan: the latest end among the jobs' last operations."""
+    makespan = 0
+    for j in range(job_last.shape[0]):
+        v = job_last[j]
+        if heads[v] + duration[v] > makespan:
+            makespan = heads[v] + duration[v]
     return makespan
 
 
@@ -311,16 +294,39 @@ def flip_creates_cycle(u, v, duration, job_succ, mach_succ, heads, stack, seen):
 def critical_path(duration, job_pred, mach_pred, heads, makespan, path):
     """Write one critical path (source to sink) into ``path``; return its length.
 
-    Walks back from an operation that ends at the makespan, at every step to a predecessor that
-    ends exactly when the current operation starts. The machine predecessor is preferred, so the
-    path has the longest machine blocks (the convention of Nowicki & Smutnicki's N5).
+    Walks back from the first operation that ends at the makespan (:func:`critical_path_from`).
     """
     n = duration.shape[0]
-    cur = -1
+    end = -1
     for v in range(n):
         if heads[v] + duration[v] == makespan:
-            cur = v
+            end = v
             break
+    return critical_path_from(end, duration, job_pred, mach_pred, heads, path)
+
+
+@njit(cache=True)
+def critical_end(job_last, duration, heads, makespan):
+    """The first job (in job order) whose last operation ends at the makespan: its last operation,
+    where :func:`critical_path_from` starts, in O(jobs) rather than O(operations). With positive
+    durations it is the operation :func:`critical_path` starts from."""
+    for j in range(job_last.shape[0]):
+        v = job_last[j]
+        if heads[v] + duration[v] == makespan:
+            return v
+    return -1
+
+
+@njit(cache=True)
+def critical_path_from(end, duration, job_pred, mach_pred, heads, path):
+    """Write the critical path that ends at ``end`` (an operation ending at the makespan) into
+    ``path``, source first; return its length.
+
+    Walks back, at every step to a predecessor that ends exactly when the current operation
+    starts. The machine predecessor is preferred, so the path has the longest machine blocks (the
+    convention of Nowicki & Smutnicki's N5).
+    """
+    cur = end
     length = 0
     while cur >= 0:
         path[length] = cur

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import search_kernels as LS
+from ..shop.dynamic import sort_by_heads
 from ..core.loop import Stepper
 from ..errors import InputError
 from .instance import JobShopInstance
@@ -67,6 +68,10 @@ class LocalSearch(Stepper):
             self.tabu_until = LS.new_tabu_table(self.tenure_max)  # O(tenure), not n x n
             self.clock = 1
             self.since_best = 0
+        # the position of every operation in sol.topo, which tabu search keeps sorted by heads so
+        # that a swap reorders only the few operations between the two (rewriter.shop.dynamic)
+        self.topo_pos = np.empty(inst.n_operations, np.int64)
+        sort_by_heads(sol.topo, self.topo_pos, sol.heads)
         LS.seed_numba(seed)
 
     # Read from the kernels' counters array, not copied after each call: the KeyboardInterrupt
@@ -98,9 +103,9 @@ class LocalSearch(Stepper):
 
     def _common(self):
         s, i = self.sol, self.inst
-        return (s.order, i.machine_start, i.op_duration, i.job_pred, i.job_succ, s.position,
-                s.mach_pred, s.mach_succ, s.heads, s.tails, s.topo, s._indegree, s._path,
-                s._blocks, s._moves, s._stack, s._seen)
+        return (s.order, i.machine_start, i.op_duration, i.job_pred, i.job_succ, i.job_last,
+                s.position, s.mach_pred, s.mach_succ, s.heads, s.tails, s.topo, self.topo_pos,
+                s._indegree, s._path, s._blocks, s._moves, s._stack, s._seen)
 
     def advance(self, n_steps: int):
         s = self.sol

@@ -43,6 +43,7 @@ import numpy as np
 from numba import njit
 
 from ..shop.dag import copy_into
+from ..shop.dynamic import sort_by_heads
 from . import kernels as K
 from .features import insertion_outcome
 from ..seeding import kernel_seed
@@ -172,11 +173,12 @@ def _rebuild(table, clock):
 
 
 @njit(cache=True)
-def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, mach_pred,
                      mach_succ, heads, makespan, path, blocks, moves):
     if kind == 2:
         return K.adjacent_moves(order, machine_start, job_succ, moves)
-    length = K.critical_path(duration, job_pred, mach_pred, heads, makespan, path)
+    end = K.critical_end(job_last, duration, heads, makespan)
+    length = K.critical_path_from(end, duration, job_pred, mach_pred, heads, path)
     if kind == 1:
         return K.n1_moves(path, length, mach_succ, job_succ, moves)
     if kind == 3:
@@ -214,8 +216,8 @@ def _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mac
 
 
 @njit(cache=True)
-def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, mach_pred, mach_succ,
-                       heads, tails, topo, topo_pos, indegree, stack, seen):
+def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, job_last, mach_pred, mach_succ,
+                       heads, tails, topo, topo_pos, indegree, stack, seen, bits):
     """Apply the acyclic move ``(x, w)`` and return the new makespan, leaving heads, tails,
     ``topo`` and ``topo_pos`` exact: a swap updates only what it can change
     (:func:`~rewriter.jssp.kernels.swap_update`), an insertion re-evaluates the whole graph."""
@@ -223,7 +225,7 @@ def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, mach
     _apply(x, w, order, position, mach_pred, mach_succ)
     if first >= 0:  # a swap of adjacent operations; ``first`` was before the other one
         return K.swap_update(first, x + w - first, duration, job_pred, job_succ, mach_pred,
-                             mach_succ, heads, tails, topo, topo_pos, stack, seen)
+                             mach_succ, job_last, heads, tails, topo, topo_pos, stack, seen, bits)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)
     K.topo_positions(topo, topo_pos)
@@ -249,8 +251,8 @@ def record_trace(step, makespan, trace, n_trace):
 
 
 @njit(cache=True)
-def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ,
-                      position, mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks,
+def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last,
+                      position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks,
                       moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
                       counters, trace):
     """Apply ``n_steps`` random acyclic moves; keep the best order. ``counters`` (see
@@ -260,7 +262,8 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
     n_trace = 0
     done = 0
     while done < n_steps:
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+                             mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break
@@ -291,7 +294,7 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
 
 @njit(cache=True)
 def descent_chunk(n_steps, kind, first_improvement, order, machine_start, duration, job_pred,
-                  job_succ, position, mach_pred, mach_succ, heads, tails, topo, indegree, path,
+                  job_succ, job_last, position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path,
                   blocks, moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
                   counters, trace):
     """Greedy descent with exact move evaluation: best improvement, or the first improving move
@@ -303,7 +306,8 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
     done = 0
     local_optimum = False
     while done < n_steps:
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+                             mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if first_improvement:  # shuffle so "first" is not biased to the start of the path
             for i in range(k - 1, 0, -1):
@@ -350,8 +354,8 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
 
 
 @njit(cache=True)
-def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, position,
-               mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last, position,
+               mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                seen, scratch_heads, scratch_topo, makespan, best_order, counters, tabu_until,
                clock, tenure_min, tenure_max, stall, since_best, perturb, trace, lower_bound,
                tie_break, scratch_tails):
@@ -361,20 +365,22 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
     ``counters`` (see :data:`COUNTERS`) is read and updated in place. Returns (makespan, clock,
     since_best, steps done, trace length, tabu_until): the memory may come back as a new, larger
     table. The search stops early when it proves optimality (no N5/N1 move exists, or best ==
-    lower_bound).
+    lower_bound). ``topo`` must be a topological order with its positions in ``topo_pos`` on
+    entry (best sorted by heads, see :func:`~rewriter.shop.dynamic.sort_by_heads`); they are kept
+    so.
     """
     n = duration.shape[0]
+    bits = K.pending_bits(n)  # scratch of the incremental updates, all clear between steps
     step0 = counters[STEPS]
     best = counters[BEST]
     n_trace = 0
     done = 0
     restarts = 0
-    topo_pos = np.empty(n, np.int64)  # topo is exact on entry: every caller evaluates in full
-    K.topo_positions(topo, topo_pos)
     while done < n_steps:
         if best <= lower_bound:
             break
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, mach_pred,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+                             mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if k == 0 and kind != 2:
             # no critical swap exists: the critical path is one machine block or one job, both
@@ -439,9 +445,9 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         else:
             u = moves[chosen, 0]
             v = moves[chosen, 1]
-            makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ,
+            makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, job_last,
                                           mach_pred, mach_succ, heads, tails, topo, topo_pos,
-                                          indegree, stack, seen)
+                                          indegree, stack, seen, bits)
             until = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
             tabu_until = tabu_store(tabu_until, v * n + u, until, clock)
             if kind == 3:  # N7 lists a swap in both orientations, and x, w in either order
@@ -457,9 +463,8 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         if since_best >= stall:
             # restart from the best schedule, perturbed by random critical swaps
             makespan = restart_from(best_order, perturb, order, machine_start, duration,
-                                    job_pred, job_succ, position, mach_pred, mach_succ, heads,
-                                    tails, topo, indegree, path, blocks, moves, stack, seen)
-            K.topo_positions(topo, topo_pos)
+                                    job_pred, job_succ, job_last, position, mach_pred, mach_succ, heads,
+                                    tails, topo, topo_pos, indegree, path, blocks, moves, stack, seen)
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
             restarts += 1
@@ -470,8 +475,8 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
 
 
 @njit(cache=True)
-def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, position,
-                 mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, job_last, position,
+                 mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                  seen):
     """Load the order ``source`` into the solution, then :func:`perturb` it with ``k`` random
     critical swaps (tabu search's restart; the controlled search's restarts too). Returns the
@@ -480,18 +485,19 @@ def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, 
     K.machine_links(order, machine_start, mach_pred, mach_succ, position)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)
-    return perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, position,
-                   mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack,
+    return perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, position,
+                   mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                    seen)
 
 
 @njit(cache=True)
-def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, position,
-            mach_pred, mach_succ, heads, tails, topo, indegree, path, blocks, moves, stack, seen):
+def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, position,
+            mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack, seen):
     """Flip up to ``k`` random critical arcs (N1 pairs; a flip that would close a cycle is
-    skipped) of the solution whose heads and ``makespan`` are exact; returns the new makespan."""
+    skipped) of the solution whose heads and ``makespan`` are exact; returns the new makespan.
+    Leaves heads, tails, ``topo`` (sorted by heads) and ``topo_pos`` exact."""
     for _ in range(k):
-        kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ, mach_pred,
+        kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ, job_last, mach_pred,
                               mach_succ, heads, makespan, path, blocks, moves)
         if kk == 0:
             break
@@ -501,6 +507,7 @@ def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, pos
             K.flip_arc(moves[i, 0], moves[i, 1], order, position, mach_pred, mach_succ)
             makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
                                  topo, indegree)
+    sort_by_heads(topo, topo_pos, heads)  # tabu search's swaps keep this order up to date
     return makespan
 
 
