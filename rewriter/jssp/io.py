@@ -9,7 +9,9 @@ Formats read by :func:`read_instance`:
   per job of ``machine duration`` pairs, machines numbered from 0, ended by ``-1 -1``; a job may
   visit a machine several times or not at all. Also read without the ``-1 -1`` ends (as the
   ``bel`` files of Boveroux, Ernst & Louveaux are) when the file has exactly n such lines, of
-  different lengths, none of them m pairs long (else it would be a standard file).
+  different lengths, none of them m pairs long (else it would be a standard file). As the rows
+  do not show m, the header may declare at most 1000 machines that no operation uses (or as many
+  as are used): more is a typo or a hostile header, refused before anything is built.
 * **Taillard**: a line ``n m`` (optionally followed on the same line by time seed, machine seed,
   upper bound, lower bound), n rows of m durations, then n rows of m machines numbered from 1.
   Taillard's own header form is read too::
