@@ -287,7 +287,9 @@ def finish_row(row: dict, job: dict, bks: dict, slack: float) -> dict:
     row["bks"] = ub
     if row.get("makespan") is not None and ub:
         row["gap"] = 100.0 * (row["makespan"] - ub) / ub
-    searched = row.get("steps") or row.get("search_s", 0.0) >= 1.0  # not over at the start
+    # a search that proved the optimum within a second (bel: MWKR is often optimal) has no rate
+    # worth averaging; one that ran and made no move has a rate of 0
+    searched = row.get("status_solver") != "optimal" or row.get("search_s", 0.0) >= 1.0
     if method in ("tabu", "baseline") and row.get("steps") is not None and searched:
         row["moves_per_s"] = row["steps"] / max(row["search_s"], 1e-9)
     if row.get("solve_s") is not None and method != "mwkr":
@@ -375,6 +377,11 @@ def fmt(value, digits: int = 2) -> str:
     if isinstance(value, float) and value.is_integer() and digits == 0:
         return f"{int(value):,}"
     return f"{value:,.{digits}f}"
+
+
+def fmt_gap(gap: float) -> str:
+    """A gap in percent, signed; more digits for one that two would show as 0.00 (not optimal)."""
+    return f"{gap:+.2f}%" if gap == 0 or abs(gap) >= 0.005 else f"{gap:+.4f}%"
 
 
 def fmt_mean_se(mean, se, digits: int = 2) -> str:
@@ -513,7 +520,7 @@ def instance_table(family: str, rows: list[dict], published: dict, bks: dict) ->
         for engine, ubs in published.items():
             ub, ref = ubs.get(name), bks.get(name)
             cells.append("none found" if ub is None else
-                         f"{ub:,}" + (f" ({100.0 * (ub - ref) / ref:+.2f}%)" if ref else ""))
+                         f"{ub:,}" + (f" ({fmt_gap(100.0 * (ub - ref) / ref)})" if ref else ""))
         lines.append("| " + " | ".join(cells) + " |")
     return lines
 
@@ -524,7 +531,7 @@ def instance_cell(mine: list[dict]) -> str:
         return "; ".join(sorted({r["status"] for r in mine})) or "-"
     makespan = statistics.fmean(r["makespan"] for r in ok)
     gaps = [r["gap"] for r in ok if r.get("gap") is not None]
-    text = f"{makespan:,.0f}" + (f" ({statistics.fmean(gaps):+.2f}%)" if gaps else "")
+    text = f"{makespan:,.0f}" + (f" ({fmt_gap(statistics.fmean(gaps))})" if gaps else "")
     moves = [r["moves_per_s"] for r in ok if r.get("moves_per_s") is not None]
     if moves:
         text += f", {statistics.fmean(moves):,.0f} moves/s"
@@ -711,7 +718,7 @@ def progress_line(k: int, total: int, row: dict) -> str:
         return head + f"{row['status']}: {row.get('note', '')}"
     text = head + f"makespan {row['makespan']:,}"
     if row.get("gap") is not None:
-        text += f" ({row['gap']:+.2f}%)"
+        text += f" ({fmt_gap(row['gap'])})"
     if row.get("moves_per_s") is not None:
         text += f", {row['steps']:,} moves ({row['moves_per_s']:,.0f}/s)"
     text += (f", load {row.get('load_s', 0):.2f} s, wall {row['wall_s']:.1f} s, "

@@ -76,9 +76,12 @@ def test_finish_row_derives_gap_rate_limit_and_cache():
     assert late["limit_kept"] is False and late["cache"] == "warm"
     assert "gap" not in _row("unknown_1", "tabu", 10, steps=1, search_s=1.0)
     assert "moves_per_s" not in _row("bel00", "cpsat", 700, steps=0, search_s=3.0)  # no moves
-    # optimal at the start: no search, no rate; a search stuck for its whole budget: rate 0
-    assert "moves_per_s" not in _row("bel00", "tabu", 700, steps=0, search_s=0.001)
-    assert _row("bel00", "tabu", 720, steps=0, search_s=9.9)["moves_per_s"] == 0
+    # optimal within a millisecond: no rate; a search stuck for its whole budget: rate 0
+    assert "moves_per_s" not in _row("bel00", "tabu", 700, steps=1, search_s=0.001,
+                                     status_solver="optimal")
+    assert _row("bel00", "tabu", 720, steps=0, search_s=9.9,
+                status_solver="time_limit")["moves_per_s"] == 0
+    assert bench.fmt_gap(100 * 9 / 428900) == "+0.0021%" and bench.fmt_gap(0.0) == "+0.00%"
 
 
 def test_tables_from_a_fake_results_file(tmp_path, data):
