@@ -63,17 +63,20 @@ def read_bytes(path: Path, expected: str = "an instance file") -> bytes:
         if not stat.S_ISREG(mode):
             kind = next((name for test, name in _KINDS if test(mode)), "not a regular file")
             raise InputError(f"is {kind}, not a regular file; expected {expected}", path=path)
+        # A file over the limit is refused unread. Otherwise ask for the size the file has
+        # (read() allocates what it is asked for up front: 256 MiB for a 10-byte file), then for
+        # the rest, bounded, in case there is more: a file growing meanwhile, or one whose size
+        # is unknown (0 in /proc).
+        size = os.fstat(fd).st_size
+        data = b""
         try:
-            # Ask for the size the file has (read() allocates what it is asked for up front:
-            # 256 MiB for a 10-byte file), then for the rest, bounded, in case it was more: a
-            # file growing meanwhile, or one whose size is unknown (0 in /proc).
-            size = min(os.fstat(fd).st_size, MAX_FILE_BYTES)
-            data = fh.read(size + 1)
-            if len(data) > size:
-                data += fh.read(MAX_FILE_BYTES + 1 - len(data))
+            if size <= MAX_FILE_BYTES:
+                data = fh.read(size + 1)
+                if len(data) > size:
+                    data += fh.read(MAX_FILE_BYTES + 1 - len(data))
         except OSError as exc:
             raise InputError(f"cannot read the file: {exc.strerror or exc}", path=path) from None
-    if len(data) > MAX_FILE_BYTES:
+    if size > MAX_FILE_BYTES or len(data) > MAX_FILE_BYTES:
         raise InputError(f"larger than {MAX_FILE_BYTES // 2 ** 20} MiB; expected {expected}",
                          path=path)
     return data
