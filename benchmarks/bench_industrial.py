@@ -176,6 +176,9 @@ def child(job: dict) -> dict:
     event.register("numba:compile", Counter())
     row = {"code": str(Path(rewriter.__file__).resolve().parent.parent)}
     method, seconds = job["method"], job["seconds"]
+    if method == "baseline" and Path(row["code"]) != Path(job["baseline_src"]).resolve():
+        raise SystemExit(f"the baseline imported the package from {row['code']}, not from "
+                         f"{job['baseline_src']}")  # never today's code under the old one's name
     try:
         tic = time.perf_counter()
         inst = rewriter.load_instance(job["path"])
@@ -704,10 +707,15 @@ def plan(args) -> list[dict]:
         if not path.is_file():
             raise SystemExit(f"--files: {path}: no such file")
         paths[path.stem] = path
+    src = args.baseline_src
+    if src is not None and not (src / "rewriter" / "__init__.py").is_file():
+        raise SystemExit(f"--baseline-src {args.baseline_src}: no checkout of the package there "
+                         "(expected rewriter/__init__.py)")
     base = baseline_label(args.baseline_src)
     return [{"name": name, "path": str(path), "method": method, "seed": seed,
              "seconds": args.seconds, "cpsat_workers": args.cpsat_workers,
-             "cpsat_max_ops": args.cpsat_max_ops, "baseline": base}
+             "cpsat_max_ops": args.cpsat_max_ops, "baseline": base,
+             "baseline_src": str(args.baseline_src)}
             for name, path in paths.items() for method in methods
             for seed in (parse_seeds(args.seeds) if method != "mwkr" else [0])]
 

@@ -225,3 +225,20 @@ def test_one_real_run_of_one_second(tmp_path):
         assert row["peak_rss_mib"] > 10 and row["wall_s"] > 0
     assert rows["tabu"]["makespan"] <= rows["mwkr"]["makespan"]
     assert rows["tabu"]["steps"] > 0 and rows["tabu"]["limit_kept"] is True
+
+
+def test_a_run_that_fails_is_a_row(tmp_path):
+    env = bench.method_env("tabu", None, tmp_path)
+    job = {"name": "x", "path": str(tmp_path / "missing.txt"), "method": "tabu", "seed": 0,
+           "seconds": 1.0, "cpsat_workers": 1, "cpsat_max_ops": 10}
+    assert bench.run_job(job, env, timeout=0.01)["status"] == "timeout"
+    refused = bench.run_job(job, env, timeout=60)
+    assert refused["status"] == "refused" and "missing.txt" in refused["note"]
+    crashed = bench.run_job({k: v for k, v in job.items() if k != "seconds"}, env, timeout=60)
+    assert crashed["status"] == "crashed" and "KeyError: 'seconds'" in crashed["note"]
+
+
+def test_a_baseline_checkout_must_hold_the_package(tmp_path, data):
+    with pytest.raises(SystemExit, match="no checkout of the package there"):
+        bench.plan(bench.parse_args(["--files", __file__, "--data", str(data),
+                                     "--baseline-src", str(tmp_path)]))
