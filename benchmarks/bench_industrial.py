@@ -111,7 +111,7 @@ def catalog(data: Path) -> dict[str, Path]:
 
 
 def select(available: dict[str, Path], spec: str | None) -> list[str]:
-    """The names ``spec`` picks (comma-separated families, names or globs), in catalogue order;
+    """The names ``spec`` picks (comma-separated families, names or globs), in :func:`run_order`;
     without one the default families. An unmatched part is an error naming it."""
     parts = [p.strip() for p in (spec or ",".join(DEFAULT_FAMILIES)).split(",") if p.strip()]
     chosen = []
@@ -122,8 +122,15 @@ def select(available: dict[str, Path], spec: str | None) -> list[str]:
             raise SystemExit(f"--instances: {part!r} matches no instance (families: "
                              f"{', '.join(sorted({family_of(n) for n in available}))})")
         chosen += [n for n in hits if n not in chosen]
-    order = list(available)
-    return sorted(chosen, key=order.index)
+    return sorted(chosen, key=run_order)
+
+
+def run_order(name: str) -> tuple:
+    """Families in the issue's order (smallest tai first), then the rest; within a family the
+    names with their numbers compared as numbers."""
+    family = family_of(name)
+    rank = DEFAULT_FAMILIES.index(family) if family in DEFAULT_FAMILIES else len(DEFAULT_FAMILIES)
+    return (rank, [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name)])
 
 
 def parse_seeds(text: str) -> list[int]:

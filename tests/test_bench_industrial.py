@@ -159,7 +159,11 @@ def test_selection_families_and_seeds(tmp_path):
     assert sorted(available) == ["bel00", "bel01", "dct-long-100-10000-1", "tai_100_100_2",
                                  "tai_10_10_1"]
     assert bench.select(available, "bel0*,tai_100_100") == ["tai_100_100_2", "bel00", "bel01"]
-    assert bench.select(available, "dct,bel01") == ["dct-long-100-10000-1", "bel01"]
+    assert bench.select(available, "dct,bel01") == ["bel01", "dct-long-100-10000-1"]
+    assert sorted(["tai_10_10_1", "bel00", "tai_1000_1000_1", "tai_1000_100_2", "tai_1000_100_10",
+                   "dct-short-1", "tai_100_100_1"], key=bench.run_order) == [
+        "tai_100_100_1", "tai_1000_100_2", "tai_1000_100_10", "tai_1000_1000_1", "bel00",
+        "dct-short-1", "tai_10_10_1"]  # the families by size, then the others
     with pytest.raises(SystemExit, match="'tai_9' matches no instance"):
         bench.select(available, "tai_9")
     assert bench.family_of("tai_1000_1000_5") == "tai_1000_1000"
