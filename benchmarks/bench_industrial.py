@@ -520,7 +520,7 @@ def instance_table(family: str, rows: list[dict], published: dict, bks: dict) ->
     methods = [m for m in METHODS if any(r["method"] == m for r in frows)]
     head = ["instance", "ops", "best known"] + methods + [f"{e} (published)" for e in published]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for name in sorted({r["instance"] for r in frows}):
+    for name in sorted({r["instance"] for r in frows}, key=run_order):
         cells = [name, fmt(next((float(r["n_ops"]) for r in frows
                                  if r["instance"] == name and r.get("n_ops")), None), 0),
                  fmt(float(bks[name]), 0) if bks.get(name) else "-"]
