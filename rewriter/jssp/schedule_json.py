@@ -7,6 +7,8 @@ returned as violations, next to those of :func:`~rewriter.jssp.validate.schedule
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..errors import InputError
 from ..shop.sequences import operations_text, sequence_problems
 from .validate import schedule_violations
@@ -22,10 +24,84 @@ def check_schedule_json(instance, data: dict, path: str) -> tuple[list[str], int
                              "`rewriter solve --out` (keys makespan, operations, ...)", path=path)
     if not _is_int(data.get("makespan")):
         raise InputError(f"'makespan' must be an integer, found {data.get('makespan')!r}", path=path)
-    starts, problems = _parse_schedule(data, instance, path)
+    starts = _parse_fast(data, instance)
+    if starts is not None:
+        problems = []
+    else:  # entry by entry: the first format error raised, every inconsistency named
+        starts, problems = _parse_schedule(data, instance, path)
     # every violation (limit None), so that validate's count is exact
     return (schedule_violations(instance, starts, data["makespan"], limit=None) + problems,
             int(data["makespan"]))
+
+
+def _parse_fast(data: dict, instance) -> np.ndarray | None:
+    """The flat start times of a well-formed, self-consistent schedule (the common case, and the
+    one that matters at a million operations) in a few list and numpy passes; None at the first
+    sign of anything else, so that :func:`_parse_schedule` finds it and names it."""
+    ops, n_ops = data["operations"], instance.n_operations
+    if not isinstance(ops, list) or len(ops) != n_ops or any(
+            key in data and data[key] != size
+            for key, size in (("n_jobs", instance.n_jobs), ("n_machines", instance.n_machines))):
+        return None
+    if not all(type(entry) is dict for entry in ops):
+        return None
+    columns = {key: [entry.get(key) for entry in ops] for key in ("job", "op", "start")}
+    job, op, start = (_int_column(columns[key]) for key in ("job", "op", "start"))
+    if job is None or op is None or start is None:
+        return None
+    if ((job < 0) | (job >= instance.n_jobs)).any():
+        return None
+    if ((op < 0) | (op >= instance.job_length[job])).any():
+        return None
+    flat = instance.job_start[job] + op
+    if not (np.bincount(flat, minlength=n_ops) == 1).all():  # listed twice, so one is missing
+        return None
+    for key, truth in (("machine", instance.op_machine[flat]),
+                       ("end", start + instance.op_duration[flat])):
+        listed = [entry[key] for entry in ops if key in entry]
+        if listed and (len(listed) != n_ops or not np.array_equal(_int_column(listed), truth)):
+            return None  # some entries without it, or a disagreement: named entry by entry
+    starts = np.empty(n_ops, np.int64)
+    starts[flat] = start
+    sequences = data.get("machine_sequences")
+    if sequences is not None and not _sequences_agree(sequences, instance, starts):
+        return None
+    return starts
+
+
+def _int_column(values: list) -> np.ndarray | None:
+    """The values as int64 when every one is a plain int (no bool, float or None) that fits."""
+    if not all(type(v) is int for v in values):
+        return None
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return None
+
+
+def _sequences_agree(sequences, instance, starts: np.ndarray) -> bool:
+    """Does ``machine_sequences`` list every operation once, on its own machine, in an order the
+    start times keep? (False for anything else, malformed included.)"""
+    n_ops = instance.n_operations
+    if (not isinstance(sequences, list) or len(sequences) != instance.n_machines
+            or not all(type(seq) is list for seq in sequences)):
+        return False
+    pairs = [pair for seq in sequences for pair in seq]
+    if len(pairs) != n_ops or not all(type(pair) is list and len(pair) == 2 for pair in pairs):
+        return False
+    job, op = _int_column([p[0] for p in pairs]), _int_column([p[1] for p in pairs])
+    if job is None or op is None or ((job < 0) | (job >= instance.n_jobs)).any():
+        return False
+    if ((op < 0) | (op >= instance.job_length[job])).any():
+        return False
+    flat = instance.job_start[job] + op
+    listed_on = np.repeat(np.arange(instance.n_machines), [len(seq) for seq in sequences])
+    if not (np.bincount(flat, minlength=n_ops) == 1).all() or not np.array_equal(
+            instance.op_machine[flat], listed_on):
+        return False
+    same = listed_on[1:] == listed_on[:-1]
+    ends = starts[flat[:-1]] + instance.op_duration[flat[:-1]]
+    return bool((starts[flat[1:]][same] >= ends[same]).all())
 
 
 def _is_int(value) -> bool:

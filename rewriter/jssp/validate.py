@@ -43,6 +43,23 @@ def _flat_starts(instance: JobShopInstance, starts) -> np.ndarray:
                      for k in range(int(instance.job_length[j]))], dtype=np.int64)
 
 
+#: start times beyond this are refused, so that start + duration cannot wrap around int64
+MAX_START = 2**62
+
+
+def _too_large(instance: JobShopInstance, starts) -> str:
+    """The violation of a schedule with a start time out of range, naming its operation."""
+    try:
+        flat = np.asarray(starts, dtype=object).reshape(-1).tolist()
+        if len(flat) != instance.n_operations:
+            raise ValueError
+    except ValueError:  # per-job lists of different lengths
+        flat = [value for row in starts for value in row]
+    v = next(i for i, value in enumerate(flat) if abs(int(value)) > MAX_START)
+    return (f"job {instance.op_job[v]} op {instance.op_index[v]} starts at {int(flat[v])}, "
+            f"beyond any schedule's horizon (at most 2**62)")
+
+
 def _coverage(instance: JobShopInstance) -> str:
     if instance.is_rectangular:
         return f"{instance.n_jobs} jobs x {instance.n_machines} operations"
@@ -64,6 +81,10 @@ def schedule_violations(instance: JobShopInstance, starts, makespan: int | None 
         start = _flat_starts(instance, starts)
     except (IndexError, TypeError, ValueError) as exc:
         return [f"start times must cover {_coverage(instance)}: {exc}"]
+    except OverflowError:  # a start past int64: the first one, named
+        start = None
+    if start is None or (np.abs(start) > MAX_START).any():
+        return [_too_large(instance, starts)]
     problems: list[str] = []
     duration, job, index = instance.op_duration, instance.op_job, instance.op_index
     end = start + duration
