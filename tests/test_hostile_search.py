@@ -18,9 +18,11 @@ from rewriter.fjsp import search as fjsp_search
 from rewriter.fjsp.bundled import load_instance
 from rewriter.fjsp.dispatching import dispatch_schedule
 from rewriter.fjsp.schedule import objective_value
-from rewriter.fjsp.search import FlexibleLocalSearch
+from rewriter.fjsp.search import FlexibleLocalSearch, FlexibleTabuSettings
 
-# one tabu step on it scans ~630 operations, each with exact tardiness evaluations: ~0.5 s
+# one tabu step on it scans ~630 operations, each with exact tardiness evaluations: ~0.5 s with
+# every move priced exactly (pricing="exact", the default prices them in ~1 ms), which is what
+# these tests need: a step longer than the budgets and the Ctrl-C delays below
 LONG_STEPS = "tight_300x60_s0"
 
 
@@ -28,12 +30,14 @@ LONG_STEPS = "tight_300x60_s0"
 def long_start():
     inst = load_instance(LONG_STEPS)
     start = dispatch_schedule(inst, "mwkr-eet", 0)
-    FlexibleLocalSearch(start, "tabu", objective="tardiness").advance(1)  # compiled, untimed
+    for pricing in ("exact", "estimate"):  # compiled, untimed
+        _tardiness_search(start, pricing=pricing).advance(1)
     return start
 
 
-def _tardiness_search(start, policy="tabu"):
-    return FlexibleLocalSearch(start, policy, objective="tardiness")
+def _tardiness_search(start, policy="tabu", pricing="exact"):
+    return FlexibleLocalSearch(start, policy, objective="tardiness",
+                               settings=FlexibleTabuSettings(pricing=pricing))
 
 
 @pytest.mark.parametrize("policy", ["tabu", "greedy"])
@@ -44,8 +48,9 @@ def test_a_time_limit_shorter_than_one_step_holds(long_start, policy):
     assert outcome.status == "time_limit"
 
 
-def test_a_long_time_limit_still_runs_steps_and_keeps_their_gain(long_start):
-    outcome = run(_tardiness_search(long_start), None, time_limit=1.2)
+@pytest.mark.parametrize("pricing", ["exact", "estimate"])
+def test_a_long_time_limit_still_runs_steps_and_keeps_their_gain(long_start, pricing):
+    outcome = run(_tardiness_search(long_start, pricing=pricing), None, time_limit=1.2)
     assert outcome.status == "time_limit" and outcome.steps >= 1 and outcome.runtime_s < 2.2
     assert outcome.best_cost < outcome.initial_cost
     assert objective_value(outcome.best.values(), "tardiness") == outcome.best_cost

@@ -40,6 +40,7 @@ from ..shop.dag import copy_into
 from ..core.loop import CHUNK_SECONDS, Stepper
 from ..errors import InputError
 from . import moves as M
+from . import pricing as P
 from .instance import FlexibleInstance
 from .schedule import FlexibleSchedule
 
@@ -57,8 +58,13 @@ class FlexibleTabuSettings:
     stall: int = 3000
     perturb: int = 4
     tie_break: str = "random"  # among equal costs: "path" (shortest path through the moved op) or "random"
+    #: how moves are priced: "exact" (moves.scan_op), "estimate" (pricing.price_moves, then the
+    #: ``shortlist`` best-estimated admissible moves and as many tabu ones evaluated exactly), "auto":
+    #: estimate for the tardiness objectives, exact for the makespan (whose exact scan is cheap)
+    pricing: str = "auto"
+    shortlist: int = 16
 
-    def resolved(self, instance: FlexibleInstance) -> tuple[int, int, int, int, int, int]:
+    def resolved(self, instance: FlexibleInstance, objective: str = "makespan") -> tuple[int, ...]:
         low = self.tenure_min if self.tenure_min is not None else \
             3 + instance.n_operations // (10 * instance.n_machines)
         high = self.tenure_max if self.tenure_max is not None else 4 * low
@@ -68,7 +74,13 @@ class FlexibleTabuSettings:
             raise InputError("tabu spot and perturb must be >= 0 and stall >= 1")
         if self.tie_break not in ("path", "random"):
             raise InputError(f"tabu tie-break must be path or random, got {self.tie_break!r}")
-        return low, high, self.spot, self.stall, self.perturb, int(self.tie_break == "path")
+        if self.pricing not in ("auto", "exact", "estimate"):
+            raise InputError(f"pricing must be auto, exact or estimate, got {self.pricing!r}")
+        if self.shortlist < 1:
+            raise InputError(f"the shortlist must hold at least one move, got {self.shortlist}")
+        estimated = self.pricing == "estimate" or (self.pricing == "auto" and objective != "makespan")
+        return (low, high, self.spot, self.stall, self.perturb, int(self.tie_break == "path"),
+                int(estimated), self.shortlist)
 
 
 @njit(cache=True)
@@ -78,8 +90,62 @@ def _save(st, best_st):
 
 
 @njit(cache=True)
+def _is_tabu(v, row, tabu, clock, ms, first):
+    """The move ``row`` of ``v`` is tabu: ``v`` moved too recently, or back into the gap it left."""
+    k = np.int64(row[1])
+    a = np.int64(row[2])
+    if clock < tabu[v, 0]:
+        return True
+    if k == tabu[v, 1] and clock < tabu[v, 4]:
+        b = ms[a] if a >= 0 else first[k]
+        if b == v:
+            b = ms[v]
+        return a == tabu[v, 2] or b == tabu[v, 3]
+    return False
+
+
+@njit(cache=True)
+def _shortlist(short, short_key, region, count, row, estimate):
+    """Keep ``row`` among the best-estimated moves of ``region`` (0: admissible, 1: tabu), held in
+    rows ``region x size ..`` of ``short`` (``size`` = (rows of ``short_key`` - 2) / 2; ties
+    broken by a random key); returns the new count. Row ``2 size + region`` of ``short_key``
+    caches the region's worst kept key once it is full, so most moves are turned away by one
+    comparison."""
+    size = (short_key.shape[0] - 2) // 2
+    base = region * size
+    worst = 2 * size + region
+    if count == size and estimate > short_key[worst, 0]:
+        return count
+    key = np.random.random()
+    if count == size:
+        if estimate == short_key[worst, 0] and key >= short_key[worst, 1]:
+            return count
+        slot = base
+        for i in range(base + 1, base + size):  # the worst kept move
+            if short_key[i, 0] > short_key[slot, 0] or (
+                    short_key[i, 0] == short_key[slot, 0] and short_key[i, 1] > short_key[slot, 1]):
+                slot = i
+    else:
+        slot = base + count
+        count += 1
+    copy_into(short[slot], row)
+    short_key[slot, 0] = estimate
+    short_key[slot, 1] = key
+    if count == size:  # refresh the cached worst
+        w = base
+        for i in range(base + 1, base + size):
+            if short_key[i, 0] > short_key[w, 0] or (
+                    short_key[i, 0] == short_key[w, 0] and short_key[i, 1] > short_key[w, 1]):
+                w = i
+        short_key[worst, 0] = short_key[w, 0]
+        short_key[worst, 1] = short_key[w, 1]
+    return count
+
+
+@njit(cache=True)
 def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, inst, sc, out, cand,
-                 mark, tabu, best_st, params, state, values, scan, picks, trace):
+                 mark, tabu, best_st, params, state, values, scan, picks, trace, aux, short,
+                 short_key):
     """Run up to ``n_steps`` steps of ``policy`` (0 tabu, 1 greedy, 2 random), scanning the moves
     of at most ``max_scans`` candidate operations: a step whose scan the budget cuts is left
     half done in ``scan`` and resumed by the next call, so a call stays short even when one step
@@ -90,12 +156,15 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
     ``params`` = [tenure_min, tenure_max, spot, stall, perturb, tie by path]; ``tabu`` rows per
     operation = [touch until, left machine, left predecessor, left successor, left until];
     ``scan`` = [next candidate (-1: no step under way), candidates, moves seen, tabu moves seen,
-    ties, a move chosen]; ``picks`` rows = [chosen move, random tabu move].
+    ties, a move chosen, admissible and tabu moves shortlisted]; ``picks`` rows = [chosen move, random tabu move].
     Returns (steps done, status code (module STATUS), trace length, operations scanned).
     """
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     tmin, tmax, spot, stall, perturb = params[0], params[1], params[2], params[3], params[4]
     tie_est = params[5] != 0
+    estimated = params[6] != 0  # priced by pricing.price_moves, the shortlist evaluated exactly
+    n_short = (short_key.shape[0] - 2) // 2  # rows 0.. hold admissible moves, n_short.. tabu ones
+    h2, topo2 = sc[0], sc[2]
     clock, since_best, restarts, stamp, mk = state[0], state[1], state[2], state[3], state[4]
     steps, perturbing = state[5], state[6]
     cost, best, lower = values[0], values[1], values[2]
@@ -112,7 +181,9 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
                 break
             stamp += 1
             scan[1] = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
-            scan[0] = scan[2] = scan[3] = scan[4] = scan[5] = 0
+            scan[0] = scan[2] = scan[3] = scan[4] = scan[5] = scan[6] = scan[7] = 0
+            if estimated:
+                P.prepare(st, inst, aux[0], aux[1], aux[2], aux[3], aux[4], aux[5])
             values[3] = values[4] = 1e300
         # a restart's perturbation moves are uniformly random, like the random walk's
         random_pick = policy == 2 or perturbing > 0
@@ -123,7 +194,17 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
             v = cand[i]
             i += 1
             scans += 1
-            r = M.scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 0)
+            if estimated:
+                # above ``limit`` a move cannot enter the shortlist of v's moves (the tabu one
+                # when v itself is tabu; the rare move back into the gap v left may be kept
+                # with a partial estimate, harmless: shortlisted moves are evaluated exactly)
+                region = 1 if policy == 0 and clock < tabu[v, 0] else 0
+                limit = np.inf
+                if not random_pick and scan[6 + region] == n_short:
+                    limit = short_key[2 * n_short + region, 0]
+                r = P.price_moves(v, st, inst, aux, obj, tw, mode_seq, reassign, mk, out, 0, limit)
+            else:
+                r = M.scan_op(v, st, inst, sc, obj, tw, mode_seq, reassign, mk, out, 0)
             for row in range(r):
                 n_moves += 1
                 score = out[row, 4]
@@ -132,16 +213,17 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
                         copy_into(chosen, out[row])
                         have = True
                     continue
+                if estimated:  # shortlisted by the estimate; the exact costs come at the end
+                    if policy == 0 and _is_tabu(v, out[row], tabu, clock, ms, first):
+                        n_fall += 1
+                        if np.random.randint(0, n_fall) == 0:
+                            copy_into(fallback, out[row])
+                        scan[7] = _shortlist(short, short_key, 1, scan[7], out[row], score)
+                    else:
+                        scan[6] = _shortlist(short, short_key, 0, scan[6], out[row], score)
+                    continue
                 if policy == 0 and score >= best:
-                    k = np.int64(out[row, 1])
-                    a = np.int64(out[row, 2])
-                    is_tabu = clock < tabu[v, 0]
-                    if not is_tabu and k == tabu[v, 1] and clock < tabu[v, 4]:
-                        b = ms[a] if a >= 0 else first[k]
-                        if b == v:
-                            b = ms[v]
-                        is_tabu = a == tabu[v, 2] or b == tabu[v, 3]
-                    if is_tabu:
+                    if _is_tabu(v, out[row], tabu, clock, ms, first):
                         n_fall += 1
                         if np.random.randint(0, n_fall) == 0:
                             copy_into(fallback, out[row])
@@ -172,6 +254,12 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
         if n_moves == 0:
             status = 3 if policy != 1 else 1
             break
+        if estimated and policy != 2:
+            have, ch_score = _exact_choice(short, scan[6], n_short, scan[7], chosen, st, inst, obj,
+                                           tw, best, tie_est, h2, topo2)
+            if not have and n_fall == 0:
+                status = 3
+                break
         if policy == 1 and not ch_score < cost:
             status = 1
             break
@@ -209,6 +297,40 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
     state[5], state[6] = steps, perturbing
     values[0], values[1] = cost, best
     return done, status, n_trace, scans
+
+
+@njit(cache=True)
+def _exact_choice(short, n_free, base_tabu, n_tabu, chosen, st, inst, obj, tw, best, tie_est, h2,
+                  topo2):
+    """Evaluate the shortlisted moves exactly (a full pass each) and put the best admissible one
+    in ``chosen`` (a tabu one only when it beats ``best``), ties as the exact scan breaks them;
+    returns (found one, its cost)."""
+    have = False
+    ch_score = 1e300
+    ch_sec = 1e300
+    ties = 0
+    for i in range(n_free + n_tabu):
+        row = short[i] if i < n_free else short[base_tabu + i - n_free]
+        mk2, c = P.exact_cost(np.int64(row[0]), np.int64(row[1]), np.int64(row[2]),
+                              np.int64(row[3]), st, inst, obj, tw, h2, topo2)
+        if mk2 < 0 or (i >= n_free and not c < best):
+            continue
+        sec = float(mk2) if tie_est else 0.0
+        if c < ch_score or (c == ch_score and sec < ch_sec):
+            ch_score = c
+            ch_sec = sec
+            ties = 1
+        elif c == ch_score and sec == ch_sec:
+            ties += 1
+            if np.random.randint(0, ties) != 0:
+                continue
+        else:
+            continue
+        copy_into(chosen, row)
+        chosen[4] = c
+        chosen[5] = sec
+        have = True
+    return have, ch_score
 
 
 class FlexibleLocalSearch(Stepper):
@@ -252,12 +374,18 @@ class FlexibleLocalSearch(Stepper):
         self.best_st = tuple(np.empty_like(a) for a in self.st[:5])
         _save(self.st, self.best_st)  # compiled here, in an untimed warm-up too
         s = settings or FlexibleTabuSettings()
-        self.params = np.array(s.resolved(inst), np.int64)
+        self.params = np.array(s.resolved(inst, objective), np.int64)
+        # pricing.prepare's per-step numbers: op_job, gap, cap, completion, slack, slope
+        self.aux = (inst.op_job, np.zeros(n, np.int64), np.zeros(n, np.int64),
+                    np.zeros(inst.n_jobs, np.int64), np.zeros(n, np.int64), np.zeros(n))
+        # the shortlist: rows 0..shortlist-1 admissible moves, the next ones tabu moves
+        self.short = np.zeros((2 * s.shortlist, 6))
+        self.short_key = np.zeros((2 * s.shortlist + 2, 2))
         self.tabu = np.zeros((n, 5), np.int64)
         self.tabu[:, 1:4] = -3
         lower = 0.0 if self.obj == 1 else float(inst.proven_lower_bound())
         self.values[2] = lower
-        self.scan = np.array([-1, 0, 0, 0, 0, 0], np.int64)
+        self.scan = np.array([-1, 0, 0, 0, 0, 0, 0, 0], np.int64)
         self.picks = np.zeros((2, 6))
         #: operations one kernel call scans: a few at first, then as many as take CHUNK_SECONDS
         self.scan_budget = 4
@@ -303,7 +431,7 @@ class FlexibleLocalSearch(Stepper):
             n_steps, self.scan_budget, self.policy_code, self.obj, self.tw, self.mode_seq,
             self.reassign, self.st, self.inst_arrays, self.sc, self.out, self.cand, self.mark,
             self.tabu, self.best_st, self.params, self.state, self.values, self.scan, self.picks,
-            self._trace)
+            self._trace, self.aux, self.short, self.short_key)
         spent = max(time.perf_counter() - started, 1e-9)
         if scans > 0:
             self.scan_budget = int(min(max(CHUNK_SECONDS * scans / spent, 1), 1 << 30))
