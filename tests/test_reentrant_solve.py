@@ -196,3 +196,14 @@ def test_the_cli_solves_validates_and_refuses_a_reentrant_file(ragged, tmp_path,
     assert main(["solve", str(path), "--policy", "construct", "--no-progress"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("rewriter: error: ragged: jobs have 1 to 9")
+
+
+def test_the_learned_policies_see_the_position_in_the_route(ragged):
+    from rewriter.jssp.features import NODE_FEATURES
+    from rewriter.jssp.rewrite import JobShopState
+
+    state = JobShopState(initial_solution(ragged, "mwkr"))
+    column = state.graph().features[:, NODE_FEATURES.index("job_position")]
+    expected = ragged.op_index / np.maximum(ragged.job_length[ragged.op_job] - 1, 1)
+    assert np.allclose(column, expected)
+    assert column[ragged.job_last].tolist() == [1.0 if n > 1 else 0.0 for n in ragged.job_length]
