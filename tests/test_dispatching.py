@@ -273,3 +273,28 @@ def test_single_job_and_single_machine():
             assert res.makespan == 6
     assert dispatch(one_machine, "spt").order.tolist() == [1, 2, 0]
     assert dispatch(one_machine, "lpt").order.tolist() == [0, 2, 1]
+
+
+def test_classic_instances_dispatch_exactly_as_before_routes_of_any_length():
+    """Every rule, mode and seed on 8 bundled and 4 random instances gives the very order and
+    start times the kernel gave before it walked job_start (tests/data, from commit e83a2d1)."""
+    import hashlib
+    import json
+    import re
+
+    from rewriter.jssp.bundled import load_instance
+    from rewriter.jssp.generate import random_instance as taillard
+
+    saved = json.loads((Path(__file__).parent / "data" / "dispatch_before_routes.json").read_text())
+    instances = {}
+    for row in saved["results"]:
+        name = row["instance"]
+        if name not in instances:
+            size = re.fullmatch(r"rand_(\d+)x(\d+)_s(\d+)", name)
+            instances[name] = (taillard(*map(int, size.groups()[:2]), seed=int(size.group(3)))
+                               if size else load_instance(name))
+        res = dispatch(instances[name], row["rule"], row["mode"], seed=row["seed"])
+        digest = hashlib.sha1(res.order.astype("<i8").tobytes()
+                              + res.starts.astype("<i8").tobytes()).hexdigest()
+        assert (res.makespan, digest) == (row["makespan"], row["sha1"]), row
+    assert len(saved["results"]) == 288 and len(instances) == 12
