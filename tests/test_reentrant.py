@@ -214,3 +214,18 @@ def test_start_matrix_is_refused_for_ragged_routes_in_one_line():
     data = sol.to_dict()
     assert data["operations"][2] == {"job": 1, "op": 1, "machine": 1, "start": 2, "end": 5}
     assert data["machine_sequences"] == [[[1, 0], [0, 0]], [[1, 1]]]  # mwkr: job 1 first
+
+
+def test_generated_reentrant_instances_are_found_by_name():
+    from rewriter.jssp.bundled import expand_instance_names, load_instance
+
+    inst = load_instance("reentrant_20x4_s3")
+    same = random_reentrant_instance(20, 4, seed=3)
+    assert inst.name == "reentrant_20x4_s3" and inst.metadata["family"] == "reentrant"
+    assert np.array_equal(inst.job_start, same.job_start)
+    assert np.array_equal(inst.op_machine, same.op_machine)
+    assert expand_instance_names("reentrant_20x4_s0-2,rand_3x3_s1") == [
+        "reentrant_20x4_s0", "reentrant_20x4_s1", "reentrant_20x4_s2", "rand_3x3_s1"]
+    assert load_instance("rand_3x3_s1").is_rectangular
+    with pytest.raises(InputError, match="reentrant_3000x4_s0: expected 1..2000 jobs"):
+        load_instance("reentrant_3000x4_s0")

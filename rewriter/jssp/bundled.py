@@ -27,10 +27,12 @@ __all__ = ["resolve_instance_path", "load_instance", "bundled_instances", "expan
 _NAME = re.compile(r"([a-z]+)(\d+)")
 _RANGE = re.compile(r"([a-z]+)(\d+)-([a-z]*)(\d+)")
 _HINT = "run `rewriter instances` to list the bundled instances"
-#: a generated instance by name: rewriter.jssp.generate.random_instance(N, M, seed=S), Taillard's
-#: style (durations uniform in 1..99, every job visits every machine once); no known bounds
-_RANDOM = re.compile(r"rand_(\d+)x(\d+)_s(\d+)")
-_RANDOM_RANGE = re.compile(r"rand_(\d+)x(\d+)_s(\d+)-(\d+)")
+#: a generated instance by name: rand_NxM_sS is rewriter.jssp.generate.random_instance(N, M,
+#: seed=S), Taillard's style (durations uniform in 1..99, every job visits every machine once);
+#: reentrant_NxM_sS is random_reentrant_instance(N, M, seed=S) (routes of 1..2M operations,
+#: machines drawn with repeats); no known bounds
+_RANDOM = re.compile(r"(rand|reentrant)_(\d+)x(\d+)_s(\d+)")
+_RANDOM_RANGE = re.compile(r"(rand|reentrant)_(\d+)x(\d+)_s(\d+)-(\d+)")
 
 
 def _data_dir() -> Path:
@@ -117,7 +119,8 @@ def load_instance(name_or_path) -> JobShopInstance:
     """
     generated = _RANDOM.fullmatch(str(name_or_path).lower())
     if generated and not Path(name_or_path).exists():
-        return _random(*map(int, generated.groups()))
+        kind, *size = generated.groups()
+        return _random(kind, *map(int, size))
     path = resolve_instance_path(name_or_path)
     canonical = _canonical_stem(path.stem)
     bundled = _files().get(canonical)
@@ -133,14 +136,15 @@ def load_instance(name_or_path) -> JobShopInstance:
     return instance
 
 
-def _random(n_jobs: int, n_machines: int, seed: int) -> JobShopInstance:
-    from .generate import random_instance
+def _random(kind: str, n_jobs: int, n_machines: int, seed: int) -> JobShopInstance:
+    from .generate import random_instance, random_reentrant_instance
 
     if not (1 <= n_jobs <= 2000 and 1 <= n_machines <= 500):
-        raise InputError(f"rand_{n_jobs}x{n_machines}_s{seed}: expected 1..2000 jobs and 1..500 "
+        raise InputError(f"{kind}_{n_jobs}x{n_machines}_s{seed}: expected 1..2000 jobs and 1..500 "
                          "machines")
-    instance = random_instance(n_jobs, n_machines, seed=seed)
-    instance.metadata["family"] = "rand"
+    generate = random_instance if kind == "rand" else random_reentrant_instance
+    instance = generate(n_jobs, n_machines, seed=seed)
+    instance.metadata["family"] = kind
     return instance
 
 
@@ -156,7 +160,8 @@ def expand_instance_names(spec: str) -> list[str]:
 
     Items are comma separated: an existing path (kept as written), a range ``ta41-50`` or
     ``ta41-ta50`` (both ends included), a whole family (``ta``), one bundled name, or generated
-    random instances ``rand_30x20_s3`` (seed 3) and ``rand_30x20_s0-4`` (seeds 0 to 4).
+    random instances ``rand_30x20_s3`` (seed 3) and ``rand_30x20_s0-4`` (seeds 0 to 4), or
+    re-entrant ones ``reentrant_30x20_s0-4``.
     Duplicates are dropped. Malformed ranges and unknown names raise InputError.
     """
     items = [item.strip() for item in str(spec).split(",")]
@@ -171,11 +176,11 @@ def expand_instance_names(spec: str) -> list[str]:
         elif _RANDOM.fullmatch(item.lower()):
             names.append(item.lower())
         elif generated:
-            n, m, first, last = map(int, generated.groups())
+            kind, (n, m, first, last) = generated.group(1), map(int, generated.groups()[1:])
             if last < first:
                 raise InputError(f"{item}: the range runs backwards; expected e.g. rand_30x20_s0-4")
             check_instance_count(item, last - first + 1, len(names))
-            names.extend(f"rand_{n}x{m}_s{s}" for s in range(first, last + 1))
+            names.extend(f"{kind}_{n}x{m}_s{s}" for s in range(first, last + 1))
         elif "-" in item and "/" not in item and "\\" not in item:
             names.extend(_expand_range(item, len(names)))
         elif item.lower() in families:

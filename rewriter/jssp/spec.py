@@ -171,7 +171,8 @@ SPEC = ProblemSpec(
     has_bounds=True,
     warm_up_instance="ta01",  # 15x15: its searches run their whole budget, short of the optimum
     instances_help="ranges and families (ta41-50, dmu16-20, ta), names (ft06), generated random "
-                   "instances (rand_30x20_s0-4: seeds 0 to 4) or paths",
+                   "instances (rand_30x20_s0-4: seeds 0 to 4; reentrant_30x20_s0-4: jobs of 1 to "
+                   "40 operations, machines revisited) or paths",
     default_policy="tabu",  # the learned controller's registration makes its search the default
     default_steps=200,
     default_decoding="argmax",
