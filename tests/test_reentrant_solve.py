@@ -207,3 +207,18 @@ def test_the_learned_policies_see_the_position_in_the_route(ragged):
     expected = ragged.op_index / np.maximum(ragged.job_length[ragged.op_job] - 1, 1)
     assert np.allclose(column, expected)
     assert column[ragged.job_last].tolist() == [1.0 if n > 1 else 0.0 for n in ragged.job_length]
+
+
+def test_a_reentrant_schedule_has_a_gantt_chart_and_a_dataframe(ragged):
+    pytest.importorskip("matplotlib")
+    import io
+
+    result = rewriter.solve(ragged, policy="tabu", steps=10, seed=0)
+    buffer = io.BytesIO()
+    ax = rewriter.plot_gantt(result, path=buffer)
+    assert buffer.getvalue().startswith(b"\x89PNG")
+    assert sum(len(c.get_paths()) for c in ax.collections) == ragged.n_operations  # one bar each
+    pytest.importorskip("pandas")
+    frame = result.to_dataframe()
+    assert len(frame) == ragged.n_operations
+    assert frame.groupby("job").size().tolist() == ragged.job_length.tolist()
