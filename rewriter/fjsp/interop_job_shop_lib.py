@@ -3,9 +3,9 @@
 job_shop_lib's ``JobShopInstance`` is a list of jobs, each a list of ``Operation(machines,
 duration)``: one machine (a job shop) or several with one duration on all of them (a flexible
 job shop), with optional per-operation release dates, due dates and deadlines. Ours:
-:class:`~rewriter.jssp.instance.JobShopInstance` for a job shop whose every job visits as many
-operations as there are machines, :class:`~rewriter.fjsp.instance.FlexibleInstance` for the
-rest (uneven jobs, eligible machines, release and due dates per job).
+:class:`~rewriter.jssp.instance.JobShopInstance` for a job shop (every operation on one machine,
+no dates; routes of any length, machines revisited), :class:`~rewriter.fjsp.instance.FlexibleInstance`
+for the rest (eligible machines, release and due dates per job).
 
 What has no counterpart is refused with an :class:`~rewriter.errors.InputError` naming it: a
 deadline (a hard limit), a release date on an operation after a job's first, due dates that
@@ -57,8 +57,8 @@ def _job_dates(name: str, j: int, ops) -> tuple[int, int]:
 
 
 def from_job_shop_lib(instance) -> JobShopInstance | FlexibleInstance:
-    """Our instance of job_shop_lib's ``instance``: a JobShopInstance when it is a rectangular
-    job shop without dates, else a FlexibleInstance."""
+    """Our instance of job_shop_lib's ``instance``: a JobShopInstance when it is a job shop
+    without dates (jobs of any length), else a FlexibleInstance."""
     name = str(getattr(instance, "name", "job_shop_lib"))
     jobs = list(instance.jobs)
     if not jobs or not all(jobs):
@@ -68,10 +68,9 @@ def from_job_shop_lib(instance) -> JobShopInstance | FlexibleInstance:
     options = [[[(int(machine), _integer(op.duration, name, "duration")) for machine in op.machines]
                 for op in ops] for ops in jobs]
     single = all(len(o) == 1 for job in options for o in job)
-    if single and all(len(job) == m for job in options) and not any(r or d != NO_DUE for r, d in dates):
-        return JobShopInstance.from_arrays(
-            name, [[o[0][1] for o in job] for job in options],
-            [[o[0][0] for o in job] for job in options], **_bounds(instance))
+    if single and not any(r or d != NO_DUE for r, d in dates):
+        return JobShopInstance.from_routes(name, [[o[0] for o in job] for job in options],
+                                           n_machines=m, **_bounds(instance))
     release, due = zip(*dates)
     return FlexibleInstance.from_lists(name, m, options, release=list(release), due=list(due),
                                        **_bounds(instance))

@@ -5,8 +5,8 @@ no-idle rule), every task in exactly one job, each mode one machine, and as cons
 the route of each job (``EndBeforeStart`` without delay from each of a job's tasks to the next,
 in the job's task order). Jobs' release dates, due dates and weights are kept; the objective is
 not (it is chosen when solving: ``rewriter.solve(..., objective=...)``). We make it a
-:class:`~rewriter.jssp.instance.JobShopInstance` when it is a rectangular job shop without
-dates, else a :class:`~rewriter.fjsp.instance.FlexibleInstance`. Anything else (a renewable or
+:class:`~rewriter.jssp.instance.JobShopInstance` when it is a job shop without dates (jobs of any
+length), else a :class:`~rewriter.fjsp.instance.FlexibleInstance`. Anything else (a renewable or
 consumable resource, a deadline, a time window, an optional task, another constraint) is an
 :class:`~rewriter.errors.InputError` naming it.
 """
@@ -97,10 +97,9 @@ def from_pyjobshop(data, name: str = "pyjobshop") -> JobShopInstance | FlexibleI
     due = [NO_DUE if job.due_date is None else int(job.due_date) for job in data.jobs]
     weight = [int(job.weight) for job in data.jobs]
     dated = any(release) or any(d != NO_DUE for d in due)
-    if (not dated and all(len(job) == m for job in jobs)
-            and all(len(options) == 1 for job in jobs for options in job)):
-        return JobShopInstance.from_arrays(name, [[o[0][1] for o in job] for job in jobs],
-                                           [[o[0][0] for o in job] for job in jobs])
+    if not dated and all(len(options) == 1 for job in jobs for options in job):
+        return JobShopInstance.from_routes(name, [[o[0] for o in job] for job in jobs],
+                                           n_machines=m)
     return FlexibleInstance.from_lists(name, m, jobs, release=release, due=due, weight=weight)
 
 
