@@ -224,3 +224,12 @@ def test_a_reentrant_schedule_has_a_gantt_chart_and_a_dataframe(ragged):
     frame = result.to_dataframe()
     assert len(frame) == ragged.n_operations
     assert frame.groupby("job").size().tolist() == ragged.job_length.tolist()
+
+
+def test_a_reentrant_job_shop_is_a_flexible_shop_with_one_machine_per_operation(ragged):
+    from rewriter.fjsp.io import from_job_shop
+
+    flexible = from_job_shop(ragged)
+    assert flexible.to_lists() == [[[pair] for pair in route] for route in ragged.routes()]
+    result = rewriter.solve(flexible, method="cpsat", time_limit=20)
+    assert result.makespan == solve_cpsat(ragged, time_limit=20, workers=1).makespan

@@ -591,10 +591,10 @@ def from_job_shop(instance) -> FlexibleInstance:
     """A :class:`~rewriter.jssp.instance.JobShopInstance` as a flexible instance: the same jobs
     and routes, one eligible machine per operation; the name, bounds and metadata are kept (the
     problem is the same, so are its makespan bounds) and ``metadata["source_problem"]`` is ``jssp``."""
-    n, m = instance.durations.shape
-    metadata = {**instance.metadata, "source_problem": "jssp"}
-    return FlexibleInstance(instance.name, m, np.arange(0, n * m + 1, m), np.arange(n * m + 1),
-                            instance.machines.reshape(-1).copy(), instance.durations.reshape(-1).copy(),
+    metadata = {**instance.metadata, "source_problem": "jssp"}  # routes of any length
+    return FlexibleInstance(instance.name, instance.n_machines, instance.job_start.copy(),
+                            np.arange(instance.n_operations + 1), instance.op_machine.copy(),
+                            instance.op_duration.copy(),
                             lower_bound=instance.lower_bound, upper_bound=instance.upper_bound,
                             bounds_curated=instance.bounds_curated,
                             optimal=instance.optimal, metadata=metadata)
