@@ -113,3 +113,17 @@ def test_a_million_operation_schedule_is_read_in_vectorised_passes():
     finally:
         schedule_json._parse_schedule = real
     assert calls == []  # the entry-by-entry parse never ran
+
+
+def test_json_depth_is_found_across_the_chunks_of_a_large_text():
+    from rewriter import textfile
+
+    pad = " " * (textfile._DEPTH_CHUNK - 7)  # the nesting crosses the first chunk's end
+    brackets = "[" * 99 + "]" * 99  # 100 deep with the outer list: allowed
+    assert textfile._depth_exceeded(pad + '["]]]]", ' + brackets + "]") is None
+    deep = pad + '["]]]]", ' + "[" * 101 + "]" * 102
+    where = textfile._depth_exceeded(deep)
+    # an index into the text with its strings emptied: the 100th "[" after the string, depth 101
+    assert where == len(pad) + len('["", ') + 99
+    with pytest.raises(InputError, match="nested more than 100 levels"):
+        textfile.parse_json(deep, "big.json", "a schedule")
