@@ -6,6 +6,7 @@ one line."""
 from __future__ import annotations
 
 import importlib
+import json
 import itertools
 
 import numpy as np
@@ -233,3 +234,24 @@ def test_a_reentrant_job_shop_is_a_flexible_shop_with_one_machine_per_operation(
     assert flexible.to_lists() == [[[pair] for pair in route] for route in ragged.routes()]
     result = rewriter.solve(flexible, method="cpsat", time_limit=20)
     assert result.makespan == solve_cpsat(ragged, time_limit=20, workers=1).makespan
+
+
+def test_compare_runs_reentrant_instances_and_refuses_construct_in_one_line(ragged, tmp_path,
+                                                                             capsys):
+    from rewriter.cli import main
+    from rewriter.jssp.io import write_standard
+
+    path = tmp_path / "ragged.txt"
+    write_standard(ragged, path)
+    results = tmp_path / "r.jsonl"
+    assert main(["compare", "--instances", str(path), "--methods", "mwkr,tabu:1,cpsat:2",
+                 "--results", str(results), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert f"| ragged | 12x4, {ragged.n_operations} ops |" in out
+    rows = [json.loads(line) for line in results.read_text().splitlines()]
+    assert {row["method"] for row in rows} >= {"mwkr", "tabu:1", "cpsat:2"}
+    assert all(row["n_operations"] == ragged.n_operations for row in rows)
+    assert main(["compare", "--instances", str(path), "--methods", "construct",
+                 "--results", str(tmp_path / "c.jsonl"), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "ragged: jobs have 1 to 9 operations" in err
