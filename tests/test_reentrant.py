@@ -39,6 +39,9 @@ def test_reentrant_generator_draws_ragged_routes_with_revisits():
     other = random_reentrant_instance(50, 5, seed=4, min_ops=2, max_ops=9, low=4, high=7)
     assert not np.array_equal(other.op_duration[:20], inst.op_duration[:20])
     assert random_reentrant_instance(3, 4, seed=0).job_length.max() <= 8  # default 2 x machines
+    import rewriter
+
+    assert rewriter.random_reentrant_instance is random_reentrant_instance
 
 
 @pytest.mark.parametrize("kwargs, text", [

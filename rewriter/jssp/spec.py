@@ -209,5 +209,6 @@ SPEC = ProblemSpec(
     plot_schedule=plot_schedule,
     exports={"JobShopInstance": "rewriter.jssp.instance", "JobShopSolution": "rewriter.jssp.schedule",
              "bundled_instances": "rewriter.jssp.bundled", "random_instance": "rewriter.jssp.generate",
+             "random_reentrant_instance": "rewriter.jssp.generate",
              "check_schedule": "rewriter.jssp.validate", "TabuSettings": "rewriter.jssp.search"},
 )
