@@ -159,9 +159,12 @@ def test_validator_names_ragged_coverage_and_keeps_the_rectangular_wording():
     assert schedule_violations(rect, [[0, 1]])[0].startswith(
         "start times must cover 2 jobs x 3 operations")
     # a start past int64 (or near it, where start + duration would wrap) is named, not a crash
-    for huge in (2**70, 2**63 - 1, -2**70):
-        assert schedule_violations(inst, [[0], [1, 3, huge]]) == [
-            f"job 1 op 2 starts at {huge}, beyond any schedule's horizon (at most 2**62)"]
+    for huge in (2**70, 2**63 - 1, -2**70, 1e30):
+        message = f"job 1 op 2 starts at {int(huge)}, beyond any schedule's horizon (at most 2**62)"
+        assert schedule_violations(inst, [[0], [1, 3, huge]]) == [message]
+        assert schedule_violations(inst, [0, 1, 3, huge]) == [message]
+    assert schedule_violations(inst, np.array([0, 1, 3, 2**63 - 1])) == [
+        f"job 1 op 2 starts at {2**63 - 1}, beyond any schedule's horizon (at most 2**62)"]
 
 
 # ---- the solution graph ----------------------------------------------------------------------

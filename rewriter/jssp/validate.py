@@ -17,46 +17,51 @@ class InfeasibleSchedule(ValueError):
     """The schedule breaks a rule of the instance; the message lists the first few breaches."""
 
 
-def _flat_starts(instance: JobShopInstance, starts) -> np.ndarray:
-    """Start times per operation id (job-major) from a flat sequence of ``n_operations`` values,
-    an (n_jobs, n_machines) matrix, or one sequence per job (``starts[job][op]``); ValueError,
-    TypeError or IndexError when they do not cover the operations."""
+def _flat_starts(instance: JobShopInstance, starts):
+    """Start times in operation-id order (job-major) from a flat sequence of ``n_operations``
+    values, an (n_jobs, n_machines) matrix, or one sequence per job (``starts[job][op]``): an
+    int64 array, or a list of Python ints when one lies outside int64. ValueError, TypeError
+    or IndexError when they do not cover the operations."""
     n_ops, n, m = instance.n_operations, instance.n_jobs, instance.n_machines
     try:
         array = np.asarray(starts)
     except ValueError:  # ragged nested sequences (numpy >= 1.24)
         array = None
-    if array is not None and array.dtype != object and array.dtype.kind in "iuf":
+    if array is not None and array.dtype.kind in "iuf":
         if not np.isfinite(array).all():
             raise ValueError("start times must be finite numbers")
-        if array.ndim == 1 and array.shape[0] == n_ops:
+        if array.dtype.kind == "f" and (np.abs(array) > MAX_START).any():
+            array = array.astype(object)  # int() of each below, no silent wrap-around
+        elif array.ndim == 1 and array.shape[0] == n_ops:
             return array.astype(np.int64)
-        if array.ndim == 2 and instance.is_rectangular and array.shape == (n, m):
+        elif array.ndim == 2 and instance.is_rectangular and array.shape == (n, m):
             return array.astype(np.int64).reshape(-1)
-        if array.ndim == 2:
-            # as the nested lists: the first job_length[j] entries of row j; a short row fails
-            array = array.tolist()
-        else:
+        elif array.ndim != 2:
             raise ValueError(f"found {array.shape[0] if array.ndim else 'a scalar, not'} "
                              "start times")
-    return np.array([int(starts[j][k]) for j in range(n)
-                     for k in range(int(instance.job_length[j]))], dtype=np.int64)
+    if (array is not None and array.ndim == 1 and array.shape[0] == n_ops
+            and all(isinstance(v, (int, np.integer, float)) for v in array.tolist())):
+        values = [int(v) for v in array.tolist()]  # flat, some beyond int64
+    else:  # per job: the first job_length[j] entries of row j; a short row fails
+        rows = array.tolist() if array is not None and array.ndim == 2 else starts
+        values = [int(rows[j][k]) for j in range(n) for k in range(int(instance.job_length[j]))]
+    try:
+        return np.array(values, dtype=np.int64)
+    except OverflowError:
+        return values
 
 
 #: start times beyond this are refused, so that start + duration cannot wrap around int64
 MAX_START = 2**62
 
 
-def _too_large(instance: JobShopInstance, starts) -> str:
-    """The violation of a schedule with a start time out of range, naming its operation."""
-    try:
-        flat = np.asarray(starts, dtype=object).reshape(-1).tolist()
-        if len(flat) != instance.n_operations:
-            raise ValueError
-    except ValueError:  # per-job lists of different lengths
-        flat = [value for row in starts for value in row]
-    v = next(i for i, value in enumerate(flat) if abs(int(value)) > MAX_START)
-    return (f"job {instance.op_job[v]} op {instance.op_index[v]} starts at {int(flat[v])}, "
+def _too_large(instance: JobShopInstance, values) -> str | None:
+    """The violation of the first start time beyond :data:`MAX_START`, naming its operation;
+    None when there is none."""
+    if not isinstance(values, list) and not (np.abs(values) > MAX_START).any():
+        return None
+    v = next(i for i, value in enumerate(values) if abs(int(value)) > MAX_START)
+    return (f"job {instance.op_job[v]} op {instance.op_index[v]} starts at {int(values[v])}, "
             f"beyond any schedule's horizon (at most 2**62)")
 
 
@@ -81,10 +86,9 @@ def schedule_violations(instance: JobShopInstance, starts, makespan: int | None 
         start = _flat_starts(instance, starts)
     except (IndexError, TypeError, ValueError) as exc:
         return [f"start times must cover {_coverage(instance)}: {exc}"]
-    except OverflowError:  # a start past int64: the first one, named
-        start = None
-    if start is None or (np.abs(start) > MAX_START).any():
-        return [_too_large(instance, starts)]
+    too_large = _too_large(instance, start)
+    if too_large:
+        return [too_large]
     problems: list[str] = []
     duration, job, index = instance.op_duration, instance.op_job, instance.op_index
     end = start + duration
