@@ -203,7 +203,8 @@ def _dispatch_kernel(job_start, n_mach, durations, machines, machine_start, keys
 
     The candidates (next op of every unfinished job) are kept in one bucket per machine, with the
     smallest ect (active) or est (non-delay) of each bucket cached in ``mval``; a step then costs
-    O(n_machines + size of the buckets it touches) instead of O(n_jobs).
+    O(log n_machines + size of the buckets it touches) instead of O(n_jobs) (a non-delay step
+    also visits every machine tied at t*).
     """
     n = job_start.shape[0] - 1
     n_ops = durations.shape[0]
