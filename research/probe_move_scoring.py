@@ -226,7 +226,7 @@ def _follow(first, horizon, own, weights, step, order, machine_start, duration, 
                             stack, seen, step + tenure, table, moved_at)
     best, lowest = min(best, makespan), makespan
     for t in range(step + 1, step + 1 + horizon):
-        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last,
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last, n,
                              mach_pred, mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break
@@ -270,7 +270,7 @@ def scored_tabu(n_steps, weights, lookahead, width, horizon, own, seed, order, m
     best = makespan
     ci = 0
     for step in range(n_steps):
-        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last,
+        k = _candidate_moves(3, order, machine_start, duration, job_pred, job_succ, job_last, n,
                              mach_pred, mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
             break

@@ -47,10 +47,13 @@ class LocalSearch(Stepper):
 
     first_chunk = 64
 
-    def __init__(self, sol: JobShopSolution, policy: str, moves: str, tabu: TabuSettings, seed: int):
+    def __init__(self, sol: JobShopSolution, policy: str, moves: str, tabu: TabuSettings, seed: int,
+                 n_movable: int | None = None):
         self.counters = LS.new_counters(sol.makespan)
         super().__init__(sol.makespan)
         inst = sol.instance
+        # a move costs up to a pass over the schedule: at 10^6 operations the first chunk is one
+        self.first_chunk = max(1, min(LocalSearch.first_chunk, 200_000 // inst.n_operations))
         self.sol = sol
         self.inst = inst
         self.policy = policy
@@ -60,6 +63,8 @@ class LocalSearch(Stepper):
         self._scratch_heads = np.empty(inst.n_operations, np.int64)
         self._scratch_topo = np.empty(inst.n_operations, np.int64)
         self.lower_bound = inst.proven_lower_bound()
+        # operations from this id on never move (the fixed boundary of a window's sub-instance)
+        self.n_movable = inst.n_operations if n_movable is None else int(n_movable)
         if policy == "tabu":
             n = inst.n_operations
             self.tenure_min, self.tenure_max, self.stall, self.perturb = tabu.resolved(inst)
@@ -104,7 +109,7 @@ class LocalSearch(Stepper):
     def _common(self):
         s, i = self.sol, self.inst
         return (s.order, i.machine_start, i.op_duration, i.job_pred, i.job_succ, i.job_last,
-                s.position, s.mach_pred, s.mach_succ, s.heads, s.tails, s.topo, self.topo_pos,
+                self.n_movable, s.position, s.mach_pred, s.mach_succ, s.heads, s.tails, s.topo, self.topo_pos,
                 s._indegree, s._path, s._blocks, s._moves, s._stack, s._seen)
 
     def advance(self, n_steps: int):

@@ -173,17 +173,38 @@ def _rebuild(table, clock):
 
 
 @njit(cache=True)
-def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, mach_pred,
+def _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, mach_pred,
                      mach_succ, heads, makespan, path, blocks, moves):
+    """The moves of neighbourhood ``kind`` in the current schedule (see :data:`MOVE_KINDS`),
+    written to ``moves``; returns their number. Operations from ``n_movable`` on never move."""
+    length = 0
+    if kind != 2:
+        end = K.critical_end(job_last, duration, heads, makespan)
+        length = K.critical_path_from(end, duration, job_pred, mach_pred, heads, path)
     if kind == 2:
-        return K.adjacent_moves(order, machine_start, job_succ, moves)
-    end = K.critical_end(job_last, duration, heads, makespan)
-    length = K.critical_path_from(end, duration, job_pred, mach_pred, heads, path)
-    if kind == 1:
-        return K.n1_moves(path, length, mach_succ, job_succ, moves)
-    if kind == 3:
-        return K.n7_moves(path, length, mach_succ, job_succ, blocks, moves)
-    return K.n5_moves(path, length, mach_succ, job_succ, blocks, moves)
+        k = K.adjacent_moves(order, machine_start, job_succ, moves)
+    elif kind == 1:
+        k = K.n1_moves(path, length, mach_succ, job_succ, moves)
+    elif kind == 3:
+        k = K.n7_moves(path, length, mach_succ, job_succ, blocks, moves)
+    else:
+        k = K.n5_moves(path, length, mach_succ, job_succ, blocks, moves)
+    if n_movable < duration.shape[0]:
+        k = _movable_only(moves, k, n_movable)
+    return k
+
+
+@njit(cache=True)
+def _movable_only(moves, k, n_movable):
+    """Keep the moves of operations below ``n_movable`` only: the later ones are fixed (the
+    boundary of a window, rewriter.jssp.window)."""
+    kept = 0
+    for i in range(k):
+        if moves[i, 0] < n_movable and moves[i, 1] < n_movable:
+            moves[kept, 0] = moves[i, 0]
+            moves[kept, 1] = moves[i, 1]
+            kept += 1
+    return kept
 
 
 @njit(cache=True)
@@ -251,7 +272,7 @@ def record_trace(step, makespan, trace, n_trace):
 
 
 @njit(cache=True)
-def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last,
+def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable,
                       position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks,
                       moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
                       counters, trace):
@@ -262,7 +283,7 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
     n_trace = 0
     done = 0
     while done < n_steps:
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable,
                              mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if k == 0:
@@ -294,7 +315,7 @@ def random_walk_chunk(n_steps, kind, order, machine_start, duration, job_pred, j
 
 @njit(cache=True)
 def descent_chunk(n_steps, kind, first_improvement, order, machine_start, duration, job_pred,
-                  job_succ, job_last, position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path,
+                  job_succ, job_last, n_movable, position, mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path,
                   blocks, moves, stack, seen, scratch_heads, scratch_topo, makespan, best_order,
                   counters, trace):
     """Greedy descent with exact move evaluation: best improvement, or the first improving move
@@ -306,7 +327,7 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
     done = 0
     local_optimum = False
     while done < n_steps:
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable,
                              mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if first_improvement:  # shuffle so "first" is not biased to the start of the path
@@ -354,7 +375,7 @@ def descent_chunk(n_steps, kind, first_improvement, order, machine_start, durati
 
 
 @njit(cache=True)
-def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last, position,
+def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, position,
                mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                seen, scratch_heads, scratch_topo, makespan, best_order, counters, tabu_until,
                clock, tenure_min, tenure_max, stall, since_best, perturb, trace, lower_bound,
@@ -379,7 +400,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
     while done < n_steps:
         if best <= lower_bound:
             break
-        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last,
+        k = _candidate_moves(kind, order, machine_start, duration, job_pred, job_succ, job_last, n_movable,
                              mach_pred,
                              mach_succ, heads, makespan, path, blocks, moves)
         if k == 0 and kind != 2:
@@ -463,7 +484,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
         if since_best >= stall:
             # restart from the best schedule, perturbed by random critical swaps
             makespan = restart_from(best_order, perturb, order, machine_start, duration,
-                                    job_pred, job_succ, job_last, position, mach_pred, mach_succ, heads,
+                                    job_pred, job_succ, job_last, n_movable, position, mach_pred, mach_succ, heads,
                                     tails, topo, topo_pos, indegree, path, blocks, moves, stack, seen)
             clock += tenure_max + 1  # every tabu entry expires
             since_best = 0
@@ -475,7 +496,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
 
 
 @njit(cache=True)
-def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, job_last, position,
+def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, position,
                  mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                  seen):
     """Load the order ``source`` into the solution, then :func:`perturb` it with ``k`` random
@@ -485,19 +506,19 @@ def restart_from(source, k, order, machine_start, duration, job_pred, job_succ, 
     K.machine_links(order, machine_start, mach_pred, mach_succ, position)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)
-    return perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, position,
+    return perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, position,
                    mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack,
                    seen)
 
 
 @njit(cache=True)
-def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, position,
+def perturb(k, makespan, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, position,
             mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree, path, blocks, moves, stack, seen):
     """Flip up to ``k`` random critical arcs (N1 pairs; a flip that would close a cycle is
     skipped) of the solution whose heads and ``makespan`` are exact; returns the new makespan.
     Leaves heads, tails, ``topo`` (sorted by heads) and ``topo_pos`` exact."""
     for _ in range(k):
-        kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ, job_last, mach_pred,
+        kk = _candidate_moves(1, order, machine_start, duration, job_pred, job_succ, job_last, n_movable, mach_pred,
                               mach_succ, heads, makespan, path, blocks, moves)
         if kk == 0:
             break

@@ -27,6 +27,7 @@ from ..seeding import check_seed
 from .dispatching import MODES, RULES, dispatch
 from .instance import JobShopInstance
 from .search import LocalSearch, TabuSettings
+from .window import WindowedTabu
 from .schedule import MOVE_KINDS, JobShopSolution
 from .result import make_result
 
@@ -79,6 +80,31 @@ def check_search_options(policy: str, *, moves: str | None, samples: int, decodi
         raise InputError(f"time limit must be positive, got {time_limit}")
 
 
+#: --policy tabu on more operations than this searches windows of WINDOW operations (window.py):
+#: measured on tai_1000_100_1 and tai_1000_1000_1 (docs/industrial.md), not on smaller ones, where
+#: a move over the whole schedule is cheap enough
+WINDOW_ABOVE = 50_000
+WINDOW = 20_000
+#: a window is searched until this many moves in a row found nothing better (measured as WINDOW)
+WINDOW_STALL = 500
+
+
+def window_size(instance: JobShopInstance, policy: str, moves: str | None,
+                window: int | None) -> int:
+    """The operations per window of a tabu search (0: the whole schedule at once); ``window``
+    None picks :data:`WINDOW` on instances of more than :data:`WINDOW_ABOVE` operations."""
+    if window is None:
+        large = instance.n_operations > WINDOW_ABOVE
+        return WINDOW if large and policy == "tabu" and moves in (None, "n5") else 0
+    if window < 0 or (0 < window < 2):
+        raise InputError(f"window must be 0 (none) or at least 2 operations, got {window}")
+    if window and policy != "tabu":
+        raise InputError(f"windows are an option of tabu search, not of {policy}")
+    if window and moves not in (None, "n5"):
+        raise InputError(f"a window's tabu search makes N5 moves, not {moves}")
+    return window if window < instance.n_operations else 0
+
+
 def tabu_settings(tabu: TabuSettings | None, tie_break: str | None) -> TabuSettings:
     tabu = tabu or TabuSettings()
     return tabu if tie_break is None else replace(tabu, tie_break=tie_break)
@@ -89,7 +115,8 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           moves: str | None = None, seed: int | None = 0, tabu: TabuSettings | None = None,
           progress: bool = False, start: JobShopSolution | None = None,
           tie_break: str | None = None, searches: int = 1, model: str | None = None,
-          samples: int = 1, decoding: str | None = None, started: float | None = None) -> Result:
+          samples: int = 1, decoding: str | None = None, started: float | None = None,
+          window: int | None = None) -> Result:
     """Improve a dispatching-rule schedule (or ``start``) with one of the job shop's own policies.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
@@ -103,7 +130,9 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     returns the best (the lowest makespan; of equals, the lowest seed); its ``info`` lists every
     search's makespan. The clock (time limit, runtime) runs from ``started`` (default: now), so
     that building ``start`` can count. ``model`` is read by no policy of this module (every
-    policy of the spec takes the same keywords).
+    policy of the spec takes the same keywords). ``window`` (tabu): search windows of that many
+    operations one after another (:mod:`rewriter.jssp.window`); None: on instances of more than
+    :data:`WINDOW_ABOVE` operations, windows of :data:`WINDOW`; 0: never.
     """
     _check_choice(policy, POLICIES, "policy")
     check_search_options(policy, moves=moves, samples=samples, decoding=decoding, steps=steps,
@@ -115,10 +144,15 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
             raise InputError(f"searches side by side are an option of the tabu and controlled "
                              f"policies, not of {policy}")
         call = dict(init=init, init_mode=init_mode, policy=policy, steps=steps, moves=moves,
-                    tabu=tabu, start=start, tie_break=tie_break)
+                    tabu=tabu, start=start, tie_break=tie_break, window=window)
         return side_by_side(solve, instance, call, searches, seed_value, time_limit, progress, t0)
+    size = window_size(instance, policy, moves, window)
     sol = start_solution(instance, init, init_mode, seed, start)
-    search = LocalSearch(sol, policy, moves or "n5", tabu_settings(tabu, tie_break), seed_value)
+    settings = tabu_settings(tabu, tie_break)
+    if size:
+        search = WindowedTabu(sol, settings, seed_value, size, WINDOW_STALL)
+    else:
+        search = LocalSearch(sol, policy, moves or "n5", settings, seed_value)
     return search_result(instance, search, policy, init, sol.makespan, steps, time_limit, seed,
                          progress, t0)
 

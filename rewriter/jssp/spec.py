@@ -189,6 +189,10 @@ SPEC = ProblemSpec(
         Option("tie_break", "random", "--policy tabu: how moves of equal makespan are chosen: "
                "random, or pressure (the move leaving the fewest operations near the makespan)",
                choices=("random", "pressure")),
+        Option("window", None, "--policy tabu: search windows of N operations (those starting "
+               "in one stretch of time, the rest of the schedule fixed) one after another, so a "
+               "move costs what the window costs; default: 20000 on instances of more than 50000 "
+               "operations, else none; 0: never", kind=int),
         Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
                "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "
                "(on 2 cores, --searches 2 uses both)"),
