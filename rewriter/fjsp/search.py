@@ -2,9 +2,17 @@
 resequence / reassign moves of :mod:`rewriter.fjsp.moves`, in numba, run by the core loop.
 
 Every step scans the moves of every candidate operation (the critical ones, and for the
-tardiness objectives the tight chains of late jobs), each priced exactly, and applies one; the
-schedule is then re-evaluated from scratch (heads, tails, objective), so the search's cost is
-always the exact objective.
+tardiness objectives the tight chains of late jobs) and applies one; the schedule is then
+re-evaluated from scratch (heads, tails, objective: O(n) once per step), so the search's cost is
+always the exact objective. How moves are priced (``FlexibleTabuSettings.pricing``):
+
+* ``exact`` (the makespan's default): every move priced exactly by :func:`moves.scan_op`;
+* ``estimate`` (the tardiness objectives' default): every move priced from the current heads
+  and tails without a pass over the graph (:mod:`rewriter.fjsp.pricing`), and only the
+  ``shortlist`` best-estimated admissible moves (and as many tabu ones, for the aspiration)
+  evaluated exactly, one full pass each; the best of those by exact cost is taken. So "best
+  move" below means the best of that shortlist, and greedy's local optimum means that no
+  shortlisted move improves.
 
 * ``greedy``: best improvement (ties at random); stops at a local optimum (status
   ``local_optimum``): no move of the neighbourhood improves the objective.
@@ -13,9 +21,10 @@ always the exact objective.
   memory (one row per operation):
 
   - the moved operation may not be moved again for ``t`` steps, ``t`` drawn uniformly from
-    ``[tenure_min, tenure_max]`` (default ``2 + n_ops // (10 x n_machines)`` to
-    ``2 x tenure_min + 2``: about the critical blocks' length on the benchmark sizes);
-  - for ``spot x t`` steps (default ``spot = 4``) it may not return to the gap it left: the same
+    ``[tenure_min, tenure_max]`` (default ``3 + n_ops // (10 x n_machines)`` to
+    ``4 x tenure_min``: about the critical blocks' length on the benchmark sizes; with estimated
+    pricing ``10 + n_ops // (10 x n_machines)`` to 4x that);
+  - for ``spot x t`` steps (default ``spot = 2``) it may not return to the gap it left: the same
     machine, right after its old machine predecessor or right before its old machine successor;
 
   aspiration: a tabu move whose exact cost beats the best cost found is allowed; when every move
@@ -62,11 +71,15 @@ class FlexibleTabuSettings:
     #: ``shortlist`` best-estimated admissible moves and as many tabu ones evaluated exactly), "auto":
     #: estimate for the tardiness objectives, exact for the makespan (whose exact scan is cheap)
     pricing: str = "auto"
-    shortlist: int = 16
+    shortlist: int = 8
 
     def resolved(self, instance: FlexibleInstance, objective: str = "makespan") -> tuple[int, ...]:
+        estimated = self.pricing == "estimate" or (self.pricing == "auto" and objective != "makespan")
+        # estimated pricing: a shortlist of 8 with tenures from 10 (10..40, 11..44) beat a
+        # shortlist of 16 with the exact search's tenures (3..12, 4..16) on all three tight_*
+        # production instances (30 s, seed 0; docs/fjsp.md "Moves priced without a full pass")
         low = self.tenure_min if self.tenure_min is not None else \
-            3 + instance.n_operations // (10 * instance.n_machines)
+            (10 if estimated else 3) + instance.n_operations // (10 * instance.n_machines)
         high = self.tenure_max if self.tenure_max is not None else 4 * low
         if not 1 <= low <= high:
             raise InputError(f"tabu tenure must satisfy 1 <= min <= max, got {low}..{high}")
@@ -78,7 +91,6 @@ class FlexibleTabuSettings:
             raise InputError(f"pricing must be auto, exact or estimate, got {self.pricing!r}")
         if self.shortlist < 1:
             raise InputError(f"the shortlist must hold at least one move, got {self.shortlist}")
-        estimated = self.pricing == "estimate" or (self.pricing == "auto" and objective != "makespan")
         return (low, high, self.spot, self.stall, self.perturb, int(self.tie_break == "path"),
                 int(estimated), self.shortlist)
 
