@@ -63,8 +63,9 @@ def _swap_loop(reps, incremental, pairs, order, position, duration, job_pred, jo
             for u, v in ((pairs[i, 0], pairs[i, 1]), (pairs[i, 1], pairs[i, 0])):
                 K.flip_arc(u, v, order, position, mach_pred, mach_succ)
                 if incremental:
-                    total += K.swap_update(u, v, duration, job_pred, job_succ, mach_pred,
-                                           mach_succ, heads, tails, topo, topo_pos, stack, seen)
+                    total += K.swap_update_stretch(u, v, duration, job_pred, job_succ,
+                                                   mach_pred, mach_succ, heads, tails, topo,
+                                                   topo_pos, stack, seen)
                 else:
                     total += K.heads_and_makespan(duration, job_pred, job_succ, mach_pred,
                                                   mach_succ, heads, topo, indegree)

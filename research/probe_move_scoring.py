@@ -194,7 +194,7 @@ def _make(u, v, step, order, position, duration, job_pred, job_succ, mach_pred, 
     job_last = np.nonzero(job_succ < 0)[0]  # every job's last operation, in job order
     makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, job_last,
                                   mach_pred, mach_succ, heads, tails, topo, topo_pos, indegree,
-                                  stack, seen, K.pending_bits(n))
+                                  stack, seen, K.pending_bits(n), K.local_update(n, n))
     table = tabu_store(table, v * n + u, until, step)
     table = tabu_store(table, u * n + v, until, step)
     moved_at[u] = moved_at[v] = step

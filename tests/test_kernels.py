@@ -164,10 +164,12 @@ def test_flip_cycle_check_and_estimate(case):
         assert trial.order.tolist() == sol.order.tolist() and trial.makespan == sol.makespan
 
 
-@given(sizes, st.integers(0, 2**32 - 1))
-def test_swap_update_matches_a_full_evaluation_along_a_chain_of_swaps(case, walk_seed):
+@given(sizes, st.integers(0, 2**32 - 1), st.booleans())
+def test_swap_update_matches_a_full_evaluation_along_a_chain_of_swaps(case, walk_seed, local):
     """The incremental update after a swap gives networkx's heads, tails and makespan and a
-    topological order, swap after swap (each update starts from the previous one's order)."""
+    topological order, swap after swap (each update starts from the previous one's order), both
+    ways: following only what changes (the way of large instances) and by passes over the
+    stretch the swap can change (small ones)."""
     _, inst, sol = _solution(*case)
     rng = np.random.default_rng(walk_seed)
     n = inst.n_operations
@@ -179,9 +181,15 @@ def test_swap_update_matches_a_full_evaluation_along_a_chain_of_swaps(case, walk
             break
         u, v = pairs[rng.integers(len(pairs))]
         K.flip_arc(u, v, sol.order, sol.position, sol.mach_pred, sol.mach_succ)
-        makespan = K.swap_update(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
-                                 sol.mach_pred, sol.mach_succ, inst.job_last, sol.heads, sol.tails,
-                                 sol.topo, topo_pos, stack, mark, K.pending_bits(n))
+        if local:
+            makespan = K.swap_update_local(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
+                                           sol.mach_pred, sol.mach_succ, inst.job_last, sol.heads,
+                                           sol.tails, sol.topo, topo_pos, stack, mark,
+                                           K.pending_bits(n))
+        else:
+            makespan = K.swap_update_stretch(u, v, inst.op_duration, inst.job_pred, inst.job_succ,
+                                             sol.mach_pred, sol.mach_succ, sol.heads, sol.tails,
+                                             sol.topo, topo_pos, stack, mark)
         sol.makespan = int(makespan)
         heads, tails, expected = ref.heads_tails(inst, sol.order)
         assert makespan == expected == ref.makespan_networkx(inst, sol.order)
@@ -213,3 +221,17 @@ def test_schedule_from_heads_is_feasible():
     assert again.makespan == sol.makespan
     assert JobShopSolution.from_machine_sequences(inst, sol.machine_sequences()).order.tolist() \
         == sol.order.tolist()
+
+
+@given(sizes)
+def test_sorting_by_heads_keeps_a_topological_order_with_zero_durations(case):
+    """The order tabu search keeps (rewriter.shop.dynamic.sort_by_heads): heads never fall along
+    it, and ties of an arc after a zero-length operation keep the arc forward."""
+    from rewriter.shop.dynamic import sort_by_heads
+
+    _, inst, sol = _solution(*case)
+    topo_pos = np.empty(inst.n_operations, np.int64)
+    sort_by_heads(sol.topo, topo_pos, sol.heads)
+    assert (np.diff(sol.heads[sol.topo]) >= 0).all()
+    assert topo_pos[sol.topo].tolist() == list(range(inst.n_operations))
+    assert all(topo_pos[a] < topo_pos[b] for a, b in ref.graph(inst, sol.order).edges)

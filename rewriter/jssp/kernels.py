@@ -171,11 +171,37 @@ def topo_positions(topo, topo_pos):
 
 @njit(cache=True)
 def swap_update(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, job_last, heads, tails,
-                topo, topo_pos, stack, mark, bits):
+                topo, topo_pos, stack, mark, bits, local):
     """Make ``heads``, ``tails``, ``topo`` and ``topo_pos`` exact again after ``u`` and its machine
     successor ``v`` were swapped (the arcs already say ``a -> v -> u -> b``; the swap was acyclic),
-    and return the makespan. The same values as :func:`heads_and_makespan` and
-    ``tails_from_topo``, touching only what the swap changes (:mod:`rewriter.shop.dynamic`): the
+    and return the makespan: the same values as :func:`heads_and_makespan` and
+    ``tails_from_topo``. With ``local`` (see :func:`local_update`) by following only the
+    operations whose values change (:func:`swap_update_local`), else by passes over the stretch
+    of ``topo`` the swap can change (:func:`swap_update_stretch`)."""
+    if not local:
+        return swap_update_stretch(u, v, duration, job_pred, job_succ, mach_pred, mach_succ,
+                                   heads, tails, topo, topo_pos, stack, mark)
+    return swap_update_local(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, job_last,
+                             heads, tails, topo, topo_pos, stack, mark, bits)
+
+
+#: from this many operations on, a swap's update follows only what changes
+LOCAL_UPDATE_ABOVE = 50_000
+
+
+@njit(cache=True)
+def local_update(n_operations, n_movable):
+    """Whether :func:`swap_update` should follow only what changes: on large instances, and on a
+    window's instance (rewriter.jssp.window), whose fixed ends stop the changes early (measured:
+    tai_1000_1000_1 in windows of 20,000 operations, 5x the moves per second of the passes; a
+    whole 10^4-operation instance, tai_100_100_1, 0.8x)."""
+    return n_operations > LOCAL_UPDATE_ABOVE or n_movable < n_operations
+
+
+@njit(cache=True)
+def swap_update_local(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, job_last, heads,
+                      tails, topo, topo_pos, stack, mark, bits):
+    """:func:`swap_update` touching only what the swap changes (:mod:`rewriter.shop.dynamic`): the
     order is repaired for the one arc ``v -> u`` that may run backwards, heads are recomputed from
     ``v``, ``u`` and ``b`` on while they change, tails from ``u``, ``v`` and ``a`` back, and the
     makespan is the latest end among the jobs' last operations ``job_last`` (every longest path
@@ -206,6 +232,65 @@ def latest_end(job_last, duration, heads):
         if heads[v] + duration[v] > makespan:
             makespan = heads[v] + duration[v]
     return makespan
+
+
+@njit(cache=True)
+def swap_update_stretch(u, v, duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails,
+                        topo, topo_pos, stack, mark):
+    """:func:`swap_update` for small graphs, in O(N): sequential passes over ``topo`` from ``u``
+    on and up to ``v`` beat following only the changed operations while the arrays sit in the
+    cache (measured: ta41, 600 operations, 17% more moves per second; 10^4 operations about as
+    many; 10^5 operations a third fewer).
+
+    With ``pu < pv`` the old positions of ``u`` and ``v`` in ``topo``, the nodes of ``topo[pu:pv+1]``
+    reachable from ``u`` move, in their order, behind the others of that stretch, which gives a
+    topological order of the new graph (Pearce & Kelly's dynamic ordering; ``v`` is never
+    reachable from ``u``, as the swap closes no cycle). Heads can change only from ``pu`` on (every
+    changed arc ends there or later), tails only up to ``pv`` (every changed arc starts there or
+    earlier). ``stack`` and ``mark`` are scratch arrays of length N, ``mark`` all zero on entry and
+    on exit.
+    """
+    pu = topo_pos[u]
+    pv = topo_pos[v]
+    # the stretch's nodes reachable from u: stack[0:count] (breadth first, kept for the reorder)
+    stack[0] = u
+    mark[u] = 1
+    count = 1
+    i = 0
+    while i < count:
+        w = stack[i]
+        i += 1
+        for k in range(2):
+            x = job_succ[w] if k == 0 else mach_succ[w]
+            if x >= 0 and mark[x] == 0 and topo_pos[x] <= pv:
+                mark[x] = 1
+                stack[count] = x
+                count += 1
+    at = pu
+    j = 0
+    for i in range(pu, pv + 1):  # the others first, in place (at <= i: nothing unread is lost),
+        w = topo[i]              # the reached ones into stack, whose search is over, in order
+        if mark[w] == 0:
+            topo[at] = w
+            topo_pos[w] = at
+            at += 1
+        else:
+            stack[j] = w
+            j += 1
+    for i in range(count):
+        w = stack[i]
+        mark[w] = 0
+        topo[at] = w
+        topo_pos[w] = at
+        at += 1
+    makespan = heads_from(duration, job_pred, mach_pred, topo, heads, pu)
+    tails_upto(duration, job_succ, mach_succ, topo, tails, pv)
+    for i in range(pu):  # a longest path may run wholly before pu: heads and tails exact there
+        w = topo[i]
+        if heads[w] + duration[w] + tails[w] > makespan:
+            makespan = heads[w] + duration[w] + tails[w]
+    return makespan
+
 
 
 @njit(cache=True)

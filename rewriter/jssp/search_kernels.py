@@ -238,7 +238,7 @@ def _outcome(x, w, duration, job_pred, job_succ, order, position, mach_pred, mac
 
 @njit(cache=True)
 def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, job_last, mach_pred, mach_succ,
-                       heads, tails, topo, topo_pos, indegree, stack, seen, bits):
+                       heads, tails, topo, topo_pos, indegree, stack, seen, bits, local):
     """Apply the acyclic move ``(x, w)`` and return the new makespan, leaving heads, tails,
     ``topo`` and ``topo_pos`` exact: a swap updates only what it can change
     (:func:`~rewriter.jssp.kernels.swap_update`), an insertion re-evaluates the whole graph."""
@@ -246,7 +246,8 @@ def _move_and_evaluate(x, w, order, position, duration, job_pred, job_succ, job_
     _apply(x, w, order, position, mach_pred, mach_succ)
     if first >= 0:  # a swap of adjacent operations; ``first`` was before the other one
         return K.swap_update(first, x + w - first, duration, job_pred, job_succ, mach_pred,
-                             mach_succ, job_last, heads, tails, topo, topo_pos, stack, seen, bits)
+                             mach_succ, job_last, heads, tails, topo, topo_pos, stack, seen, bits,
+                             local)
     makespan = _evaluate(duration, job_pred, job_succ, mach_pred, mach_succ, heads, tails, topo,
                          indegree)
     K.topo_positions(topo, topo_pos)
@@ -392,6 +393,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
     """
     n = duration.shape[0]
     bits = K.pending_bits(n)  # scratch of the incremental updates, all clear between steps
+    local = K.local_update(n, n_movable)
     step0 = counters[STEPS]
     best = counters[BEST]
     n_trace = 0
@@ -468,7 +470,7 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
             v = moves[chosen, 1]
             makespan = _move_and_evaluate(u, v, order, position, duration, job_pred, job_succ, job_last,
                                           mach_pred, mach_succ, heads, tails, topo, topo_pos,
-                                          indegree, stack, seen, bits)
+                                          indegree, stack, seen, bits, local)
             until = clock + tenure_min + np.random.randint(0, tenure_max - tenure_min + 1)
             tabu_until = tabu_store(tabu_until, v * n + u, until, clock)
             if kind == 3:  # N7 lists a swap in both orientations, and x, w in either order

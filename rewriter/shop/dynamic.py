@@ -12,12 +12,15 @@ Every operation has at most one job and one machine predecessor and successor (-
    :func:`sort_by_heads`) the stretch between two adjacent critical operations is a handful of
    operations.
 2. :func:`update_heads` recomputes the heads of the given seed operations and propagates forward
-   only while a head changes, in topological order by a binary heap keyed by ``topo_pos``, so
-   every operation is recomputed at most once and after all its predecessors;
+   only while a head changes, in topological order (a bit set over the positions of ``topo``,
+   swept once forward), so every operation is recomputed at most once and after all its
+   predecessors;
    :func:`update_tails` does the same backwards.
 
-The cost of a move is then O((affected + changed) log changed) instead of O(N); the full passes of
-:mod:`rewriter.shop.dag` remain the oracle (tests/test_dynamic_update.py checks both agree).
+The cost of a move is then O(affected + changed + N / 64) instead of O(N) passes; the full
+passes of :mod:`rewriter.shop.dag` remain the oracle (tests/test_kernels.py checks both agree).
+At 10^5-10^6 operations a tabu move still changes a tenth of the heads or tails or more, which is
+why large instances are searched in windows (:mod:`rewriter.jssp.window`).
 ``stack`` and ``mark`` are scratch arrays of length N, ``mark`` all zero on entry and on exit.
 """
 
