@@ -110,3 +110,17 @@ def test_windows_are_chosen_by_size_and_refused_where_they_do_not_apply():
     for policy, moves, window in (("greedy", None, 10), ("tabu", "n7", 10), ("tabu", None, -1)):
         with pytest.raises(InputError):
             window_size(small, policy, moves, window)
+
+
+def test_the_controlled_policy_is_tabu_in_windows_where_tabu_works_in_windows():
+    from rewriter.learn.control.controllers import solve_controlled
+    from rewriter.learn.solve import solve_jssp
+
+    inst = ref.random_instance(np.random.default_rng(6), 12, 5)
+    controlled = solve_controlled(inst, steps=800, seed=2, window=20)
+    tabu = solve(inst, policy="tabu", steps=800, seed=2, window=20)
+    assert controlled.method == "controlled" and controlled.info["controller"] == "none"
+    assert (controlled.makespan, controlled.steps) == (tabu.makespan, tabu.steps)
+    assert controlled.info["window"] == 20 and controlled.info["windows"] >= 1
+    with pytest.raises(InputError, match="windows are an option of tabu"):
+        solve_jssp(inst, steps=5, window=20)

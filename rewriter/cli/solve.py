@@ -348,6 +348,8 @@ def summary(result, args, init: str) -> str:
                and (k != "samples" or result.info[k] > 1)]
     if "controller" in result.info:
         details.insert(0, f"{result.info['controller']} controller")
+    if "window" in result.info:
+        details.append(f"{result.info['windows']} windows of {result.info['window']} operations")
     dims = [f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items()]
     size = " x ".join(dims[:2]) + "".join(f", {d}" for d in dims[2:])
     rows = [("instance", result.instance.name), ("problem", result.problem), ("size", size),

@@ -153,8 +153,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         search = WindowedTabu(sol, settings, seed_value, size, WINDOW_STALL)
     else:
         search = LocalSearch(sol, policy, moves or "n5", settings, seed_value)
-    return search_result(instance, search, policy, init, sol.makespan, steps, time_limit, seed,
-                         progress, t0)
+    result = search_result(instance, search, policy, init, sol.makespan, steps, time_limit, seed,
+                           progress, t0, {"window": size} if size else None)
+    if size:
+        result.info["windows"] = search.windows
+    return result
 
 
 def search_result(instance: JobShopInstance, search, policy: str, init: str, init_makespan: int,

@@ -41,14 +41,18 @@ def solve_jssp(instance, *, init: str = "mwkr", init_mode: str = "active", steps
                progress: bool = False, start=None, started: float | None = None,
                model: str | None = None, samples: int = 1, decoding: str | None = None,
                explore_after: int | None = EXPLORE_AFTER, searches: int = 1, tabu=None,
-               tie_break: str | None = None):
+               tie_break: str | None = None, window: int | None = None):
     """The job shop's ``learned`` policy: ``model`` (a checkpoint path, or None for the shipped
     one) rewrites the start schedule; ``decoding="argmax"`` follows the most likely rewrite
     (sampling while ``explore_after`` steps or more have passed without a new best; 0 or None:
     never), ``"sample"`` samples ``samples`` trajectories side by side and keeps the best.
     ``moves`` defaults to the neighbourhood the model was trained with. ``tabu`` and
-    ``tie_break`` are tabu search's and not read here."""
+    ``tie_break`` are tabu search's and not read here; so is ``window``, refused when given."""
     from ..jssp.result import make_result
+
+    if window:
+        raise InputError("windows are an option of tabu search (--policy tabu or controlled), "
+                         "not of the learned policy")
     from ..jssp.rewrite import JobShopState
     from ..jssp.schedule import MOVE_KINDS
     from ..jssp.solve import start_solution

@@ -113,16 +113,22 @@ def solve_controlled(instance, *, init: str = "mwkr", init_mode: str = "active",
                      progress: bool = False, start: JobShopSolution | None = None,
                      tie_break: str | None = None, searches: int = 1, model: str | None = None,
                      samples: int = 1, decoding: str | None = None,
-                     controller: str | None = None, started: float | None = None):
+                     controller: str | None = None, started: float | None = None,
+                     window: int | None = None):
     """``--policy controlled``: tabu search whose restarts, perturbations and tenure are decided
     between slices of moves by ``controller`` (``learned``, the default, with ``model`` or the
     shipped one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves. The
     job shop's own :func:`~rewriter.jssp.solve.solve` otherwise: the same start, checks, search
-    loop, result and searches side by side."""
+    loop, result and searches side by side. Where tabu search works in windows (``window``, by
+    default on instances of more than 50,000 operations: :func:`~rewriter.jssp.solve.window_size`)
+    it is that search: the controller was trained on whole schedules of up to 2,000 operations,
+    and its restarts would cost a pass over the whole schedule each."""
     import time
 
-    from ...jssp.solve import (check_search_options, search_result, side_by_side,
-                               start_solution, tabu_settings)
+    from dataclasses import replace
+
+    from ...jssp.solve import (check_search_options, search_result, side_by_side, solve,
+                               start_solution, tabu_settings, window_size)
     from ...seeding import check_seed
 
     check_search_options("controlled", moves=moves, samples=samples, decoding=decoding,
@@ -131,9 +137,16 @@ def solve_controlled(instance, *, init: str = "mwkr", init_mode: str = "active",
     seed_value = 0 if seed is None else check_seed(seed)  # 0 <= seed < 2**63
     if searches != 1:
         call = dict(init=init, init_mode=init_mode, steps=steps, moves=moves, tabu=tabu,
-                    start=start, model=model, tie_break=tie_break, controller=controller)
+                    start=start, model=model, tie_break=tie_break, controller=controller,
+                    window=window)
         return side_by_side(solve_controlled, instance, call, searches, seed_value, time_limit,
                             progress, t0)
+    if window_size(instance, "tabu", moves, window):
+        result = solve(instance, init=init, init_mode=init_mode, policy="tabu", steps=steps,
+                       time_limit=time_limit, moves=moves, seed=seed, tabu=tabu,
+                       progress=progress, start=start, tie_break=tie_break, started=t0,
+                       window=window)
+        return replace(result, method="controlled", info={**result.info, "controller": "none"})
     sol = start_solution(instance, init, init_mode, seed, start)
     controller = controller or "learned"
     search = controlled_search(sol, controller, model, moves or "n5",
