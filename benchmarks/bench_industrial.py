@@ -6,8 +6,8 @@ collection's published engine figures as quoted columns.
         --out benchmarks/results/industrial.md
     python benchmarks/bench_industrial.py --quick          # one small instance, 2 s, a smoke test
 
-Instances (``--data``, default the ScheduleOpt collection under /work/shared; CC BY-SA 4.0, see its
-SOURCE.txt): Da Col & Teppan's ``tai_100_100_1-5``, ``tai_1000_100_1-5``, ``tai_1000_1000_1-5``
+Instances (``--data``, default the repository's ``instances/large``: the ScheduleOpt collection's
+large job shops, CC BY-SA 4.0, see its NOTICE): Da Col & Teppan's ``tai_100_100_1-5``, ``tai_1000_100_1-5``, ``tai_1000_1000_1-5``
 (zipped standard format) and re-entrant ``dct`` ids 1-2, and Boveroux, Ernst & Louveaux's
 ``bel00-13``. ``--instances`` picks by family (``tai_1000_100``, ``bel``, ``dct``), name or glob
 (``bel0*``), comma-separated; ``--files`` adds plain instance files by path.
@@ -52,7 +52,7 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-DEFAULT_DATA = Path("/work/shared/instances_src/ScheduleOpt-benchmarks-large")
+DEFAULT_DATA = Path(__file__).resolve().parents[1] / "instances" / "large"
 DEFAULT_CACHE = Path("/tmp/rewriter_bench_industrial")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 DEFAULT_FAMILIES = ("tai_100_100", "tai_1000_100", "tai_1000_1000", "bel", "dct")

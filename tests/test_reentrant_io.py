@@ -27,7 +27,7 @@ from rewriter.jssp.instance import JobShopInstance
 from rewriter.jssp.io import (instance_from_dict, instance_to_dict, read_instance, reentrant_text,
                               write_json, write_standard)
 
-DATA = Path(__file__).resolve().parents[1].parent / "shared/instances_src/ScheduleOpt-benchmarks-large"
+DATA = Path(__file__).resolve().parents[1] / "instances" / "large"
 
 # 3 jobs on 4 machines: job 0 revisits machine 1, job 1 has one operation, job 2 has a zero
 # duration, machine 3 is unused
