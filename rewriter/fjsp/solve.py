@@ -104,8 +104,8 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
                   desc=f"{policy} {instance.name}", started=t0)
     info = {"moves": moves}
     if policy == "tabu":
-        info["tabu"] = dict(zip(("tenure_min", "tenure_max", "spot", "stall", "perturb", "tie_path"),
-                                search.params.tolist()))
+        info["tabu"] = dict(zip(("tenure_min", "tenure_max", "spot", "stall", "perturb", "tie_path",
+                                 "estimated", "shortlist"), search.params.tolist()))
     return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
                        outcome.runtime_s, outcome.status, outcome.trace, objective,
                        tardiness_weight, info, outcome.restarts)
