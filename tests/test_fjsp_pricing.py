@@ -191,3 +191,37 @@ def test_the_estimated_tabu_search_is_deterministic_for_a_seed_and_beats_edd():
     assert runs[0].cost < runs[0].init_cost
     assert FlexibleLocalSearch(dispatch_schedule(inst), "tabu", objective="tardiness").params[6] == 1
     assert FlexibleLocalSearch(dispatch_schedule(inst), "tabu").params[6] == 0  # makespan: exact
+
+
+@settings(max_examples=60, deadline=None)
+@given(instances(), st.integers(0, 10**6))
+def test_slack_is_the_least_float_to_a_due_date_and_slope_its_weight(inst, seed):
+    """slack[x]: over the job ends l reachable from x (x included) whose job has a due date and a
+    positive weight, the least idle time along a path from x to l plus l's own room before its
+    due date; slope[x] > 0 exactly when there is such an end, and then at least the weight of one
+    job reaching that least float (plain Python over the networkx graph)."""
+    sch = _random_schedule(inst, seed)
+    search = _search(sch)
+    P.prepare(search.st, search.inst_arrays, *search.aux)
+    slack, slope = search.aux[4], search.aux[5]
+    g = _graph(sch)
+    end = sch.heads + sch.dur
+    for x in range(inst.n_operations):
+        longest = {x: 0}  # longest work strictly between x's end and y's start
+        for y in nx.topological_sort(g.subgraph(nx.descendants(g, x) | {x})):
+            for z in g.successors(y):
+                w = longest[y] + (int(sch.dur[y]) if y != x else 0)
+                longest[z] = max(longest.get(z, 0), w)
+        floats = {}
+        for y, work in longest.items():
+            j = int(inst.op_job[y])
+            if int(inst.job_start[j + 1]) - 1 != y or inst.due[j] < 0 or inst.weight[j] == 0:
+                continue
+            idle = 0 if y == x else int(sch.heads[y]) - int(end[x]) - work
+            floats[y] = idle + max(0, int(inst.due[j]) - int(end[y]))
+        if not floats:
+            assert slope[x] == 0
+            continue
+        least = min(floats.values())
+        assert slack[x] == least
+        assert slope[x] >= max(int(inst.weight[inst.op_job[y]]) for y, f in floats.items() if f == least)
