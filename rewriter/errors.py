@@ -40,6 +40,13 @@ class NoSchedule(InputError):
     stopping: its tables show "-" for it and for the group means it would enter."""
 
 
+class NotApplicable(InputError):
+    """A method cannot take this instance (a policy observing fixed (jobs, machines) matrices on
+    a re-entrant job shop). For ``rewriter solve`` it reads as bad input (one line, exit code
+    2); ``rewriter compare`` records the cell as ``refused`` with the reason and goes on, as it
+    does a solver's ``no_schedule``."""
+
+
 def is_interrupt(exc: BaseException) -> bool:
     """Is ``exc`` a Ctrl-C? A SIGINT that arrives while a numba kernel returns its result comes
     out as ``SystemError: ... returned a result with an exception set``, caused by the

@@ -429,3 +429,17 @@ def test_the_command_line_solves_the_collection_files(capsys):
         capsys.readouterr()
         assert main(["solve", str(path), "--policy", "none"]) == 0
         assert size in capsys.readouterr().out
+
+
+@pytest.mark.skipif(not DATA.is_dir(), reason="the industrial-size collection is not here")
+def test_a_file_of_the_large_collection_gets_its_published_bounds_and_a_copy_does_not(tmp_path):
+    from rewriter.jssp.bundled import load_instance
+
+    original = DATA / "BoverouxErnstLouveaux2025" / "bel01.txt"
+    inst = load_instance(original)
+    assert (inst.lower_bound, inst.upper_bound, inst.optimal) == (428900, 428900, True)
+    zipped = load_instance(DATA / "DacolTeppan2022" / "standard" / "tai_10_10_1.zip")
+    assert (zipped.lower_bound, zipped.upper_bound) == (8219, 8219)
+    copy = tmp_path / "bel01.txt"
+    copy.write_bytes(original.read_bytes())
+    assert load_instance(copy).upper_bound is None  # a file elsewhere is not trusted

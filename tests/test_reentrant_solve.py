@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib
 import json
 import itertools
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -236,8 +237,8 @@ def test_a_reentrant_job_shop_is_a_flexible_shop_with_one_machine_per_operation(
     assert result.makespan == solve_cpsat(ragged, time_limit=20, workers=1).makespan
 
 
-def test_compare_runs_reentrant_instances_and_refuses_construct_in_one_line(ragged, tmp_path,
-                                                                             capsys):
+def test_compare_runs_reentrant_instances_and_records_construct_as_refused(ragged, tmp_path,
+                                                                            capsys):
     from rewriter.cli import main
     from rewriter.jssp.io import write_standard
 
@@ -251,7 +252,12 @@ def test_compare_runs_reentrant_instances_and_refuses_construct_in_one_line(ragg
     rows = [json.loads(line) for line in results.read_text().splitlines()]
     assert {row["method"] for row in rows} >= {"mwkr", "tabu:1", "cpsat:2"}
     assert all(row["n_operations"] == ragged.n_operations for row in rows)
-    assert main(["compare", "--instances", str(path), "--methods", "construct",
-                 "--results", str(tmp_path / "c.jsonl"), "--no-progress"]) == 2
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "ragged: jobs have 1 to 9 operations" in err
+    refused = tmp_path / "c.jsonl"  # one cell that cannot run does not stop the others
+    assert main(["compare", "--instances", f"{path},ft06", "--methods", "construct",
+                 "--results", str(refused), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "Refused (the method cannot take the instance" in out and "construct on ragged" in out
+    rows = {Path(row["instance"]).stem: row for row in map(json.loads, refused.read_text().splitlines())}
+    assert rows["ragged"]["status"] == "refused" and rows["ragged"]["makespan"] is None
+    assert "ragged: jobs have 1 to 9 operations" in rows["ragged"]["error"]
+    assert rows["ft06"]["makespan"] is not None

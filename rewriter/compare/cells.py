@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, replace
 
 from .. import registry
-from ..errors import NoSchedule
+from ..errors import NoSchedule, NotApplicable
 from .methods import Choice
 from ..version import __version__
 
@@ -49,6 +49,8 @@ class Cell:
 FAILED = "failed"
 #: status of a record whose solver found no schedule within its budget (a result, not a failure)
 NO_SCHEDULE = "no_schedule"
+#: the method cannot take the instance (errors.NotApplicable): recorded, not a failure
+REFUSED = "refused"
 
 
 def failed_record(cell: Cell, error: str, attempts: int) -> dict:
@@ -67,7 +69,10 @@ def run_cell(cell: Cell) -> dict:
     try:
         result = cell.method.run(inst, seed=cell.seed, threads=cell.cpsat_workers, model=cell.model)
     except NoSchedule as exc:
-        return _no_schedule_record(cell, spec, inst, exc, time.perf_counter() - t0)
+        return _no_schedule_record(cell, spec, inst, NO_SCHEDULE, exc.reason,
+                                   time.perf_counter() - t0)
+    except NotApplicable as exc:
+        return _no_schedule_record(cell, spec, inst, REFUSED, str(exc), time.perf_counter() - t0)
     runtime = time.perf_counter() - t0
     extra = {}
     if cell.method.kind == "search":
@@ -118,13 +123,15 @@ def warm_up(cell: Cell, spec) -> None:
         raise KeyboardInterrupt  # the search kept its Ctrl-C as a status; the compare must stop
 
 
-def _no_schedule_record(cell: Cell, spec, inst, exc: NoSchedule, runtime: float) -> dict:
-    """The record of a cell whose solver found no schedule: no cost, no gap, the reason."""
+def _no_schedule_record(cell: Cell, spec, inst, status: str, reason: str,
+                        runtime: float) -> dict:
+    """The record of a cell without a schedule (its solver found none: ``no_schedule``; its
+    method cannot take the instance: ``refused``): no cost, no gap, the reason."""
     return {**_identity(cell, spec, inst), **_sizes(inst), "objective": spec.objective,
             spec.objective: None,
             "upper_bound": getattr(inst, "upper_bound", None),
-            "lower_bound": getattr(inst, "lower_bound", None), "status": NO_SCHEDULE,
-            "error": exc.reason, "runtime_s": round(runtime, 3), "gap_percent": None}
+            "lower_bound": getattr(inst, "lower_bound", None), "status": status,
+            "error": reason, "runtime_s": round(runtime, 3), "gap_percent": None}
 
 
 def _sizes(inst) -> dict:

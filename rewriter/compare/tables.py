@@ -111,10 +111,13 @@ def footnote(records: list[dict]) -> str:
     if names:
         text = (f"No known upper bound for {', '.join(names)}: their gaps are to the best result "
                 "in the row.\n")
-    missing = _ordered(f"{_column(r)} on {_name(r['instance'])}" for r in records if _missing(r))
-    if missing:
-        text += (f"No schedule within the budget: {', '.join(missing)}; shown as -, and so are "
-                 "the group means they belong to.\n")
+    for status, what in (("refused", "Refused (the method cannot take the instance; its record "
+                                     "says why)"), (None, "No schedule within the budget")):
+        missing = _ordered(f"{_column(r)} on {_name(r['instance'])}" for r in records
+                           if _missing(r) and (r.get("status") == "refused") == (status is not None))
+        if missing:
+            text += (f"{what}: {', '.join(missing)}; shown as -, and so are the group means they "
+                     "belong to.\n")
     return text
 
 

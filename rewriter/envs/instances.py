@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import InputError
+from ..errors import InputError, NotApplicable
 from ..jssp.generate import random_instance
 from ..jssp.instance import JobShopInstance
 
@@ -70,7 +70,7 @@ def jobshop_source(instance=None, num_jobs: int | None = None, num_machines: int
                          f"got {type(instance).__name__}")
     if not instance.is_rectangular:
         lengths = instance.job_length
-        raise InputError(
+        raise NotApplicable(
             f"{instance.name}: jobs have {int(lengths.min())} to {int(lengths.max())} operations on "
             f"{instance.n_machines} machines, but the job-shop environments (JobShop-v0, "
             "JobShopDispatch-v0, JobShopGraph-v0) and the construct policy trained on them observe "

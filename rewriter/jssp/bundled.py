@@ -115,7 +115,8 @@ def load_instance(name_or_path) -> JobShopInstance:
 
     A bundled instance gets its canonical name and the bounds from bounds.csv; a file keeps the
     name :func:`~rewriter.jssp.io.read_instance` gives it (the stem) and no bounds, unless it is
-    the bundled file itself (files that only share a name are not trusted to share bounds).
+    the bundled file itself (files that only share a name are not trusted to share bounds) or a
+    file of the repository's ``instances/large`` collection (its bks.json).
     """
     generated = _RANDOM.fullmatch(str(name_or_path).lower())
     if generated and not Path(name_or_path).exists():
@@ -126,14 +127,40 @@ def load_instance(name_or_path) -> JobShopInstance:
     bundled = _files().get(canonical)
     is_bundled = bundled is not None and path.resolve() == bundled.resolve()
     instance = read_instance(path, name=canonical if is_bundled else None)
-    row = _bounds().get(canonical) if is_bundled else None
+    row = _bounds().get(canonical) if is_bundled else _large_bounds(path)
     if row is not None:
         instance.lower_bound = row["lower_bound"]
         instance.upper_bound = row["upper_bound"]
-        instance.optimal = row["status"] == "optimal"
+        instance.optimal = row["status"] in ("optimal", "closed")
         instance.bounds_curated = True
         instance.metadata["family"] = row["family"]
     return instance
+
+
+def _large_bounds(path: Path) -> dict | None:
+    """The bounds of a file of the industrial-size collection in the repository's
+    ``instances/large`` (not in the wheel: only from a source tree), from its bks.json; None for
+    any other file."""
+    large = _data_dir().parent / "large"
+    try:
+        path.resolve().relative_to(large.resolve())
+    except ValueError:
+        return None
+    stem = path.name.removesuffix(".zip").removesuffix(".txt")
+    return _large_table(str(large)).get(stem)
+
+
+@lru_cache(maxsize=None)
+def _large_table(large: str) -> dict[str, dict]:
+    """bks.json of the collection by instance name (read once)."""
+    import json
+
+    path = Path(large) / "solutions" / "bks.json"
+    if not path.is_file():
+        return {}
+    rows = json.loads(path.read_text(encoding="utf-8"))
+    return {r["instance"]: r for r in rows
+            if isinstance(r.get("lower_bound"), int) and isinstance(r.get("upper_bound"), int)}
 
 
 def _random(kind: str, n_jobs: int, n_machines: int, seed: int) -> JobShopInstance:
