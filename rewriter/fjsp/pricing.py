@@ -23,16 +23,24 @@ O(n); the search then evaluates exactly only the few best-priced moves (:func:`e
   and ``a``), exact when neither lies downstream of ``v``.
 
 **Tardiness estimate** (a heuristic, no bound claimed; the heads-to-due-date reasoning of Mati,
-Dauzere-Peres & Lahlou 2011 restricted to job chains): ``v``'s end moves by
-``delta = s + p_k(v) - (r[v] + p[v])``. A delay of an operation ``x`` by ``delta > 0`` reaches its
-job's completion as ``max(0, delta - gap[x])``, ``gap[x]`` = the idle time along its job after
-it; an advance reaches it as ``min(-delta, cap[x])``, ``cap[x]`` = how much earlier the rest of
-its job could start before its machine predecessors (or release dates) hold it (0 when a job arc
-after ``x`` is not tight). The estimate adds the weighted-tardiness change of ``v``'s job, of the
-jobs of the operations ``v`` pushes on ``k`` (``b`` and its successors, while the push is not
-absorbed by idle time: O(block)) and, for a reassignment, the gain of the job of ``v``'s old
-machine successor; the combined objective adds ``tw`` times that to the makespan increase
-``max(0, s + p_k(v) + max(q[js] + p[js], q[b] + p[b]) - makespan)``.
+Dauzere-Peres & Lahlou 2011, cut down to O(1) per position): ``v``'s end moves by
+``delta = s + p_k(v) - (r[v] + p[v])``.
+
+* ``delta < 0``: ``v``'s job finishes up to ``min(-delta, cap[v])`` earlier, ``cap[x]`` = how much
+  earlier the rest of ``x``'s job could start before its machine predecessors (or release dates)
+  hold it (0 when a job arc after ``x`` is not tight);
+* ``delta > 0`` and ``v`` ends its job: that job finishes ``delta`` later; otherwise ``v``'s job
+  successor is pushed by ``s + p_k(v) - r[js]`` when positive;
+* the new machine successor ``b`` is pushed by ``s + p_k(v) - r[b]`` when positive;
+* a push of ``x`` by ``d`` costs ``slope[x] x max(0, d - slack[x])``: ``slack[x]`` the least idle
+  time from ``x`` to the end of a job with a due date and a weight (plus that end's room before
+  its due date), ``slope[x]`` the weight found there (summed over the successors that reach it),
+  one backward pass in topological order;
+* leaving the old machine credits the gain of the old successor's job when it started right
+  after ``v`` (for a reassignment).
+
+The combined objective adds ``tw`` times the tardiness estimate to
+the makespan increase ``max(0, s + p_k(v) + max(q[js] + p[js], q[b] + p[b]) - makespan)``.
 """
 
 from __future__ import annotations
@@ -45,8 +53,8 @@ from .moves import BIG, apply_move, cost_of, is_tight
 
 
 @njit(cache=True)
-def prepare(st, inst, op_job, gap, cap, completion, slack, slope):
-    """Per operation ``gap``, ``cap``, ``slack`` and ``slope`` (module docstring) and per job its
+def prepare(st, inst, op_job, cap, completion, slack, slope):
+    """Per operation ``cap``, ``slack`` and ``slope`` (module docstring) and per job its
     completion, from the current heads and topological order: O(n), once per step."""
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     job_start, due, weight = inst[3], inst[4], inst[5]
@@ -77,13 +85,9 @@ def prepare(st, inst, op_job, gap, cap, completion, slack, slope):
         last = job_start[j + 1] - 1
         c = heads[last] + dur[last]
         completion[j] = c
-        rest = 0  # work of the job after x
-        gap[last] = 0
         cap[last] = BIG
         for x in range(last - 1, job_start[j] - 1, -1):
             y = x + 1
-            rest += dur[y]
-            gap[x] = c - heads[x] - dur[x] - rest
             if heads[y] == heads[x] + dur[x]:  # y waits for x: an earlier x lets y start earlier
                 floor = rel[y]
                 q = mp[y]
@@ -140,26 +144,22 @@ def _delay_cost(x, delay, slack, slope):
 
 
 @njit(cache=True, inline="always")
-def _job_change(x, delta, gap, cap):
-    """How much the completion of ``x``'s job moves when ``x`` ends ``delta`` later."""
-    if delta > 0:
-        return delta - gap[x] if delta > gap[x] else 0
-    if delta < 0:
-        return -(-delta if -delta < cap[x] else cap[x])
-    return 0
+def _job_advance(x, ahead, cap):
+    """How much the completion of ``x``'s job moves (<= 0) when ``x`` ends ``ahead`` earlier."""
+    return -(ahead if ahead < cap[x] else cap[x])
 
 
 @njit(cache=True)
 def price_moves(v, st, inst, aux, obj, tw, mode_seq, reassign, mk, out, n_out, limit):
     """Every move of ``v`` the acyclic test admits, as float64 rows (v, machine, after, duration,
     estimated cost change, 0) of ``out`` from row ``n_out``; returns the new count. The schedule
-    is only read. ``aux`` = (op_job, gap, cap, completion) of :func:`prepare`. Moves estimated
+    is only read. ``aux`` = (op_job, cap, completion, slack, slope) of :func:`prepare`. Moves estimated
     above ``limit`` are left out; for the tardiness objectives (``tw >= 0``) the rest of a machine
     is skipped as soon as the change of ``v``'s own job exceeds it, since ``v`` ends no earlier
     further down a machine and the other terms (push, makespan) only add."""
     assign, dur, mp, ms, first, jp, js, rel, heads, tails, topo = st
     elig_start, elig_machine, elig_duration, job_start, due, weight = inst
-    op_job, gap, cap, completion, slack, slope = aux
+    op_job, cap, completion, slack, slope = aux
     m_old = assign[v]
     p_old = mp[v]
     s_old = ms[v]
@@ -191,7 +191,7 @@ def price_moves(v, st, inst, aux, obj, tw, mode_seq, reassign, mk, out, n_out, l
             floor = heads[p_old] + dur[p_old]
         ahead = heads[s_old] - floor
         if ahead > 0:
-            leave = _tardiness_change(op_job[s_old], _job_change(s_old, -ahead, gap, cap),
+            leave = _tardiness_change(op_job[s_old], _job_advance(s_old, ahead, cap),
                                       completion, due, weight)
     for e in range(elig_start[v], elig_start[v + 1]):
         k = elig_machine[e]
@@ -212,7 +212,7 @@ def price_moves(v, st, inst, aux, obj, tw, mode_seq, reassign, mk, out, n_out, l
             est = 0.0
             if obj != 0:
                 if end < end_old:  # v's job may finish earlier, as far as its chain lets it
-                    est = _tardiness_change(jv, _job_change(v, end - end_old, gap, cap),
+                    est = _tardiness_change(jv, _job_advance(v, end_old - end, cap),
                                             completion, due, weight)
                 elif s_job < 0:  # v ends its job
                     est = _tardiness_change(jv, end - end_old, completion, due, weight)

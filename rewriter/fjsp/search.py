@@ -195,7 +195,7 @@ def search_chunk(n_steps, max_scans, policy, obj, tw, mode_seq, reassign, st, in
             scan[1] = M.candidate_ops(st, inst, obj, mk, mark, stamp, cand)
             scan[0] = scan[2] = scan[3] = scan[4] = scan[5] = scan[6] = scan[7] = 0
             if estimated:
-                P.prepare(st, inst, aux[0], aux[1], aux[2], aux[3], aux[4], aux[5])
+                P.prepare(st, inst, aux[0], aux[1], aux[2], aux[3], aux[4])
             values[3] = values[4] = 1e300
         # a restart's perturbation moves are uniformly random, like the random walk's
         random_pick = policy == 2 or perturbing > 0
@@ -387,9 +387,9 @@ class FlexibleLocalSearch(Stepper):
         _save(self.st, self.best_st)  # compiled here, in an untimed warm-up too
         s = settings or FlexibleTabuSettings()
         self.params = np.array(s.resolved(inst, objective), np.int64)
-        # pricing.prepare's per-step numbers: op_job, gap, cap, completion, slack, slope
-        self.aux = (inst.op_job, np.zeros(n, np.int64), np.zeros(n, np.int64),
-                    np.zeros(inst.n_jobs, np.int64), np.zeros(n, np.int64), np.zeros(n))
+        # pricing.prepare's per-step numbers: op_job, cap, completion, slack, slope
+        self.aux = (inst.op_job, np.zeros(n, np.int64), np.zeros(inst.n_jobs, np.int64),
+                    np.zeros(n, np.int64), np.zeros(n))
         # the shortlist: rows 0..shortlist-1 admissible moves, the next ones tabu moves
         self.short = np.zeros((2 * s.shortlist, 6))
         self.short_key = np.zeros((2 * s.shortlist + 2, 2))
