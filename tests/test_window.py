@@ -99,9 +99,9 @@ def test_windowed_tabu_returns_a_valid_schedule_no_worse_than_its_start_and_repe
 
 
 def test_windows_are_chosen_by_size_and_refused_where_they_do_not_apply():
-    big = random_reentrant_instance(600, 50, seed=0, min_ops=90, max_ops=110)
+    big = random_reentrant_instance(2100, 50, seed=0, min_ops=90, max_ops=110)
     small = ref.random_instance(np.random.default_rng(0), 10, 5)
-    assert big.n_operations > 50_000
+    assert big.n_operations > 200_000
     assert window_size(big, "tabu", None, None) == 20_000
     assert window_size(big, "tabu", "n7", None) == 0
     assert window_size(small, "tabu", None, None) == 0

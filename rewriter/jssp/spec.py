@@ -191,7 +191,7 @@ SPEC = ProblemSpec(
                choices=("random", "pressure")),
         Option("window", None, "--policy tabu: search windows of N operations (those starting "
                "in one stretch of time, the rest of the schedule fixed) one after another, so a "
-               "move costs what the window costs; default: 20000 on instances of more than 50000 "
+               "move costs what the window costs; default: 20000 on instances of more than 200000 "
                "operations, else none; 0: never", kind=int),
         Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
                "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "

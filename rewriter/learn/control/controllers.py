@@ -120,7 +120,7 @@ def solve_controlled(instance, *, init: str = "mwkr", init_mode: str = "active",
     shipped one; ``hand`` or ``random``; docs/control.md); ``steps`` counts its tabu moves. The
     job shop's own :func:`~rewriter.jssp.solve.solve` otherwise: the same start, checks, search
     loop, result and searches side by side. Where tabu search works in windows (``window``, by
-    default on instances of more than 50,000 operations: :func:`~rewriter.jssp.solve.window_size`)
+    default on instances of more than 200,000 operations: :func:`~rewriter.jssp.solve.window_size`)
     it is that search: the controller was trained on whole schedules of up to 2,000 operations,
     and its restarts would cost a pass over the whole schedule each."""
     import time
