@@ -129,7 +129,7 @@ def test_the_controlled_policy_is_tabu_in_windows_where_tabu_works_in_windows():
 
 #: fixed seeds, not hypothesis: on some tiny windows (seed 0, re-entrant, 5 operations) the tabu
 #: kernel loops without end, before and after windows were updated in place (not a close's doing)
-SEEDS = range(1, 9)
+SEEDS = range(0, 12)
 
 
 def _instance_with_zeros(rng, reentrant: bool):
