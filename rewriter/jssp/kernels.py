@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from ..shop.dag import heads_from, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
+from ..shop.dag import heads_from, regroup_by_start, tails_from_topo, tails_upto  # noqa: F401  (shared with the other shop problems)
 from ..shop.dynamic import restore_order, update_heads, update_tails
 
 # --------------------------------------------------------------------------------------------
@@ -39,6 +39,25 @@ def machine_links(order, machine_start, mach_pred, mach_succ, position):
             position[op] = p
             mach_pred[op] = order[p - 1] if p > lo else -1
             mach_succ[op] = order[p + 1] if p + 1 < hi else -1
+
+
+@njit(cache=True)
+def relink_positions(order, positions, op_machine, machine_start, mach_pred, mach_succ, position):
+    """:func:`machine_links` for the operations at ``positions`` of ``order`` and their machine
+    neighbours only: after new operations were written there, the rest of ``order`` unchanged."""
+    for k in range(positions.shape[0]):
+        p = positions[k]
+        op = order[p]
+        machine = op_machine[op]
+        position[op] = p
+        pred = order[p - 1] if p > machine_start[machine] else -1
+        succ = order[p + 1] if p + 1 < machine_start[machine + 1] else -1
+        mach_pred[op] = pred
+        mach_succ[op] = succ
+        if pred >= 0:  # the neighbour outside the positions too
+            mach_succ[pred] = op
+        if succ >= 0:
+            mach_pred[succ] = op
 
 
 @njit(cache=True)

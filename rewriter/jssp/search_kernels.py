@@ -464,7 +464,11 @@ def tabu_chunk(n_steps, kind, order, machine_start, duration, job_pred, job_succ
                     chosen = i
                     break
         if chosen < 0:
-            since_best = stall  # stuck: force a restart
+            # stuck (every move tabu and every random one cyclic, as zero durations allow): the
+            # iteration still counts, so a chunk always ends, and a restart follows
+            since_best = stall
+            done += 1
+            clock += 1
         else:
             u = moves[chosen, 0]
             v = moves[chosen, 1]

@@ -25,8 +25,9 @@ schedule's makespan is then never worse than before: max(longest path through th
 longest path that avoids it), and the first can only have fallen.
 
 :class:`WindowedTabu` moves such a window over the schedule, a stretch of ``window`` operations
-after another (each half overlapping the next), each searched until it stalls, and evaluates the
-whole schedule between windows.
+after another (each half overlapping the next), each searched until it stalls, and brings the
+whole schedule's heads and tails up to date between windows (:func:`paste_and_update`: the heads
+from the window on, the tails up to it).
 """
 
 from __future__ import annotations
@@ -55,6 +56,9 @@ class Window:
     original: np.ndarray
     #: the positions in the schedule's order the window's operations fill, machine after machine
     positions: np.ndarray
+    #: the stretch of time its operations start in, [start, end]
+    start: int
+    end: int
 
 
 def cut(sol: JobShopSolution, t0: int, t1: int) -> Window | None:
@@ -66,7 +70,7 @@ def cut(sol: JobShopSolution, t0: int, t1: int) -> Window | None:
         return None
     jobs = _job_groups(inst, sol, free)
     machines = _machine_stretches(inst, sol, free)
-    return _assemble(inst, sol, free, jobs, machines)
+    return _assemble(inst, sol, free, jobs, machines, t0, t1)
 
 
 @dataclass
@@ -109,7 +113,7 @@ def _machine_stretches(inst, sol, free) -> _Stretches:
     return _Stretches(machine, low, high)
 
 
-def _assemble(inst, sol, free, jobs: _JobGroups, stretches: _Stretches) -> Window:
+def _assemble(inst, sol, free, jobs: _JobGroups, stretches: _Stretches, t0, t1) -> Window:
     heads, tails, duration = sol.heads, sol.tails, inst.op_duration
     has_release, has_delivery = jobs.release >= 0, jobs.delivery >= 0
     machine_start = inst.machine_start
@@ -161,7 +165,7 @@ def _assemble(inst, sol, free, jobs: _JobGroups, stretches: _Stretches) -> Windo
                                     own)
     order = np.lexsort((rank, sub_machine)).astype(np.int64)
     positions = np.concatenate([np.arange(lo, hi) for lo, hi in zip(stretches.low, stretches.high)])
-    return Window(sub, order, n_movable, original, positions.astype(np.int64))
+    return Window(sub, order, n_movable, original, positions.astype(np.int64), int(t0), int(t1))
 
 
 def paste(window: Window, sub_order: np.ndarray, order: np.ndarray) -> None:
@@ -171,12 +175,44 @@ def paste(window: Window, sub_order: np.ndarray, order: np.ndarray) -> None:
     order[window.positions] = ops[ops >= 0]
 
 
+def window_topo(window: Window, sub_order: np.ndarray) -> np.ndarray:
+    """The window's operations (schedule ids) in a topological order of its sequences
+    ``sub_order``: the order of its instance's schedule, without the fixed ends."""
+    ops = window.original[JobShopSolution(window.instance, sub_order).topo]
+    return ops[ops >= 0]
+
+
+def paste_and_update(window: Window, sub_order: np.ndarray, sol: JobShopSolution,
+                     scratch: np.ndarray) -> int:
+    """:func:`paste` into ``sol`` (heads, tails and topological order exact) and make its machine
+    links, topological order, heads and tails exact again; returns the makespan.
+
+    Only the pasted positions change machine neighbours. Every arc between the window and the
+    rest runs from an operation starting before it or into one starting after it, so ``sol.topo``
+    grouped (before, the window in an order of its new sequences, after) is topological, the
+    heads before the window and the tails after it stay as they were: one pass over the heads
+    from the window on and one over the tails up to its end, instead of a whole evaluation."""
+    inst = sol.instance
+    paste(window, sub_order, sol.order)
+    K.relink_positions(sol.order, window.positions, inst.op_machine, inst.machine_start,
+                       sol.mach_pred, sol.mach_succ, sol.position)
+    middle = window_topo(window, sub_order)
+    first = K.regroup_by_start(sol.topo, sol.heads, window.start, window.end, middle, scratch)
+    if first < 0:
+        raise AssertionError("the window's operations are not those starting in its stretch")
+    K.heads_from(inst.op_duration, inst.job_pred, sol.mach_pred, sol.topo, sol.heads, first)
+    K.tails_upto(inst.op_duration, inst.job_succ, sol.mach_succ, sol.topo, sol.tails,
+                 first + middle.shape[0] - 1)
+    # every operation ends by the end of its job's last one
+    return int(K.latest_end(inst.job_last, inst.op_duration, sol.heads))
+
+
 class WindowedTabu(Stepper):
     """Tabu search on one window of the schedule after another (module docstring).
 
     A step is one tabu move inside a window. A window is searched until it makes ``stall`` steps
     without improving its own longest path, then its best sequences are pasted into the
-    schedule, the schedule is evaluated in full and the next window cut: the ``window``
+    schedule, the schedule's heads and tails updated and the next window cut: the ``window``
     operations that start first from the middle of the last one on, round and round the
     schedule.
     """
@@ -199,6 +235,7 @@ class WindowedTabu(Stepper):
         self._window: Window | None = None
         self._moved = False  # whether a window of this round made a move
         self.rng = np.random.default_rng(seed)
+        self._scratch = np.empty(self.inst.n_operations, np.int64)
 
     def advance(self, n: int):
         done, bests, finished = 0, [], None
@@ -232,13 +269,18 @@ class WindowedTabu(Stepper):
         """Cut the next window and start a tabu search on it."""
         sol = self.sol
         later = sol.heads[sol.heads >= self._t0]
+        if later.shape[0] == 0:  # the last close moved every start before it: a new round
+            self._t0 = 0
+            later = sol.heads
         t0 = int(later.min())
         if later.shape[0] <= self.size:  # the last window reaches the end: then start again
             t1 = int(later.max())
             self._t0 = 0
         else:  # the window's size in operations, and the next one starts at its middle
-            t1 = int(np.partition(later, self.size - 1)[self.size - 1])
-            self._t0 = max(t0 + 1, int(np.partition(later, self.size // 2)[self.size // 2]))
+            middle, last = np.partition(later, [self.size // 2, self.size - 1])[
+                [self.size // 2, self.size - 1]]
+            t1 = int(last)
+            self._t0 = max(t0 + 1, int(middle))
         window = cut(sol, t0, t1)
         sub = JobShopSolution(window.instance, window.order)
         self._window = window
@@ -247,15 +289,12 @@ class WindowedTabu(Stepper):
         self.windows += 1
 
     def _close(self) -> list[tuple[int, int]]:
-        """Paste the window's best sequences, evaluate the whole schedule; the new best if any."""
+        """Paste the window's best sequences and update the schedule; the new best if any."""
         sol, search = self.sol, self._search
         if search.best_cost >= search.initial_cost:  # nothing better: the schedule stays as it was
             self._search = self._window = None
             return []
-        paste(self._window, search.best_order, sol.order)
-        K.machine_links(sol.order, self.inst.machine_start, sol.mach_pred, sol.mach_succ,
-                        sol.position)
-        sol.makespan = sol._evaluate()
+        sol.makespan = paste_and_update(self._window, search.best_order, sol, self._scratch)
         self._search = self._window = None
         if sol.makespan < self.best_cost:
             self.best_cost = sol.makespan

@@ -72,3 +72,34 @@ def levels_in_order(parents, order, level):
             if p >= 0 and level[p] > best:
                 best = level[p]
         level[v] = best + 1
+
+
+@njit(cache=True)
+def regroup_by_start(topo, heads, start, end, middle, scratch):
+    """Lay ``topo`` out again as the operations with heads below ``start``, then ``middle``, then
+    those with heads above ``end``, the first and last groups in their old order; returns where
+    ``middle`` begins, or -1 when ``middle`` is not as long as the operations with heads in
+    ``[start, end]`` (``topo`` then lies in ruins).
+
+    Heads never fall along an arc, so grouping a topological order by head class, stably, keeps
+    it topological; ``middle``, the operations of ``[start, end]`` in an order valid for arcs
+    among themselves, may be rearranged that way (rewriter.jssp.window). ``scratch`` (length N)
+    holds the last group while the first is packed in place."""
+    before = 0
+    after = 0
+    for i in range(topo.shape[0]):
+        v = topo[i]
+        h = heads[v]
+        if h < start:
+            topo[before] = v  # before <= i: nothing unread is overwritten
+            before += 1
+        elif h > end:
+            scratch[after] = v
+            after += 1
+    if before + middle.shape[0] + after != topo.shape[0]:
+        return -1
+    for i in range(middle.shape[0]):
+        topo[before + i] = middle[i]
+    for i in range(after):
+        topo[before + middle.shape[0] + i] = scratch[i]
+    return before
