@@ -618,3 +618,18 @@ def test_package_data_globs_cover_the_fjsp_files():
     for glob in ("fjsp/*.txt", "fjsp/*.csv", "fjsp/*.json", "fjsp/NOTICE"):
         assert f'"{glob}"' in text
     assert '"rewriter.fjsp"' in text
+
+
+def test_a_text_of_too_many_numbers_is_refused_before_it_is_split(monkeypatch, tmp_path):
+    """The FJSPLIB parser builds Python objects per number: a file of more than _MAX_NUMBERS is
+    one line naming the count, read without splitting (a 100 MB line took 9.2 GB before)."""
+    import rewriter.fjsp.io as fio
+
+    monkeypatch.setattr(fio, "_MAX_NUMBERS", 20)
+    path = tmp_path / "many.fjs"
+    path.write_text("2 3\n" + "1 1 1 5 " * 6 + "\n1 1 2 4\n")
+    with pytest.raises(InputError, match=r"30 values, more than an FJSPLIB instance"):
+        fio.read_fjsplib(path)
+    assert fio._count_numbers(" 1  22\n\t333 ") == 3 and fio._count_numbers("") == 0
+    path.write_text("2 3\n1 1 1 5\n1 1 2 4\n")  # under the cap: read as before
+    assert fio.read_fjsplib(path).n_jobs == 2

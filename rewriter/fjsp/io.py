@@ -61,6 +61,10 @@ _JOB_KEYS = ("operations", "release", "due", "weight")
 # lists per machine): a file may declare this many of them, or as many as the machines used.
 # More is a typo or a hostile header ('1 100000000' took 6.6 GB), refused before anything is built.
 _IDLE_MACHINES = 1000
+# The numbers of an FJSPLIB text are parsed as Python objects (about 100 bytes each): the largest
+# generated instance (prod_1000x200) writes 152,596 of them; a 100 MB line of digits took 9.2 GB
+# and 47 s before this cap, counted without splitting the text.
+_MAX_NUMBERS = 5_000_000
 
 
 # ---- reading: dispatch -------------------------------------------------------------------------
@@ -118,11 +122,16 @@ def _read(path, name: str | None, parse) -> FlexibleInstance:
 def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInstance:
     """An instance from FJSPLIB text; ``path`` only names the source in errors (and the default name)."""
     path = Path(path) if path is not None else None
-    # split at '\n' only, so that a '\v' inside a line keeps the line numbers
-    lines = [(number, line.split()) for number, line in enumerate(text_lines(text), 1) if line.strip()]
 
     def fail(message, line=None):
         return InputError(message, path=path if path is not None else "<text>", line=line)
+
+    numbers = _count_numbers(text)
+    if numbers > _MAX_NUMBERS:
+        raise fail(f"{numbers:,} values, more than an FJSPLIB instance of this package may hold "
+                   f"({_MAX_NUMBERS:,}; the largest bundled one has about 150,000)")
+    # split at '\n' only, so that a '\v' inside a line keeps the line numbers
+    lines = [(number, line.split()) for number, line in enumerate(text_lines(text), 1) if line.strip()]
 
     def integer(token, what, line):
         value = plain_int(token)
@@ -209,6 +218,15 @@ def parse_fjsplib(text: str, path=None, name: str | None = None) -> FlexibleInst
     default = path.stem if path is not None else "instance"
     return FlexibleInstance(name or default, m, np.array(job_start), np.array(elig_start),
                             np.array(machines, dtype=np.int64), np.array(durations, dtype=np.int64))
+
+
+def _count_numbers(text: str) -> int:
+    """The whitespace-separated tokens of ``text``, counted over its bytes without splitting."""
+    data = np.frombuffer(text.encode("utf-8", "replace"), np.uint8)
+    if data.shape[0] == 0:
+        return 0
+    blank = data <= 32
+    return int(np.count_nonzero(blank[:-1] & ~blank[1:])) + int(not blank[0])
 
 
 def _first_repeat(values):
