@@ -29,6 +29,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from .dag import _latest_end  # a head from the two predecessors, a tail from the two successors
+
 
 @njit(cache=True)
 def sort_by_heads(topo, topo_pos, heads):
@@ -229,13 +231,3 @@ def _take_highest(bits, word):
                 b += shift
     bits[word] = w ^ (np.int64(1) << b)
     return (word << 6) + b
-
-
-@njit(cache=True, inline="always")
-def _latest_end(a, b, duration, values):
-    end = 0
-    if a >= 0:
-        end = values[a] + duration[a]
-    if b >= 0 and values[b] + duration[b] > end:
-        end = values[b] + duration[b]
-    return end
