@@ -24,7 +24,7 @@ from .search import FlexibleLocalSearch, FlexibleTabuSettings
 from .validate import check_schedule
 
 #: the flexible shop's own policies; learners add theirs to its spec (rewriter.core.spec.Policy)
-POLICIES = ("tabu", "greedy", "random", "none")
+POLICIES = ("tabu", "greedy", "random", "lns", "none")
 DEFAULT_INIT = "mwkr-eet"
 DEFAULT_STEPS = 2000  # the spec's default step budget (a time limit may end it sooner)
 
@@ -60,7 +60,7 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
           workers: int = 2, warm_start: bool = False, progress: bool = False,
           moves: str = "full", tabu: FlexibleTabuSettings | None = None,
           start: FlexibleSchedule | None = None, started: float | None = None,
-          model=None, samples: int = 1, decoding=None) -> Result:
+          model=None, samples: int = 1, decoding=None, selector: str | None = None) -> Result:
     """The ``init`` schedule of ``instance`` (or ``start``, a schedule built elsewhere, labelled
     ``init``) improved by ``policy`` (``method="search"``: tabu search, greedy descent, a random
     walk, or none) for ``steps`` steps (None: no step limit) and/or ``time_limit`` seconds, over
@@ -69,7 +69,10 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
     from the ``init`` schedule), for ``objective`` makespan, tardiness (total weighted
     tardiness) or combined (makespan + w x it). The clock runs from ``started`` (default: now).
     ``model``, ``samples`` and ``decoding`` are read by no policy of this module (every policy
-    of the spec takes the same keywords)."""
+    of the spec takes the same keywords). ``policy="lns"``: large-neighbourhood rewriting
+    (:mod:`rewriter.fjsp.lns`), its regions picked by ``selector`` (default adaptive), its
+    sub-solves on ``workers`` CP-SAT threads, polished by tabu search over ``moves``; a step is
+    one rewrite."""
     if method == "search" and policy not in POLICIES:  # CP-SAT applies no policy
         raise InputError(f"unknown policy {policy!r} for the flexible shop; expected one of: "
                          f"{', '.join(POLICIES)} (or --method cpsat)")
@@ -77,7 +80,9 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         raise InputError(f"steps must be >= 0, got {steps}")
     if time_limit is not None and time_limit <= 0:
         raise InputError(f"time limit must be positive, got {time_limit}")
-    if method == "search" and policy in ("tabu", "random") and steps is None and time_limit is None:
+    if selector is not None and (method != "search" or policy != "lns"):
+        raise InputError(f"selector is an option of the lns policy, not of {policy}")
+    if method == "search" and policy in ("tabu", "random", "lns") and steps is None and time_limit is None:
         raise InputError("give a step budget or a time limit (or both)")
     if objective not in OBJECTIVES:
         raise InputError(f"unknown objective {objective!r}; expected one of: {', '.join(OBJECTIVES)}")
@@ -99,6 +104,9 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
         return make_result(instance, start, "dispatch", init, init_cost, 0, seed, runtime,
                            "completed", [(0, 0.0, init_cost), (0, round(runtime, 4), init_cost)],
                            objective, tardiness_weight)
+    if policy == "lns":
+        return _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objective,
+                    tardiness_weight, selector or "adaptive", workers, moves, tabu, progress)
     search = FlexibleLocalSearch(start, policy, moves, tabu, seed, objective, tardiness_weight)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
@@ -109,6 +117,28 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
     return make_result(instance, outcome.best, policy, init, init_cost, outcome.steps, seed,
                        outcome.runtime_s, outcome.status, outcome.trace, objective,
                        tardiness_weight, info, outcome.restarts)
+
+
+def _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objective, weight,
+         selector, workers, moves, tabu, progress) -> Result:
+    """Large-neighbourhood rewriting from ``start`` (:mod:`rewriter.fjsp.lns`)."""
+    from ..shop.lns import LargeNeighbourhoodSearch, LnsSettings
+    from .cpsat import _weight_fraction
+    from .lns import FlexibleRewrite
+
+    if workers < 1:
+        raise InputError("--workers must be at least 1")
+    p, q = _weight_fraction(objective, weight)
+    problem = FlexibleRewrite(start, objective, weight, (p, q), moves, tabu)
+    settings = LnsSettings(selector=selector, workers=workers).check()
+    deadline = None if time_limit is None else t0 + time_limit
+    search = LargeNeighbourhoodSearch(problem, settings, seed, deadline, t0)
+    outcome = run(search, steps, time_limit=time_limit, progress=progress,
+                  desc=f"lns {instance.name}", started=t0)
+    trace = [(step, seconds, cost / q) for step, seconds, cost in outcome.trace]  # unscaled
+    return make_result(instance, outcome.best, "lns", init, init_cost, outcome.steps, seed,
+                       outcome.runtime_s, outcome.status, trace, objective, weight,
+                       {"moves": moves, **search.info()}, outcome.restarts)
 
 
 def _cpsat(instance, hint, init, init_cost, t0, time_limit, workers, seed, objective, weight):

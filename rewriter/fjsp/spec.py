@@ -11,13 +11,15 @@ from functools import cache, partial
 from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
+from ..shop.lns import SELECTOR_HELP, WORKERS_HELP
+from ..shop.regions import SELECTORS
 from .presets import TRAIN_PRESETS
 
 JOB_RULES = ("fifo", "mwkr", "mor", "spt", "edd", "random")   # = dispatching.JOB_RULES (a test checks)
 MACHINE_RULES = ("eet", "spt", "lload")                        # = dispatching.MACHINE_RULES
 RULES = tuple(f"{j}-{m}" for j in JOB_RULES for m in MACHINE_RULES)
 OBJECTIVES = ("makespan", "tardiness", "combined")             # = schedule.OBJECTIVES
-POLICIES = ("tabu", "greedy", "random", "none")                # = solve.POLICIES
+POLICIES = ("tabu", "greedy", "random", "lns", "none")         # = solve.POLICIES
 MOVES = ("full", "n5", "n5+reassign")                          # = moves.MOVE_SETS
 DEFAULT_STEPS = 2000                                           # = solve.DEFAULT_STEPS
 
@@ -201,7 +203,8 @@ SPEC = ProblemSpec(
         Option("moves", "full", "search neighbourhood: full (every position of a critical "
                "operation on every eligible machine), n5 (critical-block swaps only) or "
                "n5+reassign", choices=MOVES),
-        Option("workers", 2, "--method cpsat: CP-SAT search threads"),
+        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str),
+        Option("workers", 2, WORKERS_HELP),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
     train_options=(

@@ -32,9 +32,9 @@ from .schedule import MOVE_KINDS, JobShopSolution
 from .result import make_result
 
 #: the job shop's own policies; learners add theirs to its spec (rewriter.core.spec.Policy)
-POLICIES = ("tabu", "greedy", "greedy-first", "random", "none")
+POLICIES = ("tabu", "greedy", "greedy-first", "random", "lns", "none")
 #: the policies that need a step budget or a time limit
-BUDGETED = ("tabu", "random")
+BUDGETED = ("tabu", "random", "lns")
 
 
 def _check_choice(value: str, choices, what: str) -> str:
@@ -116,7 +116,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
           progress: bool = False, start: JobShopSolution | None = None,
           tie_break: str | None = None, searches: int = 1, model: str | None = None,
           samples: int = 1, decoding: str | None = None, started: float | None = None,
-          window: int | None = None) -> Result:
+          window: int | None = None, selector: str | None = None, workers: int = 2) -> Result:
     """Improve a dispatching-rule schedule (or ``start``) with one of the job shop's own policies.
 
     ``steps`` bounds the number of moves (tabu iterations); ``None`` means no bound, in which case
@@ -132,7 +132,10 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     that building ``start`` can count. ``model`` is read by no policy of this module (every
     policy of the spec takes the same keywords). ``window`` (tabu): search windows of that many
     operations one after another (:mod:`rewriter.jssp.window`); None: on instances of more than
-    :data:`WINDOW_ABOVE` operations, windows of :data:`WINDOW`; 0: never.
+    :data:`WINDOW_ABOVE` operations, windows of :data:`WINDOW`; 0: never. ``policy="lns"``:
+    large-neighbourhood rewriting (:mod:`rewriter.jssp.lns`), its regions picked by
+    ``selector`` (:data:`rewriter.shop.regions.SELECTORS`, default adaptive), its sub-solves run
+    by CP-SAT on ``workers`` threads; a step is one rewrite.
     """
     _check_choice(policy, POLICIES, "policy")
     check_search_options(policy, moves=moves, samples=samples, decoding=decoding, steps=steps,
@@ -146,9 +149,14 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
         call = dict(init=init, init_mode=init_mode, policy=policy, steps=steps, moves=moves,
                     tabu=tabu, start=start, tie_break=tie_break, window=window)
         return side_by_side(solve, instance, call, searches, seed_value, time_limit, progress, t0)
+    if selector is not None and policy != "lns":
+        raise InputError(f"selector is an option of the lns policy, not of {policy}")
     size = window_size(instance, policy, moves, window)
     sol = start_solution(instance, init, init_mode, seed, start)
     settings = tabu_settings(tabu, tie_break)
+    if policy == "lns":
+        return _lns(instance, sol, settings, selector or "adaptive", workers, moves, init, steps,
+                    time_limit, seed, seed_value, progress, t0)
     if size:
         search = WindowedTabu(sol, settings, seed_value, size, WINDOW_STALL)
     else:
@@ -160,9 +168,25 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     return result
 
 
+def _lns(instance, sol, settings, selector, workers, moves, init, steps, time_limit, seed,
+         seed_value, progress, t0) -> Result:
+    """Large-neighbourhood rewriting from ``sol`` (:mod:`rewriter.jssp.lns`)."""
+    from ..shop.lns import LargeNeighbourhoodSearch, LnsSettings
+    from .lns import JobShopRewrite
+
+    if moves not in (None, "n5"):
+        raise InputError(f"the lns policy's tabu search makes N5 moves, not {moves}")
+    limit = search_limit(instance, time_limit)
+    deadline = None if limit is None else t0 + limit
+    lns = LnsSettings(selector=selector, workers=workers).check()
+    search = LargeNeighbourhoodSearch(JobShopRewrite(sol, settings), lns, seed_value, deadline, t0)
+    return search_result(instance, search, "lns", init, sol.makespan, steps, time_limit, seed,
+                         progress, t0, search.info)
+
+
 def search_result(instance: JobShopInstance, search, policy: str, init: str, init_makespan: int,
                   steps: int | None, time_limit: float | None, seed, progress, t0: float,
-                  info: dict | None = None) -> Result:
+                  info=None) -> Result:
     """Run ``search`` (a :class:`~rewriter.core.loop.Stepper` over job-shop solutions) in the
     search loop and make its best schedule the result; optimal when a completed search
     reaches the instance's proven lower bound."""
@@ -172,6 +196,7 @@ def search_result(instance: JobShopInstance, search, policy: str, init: str, ini
     status = outcome.status
     if best.makespan <= instance.proven_lower_bound() and status == "completed":
         status = "optimal"
+    info = info() if callable(info) else info  # what a search reports once it has run
     return make_result(instance, best, policy if policy != "none" else "dispatch", init,
                        init_makespan, outcome.steps, seed, outcome.runtime_s, status,
                        outcome.trace, outcome.restarts, info or {})

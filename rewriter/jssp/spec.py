@@ -15,6 +15,8 @@ from pathlib import Path
 from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
+from ..shop.lns import SELECTOR_HELP, WORKERS_HELP
+from ..shop.regions import SELECTORS
 from .presets import TRAIN_PRESETS
 
 # kept equal to dispatching.RULES / MODES, schedule.MOVE_KINDS, rewrite.EXPERTS and
@@ -24,7 +26,7 @@ RULES = ("fifo", "spt", "lpt", "mwkr", "lwkr", "mor", "lor", "sjf", "ejf", "rand
 MODES = ("active", "nondelay")
 MOVE_KINDS = ("n5", "n1", "adjacent", "n7")
 EXPERTS = ("tabu", "rollout")
-POLICIES = ("tabu", "greedy", "greedy-first", "random", "none")
+POLICIES = ("tabu", "greedy", "greedy-first", "random", "lns", "none")
 
 
 def _load(text: str):
@@ -61,6 +63,8 @@ def solve(instance, *, method: str = "search", workers: int = 2, warm_start: boo
         raise InputError(f"unknown method {method!r}; expected search or cpsat")
     from .solve import solve as search
 
+    if options.get("policy") == "lns":
+        options["workers"] = workers
     return search(instance, init=init, init_mode=init_mode, seed=seed, time_limit=time_limit,
                   **options)
 
@@ -196,7 +200,8 @@ SPEC = ProblemSpec(
         Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
                "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "
                "(on 2 cores, --searches 2 uses both)"),
-        Option("workers", 2, "--method cpsat: CP-SAT search threads"),
+        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str),
+        Option("workers", 2, WORKERS_HELP),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
     train_options=(

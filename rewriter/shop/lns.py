@@ -1,0 +1,227 @@
+"""Large-neighbourhood rewriting: a picker frees a region of the schedule, CP-SAT re-solves it
+exactly (:mod:`rewriter.shop.subsolve`) and the result is kept when it is no worse; the problem's
+numba tabu search polishes the schedule first and after every rewrite that improved it.
+
+One step of :class:`LargeNeighbourhoodSearch` is one rewrite, a :class:`~rewriter.core.loop.
+Stepper` of the one search loop (time limit, Ctrl-C, trace, progress). What it needs from a
+problem is a :class:`Rewritable`: a view for the pickers, a rewrite of a set of free operations,
+a polish, the best schedule.
+
+What adapts (:class:`LnsSettings`):
+
+* the region's size: 10% larger after a sub-solve that proved its region optimal within its
+  limit, 10% smaller after one that did not, so regions settle where CP-SAT can just solve
+  them (the rule of OR-Tools' own neighbourhood search);
+* the sub-solve's limit: 20% longer after a rewrite that improved the schedule without proving
+  optimality (more time there pays), 10% shorter after one proved optimal in under half of it;
+* with ``selector="adaptive"``, which picker (:class:`rewriter.shop.regions.AdaptivePicker`).
+
+A sub-solve never runs past the search's deadline, and one that fails or runs out of time
+leaves the schedule as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from ..core.loop import Stepper
+from ..errors import InputError
+from .regions import RULES, SELECTORS, AdaptivePicker, View, pick
+
+
+#: the command line's help of the options every shop's lns policy reads
+SELECTOR_HELP = ("--policy lns: where a rewrite frees the schedule: random operations, a window "
+                 "of time, a stretch of the critical path and its machines, the late jobs, the "
+                 "busiest machines, or adaptive (each by its recent gain per second); default "
+                 "adaptive")
+WORKERS_HELP = "--method cpsat: CP-SAT search threads; --policy lns: each sub-solve's"
+
+
+@dataclass
+class LnsSettings:
+    """Large-neighbourhood search's parameters (module docstring)."""
+
+    selector: str = "adaptive"
+    size: int = 60              # the first region's operations
+    min_size: int = 8
+    max_size: int = 2000
+    subsolve: float = 0.5       # the first sub-solve's limit, seconds
+    min_subsolve: float = 0.1
+    max_subsolve: float = 5.0
+    polish: int = 1000          # tabu moves without a new best that end a polish (0: none)
+    first_polish: float = 0.5   # share of the time limit the first polish may take at most
+    first_stall: int = 20000    # tabu moves without a new best that end the first polish
+    workers: int = 1            # CP-SAT's threads per sub-solve
+
+    def check(self) -> "LnsSettings":
+        if self.selector not in SELECTORS:
+            raise InputError(f"unknown selector {self.selector!r}; expected one of: "
+                             f"{', '.join(SELECTORS)}")
+        if not 1 <= self.min_size <= self.max_size or self.size < 1:
+            raise InputError(f"region sizes must satisfy 1 <= min <= max and size >= 1, got "
+                             f"{self.min_size}, {self.max_size}, {self.size}")
+        if not 0 < self.min_subsolve <= self.max_subsolve or self.subsolve <= 0:
+            raise InputError("sub-solve limits must be positive, min <= max")
+        if self.polish < 0 or not 0 <= self.first_polish <= 1 or self.workers < 1:
+            raise InputError("polish must be >= 0, first polish a share in [0, 1], workers >= 1")
+        return self
+
+
+@dataclass
+class Outcome:
+    """One rewrite as the problem reports it: the sub-solve's status, the cost after (equal to
+    before when nothing was kept) and the seconds it took."""
+
+    status: str
+    cost: float
+    seconds: float
+
+
+class Rewritable(Protocol):
+    """What large-neighbourhood search needs of a problem's schedule."""
+
+    cost: float           # the current schedule's cost
+    best_cost: float
+    lower_bound: float    # no schedule costs less: reaching it ends the search
+    n_operations: int
+
+    def view(self) -> View: ...
+
+    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome: ...
+
+    def polish(self, stall: int, deadline: float | None, seed: int) -> int: ...
+
+    def best(self): ...
+
+
+def until_stall(search: Stepper, stall: int, deadline: float | None, chunk: int) -> None:
+    """Advance ``search`` in chunks of ``chunk`` steps until ``stall`` steps have passed since
+    its last new best (counted here: a tabu search's own count starts again at each of its
+    restarts), the deadline, or a final status."""
+    best, since = search.best_cost, search.steps
+    while deadline is None or time.perf_counter() < deadline:
+        done, finished, _ = search.advance(min(chunk, max(stall - (search.steps - since), 1)))
+        if search.best_cost < best:
+            best, since = search.best_cost, search.steps
+        if finished or search.steps - since >= stall:
+            return
+
+
+@dataclass
+class Tally:
+    """Per picker: rewrites, those that improved, the cost they took off, seconds."""
+
+    rewrites: dict = field(default_factory=dict)
+
+    def add(self, rule: str, gain: float, seconds: float) -> None:
+        row = self.rewrites.setdefault(rule, [0, 0, 0.0, 0.0])
+        row[0] += 1
+        row[1] += gain > 0
+        row[2] += gain
+        row[3] += seconds
+
+    def summary(self) -> dict:
+        return {rule: {"rewrites": r[0], "improved": r[1], "gain": round(r[2], 4),
+                       "seconds": round(r[3], 3)} for rule, r in sorted(self.rewrites.items())}
+
+
+class LargeNeighbourhoodSearch(Stepper):
+    """Rewrite after rewrite (module docstring); one step is one rewrite."""
+
+    first_chunk = 1
+    max_chunk = 1
+
+    def __init__(self, problem: Rewritable, settings: LnsSettings, seed: int,
+                 deadline: float | None = None, started: float | None = None):
+        super().__init__(problem.cost)
+        self.problem = problem
+        self.settings = settings.check()
+        self.rng = np.random.default_rng(seed)
+        self.deadline = deadline
+        self.started = time.perf_counter() if started is None else started
+        self.size = float(min(settings.size, settings.max_size, problem.n_operations))
+        self.limit = settings.subsolve
+        self.adaptive = AdaptivePicker(RULES) if settings.selector == "adaptive" else None
+        self.tally = Tally()
+        self.polish_moves = 0
+        self._polished = settings.polish == 0
+
+    def _seed(self) -> int:
+        return int(self.rng.integers(0, 2**31 - 1))
+
+    def _left(self) -> float:
+        return float("inf") if self.deadline is None else self.deadline - time.perf_counter()
+
+    def advance(self, n: int):
+        bests: list[tuple[int, float]] = []
+        if self.problem.best_cost <= self.problem.lower_bound:
+            return 0, "optimal", bests
+        if not self._polished:  # the first polish: the tabu search's own descent first
+            self._polished = True
+            self._polish(self._first_deadline(), self.settings.first_stall)
+            self._note(bests)
+            return 0, None, bests
+        left = self._left()
+        if left < 0.05:  # no time for a sub-solve: the rest of it polishing
+            self._polish(self.deadline)
+            self._note(bests)
+            return 0, None, bests
+        rule = self.adaptive.choose(self.rng) if self.adaptive else self.settings.selector
+        free = pick(rule, self.problem.view(), int(round(self.size)), self.rng)
+        before = self.problem.cost
+        limit = min(self.limit, max(left - 0.05, 0.01))
+        out = self.problem.rewrite(free, limit, self._seed(), self.settings.workers)
+        gain = (before - out.cost) / max(abs(before), 1e-9)
+        self.tally.add(rule, gain, out.seconds)
+        if self.adaptive:
+            self.adaptive.update(rule, gain, out.seconds)
+        self._adapt(out, limit, gain > 0)
+        self.steps += 1
+        if gain > 0 and self.settings.polish:
+            self._polish(self.deadline)
+        self._note(bests)
+        return 1, None, bests
+
+    def _first_deadline(self) -> float | None:
+        if self.deadline is None:
+            return None
+        total = self.deadline - self.started
+        return self.started + self.settings.first_polish * total
+
+    def _polish(self, deadline: float | None, stall: int | None = None) -> None:
+        if self.settings.polish:
+            stall = self.settings.polish if stall is None else stall
+            self.polish_moves += self.problem.polish(stall, deadline, self._seed())
+
+    def _adapt(self, out: Outcome, limit: float, improved: bool) -> None:
+        s = self.settings
+        if out.status == "optimal":
+            self.size = min(self.size * 1.1 + 1, s.max_size, self.problem.n_operations)
+            if out.seconds < 0.5 * limit:
+                self.limit = max(self.limit * 0.9, s.min_subsolve)
+        else:
+            self.size = max(self.size * 0.9, s.min_size)
+            if improved:
+                self.limit = min(self.limit * 1.2, s.max_subsolve)
+
+    def _note(self, bests: list) -> None:
+        if self.problem.best_cost < self.best_cost:
+            self.best_cost = self.problem.best_cost
+            bests.append((self.steps, self.best_cost))
+
+    def best(self):
+        return self.problem.best()
+
+    def info(self) -> dict:
+        """What a result reports of the search: the pickers' tallies, the adapted size and
+        limit, the polishing moves."""
+        out = {"selector": self.settings.selector, "rewrites": self.steps,
+               "region_size": int(round(self.size)), "subsolve_s": round(self.limit, 3),
+               "polish_moves": self.polish_moves, "pickers": self.tally.summary()}
+        if self.adaptive:
+            out["weights"] = self.adaptive.state()
+        return out

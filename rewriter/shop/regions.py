@@ -1,0 +1,162 @@
+"""Where a large rewrite frees the schedule: the region pickers of large-neighbourhood search.
+
+A picker reads a :class:`View` of the schedule (starts, durations, machines, the operations of a
+longest path, each job's lateness) and returns about ``size`` operations to free
+(:mod:`rewriter.shop.subsolve` re-solves them). The hand rules:
+
+* ``random``: operations drawn uniformly;
+* ``window``: the operations that start in a stretch of time (consecutive in start order);
+* ``critical``: a stretch of a longest path (to the makespan; with a tardiness objective, to a
+  late job) and the operations of its machines nearest to it in time;
+* ``late-jobs``: whole jobs, drawn by how late they end (weighted tardiness; for the makespan,
+  their completion time), their last operations first;
+* ``bottleneck``: the operations around a moment of the busiest machines (drawn by load) and,
+  in a flexible shop, operations that could run on them.
+
+``adaptive`` (:class:`AdaptivePicker`) chooses among them by their recent success, as adaptive
+large-neighbourhood search does (Ropke & Pisinger 2006): a roulette over weights that follow
+the improvement per second each rule's rewrites brought.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+#: the hand rules, by name; ``adaptive`` chooses among them
+RULES = ("random", "window", "critical", "late-jobs", "bottleneck")
+SELECTORS = (*RULES, "adaptive")
+
+
+@dataclass
+class View:
+    """What a picker sees of a schedule (flat arrays over the operations unless said)."""
+
+    start: np.ndarray
+    duration: np.ndarray
+    assign: np.ndarray
+    job_start: np.ndarray     # per job + 1: job j owns job_start[j] .. job_start[j+1]-1
+    critical: np.ndarray      # bool: on a longest path to what the objective charges
+    lateness: np.ndarray      # per job: what the objective charges it (>= 0)
+    n_machines: int
+    eligible: np.ndarray | None = None  # bool (operations x machines) in a flexible shop
+
+    @property
+    def n_operations(self) -> int:
+        return int(self.start.shape[0])
+
+
+def pick(rule: str, view: View, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The operations (sorted ids) that rule ``rule`` frees, about ``size`` of them."""
+    size = int(min(max(size, 1), view.n_operations))
+    chosen = _PICKERS[rule](view, size, rng)
+    return np.unique(chosen)
+
+
+def _random(view: View, size: int, rng) -> np.ndarray:
+    return rng.choice(view.n_operations, size, replace=False)
+
+
+def _window(view: View, size: int, rng) -> np.ndarray:
+    by_start = np.argsort(view.start, kind="stable")
+    first = int(rng.integers(0, view.n_operations - size + 1))
+    return by_start[first:first + size]
+
+
+def _nearest_in_time(view: View, candidates: np.ndarray, low: int, high: int,
+                     count: int) -> np.ndarray:
+    """The ``count`` operations of ``candidates`` whose starts are nearest to [low, high]."""
+    s = view.start[candidates]
+    distance = np.maximum(low - s, 0) + np.maximum(s - high, 0)
+    if candidates.shape[0] <= count:
+        return candidates
+    return candidates[np.argpartition(distance, count - 1)[:count]]
+
+
+def _critical(view: View, size: int, rng) -> np.ndarray:
+    path = np.flatnonzero(view.critical)
+    if path.shape[0] == 0:
+        return _window(view, size, rng)
+    path = path[np.argsort(view.start[path], kind="stable")]
+    length = max(2, min(path.shape[0], size // 4))
+    first = int(rng.integers(0, path.shape[0] - length + 1))
+    stretch = path[first:first + length]
+    low, high = int(view.start[stretch].min()), int(view.start[stretch].max())
+    machines = np.zeros(view.n_machines, bool)
+    machines[view.assign[stretch]] = True
+    if view.eligible is not None:  # and the operations that could join them there
+        on = machines[view.assign] | view.eligible[:, machines].any(axis=1)
+    else:
+        on = machines[view.assign]
+    near = _nearest_in_time(view, np.flatnonzero(on), low, high, size - length)
+    return np.concatenate([stretch, near])
+
+
+def _late_jobs(view: View, size: int, rng) -> np.ndarray:
+    late = view.lateness.astype(float)
+    if late.sum() <= 0:
+        late = np.ones_like(late)
+    jobs = rng.choice(late.shape[0], late.shape[0], replace=False, p=late / late.sum())
+    chosen, total = [], 0
+    for j in jobs.tolist():
+        ops = np.arange(view.job_start[j], view.job_start[j + 1])
+        take = ops[max(0, ops.shape[0] - (size - total)):]  # the job's last operations first
+        chosen.append(take)
+        total += take.shape[0]
+        if total >= size:
+            break
+    return np.concatenate(chosen)
+
+
+def _bottleneck(view: View, size: int, rng) -> np.ndarray:
+    load = np.bincount(view.assign, weights=view.duration, minlength=view.n_machines)
+    if load.sum() <= 0:
+        return _window(view, size, rng)
+    weight = load ** 2
+    k = 1 + int(rng.integers(0, min(3, view.n_machines)))
+    machines = rng.choice(view.n_machines, min(k, int((weight > 0).sum())), replace=False,
+                          p=weight / weight.sum())
+    on = np.isin(view.assign, machines)
+    moment = int(rng.integers(0, max(1, int((view.start + view.duration).max()))))
+    if view.eligible is None:
+        return _nearest_in_time(view, np.flatnonzero(on), moment, moment, size)
+    half = _nearest_in_time(view, np.flatnonzero(on), moment, moment, (size + 1) // 2)
+    could = np.flatnonzero(view.eligible[:, machines].any(axis=1) & ~on)
+    return np.concatenate([half, _nearest_in_time(view, could, moment, moment, size - half.shape[0])])
+
+
+_PICKERS = {"random": _random, "window": _window, "critical": _critical,
+            "late-jobs": _late_jobs, "bottleneck": _bottleneck}
+
+
+class AdaptivePicker:
+    """A roulette over the hand rules whose weights follow their recent improvement per second.
+
+    After a rewrite by rule r that took ``seconds`` and lowered the cost by ``gain`` (relative
+    to the cost before), r's weight moves a fraction ``reaction`` of the way towards
+    ``gain / seconds`` scaled by the largest such rate seen; a rule's weight never falls below
+    ``floor`` of the total, so every rule is still tried now and then."""
+
+    def __init__(self, rules=RULES, reaction: float = 0.2, floor: float = 0.05):
+        self.rules = tuple(rules)
+        self.weights = np.ones(len(self.rules))
+        self.reaction = reaction
+        self.floor = floor
+        self._scale = 0.0  # the largest gain per second seen
+
+    def choose(self, rng: np.random.Generator) -> str:
+        p = self.weights / self.weights.sum()
+        p = np.maximum(p, self.floor)
+        return self.rules[int(rng.choice(len(self.rules), p=p / p.sum()))]
+
+    def update(self, rule: str, gain: float, seconds: float) -> None:
+        rate = max(gain, 0.0) / max(seconds, 1e-3)
+        self._scale = max(self._scale, rate)
+        score = rate / self._scale if self._scale > 0 else 0.0
+        k = self.rules.index(rule)
+        self.weights[k] += self.reaction * (score - self.weights[k])
+        self.weights = np.maximum(self.weights, 1e-6)
+
+    def state(self) -> dict:
+        return {r: round(float(w), 4) for r, w in zip(self.rules, self.weights)}
