@@ -11,7 +11,7 @@ from functools import cache, partial
 from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError
-from ..shop.lns import SELECTOR_HELP, WORKERS_HELP
+from ..shop.lns import LNS_HELP, SELECTOR_HELP, WORKERS_HELP
 from ..shop.regions import SELECTORS
 from .presets import TRAIN_PRESETS
 
@@ -151,6 +151,14 @@ def _tabu(instance, *, budget: float = 60.0, init: str | None = None, seed: int 
                seed=seed, start=start, started=started)
 
 
+def _lns(instance, *, budget: float = 60.0, init: str | None = None, seed: int = 0,
+         threads: int = 1, start=None, started=None, **_):
+    from .solve import solve as run
+
+    return run(instance, init=init or "mwkr-eet", policy="lns", steps=None, time_limit=budget,
+               seed=seed, start=start, started=started, workers=threads)
+
+
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     from .solve import solve as run
 
@@ -163,6 +171,8 @@ def methods() -> dict[str, Method]:
            for rule in RULES}
     out["tabu"] = Method("tabu", _tabu, "tabu search for S seconds (from mwkr-eet, or @RULE)",
                          "seconds", 60.0, takes_init=True)
+    out["lns"] = Method("lns", _lns, LNS_HELP + " (from mwkr-eet, or @RULE)", "seconds", 60.0,
+                        takes_init=True, uses_threads=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from ..core.read_once import ReadOnce
 from ..core.spec import Method, Option, ProblemSpec
 from ..errors import InputError, NoSchedule
-from ..shop.lns import SELECTOR_HELP, WORKERS_HELP
+from ..shop.lns import LNS_HELP, SELECTOR_HELP, WORKERS_HELP
 from ..shop.regions import SELECTORS
 from .presets import TRAIN_PRESETS
 
@@ -128,6 +128,14 @@ def _search(instance, *, policy: str, unit: str, budget=None, init: str = "mwkr"
     return search(instance, steps=None if budget is None else int(budget), **begin)
 
 
+def _lns(instance, *, budget: float = 60.0, init: str = "mwkr", seed: int = 0, threads: int = 1,
+         start=None, started=None, **_):
+    from .solve import solve as search
+
+    return search(instance, init=init, policy="lns", steps=None, time_limit=budget, seed=seed,
+                  start=start, started=started, workers=threads)
+
+
 def _cpsat(instance, *, budget: float, seed: int = 0, threads: int = 1, **_):
     from .cpsat import solve_cpsat, to_result
 
@@ -151,6 +159,8 @@ def methods() -> dict[str, Method]:
     for name, policy, unit, default, text in searches:
         out[name] = Method(name, partial(_search, policy=policy, unit=unit), text, unit, default,
                            takes_init=True, spec_name="random" if name == "random-walk" else None)
+    out["lns"] = Method("lns", _lns, LNS_HELP, "seconds", 60.0, takes_init=True,
+                        uses_threads=True)
     out["cpsat"] = Method("cpsat", _cpsat, "OR-Tools CP-SAT for S seconds", "seconds", 60.0,
                           uses_threads=True)
     return out

@@ -38,6 +38,8 @@ SELECTOR_HELP = ("--policy lns: where a rewrite frees the schedule: random opera
                  "of time, a stretch of the critical path and its machines, the late jobs, the "
                  "busiest machines, or adaptive (each by its recent gain per second); default "
                  "adaptive")
+LNS_HELP = ("large-neighbourhood rewriting for S seconds: regions re-solved by CP-SAT (its "
+            "threads: compare's --threads), adaptive pickers, tabu search polishing")
 WORKERS_HELP = "--method cpsat: CP-SAT search threads; --policy lns: each sub-solve's"
 
 
