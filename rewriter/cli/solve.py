@@ -348,6 +348,8 @@ def summary(result, args, init: str) -> str:
                and (k != "samples" or result.info[k] > 1)]
     if "controller" in result.info:
         details.insert(0, f"{result.info['controller']} controller")
+    if result.info.get("batches", 1) > 1:
+        details.append(f"{result.info['batches']} batches")
     if "window" in result.info:
         details.append(f"{result.info['windows']} windows of {result.info['window']} operations")
     dims = [f"{v} {k.removeprefix('n_')}" for k, v in result.sizes.items()]

@@ -63,10 +63,16 @@ def claims_file(text: str) -> bool:
             and not {"resources", "duration_matrix", "machines_matrix"} & set(data))
 
 
-def solve(instance, **options):
+def solve(instance, *, batches: int | None = None, **options):
+    """The single pass (:func:`rewriter.fjsp.solve.solve`), or with ``batches`` K the jobs in
+    release order in K batches, each by that single pass (:mod:`rewriter.fjsp.batches`)."""
     from .solve import solve as run
 
-    return run(instance, **options)
+    if batches is None:
+        return run(instance, **options)
+    from .batches import solve_batched
+
+    return solve_batched(instance, batches, run, **options)
 
 
 def rewrite_problem(options: dict):
@@ -216,6 +222,10 @@ SPEC = ProblemSpec(
         Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str),
         Option("workers", 2, WORKERS_HELP),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
+        Option("batches", None, "schedule the jobs in release order in K batches of near-equal "
+               "size, each by the same method (its share of --time-limit and --steps), each "
+               "after the earlier ones on every machine: the batch baseline of a single pass "
+               "(1: the single pass)", kind=int),
     ),
     train_options=(
         Option("moves", "full", "candidate rewrites: full, n5 or n5+reassign (as for solve --moves)",

@@ -96,7 +96,8 @@ def solve_fjsp(instance, *, init: str = "mwkr-eet", steps: int | None,
                time_limit: float | None = None, seed: int = 0, objective: str = "makespan",
                moves: str = "full", progress: bool = False, start=None,
                started: float | None = None, model=None, samples: int = 1,
-               decoding: str | None = None, method: str = "search", **options):
+               decoding: str | None = None, method: str = "search", batches: int | None = None,
+               **options):
     """The flexible shop's ``learned`` policy: the start schedule (``init``'s, or ``start``)
     rewritten by ``model`` (a path, or the shipped one) for makespan: one trajectory by argmax,
     or sampled (``decoding="sample"``, or ``samples`` > 1). ``steps=0`` keeps the start. The
@@ -104,6 +105,9 @@ def solve_fjsp(instance, *, init: str = "mwkr-eet", steps: int | None,
     from ..fjsp.rewrite import FlexibleState
     from ..fjsp.solve import make_result, solve
 
+    if batches is not None:
+        raise InputError("--batches runs the flexible shop's own methods batch by batch (rules, "
+                         "tabu, greedy, random, lns, cpsat), not the learned policy")
     t0 = time.perf_counter() if started is None else started
     kept = solve(instance, init=init, policy="none", steps=steps, time_limit=time_limit,
                  seed=seed, objective=objective, moves=moves, start=start, started=t0,
