@@ -105,7 +105,8 @@ def test_the_sub_instance_keeps_the_jobs_and_adds_one_blocker_per_busy_machine()
     assert sub.name == "s[batch 2/2]" and batch.ops.tolist() == [0, 1, 3, 4]
     assert sub.to_lists() == [[[(0, 2), (1, 3)], [(2, 4)]], [[(0, 1)], [(2, 2)]],
                               [[(0, 4)]], [[(2, 6)]]]
-    assert sub.release.tolist() == [0, 1, 0, 0] and sub.due.tolist() == [9, 7, NO_DUE, NO_DUE]
+    # job 2's first operation needs machine 0, free at 4: its release in the batch is 4
+    assert sub.release.tolist() == [0, 4, 0, 0] and sub.due.tolist() == [9, 7, NO_DUE, NO_DUE]
     assert sub.weight.tolist() == [2, 0, 0, 0] and batch.blocked.tolist() == [0, 2]
 
 
