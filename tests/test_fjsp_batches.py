@@ -202,3 +202,16 @@ def test_a_tight_time_limit_covers_every_batch():
     seconds = [b["seconds"] for b in result.info["batch"]]
     assert min(seconds) > 0.5  # each batch got its share, not the first one all of it
     check_availability(result)
+
+
+@pytest.mark.parametrize("options", [{"method": "cpsat", "workers": 1},
+                                     {"method": "cpsat", "workers": 1, "warm_start": True},
+                                     {"policy": "lns", "workers": 1, "steps": None}])
+def test_cpsat_and_lns_run_in_batches_too(options):
+    inst = load_instance("prod_12x4_s0")
+    result = rewriter.solve(inst, batches=2, time_limit=1.0, seed=1, **options)
+    check_availability(result)
+    assert result.method == options.get("method", options.get("policy"))
+    assert result.info["batches"] == 2 and result.runtime_s <= 1.3
+    if not options.get("warm_start") and "policy" not in options:  # CP-SAT from no schedule
+        assert result.init == "none" and result.init_cost == result.cost
