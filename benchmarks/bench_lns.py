@@ -10,7 +10,8 @@ Methods (``--methods``, comma separated):
 
 * ``rules``: every dispatching rule of the problem (the flexible shop's 18, the job shop's 10),
   the best one's cost kept with its name (seed-free: run once per instance);
-* ``tabu``: tabu search from the problem's default rule for ``--seconds``;
+* ``tabu``: tabu search from ``--init`` (default the problem's default rule; EDD-EET for the
+  flexible shop's tardiness objectives) for ``--seconds``;
 * ``lns`` / ``lns-SELECTOR``: ``--policy lns`` (``--selector SELECTOR``; default adaptive);
 * ``cpsat`` / ``cpsat-warm``: OR-Tools CP-SAT for ``--seconds`` on ``--cpsat-workers`` threads,
   cold or with the default rule's schedule as its hint;
@@ -52,6 +53,8 @@ def parse_args(argv):
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", default="0", help="e.g. 0-4 or 0,2")
     p.add_argument("--objective", default="makespan", choices=("makespan", "tardiness", "combined"))
+    p.add_argument("--init", help="the searches' start rule (default: the problem's, edd-eet for "
+                   "the flexible shop's tardiness objectives)")
     p.add_argument("--cpsat-workers", type=int, default=2)
     p.add_argument("--workers", type=int, default=2, help="CP-SAT threads of each lns sub-solve")
     p.add_argument("--reference", default="tabu", help="the method paired differences are to")
@@ -80,7 +83,7 @@ def child(job: dict) -> dict:
     method, seconds, seed = job["method"], job["seconds"], job["seed"]
     if method == "rules":
         return _best_rule(spec, instance, objective)
-    options = dict(init=spec.default_init, seed=seed, steps=None, time_limit=seconds, **objective)
+    options = dict(init=job["init"], seed=seed, steps=None, time_limit=seconds, **objective)
     if method == "tabu":
         options.update(policy="tabu")
     elif method.startswith("lns"):
@@ -148,13 +151,17 @@ def run_job(job: dict, timeout: float) -> dict:
 def plan(args) -> list[dict]:
     from rewriter import registry
 
-    names = registry.get(args.problem).expand_instances(args.instances)
+    spec = registry.get(args.problem)
+    names = spec.expand_instances(args.instances)
+    init = args.init or ("edd-eet" if args.problem == "fjsp" and args.objective != "makespan"
+                         else spec.default_init)
     jobs = []
     for name in names:
         for method in args.methods.split(","):
             for seed in ([0] if method in ("rules", "pass-rule", "batches3-rule")
                          or method.endswith("-rule") else parse_seeds(args.seeds)):
                 jobs.append(dict(problem=args.problem, instance=name, method=method, seed=seed,
+                                 init=init,
                                  seconds=args.seconds, objective=args.objective,
                                  workers=args.workers, cpsat_workers=args.cpsat_workers))
     return jobs
@@ -162,7 +169,7 @@ def plan(args) -> list[dict]:
 
 def key(row: dict) -> tuple:
     return (row["problem"], row["instance"], row["method"], row["seed"], row["seconds"],
-            row["objective"])
+            row["objective"], row["init"])
 
 
 def group_of(name: str) -> str:

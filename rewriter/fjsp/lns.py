@@ -72,6 +72,7 @@ class FlexibleRewrite:
 
     def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome:
         t0 = time.perf_counter()
+        changed = False
         s = self.schedule
         mask = np.zeros(self.n_operations, bool)
         mask[free] = True
@@ -88,10 +89,11 @@ class FlexibleRewrite:
                                self.weights)
             # no worse, and on a tie no later in total (module docstring of shop.subsolve)
             completion = total_completion(self.inst.job_start, new.heads, new.dur)
+            changed = (cost, completion) < (self.cost, self.completion)
             if (cost, completion) <= (self.cost, self.completion):
                 self._set(new)
                 self._keep()
-        return Outcome(out.status, self.cost, time.perf_counter() - t0)
+        return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
 
     def polish(self, stall: int, deadline: float | None, seed: int) -> int:
         """Tabu search from the current schedule until ``stall`` steps bring no new best (or the

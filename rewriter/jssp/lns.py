@@ -72,6 +72,7 @@ class JobShopRewrite:
 
     def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome:
         t0 = time.perf_counter()
+        changed = False
         window, free = self._window(free, seed)
         sub = window.instance
         loose = np.isin(window.original, free)
@@ -87,11 +88,13 @@ class JobShopRewrite:
             order = np.concatenate(out.sequences)
             new = JobShopSolution(sub, order)
             # no worse, and on a tie no later in total (module docstring of shop.subsolve)
-            if (new.makespan, _completion(new)) <= (current.makespan, _completion(current)):
+            after, before = (new.makespan, _completion(new)), (current.makespan, _completion(current))
+            if after <= before:
                 self.cost = self.sol.makespan = paste_and_update(window, order, self.sol,
                                                                  self._scratch)
                 self._keep()
-        return Outcome(out.status, self.cost, time.perf_counter() - t0)
+                changed = after < before
+        return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
 
     def polish(self, stall: int, deadline: float | None, seed: int) -> int:
         """Tabu search from the current schedule until ``stall`` moves bring no new best (or

@@ -209,8 +209,8 @@ class _Builder:
                 model.add(self.ends[a] <= self.starts[b])
 
     def _objective(self) -> None:
-        """The objective's cost first, then the jobs' total completion time: on a plateau of
-        equal cost (at a makespan, many longest paths of one length) a rewrite that ends jobs
+        """The objective's cost; for the makespan, then the jobs' total completion time: on a
+        plateau of equal makespan (many longest paths of one length) a rewrite that ends jobs
         earlier is progress the next rewrites build on."""
         shop, model = self.shop, self.model
         last = [self.ends[int(shop.job_start[j + 1]) - 1] for j in range(shop.n_jobs)]
@@ -232,7 +232,10 @@ class _Builder:
         self.scale = shop.n_jobs * self.horizon + 1  # above any total completion time
         worst = (self.bound if self.bound is not None else self.horizon * max(p + q, 1)
                  * max(int(shop.weight.sum()), 1))
-        if self.scale * (worst + 1) < 2**53:  # CP-SAT reports the objective as a double
+        # only for the makespan: with a sum over jobs the plateaus are rare, and on the
+        # production shop's tardiness the plain sum let CP-SAT find more (2155 against 2160
+        # from 2162 on one region of tight_411x149_s0 in 3 s)
+        if self.objective == "makespan" and self.scale * (worst + 1) < 2**53:  # exact doubles
             model.minimize(self.scale * cost + sum(last))
         else:  # too large to be exact: the cost alone
             self.scale = None
