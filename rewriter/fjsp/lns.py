@@ -95,12 +95,13 @@ class FlexibleRewrite:
                 self._keep()
         return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
 
-    def polish(self, stall: int, deadline: float | None, seed: int) -> int:
-        """Tabu search from the current schedule until ``stall`` steps bring no new best (or the
-        deadline); the current schedule becomes its best. Returns the steps made."""
+    def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int:
+        """Tabu search from the current schedule until ``stall`` steps or ``stall_s`` seconds
+        bring no new best (or the deadline); the current schedule becomes its best. Returns the
+        steps made."""
         search = FlexibleLocalSearch(self.schedule, "tabu", self.moves, self.tabu, seed,
                                      self.objective, self.tardiness_weight)
-        until_stall(search, stall, deadline, 64)
+        until_stall(search, stall, stall_s, deadline, 64)
         if search.best_cost < objective_value(self.schedule.values(), self.objective,
                                               self.tardiness_weight):
             self._set(search.best())

@@ -96,11 +96,12 @@ class JobShopRewrite:
                 changed = after < before
         return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
 
-    def polish(self, stall: int, deadline: float | None, seed: int) -> int:
-        """Tabu search from the current schedule until ``stall`` moves bring no new best (or
-        the deadline); the current schedule becomes its best. Returns the moves made."""
+    def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int:
+        """Tabu search from the current schedule until ``stall`` moves or ``stall_s`` seconds
+        bring no new best (or the deadline); the current schedule becomes its best. Returns the
+        moves made."""
         search = LocalSearch(self.sol, "tabu", "n5", self.tabu, seed)
-        until_stall(search, stall, deadline, 256)
+        until_stall(search, stall, stall_s, deadline, 256)
         # its best, never worse than where it started (the search moved the schedule's arrays)
         self.sol = JobShopSolution(self.inst, search.best_order)
         self.cost = self.sol.makespan

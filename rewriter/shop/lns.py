@@ -1,6 +1,10 @@
 """Large-neighbourhood rewriting: a picker frees a region of the schedule, CP-SAT re-solves it
 exactly (:mod:`rewriter.shop.subsolve`) and the result is kept when it is no worse; the problem's
-numba tabu search polishes the schedule first and after every rewrite that improved it.
+numba tabu search polishes the schedule first and after every rewrite that made progress.
+
+The tabu search runs first, on its own, until it stalls (:class:`LnsSettings`: 10^6 moves or
+a tenth of the time limit without a new best); rewrites start there. A move costs microseconds
+and a rewrite a tenth of a second or more, so rewrites only pay where moves have stopped paying.
 
 One step of :class:`LargeNeighbourhoodSearch` is one rewrite, a :class:`~rewriter.core.loop.
 Stepper` of the one search loop (time limit, Ctrl-C, trace, progress). What it needs from a
@@ -54,12 +58,17 @@ class LnsSettings:
     subsolve: float = 0.5       # the first sub-solve's limit, seconds
     min_subsolve: float = 0.1
     max_subsolve: float = 5.0
-    polish: int = 5000          # tabu moves without a new best that end a polish (0: none)
-    polish_changed: bool = True  # polish after every rewrite that changed the schedule
-    first_polish: float = 0.5   # share of the time limit the first polish may take at most
-    # tabu moves without a new best that end the first polish: the job shop's tabu search makes
-    # ~200,000 moves/s on ta41 and still finds new bests after 20,000 without (its restarts)
-    first_stall: int = 200_000
+    # A polish ends when the tabu search has gone this many moves, or this share of the time
+    # limit, without a new best (whichever comes first; 0 moves: no polishing). Moves alone would
+    # mean 25 ms on ta41 (200,000 moves/s) and 7 s on the production shop (700/s).
+    polish: int = 5000
+    polish_share: float = 0.02
+    polish_changed: bool = True  # polish after every rewrite that made progress, not only gains
+    # The first polish, from the start rule, is the tabu search on its own until it stalls: on
+    # tai_100_100_1 it still finds new bests at 60 s, and rewrites there found none (30 s of
+    # them lost 2 points against tabu alone); on ta41 new bests come after 20,000 moves without.
+    first_stall: int = 1_000_000
+    first_share: float = 0.1
     workers: int = 1            # CP-SAT's threads per sub-solve
 
     def check(self) -> "LnsSettings":
@@ -71,8 +80,11 @@ class LnsSettings:
                              f"{self.min_size}, {self.max_size}, {self.size}")
         if not 0 < self.min_subsolve <= self.max_subsolve or self.subsolve <= 0:
             raise InputError("sub-solve limits must be positive, min <= max")
-        if self.polish < 0 or not 0 <= self.first_polish <= 1 or self.workers < 1:
-            raise InputError("polish must be >= 0, first polish a share in [0, 1], workers >= 1")
+        shares = (self.polish_share, self.first_share)
+        if min(self.polish, self.first_stall) < 0 or not all(0 < x <= 1 for x in shares):
+            raise InputError("polish stalls must be >= 0 moves and a share in (0, 1] of the time")
+        if self.workers < 1:
+            raise InputError(f"workers must be >= 1, got {self.workers}")
         return self
 
 
@@ -99,21 +111,23 @@ class Rewritable(Protocol):
 
     def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome: ...
 
-    def polish(self, stall: int, deadline: float | None, seed: int) -> int: ...
+    def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int: ...
 
     def best(self): ...
 
 
-def until_stall(search: Stepper, stall: int, deadline: float | None, chunk: int) -> None:
-    """Advance ``search`` in chunks of ``chunk`` steps until ``stall`` steps have passed since
-    its last new best (counted here: a tabu search's own count starts again at each of its
-    restarts), the deadline, or a final status."""
-    best, since = search.best_cost, search.steps
+def until_stall(search: Stepper, stall: int, stall_s: float, deadline: float | None,
+                chunk: int) -> None:
+    """Advance ``search`` in chunks of ``chunk`` steps until ``stall`` steps or ``stall_s``
+    seconds have passed since its last new best (counted here: a tabu search's own count starts
+    again at each of its restarts), the deadline, or a final status."""
+    best, since, since_s = search.best_cost, search.steps, time.perf_counter()
     while deadline is None or time.perf_counter() < deadline:
         done, finished, _ = search.advance(min(chunk, max(stall - (search.steps - since), 1)))
+        now = time.perf_counter()
         if search.best_cost < best:
-            best, since = search.best_cost, search.steps
-        if finished or search.steps - since >= stall:
+            best, since, since_s = search.best_cost, search.steps, now
+        if finished or search.steps - since >= stall or now - since_s >= stall_s:
             return
 
 
@@ -168,12 +182,12 @@ class LargeNeighbourhoodSearch(Stepper):
             return 0, "optimal", bests
         if not self._polished:  # the first polish: the tabu search's own descent first
             self._polished = True
-            self._polish(self._first_deadline(), self.settings.first_stall)
+            self._polish(self.settings.first_stall, self.settings.first_share)
             self._note(bests)
             return 0, None, bests
         left = self._left()
         if left < 0.05:  # no time for a sub-solve: the rest of it polishing
-            self._polish(self.deadline)
+            self._polish(self.settings.polish, 1.0)
             self._note(bests)
             return 0, None, bests
         rule = self.adaptive.choose(self.rng) if self.adaptive else self.settings.selector
@@ -187,21 +201,17 @@ class LargeNeighbourhoodSearch(Stepper):
             self.adaptive.update(rule, gain, out.seconds)
         self._adapt(out, limit, gain > 0)
         self.steps += 1
-        if (gain > 0 or (out.changed and self.settings.polish_changed)) and self.settings.polish:
-            self._polish(self.deadline)
+        if gain > 0 or (out.changed and self.settings.polish_changed):
+            self._polish(self.settings.polish, self.settings.polish_share)
         self._note(bests)
         return 1, None, bests
 
-    def _first_deadline(self) -> float | None:
-        if self.deadline is None:
-            return None
-        total = self.deadline - self.started
-        return self.started + self.settings.first_polish * total
-
-    def _polish(self, deadline: float | None, stall: int | None = None) -> None:
+    def _polish(self, stall: int, share: float) -> None:
+        """Polish until ``stall`` moves or ``share`` of the time limit bring no new best."""
         if self.settings.polish:
-            stall = self.settings.polish if stall is None else stall
-            self.polish_moves += self.problem.polish(stall, deadline, self._seed())
+            total = float("inf") if self.deadline is None else self.deadline - self.started
+            self.polish_moves += self.problem.polish(stall, share * total, self.deadline,
+                                                     self._seed())
 
     def _adapt(self, out: Outcome, limit: float, improved: bool) -> None:
         s = self.settings

@@ -67,10 +67,12 @@ def _window(view: View, size: int, rng) -> np.ndarray:
 def _nearest_in_time(view: View, candidates: np.ndarray, low: int, high: int,
                      count: int) -> np.ndarray:
     """The ``count`` operations of ``candidates`` whose starts are nearest to [low, high]."""
-    s = view.start[candidates]
-    distance = np.maximum(low - s, 0) + np.maximum(s - high, 0)
+    if count <= 0:
+        return candidates[:0]
     if candidates.shape[0] <= count:
         return candidates
+    s = view.start[candidates]
+    distance = np.maximum(low - s, 0) + np.maximum(s - high, 0)
     return candidates[np.argpartition(distance, count - 1)[:count]]
 
 
@@ -79,7 +81,7 @@ def _critical(view: View, size: int, rng) -> np.ndarray:
     if path.shape[0] == 0:
         return _window(view, size, rng)
     path = path[np.argsort(view.start[path], kind="stable")]
-    length = max(2, min(path.shape[0], size // 4))
+    length = min(path.shape[0], size, max(2, size // 4))
     first = int(rng.integers(0, path.shape[0] - length + 1))
     stretch = path[first:first + length]
     low, high = int(view.start[stretch].min()), int(view.start[stretch].max())
@@ -95,9 +97,10 @@ def _critical(view: View, size: int, rng) -> np.ndarray:
 
 def _late_jobs(view: View, size: int, rng) -> np.ndarray:
     late = view.lateness.astype(float)
-    if late.sum() <= 0:
-        late = np.ones_like(late)
-    jobs = rng.choice(late.shape[0], late.shape[0], replace=False, p=late / late.sum())
+    ahead = np.flatnonzero(late > 0)  # drawn by lateness, then the others in random order
+    if ahead.shape[0]:
+        ahead = rng.choice(ahead, ahead.shape[0], replace=False, p=late[ahead] / late[ahead].sum())
+    jobs = np.concatenate([ahead, rng.permutation(np.flatnonzero(late <= 0))])
     chosen, total = [], 0
     for j in jobs.tolist():
         ops = np.arange(view.job_start[j], view.job_start[j + 1])
@@ -136,7 +139,7 @@ class AdaptivePicker:
     After a rewrite by rule r that took ``seconds`` and lowered the cost by ``gain`` (relative
     to the cost before), r's weight moves a fraction ``reaction`` of the way towards
     ``gain / seconds`` scaled by the largest such rate seen; a rule's weight never falls below
-    ``floor`` of the total, so every rule is still tried now and then."""
+    ``floor`` of the roulette, so every rule is still tried now and then."""
 
     def __init__(self, rules=RULES, reaction: float = 0.2, floor: float = 0.05):
         self.rules = tuple(rules)
@@ -145,10 +148,14 @@ class AdaptivePicker:
         self.floor = floor
         self._scale = 0.0  # the largest gain per second seen
 
+    def probabilities(self) -> np.ndarray:
+        """The roulette: ``floor`` for every rule, the rest shared by weight."""
+        k = len(self.rules)
+        floor = min(self.floor, 1.0 / k)
+        return floor + (1.0 - k * floor) * self.weights / self.weights.sum()
+
     def choose(self, rng: np.random.Generator) -> str:
-        p = self.weights / self.weights.sum()
-        p = np.maximum(p, self.floor)
-        return self.rules[int(rng.choice(len(self.rules), p=p / p.sum()))]
+        return self.rules[int(rng.choice(len(self.rules), p=self.probabilities()))]
 
     def update(self, rule: str, gain: float, seconds: float) -> None:
         rate = max(gain, 0.0) / max(seconds, 1e-3)

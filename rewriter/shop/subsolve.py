@@ -254,9 +254,12 @@ class _Builder:
                 if lit is not None:
                     model.add_hint(lit, m == assign[o])
 
+    def _topological_rank(self) -> np.ndarray:
+        return topological_rank(self.shop, self.inc)
+
     def read(self, solver: cp_model.CpSolver) -> tuple[np.ndarray, list[np.ndarray]]:
         """The machines of the solution and every machine's sequence by start (at equal starts a
-        zero-duration operation first, then by index)."""
+        zero-duration operation first, then the incumbent's topological order)."""
         inc = self.inc
         assign = inc.assign.copy()
         for o, options in self.choices.items():
@@ -270,10 +273,42 @@ class _Builder:
             row = slice(int(lo[o]), int(self.shop.elig_start[o + 1]))
             machines = self.shop.elig_machine[row]
             duration[o] = self.shop.elig_duration[row][machines == assign[o]][0]
-        # by index last: along a job and among equal starts that order closes no cycle
-        order = np.lexsort((np.arange(assign.shape[0]), duration > 0, starts, assign))
+        # at equal starts, zero lengths first, then the incumbent's topological order: it is a
+        # linear extension of the job order and of the fixed operations' machine orders, so
+        # zero-length operations that start together close no cycle and keep their order
+        order = np.lexsort((self._topological_rank(), duration > 0, starts, assign))
         bounds = np.searchsorted(assign[order], np.arange(self.shop.n_machines + 1))
         return assign, [order[bounds[m]:bounds[m + 1]] for m in range(self.shop.n_machines)]
+
+
+def topological_rank(shop: Shop, incumbent: Schedule) -> np.ndarray:
+    """Each operation's place in a topological order of the incumbent (job and machine arcs)."""
+    n = shop.n_operations
+    succ_machine = np.full(n, -1, np.int64)
+    seq, bounds = incumbent.sequence, incumbent.sequence_start
+    for m in range(shop.n_machines):
+        ops = seq[bounds[m]:bounds[m + 1]]
+        succ_machine[ops[:-1]] = ops[1:]
+    indegree = np.zeros(n, np.int64)
+    np.add.at(indegree, succ_machine[succ_machine >= 0], 1)
+    last = np.zeros(n, bool)
+    last[shop.job_start[1:] - 1] = True
+    indegree[~np.isin(np.arange(n), shop.job_start[:-1])] += 1  # the job predecessor
+    rank = np.empty(n, np.int64)
+    ready = np.flatnonzero(indegree == 0).tolist()
+    k = 0
+    while ready:
+        o = ready.pop()
+        rank[o] = k
+        k += 1
+        for nxt in ((o + 1) if not last[o] else -1, int(succ_machine[o])):
+            if nxt >= 0:
+                indegree[nxt] -= 1
+                if indegree[nxt] == 0:
+                    ready.append(nxt)
+    if k != n:
+        raise ValueError("the incumbent's job and machine orders form a cycle")
+    return rank
 
 
 def scaled_cost(makespan: int, weighted_tardiness: int, objective: str,
