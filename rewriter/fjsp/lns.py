@@ -23,6 +23,12 @@ from .schedule import FlexibleSchedule, objective_value
 from .search import FlexibleLocalSearch, FlexibleTabuSettings
 
 
+#: tabu steps without a new best that end the first polish: 20 of the tabu search's own restarts
+#: (3000 steps each); ~90 s at the production shop's 700 steps/s, so a time limit's tenth ends
+#: it first there
+FIRST_STALL = 60_000
+
+
 class FlexibleRewrite:
     """A flexible-shop schedule as large-neighbourhood search rewrites it
     (:class:`rewriter.shop.lns.Rewritable`); costs are the objective's, scaled to integers as
@@ -36,6 +42,7 @@ class FlexibleRewrite:
         self.objective, self.tardiness_weight, self.weights = objective, tardiness_weight, weights
         self.moves, self.tabu = moves, tabu
         self.n_operations = inst.n_operations
+        self.first_stall = FIRST_STALL
         self.shop = Shop(inst.n_machines, inst.job_start, inst.elig_start, inst.elig_machine,
                          inst.elig_duration, inst.release, inst.due, inst.weight)
         owner = np.repeat(np.arange(inst.n_operations), np.diff(inst.elig_start))

@@ -2,8 +2,9 @@
 exactly (:mod:`rewriter.shop.subsolve`) and the result is kept when it is no worse; the problem's
 numba tabu search polishes the schedule first and after every rewrite that made progress.
 
-The tabu search runs first, on its own, until it stalls (:class:`LnsSettings`: 10^6 moves or
-a tenth of the time limit without a new best); rewrites start there. A move costs microseconds
+The tabu search runs first, on its own, until it stalls (:class:`LnsSettings`: a tenth of the time
+limit without a new best, or the problem's count of moves: 10^6 in the job shop, 60,000 in the
+flexible shop); rewrites start there. A move costs microseconds
 and a rewrite a tenth of a second or more, so rewrites only pay where moves have stopped paying.
 
 One step of :class:`LargeNeighbourhoodSearch` is one rewrite, a :class:`~rewriter.core.loop.
@@ -66,8 +67,8 @@ class LnsSettings:
     polish_changed: bool = True  # polish after every rewrite that made progress, not only gains
     # The first polish, from the start rule, is the tabu search on its own until it stalls: on
     # tai_100_100_1 it still finds new bests at 60 s, and rewrites there found none (30 s of
-    # them lost 2 points against tabu alone); on ta41 new bests come after 20,000 moves without.
-    first_stall: int = 1_000_000
+    # them lost 2 points against tabu alone). None: the problem's own count (Rewritable).
+    first_stall: int | None = None
     first_share: float = 0.1
     workers: int = 1            # CP-SAT's threads per sub-solve
 
@@ -81,7 +82,7 @@ class LnsSettings:
         if not 0 < self.min_subsolve <= self.max_subsolve or self.subsolve <= 0:
             raise InputError("sub-solve limits must be positive, min <= max")
         shares = (self.polish_share, self.first_share)
-        if min(self.polish, self.first_stall) < 0 or not all(0 < x <= 1 for x in shares):
+        if min(self.polish, self.first_stall or 0) < 0 or not all(0 < x <= 1 for x in shares):
             raise InputError("polish stalls must be >= 0 moves and a share in (0, 1] of the time")
         if self.workers < 1:
             raise InputError(f"workers must be >= 1, got {self.workers}")
@@ -106,6 +107,7 @@ class Rewritable(Protocol):
     best_cost: float
     lower_bound: float    # no schedule costs less: reaching it ends the search
     n_operations: int
+    first_stall: int      # moves without a new best that end the first polish by default
 
     def view(self) -> View: ...
 
@@ -182,7 +184,8 @@ class LargeNeighbourhoodSearch(Stepper):
             return 0, "optimal", bests
         if not self._polished:  # the first polish: the tabu search's own descent first
             self._polished = True
-            self._polish(self.settings.first_stall, self.settings.first_share)
+            self._polish(self.settings.first_stall or self.problem.first_stall,
+                         self.settings.first_share)
             self._note(bests)
             return 0, None, bests
         left = self._left()
