@@ -770,3 +770,62 @@ def test_the_command_line_counts_rewrites_as_steps(name, extra, tmp_path, capsys
     assert data["steps"] <= 3 and data["info"]["rewrites"] == data["steps"]
     assert main(["validate", name, str(out)]) == 0
     assert capsys.readouterr().out.startswith("valid")
+
+
+def _lns_run(problem, seed: int):
+    """Four rewrites of a short search bounded by steps alone; what it reports."""
+    from rewriter.core.loop import run
+    from rewriter.shop.lns import LargeNeighbourhoodSearch, LnsSettings
+
+    settings = LnsSettings(first_stall=3000, polish=500, subsolve=0.05, min_subsolve=0.02)
+    search = LargeNeighbourhoodSearch(problem, settings, seed)
+    outcome = run(search, 4)
+    info = search.info()
+    return outcome.best_cost, outcome.steps, {k: info[k] for k in
+                                              ("region_size", "subsolve_s", "polish_moves",
+                                               "pickers", "weights")}
+
+
+@pytest.mark.parametrize("case", ["jssp", "reentrant", "fjsp-tardiness", "fjsp-two-threads"])
+def test_a_run_bounded_by_steps_alone_is_repeatable(case):
+    """Without a time limit every sub-solve is limited by CP-SAT's deterministic time on one
+    thread (whatever the search's workers) and a polish stops at a step counted from its last
+    new best, so a seed and a step budget give the same run, adaptation and all."""
+    from rewriter.fjsp.dispatching import dispatch_schedule
+    from rewriter.fjsp.lns import FlexibleRewrite
+    from rewriter.jssp.lns import JobShopRewrite
+    from rewriter.jssp.search import TabuSettings
+    from rewriter.jssp.solve import initial_solution
+    from rewriter.shop.lns import LnsSettings
+
+    def problem():
+        if case in ("jssp", "reentrant"):
+            name = "la16" if case == "jssp" else "reentrant_10x4_s1"
+            return JobShopRewrite(initial_solution(rewriter.load_instance(name), "mwkr"),
+                                  TabuSettings())
+        inst = rewriter.load_instance("tight_12x5_s0")
+        objective = "tardiness" if case == "fjsp-tardiness" else "makespan"
+        return FlexibleRewrite(dispatch_schedule(inst, "edd-eet", 0), objective, 1.0, (0, 1))
+
+    if case == "fjsp-two-threads":  # two workers asked for: one thread all the same
+        import rewriter.shop.lns as lns_module
+        assert LnsSettings(workers=2).check().workers == 2
+        first = _two_thread_run(problem(), lns_module)
+        assert first == _two_thread_run(problem(), lns_module)
+        return
+    assert _lns_run(problem(), 7) == _lns_run(problem(), 7)
+
+
+def _two_thread_run(problem, lns_module):
+    from rewriter.core.loop import run
+
+    search = lns_module.LargeNeighbourhoodSearch(
+        problem, lns_module.LnsSettings(first_stall=3000, polish=500, workers=2, subsolve=0.05,
+                                       min_subsolve=0.02), 3)
+    outcome = run(search, 4)
+    return outcome.best_cost, search.info()["polish_moves"], search.info()["pickers"]
+
+
+def test_the_lns_policy_has_its_own_default_budget():
+    for problem in ("jssp", "fjsp"):
+        assert registry.get(problem).steps_for("lns") == 50

@@ -23,10 +23,10 @@ from .schedule import FlexibleSchedule, objective_value
 from .search import FlexibleLocalSearch, FlexibleTabuSettings
 
 
-#: tabu steps without a new best that end the first polish: 20 of the tabu search's own restarts
-#: (3000 steps each); ~90 s at the production shop's 700 steps/s, so a time limit's tenth ends
+#: tabu steps without a new best that end the first polish: 5 of the tabu search's own restarts
+#: (3000 steps each); ~20 s at the production shop's 700 steps/s, so a time limit's tenth ends
 #: it first there
-FIRST_STALL = 60_000
+FIRST_STALL = 15_000
 
 
 class FlexibleRewrite:
@@ -77,7 +77,8 @@ class FlexibleRewrite:
         return View(s.heads, s.dur, s.assign, inst.job_start, critical, late, inst.n_machines,
                     self.eligible)
 
-    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome:
+    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int,
+                deterministic: bool = False) -> Outcome:
         t0 = time.perf_counter()
         changed = False
         s = self.schedule
@@ -88,7 +89,8 @@ class FlexibleRewrite:
         bounds = np.r_[0, np.cumsum([len(q) for q in sequences])].astype(np.int64)
         incumbent = Schedule(s.assign, s.heads, s.dur, flat, bounds)
         out = resolve(self.shop, incumbent, mask, objective=self.objective, weights=self.weights,
-                      time_limit=time_limit, seed=seed, workers=workers, bound=self.cost)
+                      time_limit=time_limit, seed=seed, workers=workers,
+                      deterministic=deterministic, bound=self.cost)
         if out.sequences is not None:
             new = FlexibleSchedule(self.inst, out.assign, [q.tolist() for q in out.sequences])
             values = new.values()
@@ -100,7 +102,8 @@ class FlexibleRewrite:
             if (cost, completion) <= (self.cost, self.completion):
                 self._set(new)
                 self._keep()
-        return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
+        seconds = out.effort if deterministic else time.perf_counter() - t0
+        return Outcome(out.status, self.cost, seconds, changed)
 
     def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int:
         """Tabu search from the current schedule until ``stall`` steps or ``stall_s`` seconds

@@ -207,6 +207,7 @@ SPEC = ProblemSpec(
                    "sets (prod_411x149_s0) or paths",
     default_policy="tabu",
     default_steps=DEFAULT_STEPS,
+    policy_steps={"lns": 50},  # rewrites of a tenth of a second or more each
     solve_options=(
         Option("objective", "makespan", "what to minimise: makespan, tardiness (total weighted "
                "tardiness) or combined (makespan + W x total weighted tardiness)",

@@ -74,7 +74,8 @@ class JobShopRewrite:
             free = free[(heads[free] >= t0) & (heads[free] <= t1)]
         return cut(self.sol, t0, t1), free
 
-    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome:
+    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int,
+                deterministic: bool = False) -> Outcome:
         t0 = time.perf_counter()
         changed = False
         window, free = self._window(free, seed)
@@ -87,6 +88,7 @@ class JobShopRewrite:
         incumbent = Schedule(sub.op_machine, current.heads, sub.op_duration, window.order,
                              sub.machine_start)
         out = resolve(shop, incumbent, loose, time_limit=time_limit, seed=seed, workers=workers,
+                      deterministic=deterministic,
                       bound=current.makespan, precede=_boundary_precedences(window, loose))
         if out.sequences is not None:
             order = np.concatenate(out.sequences)
@@ -98,7 +100,8 @@ class JobShopRewrite:
                                                                  self._scratch)
                 self._keep()
                 changed = after < before
-        return Outcome(out.status, self.cost, time.perf_counter() - t0, changed)
+        seconds = out.effort if deterministic else time.perf_counter() - t0
+        return Outcome(out.status, self.cost, seconds, changed)
 
     def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int:
         """Tabu search from the current schedule until ``stall`` moves or ``stall_s`` seconds

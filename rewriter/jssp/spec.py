@@ -189,6 +189,7 @@ SPEC = ProblemSpec(
                    "40 operations, machines revisited) or paths",
     default_policy="tabu",  # the learned controller's registration makes its search the default
     default_steps=200,
+    policy_steps={"lns": 50},  # rewrites of a tenth of a second or more each
     default_decoding="argmax",
     solve_options=(
         Option("method", "search", "search: the --init schedule improved by --policy; cpsat: the "

@@ -3,7 +3,7 @@ exactly (:mod:`rewriter.shop.subsolve`) and the result is kept when it is no wor
 numba tabu search polishes the schedule first and after every rewrite that made progress.
 
 The tabu search runs first, on its own, until it stalls (:class:`LnsSettings`: a tenth of the time
-limit without a new best, or the problem's count of moves: 10^6 in the job shop, 60,000 in the
+limit without a new best, or the problem's count of moves: 10^6 in the job shop, 15,000 in the
 flexible shop); rewrites start there. A move costs microseconds
 and a rewrite a tenth of a second or more, so rewrites only pay where moves have stopped paying.
 
@@ -92,7 +92,8 @@ class LnsSettings:
 @dataclass
 class Outcome:
     """One rewrite as the problem reports it: the sub-solve's status, the cost after (equal to
-    before when nothing was kept) and the seconds it took."""
+    before when nothing was kept) and the seconds it took (CP-SAT's deterministic time in a
+    deterministic search)."""
 
     status: str
     cost: float
@@ -111,7 +112,8 @@ class Rewritable(Protocol):
 
     def view(self) -> View: ...
 
-    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int) -> Outcome: ...
+    def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int,
+                deterministic: bool) -> Outcome: ...
 
     def polish(self, stall: int, stall_s: float, deadline: float | None, seed: int) -> int: ...
 
@@ -122,13 +124,15 @@ def until_stall(search: Stepper, stall: int, stall_s: float, deadline: float | N
                 chunk: int) -> None:
     """Advance ``search`` in chunks of ``chunk`` steps until ``stall`` steps or ``stall_s``
     seconds have passed since its last new best (counted here: a tabu search's own count starts
-    again at each of its restarts), the deadline, or a final status."""
+    again at each of its restarts), the deadline, or a final status. The steps are counted from
+    the step of the new best itself, never more than asked for, so where a polish stops does
+    not depend on how a kernel call cut its chunk (a run bounded by steps is repeatable)."""
     best, since, since_s = search.best_cost, search.steps, time.perf_counter()
     while deadline is None or time.perf_counter() < deadline:
-        done, finished, _ = search.advance(min(chunk, max(stall - (search.steps - since), 1)))
+        _, finished, bests = search.advance(min(chunk, max(stall - (search.steps - since), 1)))
         now = time.perf_counter()
         if search.best_cost < best:
-            best, since, since_s = search.best_cost, search.steps, now
+            best, since, since_s = search.best_cost, max(step for step, _ in bests), now
         if finished or search.steps - since >= stall or now - since_s >= stall_s:
             return
 
@@ -197,7 +201,10 @@ class LargeNeighbourhoodSearch(Stepper):
         free = pick(rule, self.problem.view(), int(round(self.size)), self.rng)
         before = self.problem.cost
         limit = min(self.limit, max(left - 0.05, 0.01))
-        out = self.problem.rewrite(free, limit, self._seed(), self.settings.workers)
+        # without a deadline every limit is CP-SAT's deterministic time on one thread, so a run
+        # bounded by steps alone is repeatable (--seed), its adaptation included
+        out = self.problem.rewrite(free, limit, self._seed(), self.settings.workers,
+                                   self.deadline is None)
         gain = (before - out.cost) / max(abs(before), 1e-9)
         self.tally.add(rule, gain, out.seconds)
         if self.adaptive:

@@ -71,8 +71,8 @@ class Schedule:
 class Rewrite:
     """What a sub-solve returns: ``status`` (CP-SAT's: optimal, feasible, unknown, interrupted),
     the new machines and sequences (None when it found no schedule), its cost and its jobs'
-    total completion time as CP-SAT scored them, and the seconds it took (model building
-    included)."""
+    total completion time as CP-SAT scored them, the seconds it took (model building included)
+    and its effort: those seconds, or CP-SAT's deterministic time when it was limited by that."""
 
     status: str
     assign: np.ndarray | None
@@ -81,17 +81,22 @@ class Rewrite:
     completion: int | None
     seconds: float
     build_seconds: float
+    effort: float
 
 
 def resolve(shop: Shop, incumbent: Schedule, free: np.ndarray, *, objective: str = "makespan",
             weights: tuple[int, int] = (0, 1), time_limit: float = 1.0, seed: int = 0,
             workers: int = 1, bound: int | None = None,
-            precede: np.ndarray | None = None) -> Rewrite:
+            precede: np.ndarray | None = None, deterministic: bool = False) -> Rewrite:
     """Re-solve the operations where ``free`` is True (a boolean array over the operations),
     the others keeping their machines and relative machine orders. ``weights`` = (p, q): the
     combined objective is ``q * makespan + p * weighted tardiness``. ``bound``: the incumbent's
     objective under the same scaling; the sub-model asks for a schedule no worse. CP-SAT runs
-    for at most ``time_limit`` seconds with ``workers`` threads and ``seed``."""
+    for at most ``time_limit`` seconds with ``workers`` threads and ``seed``; ``deterministic``:
+    ``time_limit`` is CP-SAT's deterministic time and the search has one thread, so that the
+    same call gives the same schedule (CP-SAT's interleaved threads are deterministic too, but
+    took 10-100 times the wall time), with a wall-clock cap of 20 times the limit, at least
+    60 s, against a model whose deterministic time runs far slower than the clock."""
     t0 = time.perf_counter()
     builder = _Builder(shop, incumbent, np.asarray(free, bool), objective, weights, bound)
     model = builder.build()
@@ -102,17 +107,23 @@ def resolve(shop: Shop, incumbent: Schedule, free: np.ndarray, *, objective: str
     params = solver.parameters
     params.max_time_in_seconds = max(float(time_limit), 1e-3)
     params.num_workers = int(workers)
+    if deterministic:
+        params.max_deterministic_time = params.max_time_in_seconds
+        params.max_time_in_seconds = max(20 * float(time_limit), 60.0)
+        params.num_workers = 1
     params.random_seed = int(seed) % (2**31)
     # presolve probing's wall time grows past any sub-solve's limit with the optional intervals
     # of a flexible region (200 free operations x 25 machines: seconds, and no schedule at all)
     params.cp_model_probing_level = 0
     code, status = solve_interruptibly(solver, model, None, "lns-subsolve")
+    seconds = time.perf_counter() - t0
+    effort = solver.deterministic_time if deterministic else seconds
     if code not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        return Rewrite(status, None, None, None, None, time.perf_counter() - t0, built)
+        return Rewrite(status, None, None, None, None, seconds, built, effort)
     assign, sequences = builder.read(solver)
     value = int(round(solver.objective_value))
     cost, completion = divmod(value, builder.scale) if builder.scale else (value, None)
-    return Rewrite(status, assign, sequences, cost, completion, time.perf_counter() - t0, built)
+    return Rewrite(status, assign, sequences, cost, completion, seconds, built, effort)
 
 
 class _Builder:
