@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import re
 import resource
 import statistics
 import subprocess
@@ -173,7 +174,17 @@ def key(row: dict) -> tuple:
 
 
 def group_of(name: str) -> str:
-    return name.rsplit("_s", 1)[0] if "_s" in name else name.rstrip("0123456789") or name
+    """prod_411x149_s0 -> prod, tai_100_100_3(.zip) -> tai_100_100, ta41 -> ta, mk01 -> mk."""
+    stem = Path(name).name.split(".")[0]
+    if re.fullmatch(r"[a-z]+_\d+x\d+_s\d+", stem):
+        return stem.split("_")[0]
+    if re.fullmatch(r"tai_\d+_\d+_\d+", stem):
+        return stem.rsplit("_", 1)[0]
+    return stem.rstrip("0123456789") or stem
+
+
+def short(name: str) -> str:
+    return Path(name).name.split(".")[0]
 
 
 def per_instance(rows: list[dict], method: str, field) -> dict[str, float]:
@@ -227,8 +238,22 @@ def tables(rows: list[dict], reference: str) -> str:
         best_rules = sorted({r.get("rule") for r in grows if r["method"] == "rules" and r.get("rule")})
         if best_rules:
             out += ["", f"Best rules: {', '.join(best_rules)}."]
-        out.append("")
+        out += ["", *instance_table(grows, methods), ""]
     return "\n".join(out)
+
+
+def instance_table(rows: list[dict], methods: list[str]) -> list[str]:
+    """Per instance and method: the mean cost +- standard error over seeds (runs)."""
+    out = ["| instance | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for name in sorted({r["instance"] for r in rows}):
+        cells = []
+        for m in methods:
+            costs = [r["cost"] for r in rows if r["instance"] == name and r["method"] == m
+                     and r.get("cost") is not None]
+            mean, se = mean_se(costs)
+            cells.append(fmt_mean_se(mean, se, 1) + (f" ({len(costs)})" if len(costs) > 1 else ""))
+        out.append(f"| {short(name)} | " + " | ".join(cells) + " |")
+    return out
 
 
 def main(argv=None) -> int:

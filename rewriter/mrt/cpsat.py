@@ -95,7 +95,9 @@ def solve_mrt_cpsat(instance: MrtInstance, time_limit: float = 10.0, workers: in
 
     solver = cp_model.CpSolver()
     params = solver.parameters
-    params.max_time_in_seconds = float(time_limit)
+    # the limit covers building the model too (3 s at 1000 x 200 flexible, 10^4 optional
+    # intervals): the solver gets what is left of it
+    params.max_time_in_seconds = max(float(time_limit) - (time.perf_counter() - t0), 0.05)
     params.num_workers = int(workers)
     params.random_seed = int(seed)
     params.log_search_progress = bool(log)
