@@ -829,3 +829,37 @@ def _two_thread_run(problem, lns_module):
 def test_the_lns_policy_has_its_own_default_budget():
     for problem in ("jssp", "fjsp"):
         assert registry.get(problem).steps_for("lns") == 50
+
+
+def test_ctrl_c_during_a_sub_solve_ends_the_search_with_the_best_so_far(monkeypatch):
+    """CP-SAT takes the Ctrl-C of a sub-solve (it stops and returns what it has); the search must
+    stop there too, not go on to the next rewrite, and return its best schedule."""
+    import os
+    import signal
+    import threading
+
+    import rewriter.shop.subsolve as subsolve
+    from rewriter.core.loop import run
+    from rewriter.fjsp.dispatching import dispatch_schedule
+    from rewriter.fjsp.lns import FlexibleRewrite
+    from rewriter.shop.lns import LargeNeighbourhoodSearch, LnsSettings
+
+    real, calls = subsolve.solve_interruptibly, []
+
+    def interrupted(solver, model, callback, name):  # a Ctrl-C 0.3 s into the first sub-solve
+        if not calls:
+            threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT)).start()
+        calls.append(name)
+        return real(solver, model, callback, name)
+
+    monkeypatch.setattr(subsolve, "solve_interruptibly", interrupted)
+    inst = rewriter.load_instance("prod_40x10_s0")
+    problem = FlexibleRewrite(dispatch_schedule(inst, "mwkr-eet", 0), "makespan", 1.0, (0, 1))
+    # a region of every operation and 20 s: CP-SAT cannot prove it optimal in 0.3 s
+    settings = LnsSettings(size=inst.n_operations, subsolve=20.0, max_subsolve=20.0,
+                           first_stall=100, selector="random")
+    search = LargeNeighbourhoodSearch(problem, settings, 0)
+    outcome = run(search, None, time_limit=60)
+    assert outcome.status == "interrupted" and outcome.runtime_s < 10
+    assert len(calls) == 1 and search.steps == 0
+    assert outcome.best_cost <= outcome.initial_cost

@@ -205,6 +205,9 @@ class LargeNeighbourhoodSearch(Stepper):
         # bounded by steps alone is repeatable (--seed), its adaptation included
         out = self.problem.rewrite(free, limit, self._seed(), self.settings.workers,
                                    self.deadline is None)
+        if out.status == "interrupted":  # CP-SAT stopped at a Ctrl-C: so does the search
+            self._note(bests)
+            raise KeyboardInterrupt
         gain = (before - out.cost) / max(abs(before), 1e-9)
         self.tally.add(rule, gain, out.seconds)
         if self.adaptive:
