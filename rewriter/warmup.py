@@ -24,7 +24,7 @@ from .errors import InputError, is_interrupt
 
 #: steps of the untimed warm-up run: enough for a search to call each of its kernels, and for
 #: the learned controller (which acts between slices of tabu moves) to act more than once
-WARM_UP_STEPS = {"controlled": 5_000, "learned": 40}
+WARM_UP_STEPS = {"controlled": 5_000, "learned": 40, "lns": 1}
 DEFAULT_WARM_UP_STEPS = 4
 
 #: (problem, init, policy, options) already prepared in this process

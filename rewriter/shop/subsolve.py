@@ -105,10 +105,10 @@ def resolve(shop: Shop, incumbent: Schedule, free: np.ndarray, *, objective: str
     built = time.perf_counter() - t0
     solver = cp_model.CpSolver()
     params = solver.parameters
-    params.max_time_in_seconds = max(float(time_limit), 1e-3)
+    params.max_time_in_seconds = max(float(time_limit) - built, 1e-3)  # the limit covers building
     params.num_workers = int(workers)
     if deterministic:
-        params.max_deterministic_time = params.max_time_in_seconds
+        params.max_deterministic_time = max(float(time_limit), 1e-3)
         params.max_time_in_seconds = max(20 * float(time_limit), 60.0)
         params.num_workers = 1
     params.random_seed = int(seed) % (2**31)
