@@ -863,3 +863,12 @@ def test_ctrl_c_during_a_sub_solve_ends_the_search_with_the_best_so_far(monkeypa
     assert outcome.status == "interrupted" and outcome.runtime_s < 10
     assert len(calls) == 1 and search.steps == 0
     assert outcome.best_cost <= outcome.initial_cost
+
+
+@pytest.mark.parametrize("name,policy", [("ft06", "learned"), ("ft06", "controlled"),
+                                         ("ft06", "construct"), ("mk01", "learned")])
+def test_a_selector_given_to_a_learners_policy_is_refused_in_one_line(name, policy, capsys):
+    """The learners' policies take their own keywords; the selector reaches none of them."""
+    assert main(["solve", name, "--policy", policy, "--selector", "window", "--steps", "3"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and f"selector is an option of the lns policy, not of {policy}" in err

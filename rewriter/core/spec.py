@@ -72,6 +72,8 @@ class Option:
     help: str
     choices: tuple | None = None
     kind: type | None = None      # the value type when not that of ``default``
+    only_for: tuple[str, ...] = ()  # the policies that read it (empty: any); given to another,
+                                    # it is refused in one line, whoever owns that policy
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,7 @@ class ProblemSpec:
         reads it; given (not None) to another, it is refused. ``steps`` defaults to
         :meth:`steps_for` the policy."""
         options.setdefault("steps", self.steps_for(policy))
+        self._refuse_options_of_other_policies(policy, options)
         searching = options.get("method", "search") == "search"
         added = self.added_policies.get(policy) if searching else None
         rule = self.added_start_rules.get(init)
@@ -210,6 +213,13 @@ class ProblemSpec:
         if added is not None:
             return added.run(instance, init=init, **options)
         return self.solve(instance, init=init, policy=policy, **options)
+
+    def _refuse_options_of_other_policies(self, policy: str, options: dict) -> None:
+        for option in self.solve_options:
+            if option.only_for and policy not in option.only_for \
+                    and options.get(option.name) is not None:
+                raise InputError(f"{option.name.replace('_', ' ')} is an option of the "
+                                 f"{' or '.join(option.only_for)} policy, not of {policy}")
 
     def _learners(self) -> tuple:
         return (*self.added_policies.values(), *self.added_start_rules.values())

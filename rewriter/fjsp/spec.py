@@ -220,7 +220,7 @@ SPEC = ProblemSpec(
         Option("moves", "full", "search neighbourhood: full (every position of a critical "
                "operation on every eligible machine), n5 (critical-block swaps only) or "
                "n5+reassign", choices=MOVES),
-        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str),
+        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str, only_for=("lns",)),
         Option("workers", 2, WORKERS_HELP),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
         Option("batches", None, "schedule the jobs in release order in K batches of near-equal "

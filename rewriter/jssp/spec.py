@@ -211,7 +211,7 @@ SPEC = ProblemSpec(
         Option("searches", 1, "--policy tabu or controlled: run N independent searches side by "
                "side, one process each, with seeds SEED to SEED+N-1, and keep the best schedule "
                "(on 2 cores, --searches 2 uses both)"),
-        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str),
+        Option("selector", None, SELECTOR_HELP, choices=SELECTORS, kind=str, only_for=("lns",)),
         Option("workers", 2, WORKERS_HELP),
         Option("warm_start", False, "--method cpsat: give CP-SAT the --init schedule as a hint"),
     ),
