@@ -25,6 +25,9 @@ from .errors import InputError, is_interrupt
 #: steps of the untimed warm-up run: enough for a search to call each of its kernels, and for
 #: the learned controller (which acts between slices of tabu moves) to act more than once
 WARM_UP_STEPS = {"controlled": 5_000, "learned": 40, "lns": 1}
+#: policies whose warm-up needs a time limit too: lns polishes with tabu search until it stalls
+#: before its first rewrite (seconds on ta01 without a limit)
+WARM_UP_SECONDS = {"lns": 1.0}
 DEFAULT_WARM_UP_STEPS = 4
 
 #: (problem, init, policy, options) already prepared in this process
@@ -88,9 +91,11 @@ def prepare(spec, *, init: str, policy: str, options: dict | None = None,
     with interrupt.recording(), compile_notice(stream, f"the kernels of {policy}"):
         try:
             instance = spec.load_instance(spec.warm_up_instance)
+            limit = WARM_UP_SECONDS.get(policy)
             result = spec.run(instance, init=init, policy=policy,
                                 steps=WARM_UP_STEPS.get(policy, DEFAULT_WARM_UP_STEPS),
-                                seed=0, progress=False, **options)
+                                seed=0, progress=False,
+                                **({"time_limit": limit} if limit else {}), **options)
         except (KeyboardInterrupt, SystemError) as exc:
             if not is_interrupt(exc):
                 raise

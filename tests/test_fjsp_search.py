@@ -129,7 +129,9 @@ def test_greedy_ends_at_a_local_optimum(inst, seed, moves):
 def test_every_policy_returns_a_valid_schedule_no_worse_than_its_start(policy, objective):
     inst = load_instance("prod_30x10_s1")
     steps = 3 if policy == "lns" else 300  # a rewrite is a CP-SAT sub-solve, not a move
-    r = solve(inst, init="fifo-spt", policy=policy, steps=steps, seed=1, objective=objective)
+    limit = 2.0 if policy == "lns" else None  # ... of which three within two seconds
+    r = solve(inst, init="fifo-spt", policy=policy, steps=steps, time_limit=limit, seed=1,
+              objective=objective)
     check_schedule(inst, r.solution.assign, r.solution.heads)
     assert r.values[r.objective] <= r.init_cost and r.steps <= steps
     steps = [s for s, _, _ in r.trace]
