@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rewriter.crew import io as crew_io
-from rewriter.crew.bundled import bundled_instances, load_instance
+from rewriter.crew.bundled import bundled_instances, load_instance, recognizes
 from rewriter.crew.generate import (NAME, generate, instance_from_name, instance_name,
                                     witness_routes)
 from rewriter.crew.instance import CrewInstance
@@ -403,6 +403,17 @@ def test_bundled_examples_resolve_by_name_path_and_suffix():
     assert load_instance("crew_example_12x4").n_orders == 12
     assert load_instance("crew_example_6x2_matrix").order_travel is not None
     assert load_instance("crew_c20x5_s1").name == "crew_c20x5_s1"
+
+
+def test_recognizes_crew_names_and_files_only(tmp_path):
+    crew_io.write_instance(generate(3, 2), tmp_path / "i.csv")
+    (tmp_path / "crew_u20x5_s0").write_text("not an instance")  # a file wins over the name
+    for text in ("crew_u20x5_s0", "crew_c1000x100_s3", "crew_example_8x3", "crew_example_12x4.csv",
+                 str(tmp_path / "i.csv")):
+        assert recognizes(text), text
+    for text in ("ta01", "mrt_d20_test_00000", "crew_u20x5_s01", str(tmp_path / "crew_u20x5_s0"),
+                 "", "\x00"):
+        assert not recognizes(text), text
 
 
 def test_an_unknown_name_lists_what_was_expected():

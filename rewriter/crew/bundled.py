@@ -17,11 +17,11 @@ from importlib.resources import files
 from pathlib import Path
 
 from ..errors import InputError
-from .generate import instance_from_name
+from .generate import NAME, instance_from_name
 from .instance import CrewInstance
-from .io import read_instance
+from .io import looks_like_crew, read_instance
 
-__all__ = ["load_instance", "bundled_instances", "bundled_path"]
+__all__ = ["load_instance", "recognizes", "bundled_instances", "bundled_path"]
 
 _SUFFIXES = (".json", ".csv")
 _HINT = ("expected a crew instance file (.json or .csv), a generated name such as "
@@ -64,3 +64,15 @@ def load_instance(text) -> CrewInstance:
     examples = ", ".join(bundled_instances()) or "none installed"
     raise InputError(f"{text}: no such file, generated name or bundled example; {_HINT} "
                      f"({examples})")
+
+
+def recognizes(text) -> bool:
+    """Is ``text`` a crew instance: a crew file (:func:`~rewriter.crew.io.looks_like_crew`), or,
+    when no such file exists, a generated name or a bundled example? Never raises."""
+    try:
+        text = str(text)
+        if Path(text).exists():
+            return looks_like_crew(text)
+        return NAME.fullmatch(text) is not None or bundled_path(text) is not None
+    except Exception:  # noqa: BLE001 -- a guess about an argument must never stop the caller
+        return False
