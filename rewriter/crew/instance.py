@@ -112,9 +112,11 @@ class CrewInstance:
         """(n,) bool: some operator can reach the order and serve it within its capacity (an
         order no operator reaches makes the instance infeasible)."""
         ok = np.zeros(self.n_orders, bool)
-        orders = np.arange(self.n_orders)
-        for k in range(self.n_operators):
-            ok |= self.travel_from_start(k, orders) + self.hours <= self.capacity[k] + 1e-9
+        for k in np.argsort(-self.capacity, kind="stable"):  # the roomiest first: fewer left
+            left = np.flatnonzero(~ok)
+            if left.size == 0:
+                break
+            ok[left] = self.travel_from_start(int(k), left) + self.hours[left] <= self.capacity[k] + 1e-9
         return ok
 
     def check_feasible(self) -> None:
