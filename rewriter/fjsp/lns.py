@@ -10,6 +10,8 @@ at 1000 x 200), and with every other operation's machine fixed it is built in ~0
 
 from __future__ import annotations
 
+import copy
+
 import time
 
 import numpy as np
@@ -48,6 +50,8 @@ class FlexibleRewrite:
         owner = np.repeat(np.arange(inst.n_operations), np.diff(inst.elig_start))
         self.eligible = np.zeros((inst.n_operations, inst.n_machines), bool)
         self.eligible[owner, inst.elig_machine] = True
+        self.options = (np.stack([owner, inst.elig_machine], axis=1).astype(np.int64),
+                        inst.elig_duration.astype(np.float64))
         self._set(schedule)
         self.best_schedule, self.best_cost = schedule, self.cost
         # q x the makespan's bound (the combined cost's too), 0 for the tardiness alone
@@ -75,7 +79,7 @@ class FlexibleRewrite:
             if self.objective == "tardiness":  # the late jobs' operations instead of the makespan's
                 critical = np.repeat(late > 1e-3, np.diff(inst.job_start))
         return View(s.heads, s.dur, s.assign, inst.job_start, critical, late, inst.n_machines,
-                    self.eligible)
+                    self.eligible, self.options)
 
     def rewrite(self, free: np.ndarray, time_limit: float, seed: int, workers: int,
                 deterministic: bool = False) -> Outcome:
@@ -121,6 +125,11 @@ class FlexibleRewrite:
     def _keep(self) -> None:
         if self.cost < self.best_cost:
             self.best_schedule, self.best_cost = self.schedule, self.cost
+
+    def fork(self) -> "FlexibleRewrite":
+        """An independent copy: its rewrites and polishes leave this one as it is (schedules
+        are replaced, never changed in place, so a shallow copy is one)."""
+        return copy.copy(self)
 
     def best(self) -> FlexibleSchedule:
         return self.best_schedule

@@ -106,7 +106,8 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
                            objective, tardiness_weight)
     if policy == "lns":
         return _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objective,
-                    tardiness_weight, selector or "adaptive", workers, moves, tabu, progress)
+                    tardiness_weight, selector or "adaptive", workers, moves, tabu, progress,
+                    model)
     search = FlexibleLocalSearch(start, policy, moves, tabu, seed, objective, tardiness_weight)
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"{policy} {instance.name}", started=t0)
@@ -120,19 +121,25 @@ def solve(instance: FlexibleInstance, *, init: str = DEFAULT_INIT, policy: str =
 
 
 def _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objective, weight,
-         selector, workers, moves, tabu, progress) -> Result:
-    """Large-neighbourhood rewriting from ``start`` (:mod:`rewriter.fjsp.lns`)."""
+         selector, workers, moves, tabu, progress, model=None) -> Result:
+    """Large-neighbourhood rewriting from ``start`` (:mod:`rewriter.fjsp.lns`); ``model``: the
+    learned picker's (``selector="learned"``; None: the shipped one)."""
     from ..shop.lns import LargeNeighbourhoodSearch, LnsSettings
+    from ..shop.regions import chooser
     from .cpsat import _weight_fraction
     from .lns import FlexibleRewrite
 
     if workers < 1:
         raise InputError("--workers must be at least 1")
+    if model is not None and selector != "learned":
+        raise InputError(f"--model with --policy lns is the learned region picker's; give "
+                         f"--selector learned (not {selector})")
     p, q = _weight_fraction(objective, weight)
     problem = FlexibleRewrite(start, objective, weight, (p, q), moves, tabu)
     settings = LnsSettings(selector=selector, workers=workers).check()
     deadline = None if time_limit is None else t0 + time_limit
-    search = LargeNeighbourhoodSearch(problem, settings, seed, deadline, t0)
+    search = LargeNeighbourhoodSearch(problem, settings, seed, deadline, t0,
+                                      chooser(selector, "fjsp", model))
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"lns {instance.name}", started=t0)
     trace = [(step, seconds, cost / q) for step, seconds, cost in outcome.trace]  # unscaled

@@ -15,6 +15,8 @@ operations.
 
 from __future__ import annotations
 
+import copy
+
 import time
 
 import numpy as np
@@ -119,6 +121,20 @@ class JobShopRewrite:
         if self.cost < self.best_cost:
             self.best_cost = self.cost
             self.best_order[:] = self.sol.order
+
+    @property
+    def completion(self) -> int:
+        """The current schedule's total job completion time (the sub-solves' second criterion)."""
+        return _completion(self.sol)
+
+    def fork(self) -> "JobShopRewrite":
+        """An independent copy: its rewrites and polishes leave this one as it is (a learned
+        picker's training tries several regions from one schedule)."""
+        twin = copy.copy(self)
+        twin.sol = JobShopSolution(self.inst, self.sol.order.copy())
+        twin.best_order = self.best_order.copy()
+        twin._scratch = np.empty_like(self._scratch)
+        return twin
 
     def best(self) -> JobShopSolution:
         return JobShopSolution(self.inst, self.best_order)

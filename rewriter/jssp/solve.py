@@ -156,7 +156,7 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
     settings = tabu_settings(tabu, tie_break)
     if policy == "lns":
         return _lns(instance, sol, settings, selector or "adaptive", workers, moves, init, steps,
-                    time_limit, seed, seed_value, progress, t0)
+                    time_limit, seed, seed_value, progress, t0, model)
     if size:
         search = WindowedTabu(sol, settings, seed_value, size, WINDOW_STALL)
     else:
@@ -169,9 +169,11 @@ def solve(instance: JobShopInstance, *, init: str = "mwkr", init_mode: str = "ac
 
 
 def _lns(instance, sol, settings, selector, workers, moves, init, steps, time_limit, seed,
-         seed_value, progress, t0) -> Result:
-    """Large-neighbourhood rewriting from ``sol`` (:mod:`rewriter.jssp.lns`)."""
+         seed_value, progress, t0, model=None) -> Result:
+    """Large-neighbourhood rewriting from ``sol`` (:mod:`rewriter.jssp.lns`); ``model``: the
+    learned picker's (``selector="learned"``; None: the shipped one)."""
     from ..shop.lns import LargeNeighbourhoodSearch, LnsSettings
+    from ..shop.regions import chooser
     from .lns import JobShopRewrite
 
     if moves not in (None, "n5"):
@@ -179,9 +181,19 @@ def _lns(instance, sol, settings, selector, workers, moves, init, steps, time_li
     limit = search_limit(instance, time_limit)
     deadline = None if limit is None else t0 + limit
     lns = LnsSettings(selector=selector, workers=workers).check()
-    search = LargeNeighbourhoodSearch(JobShopRewrite(sol, settings), lns, seed_value, deadline, t0)
+    picker = chooser(selector, "jssp", _picker_model(selector, model))
+    search = LargeNeighbourhoodSearch(JobShopRewrite(sol, settings), lns, seed_value, deadline, t0,
+                                      picker)
     return search_result(instance, search, "lns", init, sol.makespan, steps, time_limit, seed,
                          progress, t0, search.info)
+
+
+def _picker_model(selector: str, model):
+    """The model file of the learned picker; one given with another selector is refused."""
+    if model is not None and selector != "learned":
+        raise InputError(f"--model with --policy lns is the learned region picker's; give "
+                         f"--selector learned (not {selector})")
+    return model
 
 
 def search_result(instance: JobShopInstance, search, policy: str, init: str, init_makespan: int,

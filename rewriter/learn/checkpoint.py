@@ -28,6 +28,8 @@ MODEL_KINDS = {
                                           "construct, --init construct and the construct method)"),
     "rewriter-control-1": ("control", "a learned controller of tabu search (for --policy "
                                       "controlled --controller learned)"),
+    "rewriter-regions-1": ("regions", "a learned region picker of large-neighbourhood "
+                                      "rewriting (for --policy lns --selector learned)"),
 }
 
 

@@ -19,7 +19,8 @@ What adapts (:class:`LnsSettings`):
   them (the rule of OR-Tools' own neighbourhood search);
 * the sub-solve's limit: 20% longer after a rewrite that improved the schedule without proving
   optimality (more time there pays), 10% shorter after one proved optimal in under half of it;
-* with ``selector="adaptive"``, which picker (:class:`rewriter.shop.regions.AdaptivePicker`).
+* with ``selector="adaptive"``, which picker (:class:`rewriter.shop.regions.AdaptivePicker`);
+  with ``selector="learned"``, nothing here: the trained model chooses among candidates.
 
 A sub-solve never runs past the search's deadline, and one that fails or runs out of time
 leaves the schedule as it was.
@@ -35,7 +36,7 @@ import numpy as np
 
 from ..core.loop import Stepper
 from ..errors import InputError
-from .regions import RULES, SELECTORS, AdaptivePicker, View, pick
+from .regions import SELECTORS, View, chooser
 
 
 #: the command line's help of the options every shop's lns policy reads
@@ -162,7 +163,10 @@ class LargeNeighbourhoodSearch(Stepper):
     max_chunk = 1
 
     def __init__(self, problem: Rewritable, settings: LnsSettings, seed: int,
-                 deadline: float | None = None, started: float | None = None):
+                 deadline: float | None = None, started: float | None = None,
+                 picker=None):
+        """``picker``: the chooser of regions (:func:`rewriter.shop.regions.chooser`); None:
+        the one ``settings.selector`` names, which must then not be ``learned``."""
         super().__init__(problem.cost)
         self.problem = problem
         self.settings = settings.check()
@@ -171,7 +175,7 @@ class LargeNeighbourhoodSearch(Stepper):
         self.started = time.perf_counter() if started is None else started
         self.size = float(min(settings.size, settings.max_size, problem.n_operations))
         self.limit = settings.subsolve
-        self.adaptive = AdaptivePicker(RULES) if settings.selector == "adaptive" else None
+        self.picker = picker if picker is not None else chooser(settings.selector, "")
         self.tally = Tally()
         self.polish_moves = 0
         self._polished = settings.polish == 0
@@ -197,8 +201,7 @@ class LargeNeighbourhoodSearch(Stepper):
             self._polish(self.settings.polish, 1.0)
             self._note(bests)
             return 0, None, bests
-        rule = self.adaptive.choose(self.rng) if self.adaptive else self.settings.selector
-        free = pick(rule, self.problem.view(), int(round(self.size)), self.rng)
+        rule, free = self.picker.region(self.problem.view(), int(round(self.size)), self.rng)
         before = self.problem.cost
         limit = min(self.limit, max(left - 0.05, 0.01))
         # without a deadline every limit is CP-SAT's deterministic time on one thread, so a run
@@ -210,8 +213,7 @@ class LargeNeighbourhoodSearch(Stepper):
             raise KeyboardInterrupt
         gain = (before - out.cost) / max(abs(before), 1e-9)
         self.tally.add(rule, gain, out.seconds)
-        if self.adaptive:
-            self.adaptive.update(rule, gain, out.seconds)
+        self.picker.update(rule, gain, out.seconds)
         self._adapt(out, limit, gain > 0)
         self.steps += 1
         if gain > 0 or (out.changed and self.settings.polish_changed):
@@ -251,6 +253,7 @@ class LargeNeighbourhoodSearch(Stepper):
         out = {"selector": self.settings.selector, "rewrites": self.steps,
                "region_size": int(round(self.size)), "subsolve_s": round(self.limit, 3),
                "polish_moves": self.polish_moves, "pickers": self.tally.summary()}
-        if self.adaptive:
-            out["weights"] = self.adaptive.state()
+        state = self.picker.state()
+        if state is not None:
+            out["weights" if self.settings.selector == "adaptive" else "picker"] = state
         return out

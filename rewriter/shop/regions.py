@@ -15,18 +15,27 @@ longest path, each job's lateness) and returns about ``size`` operations to free
 
 ``adaptive`` (:class:`AdaptivePicker`) chooses among them by their recent success, as adaptive
 large-neighbourhood search does (Ropke & Pisinger 2006): a roulette over weights that follow
-the improvement per second each rule's rewrites brought.
+the improvement per second each rule's rewrites brought. ``learned`` draws candidate regions from
+every rule and lets a trained model choose among them; the model lives with the learners
+(``rewriter.learn.regions``), which install it here (:func:`install_learned`), so this layer
+never imports them.
+
+A *chooser* is what the search asks for a region: ``region(view, size, rng) -> (rule, free)``,
+``update(rule, gain, seconds)`` after the rewrite, and ``state()`` for the result's report.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import numpy as np
 
+from ..errors import InputError
+
 #: the hand rules, by name; ``adaptive`` chooses among them
 RULES = ("random", "window", "critical", "late-jobs", "bottleneck")
-SELECTORS = (*RULES, "adaptive")
+SELECTORS = (*RULES, "adaptive", "learned")
 
 
 @dataclass
@@ -41,6 +50,9 @@ class View:
     lateness: np.ndarray      # per job: what the objective charges it (>= 0)
     n_machines: int
     eligible: np.ndarray | None = None  # bool (operations x machines) in a flexible shop
+    # every (operation, machine) option (E, 2) and its processing time (E,); None: the assigned
+    # machine only (a job shop)
+    options: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def n_operations(self) -> int:
@@ -167,3 +179,47 @@ class AdaptivePicker:
 
     def state(self) -> dict:
         return {r: round(float(w), 4) for r, w in zip(self.rules, self.weights)}
+
+    def region(self, view: View, size: int, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+        rule = self.choose(rng)
+        return rule, pick(rule, view, size, rng)
+
+
+class RulePicker:
+    """One hand rule, every time."""
+
+    def __init__(self, rule: str):
+        self.rule = rule
+
+    def region(self, view: View, size: int, rng: np.random.Generator) -> tuple[str, np.ndarray]:
+        return self.rule, pick(self.rule, view, size, rng)
+
+    def update(self, rule: str, gain: float, seconds: float) -> None:
+        """A fixed rule learns nothing."""
+
+    def state(self) -> None:
+        return None
+
+
+#: problem name -> ``factory(model) -> chooser`` of the learned picker, installed by the learners
+_LEARNED: dict[str, Callable] = {}
+
+
+def install_learned(problem: str, factory: Callable) -> None:
+    """Let ``selector="learned"`` on ``problem`` build its chooser with ``factory(model)``
+    (``model``: a path, or None for the shipped one)."""
+    _LEARNED[problem] = factory
+
+
+def chooser(selector: str, problem: str, model=None):
+    """The chooser ``selector`` names (:data:`SELECTORS`) for a problem's search."""
+    if selector not in SELECTORS:
+        raise InputError(f"unknown selector {selector!r}; expected one of: {', '.join(SELECTORS)}")
+    if selector == "adaptive":
+        return AdaptivePicker(RULES)
+    if selector != "learned":
+        return RulePicker(selector)
+    if problem not in _LEARNED:
+        raise InputError(f"no learned region picker is installed for {problem}; solve through "
+                         "rewriter.solve or the command line, which install it")
+    return _LEARNED[problem](model)
