@@ -350,3 +350,8 @@ def test_routing_keeps_a_hint_it_cannot_improve_and_says_infeasible():
     far = CrewInstance("x", [[0, 0], [50, 0]], [1, 1], [[0, 0]], [10], [True])
     assert solve_routing(far, time_limit=0.2).status == "infeasible"
     assert solve_exact(far, time_limit=0.2).status == "infeasible"
+    # every order reachable, but not both: routing finds nothing, CP-SAT proves it
+    both = CrewInstance("x", [[1, 0], [-1, 0]], [3, 3], [[0, 0]], [5], [True])
+    routed = solve_routing(both, time_limit=0.3)
+    assert routed.status in ("unknown", "infeasible") and routed.schedule is None
+    assert solve_exact(both, time_limit=1.0).status == "infeasible"

@@ -102,15 +102,18 @@ def solve_exact(instance: CrewInstance, *, time_limit: float = 10.0, workers: in
     if status is None:
         raise RuntimeError(f"CP-SAT rejected the crew model: {solver.status_name(code)}")
     schedule = model.read(solver) if status in ("optimal", "feasible") else None
-    if hint is not None and (schedule is None or hint.objective < schedule.objective):
-        schedule = hint
-        status = "feasible" if status == "unknown" else status
     if status == "infeasible":
         bound = math.inf
     elif status == "optimal" and instance.alpha == 0 and instance.beta == 0:
         bound = 0.0
     else:
         bound = model.real_bound(solver.best_objective_bound)
+    if hint is not None and (schedule is None or hint.objective < schedule.objective):
+        schedule = hint
+        if status in ("unknown", "infeasible"):
+            # "infeasible" with a feasible hint: the hint's routes lie within the rounding
+            # margin of a capacity, which the model refuses (module docstring)
+            status, bound = "feasible", (0.0 if status == "infeasible" else bound)
     if schedule is not None:
         bound = min(bound, schedule.objective)
     objective = None if schedule is None else schedule.objective

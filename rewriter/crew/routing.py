@@ -57,7 +57,8 @@ _COST_LIMIT = 1e17
 @dataclass
 class RoutingResult:
     """``status``: feasible (a solution; routing proves nothing), infeasible (OR-Tools says so,
-    or an order no operator reaches), unknown (none within the time); ``schedule`` or None;
+    or an order no operator reaches), unknown (none found: within the time, or its heuristics
+    failed on capacities too tight for them, which proves nothing); ``schedule`` or None;
     ``objective`` its float objective or None; ``seconds`` wall time, model included."""
 
     status: str
@@ -106,7 +107,7 @@ def solve_routing(instance: CrewInstance, *, time_limit: float = 10.0, seed: int
         schedule = hint
     if schedule is not None:
         status = "feasible"
-    elif routing.status() == pywrapcp.RoutingModel.ROUTING_INFEASIBLE:
+    elif routing.status() == routing_enums_pb2.RoutingSearchStatus.ROUTING_INFEASIBLE:
         status = "infeasible"
     else:
         status = "unknown"
