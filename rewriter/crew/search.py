@@ -5,12 +5,20 @@
 touch that route can lower it; a full scan of all O(n^2) moves would be far too slow at 10,000
 orders. The *candidates* of a step are:
 
-* every order of the longest route;
-* when ``beta > 0``, the orders of the shortest activated route (idle operator, non-empty): the
-  relocations that empty it one by one are how an operator is *released* (the last one saves
-  ``beta``);
-* ``random_candidates`` orders drawn at random (moves elsewhere that shorten the total travel,
-  which frees capacity and time for later moves).
+* every order of the longest route (a window of ``max_candidates`` consecutive ones, at a
+  random place, when it holds more: a step stays short whatever the start);
+* when ``beta > 0``, the orders of the shortest activated route (idle operator) if it holds at
+  most ``release_max`` orders: the relocations that empty it one by one are how an operator is
+  *released* (the last one saves ``beta``).
+
+Before each step a *sweep* polishes the next ``sweep`` orders in index order, cyclically
+(default: twice the step's candidates from the longest route, about two thirds of the work;
+once a whole pass over the n orders has moved nothing, one order a step): each one's best move
+(same neighbourhood, no tabu) is applied when it lowers the objective, or keeps it and lowers
+the summed route times. The tabu step alone touches only the longest route, which at 10,000
+orders and 500 routes would leave every other route as the start made it; the sweep shortens
+them all in the background, so the next longest route is already tidy when its turn comes, and
+it never makes the objective worse.
 
 For a candidate ``v`` the moves priced are, for each of its ``neighbours`` nearest orders ``u``
 (a precomputed list: a uniform grid over the coordinates, or the rows of the explicit
@@ -26,7 +34,7 @@ prefix and suffix at ``v``. Every move is priced in O(1) (kernels module docstri
 of the makespan the search prefers moves that shorten the routes in total.
 
 * ``greedy``: best improvement (ties at random); stops (status ``local_optimum``) when no move
-  lowers the objective, or keeps it and lowers the total time.
+  of the step's candidates lowers the objective, or keeps it and lowers the total time.
 * ``tabu``: the best admissible move every step. A moved order (both of a swap, both ends of a
   2-opt, a whole or-opt segment) may not move for ``t`` steps, ``t`` uniform in
   ``[tenure_min, tenure_max]``, and may not re-enter the route it left for ``2 t`` steps;
@@ -74,7 +82,9 @@ class CrewTabuSettings:
     neighbours: int = 30
     operator_neighbours: int = 10
     random_targets: int = 2
-    random_candidates: int = 4
+    sweep: int | None = None  # None: twice the longest route's order count
+    release_max: int = 3
+    max_candidates: int = 32
 
     def resolved(self) -> np.ndarray:
         if not 1 <= self.tenure_min <= self.tenure_max:
@@ -82,11 +92,14 @@ class CrewTabuSettings:
                              f"{self.tenure_min}..{self.tenure_max}")
         if self.stall < 1 or self.perturb < 0:
             raise InputError("tabu stall must be >= 1 and perturb >= 0")
-        if min(self.neighbours, self.operator_neighbours, self.random_targets,
-               self.random_candidates) < 0:
-            raise InputError("neighbour counts and random draws must be >= 0")
+        sweep = -1 if self.sweep is None else self.sweep
+        if min(self.neighbours, self.operator_neighbours, self.random_targets, sweep + 1,
+               self.release_max) < 0 or self.max_candidates < 1:
+            raise InputError("neighbour counts, random targets, sweep and release_max must be "
+                             ">= 0, max_candidates >= 1")
         return np.array([self.tenure_min, self.tenure_max, self.stall, self.perturb,
-                         self.random_targets, self.random_candidates], np.int64)
+                         self.random_targets, sweep, self.release_max, self.max_candidates],
+                        np.int64)
 
 
 def neighbour_lists(instance: CrewInstance, neighbours: int, operators: int) -> tuple:
@@ -266,38 +279,47 @@ def _hold(v, left, clock, tenure, tabu):
 
 
 @njit(cache=True)
-def _candidates(rs, cfg, inst, n_random, cand, mark, stamp, rng):
+def _candidates(rs, cfg, inst, release_max, most, cand, rng):
     """Fill ``cand`` with the step's candidate orders (module docstring); returns their count."""
     nxt, first, count, info = rs[2], rs[6], rs[8], rs[10]
     idle = inst[7]
-    n = nxt.shape[0]
     nc = 0
     crit = info[0]
     x = first[crit]
-    while x >= 0:
+    if count[crit] > most:  # a window of the longest route, at a random place
+        for _ in range(K.rand_int(rng, count[crit] - most + 1)):
+            x = nxt[x]
+    while x >= 0 and nc < most:
         cand[nc] = x
-        mark[x] = stamp
         nc += 1
         x = nxt[x]
-    if cfg[1] > 0:
+    if cfg[1] > 0 and release_max > 0:
         small = -1
         for k in range(count.shape[0]):
-            if idle[k] and count[k] > 0 and k != crit and (small < 0 or count[k] < count[small]):
+            if idle[k] and 0 < count[k] <= release_max and k != crit and (
+                    small < 0 or count[k] < count[small]):
                 small = k
         if small >= 0:
             x = first[small]
             while x >= 0:
                 cand[nc] = x
-                mark[x] = stamp
                 nc += 1
                 x = nxt[x]
-    for _ in range(n_random):
-        x = K.rand_int(rng, n)
-        if mark[x] != stamp:
-            cand[nc] = x
-            mark[x] = stamp
-            nc += 1
     return nc
+
+
+@njit(cache=True)
+def _polish(v, cost, rs, inst, cfg, near, near_ops, n_random, free, pick, sel, cnt, rng):
+    """The sweep: apply ``v``'s best move if it lowers the objective, or keeps it and lowers
+    the summed route times (no tabu); returns (moves priced, applied)."""
+    sel[0] = K.INF
+    sel[1] = K.INF
+    cnt[:] = 0
+    _scan_order(v, rs, inst, cfg, near, near_ops, n_random, free, 1, -K.INF, pick, sel, cnt, rng)
+    if cnt[1] == 1 and (sel[0] < cost or (sel[0] <= cost and sel[1] < -1e-9)):
+        _apply(pick[0], rs, inst, free, 0, 0)
+        return cnt[3], True
+    return cnt[3], False
 
 
 @njit(cache=True)
@@ -330,18 +352,33 @@ def _perturb(moves, rs, inst, cfg, near, rng):
 
 
 @njit(cache=True)
-def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, params, state, values, rng,
-                 best_orders, best_offsets, cand, mark, pick, sel, cnt, trace):
+def _keep_best(rs, best_orders, best_offsets, steps, cost, trace, n_trace):
+    """Save the current routes as the best and append (steps, cost) to the trace."""
+    K.store_flat(rs, best_orders, best_offsets)
+    if n_trace < trace.shape[0]:
+        trace[n_trace, 0] = steps
+        trace[n_trace, 1] = cost
+        n_trace += 1
+    return n_trace
+
+
+@njit(cache=True)
+def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, free, params, state,
+                 values, rng, best_orders, best_offsets, cand, pick, sel, cnt, trace):
     """Run up to ``n_steps`` steps of ``policy`` (0 tabu, 1 greedy).
 
-    ``params`` = [tenure_min, tenure_max, stall, perturb, random targets, random candidates];
-    ``state`` = [clock, since best, restarts, steps, moves priced, mark stamp]; ``values`` =
-    [cost, best, lower bound]. Returns (steps done, status code (module STATUS), trace length).
+    ``params`` = [tenure_min, tenure_max, stall, perturb, random targets, sweep (-1: auto),
+    release_max, max_candidates]; ``state`` = [clock, since best, restarts, steps, moves priced, sweep position,
+    orders polished since the sweep last moved one]; ``values`` =
+    [cost, best, lower bound]; ``free``: a tabu table that bars nothing (the sweep's). Returns
+    (steps done, status code (module STATUS), trace length).
     """
-    tmin, tmax, stall, perturb, n_targets, n_cands = (params[0], params[1], params[2], params[3],
-                                                      params[4], params[5])
-    clock, since_best, restarts, steps, priced, stamp = (state[0], state[1], state[2], state[3],
-                                                         state[4], state[5])
+    tmin, tmax, stall, perturb, n_targets, sweep, release_max, most = (
+        params[0], params[1], params[2], params[3], params[4], params[5], params[6], params[7])
+    clock, since_best, restarts, steps, priced, at = (state[0], state[1], state[2], state[3],
+                                                      state[4], state[5])
+    quiet = state[6]
+    n = rs[0].shape[0]
     cost, best, lower = values[0], values[1], values[2]
     done = 0
     status = 0
@@ -350,8 +387,23 @@ def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, params, s
         if best <= lower:
             status = 2
             break
-        stamp += 1
-        nc = _candidates(rs, cfg, inst, n_cands, cand, mark, stamp, rng)
+        todo = sweep if sweep >= 0 else 2 * min(rs[8][rs[10][0]], most)
+        if quiet >= n:
+            todo = min(todo, 1)
+        for _ in range(todo):  # polish the orders one after the other
+            p, moved = _polish(at, cost, rs, inst, cfg, near, near_ops, n_targets, free, pick,
+                               sel, cnt, rng)
+            priced += p
+            at = at + 1 if at + 1 < n else 0
+            quiet += 1
+            if moved:
+                quiet = 0
+                cost = K.current_objective(rs, cfg)
+        if cost < best:
+            best = cost
+            since_best = 0
+            n_trace = _keep_best(rs, best_orders, best_offsets, steps, cost, trace, n_trace)
+        nc = _candidates(rs, cfg, inst, release_max, most, cand, rng)
         sel[0] = K.INF
         sel[1] = K.INF
         cnt[:] = 0
@@ -375,11 +427,7 @@ def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, params, s
         if cost < best:
             best = cost
             since_best = 0
-            K.store_flat(rs, best_orders, best_offsets)
-            if n_trace < trace.shape[0]:
-                trace[n_trace, 0] = steps
-                trace[n_trace, 1] = cost
-                n_trace += 1
+            n_trace = _keep_best(rs, best_orders, best_offsets, steps, cost, trace, n_trace)
         if policy == 0 and since_best >= stall:  # restart from the best, perturbed
             K.load_flat(best_orders, best_offsets, rs, inst)
             _perturb(perturb, rs, inst, cfg, near, rng)
@@ -388,7 +436,8 @@ def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, params, s
             since_best = 0
             restarts += 1
     state[0], state[1], state[2], state[3], state[4], state[5] = (clock, since_best, restarts,
-                                                                  steps, priced, stamp)
+                                                                  steps, priced, at)
+    state[6] = quiet
     values[0], values[1] = cost, best
     return done, status, n_trace
 
@@ -435,15 +484,15 @@ class CrewLocalSearch(Stepper):
         self.near, self.near_ops = neighbour_lists(instance, s.neighbours, s.operator_neighbours)
         self.tabu = np.zeros((n, 3), np.int64)
         self.tabu[:, 1] = -1
+        self.free = self.tabu.copy()
         cost = K.current_objective(self.rs, self.cfg)
         # the counters live in the kernel's arrays (read by the properties below), so a Ctrl-C
         # raised just after a kernel call still sees what the call did
-        self.state = np.array([1, 0, 0, 0, 0, 0], np.int64)
+        self.state = np.array([1, 0, 0, 0, 0, 0, 0], np.int64)
         self.values = np.array([cost, cost, lower_bound(instance) * (1 + 1e-9) + 1e-9], np.float64)
         super().__init__(float(cost))
         self.best_orders, self.best_offsets = schedule.flat()
-        self.cand = np.zeros(n + 1, np.int64)
-        self.mark = np.zeros(n, np.int64)
+        self.cand = np.zeros(n, np.int64)
         self.pick = np.zeros((2, 6), np.int64)
         self.sel = np.zeros(2)
         self.cnt = np.zeros(4, np.int64)
@@ -488,8 +537,9 @@ class CrewLocalSearch(Stepper):
     def advance(self, n_steps: int):
         done, status, nt = search_chunk(
             n_steps, self.policy_code, self.rs, self.inst, self.cfg, self.near, self.near_ops,
-            self.tabu, self.params, self.state, self.values, self.rng, self.best_orders,
-            self.best_offsets, self.cand, self.mark, self.pick, self.sel, self.cnt, self._trace)
+            self.tabu, self.free, self.params, self.state, self.values, self.rng,
+            self.best_orders, self.best_offsets, self.cand, self.pick, self.sel, self.cnt,
+            self._trace)
         return int(done), STATUS[int(status)], [(int(s), float(c)) for s, c in self._trace[:nt]]
 
     def best(self) -> CrewSchedule:
