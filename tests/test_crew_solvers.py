@@ -355,3 +355,27 @@ def test_routing_keeps_a_hint_it_cannot_improve_and_says_infeasible():
     routed = solve_routing(both, time_limit=0.3)
     assert routed.status in ("unknown", "infeasible") and routed.schedule is None
     assert solve_exact(both, time_limit=1.0).status == "infeasible"
+
+
+@pytest.mark.parametrize("matrices", [False, True])
+def test_routing_callback_prices_arcs_as_the_dense_matrix_does(monkeypatch, matrices):
+    from ortools.constraint_solver import pywrapcp
+
+    import rewriter.crew.routing as routing
+
+    inst = _random_instance(np.random.default_rng(11), 7, 2, matrices=matrices)
+    dense = routing._RoutingModel(inst)
+    monkeypatch.setattr(routing, "MATRIX_NODES", 0)
+    called = routing._RoutingModel(inst)
+    params = pywrapcp.DefaultRoutingSearchParameters()
+    for model in (dense, called):
+        model.routing.CloseModelWithParameters(params)
+    size = dense.routing.Size()
+    for vehicle in range(inst.n_operators):
+        for a in range(size):
+            for b in range(size):
+                assert (dense.routing.GetArcCostForVehicle(a, b, vehicle)
+                        == called.routing.GetArcCostForVehicle(a, b, vehicle))
+    result = routing.solve_routing(inst, time_limit=0.3)
+    assert result.status == "feasible"
+    _assert_feasible(inst, result.schedule)

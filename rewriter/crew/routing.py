@@ -23,8 +23,10 @@ Model
 
 Travel: a dense transit matrix (``RegisterTransitMatrix``, evaluated in C++) up to
 :data:`MATRIX_NODES` nodes; beyond, a Python callback computing each leg on the fly (a dense
-matrix of 10,000 orders is 10^8 entries). The callback costs about a microsecond per call, so
-at 10,000 orders OR-Tools spends most of a minute on its first solution, and may find none.
+matrix of 10,000 orders is 10^8 entries). The callback costs about a microsecond per call, and
+the first solution alone evaluates about n^2 / 2 arcs: on crew_u10000x500_s0 with 60 s OR-Tools
+found no solution, and started from the insertion rule's schedule it did not improve it. At
+1,000 orders (dense matrix) 15 s gave 98.9 on crew_u1000x100_s0, the insertion rule 102.1.
 
 OR-Tools routing takes no random seed (its search is deterministic but for where the clock
 stops it); ``seed`` is checked and recorded for the signature every solver shares.
@@ -176,6 +178,7 @@ class _RoutingModel:
                 return 0
             return math.ceil((leg(a, b) + hours[b]) * scale)
 
+        self._transit = transit  # the routing model calls it for as long as it lives
         return self.routing.RegisterTransitCallback(transit)
 
     def _dense_transit(self) -> np.ndarray:
