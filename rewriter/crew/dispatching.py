@@ -21,7 +21,8 @@ All three are deterministic; ``seed`` is taken for the signature every problem's
     places of one order in one route the cheapest in travel (ties: the earlier). Only insertions
     within capacity are considered. Best insertions are cached per (order, operator) and updated
     incrementally (:func:`rewriter.crew.kernels_rules.cheapest_insertion`): O(n m) memory and
-    about O(n^2 + n m) time, a second or two at 10,000 orders x 500 operators.
+    about O(n^2 + n m) time; measured 0.02 s at 1,000 x 100 and 2-3.5 s at 10,000 orders with
+    5, 50 or 500 operators (the sweep about 2 s there, nearest 0.4 s).
 
 ``sweep``
     Orders sorted by polar angle around the centroid of the orders (ties: distance, then
