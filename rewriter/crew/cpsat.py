@@ -97,8 +97,8 @@ def solve_exact(instance: CrewInstance, *, time_limit: float = 10.0, workers: in
     params.max_time_in_seconds = max(float(time_limit) - (time.perf_counter() - t0), 0.01)
     params.num_workers = int(workers)
     params.random_seed = int(seed)
-    # the fuller LP (the circuits' cuts) proved 1 of crew_u12x4_s0..2 in 10 s on one worker
-    # and left gaps of 19% and 19%; the default level proved none (gaps 8%, 6%, 51%)
+    # the fuller LP (the circuits' cuts) proved 1 of crew_u12x4_s0..2 in 10 s on one worker,
+    # the default level none
     params.linearization_level = 2
     code = solver.solve(model.model)
     status = {cp_model.OPTIMAL: "optimal", cp_model.FEASIBLE: "feasible",
