@@ -235,6 +235,19 @@ def test_insertion_matches_its_slow_definition_on_longer_routes(case):
     assert [r.tolist() for r in build("insertion", inst).routes] == _slow_insertion(inst)
 
 
+@pytest.mark.parametrize("layout", ["uniform", "clustered"])
+def test_rules_pass_the_independent_validator_on_generated_instances(layout):
+    from rewriter.crew.generate import generate
+    from rewriter.crew.validate import check_crew_schedule
+
+    for n, m in ((40, 5), (300, 30)):
+        inst = generate(n, m, layout=layout, seed=n)
+        for rule in RULES:  # capacities bind on these, yet no rule gets stuck
+            schedule = build(rule, inst)
+            routes = [r.tolist() for r in schedule.routes]
+            assert check_crew_schedule(inst, routes) == pytest.approx(schedule.objective)
+
+
 def test_rules_refuse_an_unknown_rule_and_an_order_nobody_reaches():
     inst = CrewInstance("x", [[0, 0], [50, 0]], [1, 1], [[0, 0]], [10], [True])
     with pytest.raises(InputError, match="unknown crew rule"):
@@ -291,12 +304,14 @@ def test_cpsat_refuses_large_instances_and_bad_hints():
     with pytest.raises(InputError, match="routing"):
         solve_exact(big)
     small = _random_instance(rng, 3, 2)
-    with pytest.raises(InputError, match="order 2 0 times"):
+    with pytest.raises(InputError, match="order 2 is served by no operator"):
         solve_exact(small, hint=CrewSchedule(small, [[0, 1], []]))
+    with pytest.raises(InputError, match="need 2 routes"):
+        solve_routing(small, hint=CrewSchedule(small, [[0, 1, 2]]))
     with pytest.raises(InputError, match="time limit"):
         solve_exact(small, time_limit=0)
     tight = CrewInstance("t", [[3, 0]], [1], [[0, 0]], [5], [True])
-    with pytest.raises(InputError, match="over its capacity"):
+    with pytest.raises(InputError, match="hint is not a feasible.*over its capacity"):
         solve_exact(CrewInstance("t", [[3, 0]], [1], [[0, 0]], [3.5], [True]),
                     hint=CrewSchedule(tight, [[0]]))
 
