@@ -128,7 +128,7 @@ def lower_bound(instance: CrewInstance) -> float:
 
 
 # ---- the kernel --------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _offer(obj, dtot, tabu_move, kind, x1, x2, x3, x4, x5, best, pick, sel, cnt, rng):
     """Consider one priced move: keep it in ``pick[0]`` if it is the best admissible one so far
     (``sel`` = [objective, total change]; ``cnt`` = [ties, have one, tabu seen, priced]), or in
@@ -153,7 +153,7 @@ def _offer(obj, dtot, tabu_move, kind, x1, x2, x3, x4, x5, best, pick, sel, cnt,
             _set(pick[0], kind, x1, x2, x3, x4, x5)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _set(row, kind, x1, x2, x3, x4, x5):
     row[0] = kind
     row[1] = x1
@@ -163,12 +163,12 @@ def _set(row, kind, x1, x2, x3, x4, x5):
     row[5] = x5
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _held(v, clock, tabu):
     return clock < tabu[v, 0]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _barred(v, k, clock, tabu):
     """``v`` may not move, or not into route ``k`` (the one it left)."""
     return clock < tabu[v, 0] or (tabu[v, 1] == k and clock < tabu[v, 2])
