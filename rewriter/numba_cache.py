@@ -17,7 +17,7 @@ import tempfile
 from pathlib import Path
 
 #: the package directories whose modules define cached kernels
-KERNEL_PACKAGES = ("shop", "jssp", "fjsp", "mrt", "learn", "envs")
+KERNEL_PACKAGES = ("shop", "jssp", "fjsp", "mrt", "crew", "learn", "envs")
 
 
 def _writable_dir(path: Path) -> bool:

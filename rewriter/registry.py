@@ -18,7 +18,8 @@ from .core.spec import ProblemSpec
 from .errors import InputError
 
 #: the built-in problems: module defining SPEC (imported on first use)
-BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec", "fjsp": "rewriter.fjsp.spec"}
+BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec", "fjsp": "rewriter.fjsp.spec",
+           "crew": "rewriter.crew.spec"}
 
 #: the learners, by the module whose ``register(spec) -> spec`` adds what they bring to a problem
 LEARNERS = ("rewriter.learn.register", "rewriter.learn.construct.register",

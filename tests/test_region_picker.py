@@ -139,6 +139,9 @@ def test_labels_are_gain_per_second_with_the_completion_time_beside_the_cost():
     gain, _ = label((100.0, 1000.0), (100.0, 900.0), 1.0)
     assert gain == pytest.approx(COMPLETION_WEIGHT * 0.1)
     assert label((100.0, 1000.0), (100.0, 1000.0), 0.0) == (0.0, 0.0)
+    # a lower cost with the jobs ending later in total: the cost gain alone, never below zero
+    gain, _ = label((100.0, 1000.0), (99.0, 1200.0), 1.0)
+    assert gain == pytest.approx(0.01)
 
 
 @pytest.mark.parametrize("make", [job_shop_problem, flexible_problem])

@@ -42,8 +42,9 @@ from .regions import SELECTORS, View, chooser
 #: the command line's help of the options every shop's lns policy reads
 SELECTOR_HELP = ("--policy lns: where a rewrite frees the schedule: random operations, a window "
                  "of time, a stretch of the critical path and its machines, the late jobs, the "
-                 "busiest machines, or adaptive (each by its recent gain per second); default "
-                 "adaptive")
+                 "busiest machines, adaptive (each by its recent gain per second), or learned (a "
+                 "trained model chooses among regions every rule draws; the shipped one, or "
+                 "--model PATH); default adaptive")
 LNS_HELP = ("large-neighbourhood rewriting for S seconds: regions re-solved by CP-SAT (its "
             "threads: compare's --threads), adaptive pickers, tabu search polishing")
 WORKERS_HELP = "--method cpsat: CP-SAT search threads; --policy lns: each sub-solve's"

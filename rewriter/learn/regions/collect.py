@@ -7,9 +7,10 @@ each rewritten on a fork of the schedule, with CP-SAT's deterministic time on on
 labels do not depend on the machine's load; then the best candidate's rewrite is made on the
 schedule itself and tabu search polishes it, and the next decision starts there.
 
-A label is the relative cost the rewrite took off, plus a tenth of the relative total
-completion time it took off (the sub-solves' second criterion: rewrites that end jobs earlier at
-an equal cost are what open the way for the next ones), divided by its seconds.
+A label is the relative cost the rewrite took off or, when it took none off, a tenth of the
+relative total completion time it took off (the sub-solves' second criterion: rewrites that end
+jobs earlier at an equal cost are what open the way for the next ones), divided by its seconds.
+A rewrite that lowers the cost may end the jobs later in total; its label is its cost gain.
 """
 
 from __future__ import annotations
@@ -48,7 +49,8 @@ class CollectSettings:
 def label(before: tuple[float, float], after: tuple[float, float], seconds: float) -> tuple[float, float]:
     """(gain, gain per second) of a rewrite from (cost, completion) ``before`` to ``after``."""
     gain = (before[0] - after[0]) / max(abs(before[0]), 1e-9)
-    gain += COMPLETION_WEIGHT * (before[1] - after[1]) / max(abs(before[1]), 1e-9)
+    if gain <= 0:
+        gain = COMPLETION_WEIGHT * max(before[1] - after[1], 0) / max(abs(before[1]), 1e-9)
     return gain, gain / max(seconds, 1e-3)
 
 

@@ -42,6 +42,8 @@ class TrainConfig:
     decisions: int = 15            # per trajectory
     subsolve: float = 0.3          # deterministic seconds per candidate sub-solve
     size: int = 60                 # operations per candidate region
+    first_polish: int = 20000      # tabu moves without a new best that end the first polish
+    polish: int = 2000             # ... and the polish after each decision
     epochs: int = 40
     lr: float = 1e-3
     temperature: float = 0.3       # of the target softmax over labels scaled to [0, 1]
@@ -76,7 +78,8 @@ def make_problem(config: TrainConfig, index: int):
 def collect(config: TrainConfig, run: Path, log) -> list[list]:
     """Every trajectory's decisions, collected now or read from an earlier run's files."""
     settings = CollectSettings(decisions=config.decisions, subsolve=config.subsolve,
-                               size=config.size)
+                               size=config.size, polish=config.polish,
+                               first_polish=config.first_polish)
     out = []
     for t in range(config.trajectories):
         path = run / f"decisions_{t:03d}.npz"
