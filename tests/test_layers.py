@@ -13,7 +13,7 @@ import rewriter
 from rewriter import registry
 
 PACKAGE = Path(rewriter.__file__).resolve().parent
-PROBLEMS = ("jssp", "fjsp", "mrt")
+PROBLEMS = ("jssp", "fjsp", "mrt", "crew")
 #: what is built on the problems: the learners, the environments, the comparison app, the
 #: command line, and the app's modules at the package's top
 ABOVE = ("rewriter.learn", "rewriter.envs", "rewriter.compare", "rewriter.cli", "rewriter.api",
