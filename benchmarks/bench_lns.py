@@ -165,7 +165,9 @@ def plan(args) -> list[dict]:
                                  init=init,
                                  seconds=args.seconds, objective=args.objective,
                                  workers=args.workers, cpsat_workers=args.cpsat_workers))
-    return jobs
+    # the methods of one (instance, seed) run one after the other: paired runs see the same load
+    order = {name: k for k, name in enumerate(names)}
+    return sorted(jobs, key=lambda job: (order[job["instance"]], job["seed"]))
 
 
 def key(row: dict) -> tuple:

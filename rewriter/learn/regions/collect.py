@@ -3,8 +3,10 @@ re-solved, and each is labelled by what its rewrite bought per second.
 
 A trajectory starts from a rule's schedule polished by tabu search (where large-neighbourhood
 search starts rewriting). At each decision the candidates of :func:`.features.candidates` are
-each rewritten on a fork of the schedule, with CP-SAT's deterministic time on one thread, so the
-labels do not depend on the machine's load; then the best candidate's rewrite is made on the
+each rewritten on a fork of the schedule, on one CP-SAT thread, limited by CP-SAT's deterministic
+time so that the labels do not depend on the machine's load (job shop), or by wall time where
+deterministic time tracks it badly (the flexible shop's whole-schedule models: 0.1 deterministic
+seconds took 3-13 s); then the best candidate's rewrite is made on the
 schedule itself and tabu search polishes it, and the next decision starts there.
 
 A label is the relative cost the rewrite took off or, when it took none off, a tenth of the
@@ -44,6 +46,7 @@ class CollectSettings:
     size: int = 60             # operations per region
     polish: int = 2000         # tabu moves without a new best that end a polish
     first_polish: int = 20000
+    wall_clock: bool = False   # limit sub-solves by wall time, not deterministic time
 
 
 def label(before: tuple[float, float], after: tuple[float, float], seconds: float) -> tuple[float, float]:
@@ -67,13 +70,15 @@ def trajectory(problem, settings: CollectSettings, seed: int) -> list[Decision]:
         gains, rates, seconds = [], [], []
         for (_, free), sub_seed in zip(drawn, seeds):
             twin = problem.fork()
-            result = twin.rewrite(free, settings.subsolve, int(sub_seed), 1, True)
+            result = twin.rewrite(free, settings.subsolve, int(sub_seed), 1,
+                                  not settings.wall_clock)
             gain, rate = label(before, (twin.cost, twin.completion), result.seconds)
             gains.append(gain), rates.append(rate), seconds.append(result.seconds)
         out.append(Decision(view, drawn, np.asarray(rates), np.asarray(gains), np.asarray(seconds)))
         best = int(np.argmax(rates))
         if gains[best] > 0:
-            problem.rewrite(drawn[best][1], settings.subsolve, int(seeds[best]), 1, True)
+            problem.rewrite(drawn[best][1], settings.subsolve, int(seeds[best]), 1,
+                            not settings.wall_clock)
         problem.polish(settings.polish, float("inf"), None, int(rng.integers(0, 2**31 - 1)))
     return out
 

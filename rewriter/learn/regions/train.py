@@ -44,6 +44,8 @@ class TrainConfig:
     size: int = 60                 # operations per candidate region
     first_polish: int = 20000      # tabu moves without a new best that end the first polish
     polish: int = 2000             # ... and the polish after each decision
+    wall_clock: bool = False       # sub-solves limited by wall time (flexible shop), not CP-SAT's
+                                   # deterministic time
     epochs: int = 40
     lr: float = 1e-3
     temperature: float = 0.3       # of the target softmax over labels scaled to [0, 1]
@@ -79,7 +81,7 @@ def collect(config: TrainConfig, run: Path, log) -> list[list]:
     """Every trajectory's decisions, collected now or read from an earlier run's files."""
     settings = CollectSettings(decisions=config.decisions, subsolve=config.subsolve,
                                size=config.size, polish=config.polish,
-                               first_polish=config.first_polish)
+                               first_polish=config.first_polish, wall_clock=config.wall_clock)
     out = []
     for t in range(config.trajectories):
         path = run / f"decisions_{t:03d}.npz"
@@ -217,10 +219,13 @@ def parse(argv=None) -> TrainConfig:
     parser = argparse.ArgumentParser(prog="python -m rewriter.learn.regions.train",
                                      description=__doc__.split("\n\n")[0])
     for name, value in asdict(defaults).items():
-        kind = type(value)
+        flag = f"--{name.replace('_', '-')}"
+        if isinstance(value, bool):
+            parser.add_argument(flag, action="store_true", help=f"(default {value})")
+            continue
         choices = ("fjsp", "jssp") if name == "problem" else None
-        parser.add_argument(f"--{name.replace('_', '-')}", type=kind, default=value,
-                            choices=choices, help=f"(default {value})")
+        parser.add_argument(flag, type=type(value), default=value, choices=choices,
+                            help=f"(default {value})")
     return TrainConfig(**vars(parser.parse_args(argv)))
 
 
