@@ -214,7 +214,8 @@ def check_every_move(inst, routes):
     schedule = CrewSchedule(inst, routes)
     rs, it, cfg = K.state_of(schedule)
     check_state(inst, rs, routes)
-    assert K.current_objective(rs, cfg) == pytest.approx(py_objective(inst, routes), rel=REL, abs=REL)
+    assert K.current_objective(rs, cfg) == pytest.approx(py_objective(inst, routes), rel=REL,
+                                                         abs=REL)
     old_total = sum(py_time(inst, k, r) for k, r in enumerate(routes))
     for kind, args, new in all_moves(routes, inst.n_orders, inst.n_operators):
         obj, d_total = EVAL[kind](*args, rs, it, cfg)
@@ -235,8 +236,8 @@ def check_every_move(inst, routes):
 @given(instances(max_orders=6), st.data())
 def test_applied_moves_give_the_routes_and_a_consistent_state(case, data):
     inst, routes = case
-    valid = [(kind, args, new) for kind, args, new in all_moves(routes, inst.n_orders,
-                                                                inst.n_operators) if new is not None]
+    moves = all_moves(routes, inst.n_orders, inst.n_operators)
+    valid = [(kind, args, new) for kind, args, new in moves if new is not None]
     if not valid:  # one order, one operator
         return
     for kind, args, new in data.draw(st.lists(st.sampled_from(valid), min_size=1, max_size=8)):
@@ -247,8 +248,8 @@ def test_applied_moves_give_the_routes_and_a_consistent_state(case, data):
 
 def test_flat_objective_and_route_times_match_python():
     rng = np.random.default_rng(5)
-    inst = CrewInstance("t", rng.random((7, 2)), rng.random(7), rng.random((3, 2)), np.full(3, 99.0),
-                        [True, False, False], beta=1.5,
+    inst = CrewInstance("t", rng.random((7, 2)), rng.random(7), rng.random((3, 2)),
+                        np.full(3, 99.0), [True, False, False], beta=1.5,
                         order_travel=rng.integers(0, 5, (7, 7)).astype(float))
     routes = [[4, 0, 6], [], [1, 5, 2, 3]]
     orders, offsets = CrewSchedule(inst, routes).flat()

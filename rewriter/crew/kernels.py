@@ -4,9 +4,9 @@ neighbour lists.
 **Instance tuple** ``inst = (orders_xy, operators_xy, pace, start_travel, order_travel, hours,
 capacity, idle)``: :meth:`CrewInstance.travel_arrays` with ``pace = 1 / speed`` (a product is
 cheaper than a division; an explicit matrix not given is a (0, 0) array), ``idle`` is
-``~active``. A Euclidean leg is ``sqrt(dx^2 + dy^2) * pace`` (``np.hypot / speed`` to an ulp). **Config** ``cfg = [alpha, beta, symmetric,
-tolerance]`` (float64): ``symmetric`` is 1.0 when ``order_travel`` is symmetric (always with
-coordinates), ``tolerance`` the capacity slack.
+``~active``. A Euclidean leg is ``sqrt(dx^2 + dy^2) * pace`` (``np.hypot / speed`` to an ulp).
+**Config** ``cfg = [alpha, beta, symmetric, tolerance]`` (float64): ``symmetric`` is 1.0 when
+``order_travel`` is symmetric (always with coordinates), ``tolerance`` the capacity slack.
 
 **Route state** ``rs = (route_of, prev, nxt, pos, fwd, bwd, first, last, count, time, info)``,
 a doubly linked list per operator:
@@ -288,7 +288,8 @@ def eval_swap(v, u, rs, inst, cfg):
           + hours[v] - hours[u])
     if k1 == k2:
         return _price(k1, time[k1] + d1 + d2, count[k1], -1, 0.0, 0, rs, inst, cfg), d1 + d2
-    return _price(k1, time[k1] + d1, count[k1], k2, time[k2] + d2, count[k2], rs, inst, cfg), d1 + d2
+    obj = _price(k1, time[k1] + d1, count[k1], k2, time[k2] + d2, count[k2], rs, inst, cfg)
+    return obj, d1 + d2
 
 
 @njit(cache=True)
@@ -296,7 +297,8 @@ def eval_two_opt(a, b, rs, inst, cfg):
     """Reverse the segment ``a .. b`` of one route (``a`` strictly before ``b``). Symmetric
     travel: only the two boundary legs change. Asymmetric: the interior's change is
     ``(bwd[b] - bwd[a]) - (fwd[b] - fwd[a])``, still O(1)."""
-    route_of, prev, nxt, pos, fwd, bwd, count, time = rs[0], rs[1], rs[2], rs[3], rs[4], rs[5], rs[8], rs[9]
+    route_of, prev, nxt, pos, fwd, bwd = rs[0], rs[1], rs[2], rs[3], rs[4], rs[5]
+    count, time = rs[8], rs[9]
     k = route_of[a]
     if route_of[b] != k or pos[a] >= pos[b]:
         return INF, 0.0
@@ -327,7 +329,8 @@ def eval_or_opt(a, length, k2, c, reverse, rs, inst, cfg):
         e = s2
     p = prev[a]
     q = nxt[e]
-    if c == a or c == s1 or (s2 >= 0 and c == s2) or (c >= 0 and route_of[c] != k2) or (k2 == k1 and c == p):
+    if c == a or c == s1 or (s2 >= 0 and c == s2) or (c >= 0 and route_of[c] != k2) or (
+            k2 == k1 and c == p):
         return INF, 0.0
     inner_f = order_leg(a, s1, inst)
     inner_r = order_leg(s1, a, inst)
@@ -609,7 +612,7 @@ def config(instance, tolerance: float) -> np.ndarray:
 
 
 def new_state(n: int, m: int) -> tuple:
-    """An empty route state for ``n`` orders and ``m`` operators (fill it with :func:`load_flat`)."""
+    """An empty route state for ``n`` orders and ``m`` operators (filled by :func:`load_flat`)."""
     ints = [np.full(n, -1, np.int64) for _ in range(4)]
     floats = [np.zeros(n) for _ in range(2)]
     per_op = [np.full(m, -1, np.int64) for _ in range(2)] + [np.zeros(m, np.int64), np.zeros(m)]

@@ -82,7 +82,7 @@ class CrewTabuSettings:
     neighbours: int = 30
     operator_neighbours: int = 10
     random_targets: int = 2
-    sweep: int | None = None  # None: twice the longest route's order count
+    sweep: int | None = None  # orders polished a step; None: twice the longest route's candidates
     release_max: int = 3
     max_candidates: int = 32
 
@@ -368,7 +368,8 @@ def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, free, par
     """Run up to ``n_steps`` steps of ``policy`` (0 tabu, 1 greedy).
 
     ``params`` = [tenure_min, tenure_max, stall, perturb, random targets, sweep (-1: auto),
-    release_max, max_candidates]; ``state`` = [clock, since best, restarts, steps, moves priced, sweep position,
+    release_max, max_candidates]; ``state`` = [clock, since best, restarts, steps, moves priced,
+    sweep position,
     orders polished since the sweep last moved one]; ``values`` =
     [cost, best, lower bound]; ``free``: a tabu table that bars nothing (the sweep's). Returns
     (steps done, status code (module STATUS), trace length).
@@ -414,7 +415,8 @@ def search_chunk(n_steps, policy, rs, inst, cfg, near, near_ops, tabu, free, par
         if cnt[1] == 0 and cnt[2] == 0:
             status = 3
             break
-        if policy == 1 and not (cnt[1] == 1 and (sel[0] < cost or (sel[0] == cost and sel[1] < -1e-9))):
+        improves = cnt[1] == 1 and (sel[0] < cost or (sel[0] == cost and sel[1] < -1e-9))
+        if policy == 1 and not improves:
             status = 1
             break
         tenure = tmin + K.rand_int(rng, tmax - tmin + 1)
