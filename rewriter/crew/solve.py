@@ -17,7 +17,7 @@ from .schedule import CrewSchedule
 
 #: the rewriting search's policies (tabu search, greedy descent) and none (the rule alone)
 POLICIES = ("tabu", "greedy", "none")
-METHODS = ("search", "cpsat", "routing")
+METHODS = ("search", "cpsat", "routing", "cluster")
 DEFAULT_INIT = "insertion"
 #: a method's time limit when none is given
 DEFAULT_SECONDS = 10.0
@@ -67,6 +67,8 @@ def solve(instance: CrewInstance, *, init: str = DEFAULT_INIT, policy: str = "ta
     t0 = time.perf_counter() if started is None else started
     seed = check_seed(seed)
     _check(policy, method, steps, time_limit, workers)
+    if method == "cluster":
+        return _clustered(instance, init, time_limit, seed, t0)
     if method != "search":
         return _solver(instance, method, init, start, warm_start, time_limit, seed, workers, t0)
     if start is None:
@@ -129,3 +131,16 @@ def _solver(instance, method, init, start, warm_start, time_limit, seed, workers
     trace = [(0, 0.0, init_cost), (0, round(runtime, 4), out.schedule.objective)]
     return make_result(instance, out.schedule, method, label, init_cost, 0, seed, runtime, status,
                        trace, {**info, "workers": workers} if method == "cpsat" else info)
+
+
+# ---- method "cluster" (rewriter.crew.cluster) --------------------------------------------------
+def _clustered(instance, init, time_limit, seed, t0) -> Result:
+    """Cluster the ``init`` rule's routes, solve each cluster with OR-Tools routing, stitch,
+    rewrite the whole by tabu search: for ``time_limit`` seconds (default 10) from ``t0``."""
+    from .cluster import solve_clustered
+
+    limit = DEFAULT_SECONDS if time_limit is None else time_limit
+    out = solve_clustered(instance, time_limit=limit, seed=seed, started=t0, init=init)
+    info = {**out.info, "stitched_cost": round(out.stitched_cost, 9)}
+    return make_result(instance, out.best, "cluster", init, out.init_cost, out.steps, seed,
+                       out.runtime_s, out.status, out.trace, info, out.restarts)

@@ -107,6 +107,10 @@ def methods() -> dict[str, Method]:
                           "for S seconds (up to 60 orders)", "seconds", 10.0, uses_threads=True)
     out["routing"] = Method("routing", partial(_solver, method="routing"), "OR-Tools routing "
                             "(guided local search) for S seconds", "seconds", 10.0)
+    out["cluster"] = Method("cluster", partial(_solver, method="cluster"), "the insertion "
+                            "rule's routes clustered, each cluster re-solved by OR-Tools "
+                            "routing, then tabu search over the whole, all in S seconds",
+                            "seconds", 10.0)
     return out
 
 
@@ -136,8 +140,11 @@ SPEC = ProblemSpec(
         Option("method", "search", "search: the --init routes improved by --policy (tabu, "
                "greedy or none) for --steps steps or --time-limit; cpsat: the exact model (up "
                "to 60 orders; optimal when proven); routing: OR-Tools routing with guided "
-               "local search; both for --time-limit seconds (default 10)",
-               choices=("search", "cpsat", "routing")),
+               "local search; both for --time-limit seconds (default 10); cluster: the "
+               "--init routes cut into clusters of about 75 orders, each re-solved by OR-Tools "
+               "routing, stitched, then tabu search over the whole, all in --time-limit "
+               "seconds (default 10; for 1,000-10,000 orders)",
+               choices=("search", "cpsat", "routing", "cluster")),
         Option("workers", 1, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat or routing: start from the --init routes"),
     ),
