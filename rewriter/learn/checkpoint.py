@@ -30,6 +30,8 @@ MODEL_KINDS = {
                                       "controlled --controller learned)"),
     "rewriter-regions-1": ("regions", "a learned region picker of large-neighbourhood "
                                       "rewriting (for --policy lns --selector learned)"),
+    "rewriter-crew-1": ("crew", "a crew network (orders onto operators: for the crew "
+                                "problem's --init network)"),
 }
 
 

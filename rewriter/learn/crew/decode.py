@@ -1,0 +1,176 @@
+"""Routes from the crew network's scores: greedy construction with hard capacity masking.
+
+Every step takes, among the feasible (operator, order) pairs, the one with the highest score
+``log sigmoid(assignment logit) + [the operator has no route yet] log sigmoid(activation
+logit)`` and appends the order to that operator's route (travel from the route's current end).
+A pair is feasible when the operator's used hours plus that travel and the order's hours stay
+within its capacity.
+
+Cost: the scores live in an (m, n) matrix. The assignment head's first layer is a sum of an
+operator part, an order part and a pair-feature part (:class:`~.model.CrewNet`), so after an
+assignment only the chosen operator's row changes (its route end, load and activation moved):
+one row of ``n`` pair features and an ``n x H'`` product. The encoder is re-run on the partial
+routes ``refreshes`` times in all (evenly spaced: every ``ceil(n / refreshes)`` assignments, the
+first on the empty routes), which rebuilds the graph (neighbours from the current route ends)
+and all scores; between refreshes the embeddings are those of the last refresh. The default, 4,
+keeps 1,000 orders well under 2 s on one core while the embeddings see the routes grow.
+
+When no feasible pair is left for the orders still open, the order that can be inserted most
+cheaply anywhere in any route (least added time, an activation priced at beta / alpha hours)
+is inserted there. If none fits anywhere, the routes so far are abandoned for the best of the
+construction rules (:mod:`rewriter.crew.dispatching`), and :class:`~rewriter.errors.NoSchedule`
+is raised only when every rule is stuck as well. Whatever is returned passes the validator.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ...crew.dispatching import RULES, build
+from ...crew.instance import CrewInstance
+from ...crew.schedule import TOLERANCE, CrewSchedule, route_time
+from ...errors import NoSchedule
+from .graph import NEIGHBOURS, CrewState, build_graph, pair_features, travel_from_ends
+from .model import CrewNet, batch_graphs
+
+__all__ = ["decode", "Decoded", "REFRESHES"]
+
+REFRESHES = 4
+_SLACK = TOLERANCE / 2  # as the rules: a recomputed route time never crosses the tolerance
+
+
+@dataclass
+class Decoded:
+    """The routes, and how they were made: ``fallbacks`` insertions outside the network's
+    choice, ``rule`` the construction rule used instead of the network (None: the network's)."""
+
+    schedule: CrewSchedule
+    fallbacks: int
+    rule: str | None
+    encodings: int
+
+
+class _Scorer:
+    """The network's parts for one encoding, as numpy arrays."""
+
+    def __init__(self, net: CrewNet, instance: CrewInstance, state: CrewState, k: int):
+        batch = batch_graphs([build_graph(instance, state, k)])
+        with torch.no_grad():
+            operators, orders = net.encode(batch)
+            activation = net.activation_logits(batch, operators, orders)
+            first_op, first_order = net.assignment_parts(operators, orders)
+        self.first_op = first_op.double().numpy()
+        self.first_order = first_order.double().numpy()
+        self.log_active = torch.nn.functional.logsigmoid(activation).double().numpy()
+        self.pair = net.pair_features.weight.detach().double().numpy().T   # (3, H')
+        self.out = net.pair_out.weight.detach().double().numpy()[0]        # (H',)
+        self.bias = float(net.pair_out.bias.detach())
+
+    def row(self, instance: CrewInstance, state: CrewState, k: int) -> np.ndarray:
+        """Operator ``k``'s score of every order (-inf where infeasible or placed)."""
+        n = instance.n_orders
+        orders = np.arange(n)
+        travel = travel_from_ends(instance, state.end, [k], orders)[0]
+        pair = pair_features(instance, state, np.full(n, k), orders, travel).astype(np.float64)
+        hidden = np.maximum(self.first_op[k] + self.first_order + pair @ self.pair, 0.0)
+        logit = hidden @ self.out + self.bias
+        score = -np.logaddexp(0.0, -logit)  # log sigmoid
+        if state.end[k] < 0:
+            score = score + self.log_active[k]
+        feasible = (state.used[k] + travel + instance.hours <= instance.capacity[k] + _SLACK)
+        return np.where(feasible & ~state.assigned, score, -np.inf)
+
+
+def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
+           k: int = NEIGHBOURS) -> Decoded:
+    """The network's routes for ``instance`` (module docstring); ``net`` in eval mode."""
+    instance.check_feasible()
+    n, m = instance.n_orders, instance.n_operators
+    state = CrewState.empty(instance)
+    routes: list[list[int]] = [[] for _ in range(m)]
+    every = math.ceil(n / max(1, refreshes))
+    fallbacks = encodings = 0
+    since = every  # encode before the first step
+    scores = np.empty((m, n))
+    for _ in range(n):
+        if since >= every:
+            scorer = _Scorer(net, instance, state, k)
+            encodings += 1
+            since = 0
+            for kk in range(m):
+                scores[kk] = scorer.row(instance, state, kk)
+        best = int(np.argmax(scores))
+        kk, i = divmod(best, n)
+        if np.isfinite(scores[kk, i]):
+            routes[kk].append(i)
+            state.used[kk] += travel_from_ends(instance, state.end, [kk], [i])[0, 0] \
+                + instance.hours[i]
+        else:
+            placed = _cheapest_insertion(instance, state, routes)
+            if placed is None:
+                return _by_rules(instance, fallbacks, encodings)
+            kk, i = placed
+            fallbacks += 1
+            state.used[kk] = route_time(instance, kk, routes[kk])
+        state.end[kk] = routes[kk][-1]
+        state.assigned[i] = True
+        scores[:, i] = -np.inf
+        scores[kk] = scorer.row(instance, state, kk)
+        since += 1
+    schedule = CrewSchedule(instance, routes)
+    return Decoded(schedule, fallbacks, None, encodings)
+
+
+def _cheapest_insertion(instance: CrewInstance, state: CrewState,
+                        routes: list[list[int]]) -> tuple[int, int] | None:
+    """Insert the open order that fits most cheaply anywhere (added time, an activation at
+    beta / alpha hours); (operator, order), or None when no open order fits anywhere."""
+    open_orders = np.flatnonzero(~state.assigned)
+    price = instance.beta / instance.alpha if instance.alpha > 0 else instance.beta * 1e6
+    best = None  # (cost, operator, position, order)
+    for k, route in enumerate(routes):
+        extra = price if (not instance.active[k] and not route) else 0.0
+        for position in range(len(route) + 1):
+            into = (instance.travel_from_start(k, open_orders) if position == 0
+                    else instance.travel_between(route[position - 1], open_orders))
+            added = into + instance.hours[open_orders]
+            if position < len(route):
+                nxt = route[position]
+                before = (instance.travel_from_start(k, nxt) if position == 0
+                          else instance.travel_between(route[position - 1], nxt))
+                added = added + instance.travel_between(open_orders, nxt) - before
+            fits = state.used[k] + added <= instance.capacity[k] + _SLACK
+            if fits.any():
+                j = int(np.argmin(np.where(fits, added, np.inf)))
+                cost = float(added[j]) + extra
+                if best is None or cost < best[0]:
+                    best = (cost, k, position, int(open_orders[j]))
+    if best is None:
+        return None
+    _, k, position, order = best
+    routes[k].insert(position, order)
+    if route_time(instance, k, routes[k]) > instance.capacity[k] + TOLERANCE:  # rounding
+        routes[k].pop(position)
+        return None
+    return k, order
+
+
+def _by_rules(instance: CrewInstance, fallbacks: int, encodings: int) -> Decoded:
+    """The best construction rule's routes, when the network's partial routes are stuck."""
+    best, name = None, None
+    for rule in RULES:
+        try:
+            schedule = build(rule, instance)
+        except NoSchedule:
+            continue
+        if best is None or schedule.objective < best.objective:
+            best, name = schedule, rule
+    if best is None:
+        raise NoSchedule(f"{instance.name}: the network's routes left orders without room and "
+                         "every construction rule is stuck too; the capacities are too tight "
+                         "for greedy construction")
+    return Decoded(best, fallbacks, name, encodings)

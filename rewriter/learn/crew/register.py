@@ -1,0 +1,35 @@
+"""What the crew network adds to the orders-and-operators problem: the ``network`` start rule
+(``rewriter solve crew_u200x30_s0 --init network``: the network's routes, which the tabu
+search then improves; ``--policy none`` returns them as they are). ``--model PATH`` names
+another model file of the crew network (default: the shipped ``rewriter/models/crew.pt``).
+
+Imported by the registry when it builds a spec, so it stays cheap: torch is imported inside
+the function it hands over.
+"""
+
+from __future__ import annotations
+
+from ...core.spec import ProblemSpec, StartRule
+
+NETWORK = "network"
+
+
+def register(spec: ProblemSpec) -> ProblemSpec:
+    """``spec`` with the network start rule, if it is the crew problem's."""
+    if spec.name != "crew":
+        return spec
+    return spec.with_start_rule(StartRule(NETWORK, network_start, "the crew network's routes "
+                                          "(greedy decoding under capacity; --model PATH for "
+                                          "another model file)"))
+
+
+def network_start(instance, *, model=None, **_):
+    """The network's routes for ``instance``; ``model`` names its file (None or "default": the
+    shipped one)."""
+    from ...core.threads import limit_threads
+    from .decode import decode
+    from .model_file import resolve_crew_model
+
+    net, _ = resolve_crew_model(model)
+    with limit_threads(1):
+        return decode(instance, net).schedule

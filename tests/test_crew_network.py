@@ -1,0 +1,253 @@
+"""The crew network (rewriter.learn.crew): its graph against plain-Python nearest neighbours,
+the attention and activation biases, decoding feasibility on awkward instances, a short
+training run, the start rule end to end, and model files of another kind refused."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from rewriter import registry
+from rewriter.crew.bundled import load_instance
+from rewriter.crew.cpsat import label_dataset
+from rewriter.crew.dispatching import RULES, build
+from rewriter.crew.instance import CrewInstance
+from rewriter.crew.schedule import CrewSchedule
+from rewriter.crew.validate import check_crew_schedule
+from rewriter.errors import InputError, NoSchedule
+from rewriter.learn.checkpoint import save_model_file
+from rewriter.learn.crew.decode import decode
+from rewriter.learn.crew.graph import CrewState, build_graph, time_scale
+from rewriter.learn.crew.labels import Labelled
+from rewriter.learn.crew.model import CrewNet, NetConfig, RelationAttention, batch_graphs
+from rewriter.learn.crew.model_file import load_crew_model, save_crew_model
+from rewriter.learn.crew.train import losses, make_batch
+
+SMALL = NetConfig(hidden=8, heads=2, layers=2, head_hidden=8)
+
+
+def _net(seed: int = 0) -> CrewNet:
+    torch.manual_seed(seed)
+    return CrewNet(SMALL).eval()
+
+
+@st.composite
+def instances(draw, max_orders=9, max_operators=4, explicit=False):
+    """Random feasible instances: coordinates on a coarse grid (coincident points and tied
+    distances happen), zero service hours allowed, capacities from a random witness
+    assignment times a factor from exactly 1 (tight) to 1.5; idle and active operators."""
+    n = draw(st.integers(1, max_orders))
+    m = draw(st.integers(1, max_operators))
+    coord = st.integers(0, 4).map(float)
+    orders = np.array([[draw(coord), draw(coord)] for _ in range(n)])
+    operators = np.array([[draw(coord), draw(coord)] for _ in range(m)])
+    hours = np.array([draw(st.sampled_from([0.0, 0.5, 1.0, 2.5])) for _ in range(n)])
+    active = np.array([draw(st.booleans()) for _ in range(m)])
+    owner = np.array([draw(st.integers(0, m - 1)) for _ in range(n)])
+    speed = draw(st.sampled_from([1.0, 2.0]))
+    start_travel = order_travel = None
+    if explicit:  # asymmetric matrices: the graph must use them, not the coordinates
+        rng = np.random.default_rng(draw(st.integers(0, 1000)))
+        start_travel = np.round(rng.uniform(0, 3, (m, n)), 1)
+        order_travel = np.round(rng.uniform(0, 3, (n, n)), 1)
+    probe = CrewInstance("probe", orders, hours, operators, np.full(m, 1e9), active, speed=speed,
+                         start_travel=start_travel, order_travel=order_travel)
+    witness = [np.flatnonzero(owner == k) for k in range(m)]
+    times = CrewSchedule(probe, witness).times
+    factor = draw(st.sampled_from([1.0, 1.0 + 1e-9, 1.1, 1.5]))
+    capacity = times * factor
+    return CrewInstance("random", orders, hours, operators, capacity, active, speed=speed,
+                        alpha=draw(st.sampled_from([0.0, 1.0, 2.0])),
+                        beta=draw(st.sampled_from([0.0, 1.0, 5.0])),
+                        start_travel=start_travel, order_travel=order_travel)
+
+
+def _partial_routes(draw, instance):
+    routes = [[] for _ in range(instance.n_operators)]
+    for i in range(instance.n_orders):
+        k = draw(st.integers(-1, instance.n_operators - 1))
+        if k >= 0:
+            routes[k].append(i)
+    return routes
+
+
+# ---- the graph ----------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.booleans())
+def test_graph_edges_are_the_k_nearest(data, explicit):
+    instance = data.draw(instances(max_orders=12, max_operators=5, explicit=explicit))
+    routes = _partial_routes(data.draw, instance)
+    k = data.draw(st.integers(1, 6))
+    state = CrewState.of_routes(instance, routes)
+    graph = build_graph(instance, state, k)
+    scale = time_scale(instance)
+
+    def travel(a, b):  # plain Python: the instance's definition of travel
+        if instance.order_travel is not None:
+            return float(instance.order_travel[a][b])
+        (x0, y0), (x1, y1) = instance.orders[a], instance.orders[b]
+        return math.hypot(x1 - x0, y1 - y0) / instance.speed
+
+    def from_end(op, i):
+        if routes[op]:
+            return travel(routes[op][-1], i)
+        if instance.start_travel is not None:
+            return float(instance.start_travel[op][i])
+        (x0, y0), (x1, y1) = instance.operators[op], instance.orders[i]
+        return math.hypot(x1 - x0, y1 - y0) / instance.speed
+
+    for i in range(instance.n_orders):
+        near = sorted(travel(j, i) for j in range(instance.n_orders) if j != i)[:k]
+        got = graph.order_order[0, graph.order_order[1] == i]
+        assert i not in got.tolist() and len(set(got.tolist())) == len(got)
+        assert sorted(travel(int(j), i) for j in got) == pytest.approx(near, abs=1e-9)
+        assert np.allclose(graph.order_order_t[graph.order_order[1] == i],
+                           [min(travel(int(j), i) / scale, 10) for j in got], atol=1e-5)
+        ops = sorted(from_end(op, i) for op in range(instance.n_operators))[:k]
+        got = graph.operator_order[0, graph.operator_order[1] == i]
+        assert len(set(got.tolist())) == len(got)
+        assert sorted(from_end(int(op), i) for op in got) == pytest.approx(ops, abs=1e-9)
+        assert np.allclose(graph.operator_order_t[graph.operator_order[1] == i],
+                           [min(from_end(int(op), i) / scale, 10) for op in got], atol=1e-5)
+    assert graph.order_x[:, 3].tolist() == state.assigned.astype(float).tolist()
+
+
+# ---- the biases -----------------------------------------------------------------------------------
+def test_more_alpha_times_travel_lowers_the_edge_attention():
+    torch.manual_seed(3)
+    attention = RelationAttention(8, 2)
+    h_src, h_dst = torch.randn(4, 8), torch.randn(1, 8)
+    src, dst = torch.arange(4), torch.zeros(4, dtype=torch.long)
+    travel = torch.tensor([0.1, 0.5, 1.0, 2.0])
+    lengths = torch.tensor([4])
+
+    def weights(alpha):
+        with torch.no_grad():
+            return attention.weights(h_src, h_dst, src, dst, travel, alpha, lengths)[0]
+
+    low = weights(torch.full((4,), 0.1))
+    high = weights(torch.full((4,), 0.9))
+    assert torch.all(high[3] < low[3])     # the farthest edge loses weight on every head
+    assert torch.all(high[0] > low[0])     # the nearest gains it
+    one = torch.full((4,), 0.5)
+    more = one.clone()
+    more[1] = 1.0                          # alpha * T up on edge 1 alone
+    assert torch.all(weights(more)[1] < weights(one)[1])
+
+
+def test_beta_lowers_only_idle_operators_activation():
+    instance = load_instance("crew_example_8x3")
+    net = _net()
+    graph = build_graph(instance)
+    logits = []
+    for beta_w in (0.0, 0.8):
+        graph.beta_w = beta_w
+        batch = batch_graphs([graph])
+        with torch.no_grad():
+            logits.append(net.activation_logits(batch, *net.encode(batch)))
+    idle = ~instance.active
+    assert idle.any() and (~idle).any()
+    assert torch.all(logits[1][torch.from_numpy(idle)] < logits[0][torch.from_numpy(idle)])
+    assert torch.equal(logits[1][torch.from_numpy(~idle)], logits[0][torch.from_numpy(~idle)])
+
+
+# ---- decoding ---------------------------------------------------------------------------------------
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(), st.booleans(), st.integers(0, 3))
+def test_decoding_is_always_feasible(instance, explicit_unused, seed):
+    net = _net(seed)
+    try:
+        decoded = decode(instance, net, refreshes=seed + 1, k=3)
+    except NoSchedule:  # only when greedy construction is stuck everywhere
+        for rule in RULES:
+            with pytest.raises(NoSchedule):
+                build(rule, instance)
+        return
+    routes = decoded.schedule.routes
+    check_crew_schedule(instance, routes)
+    served = np.sort(np.concatenate(routes))
+    assert served.tolist() == list(range(instance.n_orders))
+
+
+def test_decoding_one_order_one_operator():
+    instance = CrewInstance("one", [[1.0, 0.0]], [2.0], [[0.0, 0.0]], [3.0], [False])
+    decoded = decode(instance, _net())
+    assert [r.tolist() for r in decoded.schedule.routes] == [[0]]
+    assert decoded.schedule.objective == pytest.approx(3.0)
+
+
+# ---- training ----------------------------------------------------------------------------------------
+def test_a_short_training_run_lowers_the_loss():
+    items = [Labelled(inst, result.schedule, result.status, result.objective)
+             for inst, result in label_dataset(2, 5, 2, seed=7, time_limit=1.0)]
+    torch.manual_seed(0)
+    net = CrewNet(SMALL)
+    batch = make_batch(items, np.random.default_rng(0), 4)
+    optimizer = torch.optim.Adam(net.parameters(), lr=1e-2)
+
+    def loss():
+        act, assign = losses(net, batch, 1.0, 1.0)
+        return act + assign
+
+    first = loss().item()
+    for _ in range(40):
+        value = loss()
+        optimizer.zero_grad()
+        value.backward()
+        optimizer.step()
+    assert loss().item() < 0.7 * first
+
+
+# ---- the start rule and model files -------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def model_file(tmp_path_factory):
+    return save_crew_model(tmp_path_factory.mktemp("crew") / "model.pt", _net(), {"note": "test"})
+
+
+def test_network_start_rule_end_to_end(model_file):
+    spec = registry.get("crew")
+    assert "network" in spec.init_rules
+    instance = load_instance("crew_example_8x3")
+    result = spec.run(instance, init="network", policy="none", model=str(model_file))
+    check_crew_schedule(instance, result.solution.routes)
+    net, card = load_crew_model(model_file)
+    assert card == {"note": "test"}
+    expected = decode(instance, net).schedule
+    assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in expected.routes]
+
+
+def test_cli_solve_with_the_network(model_file, tmp_path):
+    out = tmp_path / "routes.json"
+    done = subprocess.run([sys.executable, "-m", "rewriter", "solve", "crew_example_8x3",
+                           "--init", "network", "--policy", "none", "--model", str(model_file),
+                           "--quiet", "--out", str(out)], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    data = json.loads(out.read_text())
+    instance = load_instance("crew_example_8x3")
+    check_crew_schedule(instance, [np.array(r) for r in data["routes"]])
+
+
+def test_a_model_of_another_kind_is_refused_in_one_line(tmp_path):
+    other = save_model_file(tmp_path / "construct.pt", {"format": "rewriter-construct-1"})
+    with pytest.raises(InputError) as caught:
+        load_crew_model(other)
+    assert "\n" not in str(caught.value) and "crew network" in str(caught.value)
+    done = subprocess.run([sys.executable, "-m", "rewriter", "solve", "crew_example_8x3",
+                           "--init", "network", "--policy", "none", "--model", str(other)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0
+    assert len(done.stderr.strip().splitlines()) == 1 and "crew network" in done.stderr
+    broken = tmp_path / "broken.pt"
+    torch.save({"format": "rewriter-crew-1", "problem": "crew",
+                "model_config": {"hidden": 8}, "state_dict": {}}, broken)
+    with pytest.raises(InputError, match="not a valid crew model file"):
+        load_crew_model(broken)
