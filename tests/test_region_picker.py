@@ -253,3 +253,19 @@ def test_a_model_with_another_selector_is_refused(trained):
 def test_the_learned_chooser_needs_its_learner_installed():
     with pytest.raises(InputError, match="no learned region picker is installed for mrt"):
         chooser("learned", "mrt")
+
+
+def test_the_flexible_shop_has_no_shipped_picker_and_says_how_to_train_one(capsys):
+    code = main(["solve", "mk01", "--policy", "lns", "--selector", "learned", "--time-limit", "2"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1
+    assert "fjsp_regions.pt" in err[0] and "rewriter.learn.regions.train" in err[0]
+
+
+def test_a_flexible_shop_picker_given_as_a_file_solves(tmp_path):
+    path = save_scorer(tmp_path / "f.pt", RegionScorer(hidden=8, layers=1, heads=2, mlp=8), "fjsp")
+    r = registry.get("fjsp").run(production_instance(8, 4, 1), init="mwkr-eet", policy="lns",
+                                 selector="learned", model=str(path), steps=2, time_limit=2,
+                                 seed=0, workers=1)
+    assert r.info["selector"] == "learned" and r.cost <= r.init_cost
+    assert sum(r.info["picker"]["chosen"].values()) == r.steps
