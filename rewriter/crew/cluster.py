@@ -286,7 +286,7 @@ def merge_into_nearest(instance: CrewInstance, clusters: list[Cluster], c: int) 
     return index
 
 
-# ---- 1'. clusters from a rule's routes ------------------------------------------------------------
+# ---- 1'. clusters from a rule's routes --------------------------------------------------------
 def route_clusters(instance: CrewInstance, start: CrewSchedule,
                    target: int = TARGET_ORDERS) -> list[Cluster]:
     """Clusters of whole routes of ``start``: each operator stands at the centroid of its
