@@ -148,8 +148,8 @@ def test_merging_keeps_every_order_and_operator():
     assert _is_cover([c.operators for c in clusters], inst.n_operators)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(), st.integers(1, 12))
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(instances(), instances(explicit=True)), st.integers(1, 12))
 def test_route_clusters_hold_whole_routes_and_stitch_back_to_the_same_schedule(inst, target):
     try:
         start = build("insertion", inst)
@@ -259,6 +259,19 @@ def test_clusters_are_repeatable():
     start = build("insertion", inst)
     assert [c.orders.tolist() for c in C.route_clusters(inst, start, 50)] == \
         [c.orders.tolist() for c in C.route_clusters(inst, start, 50)]
+
+
+@pytest.mark.parametrize("mode", C.MODES)
+def test_explicit_matrices_end_to_end(warm, mode):
+    """Clusters by the matrix rows (k-medoids); the stitched and final schedules validate."""
+    base = generate(120, 12, seed=7)
+    index = np.arange(base.n_orders)
+    inst = CrewInstance("explicit", base.orders, base.hours, base.operators, base.capacity,
+                        base.active, base.speed, base.alpha, base.beta,
+                        order_travel=1.1 * base.travel_between(index[:, None], index[None, :]))
+    out = C.solve_clustered(inst, time_limit=1.5, seed=0, target=30, mode=mode)
+    assert out.info["clusters"] >= 2 and violations(inst, out.best.routes) == []
+    assert out.runtime_s < 2.0
 
 
 @pytest.mark.parametrize("kwargs, message", [

@@ -70,8 +70,10 @@ from ..seeding import check_seed
 from .instance import CrewInstance
 from .schedule import CrewSchedule
 
-__all__ = ["Cluster", "ClusterOutcome", "partition", "allocate", "repair", "sub_instance",
-           "stitch", "solve_clustered", "TARGET_ORDERS", "SOLVE_SHARE", "CPSAT_ORDERS"]
+__all__ = ["Cluster", "ClusterOutcome", "MODES", "partition", "allocate", "repair",
+           "build_clusters", "route_clusters", "merge_into_nearest", "sub_instance", "restricted",
+           "choose_horizon", "stitch", "solve_clustered", "TARGET_ORDERS", "SOLVE_SHARE",
+           "CPSAT_ORDERS"]
 
 #: orders per cluster aimed at (clusters hold 50-100 at this target)
 TARGET_ORDERS = 75
@@ -107,8 +109,9 @@ class Cluster:
 
 @dataclass
 class ClusterOutcome:
-    """``best`` the best schedule; ``init_cost`` the stitched rules' objective; ``stitched_cost``
-    after the cluster solves; ``steps`` tabu steps; ``status`` time_limit, interrupted (or a
+    """``best`` the best schedule; ``init_cost`` the start's objective (the rule's routes; mode
+    ``orders``: the clusters' rule routes stitched, before the cap); ``stitched_cost`` after
+    the cluster solves; ``steps`` tabu steps; ``status`` time_limit, interrupted (or a
     final status of the tabu search); ``trace`` (step, seconds, best objective); ``info`` what
     was done (clusters, merges, moved orders, solver counts, seconds per phase)."""
 
@@ -288,24 +291,41 @@ def merge_into_nearest(instance: CrewInstance, clusters: list[Cluster], c: int) 
 
 # ---- 1'. clusters from a rule's routes --------------------------------------------------------
 def route_clusters(instance: CrewInstance, start: CrewSchedule,
-                   target: int = TARGET_ORDERS) -> list[Cluster]:
+                   target: int = TARGET_ORDERS, seed: int = 0) -> list[Cluster]:
     """Clusters of whole routes of ``start``: each operator stands at the centroid of its
     route's orders (its start when idle) and the operators are bisected like orders
     (:func:`partition`), each cut at half the orders served, so clusters hold about
-    ``n / k`` orders; a cluster is its operators and the orders of their routes. Feasible by
-    construction: ``start``'s routes are a solution of every cluster."""
+    ``n / k`` orders; a cluster is its operators and the orders of their routes. With an
+    explicit ``order_travel`` matrix (coordinates may mean nothing there) the orders are
+    partitioned by k-medoids over the matrix instead and each operator joins the part holding
+    most of its route (an idle one: the part it starts nearest, :func:`operator_distance`).
+    Feasible by construction: ``start``'s routes are a solution of every cluster."""
     count = cluster_count(instance, target)
-    points = instance.operators.copy()
-    served = np.array([r.size for r in start.routes], np.int64)
-    for k, route in enumerate(start.routes):
-        if route.size:
-            points[k] = instance.orders[route].mean(axis=0)
-    groups: list[np.ndarray] = []
-    _bisect_weighted(points, np.arange(instance.n_operators), served + 1e-3, count, groups)
+    if instance.order_travel is not None:
+        groups = _operators_by_parts(instance, start, partition(instance, count, seed))
+    else:
+        points = instance.operators.copy()
+        served = np.array([r.size for r in start.routes], np.int64)
+        for k, route in enumerate(start.routes):
+            if route.size:
+                points[k] = instance.orders[route].mean(axis=0)
+        groups = []
+        _bisect_weighted(points, np.arange(instance.n_operators), served + 1e-3, count, groups)
     clusters = [Cluster(np.sort(np.concatenate([start.routes[k] for k in g])).astype(np.int64),
-                        g) for g in groups]
+                        g) for g in groups if g.size]
     _give_away_empty(instance, clusters)
     return clusters
+
+
+def _operators_by_parts(instance: CrewInstance, start: CrewSchedule,
+                        parts: list[np.ndarray]) -> list[np.ndarray]:
+    part_of = np.empty(instance.n_orders, np.int64)
+    for p, members in enumerate(parts):
+        part_of[members] = p
+    distance = operator_distance(instance, parts)
+    owner = np.array([np.bincount(part_of[r], minlength=len(parts)).argmax() if r.size
+                      else int(np.argmin(distance[k])) for k, r in enumerate(start.routes)])
+    return [np.flatnonzero(owner == p) for p in range(len(parts))]
 
 
 def _bisect_weighted(points, members, weight, count, out) -> None:
@@ -511,7 +531,8 @@ def solve_clustered(instance: CrewInstance, *, time_limit: float, seed: int = 0,
     deadline = t0 + time_limit
     with interrupt.recording():
         if mode == "routes":
-            clusters, starts, init_cost, info = _from_routes(instance, init, target, weight)
+            clusters, starts, init_cost, info = _from_routes(instance, init, target, seed,
+                                                             weight)
         else:
             clusters, starts, init_cost, info = _from_orders(instance, target, seed, weight,
                                                              t0 + HORIZON_SHARE * time_limit)
@@ -561,7 +582,7 @@ def _from_orders(instance, target, seed, weight, until):
         "horizon": None if horizon == math.inf else round(horizon, 6)}
 
 
-def _from_routes(instance, init, target, weight):
+def _from_routes(instance, init, target, seed, weight):
     """Mode ``routes``: the ``init`` rule's routes, clustered whole; each cluster capped at
     their makespan (plus :data:`_CAP_SLACK`, so routing's rounding up keeps them feasible)."""
     from .dispatching import build
@@ -569,7 +590,7 @@ def _from_routes(instance, init, target, weight):
     start = build(init, instance)
     horizon = start.makespan * (1 + _CAP_SLACK) if instance.beta > 0 else math.inf
     sub_weight = weight if instance.beta > 0 else instance.alpha
-    clusters = route_clusters(instance, start, target)
+    clusters = route_clusters(instance, start, target, seed)
     starts = [restricted(instance, cl, start, f"c{c}", horizon, sub_weight)
               for c, cl in enumerate(clusters)]
     return clusters, starts, start.objective, {
