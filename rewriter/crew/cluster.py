@@ -29,10 +29,17 @@ and the rewriting search improves the longest route only, one step at a time. He
      shared by all clusters (:func:`choose_horizon`).
 
    Why the caps: each cluster alone trades its own makespan against activations, but only the
-   largest makespan counts. Measured (crew_u1000x100_s0, 10 s, seed 0, a loaded machine):
-   ``orders`` without a cap 176, with the cap 103; ``routes`` 94 (the insertion rule 102.1,
-   tabu search alone 96.7). With the makespan weighted 0.2 or 1 under the cap, ``orders``
-   found no cap better than none (146).
+   largest makespan counts. Measured (seed 0, single runs on a loaded 2-core machine: a
+   guide, not a benchmark; benchmarks/bench_crew.py is that): on crew_u1000x100_s0 in 10 s
+   ``orders`` without a cap 176, with the cap 103; ``routes`` 94.0 (the insertion rule 102.1,
+   tabu search alone 96.7); on _s1 ``routes`` 91.9, tabu alone 91.8. With the makespan
+   weighted 0.2 or 1 under the cap, ``orders`` found no cap better than none (146); in mode
+   ``routes`` weights 0.05 and 0.3 gave 96.6 and 96.7 on _s0, solve shares 0.25 and 0.75
+   gave 96.8 and 94.0, and a search for a lower cap (:func:`choose_horizon` on the route
+   clusters) found none better than the rule's makespan on _s0 and _s1, so it is not done.
+   crew_u10000x500_s0, ``rewriter solve --method cluster --time-limit 60``: 368.2 in 60.06 s
+   (the insertion rule 378.5 after 5.4 s of rule and clustering, 374.3 once 133 clusters were
+   re-solved by routing); tabu search alone reached 368.4 in 30 s.
 2. **Solve** each cluster as its own :class:`CrewInstance` (speed and beta kept, explicit
    matrices cut to its rows and columns): the exact CP-SAT model up to :data:`CPSAT_ORDERS`
    orders, else OR-Tools routing (a dense matrix: a cluster is small), from the cluster's
