@@ -119,8 +119,11 @@ def solve(spec, instance, *, init: str, policy: str, warm_up: bool = True, strea
     """``spec.run(instance, init=..., policy=..., **options)`` with the method's kernels
     prepared first (``warm_up``); the result's ``compile_s`` is the time that took."""
     compile_s = 0.0
-    if warm_up and options.get("method", "search") == "search":
-        compile_s = prepare(spec, init=init, policy=policy, options=options, stream=stream)
+    if warm_up and options.get("method", "search") in spec.searching_methods:
+        # a method that runs the search inside (crew's cluster) needs the search's kernels
+        compile_s = prepare(spec, init=init, policy=policy,
+                            options={**options, "method": "search"} if "method" in options
+                            else options, stream=stream)
     result = spec.run(instance, init=init, policy=policy, **options)
     result.compile_s = compile_s
     return result

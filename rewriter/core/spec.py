@@ -163,6 +163,9 @@ class ProblemSpec:
     # job shop is a flexible one), None when it is no object this problem converts
     # (rewriter.load_instance); its InputError says what cannot be converted
     adopt: Callable[[Any], Any] | None = None
+    # the values of a ``method`` option whose runs call the search's kernels: the warm-up
+    # prepares them by a short search before the clock (rewriter.warmup.solve)
+    searching_methods: tuple[str, ...] = ("search",)
     added_policies: dict = field(default_factory=dict)     # name -> Policy, by learners
     added_start_rules: dict = field(default_factory=dict)  # name -> StartRule, by learners
 

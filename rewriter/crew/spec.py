@@ -148,5 +148,6 @@ SPEC = ProblemSpec(
         Option("workers", 1, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat or routing: start from the --init routes"),
     ),
+    searching_methods=("search", "cluster"),  # cluster ends with the tabu search
     exports={"CrewInstance": "rewriter.crew.instance", "CrewSchedule": "rewriter.crew.schedule"},
 )
