@@ -120,7 +120,7 @@ def test_graph_edges_are_the_k_nearest(data, explicit):
     assert graph.order_x[:, 3].tolist() == state.assigned.astype(float).tolist()
 
 
-# ---- the biases -----------------------------------------------------------------------------------
+# ---- the biases ---------------------------------------------------------------------------------
 def test_more_alpha_times_travel_lowers_the_edge_attention():
     torch.manual_seed(3)
     attention = RelationAttention(8, 2)
@@ -159,13 +159,14 @@ def test_beta_lowers_only_idle_operators_activation():
     assert torch.equal(logits[1][torch.from_numpy(~idle)], logits[0][torch.from_numpy(~idle)])
 
 
-# ---- decoding ---------------------------------------------------------------------------------------
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(instances(), st.booleans(), st.integers(0, 3))
-def test_decoding_is_always_feasible(instance, explicit_unused, seed):
+# ---- decoding -----------------------------------------------------------------------------------
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(instances(), instances(explicit=True)), st.sampled_from(["end", "cheapest"]),
+       st.integers(0, 3))
+def test_decoding_is_always_feasible(instance, placement, seed):
     net = _net(seed)
     try:
-        decoded = decode(instance, net, refreshes=seed + 1, k=3)
+        decoded = decode(instance, net, refreshes=seed + 1, k=3, placement=placement)
     except NoSchedule:  # only when greedy construction is stuck everywhere
         for rule in RULES:
             with pytest.raises(NoSchedule):
@@ -184,7 +185,7 @@ def test_decoding_one_order_one_operator():
     assert decoded.schedule.objective == pytest.approx(3.0)
 
 
-# ---- training ----------------------------------------------------------------------------------------
+# ---- training -----------------------------------------------------------------------------------
 def test_a_short_training_run_lowers_the_loss():
     items = [Labelled(inst, result.schedule, result.status, result.objective)
              for inst, result in label_dataset(2, 5, 2, seed=7, time_limit=1.0)]
@@ -206,7 +207,7 @@ def test_a_short_training_run_lowers_the_loss():
     assert loss().item() < 0.7 * first
 
 
-# ---- the start rule and model files -------------------------------------------------------------------
+# ---- the start rule and model files -------------------------------------------------------------
 @pytest.fixture(scope="module")
 def model_file(tmp_path_factory):
     return save_crew_model(tmp_path_factory.mktemp("crew") / "model.pt", _net(), {"note": "test"})
@@ -220,7 +221,7 @@ def test_network_start_rule_end_to_end(model_file):
     check_crew_schedule(instance, result.solution.routes)
     net, card = load_crew_model(model_file)
     assert card == {"note": "test"}
-    expected = decode(instance, net).schedule
+    expected = decode(instance, net, placement="cheapest").schedule  # the rule's default
     assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in expected.routes]
 
 
@@ -234,6 +235,16 @@ def test_cli_solve_with_the_network(model_file, tmp_path):
     data = json.loads(out.read_text())
     instance = load_instance("crew_example_8x3")
     check_crew_schedule(instance, [np.array(r) for r in data["routes"]])
+
+
+def test_the_shipped_network_routes_validate_with_either_placement():
+    spec = registry.get("crew")
+    instance = load_instance("crew_example_8x3")
+    for placement in ("end", "cheapest"):
+        result = spec.run(instance, init="network", policy="none", network_placement=placement)
+        check_crew_schedule(instance, result.solution.routes)
+    with pytest.raises(InputError, match="network placement is an option of the network"):
+        spec.run(instance, init="insertion", policy="none", network_placement="end")
 
 
 def test_a_model_of_another_kind_is_refused_in_one_line(tmp_path):

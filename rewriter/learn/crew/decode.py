@@ -2,9 +2,11 @@
 
 Every step takes, among the feasible (operator, order) pairs, the one with the highest score
 ``log sigmoid(assignment logit) + [the operator has no route yet] log sigmoid(activation
-logit)`` and appends the order to that operator's route (travel from the route's current end).
-A pair is feasible when the operator's used hours plus that travel and the order's hours stay
-within its capacity.
+logit)`` and appends the order to that operator's route (travel from the route's current end;
+``placement="end"``, the design's decoder) or, with ``placement="cheapest"``, inserts it where
+in that route it adds the least time (appending fits, so a cheaper position fits too). A pair
+is feasible when the operator's used hours plus the travel from its route end and the order's
+hours stay within its capacity.
 
 Cost: the scores live in an (m, n) matrix. The assignment head's first layer is a sum of an
 operator part, an order part and a pair-feature part (:class:`~.model.CrewNet`), so after an
@@ -37,9 +39,10 @@ from ...errors import NoSchedule
 from .graph import NEIGHBOURS, CrewState, build_graph, pair_features, travel_from_ends
 from .model import CrewNet, batch_graphs
 
-__all__ = ["decode", "Decoded", "REFRESHES"]
+__all__ = ["decode", "Decoded", "REFRESHES", "PLACEMENTS"]
 
 REFRESHES = 4
+PLACEMENTS = ("end", "cheapest")
 _SLACK = TOLERANCE / 2  # as the rules: a recomputed route time never crosses the tolerance
 
 
@@ -63,31 +66,38 @@ class _Scorer:
             operators, orders = net.encode(batch)
             activation = net.activation_logits(batch, operators, orders)
             first_op, first_order = net.assignment_parts(operators, orders)
-        self.first_op = first_op.double().numpy()
-        self.first_order = first_order.double().numpy()
+        self.first_op = first_op.numpy()
+        self.first_order = first_order.numpy()
         self.log_active = torch.nn.functional.logsigmoid(activation).double().numpy()
-        self.pair = net.pair_features.weight.detach().double().numpy().T   # (3, H')
-        self.out = net.pair_out.weight.detach().double().numpy()[0]        # (H',)
+        self.pair = net.pair_features.weight.detach().numpy().T   # (3, H')
+        self.out = net.pair_out.weight.detach().numpy()[0]        # (H',)
         self.bias = float(net.pair_out.bias.detach())
 
     def row(self, instance: CrewInstance, state: CrewState, k: int) -> np.ndarray:
-        """Operator ``k``'s score of every order (-inf where infeasible or placed)."""
-        n = instance.n_orders
-        orders = np.arange(n)
+        """Operator ``k``'s score of every order (-inf where infeasible or placed); only the
+        open orders are scored, in float32."""
+        out = np.full(instance.n_orders, -np.inf)
+        orders = np.flatnonzero(~state.assigned)
         travel = travel_from_ends(instance, state.end, [k], orders)[0]
-        pair = pair_features(instance, state, np.full(n, k), orders, travel).astype(np.float64)
-        hidden = np.maximum(self.first_op[k] + self.first_order + pair @ self.pair, 0.0)
-        logit = hidden @ self.out + self.bias
+        pair = pair_features(instance, state, np.full(orders.size, k), orders, travel)
+        hidden = np.maximum(self.first_op[k] + self.first_order[orders] + pair @ self.pair, 0.0)
+        logit = (hidden @ self.out + self.bias).astype(np.float64)
         score = -np.logaddexp(0.0, -logit)  # log sigmoid
         if state.end[k] < 0:
             score = score + self.log_active[k]
-        feasible = (state.used[k] + travel + instance.hours <= instance.capacity[k] + _SLACK)
-        return np.where(feasible & ~state.assigned, score, -np.inf)
+        feasible = state.used[k] + travel + instance.hours[orders] <= instance.capacity[k] + _SLACK
+        out[orders] = np.where(feasible, score, -np.inf)
+        return out
 
 
 def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
-           k: int = NEIGHBOURS) -> Decoded:
-    """The network's routes for ``instance`` (module docstring); ``net`` in eval mode."""
+           k: int = NEIGHBOURS, placement: str = "end") -> Decoded:
+    """The network's routes for ``instance`` (module docstring); ``net`` in eval mode.
+    ``placement``: "end" appends the chosen order to the operator's route (the design's
+    decoder); "cheapest" inserts it where it adds the least time in that route (the pair is
+    still chosen by the scores, with travel from the route's end)."""
+    if placement not in PLACEMENTS:
+        raise ValueError(f"placement: expected one of {', '.join(PLACEMENTS)}, found {placement!r}")
     instance.check_feasible()
     n, m = instance.n_orders, instance.n_operators
     state = CrewState.empty(instance)
@@ -105,7 +115,10 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
                 scores[kk] = scorer.row(instance, state, kk)
         best = int(np.argmax(scores))
         kk, i = divmod(best, n)
-        if np.isfinite(scores[kk, i]):
+        if np.isfinite(scores[kk, i]) and placement == "cheapest":
+            routes[kk].insert(_cheapest_position(instance, kk, routes[kk], i), i)
+            state.used[kk] = route_time(instance, kk, routes[kk])
+        elif np.isfinite(scores[kk, i]):
             routes[kk].append(i)
             state.used[kk] += travel_from_ends(instance, state.end, [kk], [i])[0, 0] \
                 + instance.hours[i]
@@ -123,6 +136,21 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
         since += 1
     schedule = CrewSchedule(instance, routes)
     return Decoded(schedule, fallbacks, None, encodings)
+
+
+def _cheapest_position(instance: CrewInstance, k: int, route: list[int], order: int) -> int:
+    """The position in ``route`` where ``order`` adds the least time (the end on a tie; the
+    end always fits, so a cheaper position fits too)."""
+    if not route:
+        return 0
+    path = np.asarray(route, np.int64)
+    into = np.concatenate([[instance.travel_from_start(k, order)],
+                           instance.travel_between(path, order)])
+    out = np.concatenate([instance.travel_between(order, path), [0.0]])
+    before = np.concatenate([[instance.travel_from_start(k, route[0])],
+                             instance.travel_between(path[:-1], path[1:]), [0.0]])
+    added = into + out - before
+    return int(len(route) - np.argmin(added[::-1]))
 
 
 def _cheapest_insertion(instance: CrewInstance, state: CrewState,

@@ -97,7 +97,8 @@ def batch_graphs(graphs: list[CrewGraph]) -> CrewBatch:
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
     return CrewBatch(t(np.concatenate([g.operator_x for g in graphs])),
                      t(np.concatenate([g.order_x for g in graphs])), edges,
-                     t(np.repeat(np.arange(len(graphs)), m)), t(np.repeat(np.arange(len(graphs)), n)),
+                     t(np.repeat(np.arange(len(graphs)), m)),
+                     t(np.repeat(np.arange(len(graphs)), n)),
                      t(np.array([g.beta_w for g in graphs], np.float32)),
                      t(np.concatenate([g.idle for g in graphs])), op_off, ord_off)
 

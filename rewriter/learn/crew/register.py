@@ -9,9 +9,13 @@ the function it hands over.
 
 from __future__ import annotations
 
-from ...core.spec import ProblemSpec, StartRule
+from ...core.spec import Option, ProblemSpec, StartRule
 
 NETWORK = "network"
+PLACEMENT = Option("network_placement", None, "--init network: where the network's chosen "
+                   "order goes in its operator's route: cheapest (the position adding the least "
+                   "time; default) or end (appended, the design's decoder)",
+                   choices=("cheapest", "end"), kind=str)
 
 
 def register(spec: ProblemSpec) -> ProblemSpec:
@@ -20,16 +24,18 @@ def register(spec: ProblemSpec) -> ProblemSpec:
         return spec
     return spec.with_start_rule(StartRule(NETWORK, network_start, "the crew network's routes "
                                           "(greedy decoding under capacity; --model PATH for "
-                                          "another model file)"))
+                                          "another model file)", (PLACEMENT,)))
 
 
-def network_start(instance, *, model=None, **_):
+def network_start(instance, *, model=None, network_placement=None, **_):
     """The network's routes for ``instance``; ``model`` names its file (None or "default": the
-    shipped one)."""
+    shipped one). Orders go where they add the least time in the chosen route unless
+    ``network_placement`` is "end": on 40 fresh labelled instances (8-12 orders) that is 12.7%
+    above CP-SAT against 16.9% for appending (insertion rule: 18.0%)."""
     from ...core.threads import limit_threads
     from .decode import decode
     from .model_file import resolve_crew_model
 
     net, _ = resolve_crew_model(model)
     with limit_threads(1):
-        return decode(instance, net).schedule
+        return decode(instance, net, placement=network_placement or "cheapest").schedule

@@ -1,4 +1,5 @@
-"""Supervised training of the crew network on CP-SAT labels: ``python -m rewriter.learn.crew.train``.
+"""Supervised training of the crew network on CP-SAT labels (``python -m
+rewriter.learn.crew.train``).
 
 Read top to bottom. Every hyperparameter is a field of :class:`Config` (each is a command-line
 flag: ``--minutes 5``, ``--sizes 8x3,10x4``). The run directory ``runs/NAME`` gets
@@ -19,8 +20,8 @@ instead of solving again), ``log.jsonl`` (one line per evaluation), ``curve.png`
    assignment over every (operator, open order) pair (positive weight m - 1: one operator of
    m serves each order), ``activation_weight`` x the first plus the second.
 3. Validation every ``eval_every`` steps: each held-out instance decoded
-   (:func:`.decode.decode`); the mean gap of its objective to CP-SAT's (optimal where proven)
-   and to the insertion rule's.
+   (:func:`.decode.decode` with ``placement``); the mean gap of its objective to CP-SAT's
+   (optimal where proven) and to the insertion rule's.
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ class Config:
     minutes: float = 10.0                # training wall time (labels not counted)
     max_steps: int = 100_000
     eval_every: int = 150
+    placement: str = "cheapest"          # the decoder's placement in validation (decode.PLACEMENTS)
     seed: int = 0
     threads: int = 1
 
@@ -126,12 +128,13 @@ def losses(net: CrewNet, batch, pos_activation: float, pos_assignment: float):
 
 
 # ---- validation -------------------------------------------------------------------------------
-def validate(net: CrewNet, items: list[Labelled], k: int) -> dict:
+def validate(net: CrewNet, items: list[Labelled], k: int,
+             placement: str = "cheapest") -> dict:
     """Mean gap (%) of the decoded routes to CP-SAT's and to the insertion rule's objective."""
     net.eval()
     gaps, rule_gaps, insertion_vs_opt = [], [], []
     for item in items:
-        objective = decode(item.instance, net, k=k).schedule.objective
+        objective = decode(item.instance, net, k=k, placement=placement).schedule.objective
         insertion = build("insertion", item.instance).objective
         gaps.append(100 * (objective - item.objective) / item.objective)
         rule_gaps.append(100 * (objective - insertion) / insertion)
@@ -206,7 +209,8 @@ def train(config: Config) -> dict:
             row = {"step": step, "wall_s": round(time.perf_counter() - t0, 1),
                    **dict(zip(("loss", "loss_activation", "loss_assignment"),
                               np.mean(window, axis=0).round(5).tolist())),
-                   **{k: round(v, 3) for k, v in validate(net, val, config.neighbours).items()}}
+                   **{k: round(v, 3) for k, v in validate(net, val, config.neighbours,
+                                                               config.placement).items()}}
             window = []
             rows.append(row)
             with open(log, "a") as fh:
