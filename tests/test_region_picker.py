@@ -269,3 +269,10 @@ def test_a_flexible_shop_picker_given_as_a_file_solves(tmp_path):
                                  seed=0, workers=1)
     assert r.info["selector"] == "learned" and r.cost <= r.init_cost
     assert sum(r.info["picker"]["chosen"].values()) == r.steps
+
+
+@pytest.mark.parametrize("instance", ["ft06", "mk01"])
+def test_the_command_line_runs_every_hand_selector_without_a_model(instance, capsys):
+    # the command line's --model defaults to "default": no model given, nothing to refuse
+    assert main(["solve", instance, "--policy", "lns", "--selector", "window", "--steps", "1",
+                 "--time-limit", "2", "--workers", "1"]) == 0

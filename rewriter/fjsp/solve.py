@@ -131,7 +131,7 @@ def _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objectiv
 
     if workers < 1:
         raise InputError("--workers must be at least 1")
-    if model is not None and selector != "learned":
+    if model not in (None, "default") and selector != "learned":
         raise InputError(f"--model with --policy lns is the learned region picker's; give "
                          f"--selector learned (not {selector})")
     p, q = _weight_fraction(objective, weight)
@@ -139,7 +139,7 @@ def _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objectiv
     settings = LnsSettings(selector=selector, workers=workers).check()
     deadline = None if time_limit is None else t0 + time_limit
     search = LargeNeighbourhoodSearch(problem, settings, seed, deadline, t0,
-                                      chooser(selector, "fjsp", model))
+                                      chooser(selector, "fjsp", model if selector == "learned" else None))
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"lns {instance.name}", started=t0)
     trace = [(step, seconds, cost / q) for step, seconds, cost in outcome.trace]  # unscaled

@@ -190,7 +190,7 @@ def _lns(instance, sol, settings, selector, workers, moves, init, steps, time_li
 
 def _picker_model(selector: str, model):
     """The model file of the learned picker; one given with another selector is refused."""
-    if model is not None and selector != "learned":
+    if model not in (None, "default") and selector != "learned":
         raise InputError(f"--model with --policy lns is the learned region picker's; give "
                          f"--selector learned (not {selector})")
     return model
