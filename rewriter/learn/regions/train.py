@@ -163,8 +163,8 @@ def plot(curve: list, path: Path) -> None:
     ax.plot(epochs, [r["validation"]["learned"] for r in curve], label="learned (validation)")
     ax.plot(epochs, [r["train"] for r in curve], label="learned (training)", alpha=0.6)
     final = curve[-1]["validation"]
-    for name in ("uniform", *RULES):
-        ax.axhline(final[name], ls=":", lw=1, label=name, color=None)
+    for k, name in enumerate(("uniform", *RULES)):
+        ax.axhline(final[name], ls=":", lw=1, label=name, color=f"C{k + 2}")
     ax.set_xlabel("epoch")
     ax.set_ylabel("share of the best candidate's gain/s")
     ax.legend(fontsize=6, ncol=2)
