@@ -160,11 +160,16 @@ def nearest(instance: CrewInstance, end: np.ndarray, k: int) -> tuple[np.ndarray
         to_block = (_squared(points[block], ends) if by_start
                     else travel_from_ends(instance, end, np.arange(m), block).T)  # (b, m)
         op_src.append(_smallest(to_block, k_ops))
-        if k_orders > 0:
-            between = (instance.order_travel[:, block].T.copy()  # (b, n): from j to i
-                       if instance.order_travel is not None else _squared(points[block], points))
+        if k_orders > 0 and instance.order_travel is not None:
+            between = instance.order_travel[:, block].T.copy()  # (b, n): from j to i
             between[np.arange(block.size), block] = np.inf       # never itself
             ord_src.append(_smallest(between, k_orders))
+    if k_orders > 0 and instance.order_travel is None:  # a grid: no n x n block at 10,000 orders
+        from ...crew.kernels import knn_grid
+
+        grid = np.empty((n, k_orders), np.int64)
+        knn_grid(np.ascontiguousarray(points, np.float64), grid)
+        ord_src = [grid]
     operator_order = np.stack([np.concatenate(op_src).ravel(), np.repeat(orders, k_ops)])
     if k_orders > 0:
         order_order = np.stack([np.concatenate(ord_src).ravel(), np.repeat(orders, k_orders)])
