@@ -16,7 +16,7 @@ SHIPPED = sorted(p.name for p in Path(str(resources.files("rewriter.models"))).g
 
 def test_models_are_shipped():
     assert {"jssp.pt", "fjsp.pt", "mrt.pt", "jssp_control.pt", "jssp_construct.pt",
-            "fjsp_dqn.pt"} <= set(SHIPPED)
+            "fjsp_dqn.pt", "jssp_regions.pt", "crew.pt"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -26,9 +26,13 @@ def test_every_shipped_model_loads(name):
     from rewriter.learn.control.policy import load_control_model
     from rewriter.learn.dqn.model import load_dqn
 
+    from rewriter.learn.crew.model_file import load_crew_model
+    from rewriter.learn.regions.picker import load_scorer
+
     path = shipped_model(name)
     loaders = {"rewrite": load_model, "construct": load_construct_model,
-               "control": load_control_model, None: load_dqn}
+               "control": load_control_model, None: load_dqn, "crew": load_crew_model,
+               "regions": lambda p: (load_scorer(p, name.split("_")[0]), {})}  # jssp_regions.pt
     model, meta = loaders[model_kind(path)](path)
     assert sum(p.numel() for p in model.parameters()) > 0 and isinstance(meta, dict)
 
