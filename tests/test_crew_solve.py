@@ -110,3 +110,10 @@ def test_seed_ranges_expand_and_bad_names_are_refused():
     assert crew_spec.expand_instances("crew_u20x3_s0-2") == [f"crew_u20x3_s{s}" for s in range(3)]
     with pytest.raises(InputError, match="unknown crew instances"):
         crew_spec.expand_instances("ta41")
+
+
+@pytest.mark.parametrize("form", ["md", "csv"])
+def test_the_bundled_examples_are_listed(form, capsys):
+    assert main(["instances", "--problem", "crew", "--format", form]) == 0
+    out = capsys.readouterr().out
+    assert "crew_example_8x3" in out and "crew_example_6x2_matrix" in out

@@ -17,6 +17,7 @@ examples:
 """
 
 KEYS = ("name", "family", "n_jobs", "n_machines", "lower_bound", "upper_bound", "status")
+SIZED_KEYS = ("name", "family", "size", "lower_bound", "upper_bound", "status")
 
 
 def add_parser(sub) -> None:
@@ -42,8 +43,10 @@ def run(args) -> int:
         rows = [row for row in rows if row["family"] == family]
     if args.format == "csv":
         writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(KEYS)
-        writer.writerows([row[key] for key in KEYS] for row in rows)
+        # a shop's rows name jobs and machines; another problem's give its size as one column
+        keys = KEYS if all(k in row for row in rows for k in KEYS) else SIZED_KEYS
+        writer.writerow(keys)
+        writer.writerows([row[key] for key in keys] for row in rows)
         return 0
     lines = [(row["name"], row["family"], row["size"], str(row["lower_bound"]),
               str(row["upper_bound"]), row["status"]) for row in rows]

@@ -70,6 +70,18 @@ def check_schedule(instance, data: dict, path: str):
     return problems, value
 
 
+def list_instances() -> list[dict]:
+    """The bundled examples (no best-known bounds: the exact model proves the small ones)."""
+    from .bundled import bundled_instances, load_instance as load
+
+    rows = []
+    for name in sorted(bundled_instances()):
+        inst = load(name)
+        rows.append({"name": name, "family": "example", "size": group(inst), "lower_bound": None,
+                     "upper_bound": None, "status": "bundled"})
+    return rows
+
+
 def group(instance) -> str:
     return f"{instance.n_orders}x{instance.n_operators}"
 
@@ -148,6 +160,7 @@ SPEC = ProblemSpec(
         Option("workers", 1, "--method cpsat: CP-SAT search threads"),
         Option("warm_start", False, "--method cpsat or routing: start from the --init routes"),
     ),
+    list_instances=list_instances,
     searching_methods=("search", "cluster"),  # cluster ends with the tabu search
     exports={"CrewInstance": "rewriter.crew.instance", "CrewSchedule": "rewriter.crew.schedule"},
 )
