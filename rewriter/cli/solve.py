@@ -96,6 +96,8 @@ def add_parser(sub) -> None:
             action = next((a for a in p._actions if a.dest == o.name), None)
             if o.name in seen and o.choices and action is not None and action.choices:
                 action.choices = tuple(dict.fromkeys((*action.choices, *o.choices)))
+            if o.name in seen and action is not None and action.help and o.help not in action.help:
+                action.help += f". {name}: {o.help}"  # what it means for each problem
         options = [o for o in spec.solve_options if o.name not in seen]
         if not options:
             continue
