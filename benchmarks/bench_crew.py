@@ -151,7 +151,10 @@ def run_job(job: dict, timeout: float) -> dict:
     except subprocess.TimeoutExpired:
         return {"status": "TIMEOUT"}
     if done.returncode != 0:
-        return {"status": "CRASH", "error": done.stderr.strip().splitlines()[-1:]}
+        last = done.stderr.strip().splitlines()[-1:]
+        # a solver that found nothing in its time is a result (routing at 10,000 orders), not a crash
+        status = "no_schedule" if last and "NoSchedule" in last[0] else "CRASH"
+        return {"status": status, "error": last}
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 

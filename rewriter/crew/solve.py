@@ -62,7 +62,8 @@ def solve(instance: CrewInstance, *, init: str = DEFAULT_INIT, policy: str = "ta
     search, greedy descent, or none) for ``steps`` steps and/or ``time_limit`` seconds; or
     ``method="cpsat"`` (the exact model, up to 60 orders: optimal when proven) or
     ``"routing"`` (OR-Tools routing), each for ``time_limit`` seconds (default 10), optionally
-    from the rule's routes (``warm_start``). ``model``, ``samples`` and ``decoding`` are read by
+    from the rule's routes (``warm_start``); or ``"cluster"`` (:mod:`.cluster`: the rule's routes
+    cut into clusters re-solved by routing, stitched, then tabu search over the whole). ``model``, ``samples`` and ``decoding`` are read by
     no policy of this module (every policy of the spec takes the same keywords)."""
     t0 = time.perf_counter() if started is None else started
     seed = check_seed(seed)
