@@ -216,7 +216,7 @@ def tables(rows: list[dict], reference: str) -> str:
             wall = max((r.get("runtime_s") or 0 for r in mine), default=None)
             peak = max((r.get("peak_mib") or 0 for r in mine), default=None)
             out.append(
-                f"| {label}{' (' + str(failed) + ' failed)' if failed else ''} | {len(mine)} "
+                f"| {label}{' (' + str(failed) + ' without a solution)' if failed else ''} | {len(mine)} "
                 f"| {fmt_mean_se(*mean_se(cost.values()))} "
                 f"| {fmt_mean_se(*mean_se(paired)) if label != ref_label else '-'} "
                 f"| {fmt_mean_se(*mean_se(per_instance(srows, label, 'makespan').values()))} "
