@@ -261,3 +261,35 @@ def clip(token: str, width: int = 24) -> str:
     if len(token) <= width:
         return token
     return f"{token[:width // 2]}...{token[-4:]} ({len(token)} characters)"
+
+
+class _DuplicateKey(Exception):
+    pass
+
+
+def _no_duplicate_keys(pairs):
+    data = {}
+    for key, value in pairs:
+        if key in data:
+            raise _DuplicateKey(key)
+        data[key] = value
+    return data
+
+
+def parse_json_strict(text: str, path, expected: str | None = None):
+    """:func:`parse_json`, and a key that appears twice in one object is an InputError too
+    (``json.loads`` would keep the last one silently)."""
+    try:
+        return parse_json(text, path, expected, object_pairs_hook=_no_duplicate_keys)
+    except _DuplicateKey as exc:
+        raise InputError(f"the key {exc.args[0]!r} appears twice in one JSON object",
+                         path=path) from None
+
+
+def shown(value) -> str:
+    """A value as it reads in JSON (``true``, ``null``, ``"3"``), shortened, for a message."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."

@@ -53,7 +53,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
-from ..textfile import clip, lines, parse_json, read_bytes, read_json, read_text
+from ..textfile import clip, lines, parse_json_strict, read_bytes, read_json, read_text, shown
 from .instance import _MAX_ABS, CrewInstance
 from .schedule import CrewSchedule
 
@@ -81,26 +81,17 @@ _EXPECTED = "a crew instance (JSON with orders and operators, or CSV with header
 
 
 # ---- small checks ------------------------------------------------------------------------------
-def _show(value) -> str:
-    """A value as it reads in JSON (``true``, ``null``, ``"3"``), shortened."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
 def _number(value, where: str, fail, low: float | None = None, positive: bool = False) -> float:
     """A JSON number (int or float, never a bool) that is finite and within the instance's
     range; ``low``: a lower bound, ``positive``: strictly above 0."""
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise fail(f"{where}: expected a number, found {_show(value)}")
+        raise fail(f"{where}: expected a number, found {shown(value)}")
     if isinstance(value, float) and not math.isfinite(value):
-        raise fail(f"{where}: expected a finite number, found {_show(value)}")
+        raise fail(f"{where}: expected a finite number, found {shown(value)}")
     if abs(value) > _MAX_ABS:  # compared as an int first: float(10**400) overflows
-        shown = _show(value) if isinstance(value, float) else clip(str(value))
+        found = shown(value) if isinstance(value, float) else clip(str(value))
         raise fail(f"{where}: expected a number of absolute value at most {_MAX_ABS:g}, "
-                   f"found {shown}")
+                   f"found {found}")
     value = float(value)
     if positive and value <= 0:
         raise fail(f"{where}: expected a number > 0, found {_show_number(value)}")
@@ -118,12 +109,12 @@ def _flag(value, where: str, fail) -> bool:
         return value
     if isinstance(value, int) and value in (0, 1):
         return bool(value)
-    raise fail(f"{where}: expected true or false, found {_show(value)}")
+    raise fail(f"{where}: expected true or false, found {shown(value)}")
 
 
 def _check_keys(item, where: str, known: tuple, required: tuple, fail, what: str) -> None:
     if not isinstance(item, dict):
-        raise fail(f"{where}: expected {what}, found {_show(item)}")
+        raise fail(f"{where}: expected {what}, found {shown(item)}")
     unknown = [key for key in item if key not in known]
     if unknown:
         raise fail(f"{where}: unknown key {unknown[0]!r}; expected {', '.join(known)}")
@@ -131,27 +122,6 @@ def _check_keys(item, where: str, known: tuple, required: tuple, fail, what: str
     if missing:
         raise fail(f"{where}: missing key{'s' if len(missing) > 1 else ''} "
                    f"{', '.join(map(repr, missing))}; expected {', '.join(known)}")
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _no_duplicate_keys(pairs):
-    data = {}
-    for key, value in pairs:
-        if key in data:
-            raise _DuplicateKey(key)
-        data[key] = value
-    return data
-
-
-def _parse_json_object(text: str, path: Path, expected: str):
-    try:
-        return parse_json(text, path, expected, object_pairs_hook=_no_duplicate_keys)
-    except _DuplicateKey as exc:
-        raise InputError(f"the key {exc.args[0]!r} appears twice in one JSON object",
-                         path=path) from None
 
 
 # ---- instances: JSON ---------------------------------------------------------------------------
@@ -177,7 +147,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance",
                    f"expected {', '.join(JSON_KEYS)}")
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name.strip():
-        raise fail(f"name: expected a non-empty string, found {_show(name)}")
+        raise fail(f"name: expected a non-empty string, found {shown(name)}")
     orders = _items(data["orders"], "orders", ORDER_KEYS, fail)
     operators = _items(data["operators"], "operators", OPERATOR_KEYS, fail)
     xy, hours = [], []
@@ -211,7 +181,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance",
             order_travel = _matrix(travel["order_order"], "travel.order_order", n, n, "order", fail)
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
-        raise fail(f"metadata: expected an object, found {_show(metadata)}")
+        raise fail(f"metadata: expected an object, found {shown(metadata)}")
     return _build(fail, name, xy, hours, starts, capacity, active, speed, alpha, beta,
                   start_travel, order_travel, dict(metadata), check_feasible)
 
@@ -219,19 +189,19 @@ def instance_from_dict(data, path=None, default_name: str = "instance",
 def _items(value, key: str, fields: tuple, fail) -> list:
     if not isinstance(value, list) or not value:
         raise fail(f"{key}: expected a non-empty list of {{{', '.join(fields)}}} objects, "
-                   f"found {_show(value)}")
+                   f"found {shown(value)}")
     return value
 
 
 def _matrix(value, where: str, rows: int, columns: int, row_kind: str, fail) -> np.ndarray:
     """A rows x columns matrix of travel times >= 0 (a list of lists of numbers)."""
     if not isinstance(value, list) or len(value) != rows:
-        size = len(value) if isinstance(value, list) else _show(value)
+        size = len(value) if isinstance(value, list) else shown(value)
         raise fail(f"{where}: expected {rows} rows (one per {row_kind}) of {columns} travel "
                    f"times, found {size}")
     for i, row in enumerate(value):
         if not isinstance(row, list) or len(row) != columns:
-            size = f"{len(row)} values" if isinstance(row, list) else _show(row)
+            size = f"{len(row)} values" if isinstance(row, list) else shown(row)
             raise fail(f"{where}[{i}]: expected {columns} travel times (one per order), found {size}")
         if not all(type(v) is float or type(v) is int for v in row):  # the common case, fast
             for j, v in enumerate(row):
@@ -266,7 +236,7 @@ def _build(fail, name, xy, hours, starts, capacity, active, speed, alpha, beta,
 def read_json_instance(path, check_feasible: bool = True) -> CrewInstance:
     """Read an instance JSON file (module docstring); the name defaults to the file stem."""
     path = Path(path)
-    data = _parse_json_object(read_text(path, "a crew instance JSON file"), path,
+    data = parse_json_strict(read_text(path, "a crew instance JSON file"), path,
                               "a crew instance JSON file")
     return instance_from_dict(data, path=path, default_name=path.stem,
                               check_feasible=check_feasible)
@@ -324,17 +294,17 @@ def write_json(instance: CrewInstance, path) -> None:
 def parse_csv(text: str, path=None, check_feasible: bool = True) -> CrewInstance:
     """An instance from its CSV form (module docstring); errors name ``path`` and the line."""
     path = Path(path) if path is not None else None
-    shown = path if path is not None else "<text>"
+    source = path if path is not None else "<text>"
 
     def fail(message, line=None):
-        return InputError(message, path=shown, line=line)
+        return InputError(message, path=source, line=line)
 
     records = _csv_records(text, fail)
     if not records:
         raise fail(f"the file is empty; expected the header {','.join(CSV_HEADER)}")
     header_line, header = records[0]
     if tuple(cell.strip().lower() for cell in header) != CSV_HEADER:
-        raise fail(f"expected the header {','.join(CSV_HEADER)}, found {_show(','.join(header))}",
+        raise fail(f"expected the header {','.join(CSV_HEADER)}, found {shown(','.join(header))}",
                    header_line)
     parameters, parameter_lines = {}, {}
     xy, hours, starts, capacity, active, order_lines = [], [], [], [], [], []
@@ -356,7 +326,7 @@ def parse_csv(text: str, path=None, check_feasible: bool = True) -> CrewInstance
             capacity.append(_cell(cells, "capacity", fail, line, low=0))
             flag = cells[CSV_HEADER.index("active")].lower()
             if flag not in _TRUE + _FALSE:
-                raise fail(f"active: expected true, false, 1 or 0, found {_show(flag)}", line)
+                raise fail(f"active: expected true, false, 1 or 0, found {shown(flag)}", line)
             active.append(flag in _TRUE)
         elif kind in _PARAMETER_ROWS:
             if kind in parameters:
@@ -373,7 +343,7 @@ def parse_csv(text: str, path=None, check_feasible: bool = True) -> CrewInstance
                 parameters[kind] = _decimal(value, kind, fail, line, low=0, positive=kind == "speed")
             parameter_lines[kind] = line
         else:
-            raise fail(f"unknown kind {_show(cells[0])}; expected order, operator, "
+            raise fail(f"unknown kind {shown(cells[0])}; expected order, operator, "
                        f"{', '.join(_PARAMETER_ROWS)}", line)
     if not xy:
         raise fail("no order rows; expected at least one row 'order,x,y,hours,,'")
@@ -414,7 +384,7 @@ def _empty_cells(cells: list[str], columns: tuple, what: str, fail, line: int) -
     for column in columns:
         value = cells[CSV_HEADER.index(column)]
         if value:
-            raise fail(f"{column}: expected an empty cell in {what}, found {_show(value)}", line)
+            raise fail(f"{column}: expected an empty cell in {what}, found {shown(value)}", line)
 
 
 def _cell(cells: list[str], column: str, fail, line: int, low: float | None = None) -> float:
@@ -424,11 +394,11 @@ def _cell(cells: list[str], column: str, fail, line: int, low: float | None = No
 def _decimal(cell: str, what: str, fail, line: int, low: float | None = None,
              positive: bool = False) -> float:
     if _DECIMAL.fullmatch(cell) is None:
-        raise fail(f"{what}: expected a number, found {_show(cell)}", line)
+        raise fail(f"{what}: expected a number, found {shown(cell)}", line)
     value = float(cell)
     if not math.isfinite(value) or abs(value) > _MAX_ABS:
         raise fail(f"{what}: expected a number of absolute value at most {_MAX_ABS:g}, found "
-                   f"{_show(cell)}", line)
+                   f"{shown(cell)}", line)
     if positive and value <= 0:
         raise fail(f"{what}: expected a number > 0, found {cell}", line)
     if low is not None and value < low:
@@ -478,7 +448,7 @@ def read_instance(path, check_feasible: bool = True) -> CrewInstance:
     text = read_text(path, _EXPECTED)
     first = next((line.strip() for line in lines(text) if line.strip()), "")
     if first.startswith("{"):
-        data = _parse_json_object(text, path, "a crew instance JSON file")
+        data = parse_json_strict(text, path, "a crew instance JSON file")
         return instance_from_dict(data, path=path, default_name=path.stem,
                                   check_feasible=check_feasible)
     if first.lower().startswith("kind,"):
@@ -543,21 +513,21 @@ def routes_from_dict(data, instance: CrewInstance, path=None) -> list[list[int]]
     m, n = instance.n_operators, instance.n_orders
     if not isinstance(routes, list):
         raise fail(f"routes: expected a list of {m} routes (lists of order indices), found "
-                   f"{_show(routes)}")
+                   f"{shown(routes)}")
     if len(routes) != m:
         raise fail(f"routes: expected {m} routes (one per operator of {instance.name}), found "
                    f"{len(routes)}")
     out = []
     for k, route in enumerate(routes):
         if not isinstance(route, list):
-            raise fail(f"routes[{k}]: expected a list of order indices, found {_show(route)}")
+            raise fail(f"routes[{k}]: expected a list of order indices, found {shown(route)}")
         for p, order in enumerate(route):
             if isinstance(order, bool) or not isinstance(order, int):
                 raise fail(f"routes[{k}][{p}]: expected an order index (an integer), found "
-                           f"{_show(order)}")
+                           f"{shown(order)}")
             if not 0 <= order < n:
                 raise fail(f"routes[{k}][{p}]: expected an order index in 0..{n - 1}, found "
-                           f"{_show(order)}")
+                           f"{shown(order)}")
         out.append(list(route))
     return out
 
@@ -571,7 +541,7 @@ def claimed_from_dict(data: dict, path=None) -> dict:
             value = data[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or (
                     isinstance(value, float) and not math.isfinite(value)):
-                raise InputError(f"{key}: expected a number, found {_show(value)}", path=path)
+                raise InputError(f"{key}: expected a number, found {shown(value)}", path=path)
             claimed[key] = value
     return claimed
 
@@ -579,6 +549,6 @@ def claimed_from_dict(data: dict, path=None) -> dict:
 def read_solution(path, instance: CrewInstance) -> CrewSchedule:
     """Read a solution JSON for ``instance`` (its routes; see :func:`routes_from_dict`)."""
     path = Path(path)
-    data = _parse_json_object(read_text(path, "a crew solution JSON file"), path,
+    data = parse_json_strict(read_text(path, "a crew solution JSON file"), path,
                               "a crew solution JSON file")
     return CrewSchedule(instance, routes_from_dict(data, instance, path))

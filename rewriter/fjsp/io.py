@@ -37,7 +37,7 @@ import numpy as np
 
 from ..atomic import write_atomic
 from ..errors import InputError
-from ..textfile import PLAIN_INT, clip, decode, parse_json, plain_int, read_bytes
+from ..textfile import PLAIN_INT, clip, decode, parse_json_strict, plain_int, read_bytes, shown
 from ..textfile import lines as text_lines
 from .instance import NO_DUE, FlexibleInstance
 
@@ -288,12 +288,12 @@ def fjsplib_text(instance: FlexibleInstance) -> str:
 
 
 def _require_defaults(instance: FlexibleInstance, fmt: str) -> None:
-    for field, default, shown in (("release", 0, "release dates"), ("due", NO_DUE, "due dates"),
+    for field, default, what in (("release", 0, "release dates"), ("due", NO_DUE, "due dates"),
                                   ("weight", 1, "weights")):
         values = getattr(instance, field)
         if np.any(values != default):
             j = int(np.flatnonzero(values != default)[0])
-            raise InputError(f"{instance.name}: the {fmt} format cannot hold {shown} (job {j} has "
+            raise InputError(f"{instance.name}: the {fmt} format cannot hold {what} (job {j} has "
                              f"{field} {int(values[j])}); write JSON instead")
 
 
@@ -333,33 +333,8 @@ def instance_to_dict(instance: FlexibleInstance) -> dict:
 
 
 def _json_text(text: str, path: Path) -> FlexibleInstance:
-    try:
-        data = parse_json(text, path, object_pairs_hook=_no_duplicate_keys)
-    except _DuplicateKey as exc:
-        raise InputError(f"the key {exc.args[0]!r} appears twice in one JSON object", path=path) from None
+    data = parse_json_strict(text, path)
     return instance_from_dict(data, path=path, default_name=path.stem)
-
-
-def _show(value) -> str:
-    """A value as it reads in JSON (``true``, ``null``, ``"3"``), shortened."""
-    try:
-        text = json.dumps(value)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= 40 else text[:37] + "..."
-
-
-class _DuplicateKey(Exception):
-    pass
-
-
-def _no_duplicate_keys(pairs):
-    data = {}
-    for key, value in pairs:
-        if key in data:
-            raise _DuplicateKey(key)
-        data[key] = value
-    return data
 
 
 def instance_from_dict(data, path=None, default_name: str = "instance") -> FlexibleInstance:
@@ -372,7 +347,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
             return None
         if isinstance(value, bool) or not isinstance(value, int):
             kind = "an integer" + (" or null" if allow_none else "")
-            raise fail(where, f"expected {kind}, found {_show(value)}")
+            raise fail(where, f"expected {kind}, found {shown(value)}")
         if value < low or value >= _MAX_VALUE:
             raise fail(where, f"expected an integer >= {low}" + (" or null" if allow_none else "")
                        + f", found {value}")
@@ -381,8 +356,8 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
     if not isinstance(data, dict):
         raise fail("", f"expected a JSON object with n_machines and jobs, found {type(data).__name__}")
     if "duration_matrix" in data or "machines_matrix" in data:
-        shown = f"'jssp:{path}'" if path is not None else "a job-shop instance"
-        raise fail("", f"this is a classic job-shop JSON file (duration_matrix, machines_matrix); load it as {shown}")
+        as_job_shop = f"'jssp:{path}'" if path is not None else "a job-shop instance"
+        raise fail("", f"this is a classic job-shop JSON file (duration_matrix, machines_matrix); load it as {as_job_shop}")
     unknown = [key for key in data if key not in _JSON_KEYS]
     if unknown:
         raise fail("", f"unknown key {unknown[0]!r}; expected {', '.join(_JSON_KEYS)}")
@@ -391,7 +366,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
             raise fail("", f"missing key {key!r}; expected {{name, n_machines, jobs, ...}}")
     name = data.get("name", default_name)
     if not isinstance(name, str) or not name:
-        raise fail("name", f"expected a non-empty string, found {_show(name)}")
+        raise fail("name", f"expected a non-empty string, found {shown(name)}")
     m = integer(data["n_machines"], "n_machines", low=1)
     jobs = data["jobs"]
     if not isinstance(jobs, list) or not jobs:
@@ -401,7 +376,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
     for j, job in enumerate(jobs):
         where = f"jobs[{j}]"
         if not isinstance(job, dict):
-            raise fail(where, f"expected an object with 'operations', found {_show(job)}")
+            raise fail(where, f"expected an object with 'operations', found {shown(job)}")
         unknown = [key for key in job if key not in _JOB_KEYS]
         if unknown:
             raise fail(where, f"unknown key {unknown[0]!r}; expected {', '.join(_JOB_KEYS)}")
@@ -419,7 +394,7 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
             for i, pair in enumerate(options):
                 pair_where = f"{op_where}[{i}]"
                 if not isinstance(pair, list) or len(pair) != 2:
-                    raise fail(pair_where, f"expected a [machine, duration] pair, found {_show(pair)}")
+                    raise fail(pair_where, f"expected a [machine, duration] pair, found {shown(pair)}")
                 machine = integer(pair[0], f"{pair_where}[0]")
                 if machine >= m:
                     raise fail(f"{pair_where}[0]", f"machine {machine} out of range; expected 0..{m - 1}")
@@ -445,10 +420,10 @@ def instance_from_dict(data, path=None, default_name: str = "instance") -> Flexi
         raise fail("lower_bound", f"the lower bound {lower} exceeds the upper bound {upper}")
     optimal = data.get("optimal", lower is not None and lower == upper)
     if not isinstance(optimal, bool):
-        raise fail("optimal", f"expected true or false, found {_show(optimal)}")
+        raise fail("optimal", f"expected true or false, found {shown(optimal)}")
     metadata = data.get("metadata", {})
     if not isinstance(metadata, dict):
-        raise fail("metadata", f"expected an object, found {_show(metadata)}")
+        raise fail("metadata", f"expected an object, found {shown(metadata)}")
     return FlexibleInstance(name, m, np.array(job_start), np.array(elig_start),
                             np.array(machines, dtype=np.int64), np.array(durations, dtype=np.int64),
                             release=np.array(release), due=np.array(due), weight=np.array(weight),
@@ -463,10 +438,10 @@ def parse_csv(text: str, path=None, name: str | None = None) -> FlexibleInstance
     ``metadata["job_names"]``, so that :func:`write_csv` writes them back.
     """
     path = Path(path) if path is not None else None
-    shown = path if path is not None else "<text>"
+    source = path if path is not None else "<text>"
 
     def fail(message, line=None):
-        return InputError(message, path=shown, line=line)
+        return InputError(message, path=source, line=line)
 
     reader = csv.reader(io.StringIO(text))
     header, header_line = None, None
