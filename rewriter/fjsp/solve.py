@@ -131,15 +131,12 @@ def _lns(instance, start, init, init_cost, t0, steps, time_limit, seed, objectiv
 
     if workers < 1:
         raise InputError("--workers must be at least 1")
-    if model not in (None, "default") and selector != "learned":
-        raise InputError(f"--model with --policy lns is the learned region picker's; give "
-                         f"--selector learned (not {selector})")
     p, q = _weight_fraction(objective, weight)
     problem = FlexibleRewrite(start, objective, weight, (p, q), moves, tabu)
     settings = LnsSettings(selector=selector, workers=workers).check()
     deadline = None if time_limit is None else t0 + time_limit
     search = LargeNeighbourhoodSearch(problem, settings, seed, deadline, t0,
-                                      chooser(selector, "fjsp", model if selector == "learned" else None))
+                                      chooser(selector, "fjsp", model))
     outcome = run(search, steps, time_limit=time_limit, progress=progress,
                   desc=f"lns {instance.name}", started=t0)
     trace = [(step, seconds, cost / q) for step, seconds, cost in outcome.trace]  # unscaled

@@ -181,19 +181,11 @@ def _lns(instance, sol, settings, selector, workers, moves, init, steps, time_li
     limit = search_limit(instance, time_limit)
     deadline = None if limit is None else t0 + limit
     lns = LnsSettings(selector=selector, workers=workers).check()
-    picker = chooser(selector, "jssp", _picker_model(selector, model))
+    picker = chooser(selector, "jssp", model)
     search = LargeNeighbourhoodSearch(JobShopRewrite(sol, settings), lns, seed_value, deadline, t0,
                                       picker)
     return search_result(instance, search, "lns", init, sol.makespan, steps, time_limit, seed,
                          progress, t0, search.info)
-
-
-def _picker_model(selector: str, model):
-    """The model file of the learned picker; one given with another selector is refused."""
-    if model not in (None, "default") and selector != "learned":
-        raise InputError(f"--model with --policy lns is the learned region picker's; give "
-                         f"--selector learned (not {selector})")
-    return model
 
 
 def search_result(instance: JobShopInstance, search, policy: str, init: str, init_makespan: int,

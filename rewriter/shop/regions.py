@@ -212,9 +212,13 @@ def install_learned(problem: str, factory: Callable) -> None:
 
 
 def chooser(selector: str, problem: str, model=None):
-    """The chooser ``selector`` names (:data:`SELECTORS`) for a problem's search."""
+    """The chooser ``selector`` names (:data:`SELECTORS`) for a problem's search; ``model``: the
+    learned picker's file (None or "default": the shipped one), refused with any other selector."""
     if selector not in SELECTORS:
         raise InputError(f"unknown selector {selector!r}; expected one of: {', '.join(SELECTORS)}")
+    if model not in (None, "default") and selector != "learned":
+        raise InputError(f"--model with --policy lns is the learned region picker's; give "
+                         f"--selector learned (not {selector})")
     if selector == "adaptive":
         return AdaptivePicker(RULES)
     if selector != "learned":
