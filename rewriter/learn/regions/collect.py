@@ -17,10 +17,12 @@ A rewrite that lowers the cost may end the jobs later in total; its label is its
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 
 import numpy as np
 
+from ...atomic import write_atomic
 from ...shop.regions import RULES, View
 from .features import candidates
 
@@ -85,9 +87,6 @@ def trajectory(problem, settings: CollectSettings, seed: int) -> list[Decision]:
 
 def save_decisions(path, decisions: list[Decision]) -> None:
     """Write decisions as one ``.npz`` of flat arrays (no pickles: loaded with allow_pickle off)."""
-    from ...atomic import write_atomic
-    import io
-
     arrays = {}
     for k, d in enumerate(decisions):
         v = d.view
