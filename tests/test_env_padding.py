@@ -203,7 +203,8 @@ def test_a_maskable_ppo_trained_on_one_size_plays_another():
 def test_every_env_has_the_action_mask_in_info(env_id):
     kwargs = {"rewriter/Rewrite-v0": {"problem": "jssp", "instance": "ft06", "max_steps": 3},
               "rewriter/CompatDispatch-v0": {"instance": compatibility_instance(3, 2, 0)},
-              "rewriter/MrtDispatch-v0": {"instance": "mrt_d2_test_00000"}}.get(
+              "rewriter/MrtDispatch-v0": {"instance": "mrt_d2_test_00000"},
+              "rewriter/FlexibleShop-v0": {"instance": "prod_3x2_s0"}}.get(
         env_id, {"instance": "ft06"})
     env = gymnasium.make(env_id, **kwargs)
     obs, info = env.reset(seed=0)

@@ -41,11 +41,13 @@ KWARGS = {
                                     "max_candidates": 64},
     "rewriter/CompatDispatch-v0": lambda: {"instance": compatibility_instance(3, 2, 0)},
     "rewriter/MrtDispatch-v0": lambda: {"instance": "mrt_d2_test_00000", "window": 4},
+    "rewriter/FlexibleShop-v0": lambda: {"instance": "prod_3x2_s0"},
 }
 ALL = pytest.mark.parametrize("env_id", sorted(KWARGS))
 MULTI = "rewriter/JobShop-v0"  # the one MultiDiscrete action space: MultiDiscrete([3, 3])
 SIZES = {"rewriter/JobShopDispatch-v0": 3, "rewriter/JobShopGraph-v0": 2, "rewriter/Rewrite-v0": 64,
-         "rewriter/CompatDispatch-v0": 7, "rewriter/MrtDispatch-v0": 5}  # Discrete(n) of KWARGS
+         "rewriter/CompatDispatch-v0": 7, "rewriter/MrtDispatch-v0": 5,
+         "rewriter/FlexibleShop-v0": 3}  # Discrete(n) of KWARGS
 
 
 def make(env_id: str) -> gymnasium.Env:

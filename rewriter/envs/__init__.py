@@ -1,6 +1,6 @@
 """Gymnasium environments over the package's problems (see ``docs/environments.md``).
 
-Importing this module registers six ids in gymnasium's registry:
+Importing this module registers seven ids in gymnasium's registry:
 
 - ``rewriter/JobShop-v0``: every machine picks a job (or waits) at every unit of time;
 - ``rewriter/JobShopDispatch-v0``: one job per decision, time jumps to the next event;
@@ -10,12 +10,14 @@ Importing this module registers six ids in gymnasium's registry:
 - ``rewriter/CompatDispatch-v0``: assign single-operation jobs to compatible machines, or wait
   (the compatibility shop's MDP, the DQN dispatcher's environment);
 - ``rewriter/MrtDispatch-v0``: start one visible waiting MRT job per decision, or advance time
-  (DeepRM's MDP).
+  (DeepRM's MDP);
+- ``rewriter/FlexibleShop-v0``: build a flexible-shop schedule, a job then one of its next
+  operation's machines per operation (the hierarchical policy's environment).
 
-All six refuse bad input alike (:mod:`rewriter.envs.checks`): an action outside the action space
+All seven refuse bad input alike (:mod:`rewriter.envs.checks`): an action outside the action space
 raises ValueError, a masked one ends the episode as ``"illegal_action"``, a step after the end
 raises :class:`~rewriter.envs.checks.ResetNeeded`. Every one puts its mask in
-``info["action_mask"]``; the four whose spaces depend on the instance's size take
+``info["action_mask"]``; the five whose spaces depend on the instance's size take
 ``max_jobs`` / ``max_machines`` to pad them to one size (:mod:`rewriter.envs.padding`).
 
 ``gymnasium.make("rewriter.envs:rewriter/JobShop-v0")`` imports this module itself. (Gymnasium
@@ -29,13 +31,14 @@ from gymnasium.envs.registration import register, registry
 
 from .compat import CompatDispatchEnv
 from .dispatch import JobShopDispatchEnv
+from .flexible import FlexibleShopEnv
 from .graph import JobShopGraphEnv
 from .jobshop import JobShopEnv
 from .mrt_dispatch import MrtDispatchEnv
 from .rewrite import RewriteEnv
 
 __all__ = ["JobShopEnv", "JobShopDispatchEnv", "JobShopGraphEnv", "RewriteEnv", "CompatDispatchEnv", "MrtDispatchEnv",
-           "ENV_IDS"]
+           "FlexibleShopEnv", "ENV_IDS"]
 
 #: the registered ids and the class each makes
 ENV_IDS = {
@@ -45,6 +48,7 @@ ENV_IDS = {
     "rewriter/Rewrite-v0": "rewriter.envs.rewrite:RewriteEnv",
     "rewriter/CompatDispatch-v0": "rewriter.envs.compat:CompatDispatchEnv",
     "rewriter/MrtDispatch-v0": "rewriter.envs.mrt_dispatch:MrtDispatchEnv",
+    "rewriter/FlexibleShop-v0": "rewriter.envs.flexible:FlexibleShopEnv",
 }
 
 for _env_id, _entry_point in ENV_IDS.items():
