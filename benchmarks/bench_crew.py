@@ -28,11 +28,14 @@ out there.) Methods (``--methods``, comma separated; ``:S`` a method's seconds, 
 * ``network``: the learned start rule alone (``--init network --policy none``), and
   ``network+tabu:S``: its routes improved by tabu search for S seconds (both need the crew
   network, rewriter.learn.crew: the shipped one or ``--model PATH``; a run without one is a
-  CRASH row).
+  CRASH row). Their labels name the model by its training run (``network@crew3``,
+  ``network+tabu@crew3:60``, from the card's ``config.name``), so the rows of a new model are
+  new rows beside the old model's, and a rerun with the same model adds only what is missing.
 
 Instances: each of ``--sizes`` with each of ``--seeds`` (``crew_u1000x100`` and seeds 0-4:
 crew_u1000x100_s0 .. _s4); every method runs on the same instances (paired), with solver seed
-``--run-seed``. Every run goes through ``rewriter.warmup.solve`` in its own process (the CLI's
+``--run-seed``. Adding seeds to a results file runs only the new (instance, method) pairs:
+``--seeds 0-4`` after ``--seeds 0-1`` runs seeds 2-4. Every run goes through ``rewriter.warmup.solve`` in its own process (the CLI's
 path: the search kernels prepared before the clock; for ``cluster``, whose tabu phase uses
 the same kernels, they are prepared the same way, and the time is recorded as
 ``compile_s``); its row (cost, makespan, activated operators, status, seconds, peak memory)
@@ -159,18 +162,38 @@ def run_job(job: dict, timeout: float) -> dict:
 
 
 # ---- the plan and the tables ---------------------------------------------------------------------
+def model_tag(model: str | None) -> str:
+    """The crew network's name in a row's label: its card's training run (``config.name``),
+    else the file's stem; ``model`` None is the shipped one."""
+    path = Path(model) if model else (Path(__file__).resolve().parents[1] / "rewriter" /
+                                      "models" / "crew.pt")
+    try:
+        card = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+        return str(card["config"]["name"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return path.stem
+
+
+def label_of(name: str, seconds: float | None, tag: str | None) -> str:
+    """'tabu:60', 'insertion', 'network@crew3', 'network+tabu@crew3:60'."""
+    base = f"{name}@{tag}" if tag else name
+    return base if seconds is None else f"{base}:{seconds:g}"
+
+
 def plan(args) -> list[dict]:
     """Every (instance, method) once with ``--run-seed``; the methods of one instance one after
     the other, so paired runs see about the same machine load."""
     sizes = [s.strip() for s in args.sizes.split(",") if s.strip()]
     methods = [split_method(m, args.seconds) for m in args.methods.split(",") if m.strip()]
+    tag = model_tag(args.model) if any(n.startswith("network") for n, _ in methods) else None
     jobs = []
     for seed in parse_seeds(args.seeds):
         for size in sizes:
             for name, seconds in methods:
                 run_seed = 0 if seconds is None else args.run_seed
                 jobs.append(dict(size=size, instance=f"{size}_s{seed}", method=name,
-                                 label=name if seconds is None else f"{name}:{seconds:g}",
+                                 label=label_of(name, seconds,
+                                                tag if name.startswith("network") else None),
                                  seconds=seconds, seed=run_seed,
                                  **({"model": args.model} if name.startswith("network")
                                     and args.model else {})))

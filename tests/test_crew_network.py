@@ -26,7 +26,9 @@ from rewriter.errors import InputError, NoSchedule
 from rewriter.learn.checkpoint import save_model_file
 from rewriter.learn.crew.decode import decode
 from rewriter.learn.crew.graph import CrewState, build_graph, time_scale
-from rewriter.learn.crew.labels import Labelled
+from rewriter.learn.crew.calibrate import (calibration, choose_threshold, expected_activations,
+                                           gate_table, threshold_of)
+from rewriter.learn.crew.labels import Labelled, labelled_chunk, labelled_set
 from rewriter.learn.crew.model import CrewNet, NetConfig, RelationAttention, batch_graphs
 from rewriter.learn.crew.model_file import load_crew_model, save_crew_model
 from rewriter.learn.crew.train import losses, make_batch
@@ -178,6 +180,35 @@ def test_decoding_is_always_feasible(instance, placement, seed):
     assert served.tolist() == list(range(instance.n_orders))
 
 
+def _idle_called(schedule) -> int:  # plain Python: idle operators with a route
+    return sum(1 for k, route in enumerate(schedule.routes)
+               if len(route) and not schedule.instance.active[k])
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(instances(max_orders=10, max_operators=5), st.integers(0, 3))
+def test_the_activation_gate(instance, seed):
+    """tau 0 is no gate; tau 1 bars every idle operator, so each one called in came from the
+    fallback insertion; any tau gives valid routes."""
+    net = _net(seed)
+    try:
+        free = decode(instance, net, k=3, placement="cheapest")
+    except NoSchedule:
+        return
+    zero = decode(instance, net, k=3, placement="cheapest", activation_threshold=0.0)
+    assert [r.tolist() for r in zero.schedule.routes] == [r.tolist() for r in free.schedule.routes]
+    for tau in (0.5, 1.0):
+        gated = decode(instance, net, k=3, placement="cheapest", activation_threshold=tau)
+        check_crew_schedule(instance, gated.schedule.routes)
+        if tau == 1.0 and gated.rule is None:
+            assert _idle_called(gated.schedule) <= gated.fallbacks
+
+
+def test_the_gate_refuses_a_threshold_outside_0_1():
+    with pytest.raises(ValueError, match="activation_threshold"):
+        decode(load_instance("crew_example_8x3"), _net(), activation_threshold=1.5)
+
+
 def test_decoding_one_order_one_operator():
     instance = CrewInstance("one", [[1.0, 0.0]], [2.0], [[0.0, 0.0]], [3.0], [False])
     decoded = decode(instance, _net())
@@ -262,3 +293,57 @@ def test_a_model_of_another_kind_is_refused_in_one_line(tmp_path):
                 "model_config": {"hidden": 8}, "state_dict": {}}, broken)
     with pytest.raises(InputError, match="not a valid crew model file"):
         load_crew_model(broken)
+
+
+# ---- labels beyond exact reach and the gate's calibration ---------------------------------------
+def test_best_known_labels_round_trip_through_their_chunk(tmp_path):
+    items = labelled_chunk(tmp_path, 12, 3, 5, 2, 0.4, "best")
+    again = labelled_chunk(tmp_path, 12, 3, 5, 2, 0.4, "best")  # read back from the file
+    assert len(list(tmp_path.glob("best_12x3_s5_c2_*.npz"))) == 1
+    for item, read in zip(items, again):
+        assert item.status == "best_known" and item.method in ("tabu", "routing")
+        check_crew_schedule(item.instance, item.solution.routes)
+        assert item.objective == pytest.approx(item.solution.objective)
+        assert item.objective <= build("insertion", item.instance).objective + 1e-9
+        assert [r.tolist() for r in read.solution.routes] == [r.tolist() for r in item.solution.routes]
+    with pytest.raises(ValueError, match="labeller"):
+        labelled_chunk(tmp_path, 12, 3, 5, 2, 0.4, "guess")
+
+
+def test_labelled_set_switches_to_best_known_beyond_exact_up_to(tmp_path):
+    items = labelled_set(tmp_path, [(5, 2), (9, 2)], 1, 3, 0.3, exact_up_to=6)
+    assert [it.method for it in items][0] == "cpsat"
+    assert items[1].status == "best_known"
+
+
+def test_choose_threshold_takes_the_least_mean_gap_over_sizes():
+    table = {None: {"10x4": (5.0, 1.0), "200x30": (9.0, 8.0)},     # mean 7
+             0.5: {"10x4": (6.0, 1.0), "200x30": (4.0, 6.0)},      # mean 5
+             0.9: {"10x4": (3.0, 1.0), "200x30": (7.0, 5.0)}}      # mean 5: a tie, 0.5 first
+    assert choose_threshold(table) == 0.5
+    assert threshold_of({"decoding": {"activation_threshold": 0.9}}) == 0.9
+    assert threshold_of(None) is None and threshold_of({}) is None
+
+
+def test_calibration_counts_against_plain_counts():
+    items = [Labelled(inst, result.schedule, result.status, result.objective)
+             for inst, result in label_dataset(2, 6, 3, seed=11, time_limit=0.5)]
+    net = _net()
+    (row,) = calibration(net, items, k=3)
+    assert row["instances"] == 2 and row["size"] == "6x3"
+    assert row["label"] == pytest.approx(np.mean([_idle_called(it.solution) for it in items]))
+    assert row["idle"] == pytest.approx(np.mean([(~it.instance.active).sum() for it in items]))
+    for item in items:  # the head's expectation: a sum of probabilities over the idle ones
+        assert 0.0 <= expected_activations(net, item, 3) <= (~item.instance.active).sum()
+    table = gate_table(net, items, thresholds=(None, 1.0), k=3)
+    assert set(table) == {None, 1.0} and set(table[None]) == {"6x3"}
+
+
+def test_the_start_rule_reads_the_gate_from_the_card(tmp_path):
+    gated = save_crew_model(tmp_path / "gated.pt", _net(2),
+                            {"decoding": {"activation_threshold": 1.0}})
+    spec = registry.get("crew")
+    instance = load_instance("crew_example_12x4")
+    result = spec.run(instance, init="network", policy="none", model=str(gated))
+    expected = decode(instance, _net(2), placement="cheapest", activation_threshold=1.0).schedule
+    assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in expected.routes]

@@ -1,4 +1,4 @@
-"""Supervised training of the crew network on CP-SAT labels (``python -m
+"""Supervised training of the crew network on labelled solutions (``python -m
 rewriter.learn.crew.train``).
 
 Read top to bottom. Every hyperparameter is a field of :class:`Config` (each is a command-line
@@ -8,10 +8,11 @@ instead of solving again), ``log.jsonl`` (one line per evaluation), ``curve.png`
 ``model.pt`` with its card ``model.json`` (the network of the best validation).
 
 1. Labels: ``train_per_size`` instances per size of ``sizes`` and ``val_per_size`` held-out
-   ones (other seeds), each solved by CP-SAT for ``label_seconds`` seconds
-   (:func:`rewriter.crew.cpsat.label_dataset`): the targets are
-   :func:`rewriter.crew.cpsat.labels`, which operators serve some order and which orders each
-   serves.
+   ones (other seeds) (:func:`.labels.labelled_set`): up to ``exact_up_to`` orders solved by
+   CP-SAT for ``label_seconds`` seconds (optimal where proven), larger ones labelled by the
+   best solution tabu search and OR-Tools routing find in ``best_seconds`` (best known, not
+   proven). The targets are :func:`rewriter.crew.cpsat.labels`: which operators serve some
+   order and which orders each serves.
 2. Training states: the decoder scores pairs on partial routes, so each drawn instance is
    shown in a random partial state of its labelled solution (every route cut after a random
    prefix, one fraction per instance: from empty to complete). The losses are binary
@@ -20,8 +21,12 @@ instead of solving again), ``log.jsonl`` (one line per evaluation), ``curve.png`
    assignment over every (operator, open order) pair (positive weight m - 1: one operator of
    m serves each order), ``activation_weight`` x the first plus the second.
 3. Validation every ``eval_every`` steps: each held-out instance decoded
-   (:func:`.decode.decode` with ``placement``); the mean gap of its objective to CP-SAT's
-   (optimal where proven) and to the insertion rule's.
+   (:func:`.decode.decode` with ``placement`` and the activation gate ``val_threshold``); the
+   gap of its objective to its label's and to the insertion rule's, averaged per size and then
+   over sizes (each size weighs the same). The network of the least mean gap is kept.
+4. The activation gate: every threshold of :data:`.calibrate.THRESHOLDS` decoded on the
+   validation instances, the best kept in the card (``decoding.activation_threshold``), which
+   the ``network`` start rule reads.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ from ...crew.cpsat import labels
 from ...crew.dispatching import build
 from ...version import __version__
 from ..checkpoint import git_commit
+from .calibrate import choose_threshold, gate_table
 from .decode import decode
 from .graph import NEIGHBOURS, CrewState, build_graph, edge_travel, pair_features
 from .labels import Labelled, labelled_set
@@ -60,6 +66,8 @@ class Config:
     train_seed: int = 1_000
     val_seed: int = 900_000              # far from every training seed
     label_seconds: float = 2.0           # CP-SAT per instance
+    exact_up_to: int = 30                # larger sizes: best known of tabu + routing
+    best_seconds: float = 3.0            # tabu then routing, per instance beyond exact_up_to
     hidden: int = 32
     heads: int = 4
     layers: int = 3
@@ -72,6 +80,7 @@ class Config:
     max_steps: int = 100_000
     eval_every: int = 150
     placement: str = "cheapest"          # the decoder's placement in validation (decode.PLACEMENTS)
+    val_threshold: float = 0.5           # the activation gate in validation (<0: none)
     seed: int = 0
     threads: int = 1
 
@@ -128,21 +137,24 @@ def losses(net: CrewNet, batch, pos_activation: float, pos_assignment: float):
 
 
 # ---- validation -------------------------------------------------------------------------------
-def validate(net: CrewNet, items: list[Labelled], k: int,
-             placement: str = "cheapest") -> dict:
-    """Mean gap (%) of the decoded routes to CP-SAT's and to the insertion rule's objective."""
+def validate(net: CrewNet, items: list[Labelled], k: int, placement: str = "cheapest",
+             threshold: float | None = None) -> dict:
+    """Gaps (%) of the decoded routes to the labels' objective and to the insertion rule's, and
+    of the insertion rule to the labels: each a mean per size, then over sizes."""
     net.eval()
-    gaps, rule_gaps, insertion_vs_opt = [], [], []
+    per_size: dict[tuple, list] = {}
     for item in items:
-        objective = decode(item.instance, net, k=k, placement=placement).schedule.objective
+        objective = decode(item.instance, net, k=k, placement=placement,
+                           activation_threshold=threshold).schedule.objective
         insertion = build("insertion", item.instance).objective
-        gaps.append(100 * (objective - item.objective) / item.objective)
-        rule_gaps.append(100 * (objective - insertion) / insertion)
-        insertion_vs_opt.append(100 * (insertion - item.objective) / item.objective)
+        per_size.setdefault((item.instance.n_orders, item.instance.n_operators), []).append(
+            (100 * (objective - item.objective) / item.objective,
+             100 * (objective - insertion) / insertion,
+             100 * (insertion - item.objective) / item.objective))
     net.train()
-    return {"val_gap_cpsat_pct": float(np.mean(gaps)),
-            "val_gap_insertion_pct": float(np.mean(rule_gaps)),
-            "insertion_gap_cpsat_pct": float(np.mean(insertion_vs_opt))}
+    means = np.mean([np.mean(v, axis=0) for v in per_size.values()], axis=0)
+    return {"val_gap_label_pct": float(means[0]), "val_gap_insertion_pct": float(means[1]),
+            "insertion_gap_label_pct": float(means[2])}
 
 
 def save_curve(rows: list[dict], path: Path) -> None:
@@ -159,10 +171,10 @@ def save_curve(rows: list[dict], path: Path) -> None:
         left.plot(steps, [r[key] for r in rows], label=key)
     left.set(xlabel="step", title="training losses (mean since the last evaluation)")
     left.legend()
-    right.plot(steps, [r["val_gap_cpsat_pct"] for r in rows], label="network vs CP-SAT")
+    right.plot(steps, [r["val_gap_label_pct"] for r in rows], label="network vs label")
     right.plot(steps, [r["val_gap_insertion_pct"] for r in rows], label="network vs insertion")
-    right.axhline(rows[-1]["insertion_gap_cpsat_pct"], color="grey", ls=":",
-                  label="insertion vs CP-SAT")
+    right.axhline(rows[-1]["insertion_gap_label_pct"], color="grey", ls=":",
+                  label="insertion vs label")
     right.set(xlabel="step", ylabel="mean gap %", title="validation (held-out instances)")
     right.legend()
     save_image(fig, path, "png")
@@ -178,8 +190,11 @@ def train(config: Config) -> dict:
          "command": " ".join(["python -m rewriter.learn.crew.train", *sys.argv[1:]])},
         indent=2) + "\n")
     sizes = parse_sizes(config.sizes)
-    val = labelled_set(run, sizes, config.val_per_size, config.val_seed, config.label_seconds)
-    data = labelled_set(run, sizes, config.train_per_size, config.train_seed, config.label_seconds)
+    label_options = dict(exact_up_to=config.exact_up_to, best_seconds=config.best_seconds)
+    val = labelled_set(run, sizes, config.val_per_size, config.val_seed, config.label_seconds,
+                       **label_options)
+    data = labelled_set(run, sizes, config.train_per_size, config.train_seed,
+                        config.label_seconds, **label_options)
     label_s = time.perf_counter() - started
     used = np.concatenate([labels(item.solution)[0] for item in data])
     pos_activation = float((used.size - used.sum()) / max(used.sum(), 1.0))
@@ -189,6 +204,7 @@ def train(config: Config) -> dict:
     rng = np.random.default_rng(config.seed)
     net = CrewNet(NetConfig(config.hidden, config.heads, config.layers, config.head_hidden))
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
+    gate = config.val_threshold if config.val_threshold >= 0 else None
     rows, window, best = [], [], None
     log = run / "log.jsonl"
     log.write_text("")
@@ -210,31 +226,48 @@ def train(config: Config) -> dict:
                    **dict(zip(("loss", "loss_activation", "loss_assignment"),
                               np.mean(window, axis=0).round(5).tolist())),
                    **{k: round(v, 3) for k, v in validate(net, val, config.neighbours,
-                                                               config.placement).items()}}
+                                                               config.placement, gate).items()}}
             window = []
             rows.append(row)
             with open(log, "a") as fh:
                 fh.write(json.dumps(row) + "\n")
             print(json.dumps(row), flush=True)
-            if best is None or row["val_gap_cpsat_pct"] < best["val_gap_cpsat_pct"]:
+            if best is None or row["val_gap_label_pct"] < best["val_gap_label_pct"]:
                 best = row
                 state = {k: v.clone() for k, v in net.state_dict().items()}
     if best is None:
         raise SystemExit("no evaluation ran: raise --minutes or lower --eval-every")
     net.load_state_dict(state)
+    net.eval()
     save_curve(rows, run / "curve.png")
-    statuses = [item.status for item in val]
+    table = gate_table(net, val, k=config.neighbours, placement=config.placement)
     card = {"kind": "crew network (rewriter-crew-1)", "problem": "crew",
             "trained_on": {"sizes": config.sizes, "train_instances": len(data),
                            "val_instances": len(val), "label_seconds": config.label_seconds,
-                           "val_optimal": statuses.count("optimal")},
+                           "best_seconds": config.best_seconds,
+                           "exact_up_to": config.exact_up_to,
+                           "train_labels": _label_counts(data), "val_labels": _label_counts(val)},
             "best_step": best["step"], "validation": {k: best[k] for k in (
-                "val_gap_cpsat_pct", "val_gap_insertion_pct", "insertion_gap_cpsat_pct")},
+                "val_gap_label_pct", "val_gap_insertion_pct", "insertion_gap_label_pct")},
+            "decoding": {"activation_threshold": choose_threshold(table),
+                         "chosen_on": "the validation instances (python -m "
+                                      "rewriter.learn.crew.calibrate)",
+                         "gaps_pct": {str(t): round(float(np.mean([g for g, _ in per.values()])), 3)
+                                      for t, per in table.items()}},
             "steps": step, "train_wall_s": round(time.perf_counter() - t0, 1),
             "label_wall_s": round(label_s, 1), "config": dataclasses.asdict(config),
             "version": __version__, "commit": git_commit()}
     save_crew_model(run / "model.pt", net, card)
     return card
+
+
+def _label_counts(items: list[Labelled]) -> dict:
+    """How the labels were found: {"status by method": count}, e.g. "optimal by cpsat"."""
+    out: dict[str, int] = {}
+    for item in items:
+        key = f"{item.status} by {item.method}"
+        out[key] = out.get(key, 0) + 1
+    return out
 
 
 def main(argv=None) -> int:
