@@ -24,7 +24,8 @@ BUILTIN = {"jssp": "rewriter.jssp.spec", "mrt": "rewriter.mrt.spec", "fjsp": "re
 #: the learners, by the module whose ``register(spec) -> spec`` adds what they bring to a problem
 LEARNERS = ("rewriter.learn.register", "rewriter.learn.construct.register",
             "rewriter.learn.control.register", "rewriter.learn.dqn.register",
-            "rewriter.learn.regions.register", "rewriter.learn.crew.register")
+            "rewriter.learn.regions.register", "rewriter.learn.crew.register",
+            "rewriter.learn.hierarchical.register")
 
 _registered: dict[str, ProblemSpec] = {}
 
