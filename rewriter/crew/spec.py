@@ -14,6 +14,7 @@ from functools import cache, partial
 
 from ..core.spec import Method, Option, ProblemSpec, check_instance_count
 from ..errors import InputError, NoSchedule
+from .presets import TRAIN_PRESETS
 
 INIT_RULES = ("nearest", "insertion", "sweep")  # = dispatching.RULES (a test checks)
 POLICIES = ("tabu", "greedy", "none")           # = solve.POLICIES
@@ -92,6 +93,13 @@ def solve(instance, **options):
     return run(instance, **options)
 
 
+def rewrite_problem(options: dict):
+    """The learned rewriter's view of the problem (:mod:`rewriter.crew.rewrite`)."""
+    from .rewrite import CrewRewriteProblem
+
+    return CrewRewriteProblem()
+
+
 # ---- comparison methods ------------------------------------------------------------------------
 def _rule(instance, *, rule: str, seed: int = 0, **_):
     return solve(instance, init=rule, policy="none", steps=0, seed=seed)
@@ -143,7 +151,7 @@ SPEC = ProblemSpec(
     methods=methods,
     expand_instances=expand_instances,
     group=group,
-    rewrite_problem=None,
+    rewrite_problem=rewrite_problem,
     instances_help="generated names and seed ranges (crew_u200x30_s0-4, crew_c1000x100_s0), "
                    "bundled examples (crew_example_8x3) or JSON/CSV paths",
     default_policy="tabu",
@@ -161,6 +169,7 @@ SPEC = ProblemSpec(
         Option("warm_start", False, "--method cpsat or routing: start from the --init routes"),
     ),
     list_instances=list_instances,
+    train_presets=TRAIN_PRESETS,
     searching_methods=("search", "cluster"),  # cluster ends with the tabu search
     exports={"CrewInstance": "rewriter.crew.instance", "CrewSchedule": "rewriter.crew.schedule"},
 )

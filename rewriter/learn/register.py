@@ -1,5 +1,6 @@
 """What the learned rewriter adds to the problems it serves: the ``learned`` policy (MRT's
-default), the job shop's ``--explore-after`` option, and the ``rewriter`` comparison methods.
+default), the job shop's and crew's ``--explore-after`` option, and the ``rewriter`` comparison
+methods.
 
 Imported by the registry when it builds a spec, so it stays cheap: torch and the learned search
 are imported inside the functions it hands over (their home: :mod:`rewriter.learn.solve`).
@@ -15,6 +16,9 @@ EXPLORE_AFTER = 300  # kept equal to solve.EXPLORE_AFTER (a test checks)
 EXPLORE = Option("explore_after", EXPLORE_AFTER, "--policy learned, argmax decoding: sample the "
                  "rewrites while N or more steps have passed without a new best; 0 = never")
 HELP = "the shipped neural rewriter, or --model PATH"
+#: the crew rewriter's step budget when none is given (the crew spec's 20,000 are tabu steps; a
+#: learned step takes 3-10 ms at 50-200 orders)
+CREW_STEPS = 500
 
 
 def register(spec: ProblemSpec) -> ProblemSpec:
@@ -28,6 +32,11 @@ def register(spec: ProblemSpec) -> ProblemSpec:
         # NeuRewriter's method for MRT, and ahead of every baseline here (docs/benchmarks.md)
         return (spec.with_policy(Policy("learned", _solve_mrt, HELP), default=True)
                 .with_methods(mrt_methods))
+    if spec.name == "crew":
+        # behind the tabu search (docs/crew.md), so not the default
+        return (spec.with_policy(Policy("learned", _solve_crew, HELP, default_steps=CREW_STEPS,
+                                        options=(EXPLORE,)))
+                .with_methods(crew_methods))
     return spec
 
 
@@ -47,6 +56,12 @@ def _solve_mrt(instance, **options):
     from .solve import solve_mrt
 
     return solve_mrt(instance, **options)
+
+
+def _solve_crew(instance, **options):
+    from .solve import solve_crew
+
+    return solve_crew(instance, **options)
 
 
 # ---- comparison methods ------------------------------------------------------------------------
@@ -89,3 +104,21 @@ def _mrt_rewriter(instance, *, budget=None, init: str = "ejf", seed: int = 0, **
 def mrt_methods() -> dict[str, Method]:
     return {"rewriter": Method("rewriter", _mrt_rewriter, "the shipped learned policy, STEPS "
                                "rewrites", "steps", 50, takes_init=True)}
+
+
+def _crew_rewriter(instance, *, unit: str, budget=None, init: str | None = None, seed: int = 0,
+                   start=None, started=None, **_):
+    begin = dict(init=init or "insertion", seed=seed, start=start, started=started)
+    if unit == "seconds":
+        return _solve_crew(instance, steps=None, time_limit=budget, **begin)
+    return _solve_crew(instance, steps=None if budget is None else int(budget), **begin)
+
+
+@cache
+def crew_methods() -> dict[str, Method]:
+    return {"rewriter": Method("rewriter", partial(_crew_rewriter, unit="steps"), "the shipped "
+                               "learned policy, STEPS relocations (from insertion, or @RULE)",
+                               "steps", CREW_STEPS, takes_init=True),
+            "rewriter-time": Method("rewriter-time", partial(_crew_rewriter, unit="seconds"),
+                                    "the shipped learned policy, rewriting for S seconds (from "
+                                    "insertion, or @RULE)", "seconds", 10.0, takes_init=True)}

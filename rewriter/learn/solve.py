@@ -160,3 +160,45 @@ def solve_mrt(instance, *, init: str = "ejf", steps: int | None, time_limit: flo
     return make_result(instance, outcome.best.schedule.starts, "rewriter", init,
                        outcome.initial_cost, outcome.steps, seed, outcome.runtime_s,
                        outcome.status, outcome.trace, _model_info(meta, model, samples, argmax))
+
+
+#: the crew rewriter's shipped model (rewriter/models/crew.pt is the crew network's)
+CREW_MODEL = "crew_rewriter.pt"
+
+
+def solve_crew(instance, *, init: str = "insertion", steps: int | None,
+               time_limit: float | None = None, seed: int = 0, progress: bool = False,
+               start=None, started: float | None = None, model=None, samples: int = 1,
+               decoding: str | None = None, explore_after: int | None = EXPLORE_AFTER,
+               **options):
+    """The crew problem's ``learned`` policy: the start routes (``init``'s, or ``start``)
+    rewritten by relocations chosen by ``model`` (a path, or the shipped
+    ``rewriter/models/crew_rewriter.pt``): one trajectory by argmax (sampling from a revisited
+    solution and while ``explore_after`` steps have passed without a new best), or sampled
+    (``decoding="sample"``, or ``samples`` > 1). ``steps=0`` keeps the start. The crew problem's
+    own solve checks the keywords and builds the start (``policy="none"``)."""
+    from ..crew.rewrite import CrewState
+    from ..crew.solve import make_result, solve
+    from .checkpoint import shipped_model
+
+    t0 = time.perf_counter() if started is None else started
+    if steps is None and time_limit is None:
+        raise InputError("give a step budget or a time limit (or both)")
+    kept = solve(instance, init=init, policy="none", steps=steps, time_limit=time_limit,
+                 seed=seed, start=start, started=t0, **options)
+    if steps == 0:
+        return kept
+    if explore_after is not None and explore_after < 0:
+        raise InputError(f"explore_after must be >= 0, got {explore_after}")
+    argmax = _argmax(samples, decoding)
+    if model in (None, "default"):
+        model = shipped_model(CREW_MODEL, "crew rewriting policy", "rewriter train --problem crew")
+    net, meta = load_policy(model, "crew")
+    outcome = learned_search(CrewState(kept.solution), net, steps, samples=samples,
+                             argmax=argmax, seed=kept.seed, time_limit=time_limit,
+                             progress=progress, started=t0, explore_after=explore_after,
+                             desc=f"learned {instance.name}")
+    info = _model_info(meta, model, samples, argmax)
+    return make_result(instance, outcome.best.schedule(), "rewriter", init, kept.init_cost,
+                       outcome.steps, kept.seed, outcome.runtime_s, outcome.status,
+                       outcome.trace, info)
