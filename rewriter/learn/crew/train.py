@@ -13,6 +13,7 @@ instead of solving again), ``log.jsonl`` (one line per evaluation), ``curve.png`
    best solution tabu search and OR-Tools routing find in ``best_seconds`` (best known, not
    proven). The targets are :func:`rewriter.crew.cpsat.labels`: which operators serve some
    order and which orders each serves.
+   With ``init_model`` the network starts from that model file's weights (same architecture).
 2. Training states: the decoder scores pairs on partial routes, so each drawn instance is
    shown in a random partial state of its labelled solution (every route cut after a random
    prefix, one fraction per instance: from empty to complete). The losses are binary
@@ -53,7 +54,7 @@ from .decode import decode
 from .graph import NEIGHBOURS, CrewState, build_graph, edge_travel, pair_features
 from .labels import Labelled, labelled_set
 from .model import CrewNet, NetConfig, batch_graphs
-from .model_file import save_crew_model
+from .model_file import load_crew_model, save_crew_model
 
 
 @dataclass
@@ -83,6 +84,7 @@ class Config:
     val_threshold: float = 0.5           # the activation gate in validation (<0: none)
     seed: int = 0
     threads: int = 1
+    init_model: str = ""                 # start from this model file's weights (its architecture)
 
 
 def parse_sizes(text: str) -> list[tuple[int, int]]:
@@ -203,6 +205,8 @@ def train(config: Config) -> dict:
     torch.manual_seed(config.seed)
     rng = np.random.default_rng(config.seed)
     net = CrewNet(NetConfig(config.hidden, config.heads, config.layers, config.head_hidden))
+    if config.init_model:  # fine-tuning: the architecture must be the one the file names
+        net.load_state_dict(load_crew_model(config.init_model)[0].state_dict())
     optimizer = torch.optim.Adam(net.parameters(), lr=config.lr)
     gate = config.val_threshold if config.val_threshold >= 0 else None
     rows, window, best = [], [], None
