@@ -107,7 +107,10 @@ def mwkr_eet_episode(inst):
     """The env driven by mwkr-eet's two choices (most mean work left among the pickable jobs,
     lowest index on ties; earliest end, then shorter duration)."""
     mdp = FlexibleMDP(inst)
-    work = np.add.reduceat(mdp.mean, inst.job_start[:-1])
+    # added one by one from 0, as the rule's kernel does (a vectorised sum may differ in the
+    # last bit and break a tie between two jobs the other way)
+    work = np.array([sum(mdp.mean[lo:hi].tolist(), 0.0)
+                     for lo, hi in zip(inst.job_start[:-1], inst.job_start[1:])])
     while not mdp.over:
         pickable = np.flatnonzero(mdp.pickable)
         job = int(pickable[np.argmax(work[pickable])])

@@ -96,6 +96,15 @@ def test_recorded_log_probs_are_what_ppo_reevaluates_and_updates_change_them():
     assert any(not torch.equal(a, b) for a, b in zip(before, net.parameters()))
 
 
+def test_the_teacher_breaks_an_equal_work_tie_as_the_rule():
+    """On this training instance two jobs' mean work left differs in the last bit only, depending
+    on the order of the additions; the teacher must add in the rule's order to follow it."""
+    inst = production_instance(411, 149, 174638842)
+    episode = teacher_episodes([inst])[0]
+    assign, start, _ = dispatch(inst, "mwkr-eet")
+    assert np.array_equal(episode.mdp.assign, assign) and np.array_equal(episode.mdp.start, start)
+
+
 def test_the_teacher_is_mwkr_eet_and_imitation_learns_its_choices():
     instances = [production_instance(15, 12, s) for s in (30, 31)]
     episodes = teacher_episodes(instances)
@@ -162,3 +171,28 @@ def test_a_tiny_run_writes_its_directory_and_resumes(tmp_path):
     assert card["kind"] == "hierarchical" and card["config"]["stages"] == ["8x6", "12x6"]
     more = train_hierarchical(replace(cfg, timesteps=600), run, resume=True)
     assert more["iterations"] > summary["iterations"] and more["timesteps"] >= 600
+
+
+def test_solve_and_compare_run_the_shipped_policy(tmp_path, capsys):
+    from rewriter.cli import main
+    from rewriter.learn.hierarchical.model_file import shipped_path
+
+    assert shipped_path().is_file() and shipped_path().with_suffix(".json").is_file()
+    out = tmp_path / "s.json"
+    assert main(["solve", "prod_30x25_s0", "--init", "hierarchical", "--policy", "none", "-q",
+                 "--out", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert data["init"] == "hierarchical" and data["makespan"] == data["init_makespan"]
+    assert main(["validate", "prod_30x25_s0", str(out)]) == 0
+    results = tmp_path / "r.jsonl"
+    assert main(["compare", "--problem", "fjsp", "--instances", "prod_30x25_s0", "--methods",
+                 "hierarchical,mwkr-eet", "--no-progress", "--results", str(results)]) == 0
+    records = [json.loads(line) for line in results.read_text().splitlines()]
+    ours = [r for r in records if r["method"] == "hierarchical"]
+    assert len(ours) == 1 and ours[0]["makespan"] == data["makespan"]
+    capsys.readouterr()
+    text = tmp_path / "not_a_model.pt"
+    text.write_text("x")
+    assert main(["solve", "prod_30x25_s0", "--init", "hierarchical", "--policy", "none",
+                 "--model", str(text), "-q"]) == 2
+    assert "not_a_model.pt" in capsys.readouterr().err

@@ -22,6 +22,15 @@ from .policy import HierarchicalPolicy
 from .rollout import Episode, _keep
 
 
+def mean_work(mdp: FlexibleMDP) -> np.ndarray:
+    """(n,) each job's mean work: the sum of its operations' mean durations, added one by one
+    from 0 as the rule's kernel adds them (numpy's vectorised sum adds in another order, and a
+    last-bit difference decides ties between jobs of equal work differently)."""
+    inst = mdp.instance
+    return np.array([sum(mdp.mean[lo:hi].tolist(), 0.0)
+                     for lo, hi in zip(inst.job_start[:-1], inst.job_start[1:])])
+
+
 def rule_job(mdp: FlexibleMDP, work: np.ndarray) -> int:
     """mwkr: the pickable job with the most mean work left (``work``), the lowest index on ties."""
     pickable = np.flatnonzero(mdp.pickable)
@@ -44,7 +53,7 @@ def teacher_episodes(instances: list, jobs: str = "active") -> list[Episode]:
     for inst in instances:
         mdp = FlexibleMDP(inst, jobs)
         episode = Episode(inst.name, -1, float(max(inst.trivial_lower_bound(), 1)), mdp)
-        work = np.add.reduceat(mdp.mean, inst.job_start[:-1])
+        work = mean_work(mdp)
         while not mdp.over:
             jv = job_view([mdp])
             job = rule_job(mdp, work)
