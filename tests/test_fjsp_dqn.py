@@ -1,5 +1,6 @@
 """The DQN dispatcher: the specification's MDP step by step, random masked play, the Q-network's
-masking, DQN updates, and the integration with solve and compare."""
+masking, DQN updates, the makespan rewards, n-step returns, the rule teacher and the margin loss,
+the shipped model per size, and the integration with solve and compare."""
 
 from __future__ import annotations
 
@@ -272,12 +273,13 @@ def test_a_dqn_run_checkpointed_in_the_older_layout_resumes_to_the_same_model(tm
     main = _train_dqn
     small = ["--sizes", "8x3", "--validation-sizes", "8x3", "--validation-seeds", "100",
              "--validate-every", "2", "--warmup", "10", "--batch-size", "4", "--train-every", "1",
-             "--target-every", "3", "--time-limit-minutes", "5", "--quiet"]
+             "--target-every", "3", "--time-limit-minutes", "5", "--quiet",
+             "--demo-episodes", "0"]  # the older trainer had no demonstrations
     assert main(["--run-dir", str(tmp_path / "whole"), "--episodes", "4", *small]) == 0
     assert main(["--run-dir", str(tmp_path / "cut"), "--episodes", "2", *small]) == 0
     checkpoint = tmp_path / "cut" / "checkpoint.pt"
     blob = torch.load(checkpoint, weights_only=True)
-    assert set(blob["extra"]) == {"target", "buffer", "torch_rng", "updates", "rows"}
+    assert set(blob["extra"]) == {"target", "buffer", "demos", "torch_rng", "updates", "rows"}
     torch.save(_older_layout(blob), checkpoint)
     assert main(["--run-dir", str(tmp_path / "cut"), "--resume", "--episodes", "4",
                  "--quiet"]) == 0
@@ -306,3 +308,170 @@ def test_dqn_resume_refuses_what_it_cannot_continue(tmp_path, capsys):
     assert main(["--run-dir", str(tmp_path / "bad"), "--resume"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "checkpoint.pt" in err and "Traceback" not in err
+
+
+# ---- the learner's reward, n-step returns, the teacher, the margin loss, the shipped sizes -----
+def _random_play(instance, kind: str, seed: int) -> tuple[float, CompatMDP, list[float]]:
+    """Random masked play with the learner's reward ``kind``: (return, the MDP, the rewards)."""
+    from rewriter.envs.compat_mdp import LearnerReward
+
+    mdp = CompatMDP(instance)
+    reward = LearnerReward(kind, mdp, 1.0)
+    rng = np.random.default_rng(seed)
+    rewards = []
+    while not mdp.over:
+        mask = mdp.pair_mask()
+        pairs = np.argwhere(mask)
+        if mdp.can_wait() and (not len(pairs) or rng.random() < 0.3):
+            r = reward.waited(mdp.wait())
+        else:
+            job, machine = pairs[rng.integers(len(pairs))]
+            r = reward.assigned(int(job), mdp.assign(int(job), int(machine)))
+        rewards.append(r + (reward.terminal() if mdp.over else 0.0))
+    return float(sum(rewards)), mdp, rewards
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(1, 8), m=st.integers(1, 4), seed=st.integers(0, 50),
+       release=st.sampled_from([0.0, 0.7]), slack=st.sampled_from([0.1, 1.5]))
+def test_the_makespan_rewards_sum_to_minus_the_makespan_and_the_tardiness(n, m, seed, release, slack):
+    instance = compatibility_instance(n, m, seed, release_horizon=release, slack=slack)
+    total, mdp, _ = _random_play(instance, "makespan", seed)
+    values = check_schedule(instance, mdp.job_machine, mdp.begin)
+    assert total == -values["makespan"]
+    total, mdp, _ = _random_play(instance, "makespan+tardiness", seed)
+    values = check_schedule(instance, mdp.job_machine, mdp.begin)
+    assert total == -(values["makespan"] + values["weighted_tardiness"])
+    # the spec reward is the environment's, unchanged
+    total, mdp, rewards = _random_play(instance, "spec", seed)
+    ends = mdp.begin + mdp.job_duration
+    assert total == pytest.approx(float((mdp.deadline - ends).sum()) - mdp.waits)
+
+
+def test_the_makespan_baseline_is_a_lower_bound_of_what_is_still_to_come():
+    """At every decision of random play, minus the baseline never exceeds the makespan increase
+    still to come: it bounds the part of the return no action changes."""
+    from rewriter.envs.compat_mdp import LearnerReward
+
+    for seed in range(5):
+        instance = compatibility_instance(9, 3, seed, release_horizon=0.5)
+        mdp = CompatMDP(instance)
+        reward = LearnerReward("makespan", mdp, 1.0)
+        rng = np.random.default_rng(seed)
+        bounds = []
+        while not mdp.over:
+            bounds.append((reward.latest, -reward.baseline()))
+            pairs = np.argwhere(mdp.pair_mask())
+            job, machine = pairs[rng.integers(len(pairs))]
+            reward.assigned(int(job), mdp.assign(int(job), int(machine)))
+        makespan = check_schedule(instance, mdp.job_machine, mdp.begin)["makespan"]
+        assert all(bound <= makespan - latest + 1e-9 for latest, bound in bounds)
+
+
+@settings(max_examples=30, deadline=None)
+@given(rewards=st.lists(st.integers(-5, 5), min_size=1, max_size=9), n=st.integers(1, 4),
+       gamma=st.sampled_from([1.0, 0.5]))
+def test_n_step_transitions_match_the_sums_computed_one_by_one(rewards, n, gamma):
+    from rewriter.learn.dqn.replay import NStep
+
+    states = [f"s{i}" for i in range(len(rewards) + 1)]  # stand-ins for decisions
+    nstep, out = NStep(n, gamma), []
+    for t, r in enumerate(rewards):
+        last = t == len(rewards) - 1
+        out += nstep.push(states[t], t, float(r), None, None if last else states[t + 1])
+    assert [t.action for t in out] == list(range(len(rewards)))
+    for t in out:
+        i = t.action
+        horizon = min(n, len(rewards) - i)
+        assert t.reward == pytest.approx(sum(gamma ** k * rewards[i + k] for k in range(horizon)))
+        assert t.done == (i + n >= len(rewards))
+        assert t.next_state == (None if t.done else states[i + n])
+
+
+@pytest.mark.parametrize("n, m, seed", [(12, 3, 0), (30, 6, 1), (7, 7, 2)])
+def test_the_teacher_replayed_in_the_mdp_builds_the_best_rule_schedule(n, m, seed):
+    from rewriter.fjsp.dispatching import RULES, dispatch_schedule
+    from rewriter.learn.dqn.imitate import teacher_actions, teacher_schedule
+
+    instance = compatibility_instance(n, m, seed)
+    machine, start, rule = teacher_schedule(instance, "makespan")
+    assert dispatch_schedule(instance, rule).makespan == min(
+        dispatch_schedule(instance, r).makespan for r in RULES)
+    mdp = CompatMDP(instance)
+    scales = FeatureScales(mdp)
+    while not mdp.over:
+        d = decision(mdp, scales)
+        shown = teacher_actions(d, mdp, machine, start)
+        assert len(shown)
+        pair = d.action(int(shown[-1]))
+        mdp.wait() if pair is None else mdp.assign(*pair)
+    assert np.array_equal(mdp.job_machine, machine) and np.array_equal(mdp.begin, start)
+
+
+def test_the_margin_loss_is_zero_only_when_a_teacher_action_leads_by_the_margin():
+    from rewriter.learn.dqn.learn import margin_loss
+
+    d = _decisions(compatibility_instance(6, 2, 0), count=1)[0][0]
+    states = Batch.of([d])
+    pair_q = torch.zeros(d.n_pairs)
+    wait_q = torch.tensor([-torch.inf if not d.can_wait else -5.0])
+    shown = Transition(d, 0, 0.0, None, True, np.array([0]))
+    assert float(margin_loss(pair_q, wait_q, states, [shown], 0.1)) == pytest.approx(0.1)
+    pair_q[0] = 0.2  # leads every other action by more than the margin
+    assert float(margin_loss(pair_q, wait_q, states, [shown], 0.1)) == 0.0
+    pair_q[1] = 0.5  # another action leads the teacher's by 0.3
+    assert float(margin_loss(pair_q, wait_q, states, [shown], 0.1)) == pytest.approx(0.4)
+    unshown = Transition(d, 0, 0.0, None, True)
+    assert float(margin_loss(pair_q, wait_q, states, [unshown], 0.1)) == 0.0
+
+
+def test_a_demonstration_survives_a_checkpoint_of_the_replay_buffer():
+    buffer = ReplayBuffer(10)
+    points = _decisions(compatibility_instance(6, 2, 1), count=3)
+    buffer.add(Transition(points[0][0], 0, 0.5, points[1][0], False, np.array([0, 2])))
+    buffer.add(Transition(points[1][0], 1, -0.5, None, True))
+    again = ReplayBuffer.restore(buffer.state())
+    assert np.array_equal(again.items[0].expert, [0, 2]) and again.items[1].expert is None
+
+
+def test_each_instance_gets_the_shipped_model_of_the_nearest_size():
+    from rewriter.learn.dqn.model import SHIPPED_SIZES, TARDINESS_SIZES, nearest_size
+
+    assert nearest_size(50, 10) == (50, 10) and nearest_size(60, 12) == (50, 10)
+    assert nearest_size(100, 20) == (100, 20) and nearest_size(200, 40) == (100, 20)
+    assert nearest_size(411, 149) == (500, 100) and nearest_size(1000, 200) == (500, 100)
+    assert nearest_size(3, 2) == (50, 10) and nearest_size(500, 100, TARDINESS_SIZES) == (50, 10)
+    assert shipped_path((500, 100), "tardiness") == shipped_path((50, 10), "combined") != shipped_path()
+    for size in SHIPPED_SIZES:
+        assert shipped_path(size).is_file() and shipped_path(size).with_suffix(".json").is_file()
+
+
+@pytest.mark.parametrize("kind", ["makespan", "makespan+tardiness"])
+def test_the_environment_offers_the_makespan_rewards(kind):
+    env = gymnasium.make("rewriter/CompatDispatch-v0", instance="compat_12x3_s2", reward=kind)
+    _, info = env.reset(seed=0)
+    rng, total, done = np.random.default_rng(1), 0.0, False
+    while not done:
+        _, r, done, _, info = env.step(int(rng.choice(np.flatnonzero(info["action_mask"]))))
+        total += r
+    late = info["total_tardiness"] if kind == "makespan+tardiness" else 0  # weights are 1
+    assert info["termination"] == "done" and total == -(info["makespan"] + late)
+    with pytest.raises(InputError, match="reward must be one of"):
+        CompatDispatchEnv("compat_6x3_s0", reward="earliness")
+
+
+def test_a_run_starts_from_another_models_weights_of_the_same_architecture(tmp_path, capsys):
+    from rewriter.learn.dqn.network import NetConfig
+
+    torch.manual_seed(5)
+    start = save_dqn(tmp_path / "start.pt", QNetwork())
+    small = ["--sizes", "6x2", "--validation-sizes", "6x2", "--validation-seeds", "100",
+             "--validate-every", "1", "--episodes", "1", "--demo-episodes", "0", "--warmup", "1000",
+             "--quiet"]  # no update: the model is the one it started from
+    assert _train_dqn(["--run-dir", str(tmp_path / "a"), "--init-model", str(start), *small]) == 0
+    trained = load_dqn(tmp_path / "a" / "model.pt")[0]
+    assert all(torch.equal(a, b) for a, b in zip(load_dqn(start)[0].state_dict().values(),
+                                                 trained.state_dict().values()))
+    other = save_dqn(tmp_path / "other.pt", QNetwork(NetConfig(hidden=8)))
+    assert _train_dqn(["--run-dir", str(tmp_path / "b"), "--init-model", str(other), *small]) == 2
+    assert "architecture" in capsys.readouterr().err

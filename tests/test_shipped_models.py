@@ -16,7 +16,7 @@ SHIPPED = sorted(p.name for p in Path(str(resources.files("rewriter.models"))).g
 
 def test_models_are_shipped():
     assert {"jssp.pt", "fjsp.pt", "mrt.pt", "jssp_control.pt", "jssp_construct.pt",
-            "fjsp_dqn.pt", "jssp_regions.pt", "crew.pt"} <= set(SHIPPED)
+            "fjsp_dqn_50x10.pt", "fjsp_dqn_100x20.pt", "fjsp_dqn_500x100.pt", "jssp_regions.pt", "crew.pt"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -47,7 +47,8 @@ def test_each_learner_finds_its_shipped_model_through_the_one_look_up():
     assert shipped_model_path() == shipped_model("jssp_construct.pt")
     assert shipped_model_path(SHIPPED_GRAPH) == shipped_model("jssp_construct_graph.pt")
     assert shipped_control_path() == shipped_model("jssp_control.pt")
-    assert shipped_path() == shipped_model("fjsp_dqn.pt")
+    assert shipped_path() == shipped_model("fjsp_dqn_50x10.pt")
+    assert shipped_path((411, 149)) == shipped_model("fjsp_dqn_500x100.pt")
 
 
 def test_default_means_the_shipped_model_and_a_missing_one_says_how_to_train_it(tmp_path):

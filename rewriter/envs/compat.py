@@ -8,14 +8,19 @@ The MDP itself (decision points, time jumps, rewards, the horizon) is
   (:meth:`CompatMDP.state_vector`), and ``time``, tau / T with the same T;
 * **action** ``Discrete(n * m + 1)``: ``i * m + k`` assigns job i to machine k, ``n * m`` waits;
   the mask is ``info["action_mask"]`` and :meth:`action_masks`;
-* **reward**: the MDP's, unscaled, with the terminal reward added to the last step;
+* **reward**: the MDP's, unscaled, with the terminal reward added to the last step; with
+  ``reward="makespan"`` or ``"makespan+tardiness"`` the makespan rewards of
+  :class:`~rewriter.envs.compat_mdp.LearnerReward` instead (minus each step's increase of the
+  latest completion, and of the job's weighted tardiness: the return is minus the makespan, plus
+  the total weighted tardiness);
 * **end**: ``terminated`` when every job is complete (``info["termination"] == "done"``) or the
   horizon is reached (``"horizon"``); the last info carries the makespan, total tardiness and late
   jobs (of the schedule, which has passed the package's validator, when it is complete) and the
   start and machine of every job.
 
 An action the mask forbids ends the episode (``"illegal_action"``, nothing applied) with the
-reward of reaching the horizon now: the sum over the jobs not complete of deadline - horizon.
+reward of reaching the horizon now (the spec reward's: the sum over the jobs not complete of
+deadline - horizon).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import numpy as np
 from gymnasium import spaces
 
 from ..errors import InputError
-from .compat_mdp import CompatMDP, check_single_operation
+from .compat_mdp import REWARDS, CompatMDP, LearnerReward, check_single_operation
 from .checks import check_running, discrete_action, reset_options
 from .padding import pad, padded_size
 
@@ -62,7 +67,10 @@ class CompatDispatchEnv(gym.Env):
 
     def __init__(self, instance=None, num_jobs: int | None = None, num_machines: int | None = None,
                  horizon: int | None = None, max_jobs: int | None = None,
-                 max_machines: int | None = None):
+                 max_machines: int | None = None, reward: str = "spec"):
+        if reward not in REWARDS:
+            raise InputError(f"reward must be one of {', '.join(REWARDS)}, got {reward!r}")
+        self.reward_kind = reward
         self.fixed = _source(instance, num_jobs, num_machines)
         n = self.fixed.n_jobs if self.fixed is not None else int(num_jobs)
         m = self.fixed.n_machines if self.fixed is not None else int(num_machines)
@@ -78,6 +86,7 @@ class CompatDispatchEnv(gym.Env):
         })
         self.action_space = spaces.Discrete(n * m + 1)
         self.mdp: CompatMDP | None = None
+        self.reward: LearnerReward | None = None
         self._done = False
 
     # ---- gymnasium interface -------------------------------------------------------------------
@@ -93,6 +102,7 @@ class CompatDispatchEnv(gym.Env):
             instance = compatibility_instance(self.num_jobs, self.num_machines,
                                               int(self.np_random.integers(2**31)))
         self.mdp = CompatMDP(instance, self.horizon)
+        self.reward = LearnerReward(self.reward_kind, self.mdp, 1.0)
         self._done = self.mdp.over
         return self._observation(), self._info()
 
@@ -105,12 +115,13 @@ class CompatDispatchEnv(gym.Env):
         if not self.action_masks()[action]:
             return self._illegal(f"action {action} is not allowed now")
         if action == self.max_jobs * self.max_machines:
-            reward = mdp.wait()
+            reward = self.reward.waited(mdp.wait())
         else:
-            reward = mdp.assign(action // self.max_machines, action % self.max_machines)
+            job = action // self.max_machines
+            reward = self.reward.assigned(job, mdp.assign(job, action % self.max_machines))
         info = self._info()
         if mdp.over:
-            reward += mdp.terminal_reward
+            reward += self.reward.terminal()
             self._done = True
             info.update(self._final("done" if mdp.all_complete() else "horizon"))
         return self._observation(), reward, mdp.over, False, info
@@ -165,8 +176,7 @@ class CompatDispatchEnv(gym.Env):
     def _illegal(self, detail: str):
         mdp = self.mdp
         self._done = True
-        unfinished = mdp.status != -1
-        reward = float((mdp.deadline[unfinished] - mdp.horizon).sum())
+        reward = self.reward.cut_at(mdp.horizon)
         info = self._info()
         info.update(termination="illegal_action", illegal_action=True, detail=detail,
                     begin=mdp.begin.copy(), machine=mdp.job_machine.copy())

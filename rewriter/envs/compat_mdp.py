@@ -21,6 +21,16 @@ episode ends when every job is complete or ``tau >= horizon``, and its last tran
 the terminal reward, the sum over the jobs not complete of ``deadline_i - tau`` (0 when all are
 complete). A job without a due date has the horizon as its deadline.
 
+Other rewards (:class:`LearnerReward`, the environment's ``reward=``): the specification's sums to
+minus the total completion time (plus a constant), not the makespan, and a policy best for it runs
+short jobs first and leaves the long ones to unbalance the machines at the end; the DQN learns from
+``"makespan"`` by default:
+* ``"makespan"``: an assignment earns minus the increase of the latest completion so far, a wait
+  nothing; undiscounted, an episode's return is exactly minus the makespan;
+* ``"makespan+tardiness"``: the same, minus also the assigned job's weighted tardiness (its
+  completion past its deadline, times its weight), so the return is minus (makespan + total
+  weighted tardiness): the deadline term of the specification as a penalty on lateness only.
+
 The default horizon, the largest release date plus the sum over jobs of their longest compatible
 duration, is never reached by a legal episode: after the last release, time only moves while a job
 runs, so the last completion comes at most that long after it.
@@ -204,3 +214,75 @@ class CompatMDP:
         machine_job = np.where(idle, -1.0, self.machine_job / self.n_jobs)
         machines = np.stack([machine_end, machine_job], 1)
         return np.concatenate([jobs.reshape(-1), machines.reshape(-1)]).astype(np.float32)
+
+
+# ---- rewards other than the specification's ---------------------------------------------------
+REWARDS = ("makespan", "makespan+tardiness", "spec")
+
+
+class LearnerReward:
+    """A reward along one episode of ``mdp`` (it remembers the latest completion): the
+    specification's (``"spec"``) or a makespan reward (the module docstring, "Rewards").
+    """
+
+    def __init__(self, kind: str, mdp: CompatMDP, time_scale: float):
+        if kind not in REWARDS:
+            raise ValueError(f"unknown reward {kind!r}; expected one of {', '.join(REWARDS)}")
+        self.kind, self.mdp = kind, mdp
+        self.latest = 0  # the latest completion of the jobs assigned so far
+        self.weight = mdp.instance.weight.astype(np.float64)
+        # rewards are divided by this for learning: the return is then about 1 at every size
+        self.scale = time_scale * (mdp.n_jobs if kind == "spec" else 1.0)
+
+    def assigned(self, job: int, spec_reward: float) -> float:
+        """The reward of the assignment of ``job`` just made (``spec_reward``: the MDP's)."""
+        if self.kind == "spec":
+            return spec_reward
+        end = int(self.mdp.begin[job] + self.mdp.job_duration[job])
+        reward = -float(max(end - self.latest, 0))
+        self.latest = max(self.latest, end)
+        if self.kind == "makespan+tardiness":
+            reward -= float(self.weight[job] * max(end - self.mdp.deadline[job], 0))
+        return reward
+
+    def waited(self, spec_reward: float) -> float:
+        return spec_reward if self.kind == "spec" else 0.0
+
+    def terminal(self) -> float:
+        """The reward added to the last transition: the MDP's terminal reward for ``"spec"``; for
+        the others, only an episode cut by the horizon earns one (:meth:`cut_at`)."""
+        if self.kind == "spec":
+            return self.mdp.terminal_reward
+        return 0.0 if self.mdp.all_complete() else self.cut_at(self.mdp.time)
+
+    def cut_at(self, time: int) -> float:
+        """The reward of ending the episode at ``time`` with the jobs not complete: the spec's
+        terminal reward at that time, or, for the makespan rewards, the jobs not complete charged
+        as if they ended then."""
+        mdp = self.mdp
+        unfinished = mdp.status != COMPLETE
+        if self.kind == "spec":
+            return float((mdp.deadline[unfinished] - time).sum())
+        late = float((self.weight[unfinished] * np.maximum(time - mdp.deadline[unfinished], 0)).sum())
+        reward = -float(max(time - self.latest, 0)) if unfinished.any() else 0.0
+        return reward - (late if self.kind == "makespan+tardiness" else 0.0)
+
+    def baseline(self) -> float:
+        """A first estimate of the return still to come, unscaled (the learner's Q adds it to what
+        it learns): for ``"spec"`` the sum over jobs not started of (deadline - now), which no
+        action changes; for the makespan rewards
+        minus how far a lower bound on the makespan lies past the latest completion (the work
+        still to do, each job at its fastest, spread evenly over the machines from now, and the
+        job that ends last if started now on its fastest machine)."""
+        mdp = self.mdp
+        unstarted = mdp.status == NOT_STARTED
+        if self.kind == "spec":
+            return float((mdp.deadline[unstarted] - mdp.time).sum())
+        fastest = np.where(mdp.compatible, mdp.durations, np.iinfo(np.int64).max).min(1)
+        running = mdp.status == RUNNING
+        left = (mdp.begin[running] + mdp.job_duration[running] - mdp.time).sum()
+        work = float(fastest[unstarted].sum() + left)
+        bound = mdp.time + work / mdp.n_machines
+        if unstarted.any():
+            bound = max(bound, mdp.time + float(fastest[unstarted].max()))
+        return -max(bound - self.latest, 0.0)

@@ -41,7 +41,7 @@ SHIPPED_PACKAGE = "rewriter.models"
 
 
 def shipped_model(name: str, kind: str = "model", train_with: str = "rewriter train") -> Path:
-    """The model file ``name`` shipped in ``rewriter/models/`` (``jssp.pt``, ``fjsp_dqn.pt``,
+    """The model file ``name`` shipped in ``rewriter/models/`` (``jssp.pt``, ``fjsp_dqn_50x10.pt``,
     ``jssp_control.pt``, ...); when it is missing, an :class:`InputError` naming the ``kind`` of
     model and the command ``train_with`` that trains one. Every shipped model is found here."""
     path = Path(str(resources.files(SHIPPED_PACKAGE).joinpath(name)))

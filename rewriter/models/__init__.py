@@ -1,6 +1,6 @@
 """Shipped policies: ``PROBLEM.pt`` and its card ``PROBLEM.json``, one per problem that ships one,
-and ``fjsp_dqn.pt`` + ``fjsp_dqn.json``, the flexible shop's DQN dispatcher
-(:mod:`rewriter.learn.dqn.model` loads it).
+and ``fjsp_dqn_<n>x<m>.pt`` + ``.json``, the flexible shop's DQN dispatchers, one per training
+size (:mod:`rewriter.learn.dqn.model` loads them).
 
 ``default_model_path(problem)`` finds a problem's through
 :func:`rewriter.learn.checkpoint.shipped_model` (importlib.resources, so they work from an

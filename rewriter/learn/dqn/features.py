@@ -19,7 +19,8 @@ from ...envs.compat_mdp import RUNNING, CompatMDP
 
 JOB_FEATURES = ("slack", "shortest", "mean_duration", "compatible_share", "idle_compatible_share")
 MACHINE_FEATURES = ("available_share", "mean_available_duration", "speed")
-PAIR_FEATURES = ("duration", "end_slack", "over_shortest", "over_machine_mean", "over_earliest_end")
+PAIR_FEATURES = ("duration", "end_slack", "over_shortest", "over_machine_mean", "over_earliest_end",
+                 "regret", "past_bound")
 GLOBAL_FEATURES = ("time", "unstarted", "available", "idle_machines", "running", "remaining_load",
                    "can_wait")
 
@@ -41,7 +42,7 @@ class Decision:
     pair_x: np.ndarray
     global_x: np.ndarray
     can_wait: bool
-    baseline: float  # sum over jobs not started of (deadline - tau), divided like the rewards
+    baseline: float  # the part of the return no action changes (reward.LearnerReward.baseline), scaled
 
     @property
     def n_pairs(self) -> int:
@@ -71,11 +72,12 @@ class FeatureScales:
         relative = np.where(compatible, durations / np.maximum(self.job_mean, 1e-9)[:, None], 0.0)
         self.speed = relative.sum(0) / np.maximum(compatible.sum(0), 1)
         self.load = max(float(self.job_mean.sum()) / m, 1.0)
-        self.reward = self.H * n  # rewards are divided by this for learning (learn.py)
 
 
-def decision(mdp: CompatMDP, scales: FeatureScales) -> Decision:
-    """The features of ``mdp``'s current decision point (the episode must not be over)."""
+def decision(mdp: CompatMDP, scales: FeatureScales, reward=None) -> Decision:
+    """The features of ``mdp``'s current decision point (the episode must not be over), with the
+    baseline of the learner's ``reward`` (a :class:`~rewriter.envs.compat_mdp.LearnerReward`;
+    None: 0, which changes no greedy choice)."""
     S, H = scales.S, scales.H
     t = mdp.time
     available = mdp.available_jobs()
@@ -83,32 +85,41 @@ def decision(mdp: CompatMDP, scales: FeatureScales) -> Decision:
     jobs, machines = np.flatnonzero(available), np.flatnonzero(idle)
     # a busy machine is free at the end of its job
     free = np.maximum(np.where(mdp.machine_job >= 0, mdp.machine_end, t), t)
+    # a lower bound on the makespan: the latest end so far, and the work still to do (each job at
+    # its fastest) spread evenly from now
+    unstarted = mdp.status == 0
+    running = mdp.status == RUNNING
+    ends = mdp.begin + mdp.job_duration
+    latest = float(ends[mdp.status != 0].max()) if (mdp.status != 0).any() else 0.0
+    left = float((ends[running] - t).sum() + scales.job_min[unstarted].sum())
+    bound = max(latest, t + left / mdp.n_machines)
     per_job, counts, mean_here, pj, pm, pair_x = _candidates(
-        mdp.durations, jobs, machines, mdp.deadline, scales.job_min, free, t, S, H)
+        mdp.durations, jobs, machines, mdp.deadline, scales.job_min, free, t, S, H, bound)
     slack = (mdp.deadline[jobs] - t) / H
     job_x = np.stack([slack, scales.job_min[jobs] / S, scales.job_mean[jobs] / S,
                       scales.compatible_share[jobs], per_job / max(len(machines), 1)], 1)
     machine_x = np.stack([counts / max(len(jobs), 1), mean_here / S, scales.speed[machines]], 1)
     # the state as a whole
     n, m = mdp.n_jobs, mdp.n_machines
-    unstarted = mdp.status == 0
     remaining = float(scales.job_mean[unstarted].sum()) / m
     global_x = np.array([t / (scales.load + H), unstarted.mean(), available.mean(), idle.mean(),
                          (mdp.status == RUNNING).mean(), remaining / scales.load,
                          float(mdp.can_wait())])
-    baseline = float((mdp.deadline[unstarted] - t).sum()) / scales.reward
+    baseline = 0.0 if reward is None else reward.baseline() / reward.scale
     f32 = lambda a: np.ascontiguousarray(a, dtype=np.float32)  # noqa: E731
     return Decision(jobs, machines, f32(job_x), f32(machine_x), pj, pm, pair_x, f32(global_x),
                     bool(global_x[-1]), baseline)
 
 
 @njit(cache=True)
-def _candidates(durations, jobs, machines, deadline, job_min, free, t, S, H):
+def _candidates(durations, jobs, machines, deadline, job_min, free, t, S, H, bound):
     """The allowed pairs (job rows, machine rows, in job-major order) and their features, and
     per candidate job the idle machines it can use, per idle machine the candidate jobs it can
     take and their mean duration there. Pair features: duration / S, (deadline - end) / H,
-    duration / the job's shortest, duration / the machine's mean, and (end - the job's earliest
-    end on any machine, busy ones at their free time) / S."""
+    duration / the job's shortest, duration / the machine's mean, (end - the job's earliest
+    end on any machine, busy ones at their free time) / S, the regret (the job's earliest end on
+    any other machine - end) / S, and how far the end lies past the makespan bound (or before it,
+    negative) / S."""
     n_jobs, n_machines = len(jobs), len(machines)
     per_job = np.zeros(n_jobs, np.int64)
     counts = np.zeros(n_machines, np.int64)
@@ -124,14 +135,20 @@ def _candidates(durations, jobs, machines, deadline, job_min, free, t, S, H):
     pairs = int(per_job.sum())
     pj = np.empty(pairs, np.int64)
     pm = np.empty(pairs, np.int64)
-    pair_x = np.empty((pairs, 5), np.float32)
+    pair_x = np.empty((pairs, 7), np.float32)
     p = 0
+    big = np.iinfo(np.int64).max
     for a in range(n_jobs):
         j = jobs[a]
-        earliest = np.iinfo(np.int64).max
+        earliest, second, at = big, big, -1  # the job's two earliest ends, and the first's machine
         for k in range(durations.shape[1]):
-            if durations[j, k] >= 0 and free[k] + durations[j, k] < earliest:
-                earliest = free[k] + durations[j, k]
+            if durations[j, k] < 0:
+                continue
+            end = free[k] + durations[j, k]
+            if end < earliest:
+                earliest, second, at = end, earliest, k
+            elif end < second:
+                second = end
         for b in range(n_machines):
             d = durations[j, machines[b]]
             if d < 0:
@@ -143,5 +160,8 @@ def _candidates(durations, jobs, machines, deadline, job_min, free, t, S, H):
             pair_x[p, 2] = d / max(job_min[j], 1.0)
             pair_x[p, 3] = d / max(mean_here[b], 1.0)
             pair_x[p, 4] = (end - earliest) / S
+            other = second if machines[b] == at else earliest  # the best end elsewhere
+            pair_x[p, 5] = min(other - end, 10 * S) / S if other != big else 10.0
+            pair_x[p, 6] = (end - bound) / S
             p += 1
     return per_job, counts, mean_here, pj, pm, pair_x

@@ -1,14 +1,12 @@
 """The two things a DQN does besides storing transitions: choose an action epsilon-greedily over
-the allowed ones, and take one gradient step on the Huber loss of the temporal-difference error
-against a target network.
+the allowed ones, and take one gradient step on the Huber loss of the n-step temporal-difference
+error against a target network, plus, on demonstrations, a large-margin loss that ranks the
+teacher's action first.
 
-Rewards are divided by ``n x H`` (n jobs; ``H`` from
-:class:`~rewriter.learn.dqn.features.FeatureScales`, about how long a job waits behind its share
-of the others) before they are stored. The MDP's return, the sum over jobs of deadline
-minus completion time, is then about 1 at every size, and a state's value is about the share of
-jobs still to come: the same numbers for 50 x 10 and 500 x 100, so one network and one learning
-rate serve both. Scaling every reward by one positive constant per instance changes no greedy
-choice.
+Rewards are divided by a time scale per instance before they are stored
+(:attr:`~rewriter.envs.compat_mdp.LearnerReward.scale`): returns are then about 1 at every size,
+the same numbers for 50 x 10 and 500 x 100, so one network and one learning rate serve both.
+Scaling every reward by one positive constant per instance changes no greedy choice.
 """
 
 from __future__ import annotations
@@ -38,10 +36,36 @@ def choose(net: QNetwork, d: Decision, eps: float, rng: np.random.Generator) -> 
     return net.greedy(d)
 
 
+def margin_loss(pair_q: torch.Tensor, wait_q: torch.Tensor, states: Batch,
+                batch: list[Transition], margin: float) -> torch.Tensor:
+    """DQfD's large-margin loss, averaged over the demonstrations of ``batch``: max over the
+    allowed actions of (Q + ``margin`` unless it is a teacher's action) minus the largest Q of a
+    teacher's action. It is 0 once one of the teacher's actions leads every other action by the
+    margin; transitions without a teacher contribute nothing."""
+    shown = [i for i, t in enumerate(batch) if t.expert is not None and len(t.expert)]
+    if not shown:
+        return pair_q.new_zeros(())
+    pair_expert = torch.zeros(len(pair_q), dtype=torch.bool)
+    wait_expert = torch.zeros(len(wait_q), dtype=torch.bool)
+    for i in shown:
+        t = batch[i]
+        pairs = t.expert[t.expert < t.state.n_pairs]
+        pair_expert[torch.from_numpy(states.pair_offsets[i] + pairs)] = True
+        wait_expert[i] = bool((t.expert == t.state.n_pairs).any())
+    minus_inf = torch.tensor(-torch.inf)
+    lifted = best_per_decision(pair_q + margin * (~pair_expert), wait_q + margin * (~wait_expert),
+                               states.pair_offsets)
+    teacher = best_per_decision(torch.where(pair_expert, pair_q, minus_inf),
+                                torch.where(wait_expert, wait_q, minus_inf), states.pair_offsets)
+    return (lifted - teacher)[shown].mean()
+
+
 def td_step(online: QNetwork, target: QNetwork, optimizer: torch.optim.Optimizer,
             batch: list[Transition], cfg: DQNConfig) -> float:
-    """One Adam step on the Huber loss of Q(s, a) against r + gamma max_a' Q_target(s', a')
-    (just r at the end of an episode); returns the loss. With ``cfg.double`` (double DQN) the
+    """One Adam step on the Huber loss of Q(s, a) against the n-step target
+    r + gamma^n max_a' Q_target(s', a') (r: the sum of the n rewards, s' the decision n steps
+    later; just r at the end of an episode), plus ``cfg.margin_weight`` times the margin loss on
+    the demonstrations of the batch; returns the loss. With ``cfg.double`` (double DQN) the
     online network picks a' and the target network values it, which curbs the overestimation a
     max over hundreds of noisy values brings."""
     states = Batch.of([t.state for t in batch])
@@ -62,8 +86,10 @@ def td_step(online: QNetwork, target: QNetwork, optimizer: torch.optim.Optimizer
                 future[alive] = value_of_best(online(nxt), (next_pair, next_wait), nxt.pair_offsets)
             else:
                 future[alive] = best_per_decision(next_pair, next_wait, nxt.pair_offsets)
-    goal = rewards + cfg.gamma * future
+    goal = rewards + cfg.gamma ** cfg.n_step * future
     loss = nn.functional.huber_loss(chosen, goal, delta=cfg.huber_delta)
+    if cfg.margin_weight > 0:
+        loss = loss + cfg.margin_weight * margin_loss(pair_q, wait_q, states, batch, cfg.margin)
     optimizer.zero_grad()
     loss.backward()
     nn.utils.clip_grad_norm_(online.parameters(), cfg.max_grad_norm)

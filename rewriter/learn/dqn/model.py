@@ -1,9 +1,14 @@
 """Saving and loading a DQN dispatcher: ``NAME.pt`` (weights and architecture, loaded weights-only)
-and its card ``NAME.json``. The shipped one is ``rewriter/models/fjsp_dqn.pt``."""
+and its card ``NAME.json``. One model is shipped per training size for the makespan,
+``rewriter/models/fjsp_dqn_<n>x<m>.pt`` (:data:`SHIPPED_SIZES`), and one for tight due dates,
+``fjsp_dqn_tardiness_<n>x<m>.pt`` (:data:`TARDINESS_SIZES`, trained on makespan + total weighted
+tardiness); an instance gets the one of its objective whose size is nearest its own
+(:func:`nearest_size`)."""
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from functools import lru_cache
 from pathlib import Path
 
@@ -13,7 +18,9 @@ from ...version import __version__
 from .network import NetConfig, QNetwork
 
 FORMAT = "rewriter-fjsp-dqn-1"
-SHIPPED = "fjsp_dqn"  # rewriter/models/fjsp_dqn.pt
+SHIPPED = "fjsp_dqn"  # rewriter/models/fjsp_dqn_<n>x<m>.pt
+SHIPPED_SIZES = ((50, 10), (100, 20), (500, 100))  # the (jobs, machines) each was trained on
+TARDINESS_SIZES = ((50, 10),)
 
 
 def save_dqn(path, net: QNetwork, card: dict | None = None) -> Path:
@@ -49,9 +56,24 @@ def load_dqn(path) -> tuple[QNetwork, dict]:
     return net, read_card(path.with_suffix(".json")) or {}
 
 
-def shipped_path() -> Path:
-    """The shipped model's path (an :class:`InputError` if it is missing)."""
-    return shipped_model(SHIPPED + ".pt", "DQN dispatcher", "rewriter train --approach dqn")
+def nearest_size(n_jobs: int, n_machines: int, sizes=SHIPPED_SIZES) -> tuple[int, int]:
+    """The training size of ``sizes`` nearest (n_jobs, n_machines), by the distance of the
+    logarithms (500 x 100 is as far from 250 x 50 as 125 x 25 is; a tie goes to the smaller)."""
+    def distance(size):
+        return abs(math.log(size[0] / n_jobs)) + abs(math.log(size[1] / n_machines))
+    return min(sizes, key=lambda size: (distance(size), size))
+
+
+def shipped_path(size: tuple[int, int] = SHIPPED_SIZES[0], objective: str = "makespan") -> Path:
+    """The path of the shipped model for ``objective`` nearest ``size`` (n_jobs, n_machines): the
+    tardiness model for the objectives that count tardiness (``tardiness``, ``combined``), else
+    the makespan one (an :class:`InputError` if it is missing)."""
+    late = objective in ("tardiness", "combined")
+    n, m = nearest_size(*size, TARDINESS_SIZES if late else SHIPPED_SIZES)
+    name = f"{SHIPPED}_tardiness_{n}x{m}.pt" if late else f"{SHIPPED}_{n}x{m}.pt"
+    train = (f"rewriter train --approach dqn --sizes {n}x{m}"
+             + (" --due-dates tight --reward makespan+tardiness" if late else ""))
+    return shipped_model(name, "DQN dispatcher", train)
 
 
 @lru_cache(maxsize=4)
@@ -59,7 +81,9 @@ def _cached(path: str) -> tuple[QNetwork, dict]:
     return load_dqn(path)
 
 
-def resolve_dqn(model=None) -> tuple[QNetwork, dict]:
-    """The network for ``model``: a path, or None / ``"default"`` for the shipped one (cached)."""
-    path = model_path(model, shipped_path)
+def resolve_dqn(model=None, size: tuple[int, int] = SHIPPED_SIZES[0],
+                objective: str = "makespan") -> tuple[QNetwork, dict]:
+    """The network for ``model``: a path, or None / ``"default"`` for the shipped one for
+    ``objective`` nearest ``size`` (n_jobs, n_machines) (cached)."""
+    path = model_path(model, lambda: shipped_path(size, objective))
     return _cached(str(Path(path).resolve()))

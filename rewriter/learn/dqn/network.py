@@ -11,11 +11,12 @@ the global features and the mean job and machine embeddings. Q is then
 
     Q(s, a) = b(s) + V(s) + A(s, a)
 
-with A the scores above, V(s) an MLP of the global features, and b(s) no parameter at all: the
-sum over the jobs not started of (deadline - tau), divided like the rewards. Undiscounted, every
-one of those jobs will still earn its deadline minus its completion, so b(s) is the part of the
-return that no action changes, and V + A only has to learn the rest, minus the time the jobs still
-to start will spend waiting and running. Neither b nor V changes which action is best. Batches of decisions of different sizes are flat: pairs carry
+with A the scores above, V(s) an MLP of the global features, and b(s) no parameter at all: a
+first estimate of the return still to come, computed rather than learnt, divided like the rewards
+(:meth:`rewriter.envs.compat_mdp.LearnerReward.baseline`): for the makespan reward minus how far a
+lower bound on the makespan lies past the latest completion so far, for the specification's reward
+the sum over the jobs not started of (deadline - tau), which no action changes. V + A then only
+has to learn the rest. Neither b nor V changes which action is best. Batches of decisions of different sizes are flat: pairs carry
 the index of their decision.
 """
 

@@ -19,27 +19,29 @@ def register(spec: ProblemSpec) -> ProblemSpec:
     """``spec`` with the DQN dispatcher's start rule and method, if it is the flexible shop's."""
     if spec.name != "fjsp":
         return spec
-    return (spec.with_start_rule(StartRule(DQN, dqn_start, "the shipped DQN dispatcher's "
-                                           "schedule (single-operation jobs: compat_*)"))
+    return (spec.with_start_rule(StartRule(DQN, dqn_start, "the DQN dispatcher shipped for the "
+                                           "nearest size (single-operation jobs: compat_*)"))
             .with_methods(fjsp_methods))
 
 
-def dqn_start(instance, *, policy: str = "none", model=None, **_):
+def dqn_start(instance, *, policy: str = "none", model=None, objective: str = "makespan", **_):
     """The DQN dispatcher's schedule; ``model`` names its file (None or "default": the shipped
-    one) unless the learned rewriter reads ``model`` itself (``policy="learned"``)."""
+    one for the ``objective`` trained nearest the instance's size) unless the learned rewriter
+    reads ``model`` itself (``policy="learned"``)."""
     from .dispatch import dqn_schedule
     from .model import resolve_dqn
 
-    net, _ = resolve_dqn(None if policy == "learned" else model)
+    net, _ = resolve_dqn(None if policy == "learned" else model,
+                         (instance.n_jobs, instance.n_machines), objective)
     return dqn_schedule(instance, net)
 
 
-def _dqn(instance, *, seed: int = 0, **_):
+def _dqn(instance, *, seed: int = 0, objective: str = "makespan", **_):
     from ...fjsp.solve import solve
 
     started = time.perf_counter()  # the dispatcher's time is the method's
-    return solve(instance, init=DQN, policy="none", seed=seed, start=dqn_start(instance),
-                 started=started)
+    return solve(instance, init=DQN, policy="none", seed=seed, objective=objective,
+                 start=dqn_start(instance, objective=objective), started=started)
 
 
 @cache  # one set of methods, so a parsed spec equals its re-parse

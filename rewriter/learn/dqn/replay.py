@@ -1,11 +1,14 @@
 """The replay buffer: the last ``capacity`` transitions, sampled uniformly.
 
-A transition is (decision, action, reward, next decision, done): the decisions carry their own
-candidates, so transitions of instances of different sizes sit side by side.
+A transition is (decision, action, reward, next decision, done, expert): the decisions carry their
+own candidates, so transitions of instances of different sizes sit side by side. With n-step
+returns the reward is the sum of n rewards and the next decision the one n steps later. A
+demonstration (:mod:`.imitate`) also carries the teacher's actions at that decision.
 """
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -24,6 +27,34 @@ class Transition:
     reward: float                # scaled (see :mod:`rewriter.learn.dqn.learn`)
     next_state: Decision | None  # None when the episode ended
     done: bool
+    expert: np.ndarray | None = None  # a demonstration's teacher actions (pair indices, or the wait)
+
+
+class NStep:
+    """Turns an episode's steps into n-step transitions: each decision's reward is the discounted
+    sum of the next ``n`` rewards and its next decision the one ``n`` steps later (fewer at the
+    end of the episode, which is then ``done``)."""
+
+    def __init__(self, n: int, gamma: float):
+        self.n, self.gamma = int(n), float(gamma)
+        self.pending: deque = deque()  # [decision, action, reward so far, expert, rewards added]
+
+    def push(self, state: Decision, action: int, reward: float, expert,
+             following: Decision | None) -> list[Transition]:
+        """Add one step (``following``: the next decision, None when the episode ended); return
+        the transitions complete now."""
+        self.pending.append([state, action, 0.0, expert, 0])
+        for item in self.pending:
+            item[2] += self.gamma ** item[4] * reward
+            item[4] += 1
+        if following is None:
+            out = [Transition(s, a, r, None, True, e) for s, a, r, e, _ in self.pending]
+            self.pending.clear()
+            return out
+        if len(self.pending) == self.n:
+            s, a, r, e, _ = self.pending.popleft()
+            return [Transition(s, a, r, following, False, e)]
+        return []
 
 
 class ReplayBuffer:
@@ -77,7 +108,11 @@ class ReplayBuffer:
                 "next_state": torch.tensor([b for _, b in links], dtype=torch.int64),
                 "action": torch.tensor([t.action for t in self.items], dtype=torch.int64),
                 "reward": torch.tensor([t.reward for t in self.items], dtype=torch.float64),
-                "done": torch.tensor([t.done for t in self.items], dtype=torch.bool)}
+                "done": torch.tensor([t.done for t in self.items], dtype=torch.bool),
+                "expert": torch.from_numpy(np.concatenate(
+                    [t.expert for t in self.items if t.expert is not None] or [np.zeros(0, np.int64)])),
+                "expert_lengths": torch.tensor([-1 if t.expert is None else len(t.expert)
+                                                for t in self.items], dtype=torch.int64)}
 
     @classmethod
     def restore(cls, state: dict) -> "ReplayBuffer":
@@ -94,9 +129,14 @@ class ReplayBuffer:
                               can_wait=bool(state["can_wait"][i]),
                               baseline=float(state["baseline"][i]))
                      for i in range(len(state["can_wait"]))]
-        for s, a, r, n, done in zip(state["state"].tolist(), state["action"].tolist(),
-                                    state["reward"].tolist(), state["next_state"].tolist(),
-                                    state["done"].tolist()):
+        lengths = state["expert_lengths"].tolist() if "expert_lengths" in state \
+            else [-1] * len(state["action"])
+        flat, at = state["expert"].numpy() if "expert" in state else np.zeros(0, np.int64), 0
+        for s, a, r, n, done, size in zip(state["state"].tolist(), state["action"].tolist(),
+                                          state["reward"].tolist(), state["next_state"].tolist(),
+                                          state["done"].tolist(), lengths):
+            expert = None if size < 0 else flat[at:at + size].copy()
+            at += max(size, 0)
             buffer.items.append(Transition(decisions[s], a, r, None if n < 0 else decisions[n],
-                                           done))
+                                           done, expert))
         return buffer

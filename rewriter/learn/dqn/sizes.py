@@ -1,10 +1,16 @@
-"""Size classes ``NxM`` (jobs x machines) of the random training and validation instances."""
+"""Size classes ``NxM`` (jobs x machines) of the random training and validation instances, and
+their due dates: the compat generator's, or tight ones (:func:`tight_due_dates`)."""
 
 from __future__ import annotations
 
 import re
 
+import numpy as np
+
 from ...errors import InputError
+
+DUE_DATES = ("compat", "tight")
+TIGHT_MAGIC = 0x54494748  # "TIGH": the tight due dates' own random stream
 
 _SIZE = re.compile(r"([1-9][0-9]*)x([1-9][0-9]*)")
 
@@ -17,9 +23,32 @@ def parse_size(text: str) -> tuple[int, int]:
     return int(match.group(1)), int(match.group(2))
 
 
-def random_instance(size: str, seed: int):
-    """The compatibility instance of ``size`` and ``seed`` (the evaluation sets' generator)."""
+def random_instance(size: str, seed: int, due_dates: str = "compat"):
+    """The compatibility instance of ``size`` and ``seed`` (the evaluation sets' generator), with
+    its own due dates or tight ones."""
     from ...fjsp.generate import compatibility_instance
 
     n, m = parse_size(size)
-    return compatibility_instance(n, m, seed)
+    instance = compatibility_instance(n, m, seed)
+    return tight_due_dates(instance) if due_dates == "tight" else instance
+
+
+def tight_due_dates(instance):
+    """``instance`` (a compat one) with the tight_ family's due-date draw: per job
+    ``due = release + rint(s x W)``, ``W`` its mean duration over its compatible machines (its mean
+    work, as in the production generator), ``s`` uniform in the tight family's [0.7, 1.7), drawn
+    from a stream of the instance's size and seed. Jobs, machines, durations and releases are
+    unchanged; most jobs cannot meet such a date, so the total tardiness discriminates."""
+    from ...fjsp.generate import TIGHT_DUE_SLACK
+    from ...fjsp.instance import FlexibleInstance
+
+    n, m, seed = instance.n_jobs, instance.n_machines, int(instance.metadata["seed"])
+    rng = np.random.default_rng([TIGHT_MAGIC, n, m, seed])
+    work = np.add.reduceat(instance.elig_duration, instance.elig_start[:-1]) / np.diff(instance.elig_start)
+    low, high = TIGHT_DUE_SLACK
+    due = instance.release + np.rint((low + (high - low) * rng.random(n)) * work).astype(np.int64)
+    return FlexibleInstance(f"tightcompat_{n}x{m}_s{seed}", m, instance.job_start,
+                            instance.elig_start, instance.elig_machine, instance.elig_duration,
+                            release=instance.release, due=due, weight=instance.weight,
+                            metadata={**instance.metadata, "due_dates": "tight",
+                                      "due_slack": [low, high]})

@@ -1,6 +1,9 @@
-"""Training the DQN dispatcher, top to bottom: episodes on random compatibility instances, every
-transition into the replay buffer, a TD step every ``train_every`` steps, the target network
-copied every ``target_every`` steps, a greedy validation every ``validate_every`` episodes.
+"""Training the DQN dispatcher, top to bottom: a warm start (``demo_episodes`` episodes of the best
+of the 18 rules per instance, replayed as demonstrations, and ``pretrain_updates`` steps on them
+alone: n-step TD plus a large-margin loss towards the teacher's actions, DQfD's recipe), then
+episodes on random compatibility instances, every n-step transition into the replay buffer, a TD
+step every ``train_every`` steps on a batch of which ``demo_share`` are demonstrations, the target
+network copied every ``target_every`` steps, a greedy validation every ``validate_every`` episodes.
 
 Run directory (``runs/NAME``): ``config.json`` (the :class:`DQNConfig`, package version, git
 commit, command), ``log.csv`` (one row per validation), ``curves.png``, ``best.pt`` (the best
@@ -32,13 +35,14 @@ from ...errors import InputError
 from ...textfile import read_json
 from ...version import __version__
 from .config import DQNConfig
-from .dispatch import run_episode
 from .features import FeatureScales, decision
+from .imitate import teacher_actions, teacher_schedule
 from .learn import choose, epsilon, td_step
 from ...envs.compat_mdp import CompatMDP
-from .model import save_dqn
+from .model import load_dqn, save_dqn
 from .network import NetConfig, QNetwork
-from .replay import ReplayBuffer, Transition
+from .replay import NStep, ReplayBuffer
+from ...envs.compat_mdp import LearnerReward
 from .sizes import random_instance
 from ...core.charts import save_training_curves
 
@@ -48,7 +52,8 @@ LOG_FIELDS = ["episode", "steps", "updates", "wall_s", "epsilon", "train_return"
               "val_rule_tardiness"]
 TRAIN_SEEDS = 1000  # training instances have seeds >= this: never an evaluation (0-2) or
                     # validation (100, 101) seed
-REFERENCE_RULE = "edd-eet"  # shown beside the validation figures
+REFERENCE_RULE = "edd-eet"  # its tardiness is shown beside the validation figures (the makespan
+                            # beside them is the best of the 18 rules')
 
 
 @dataclass
@@ -62,31 +67,68 @@ class DQNSummary:
 
 
 def validation_set(cfg: DQNConfig) -> list:
-    """The fixed validation instances, with the reference rule's makespan and tardiness."""
-    from ...fjsp.dispatching import dispatch_schedule
+    """The fixed validation instances, with the best of the 18 rules' makespan and EDD's total
+    tardiness (the two references of the issue's targets)."""
+    from ...fjsp.dispatching import RULES, dispatch_schedule
 
     out = []
     for size in cfg.validation_sizes:
         for seed in cfg.validation_seeds:
-            instance = random_instance(size, seed)
-            values = dispatch_schedule(instance, REFERENCE_RULE).values()
-            out.append((instance, values["makespan"], values["total_tardiness"]))
+            instance = random_instance(size, seed, cfg.due_dates)
+            best = min(dispatch_schedule(instance, rule).values()["makespan"] for rule in RULES)
+            edd = dispatch_schedule(instance, REFERENCE_RULE).values()["total_tardiness"]
+            out.append((instance, best, edd))
     return out
 
 
-def validate(net: QNetwork, instances: list) -> dict:
-    """Mean return, makespan and total tardiness of greedy episodes (and the rule's)."""
+def validate(net: QNetwork, instances: list, cfg: DQNConfig) -> dict:
+    """Mean return (the learner's reward, unscaled), makespan and total tardiness of greedy
+    episodes, and the references'."""
     rows = []
     with torch.inference_mode():
         for instance, rule_makespan, rule_tardiness in instances:
             mdp = CompatMDP(instance)
-            ret = run_episode(net, mdp)
+            ret = play_episode(mdp, cfg, lambda d, _: (net.greedy(d), None))
             values = mdp.schedule().values()
             rows.append((ret, values["makespan"], values["total_tardiness"], rule_makespan,
                          rule_tardiness))
     means = np.mean(np.array(rows, np.float64), axis=0)
     return dict(zip(("val_return", "val_makespan", "val_tardiness", "val_rule_makespan",
                      "val_rule_tardiness"), (round(float(v), 2) for v in means)))
+
+
+def play_episode(mdp: CompatMDP, cfg: DQNConfig, act, store=None, after_step=None) -> float:
+    """Play ``mdp`` to its end with ``act(decision, mdp) -> (action, teacher actions or None)``;
+    every n-step transition goes to ``store`` (rewards scaled), ``after_step()`` runs after every
+    step. Returns the learner's return, unscaled."""
+    scales = FeatureScales(mdp)
+    reward = LearnerReward(cfg.reward, mdp, scales.H)
+    nstep = NStep(cfg.n_step, cfg.gamma)
+    state, total = decision(mdp, scales, reward), 0.0
+    while not mdp.over:
+        action, expert = act(state, mdp)
+        pair = state.action(action)
+        r = reward.waited(mdp.wait()) if pair is None else reward.assigned(pair[0], mdp.assign(*pair))
+        r += reward.terminal() if mdp.over else 0.0
+        total += r
+        following = None if mdp.over else decision(mdp, scales, reward)
+        for transition in nstep.push(state, action, r / reward.scale, expert, following):
+            if store is not None:
+                store(transition)
+        state = following
+        if after_step is not None:
+            after_step()
+    return total
+
+
+def teacher(instance, cfg: DQNConfig):
+    """``act`` for :func:`play_episode` that follows the best rule's schedule of ``instance``."""
+    machine, start, _ = teacher_schedule(instance, cfg.reward)
+
+    def act(d, mdp):
+        shown = teacher_actions(d, mdp, machine, start)
+        return (int(shown[0]), shown) if len(shown) else (0, None)
+    return act
 
 
 def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lines",
@@ -127,19 +169,47 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     online = QNetwork(NetConfig(hidden=cfg.hidden, pair_hidden=cfg.pair_hidden))
+    if cfg.init_model and not resume:
+        start, _ = load_dqn(cfg.init_model)
+        if start.config != online.config:
+            raise InputError(f"{cfg.init_model}: its architecture {start.config} is not this run's")
+        online.load_state_dict(start.state_dict())
     target = copy.deepcopy(online)
     optimizer = torch.optim.Adam(online.parameters(), lr=cfg.lr)
-    buffer = ReplayBuffer(cfg.buffer_size)
+    buffer, demos = ReplayBuffer(cfg.buffer_size), ReplayBuffer(cfg.buffer_size)
     val_instances = validation_set(cfg)
     if resume:
         _upgrade_checkpoint(run_dir / CHECKPOINT)
     saved: dict = {}
     episode, wall, best, steps = open_run(run_dir, resume, meta, online, optimizer, rng, saved)
-    buffer, updates, rows = (_restore_own_state(run_dir / CHECKPOINT, saved, target) if resume
-                             else (buffer, 0, []))
+    buffer, demos, updates, rows = (_restore_own_state(run_dir / CHECKPOINT, saved, target)
+                                    if resume else (buffer, demos, 0, []))
     status, losses, returns = "completed", [], []
     bar = Progress(cfg.episodes, "dqn", "ep", initial=episode, mode=progress)
     started = time.perf_counter() - wall
+
+    def learn(batch_size: int) -> None:
+        """One TD step on a batch, ``demo_share`` of it demonstrations; the target network
+        follows every ``target_every`` steps."""
+        nonlocal updates
+        shown = int(round(batch_size * cfg.demo_share)) if len(demos) and len(buffer) else 0
+        batch = (buffer.sample(batch_size - shown, rng) if len(buffer) else []) \
+            + demos.sample(shown if len(buffer) else batch_size, rng)
+        online.train()
+        losses.append(td_step(online, target, optimizer, batch, cfg))
+        online.eval()
+        updates += 1
+        if updates % cfg.target_every == 0:
+            target.load_state_dict(online.state_dict())
+
+    # ---- warm start: the best rule's episodes as demonstrations, learnt alone first -----------
+    if not resume and cfg.demo_episodes:
+        for k in range(cfg.demo_episodes):
+            size = cfg.sizes[k % len(cfg.sizes)]
+            instance = random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31)), cfg.due_dates)
+            play_episode(CompatMDP(instance), cfg, teacher(instance, cfg), demos.add)
+        for _ in range(cfg.pretrain_updates):
+            learn(cfg.batch_size)
     while episode < cfg.episodes:
         interrupt.check()  # a Ctrl-C that numba swallowed while compiling
         wall = time.perf_counter() - started
@@ -148,26 +218,16 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
             break
         # ---- one episode: act, store, learn ----------------------------------------------------
         size = cfg.sizes[episode % len(cfg.sizes)]
-        mdp = CompatMDP(random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31))))
-        scales = FeatureScales(mdp)
-        state, total = decision(mdp, scales), 0.0
-        while not mdp.over:
-            action = choose(online, state, epsilon(cfg, steps), rng)
-            pair = state.action(action)
-            reward = mdp.wait() if pair is None else mdp.assign(*pair)
-            reward += mdp.terminal_reward if mdp.over else 0.0
-            total += reward
-            following = None if mdp.over else decision(mdp, scales)
-            buffer.add(Transition(state, action, reward / scales.reward, following, mdp.over))
-            state, steps = following, steps + 1
-            if len(buffer) >= cfg.warmup and steps % cfg.train_every == 0:
-                online.train()
-                losses.append(td_step(online, target, optimizer, buffer.sample(cfg.batch_size, rng), cfg))
-                online.eval()
-                updates += 1
-                if updates % cfg.target_every == 0:
-                    target.load_state_dict(online.state_dict())
-        returns.append(total)
+        mdp = CompatMDP(random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31)), cfg.due_dates))
+
+        def after_step() -> None:
+            nonlocal steps
+            steps += 1
+            if len(buffer) + len(demos) >= cfg.warmup and steps % cfg.train_every == 0:
+                learn(cfg.batch_size)
+
+        act = lambda d, _: (choose(online, d, epsilon(cfg, steps), rng), None)  # noqa: E731
+        returns.append(play_episode(mdp, cfg, act, buffer.add, after_step))
         episode += 1
         # ---- validation, log, best model -------------------------------------------------------
         if episode % cfg.validate_every == 0 or episode == cfg.episodes:
@@ -176,7 +236,7 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
                    "epsilon": round(epsilon(cfg, steps), 4),
                    "train_return": round(float(np.mean(returns)), 2),
                    "loss": round(float(np.mean(losses)), 5) if losses else "",
-                   **validate(online, val_instances)}
+                   **validate(online, val_instances, cfg)}
             rows.append(row)
             returns, losses = [], []
             write_log(run_dir / "log.csv", rows, LOG_FIELDS)
@@ -187,6 +247,7 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
             save_checkpoint(run_dir / CHECKPOINT, online, optimizer, rng, episode,
                             time.perf_counter() - started, best, steps,
                             extra={"target": target.state_dict(), "buffer": buffer.state(),
+                                   "demos": demos.state(),
                                    "torch_rng": torch.get_rng_state(), "updates": updates,
                                    "rows": rows})
             bar.update(cfg.validate_every, val=row["val_return"], mk=row["val_makespan"])
@@ -203,14 +264,17 @@ CHECKPOINT = "checkpoint.pt"
 
 
 def _restore_own_state(path: Path, saved: dict,
-                       target: QNetwork) -> tuple[ReplayBuffer, int, list[dict]]:
-    """(replay buffer, updates, log rows) of a resumed run, from the state it saved beside the
+                       target: QNetwork) -> tuple[ReplayBuffer, ReplayBuffer, int, list[dict]]:
+    """(replay buffer, demonstrations, updates, log rows) of a resumed run, from the state it saved beside the
     shared checkpoint (``saved``, which :func:`open_run` filled), loaded into ``target`` and
     torch's generator."""
     try:
         target.load_state_dict(saved["target"])
         torch.set_rng_state(saved["torch_rng"])
-        return ReplayBuffer.restore(saved["buffer"]), int(saved["updates"]), list(saved["rows"])
+        demos = ReplayBuffer.restore(saved["demos"]) if "demos" in saved \
+            else ReplayBuffer(len(saved["buffer"]["action"]) or 1)
+        return (ReplayBuffer.restore(saved["buffer"]), demos, int(saved["updates"]),
+                list(saved["rows"]))
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
             from None
@@ -265,7 +329,8 @@ def plot_curves(rows: list[dict], path: Path) -> None:
     for ax, key, title in ((axes[1], "makespan", "validation makespan"),
                            (axes[2], "tardiness", "validation total tardiness")):
         ax.plot(x, [r[f"val_{key}"] for r in rows], "o-", ms=3, label="DQN")
-        ax.plot(x, [r[f"val_rule_{key}"] for r in rows], "--", label=REFERENCE_RULE)
+        ax.plot(x, [r[f"val_rule_{key}"] for r in rows], "--",
+                label=REFERENCE_RULE if key == "tardiness" else "best of the 18 rules")
         ax.set(xlabel="episode", title=title)
         ax.legend()
     fig.tight_layout()
