@@ -300,3 +300,22 @@ def test_comparison_methods_and_the_shipped_model():
     assert result.init == "nearest" and result.steps <= 20
     assert result.values["cost"] <= result.init_cost + 1e-9
     assert not violations(result.instance, result.schedule["routes"], {}, limit=None)
+
+
+def test_rewrite_environment_runs_the_crew_problem():
+    """``rewriter/Rewrite-v0`` over crew: a reward is the objective's decrease over the scale."""
+    from rewriter.envs.rewrite import RewriteEnv
+
+    env = RewriteEnv("crew", size="20x4", init="nearest", max_steps=6, normalize_reward=True)
+    obs, info = env.reset(seed=5)
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        legal = np.flatnonzero(obs["candidate_mask"])
+        if not len(legal):
+            break
+        before = env.state.cost()
+        obs, reward, terminated, truncated, info = env.step(int(rng.choice(legal)))
+        assert reward == pytest.approx((before - env.state.cost()) / env.state.cost_scale())
+        assert not violations(env.state.instance, env.state.routes(), {}, limit=None)
+        if terminated or truncated:
+            break
