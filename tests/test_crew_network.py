@@ -347,3 +347,33 @@ def test_the_start_rule_reads_the_gate_from_the_card(tmp_path):
     result = spec.run(instance, init="network", policy="none", model=str(gated))
     expected = decode(instance, _net(2), placement="cheapest", activation_threshold=1.0).schedule
     assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in expected.routes]
+
+
+# ---- the bench's rows name the network they measured --------------------------------------------
+def _bench_crew():
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("bench_crew", root / "benchmarks" / "bench_crew.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_labels_name_the_network_and_new_seeds_are_new_rows(tmp_path):
+    bench = _bench_crew()
+    model = save_crew_model(tmp_path / "m.pt", _net(), {"config": {"name": "crew9"}})
+    bare = save_crew_model(tmp_path / "bare.pt", _net(), None)
+    assert bench.model_tag(str(model)) == "crew9" and bench.model_tag(str(bare)) == "bare"
+    args = bench.parse_args(["--sizes", "crew_u10x4", "--seeds", "0-1", "--model", str(model),
+                             "--methods", "insertion,tabu:2,network,network+tabu:2"])
+    labels = [(j["instance"], j["label"]) for j in bench.plan(args)]
+    assert labels[:4] == [("crew_u10x4_s0", "insertion"), ("crew_u10x4_s0", "tabu:2"),
+                          ("crew_u10x4_s0", "network@crew9"),
+                          ("crew_u10x4_s0", "network+tabu@crew9:2")]
+    done = {bench.key(j) for j in bench.plan(bench.parse_args(
+        ["--sizes", "crew_u10x4", "--seeds", "0", "--model", str(model),
+         "--methods", "insertion,tabu:2,network,network+tabu:2"]))}
+    assert [j["instance"] for j in bench.plan(args) if bench.key(j) not in done] == \
+        ["crew_u10x4_s1"] * 4
