@@ -7,7 +7,8 @@ Per instance (``prod_<n>x<m>_s<seed>``, the generator's fixed evaluation seeds 0
 training or validation used): the makespan and total weighted tardiness of the policy's greedy
 schedule (``--init hierarchical``, the shipped model or ``--model``) and its solve time, and of
 the best of the 18 rules (named, by makespan); on ``tight_<n>x<m>_s<seed>`` (the same jobs with
-tight due dates) the policy's total weighted tardiness against edd-eet's and the best rule's;
+tight due dates) the policy's total weighted tardiness against edd-eet's, the best rule's and
+mwkr-eet's (the rule it was warm-started from);
 tabu search for ``--tabu-seconds`` on the makespan from the best rule's schedule and from the
 policy's (0: skipped). Every schedule passes the validator (``rewriter.fjsp.solve`` checks it).
 The summary gives per size the means and, for each target, the mean and standard error over the
@@ -83,7 +84,9 @@ def measure(n: int, m: int, seed: int, seconds: float, model: str) -> dict:
            "policy_s": round(ours_s, 2), "rule_makespan": rules[best]["makespan"],
            "rule_name": best, "mwkr_eet_makespan": rules["mwkr-eet"]["makespan"],
            "policy_twt": ours["weighted_tardiness"], "rule_twt": rules[best]["weighted_tardiness"],
-           "policy_tight_twt": ours_tight["weighted_tardiness"], "edd_tight_twt": late["edd-eet"],
+           "policy_tight_twt": ours_tight["weighted_tardiness"],
+           "policy_tight_makespan": ours_tight["makespan"], "edd_tight_twt": late["edd-eet"],
+           "mwkr_eet_tight_twt": late["mwkr-eet"],
            "best_tight_twt": late[best_late], "best_tight_name": best_late}
     if seconds > 0:
         row["tabu_from_rule"] = solve(inst, init=best, policy="tabu", steps=None,
@@ -124,6 +127,7 @@ def summary(rows: list[dict]) -> str:
                 "policy s": mean("policy_s"),
                 "policy tight twt": mean("policy_tight_twt"),
                 "edd-eet tight twt": mean("edd_tight_twt"),
+                "mwkr-eet tight twt": mean("mwkr_eet_tight_twt"),
                 "policy - edd (tight twt)": diff("policy_tight_twt", "edd_tight_twt"),
                 "best rule tight twt": mean("best_tight_twt")}
         if "tabu_from_rule" in group[0]:
