@@ -27,11 +27,13 @@ def test_every_shipped_model_loads(name):
     from rewriter.learn.dqn.model import load_dqn
 
     from rewriter.learn.crew.model_file import load_crew_model
+    from rewriter.learn.hierarchical.model_file import load_hierarchical
     from rewriter.learn.regions.picker import load_scorer
 
     path = shipped_model(name)
     loaders = {"rewrite": load_model, "construct": load_construct_model,
                "control": load_control_model, None: load_dqn, "crew": load_crew_model,
+               "hierarchical": load_hierarchical,
                "regions": lambda p: (load_scorer(p, name.split("_")[0]), {})}  # jssp_regions.pt
     model, meta = loaders[model_kind(path)](path)
     assert sum(p.numel() for p in model.parameters()) > 0 and isinstance(meta, dict)
@@ -49,6 +51,9 @@ def test_each_learner_finds_its_shipped_model_through_the_one_look_up():
     assert shipped_control_path() == shipped_model("jssp_control.pt")
     assert shipped_path() == shipped_model("fjsp_dqn_50x10.pt")
     assert shipped_path((411, 149)) == shipped_model("fjsp_dqn_500x100.pt")
+    from rewriter.learn.hierarchical.model_file import shipped_path as hierarchical_path
+
+    assert hierarchical_path() == shipped_model("fjsp_hierarchical.pt")
 
 
 def test_default_means_the_shipped_model_and_a_missing_one_says_how_to_train_it(tmp_path):

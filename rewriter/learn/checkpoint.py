@@ -32,6 +32,9 @@ MODEL_KINDS = {
                                       "rewriting (for --policy lns --selector learned)"),
     "rewriter-crew-1": ("crew", "a crew network (orders onto operators: for the crew "
                                 "problem's --init network)"),
+    "rewriter-fjsp-hierarchical-1": ("hierarchical", "a hierarchical job -> machine policy of "
+                                                     "the flexible shop (for --init "
+                                                     "hierarchical)"),
 }
 
 
