@@ -475,3 +475,19 @@ def test_a_run_starts_from_another_models_weights_of_the_same_architecture(tmp_p
     other = save_dqn(tmp_path / "other.pt", QNetwork(NetConfig(hidden=8)))
     assert _train_dqn(["--run-dir", str(tmp_path / "b"), "--init-model", str(other), *small]) == 2
     assert "architecture" in capsys.readouterr().err
+
+
+def test_the_time_limit_holds_during_the_warm_start(tmp_path):
+    """Demonstrations and pre-training updates that would take minutes stop at the limit."""
+    import time
+
+    from rewriter.learn.dqn.train import train
+
+    cfg = DQNConfig(sizes=("8x3",), validation_sizes=("8x3",), validation_seeds=(100,),
+                    demo_episodes=100_000, pretrain_updates=1_000_000, batch_size=4,
+                    time_limit_minutes=0.02)
+    began = time.perf_counter()
+    summary = train(cfg, tmp_path / "run", progress="off")
+    assert summary.status == "time_limit" and summary.episodes == 0
+    assert time.perf_counter() - began < 1.2 * 60 * 0.02 + 10
+    assert load_dqn(tmp_path / "run" / "model.pt")[0] is not None

@@ -131,6 +131,24 @@ def teacher(instance, cfg: DQNConfig):
     return act
 
 
+def warm_start(cfg: DQNConfig, rng: np.random.Generator, demos: ReplayBuffer, learn,
+               out_of_time) -> None:
+    """The best rule's episodes as demonstrations (``cfg.demo_episodes`` random instances of the
+    training sizes, into ``demos``), then ``cfg.pretrain_updates`` calls of ``learn(batch_size)``
+    on them alone; both stop early once ``out_of_time()``, so the time limit holds here too (a
+    large size's demonstrations and updates alone can take longer than a short limit)."""
+    for k in range(cfg.demo_episodes):
+        if out_of_time():
+            return
+        size = cfg.sizes[k % len(cfg.sizes)]
+        instance = random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31)), cfg.due_dates)
+        play_episode(CompatMDP(instance), cfg, teacher(instance, cfg), demos.add)
+    for _ in range(cfg.pretrain_updates):
+        if out_of_time():
+            return
+        learn(cfg.batch_size)
+
+
 def train(cfg: DQNConfig, run_dir, *, resume: bool = False, progress: str = "lines",
           command: str | None = None) -> DQNSummary:
     """Train a DQN dispatcher into the new directory ``run_dir``, or with ``resume`` continue the
@@ -202,18 +220,15 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
         if updates % cfg.target_every == 0:
             target.load_state_dict(online.state_dict())
 
-    # ---- warm start: the best rule's episodes as demonstrations, learnt alone first -----------
+    def out_of_time() -> bool:
+        return (cfg.time_limit_minutes is not None
+                and time.perf_counter() - started >= cfg.time_limit_minutes * 60)
+
     if not resume and cfg.demo_episodes:
-        for k in range(cfg.demo_episodes):
-            size = cfg.sizes[k % len(cfg.sizes)]
-            instance = random_instance(size, int(rng.integers(TRAIN_SEEDS, 2**31)), cfg.due_dates)
-            play_episode(CompatMDP(instance), cfg, teacher(instance, cfg), demos.add)
-        for _ in range(cfg.pretrain_updates):
-            learn(cfg.batch_size)
+        warm_start(cfg, rng, demos, learn, out_of_time)
     while episode < cfg.episodes:
         interrupt.check()  # a Ctrl-C that numba swallowed while compiling
-        wall = time.perf_counter() - started
-        if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
+        if out_of_time():
             status = "time_limit"
             break
         # ---- one episode: act, store, learn ----------------------------------------------------
