@@ -29,6 +29,7 @@ import time
 
 import numpy as np
 
+from bench_fjsp_dqn import table, verdict  # the DQN benchmark's table and paired verdict
 from rewriter import registry
 from rewriter.fjsp.dispatching import RULES
 from rewriter.fjsp.generate import generated_instance
@@ -97,28 +98,12 @@ def measure(n: int, m: int, seed: int, seconds: float, model: str) -> dict:
     return row
 
 
-def table(rows: list[dict]) -> str:
-    keys = list(rows[0])
-    lines = ["| " + " | ".join(keys) + " |", "|" + "---|" * len(keys)]
-    lines += ["| " + " | ".join(str(r.get(k, "")) for k in keys) + " |" for r in rows]
-    return "\n".join(lines) + "\n"
-
-
-def paired(differences: list[float]) -> str:
-    """Mean +- standard error of paired differences (lower is better) and the verdict."""
-    d = np.asarray(differences, np.float64)
-    mean = float(d.mean())
-    se = float(d.std(ddof=1) / np.sqrt(len(d))) if len(d) > 1 else 0.0
-    word = "met" if mean <= 0 else "within noise" if mean <= 2 * se else "not met"
-    return f"{mean:+.1f} ± {se:.1f}: {word}"
-
-
 def summary(rows: list[dict]) -> str:
     out = []
     for size in dict.fromkeys(r["size"] for r in rows):
         group = [r for r in rows if r["size"] == size]
         mean = lambda k: round(float(np.mean([r[k] for r in group])), 1)  # noqa: E731
-        diff = lambda a, b: paired([r[a] - r[b] for r in group])  # noqa: E731
+        diff = lambda a, b: verdict([r[a] - r[b] for r in group])  # noqa: E731
         line = {"size": size, "instances": len(group),
                 "policy makespan": mean("policy_makespan"),
                 "best rule makespan": mean("rule_makespan"),

@@ -136,8 +136,13 @@ def test_a_model_file_round_trips_and_other_files_are_refused(tmp_path):
     assert np.array_equal(hierarchical_schedule(inst, net).assign,
                           hierarchical_schedule(inst, loaded).assign)
     other = tmp_path / "other.pt"
-    torch.save({"format": "rewriter-fjsp-dqn-1", "state_dict": {}}, other)
-    with pytest.raises(InputError, match="not a hierarchical policy model"):
+    torch.save({"format": "rewriter-construct-1", "state_dict": {}}, other)
+    with pytest.raises(InputError, match="holds a learned constructive scheduler .*expected a "
+                                         "hierarchical job -> machine policy"):
+        load_hierarchical(other)
+    torch.save({"format": "rewriter-fjsp-hierarchical-1", "jobs": "active",
+                "policy_config": {"hidden": 0}}, other)
+    with pytest.raises(InputError, match="not a valid hierarchical policy model"):
         load_hierarchical(other)
     (tmp_path / "text.pt").write_text("hello")
     with pytest.raises(InputError, match="text.pt"):

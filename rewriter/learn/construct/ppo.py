@@ -76,23 +76,39 @@ def ppo_update(policy, optimizer: torch.optim.Optimizer, batch: dict, cfg: Const
     mean entropy and the mean approximate KL divergence from the rollout policy.
     ``evaluate(policy, batch, idx)`` gives the (log-probabilities, values) of the decisions
     ``idx`` (the per-job policy's by default; the graph policy brings its own)."""
+
+    def terms(idx):
+        log_probs, values = evaluate(policy, batch, idx)
+        new = log_probs.gather(1, batch["actions"][idx].unsqueeze(1)).squeeze(1)
+        return new, values, lambda: masked_entropy(log_probs).mean()
+
+    return ppo_epochs(policy, optimizer, batch, len(batch["actions"]), terms, cfg, rng)
+
+
+def ppo_epochs(policy, optimizer: torch.optim.Optimizer, batch: dict, size: int, terms,
+               cfg, rng: np.random.Generator) -> dict[str, float]:
+    """The loop of every PPO update: ``cfg.ppo_epochs`` passes over the ``size`` decisions of
+    ``batch`` in shuffled minibatches of ``cfg.minibatch``, each one gradient step on the clipped
+    objective. ``terms(idx)`` gives the decisions' (new log-probabilities of the actions taken,
+    values, a function of no argument returning their mean entropy, taken after the other terms
+    as the trainers always did) under the current policy; ``batch`` holds their ``log_probs``,
+    ``advantages`` and ``returns``. ``cfg``: any config with the PPO fields (clip, value_coef,
+    entropy_coef, max_grad_norm, ppo_epochs, minibatch)."""
     policy.train()
-    size = len(batch["actions"])
     sums = dict.fromkeys(("loss", "policy_loss", "value_loss", "entropy", "approx_kl"), 0.0)
     steps = 0
     for _ in range(cfg.ppo_epochs):
         order = torch.from_numpy(rng.permutation(size))
         for start in range(0, size, cfg.minibatch):
             idx = order[start:start + cfg.minibatch]
-            log_probs, values = evaluate(policy, batch, idx)
-            new = log_probs.gather(1, batch["actions"][idx].unsqueeze(1)).squeeze(1)
+            new, values, entropy_of = terms(idx)
             old = batch["log_probs"][idx]
             adv = batch["advantages"][idx]
             if len(idx) > 1:
                 adv = (adv - adv.mean()) / (adv.std() + 1e-8)
             policy_loss = ppo_loss(new, old, adv, cfg.clip)
             critic_loss = value_loss(values, batch["returns"][idx])
-            entropy = masked_entropy(log_probs).mean()
+            entropy = entropy_of()
             loss = policy_loss + cfg.value_coef * critic_loss - cfg.entropy_coef * entropy
             optimizer.zero_grad()
             loss.backward()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import torch
 
-from ..checkpoint import model_path, read_card, save_model_file, shipped_model, torch_load_safe
+from ..checkpoint import model_path, read_card, read_model_blob, save_model_file, shipped_model
 from ...errors import InputError
 from ...version import __version__
 from .policy import HierarchicalPolicy, PolicyConfig
@@ -30,14 +30,9 @@ def save_hierarchical(path, policy: HierarchicalPolicy, card: dict | None = None
 
 def load_hierarchical(path) -> tuple[HierarchicalPolicy, dict]:
     """(policy in eval mode, metadata: jobs, version, path, card); any other file is one
-    :class:`InputError` naming it."""
+    :class:`InputError` naming it (and what it holds, if it is another model of the package)."""
     path = Path(path)
-    blob = torch_load_safe(path, "hierarchical policy model")
-    kind = blob.get("format") if isinstance(blob, dict) else None
-    if kind != FORMAT:
-        what = f"a file of format {kind!r}" if kind else "no rewriter model"
-        raise InputError(f"{path}: not a hierarchical policy model ({what}; expected format "
-                         f"{FORMAT}, as `{TRAIN_WITH}` writes it)")
+    blob = read_model_blob(path, "hierarchical")  # any other file: one error naming its kind
     names = {f.name for f in dataclasses.fields(PolicyConfig)}
     values = blob.get("policy_config")
     if not isinstance(values, dict) or set(values) != names or not all(

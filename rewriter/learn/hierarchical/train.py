@@ -5,7 +5,8 @@ Read top to bottom: :func:`train_hierarchical` opens the run directory, then loo
 curriculum's stage -> that size's random ``prod``-family instances (seeds from 1000 up, never the
 evaluation seeds 0-2) -> one sampled episode in each, side by side (:func:`~.rollout.play`) ->
 GAE targets (:func:`rewriter.learn.construct.ppo.gae`) -> PPO epochs over the decisions
-(:func:`ppo_update`, the losses of :mod:`rewriter.learn.algorithms`) -> log -> validate ->
+(:func:`ppo_update`: the constructive trainers' loop and the losses of
+:mod:`rewriter.learn.algorithms`) -> log -> validate ->
 checkpoint. Every hyperparameter is in :class:`~.config.HierarchicalConfig`.
 
 The first ``imitation_iterations`` iterations are the warm start (:mod:`.imitation`): the
@@ -46,10 +47,9 @@ from ...envs.flexible_mdp import FlexibleMDP
 from ...fjsp.dispatching import RULES, dispatch_schedule
 from ...fjsp.generate import production_instance
 from ...version import __version__
-from ..algorithms import approx_kl, ppo_loss, value_loss
 from ..checkpoint import git_commit
 from ..construct.policy import masked_entropy
-from ..construct.ppo import gae
+from ..construct.ppo import gae, ppo_epochs
 from ..train import open_run, read_log, run_meta, save_checkpoint, write_log
 from .config import HierarchicalConfig, parse_size
 from .dispatch import hierarchical_schedule
@@ -112,38 +112,18 @@ def rollout_batch(episodes: list[Episode], cfg: HierarchicalConfig) -> dict[str,
 
 def ppo_update(policy: HierarchicalPolicy, optimizer, batch: dict, cfg: HierarchicalConfig,
                rng: np.random.Generator) -> dict[str, float]:
-    """``cfg.ppo_epochs`` passes of clipped PPO over ``batch`` in shuffled minibatches; returns
-    the mean losses, entropy and approximate KL."""
-    policy.train()
-    size = len(batch["job_actions"])
-    sums = dict.fromkeys(("loss", "policy_loss", "value_loss", "entropy", "approx_kl"), 0.0)
-    steps = 0
-    for _ in range(cfg.ppo_epochs):
-        order = torch.from_numpy(rng.permutation(size))
-        for start in range(0, size, cfg.minibatch):
-            idx = order[start:start + cfg.minibatch]
-            part = {k: v[idx] for k, v in batch.items()}
-            job_lp, machine_lp, values = policy.evaluate(part)
-            new = (job_lp.gather(1, part["job_actions"][:, None]).squeeze(1)
-                   + machine_lp.gather(1, part["machine_actions"][:, None]).squeeze(1))
-            adv = part["advantages"]
-            if len(idx) > 1:
-                adv = (adv - adv.mean()) / (adv.std() + 1e-8)
-            policy_loss = ppo_loss(new, part["log_probs"], adv, cfg.clip)
-            critic_loss = value_loss(values, part["returns"])
-            entropy = (masked_entropy(job_lp) + masked_entropy(machine_lp)).mean()
-            loss = policy_loss + cfg.value_coef * critic_loss - cfg.entropy_coef * entropy
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(policy.parameters(), cfg.max_grad_norm)
-            optimizer.step()
-            kl = approx_kl(new, part["log_probs"])
-            for key, value in (("loss", loss), ("policy_loss", policy_loss),
-                               ("value_loss", critic_loss), ("entropy", entropy),
-                               ("approx_kl", kl)):
-                sums[key] += float(value.detach())
-            steps += 1
-    return {key: value / steps for key, value in sums.items()}
+    """``cfg.ppo_epochs`` passes of clipped PPO over ``batch`` (the constructive trainers' loop,
+    :func:`rewriter.learn.construct.ppo.ppo_epochs`); a decision's log-probability is its job's
+    plus its machine's, its entropy the job head's plus the machine head's."""
+
+    def terms(idx):
+        part = {k: v[idx] for k, v in batch.items()}
+        job_lp, machine_lp, values = policy.evaluate(part)
+        new = (job_lp.gather(1, part["job_actions"][:, None]).squeeze(1)
+               + machine_lp.gather(1, part["machine_actions"][:, None]).squeeze(1))
+        return new, values, lambda: (masked_entropy(job_lp) + masked_entropy(machine_lp)).mean()
+
+    return ppo_epochs(policy, optimizer, batch, len(batch["job_actions"]), terms, cfg, rng)
 
 
 def _set_lr(optimizer, lr: float) -> None:
