@@ -491,3 +491,24 @@ def test_the_time_limit_holds_during_the_warm_start(tmp_path):
     assert summary.status == "time_limit" and summary.episodes == 0
     assert time.perf_counter() - began < 1.2 * 60 * 0.02 + 10
     assert load_dqn(tmp_path / "run" / "model.pt")[0] is not None
+
+
+def test_the_last_models_card_describes_the_last_weights(tmp_path):
+    """model.json: the episodes the weights have seen, the validation figures only when the last
+    validation was at the end (a run stopped by its time limit has episodes after it)."""
+    import dataclasses
+
+    from rewriter.learn.dqn.train import train
+
+    cfg = DQNConfig(sizes=("6x2",), validation_sizes=("6x2",), validation_seeds=(100,),
+                    validate_every=2, episodes=3, demo_episodes=0, warmup=1000)
+    assert train(cfg, tmp_path / "r", progress="off").episodes == 3
+    card = json.loads((tmp_path / "r" / "model.json").read_text())
+    assert card["episodes"] == 3 and card["validation_at_save"]["val_makespan"] > 0
+    assert [row["episode"] for row in card["curve"]] == [2, 3]
+    stopped = dataclasses.replace(cfg, episodes=10**6, validate_every=10**6,
+                                  time_limit_minutes=0.01)
+    summary = train(stopped, tmp_path / "t", progress="off")
+    card = json.loads((tmp_path / "t" / "model.json").read_text())
+    assert summary.status == "time_limit" and summary.episodes > 0
+    assert card["episodes"] == summary.episodes and card["validation_at_save"] == {}

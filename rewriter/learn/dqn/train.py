@@ -270,7 +270,11 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
     wall = time.perf_counter() - started
     if rows:
         plot_curves(rows, run_dir / "curves.png")
-    save_dqn(run_dir / "model.pt", online, _card(cfg, meta, rows, rows[-1] if rows else {}))
+    # the last weights: episodes after the last validation count, its figures only if it was now
+    last = rows[-1] if rows and rows[-1]["episode"] == episode else {}
+    save_dqn(run_dir / "model.pt", online,
+             _card(cfg, meta, rows, {**last, "episode": episode, "steps": steps,
+                                     "wall_s": round(wall, 1)}))
     return DQNSummary(run_dir, episode, steps, wall, best, status)
 
 
