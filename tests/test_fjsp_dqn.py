@@ -177,6 +177,13 @@ def test_a_saved_dqn_loads_and_another_model_file_is_one_clear_error(tmp_path):
         load_dqn(default_model_path("jssp"))
     assert main(["solve", "compat_20x5_s0", "--init", "dqn", "--model",
                  str(default_model_path("jssp")), "-q"]) == 2
+    # a model of a version with fewer pair features (the first shipped one read 5)
+    from rewriter.learn.dqn.network import NetConfig
+
+    older = save_dqn(tmp_path / "older.pt", QNetwork(NetConfig(pair_features=5)))
+    with pytest.raises(InputError, match="reads 5 pair features, this version computes 7"):
+        load_dqn(older)
+    assert main(["solve", "compat_20x5_s0", "--init", "dqn", "--model", str(older), "-q"]) == 2
 
 
 def test_solve_and_compare_run_the_shipped_dqn(tmp_path, capsys):

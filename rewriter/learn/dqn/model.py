@@ -46,6 +46,7 @@ def load_dqn(path) -> tuple[QNetwork, dict]:
             isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in values.values()):
         raise InputError(f"{path}: not a valid DQN dispatcher model (its architecture must name "
                          f"{', '.join(sorted(names))} as positive integers)")
+    _check_features(path, values)
     net = QNetwork(NetConfig(**values))
     try:
         net.load_state_dict(blob.get("state_dict"))
@@ -54,6 +55,17 @@ def load_dqn(path) -> tuple[QNetwork, dict]:
                          "architecture it names)") from None
     net.eval()
     return net, read_card(path.with_suffix(".json")) or {}
+
+
+def _check_features(path: Path, values: dict) -> None:
+    """A model reads the features this version computes, as many of each kind: one from a version
+    with other features would be fed columns it never learnt (or too few for its weights)."""
+    now = dataclasses.asdict(NetConfig())
+    for name in ("job_features", "machine_features", "pair_features", "global_features"):
+        if values[name] != now[name]:
+            raise InputError(f"{path}: a DQN dispatcher of another version: it reads "
+                             f"{values[name]} {name.replace('_', ' ')}, this version computes "
+                             f"{now[name]} (train a new one with `rewriter train --approach dqn`)")
 
 
 def nearest_size(n_jobs: int, n_machines: int, sizes=SHIPPED_SIZES) -> tuple[int, int]:
