@@ -519,3 +519,12 @@ def test_the_last_models_card_describes_the_last_weights(tmp_path):
     card = json.loads((tmp_path / "t" / "model.json").read_text())
     assert summary.status == "time_limit" and summary.episodes > 0
     assert card["episodes"] == summary.episodes and card["validation_at_save"] == {}
+
+
+def test_warmup_zero_trains_and_a_negative_warmup_is_refused(tmp_path, capsys):
+    small = ["--sizes", "6x2", "--validation-sizes", "6x2", "--validation-seeds", "100",
+             "--episodes", "2", "--demo-episodes", "0", "--batch-size", "4", "--quiet"]
+    assert _train_dqn(["--run-dir", str(tmp_path / "a"), "--warmup", "0", *small]) == 0
+    assert _train_dqn(["--run-dir", str(tmp_path / "b"), "--warmup", "-5", *small]) == 2
+    err = capsys.readouterr().err
+    assert "warmup" in err and "Traceback" not in err

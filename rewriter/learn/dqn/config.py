@@ -120,7 +120,7 @@ class DQNConfig(ConfigBase):
             raise InputError(f"due_dates must be one of {', '.join(DUE_DATES)}, got {self.due_dates!r}")
         if self.reward not in REWARDS:
             raise InputError(f"reward must be one of {', '.join(REWARDS)}, got {self.reward!r}")
-        for name in ("demo_episodes", "pretrain_updates"):
+        for name in ("demo_episodes", "pretrain_updates", "warmup"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise InputError(f"{name} must be an integer >= 0, got {value!r}")

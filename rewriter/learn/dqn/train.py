@@ -210,6 +210,8 @@ def _train(cfg: DQNConfig, run_dir: Path, meta: dict, progress: str, resume: boo
         """One TD step on a batch, ``demo_share`` of it demonstrations; the target network
         follows every ``target_every`` steps."""
         nonlocal updates
+        if not len(buffer) and not len(demos):
+            return  # nothing stored yet (warmup 0: the first n-step transition is still pending)
         shown = int(round(batch_size * cfg.demo_share)) if len(demos) and len(buffer) else 0
         batch = (buffer.sample(batch_size - shown, rng) if len(buffer) else []) \
             + demos.sample(shown if len(buffer) else batch_size, rng)
