@@ -65,20 +65,22 @@ def _solve_crew(instance, **options):
 
 
 # ---- comparison methods ------------------------------------------------------------------------
-def _jssp_rewriter(instance, *, unit: str, budget=None, init: str = "mwkr", seed: int = 0,
-                   start=None, started=None, **_):
-    begin = dict(init=init, seed=seed, start=start, started=started)
+def _budgeted(solve, default_init: str, instance, *, unit: str, budget=None,
+              init: str | None = None, seed: int = 0, start=None, started=None, **_):
+    """A ``rewriter`` (``unit="steps"``: ``budget`` rewrites) or ``rewriter-time`` (``"seconds"``)
+    comparison run of the learned ``solve``, from ``init`` (default ``default_init``) or ``start``."""
+    begin = dict(init=init or default_init, seed=seed, start=start, started=started)
     if unit == "seconds":
-        return _solve_jssp(instance, steps=None, time_limit=budget, **begin)
-    return _solve_jssp(instance, steps=None if budget is None else int(budget), **begin)
+        return solve(instance, steps=None, time_limit=budget, **begin)
+    return solve(instance, steps=None if budget is None else int(budget), **begin)
 
 
 @cache  # one set of methods, so a parsed spec equals its re-parse
 def jssp_methods() -> dict[str, Method]:
-    return {"rewriter": Method("rewriter", partial(_jssp_rewriter, unit="steps"),
-                               "the shipped learned policy, STEPS rewrites", "steps", 200,
-                               takes_init=True),
-            "rewriter-time": Method("rewriter-time", partial(_jssp_rewriter, unit="seconds"),
+    steps, seconds = (partial(_budgeted, _solve_jssp, "mwkr", unit=u) for u in ("steps", "seconds"))
+    return {"rewriter": Method("rewriter", steps, "the shipped learned policy, STEPS rewrites",
+                               "steps", 200, takes_init=True),
+            "rewriter-time": Method("rewriter-time", seconds,
                                     "the shipped learned policy, rewriting for S seconds",
                                     "seconds", 10.0, takes_init=True)}
 
@@ -106,19 +108,12 @@ def mrt_methods() -> dict[str, Method]:
                                "rewrites", "steps", 50, takes_init=True)}
 
 
-def _crew_rewriter(instance, *, unit: str, budget=None, init: str | None = None, seed: int = 0,
-                   start=None, started=None, **_):
-    begin = dict(init=init or "insertion", seed=seed, start=start, started=started)
-    if unit == "seconds":
-        return _solve_crew(instance, steps=None, time_limit=budget, **begin)
-    return _solve_crew(instance, steps=None if budget is None else int(budget), **begin)
-
-
 @cache
 def crew_methods() -> dict[str, Method]:
-    return {"rewriter": Method("rewriter", partial(_crew_rewriter, unit="steps"), "the shipped "
-                               "learned policy, STEPS relocations (from insertion, or @RULE)",
-                               "steps", CREW_STEPS, takes_init=True),
-            "rewriter-time": Method("rewriter-time", partial(_crew_rewriter, unit="seconds"),
-                                    "the shipped learned policy, rewriting for S seconds (from "
-                                    "insertion, or @RULE)", "seconds", 10.0, takes_init=True)}
+    steps, seconds = (partial(_budgeted, _solve_crew, "insertion", unit=u)
+                      for u in ("steps", "seconds"))
+    return {"rewriter": Method("rewriter", steps, "the shipped learned policy, STEPS relocations "
+                               "(from insertion, or @RULE)", "steps", CREW_STEPS, takes_init=True),
+            "rewriter-time": Method("rewriter-time", seconds, "the shipped learned policy, "
+                                    "rewriting for S seconds (from insertion, or @RULE)",
+                                    "seconds", 10.0, takes_init=True)}
