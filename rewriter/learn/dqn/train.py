@@ -29,8 +29,10 @@ import torch
 from ..checkpoint import git_commit, torch_load_safe, torch_save_atomic
 from ..train import open_run, run_meta, save_checkpoint, write_log
 from ...core import interrupt
+from ...core.charts import save_training_curves
 from ...core.progress import Progress
 from ...core.threads import limit_threads
+from ...envs.compat_mdp import CompatMDP, LearnerReward
 from ...errors import InputError
 from ...textfile import read_json
 from ...version import __version__
@@ -38,13 +40,10 @@ from .config import DQNConfig
 from .features import FeatureScales, decision
 from .imitate import teacher_actions, teacher_schedule
 from .learn import choose, epsilon, td_step
-from ...envs.compat_mdp import CompatMDP
 from .model import load_dqn, save_dqn
 from .network import NetConfig, QNetwork
 from .replay import NStep, ReplayBuffer
-from ...envs.compat_mdp import LearnerReward
 from .sizes import random_instance
-from ...core.charts import save_training_curves
 
 APPROACH = "dqn"  # config.json says which trainer wrote the run
 LOG_FIELDS = ["episode", "steps", "updates", "wall_s", "epsilon", "train_return", "loss",
@@ -286,16 +285,17 @@ CHECKPOINT = "checkpoint.pt"
 
 def _restore_own_state(path: Path, saved: dict,
                        target: QNetwork) -> tuple[ReplayBuffer, ReplayBuffer, int, list[dict]]:
-    """(replay buffer, demonstrations, updates, log rows) of a resumed run, from the state it saved beside the
-    shared checkpoint (``saved``, which :func:`open_run` filled), loaded into ``target`` and
+    """(replay buffer, demonstrations, updates, log rows) of a resumed run, from the state it saved
+    beside the shared checkpoint (``saved``, which :func:`open_run` filled), loaded into ``target`` and
     torch's generator."""
     try:
         target.load_state_dict(saved["target"])
         torch.set_rng_state(saved["torch_rng"])
-        demos = ReplayBuffer.restore(saved["demos"]) if "demos" in saved \
-            else ReplayBuffer(len(saved["buffer"]["action"]) or 1)
-        return (ReplayBuffer.restore(saved["buffer"]), demos, int(saved["updates"]),
-                list(saved["rows"]))
+        buffer = ReplayBuffer.restore(saved["buffer"])
+        # a run checkpointed before the warm start existed has no demonstrations, and gets none
+        demos = (ReplayBuffer.restore(saved["demos"]) if "demos" in saved
+                 else ReplayBuffer(buffer.capacity))
+        return buffer, demos, int(saved["updates"]), list(saved["rows"])
     except (KeyError, TypeError, ValueError, RuntimeError, IndexError) as exc:
         raise InputError(f"{path}: not a checkpoint of a DQN run ({exc.__class__.__name__})") \
             from None
