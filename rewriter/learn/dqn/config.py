@@ -65,7 +65,7 @@ class DQNConfig(ConfigBase):
     validation_sizes: tuple[str, ...] = ("50x10", "100x20")
     validation_seeds: tuple[int, ...] = (100, 101)   # never the evaluation seeds 0-2
     # what is learnt, and the warm start (imitation of the best rule, then DQN)
-    reward: str = "makespan"      # reward.REWARDS
+    reward: str = "makespan"      # envs.compat_mdp.REWARDS
     n_step: int = 3
     demo_episodes: int = 40
     pretrain_updates: int = 1_500

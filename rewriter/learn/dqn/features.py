@@ -42,7 +42,7 @@ class Decision:
     pair_x: np.ndarray
     global_x: np.ndarray
     can_wait: bool
-    baseline: float  # the part of the return no action changes (reward.LearnerReward.baseline), scaled
+    baseline: float  # a first estimate of the return to come, scaled (envs.compat_mdp.LearnerReward.baseline)
 
     @property
     def n_pairs(self) -> int:
