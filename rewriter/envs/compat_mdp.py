@@ -222,7 +222,7 @@ REWARDS = ("makespan", "makespan+tardiness", "spec")
 
 class LearnerReward:
     """A reward along one episode of ``mdp`` (it remembers the latest completion): the
-    specification's (``"spec"``) or a makespan reward (the module docstring, "Rewards").
+    specification's (``"spec"``) or a makespan reward (the module docstring, "Other rewards").
     """
 
     def __init__(self, kind: str, mdp: CompatMDP, time_scale: float):
