@@ -39,6 +39,7 @@ duration of an operation, compressed by ``sign(x) log(1 + |x|)``):
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from ..fjsp.instance import NO_DUE, FlexibleInstance
 
@@ -120,17 +121,10 @@ class FlexibleMDP:
         """Each unfinished job's next operation on its earliest-ending machine, and the jobs that
         may be picked now."""
         self.unfinished = self.next_op < self.job_end
-        ops = np.minimum(self.next_op, self.n_ops - 1)
-        machines, durations = self.op_machine[ops], self.op_duration[ops]
-        ok = self.op_ok[ops] & self.unfinished[:, None]
-        starts = np.maximum(self.ready[:, None], self.free[machines])
-        ends = np.where(ok, starts + durations, _NEVER)
-        key = np.where(ok, ends * (int(durations.max(initial=0)) + 1) + durations, _NEVER)
-        best = key.argmin(1)
-        rows = np.arange(self.n_jobs)
-        self.best_start = np.where(self.unfinished, starts[rows, best], _NEVER)
-        self.best_end = np.where(self.unfinished, ends[rows, best], _NEVER)
-        self._next = (ops, machines, ok)
+        self.best_start = np.empty(self.n_jobs, np.int64)
+        self.best_end = np.empty(self.n_jobs, np.int64)
+        _earliest_ends(self.next_op, self.job_end, self.ready, self.free, self.op_machine,
+                       self.op_duration, self.op_ok, self.best_start, self.best_end)
         if self.over:
             self.pickable = np.zeros(self.n_jobs, bool)
             self.now = self.cstar = self.makespan
@@ -143,6 +137,11 @@ class FlexibleMDP:
         self.pickable = self.unfinished & (self.best_start < self.cstar)
         if not self.pickable.any():  # zero-length operations end where they start
             self.pickable = self.unfinished & (self.best_end == self.cstar)
+
+    def _next_options(self) -> tuple[np.ndarray, np.ndarray]:
+        """(machines (n, E), usable (n, E)) of every job's next operation (none for finished)."""
+        ops = np.minimum(self.next_op, self.n_ops - 1)
+        return self.op_machine[ops], self.op_ok[ops] & self.unfinished[:, None]
 
     # ---- the two decisions ---------------------------------------------------------------------
     def machine_mask(self) -> np.ndarray:
@@ -184,7 +183,7 @@ class FlexibleMDP:
     def job_features(self) -> np.ndarray:
         """(n, len(JOB_FEATURES)) float32 (zeros for finished jobs)."""
         alive, s = self.unfinished, self.scale
-        ops = self._next[0]
+        ops = np.minimum(self.next_op, self.n_ops - 1)
         due_slack = np.where(self.has_due, self.instance.due - self.now - self.work_after[ops], 0)
         chosen = np.zeros(self.n_jobs)
         if self.chosen >= 0:
@@ -199,29 +198,35 @@ class FlexibleMDP:
         out[~alive] = 0.0
         return out.clip(-FEATURE_LIMIT, FEATURE_LIMIT).astype(np.float32)
 
-    def machine_features(self) -> np.ndarray:
-        """(m, len(MACHINE_FEATURES)) float32; the chosen operation's columns only in the
-        machine phase."""
-        m, s = self.n_machines, self.scale
-        out = np.zeros((m, len(MACHINE_FEATURES)), np.float64)
+    def machine_common(self) -> np.ndarray:
+        """(m, MACHINE_COMMON) float32: the machine columns both phases share."""
+        m = self.n_machines
+        out = np.empty((m, MACHINE_COMMON), np.float64)
         out[:, 0] = 1.0
-        out[:, 1] = slog((self.free - self.now) / s)
+        out[:, 1] = slog((self.free - self.now) / self.scale)
         mean_load = self.load.mean()
         out[:, 2] = self.load / mean_load if mean_load > 0 else 1.0
-        _, machines, ok = self._next
-        picked = ok & self.pickable[:, None]
+        machines, usable = self._next_options()
+        picked = usable & self.pickable[:, None]
         out[:, 3] = np.bincount(machines[picked], minlength=m) / max(int(self.pickable.sum()), 1)
+        return out.clip(-FEATURE_LIMIT, FEATURE_LIMIT).astype(np.float32)
+
+    def machine_features(self, common: np.ndarray | None = None) -> np.ndarray:
+        """(m, len(MACHINE_FEATURES)) float32; the chosen operation's columns only in the
+        machine phase. ``common``: :meth:`machine_common` of this state, if already at hand."""
+        out = np.zeros((self.n_machines, len(MACHINE_FEATURES)), np.float32)
+        out[:, :MACHINE_COMMON] = self.machine_common() if common is None else common
         if self.phase == MACHINE_PHASE:
-            job, o = self.chosen, self.next_op[self.chosen]
+            job, o, s = self.chosen, self.next_op[self.chosen], self.scale
             where = self.op_machine[o][self.op_ok[o]]
             duration = self.op_duration[o][self.op_ok[o]]
             start = np.maximum(self.ready[job], self.free[where])
             end = start + duration
             out[where, 4] = 1.0
-            out[where, 5] = duration / max(int(duration.min()), 1)
-            out[where, 6] = slog((start - start.min()) / s)
-            out[where, 7] = slog((end - end.min()) / s)
-        return out.clip(-FEATURE_LIMIT, FEATURE_LIMIT).astype(np.float32)
+            out[where, 5] = np.minimum(duration / max(int(duration.min()), 1), FEATURE_LIMIT)
+            out[where, 6] = np.minimum(slog((start - start.min()) / s), FEATURE_LIMIT)
+            out[where, 7] = np.minimum(slog((end - end.min()) / s), FEATURE_LIMIT)
+        return out
 
     # ---- the result ----------------------------------------------------------------------------
     def schedule(self):
@@ -235,3 +240,25 @@ class FlexibleMDP:
         for o in self.order:
             sequences[int(self.assign[o])].append(o)
         return FlexibleSchedule(self.instance, self.assign, sequences)
+
+
+@njit(cache=True)
+def _earliest_ends(next_op, job_end, ready, free, op_machine, op_duration, op_ok, best_start,
+                   best_end):
+    """Per job, the start and end of its next operation on the eligible machine that ends it
+    first (ties: the shorter duration, then the first listed, as the rules' eet); _NEVER for a
+    finished job."""
+    for j in range(next_op.shape[0]):
+        o = next_op[j]
+        best_start[j] = _NEVER
+        best_end[j] = _NEVER
+        if o >= job_end[j]:
+            continue
+        best_duration = 0
+        for e in range(op_machine.shape[1]):
+            if not op_ok[o, e]:
+                break
+            d = op_duration[o, e]
+            s = max(ready[j], free[op_machine[o, e]])
+            if s + d < best_end[j] or (s + d == best_end[j] and d < best_duration):
+                best_start[j], best_end[j], best_duration = s, s + d, d
