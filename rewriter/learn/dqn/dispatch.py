@@ -10,17 +10,14 @@ from ...envs.compat_mdp import CompatMDP
 from .network import QNetwork
 
 
-def run_episode(net: QNetwork, mdp: CompatMDP) -> float:
-    """Play ``mdp`` from its current state to the end, always the greedy action; returns the
-    (unscaled) return from here."""
+def run_episode(net: QNetwork, mdp: CompatMDP) -> None:
+    """Play ``mdp`` from its current state to the end, always the greedy action (the reward the
+    network learnt from plays no part: a decision's baseline changes no greedy choice)."""
     scales = FeatureScales(mdp)
-    total = 0.0
     while not mdp.over:
         d = decision(mdp, scales)
-        action = net.greedy(d)
-        pair = d.action(action)
-        total += mdp.wait() if pair is None else mdp.assign(*pair)
-    return total + mdp.terminal_reward
+        pair = d.action(net.greedy(d))
+        mdp.wait() if pair is None else mdp.assign(*pair)
 
 
 def dqn_schedule(instance, net: QNetwork, threads: int = 1):
