@@ -33,7 +33,7 @@ import numpy as np
 
 from rewriter.fjsp.dispatching import RULES
 from rewriter.fjsp.generate import compatibility_instance
-from rewriter.learn.dqn.sizes import tight_due_dates
+from rewriter.learn.dqn.sizes import parse_size, tight_due_dates
 from rewriter import registry
 
 
@@ -61,11 +61,6 @@ second = time.perf_counter() - t2
 print(json.dumps({"first_s": first, "second_s": second, "load_s": loaded, "makespan": schedule.makespan,
                   "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
 """
-
-
-def size_of(text: str) -> tuple[int, int]:
-    n, m = text.lower().split("x")
-    return int(n), int(m)
 
 
 def measure(n: int, m: int, seed: int, seconds: float, model: str) -> dict:
@@ -150,7 +145,7 @@ def main() -> None:
     seeds = [int(s) for s in args.seeds.split(",")]
     rows = []
     for size in args.sizes.split(","):
-        n, m = size_of(size)
+        n, m = parse_size(size)
         for seed in seeds:
             rows.append(measure(n, m, seed, args.tabu_seconds, args.model))
             print(rows[-1], flush=True)

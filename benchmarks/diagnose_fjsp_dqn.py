@@ -29,6 +29,7 @@ from rewriter.fjsp.generate import compatibility_instance
 from rewriter.learn.dqn.features import FeatureScales, decision
 from rewriter.learn.dqn.model import load_dqn, resolve_dqn
 from rewriter.learn.dqn.network import Batch
+from rewriter.learn.dqn.sizes import parse_size
 
 
 def curve(path: str) -> list[str]:
@@ -105,7 +106,7 @@ def main() -> None:
     keys = ("makespan", "over_fastest", "idle_share", "end_unbalance")
     print(f"{'size':>8} {'method':>10} " + " ".join(f"{k:>13}" for k in keys) + "  Q ranks the known best first")
     for size in args.sizes.split(","):
-        n, m = map(int, size.split("x"))
+        n, m = parse_size(size)
         table = {"dqn": [], "mwkr-eet": [], "best rule": []}
         known = right = 0
         for seed in (int(s) for s in args.seeds.split(",")):
