@@ -127,6 +127,16 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
     fallbacks = encodings = 0
     since = every  # encode before the first step
     scores = np.empty((m, n))
+    # each row's best column and score: the first maximum of the matrix in row-major order is
+    # the first maximum of the row maxima, at its row's first maximum (np.argmax over the whole
+    # matrix, without reading m x n numbers per step)
+    row_col = np.zeros(m, np.int64)
+    row_best = np.full(m, -np.inf)
+
+    def refresh(rows):
+        row_col[rows] = np.argmax(scores[rows], axis=1)
+        row_best[rows] = scores[rows, row_col[rows]]
+
     for _ in range(n):
         if since >= every:
             scorer = _Scorer(net, instance, state, k, activation_threshold)
@@ -134,8 +144,9 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
             since = 0
             for kk in range(m):
                 scores[kk] = scorer.row(instance, state, kk)
-        best = int(np.argmax(scores))
-        kk, i = divmod(best, n)
+            refresh(np.arange(m))
+        kk = int(np.argmax(row_best))
+        i = int(row_col[kk])
         if np.isfinite(scores[kk, i]) and placement == "cheapest":
             routes[kk].insert(_cheapest_position(instance, kk, routes[kk], i), i)
             state.used[kk] = route_time(instance, kk, routes[kk])
@@ -154,6 +165,7 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
         state.assigned[i] = True
         scores[:, i] = -np.inf
         scores[kk] = scorer.row(instance, state, kk)
+        refresh(np.union1d(np.flatnonzero(row_col == i), [kk]))
         since += 1
     schedule = CrewSchedule(instance, routes)
     return Decoded(schedule, fallbacks, None, encodings)
@@ -183,21 +195,13 @@ def _cheapest_insertion(instance: CrewInstance, state: CrewState,
     best = None  # (cost, operator, position, order)
     for k, route in enumerate(routes):
         extra = price if (not instance.active[k] and not route) else 0.0
-        for position in range(len(route) + 1):
-            into = (instance.travel_from_start(k, open_orders) if position == 0
-                    else instance.travel_between(route[position - 1], open_orders))
-            added = into + instance.hours[open_orders]
-            if position < len(route):
-                nxt = route[position]
-                before = (instance.travel_from_start(k, nxt) if position == 0
-                          else instance.travel_between(route[position - 1], nxt))
-                added = added + instance.travel_between(open_orders, nxt) - before
-            fits = state.used[k] + added <= instance.capacity[k] + _SLACK
-            if fits.any():
-                j = int(np.argmin(np.where(fits, added, np.inf)))
-                cost = float(added[j]) + extra
-                if best is None or cost < best[0]:
-                    best = (cost, k, position, int(open_orders[j]))
+        added = _insertion_times(instance, k, route, open_orders)  # (positions, open orders)
+        fits = state.used[k] + added <= instance.capacity[k] + _SLACK
+        if fits.any():  # the first (position, order) of least added time, as a loop over both
+            position, j = divmod(int(np.argmin(np.where(fits, added, np.inf))), open_orders.size)
+            cost = float(added[position, j]) + extra
+            if best is None or cost < best[0]:
+                best = (cost, k, position, int(open_orders[j]))
     if best is None:
         return None
     _, k, position, order = best
@@ -206,6 +210,25 @@ def _cheapest_insertion(instance: CrewInstance, state: CrewState,
         routes[k].pop(position)
         return None
     return k, order
+
+
+def _insertion_times(instance: CrewInstance, k: int, route: list[int],
+                     orders: np.ndarray) -> np.ndarray:
+    """(len(route) + 1, len(orders)): the time inserting each of ``orders`` at each position of
+    operator ``k``'s ``route`` adds (travel in, service, travel on to the next order minus the
+    leg it replaces), summed in the order a position-by-position loop would sum it."""
+    path = np.asarray(route, np.int64)
+    into = np.concatenate([instance.travel_from_start(k, orders)[None, :],
+                           instance.travel_between(path[:, None], orders[None, :])
+                           .reshape(path.size, orders.size)])
+    added = into + instance.hours[orders]
+    if path.size:
+        before = np.concatenate([[instance.travel_from_start(k, path[0])],
+                                 instance.travel_between(path[:-1], path[1:])])
+        onward = instance.travel_between(orders[None, :], path[:, None]).reshape(path.size,
+                                                                                 orders.size)
+        added[:-1] = added[:-1] + onward - before[:, None]
+    return added
 
 
 def _by_rules(instance: CrewInstance, fallbacks: int, encodings: int) -> Decoded:
