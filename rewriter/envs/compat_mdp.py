@@ -231,6 +231,8 @@ class LearnerReward:
         self.kind, self.mdp = kind, mdp
         self.latest = 0  # the latest completion of the jobs assigned so far
         self.weight = mdp.instance.weight.astype(np.float64)
+        # each job's shortest compatible duration (the baseline's bound reads it at every decision)
+        self.fastest = np.where(mdp.compatible, mdp.durations, np.iinfo(np.int64).max).min(1)
         # rewards are divided by this for learning: the return is then about 1 at every size
         self.scale = time_scale * (mdp.n_jobs if kind == "spec" else 1.0)
 
@@ -278,7 +280,7 @@ class LearnerReward:
         unstarted = mdp.status == NOT_STARTED
         if self.kind == "spec":
             return float((mdp.deadline[unstarted] - mdp.time).sum())
-        fastest = np.where(mdp.compatible, mdp.durations, np.iinfo(np.int64).max).min(1)
+        fastest = self.fastest
         running = mdp.status == RUNNING
         left = (mdp.begin[running] + mdp.job_duration[running] - mdp.time).sum()
         work = float(fastest[unstarted].sum() + left)
