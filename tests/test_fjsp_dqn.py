@@ -528,3 +528,32 @@ def test_warmup_zero_trains_and_a_negative_warmup_is_refused(tmp_path, capsys):
     assert _train_dqn(["--run-dir", str(tmp_path / "b"), "--warmup", "-5", *small]) == 2
     err = capsys.readouterr().err
     assert "warmup" in err and "Traceback" not in err
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 5), st.integers(0, 10**6))
+def test_scaled_due_dates_lie_before_the_makespan_bound_and_keep_the_jobs(n, m, seed):
+    from rewriter.learn.dqn.sizes import SCALED_SLACK, random_instance
+
+    plain = compatibility_instance(n, m, seed)
+    scaled = random_instance(f"{n}x{m}", seed, "scaled")
+    # the bound, one job at a time: each job's fastest compatible duration
+    fastest = [min(plain.elig_duration[plain.elig_start[j]:plain.elig_start[j + 1]]) for j in range(n)]
+    bound = max(sum(fastest) / m, max(fastest))
+    low, high = SCALED_SLACK
+    assert all(round(low * bound) <= d - r <= round(high * bound)
+               for d, r in zip(scaled.due, scaled.release))
+    for name in ("job_start", "elig_start", "elig_machine", "elig_duration", "release", "weight"):
+        assert np.array_equal(getattr(scaled, name), getattr(plain, name))
+    assert np.array_equal(random_instance(f"{n}x{m}", seed, "scaled").due, scaled.due)
+
+
+def test_scaled_due_dates_leave_edd_late_on_a_fair_share_of_jobs_at_every_size():
+    """Where the tight draw leaves edd-eet on time (100 x 20 and up), the scaled one does not."""
+    from rewriter.fjsp.dispatching import dispatch_schedule
+    from rewriter.learn.dqn.sizes import random_instance
+
+    for size, n in (("50x10", 50), ("100x20", 100), ("500x100", 500)):
+        late = dispatch_schedule(random_instance(size, 100, "scaled"), "edd-eet").values()["late_jobs"]
+        assert 0.25 * n <= late <= 0.8 * n
+    assert dispatch_schedule(random_instance("100x20", 100, "tight"), "edd-eet").values()["late_jobs"] <= 5

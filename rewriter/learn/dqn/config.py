@@ -12,8 +12,9 @@ from ...errors import InputError
 HELP = {
     "sizes": "training instances' size classes JOBSxMACHINES, comma-separated; one per episode "
              "in turn",
-    "due_dates": "due dates of the training and validation instances: compat (the generator's) "
-                 "or tight (the tight_ family's draw, sizes.tight_due_dates)",
+    "due_dates": "due dates of the training and validation instances: compat (the generator's), "
+                 "tight (the tight_ family's draw, sizes.tight_due_dates) or scaled (before the "
+                 "makespan bound, tight at every size: sizes.scaled_due_dates)",
     "validation_sizes": "size classes of the fixed validation instances",
     "validation_seeds": "seeds of the validation instances of each size (never the evaluation "
                         "seeds 0-2)",

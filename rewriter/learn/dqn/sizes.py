@@ -1,5 +1,6 @@
 """Size classes ``NxM`` (jobs x machines) of the random training and validation instances, and
-their due dates: the compat generator's, or tight ones (:func:`tight_due_dates`)."""
+their due dates: the compat generator's, tight ones (:func:`tight_due_dates`), or ones scaled to
+the instance's makespan bound (:func:`scaled_due_dates`)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,10 @@ import numpy as np
 
 from ...errors import InputError
 
-DUE_DATES = ("compat", "tight")
+DUE_DATES = ("compat", "tight", "scaled")
 TIGHT_MAGIC = 0x54494748  # "TIGH": the tight due dates' own random stream
+SCALED_MAGIC = 0x53434C44  # "SCLD": the scaled due dates' own random stream
+SCALED_SLACK = (0.35, 0.85)  # the tight family's [0.7, 1.7) halved, times the makespan bound
 
 _SIZE = re.compile(r"([1-9][0-9]*)x([1-9][0-9]*)")
 
@@ -30,7 +33,9 @@ def random_instance(size: str, seed: int, due_dates: str = "compat"):
 
     n, m = parse_size(size)
     instance = compatibility_instance(n, m, seed)
-    return tight_due_dates(instance) if due_dates == "tight" else instance
+    if due_dates == "tight":
+        return tight_due_dates(instance)
+    return scaled_due_dates(instance) if due_dates == "scaled" else instance
 
 
 def tight_due_dates(instance):
@@ -52,3 +57,33 @@ def tight_due_dates(instance):
                             release=instance.release, due=due, weight=instance.weight,
                             metadata={**instance.metadata, "due_dates": "tight",
                                       "due_slack": [low, high]})
+
+
+def makespan_bound(instance) -> float:
+    """A lower bound on the makespan of a compat instance (single-operation jobs, releases 0): the
+    jobs' fastest durations spread evenly over the machines, or the longest of them."""
+    fastest = np.minimum.reduceat(instance.elig_duration, instance.elig_start[:-1])
+    return max(float(fastest.sum()) / instance.n_machines, float(fastest.max()))
+
+
+def scaled_due_dates(instance):
+    """``instance`` with due dates that stay tight at every size: per job ``due = release +
+    rint(s x B)``, ``B`` the :func:`makespan_bound`, ``s`` uniform in :data:`SCALED_SLACK`.
+    The tight draw scales with a job's mean duration, which does not shrink with the number of
+    compatible machines while the makespan does (mean due about 60 at every size against makespans
+    of about 120 at 50 x 10, 70 at 100 x 20 and 22 at 500 x 100), so from 100 x 20 up it leaves
+    edd-eet almost on time; this one puts every due date before the makespan bound, where a
+    constant share of the jobs must be late whatever the size. A premise of its own, beside the
+    tight family's, not a replacement."""
+    from ...fjsp.instance import FlexibleInstance
+
+    n, m, seed = instance.n_jobs, instance.n_machines, int(instance.metadata["seed"])
+    rng = np.random.default_rng([SCALED_MAGIC, n, m, seed])
+    low, high = SCALED_SLACK
+    bound = makespan_bound(instance)
+    due = instance.release + np.rint((low + (high - low) * rng.random(n)) * bound).astype(np.int64)
+    return FlexibleInstance(f"scaledcompat_{n}x{m}_s{seed}", m, instance.job_start,
+                            instance.elig_start, instance.elig_machine, instance.elig_duration,
+                            release=instance.release, due=due, weight=instance.weight,
+                            metadata={**instance.metadata, "due_dates": "scaled",
+                                      "due_slack": [low, high], "makespan_bound": bound})
