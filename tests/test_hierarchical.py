@@ -201,3 +201,93 @@ def test_solve_and_compare_run_the_shipped_policy(tmp_path, capsys):
     assert main(["solve", "prod_30x25_s0", "--init", "hierarchical", "--policy", "none",
                  "--model", str(text), "-q"]) == 2
     assert "not_a_model.pt" in capsys.readouterr().err
+
+
+# ---- rewriter train --approach hierarchical ------------------------------------------------------
+TINY = ["--stages", "8x6,12x6", "--validation-sizes", "10x6", "--validation-seeds", "100",
+        "--hidden", "8", "--imitation-iterations", "1", "--decisions-per-iteration", "60",
+        "--timesteps", "400", "--validate-every", "1", "--minibatch", "32", "--ppo-epochs", "1",
+        "--quiet"]
+
+
+def test_the_cli_trains_stops_on_ctrl_c_with_130_and_resumes_to_the_same_weights(tmp_path,
+                                                                                  monkeypatch):
+    """Ctrl-C in the third iteration keeps the second's checkpoint; the same command with
+    --resume ends with the weights of an uninterrupted run."""
+    from rewriter.cli import main
+    from rewriter.learn.hierarchical import train as trainer
+
+    args = ["train", "--approach", "hierarchical", *TINY, "--time-limit-minutes", "60"]
+    assert main(args + ["--run-dir", str(tmp_path / "whole")]) == 0
+    real_update, calls = trainer.ppo_update, []
+
+    def interrupted(*a, **k):
+        calls.append(1)
+        if len(calls) == 2:  # iteration 1 imitates, iterations 2, 3, ... are PPO
+            raise KeyboardInterrupt
+        return real_update(*a, **k)
+
+    monkeypatch.setattr(trainer, "ppo_update", interrupted)
+    assert main(args + ["--run-dir", str(tmp_path / "cut")]) == 130
+    monkeypatch.setattr(trainer, "ppo_update", real_update)
+    assert torch.load(tmp_path / "cut" / "checkpoint.pt", weights_only=True)["iteration"] == 2
+    assert main(["train", "--run-dir", str(tmp_path / "cut"), "--resume", "--quiet"]) == 0
+    a = load_hierarchical(tmp_path / "whole" / "model.pt")[0].state_dict()
+    b = load_hierarchical(tmp_path / "cut" / "model.pt")[0].state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    config = json.loads((tmp_path / "cut" / "config.json").read_text())
+    assert config["approach"] == "hierarchical" and config["config"]["stages"] == ["8x6", "12x6"]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--buffer-size", "3"], "not options of --approach hierarchical: --buffer-size"),
+    (["--slices", "3"], "--slices"),
+    (["--problem", "jssp"], "fjsp"),
+    (["--validation-seeds", "0,100"], "validation_seeds"),
+    (["--stages", "50by30"], "stages"),
+])
+def test_the_cli_refuses_a_bad_or_foreign_option_in_one_line(tmp_path, capsys, argv, message):
+    from rewriter.cli import main
+
+    run = tmp_path / "run"
+    assert main(["train", "--approach", "hierarchical", "--run-dir", str(run), *argv]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "Traceback" not in err
+    assert not run.exists()
+
+
+def test_a_resumed_cli_run_may_change_only_its_budget(tmp_path, capsys):
+    from rewriter.cli import main
+
+    run = str(tmp_path / "run")
+    assert main(["train", "--approach", "hierarchical", "--run-dir", run, *TINY]) == 0
+    assert main(["train", "--run-dir", run, "--resume", "--lr", "0.1"]) == 2
+    assert "cannot change --lr" in capsys.readouterr().err
+    assert main(["train", "--run-dir", run, "--resume", "--timesteps", "800", "--quiet"]) == 0
+    assert json.loads((tmp_path / "run" / "model.json").read_text())["timesteps"] >= 800
+
+
+def test_init_model_starts_from_its_weights_and_must_beat_them(tmp_path):
+    """The starting weights are validated as iteration 0; a run that cannot move them (a
+    vanishing learning rate) never writes best.pt, and its model keeps them."""
+    import csv
+
+    from rewriter.learn.hierarchical.train import validate, validation_set
+
+    start = tmp_path / "start.pt"
+    save_hierarchical(start, policy(3, hidden=8))
+    cfg = HierarchicalConfig(stages=("8x6",), validation_sizes=("10x6",), validation_seeds=(100,),
+                             hidden=8, init_model=str(start), imitation_iterations=0, lr=1e-30,
+                             decisions_per_iteration=60, timesteps=200, validate_every=1,
+                             minibatch=32, ppo_epochs=1, time_limit_minutes=None)
+    train_hierarchical(cfg, tmp_path / "run")
+    rows = list(csv.DictReader((tmp_path / "run" / "log.csv").open()))
+    expected = validate(load_hierarchical(start)[0], validation_set(cfg), "active")
+    assert rows[0]["phase"] == "init" and rows[0]["iteration"] == "0"
+    assert float(rows[0]["val_vs_best_rule_pct"]) == round(expected["val_vs_best_rule_pct"], 3)
+    assert len(rows) > 2 and not (tmp_path / "run" / "best.pt").exists()
+    a = load_hierarchical(start)[0].state_dict()
+    b = load_hierarchical(tmp_path / "run" / "model.pt")[0].state_dict()
+    assert all(torch.allclose(a[k], b[k]) for k in a)
+    with pytest.raises(InputError, match="architecture"):
+        train_hierarchical(replace(cfg, hidden=16), tmp_path / "other")

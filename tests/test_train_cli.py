@@ -1,4 +1,5 @@
-"""``rewriter train`` is the one way to train: every approach (rewriter, construct, control, dqn)
+"""``rewriter train`` is the one way to train: every approach (rewriter, construct, control, dqn,
+hierarchical)
 through it, its options explained in the help, another approach's option refused before the run
 directory is written, ``--resume`` reading the approach from the run directory."""
 
@@ -24,17 +25,20 @@ def test_the_help_lists_every_approach_and_explains_every_option():
     from rewriter.learn.construct.mrt.config import MrtConstructConfig
     from rewriter.learn.control.config import HELP as CONTROL_HELP, ControlConfig
     from rewriter.learn.dqn.config import HELP as DQN_HELP, DQNConfig
+    from rewriter.learn.hierarchical.config import HELP as HIER_HELP, HierarchicalConfig
 
     text = _train_help()
-    assert "--approach {rewriter,construct,control,dqn}" in text
-    for approach in ("rewriter:", "construct:", "control:", "dqn:"):
+    assert "--approach {rewriter,construct,control,dqn,hierarchical}" in text
+    for approach in ("rewriter:", "construct:", "control:", "dqn:", "hierarchical:"):
         assert approach in text
-    for config in (ConstructConfig, MrtConstructConfig, ControlConfig, DQNConfig):
+    for config in (ConstructConfig, MrtConstructConfig, ControlConfig, DQNConfig,
+                   HierarchicalConfig):
         for f in fields(config):
             assert "--" + f.name.replace("_", "-") in text, (config.__name__, f.name)
     assert set(DQN_HELP) == {f.name for f in fields(DQNConfig)}
+    assert set(HIER_HELP) == {f.name for f in fields(HierarchicalConfig)}
     for helps, name in ((TRAIN_HELP, "formulation"), (CONSTRUCT_HELP, "network"),
-                        (CONTROL_HELP, "slices"), (DQN_HELP, "buffer_size")):
+                        (CONTROL_HELP, "slices"), (DQN_HELP, "buffer_size"), (HIER_HELP, "stages")):
         assert helps[name][:30] in text
     assert "--approach dqn options" in text and "--approach control options" in text
 

@@ -10,20 +10,20 @@ from pathlib import Path
 from .. import registry
 from ..errors import InputError, is_interrupt
 from ..textfile import read_json
-from . import train_construct, train_control, train_dqn
+from . import train_construct, train_control, train_dqn, train_hierarchical
 from .common import FORMATTER, long_progress
 from .train_options import RUN_OPTIONS, flag
 
 #: every way to train, and the module that trains it (None: this one, the rewriter)
 APPROACHES = {"rewriter": None, "construct": train_construct, "control": train_control,
-              "dqn": train_dqn}
+              "dqn": train_dqn, "hierarchical": train_hierarchical}
 
 EPILOG = """\
 The rewriter's options are the fields of TrainConfig (rewriter/learn/config.py) and the problem's
 own options (listed under its name); each problem sets its own defaults (sizes, starts,
 validation; some more, see docs/training.md). Every other approach reads its group of options
 and the shared ones its group names, with its own defaults (fields of ConstructConfig,
-MrtConstructConfig, ControlConfig, DQNConfig); an option it does not have is refused by name.
+MrtConstructConfig, ControlConfig, DQNConfig, HierarchicalConfig); an option it does not have is refused by name.
 A --config file (a JSON object of a config's fields, or a run's config.json) and explicit
 options win over the defaults.
 
@@ -33,7 +33,8 @@ checkpoint.pt (after every iteration, dqn: every validation; written atomically)
 model.pt + model.json at the end.
 Ctrl-C stops the run; the same command with --resume continues it from the last checkpoint and
 gives the same result as an uninterrupted run (the approach is read from the run directory;
-only --iterations, --episodes for dqn, and --time-limit-minutes may change; the rewriter and
+only --iterations, --episodes for dqn, --timesteps for hierarchical, and
+--time-limit-minutes may change; the rewriter and
 construct accept a repeated option equal to the saved one).
 
 examples:
@@ -45,6 +46,7 @@ examples:
       --negative-q-resample --run-dir runs/mrt20
   rewriter train --approach control --run-dir runs/control --iterations 120
   rewriter train --approach dqn --run-dir runs/dqn --sizes 50x10,100x20 --time-limit-minutes 20
+  rewriter train --approach hierarchical --run-dir runs/fjsp-h --time-limit-minutes 30
   torchrun --nproc-per-node 2 -m rewriter train --problem jssp --run-dir runs/jssp-2x
 
 Under torchrun (WORLD_SIZE set; the rewriter only) the processes share the episodes of every
@@ -65,9 +67,10 @@ def add_parser(sub) -> None:
 
     p = sub.add_parser("train", formatter_class=FORMATTER, epilog=EPILOG,
                        help="train a learned policy: a rewriter, a constructive scheduler, a "
-                            "controller of tabu search or a DQN dispatcher",
+                            "controller of tabu search, a DQN dispatcher or a hierarchical "
+                            "job -> machine policy",
                        description="Train a learned policy on random instances; everything is "
-                                   "written to --run-dir. Four approaches (--approach): "
+                                   "written to --run-dir. Five approaches (--approach): "
                                    + "; ".join(f"{k}: {v}" for k, v in APPROACH_HELP.items())
                                    + ".")
     p.add_argument("--approach", type=_approach, choices=list(APPROACHES), default=None,
@@ -136,6 +139,8 @@ APPROACH_HELP = {
                  "as DeepRM for MRT with --problem mrt (docs/construct-mrt.md)",
     "control": "a controller of the job shop's tabu search, PPO (docs/control.md)",
     "dqn": "the flexible shop's DQN dispatcher (docs/fjsp_dqn.md)",
+    "hierarchical": "the flexible shop's hierarchical job -> machine policy, PPO "
+                    "(docs/fjsp_hierarchical.md)",
 }
 
 

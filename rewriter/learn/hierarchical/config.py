@@ -19,6 +19,37 @@ def parse_size(text: str, option: str = "sizes") -> tuple[int, int]:
     return int(jobs), int(machines)
 
 
+#: one line per option, for ``rewriter train --approach hierarchical --help``
+HELP = {
+    "stages": "the curriculum: sizes JOBSxMACHINES of random prod instances, one stage per equal "
+              "share of the run (of --timesteps or of the time limit, whichever is further along)",
+    "validation_sizes": "sizes of the fixed validation instances (greedy makespan vs the rules)",
+    "validation_seeds": "seeds of the validation instances (never the evaluation seeds 0-2)",
+    "jobs": "which jobs the job decision may pick: active (the conflict set, as the rules) or all",
+    "hidden": "width of the job and machine embeddings and of the heads",
+    "init_model": "start from the weights of this hierarchical model file (e.g. the shipped "
+                  "rewriter/models/fjsp_hierarchical.pt); they are validated first and best.pt "
+                  "is only written for a policy better than them",
+    "imitation_iterations": "warm-start iterations imitating mwkr-eet before PPO (0: none)",
+    "imitation_lr": "learning rate of the warm start",
+    "timesteps": "environment steps of the whole run, two per operation placed",
+    "decisions_per_iteration": "operations placed per PPO rollout (whole episodes)",
+    "lr": "Adam learning rate of PPO",
+    "gamma": "discount (1: the return is minus the makespan)",
+    "gae_lambda": "GAE lambda",
+    "clip": "PPO clip range",
+    "ppo_epochs": "passes over each rollout",
+    "minibatch": "decisions per gradient step",
+    "value_coef": "weight of the critic's loss",
+    "entropy_coef": "weight of the entropy bonus",
+    "max_grad_norm": "gradient norm clip",
+    "time_limit_minutes": "stop after this much training wall time",
+    "validate_every": "iterations between validations",
+    "seed": "seed of the instances drawn and of the sampling",
+    "threads": "torch threads",
+}
+
+
 @dataclass(frozen=True)
 class HierarchicalConfig(ConfigBase):
     """``stages``: the curriculum, one size class ``JOBSxMACHINES`` of random ``prod``-family
@@ -34,6 +65,7 @@ class HierarchicalConfig(ConfigBase):
     jobs: str = "active"          # which jobs the job decision may pick (FlexibleShop-v0's jobs=)
     # network
     hidden: int = 32              # job and machine embeddings, head widths
+    init_model: str = ""          # a hierarchical model file to start from ("": random weights)
     # the warm start: iterations imitating mwkr-eet (stages in turn) before PPO
     imitation_iterations: int = 30
     imitation_lr: float = 1e-3

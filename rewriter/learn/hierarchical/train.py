@@ -24,13 +24,16 @@ Validation: the greedy schedules of fixed instances (``validation_sizes`` x
 trainers': ``config.json``, ``log.csv``, ``curves.png``, ``checkpoint.pt`` (resumable),
 ``best.pt`` and ``model.pt`` with their cards.
 
-Run: ``python -m rewriter.learn.hierarchical.train --run-dir runs/NAME [--time-limit-minutes M]
-[--timesteps T] [--resume]``.
+``init_model`` starts from a model file's weights instead (to continue a shipped policy): they
+are validated before the first iteration (the log's iteration 0) and that figure is the one to
+beat, so ``best.pt`` is only written for a policy better than them on the validation set.
+
+Run: ``rewriter train --approach hierarchical --run-dir runs/NAME [--FIELD VALUE ...]
+[--resume]`` (:mod:`rewriter.cli.train_hierarchical`).
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import sys
@@ -41,11 +44,14 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ...core.progress import Progress
 from ...core.charts import log_series, loss_panels, save_training_curves
 from ...core.threads import limit_threads
 from ...envs.flexible_mdp import FlexibleMDP
+from ...errors import InputError
 from ...fjsp.dispatching import RULES, dispatch_schedule
 from ...fjsp.generate import production_instance
+from ...textfile import read_json
 from ...version import __version__
 from ..checkpoint import git_commit
 from ..construct.policy import masked_entropy
@@ -54,7 +60,7 @@ from ..train import open_run, read_log, run_meta, save_checkpoint, write_log
 from .config import HierarchicalConfig, parse_size
 from .dispatch import hierarchical_schedule
 from .imitation import imitation_update, teacher_episodes
-from .model_file import save_hierarchical
+from .model_file import load_hierarchical, save_hierarchical
 from .policy import HierarchicalPolicy, PolicyConfig
 from .rollout import Episode, play
 
@@ -178,30 +184,63 @@ def _card(cfg: HierarchicalConfig, run_dir: Path, iteration: int, wall: float, s
 
 
 # ---- the loop ----------------------------------------------------------------------------------
+def resume_config(run_dir, given: dict) -> HierarchicalConfig:
+    """The saved config of the run in ``run_dir``, with the ``given`` options (a new
+    ``timesteps`` or ``time_limit_minutes``) over it."""
+    path = Path(run_dir) / "config.json"
+    if not path.is_file() or not (Path(run_dir) / "checkpoint.pt").is_file():
+        raise InputError(f"{Path(run_dir) / 'checkpoint.pt'}: no hierarchical run to resume")
+    try:
+        values = dict(read_json(path, "the config.json of a hierarchical run")["config"])
+    except (ValueError, KeyError, TypeError):  # InputError included
+        raise InputError(f"{path}: not the config.json of a hierarchical run") from None
+    values.setdefault("init_model", "")  # runs saved before the option existed
+    return HierarchicalConfig.from_dict({**values, **given})
+
+
 def train_hierarchical(cfg: HierarchicalConfig, run_dir, *, resume: bool = False,
-                       command: str | None = None) -> dict:
-    """Train (or with ``resume`` continue) a run in ``run_dir``; returns its summary."""
+                       progress: str = "off", command: str | None = None) -> dict:
+    """Train (or with ``resume`` continue) a run in ``run_dir``; returns its summary.
+    ``progress``: bar, lines or off (:class:`rewriter.core.progress.Progress`, over timesteps)."""
     cfg = cfg.check()
     with limit_threads(cfg.threads):
-        return _train(cfg, Path(run_dir), resume, command)
+        return _train(cfg, Path(run_dir), resume, progress, command)
 
 
-def _train(cfg: HierarchicalConfig, run_dir: Path, resume: bool, command) -> dict:
+def _start_from(policy: HierarchicalPolicy, path: str) -> None:
+    """Load a model file's weights into ``policy`` (same architecture, or one clear error)."""
+    start, _ = load_hierarchical(path)
+    if start.config != policy.config:
+        raise InputError(f"{path}: its architecture {start.config} is not this run's "
+                         f"(hidden {policy.config.hidden})")
+    policy.load_state_dict(start.state_dict())
+
+
+def _train(cfg: HierarchicalConfig, run_dir: Path, resume: bool, progress: str, command) -> dict:
     references = validation_set(cfg)
     torch.manual_seed(cfg.seed)
     rng = np.random.default_rng(cfg.seed)
     policy = HierarchicalPolicy(PolicyConfig(cfg.hidden))
+    if cfg.init_model and not resume:
+        _start_from(policy, cfg.init_model)
     optimizer = torch.optim.Adam(policy.parameters(), lr=cfg.lr)
     iteration, wall, best_val, steps = open_run(
         run_dir, resume, run_meta(cfg.to_dict(), command, approach=APPROACH), policy, optimizer,
         rng)
     rows = read_log(run_dir / "log.csv", iteration)
+    if cfg.init_model and not resume:  # the starting weights' figure is the one to beat
+        val = validate(policy, references, cfg.jobs)
+        best_val = val["val_vs_best_rule_pct"]
+        rows.append({"iteration": 0, "wall_s": 0.0, "phase": "init", "timesteps": 0,
+                     **{k: round(v, 3) for k, v in val.items()}})
+        print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
+    bar = Progress(cfg.timesteps, APPROACH, "step", initial=steps, mode=progress)
     status = "completed"
     while steps < cfg.timesteps:
         if cfg.time_limit_minutes is not None and wall >= cfg.time_limit_minutes * 60:
             status = "time_limit"
             break
-        tic = time.perf_counter()
+        tic, row_steps_before = time.perf_counter(), steps
         imitating = iteration < cfg.imitation_iterations
         stage = iteration % len(cfg.stages) if imitating else cfg.stage_of(steps, wall)
         instances = draw_instances(cfg, stage, rng)
@@ -236,13 +275,16 @@ def _train(cfg: HierarchicalConfig, run_dir: Path, resume: bool, command) -> dic
         wall += time.perf_counter() - tic
         row["wall_s"] = round(wall, 1)
         rows.append(row)
-        print(json.dumps(row), file=sys.stderr, flush=True)
+        bar.update(steps - row_steps_before, it=iteration, train=row["train_vs_mwkr_pct"],
+                   **({"val": row["val_vs_best_rule_pct"]} if row["val_vs_best_rule_pct"] != ""
+                      else {}))
         if is_best:
             save_hierarchical(run_dir / "best.pt", policy,
                               _card(cfg, run_dir, iteration, wall, steps, best_val, rows), cfg.jobs)
         write_log(run_dir / "log.csv", rows, LOG_FIELDS)
         save_checkpoint(run_dir / "checkpoint.pt", policy, optimizer, rng, iteration, wall,
                         best_val, steps)
+    bar.close()
     write_log(run_dir / "log.csv", rows, LOG_FIELDS)
     if rows:
         plot_curves(rows, run_dir / "curves.png")
@@ -254,36 +296,13 @@ def _train(cfg: HierarchicalConfig, run_dir: Path, resume: bool, command) -> dic
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Train the flexible shop's hierarchical "
-                                     "job -> machine policy (docs/fjsp_hierarchical.md).")
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--resume", action="store_true")
-    parser.add_argument("--config", help="a JSON object of HierarchicalConfig fields")
-    parser.add_argument("--time-limit-minutes", type=float)
-    parser.add_argument("--timesteps", type=int)
-    parser.add_argument("--seed", type=int)
-    args = parser.parse_args(argv)
-    from ...textfile import read_json
+    """``python -m rewriter.learn.hierarchical.train ARGS`` is ``rewriter train --approach
+    hierarchical ARGS``."""
+    from ...cli import main as cli_main
 
-    values = read_json(Path(args.config), "a hierarchical training config") if args.config else {}
-    if args.resume:
-        values = read_json(Path(args.run_dir) / "config.json", "a run's config.json")["config"]
-    cfg = HierarchicalConfig.from_dict(values)
-    given = {k: v for k, v in (("time_limit_minutes", args.time_limit_minutes),
-                               ("timesteps", args.timesteps), ("seed", args.seed)) if v is not None}
-    cfg = replace(cfg, **given).check()
-    summary = train_hierarchical(cfg, args.run_dir, resume=args.resume,
-                                 command="python -m rewriter.learn.hierarchical.train "
-                                         + " ".join(argv if argv is not None else sys.argv[1:]))
-    print(json.dumps(summary))
-    return 0
+    return cli_main(["train", "--approach", "hierarchical",
+                     *(argv if argv is not None else sys.argv[1:])])
 
 
 if __name__ == "__main__":
-    from ...errors import InputError
-
-    try:
-        sys.exit(main())
-    except InputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    sys.exit(main())
