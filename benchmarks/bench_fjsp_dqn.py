@@ -10,7 +10,10 @@ for ``--tabu-seconds`` on the makespan from the best rule's schedule and from th
 the same instance with **tight due dates** (:func:`rewriter.learn.dqn.sizes.tight_due_dates`: the
 tight_ family's due-date draw applied to the compat jobs) the total weighted tardiness of the DQN
 (``objective="tardiness"``: the shipped tardiness model), of edd-eet and of the best of the 18
-rules on it. Every schedule passes the validator (``rewriter.fjsp.solve`` checks
+rules on it, and the same on **scaled due dates** (:func:`rewriter.learn.dqn.sizes.scaled_due_dates`:
+before the instance's makespan bound, a premise of its own that stays tight at every size, where
+the tight draw leaves edd-eet on time from 100x20 up), with edd-eet's share of late jobs under
+each draw. Every schedule passes the validator (``rewriter.fjsp.solve`` checks
 it). The summary gives, per size, the mean and standard error over instances of the paired
 differences the issue's targets name, and a verdict: met (mean difference <= 0), within noise
 (above 0 by at most two standard errors) or not met. Then the time and peak memory (maximum
@@ -33,7 +36,7 @@ import numpy as np
 
 from rewriter.fjsp.dispatching import RULES
 from rewriter.fjsp.generate import compatibility_instance
-from rewriter.learn.dqn.sizes import parse_size, tight_due_dates
+from rewriter.learn.dqn.sizes import parse_size, scaled_due_dates, tight_due_dates
 from rewriter import registry
 
 
@@ -74,19 +77,26 @@ def measure(n: int, m: int, seed: int, seconds: float, model: str) -> dict:
     tabu_rule = solve(inst, init=best_mk, policy="tabu", steps=None, time_limit=seconds, seed=seed)
     tabu_dqn = solve(inst, init="dqn", policy="tabu", steps=None, time_limit=seconds, seed=seed,
                      model=model)
-    tight = tight_due_dates(inst)
-    late = {rule: solve(tight, init=rule, policy="none", seed=seed).values["weighted_tardiness"]
-            for rule in RULES}
-    best_td = min(late, key=lambda r: (late[r], r))
-    dqn_tight = solve(tight, init="dqn", policy="none", objective="tardiness",
-                      model=model).values["weighted_tardiness"]
     return {"instance": inst.name, "size": f"{n}x{m}",
             "dqn_makespan": dqn.values["makespan"], "dqn_s": round(dqn_s, 2),
             "rule_makespan": rules[best_mk]["makespan"], "rule_mk_name": best_mk,
             "tabu_from_rule": tabu_rule.values["makespan"],
             "tabu_from_dqn": tabu_dqn.values["makespan"],
-            "dqn_tight_twt": dqn_tight, "edd_tight_twt": late["edd-eet"],
-            "rule_tight_twt": late[best_td], "rule_td_name": best_td}
+            **lateness(tight_due_dates(inst), "tight", seed, model),
+            **lateness(scaled_due_dates(inst), "scaled", seed, model)}
+
+
+def lateness(instance, draw: str, seed: int, model: str) -> dict:
+    """On ``instance`` (a due-date ``draw`` of a compat one): the total weighted tardiness of the
+    DQN's tardiness model, of edd-eet and of the best of the 18 rules (named), and edd-eet's share
+    of late jobs (how tight the draw is at this size)."""
+    runs = {rule: solve(instance, init=rule, policy="none", seed=seed).values for rule in RULES}
+    late = {rule: values["weighted_tardiness"] for rule, values in runs.items()}
+    best = min(late, key=lambda r: (late[r], r))
+    dqn = solve(instance, init="dqn", policy="none", objective="tardiness", model=model)
+    return {f"dqn_{draw}_twt": dqn.values["weighted_tardiness"], f"edd_{draw}_twt": late["edd-eet"],
+            f"edd_{draw}_late": round(runs["edd-eet"]["late_jobs"] / instance.n_jobs, 2),
+            f"rule_{draw}_twt": late[best], f"rule_{draw}_name": best}
 
 
 def speed(seed: int, model: str) -> dict:
@@ -127,9 +137,13 @@ def summary(rows: list[dict]) -> str:
                     "best rules": ", ".join(sorted({r["rule_mk_name"] for r in group})),
                     "tabu from rule": mean("tabu_from_rule"), "tabu from dqn": mean("tabu_from_dqn"),
                     "tabu dqn - rule": diff("tabu_from_dqn", "tabu_from_rule"),
-                    "dqn tight twt": mean("dqn_tight_twt"), "edd-eet tight twt": mean("edd_tight_twt"),
-                    "dqn - edd": diff("dqn_tight_twt", "edd_tight_twt"),
-                    "best rule tight twt": mean("rule_tight_twt")})
+                    **{key.format(draw): value
+                       for draw in ("tight", "scaled")
+                       for key, value in (("dqn {} twt", mean(f"dqn_{draw}_twt")),
+                                          ("edd-eet {} twt", mean(f"edd_{draw}_twt")),
+                                          ("dqn - edd, {}", diff(f"dqn_{draw}_twt", f"edd_{draw}_twt")),
+                                          ("edd-eet late share, {}", mean(f"edd_{draw}_late")),
+                                          ("best rule {} twt", mean(f"rule_{draw}_twt")))}})
     return table(out)
 
 
