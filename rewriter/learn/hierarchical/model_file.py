@@ -17,7 +17,7 @@ from .policy import HierarchicalPolicy, PolicyConfig
 
 FORMAT = "rewriter-fjsp-hierarchical-1"
 SHIPPED = "fjsp_hierarchical.pt"
-TRAIN_WITH = "python -m rewriter.learn.hierarchical.train"
+TRAIN_WITH = "rewriter train --approach hierarchical"
 
 
 def save_hierarchical(path, policy: HierarchicalPolicy, card: dict | None = None,
