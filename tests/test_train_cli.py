@@ -48,6 +48,8 @@ def test_no_python_m_trainer_remains():
 
     for module in ("rewriter.learn.control.__main__", "rewriter.learn.dqn.__main__"):
         assert importlib.util.find_spec(module) is None
+    source = importlib.util.find_spec("rewriter.learn.hierarchical.train").origin
+    assert "__main__" not in open(source).read()
 
 
 @pytest.mark.parametrize("argv, message", [

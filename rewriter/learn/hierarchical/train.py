@@ -293,16 +293,3 @@ def _train(cfg: HierarchicalConfig, run_dir: Path, resume: bool, progress: str, 
     return {"run_dir": str(run_dir), "iterations": iteration, "timesteps": steps,
             "wall_s": round(wall, 1), "best_validation_vs_best_rule_pct": best_val,
             "status": status}
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``python -m rewriter.learn.hierarchical.train ARGS`` is ``rewriter train --approach
-    hierarchical ARGS``."""
-    from ...cli import main as cli_main
-
-    return cli_main(["train", "--approach", "hierarchical",
-                     *(argv if argv is not None else sys.argv[1:])])
-
-
-if __name__ == "__main__":
-    sys.exit(main())
