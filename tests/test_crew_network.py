@@ -256,6 +256,43 @@ def test_network_start_rule_end_to_end(model_file):
     assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in expected.routes]
 
 
+def test_decoding_stops_at_its_deadline():
+    instance = load_instance("crew_example_8x3")
+    assert decode(instance, _net(), deadline=0.0) is None  # perf_counter is past 0 already
+    assert decode(instance, _net(), deadline=float("inf")) is not None
+
+
+def test_a_time_limit_shorter_than_the_decoding_starts_from_the_rule(model_file):
+    """The limit counts from ``started``: a clock started long ago leaves no time to decode,
+    so the search starts from the insertion rule's routes, with a warning."""
+    import time
+
+    instance = load_instance("crew_example_8x3")
+    spec = registry.get("crew")
+    with pytest.warns(UserWarning, match="not complete within the time limit"):
+        result = spec.run(instance, init="network", policy="none", model=str(model_file),
+                          time_limit=1.0, started=time.perf_counter() - 5.0)
+    rule = build("insertion", instance)
+    assert [r.tolist() for r in result.solution.routes] == [r.tolist() for r in rule.routes]
+    timed = spec.run(instance, init="network", policy="none", model=str(model_file),
+                     time_limit=60.0)
+    expected = decode(instance, load_crew_model(model_file)[0], placement="cheapest").schedule
+    assert [r.tolist() for r in timed.solution.routes] == [r.tolist() for r in expected.routes]
+
+
+def test_the_learned_rewriter_reads_model_not_the_network(model_file):
+    """--init network --policy learned --model X: X is the rewriter's; the network is the
+    shipped one (as --init dqn does), so a network file is not taken for a rewriter."""
+    from rewriter.learn.crew.register import network_start
+    from rewriter.learn.crew.model_file import resolve_crew_model
+
+    instance = load_instance("crew_example_8x3")
+    shipped = decode(instance, resolve_crew_model(None)[0], placement="cheapest",
+                     activation_threshold=threshold_of(resolve_crew_model(None)[1])).schedule
+    start = network_start(instance, model="/no/such/rewriter.pt", policy="learned")
+    assert [r.tolist() for r in start.routes] == [r.tolist() for r in shipped.routes]
+
+
 def test_cli_solve_with_the_network(model_file, tmp_path):
     out = tmp_path / "routes.json"
     done = subprocess.run([sys.executable, "-m", "rewriter", "solve", "crew_example_8x3",

@@ -37,6 +37,7 @@ model's card.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -108,12 +109,16 @@ class _Scorer:
 
 def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
            k: int = NEIGHBOURS, placement: str = "end",
-           activation_threshold: float | None = None) -> Decoded:
+           activation_threshold: float | None = None,
+           deadline: float | None = None) -> Decoded | None:
     """The network's routes for ``instance`` (module docstring); ``net`` in eval mode.
     ``placement``: "end" appends the chosen order to the operator's route (the design's
     decoder); "cheapest" inserts it where it adds the least time in that route (the pair is
     still chosen by the scores, with travel from the route's end). ``activation_threshold``:
-    the activation gate's ``tau`` in [0, 1] (module docstring), None for no gate."""
+    the activation gate's ``tau`` in [0, 1] (module docstring), None for no gate.
+    ``deadline``: a :func:`time.perf_counter` time; None is returned when the routes are not
+    complete by then (a solve's time limit is kept: the decode costs a row of ``n`` scores per
+    step, about 100 s at 10,000 orders), checked before every step."""
     if placement not in PLACEMENTS:
         raise ValueError(f"placement: expected one of {', '.join(PLACEMENTS)}, found {placement!r}")
     if activation_threshold is not None and not 0.0 <= activation_threshold <= 1.0:
@@ -138,6 +143,8 @@ def decode(instance: CrewInstance, net: CrewNet, *, refreshes: int = REFRESHES,
         row_best[rows] = scores[rows, row_col[rows]]
 
     for _ in range(n):
+        if deadline is not None and time.perf_counter() >= deadline:
+            return None
         if since >= every:
             scorer = _Scorer(net, instance, state, k, activation_threshold)
             encodings += 1
