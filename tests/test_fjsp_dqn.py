@@ -447,8 +447,11 @@ def test_each_instance_gets_the_shipped_model_of_the_nearest_size():
     assert nearest_size(50, 10) == (50, 10) and nearest_size(60, 12) == (50, 10)
     assert nearest_size(100, 20) == (100, 20) and nearest_size(200, 40) == (100, 20)
     assert nearest_size(411, 149) == (500, 100) and nearest_size(1000, 200) == (500, 100)
-    assert nearest_size(3, 2) == (50, 10) and nearest_size(500, 100, TARDINESS_SIZES) == (50, 10)
-    assert shipped_path((500, 100), "tardiness") == shipped_path((50, 10), "combined") != shipped_path()
+    assert nearest_size(3, 2) == (50, 10) and nearest_size(500, 100, TARDINESS_SIZES) == (100, 20)
+    assert nearest_size(60, 12, TARDINESS_SIZES) == (50, 10)
+    assert shipped_path((500, 100), "tardiness") == shipped_path((100, 20), "combined") != shipped_path()
+    assert shipped_path((50, 10), "tardiness").name == "fjsp_dqn_tardiness_50x10.pt"
+    assert shipped_path((100, 20), "tardiness").name == "fjsp_dqn_tardiness_100x20.pt"
     for size in SHIPPED_SIZES:
         assert shipped_path(size).is_file() and shipped_path(size).with_suffix(".json").is_file()
 

@@ -16,7 +16,8 @@ SHIPPED = sorted(p.name for p in Path(str(resources.files("rewriter.models"))).g
 
 def test_models_are_shipped():
     assert {"jssp.pt", "fjsp.pt", "mrt.pt", "jssp_control.pt", "jssp_construct.pt",
-            "fjsp_dqn_50x10.pt", "fjsp_dqn_100x20.pt", "fjsp_dqn_500x100.pt", "jssp_regions.pt", "crew.pt"} <= set(SHIPPED)
+            "fjsp_dqn_50x10.pt", "fjsp_dqn_100x20.pt", "fjsp_dqn_500x100.pt", "fjsp_dqn_tardiness_50x10.pt",
+            "fjsp_dqn_tardiness_100x20.pt", "jssp_regions.pt", "crew.pt"} <= set(SHIPPED)
 
 
 @pytest.mark.parametrize("name", SHIPPED)
@@ -51,6 +52,8 @@ def test_each_learner_finds_its_shipped_model_through_the_one_look_up():
     assert shipped_control_path() == shipped_model("jssp_control.pt")
     assert shipped_path() == shipped_model("fjsp_dqn_50x10.pt")
     assert shipped_path((411, 149)) == shipped_model("fjsp_dqn_500x100.pt")
+    assert shipped_path((100, 20), "tardiness") == shipped_model("fjsp_dqn_tardiness_100x20.pt")
+    assert shipped_path((50, 10), "combined") == shipped_model("fjsp_dqn_tardiness_50x10.pt")
     from rewriter.learn.hierarchical.model_file import shipped_path as hierarchical_path
 
     assert hierarchical_path() == shipped_model("fjsp_hierarchical.pt")

@@ -1,6 +1,6 @@
 """Saving and loading a DQN dispatcher: ``NAME.pt`` (weights and architecture, loaded weights-only)
 and its card ``NAME.json``. One model is shipped per training size for the makespan,
-``rewriter/models/fjsp_dqn_<n>x<m>.pt`` (:data:`SHIPPED_SIZES`), and one for tight due dates,
+``rewriter/models/fjsp_dqn_<n>x<m>.pt`` (:data:`SHIPPED_SIZES`), and for tight due dates
 ``fjsp_dqn_tardiness_<n>x<m>.pt`` (:data:`TARDINESS_SIZES`, trained on makespan + total weighted
 tardiness); an instance gets the one of its objective whose size is nearest its own
 (:func:`nearest_size`)."""
@@ -20,7 +20,7 @@ from .network import NetConfig, QNetwork
 FORMAT = "rewriter-fjsp-dqn-1"
 SHIPPED = "fjsp_dqn"  # rewriter/models/fjsp_dqn_<n>x<m>.pt
 SHIPPED_SIZES = ((50, 10), (100, 20), (500, 100))  # the (jobs, machines) each was trained on
-TARDINESS_SIZES = ((50, 10),)
+TARDINESS_SIZES = ((50, 10), (100, 20))  # 500 x 100 gets the 100 x 20 one
 
 
 def save_dqn(path, net: QNetwork, card: dict | None = None) -> Path:
