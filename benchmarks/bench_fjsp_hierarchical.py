@@ -29,7 +29,7 @@ import time
 
 import numpy as np
 
-from bench_fjsp_dqn import table, verdict  # the DQN benchmark's table and paired verdict
+from bench_fjsp_dqn import read_rows, report, table, verdict  # the DQN bench's tables, verdict, report
 from rewriter import registry
 from rewriter.fjsp.dispatching import RULES
 from rewriter.fjsp.generate import generated_instance
@@ -130,34 +130,27 @@ def main() -> None:
     parser.add_argument("--tabu-seconds", type=float, default=10.0)
     parser.add_argument("--model", default="default",
                         help="a hierarchical model file (default: the shipped one)")
-    parser.add_argument("--out", help="also write the tables (markdown, with the command) here")
+    parser.add_argument("--out", help="also write the tables (markdown, with the command) here, "
+                        "and the measured rows beside it (.jsonl)")
+    parser.add_argument("--table-only", action="store_true",
+                        help="measure nothing: write the tables again from --out's .jsonl")
     args = parser.parse_args()
-    seeds = [int(s) for s in args.seeds.split(",")]
-    rows = []
-    for size in args.sizes.split(","):
-        n, m = (int(x) for x in size.lower().split("x"))
-        for seed in seeds:
-            rows.append(measure(n, m, seed, args.tabu_seconds, args.model))
-            print(json.dumps(rows[-1]), flush=True)
-    speeds = [{"instance": f"prod_500x149_s{s}",
-               **{k: round(v, 2) for k, v in speed(f"prod_500x149_s{s}", args.model).items()}}
-              for s in seeds]
-    text = ("## Summary (means per size)\n\n" + summary(rows) + "\n## Per instance\n\n"
-            + table(rows) + "\n## Speed and memory on 500 jobs (a fresh process per instance: "
-            "load_s imports and loads the model, first_s and second_s schedule it twice)\n\n"
-            + table(speeds))
-    print(text)
-    if args.out:
-        from rewriter.atomic import write_atomic
-
-        command = " ".join(["python benchmarks/bench_fjsp_hierarchical.py", "--sizes", args.sizes,
-                            "--seeds", args.seeds, "--tabu-seconds", f"{args.tabu_seconds:g}",
-                            "--out", args.out]
-                           + (["--model", args.model] if args.model != "default" else []))
-        write_atomic(args.out, f"`{command}`\n\n{text}")
-        write_atomic(args.out.rsplit(".", 1)[0] + ".jsonl",
-                     "".join(json.dumps(r) + "\n" for r in rows + speeds))
-
+    if args.table_only:
+        rows, speeds = read_rows(args.out)
+    else:
+        seeds = [int(s) for s in args.seeds.split(",")]
+        rows = []
+        for size in args.sizes.split(","):
+            n, m = (int(x) for x in size.lower().split("x"))
+            for seed in seeds:
+                rows.append(measure(n, m, seed, args.tabu_seconds, args.model))
+                print(json.dumps(rows[-1]), flush=True)
+        speeds = [{"instance": f"prod_500x149_s{s}",
+                   **{k: round(v, 2) for k, v in speed(f"prod_500x149_s{s}", args.model).items()}}
+                  for s in seeds]
+    report("bench_fjsp_hierarchical.py", args, summary(rows), rows, speeds, "Speed and memory on "
+           "500 jobs (a fresh process per instance: load_s imports and loads the model, first_s "
+           "and second_s schedule it twice)")
 
 if __name__ == "__main__":
     main()
