@@ -398,7 +398,7 @@ def test_n_step_transitions_match_the_sums_computed_one_by_one(rewards, n, gamma
 @pytest.mark.parametrize("n, m, seed", [(12, 3, 0), (30, 6, 1), (7, 7, 2)])
 def test_the_teacher_replayed_in_the_mdp_builds_the_best_rule_schedule(n, m, seed):
     from rewriter.fjsp.dispatching import RULES, dispatch_schedule
-    from rewriter.learn.dqn.imitate import teacher_actions, teacher_schedule
+    from rewriter.learn.dqn.imitation import teacher_actions, teacher_schedule
 
     instance = compatibility_instance(n, m, seed)
     machine, start, rule = teacher_schedule(instance, "makespan")

@@ -3,7 +3,7 @@
 A transition is (decision, action, reward, next decision, done, expert): the decisions carry their
 own candidates, so transitions of instances of different sizes sit side by side. With n-step
 returns the reward is the sum of n rewards and the next decision the one n steps later. A
-demonstration (:mod:`.imitate`) also carries the teacher's actions at that decision.
+demonstration (:mod:`.imitation`) also carries the teacher's actions at that decision.
 """
 
 from __future__ import annotations

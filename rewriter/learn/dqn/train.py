@@ -38,7 +38,7 @@ from ...textfile import read_json
 from ...version import __version__
 from .config import DQNConfig
 from .features import FeatureScales, decision
-from .imitate import teacher_actions, teacher_schedule
+from .imitation import teacher_actions, teacher_schedule
 from .learn import choose, epsilon, td_step
 from .model import load_dqn, save_dqn
 from .network import NetConfig, QNetwork
