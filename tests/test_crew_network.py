@@ -20,7 +20,7 @@ from rewriter.crew.bundled import load_instance
 from rewriter.crew.cpsat import label_dataset
 from rewriter.crew.dispatching import RULES, build
 from rewriter.crew.instance import CrewInstance
-from rewriter.crew.schedule import CrewSchedule
+from rewriter.crew.schedule import CrewSchedule, route_time
 from rewriter.crew.validate import check_crew_schedule
 from rewriter.errors import InputError, NoSchedule
 from rewriter.learn.checkpoint import save_model_file
@@ -202,6 +202,52 @@ def test_the_activation_gate(instance, seed):
         check_crew_schedule(instance, gated.schedule.routes)
         if tau == 1.0 and gated.rule is None:
             assert _idle_called(gated.schedule) <= gated.fallbacks
+
+
+def _every_route_priced(instance, state, routes):
+    """The fallback insertion as it was before routes were skipped: every route priced."""
+    from rewriter.learn.crew.decode import _SLACK, _insertion_times
+
+    open_orders = np.flatnonzero(~state.assigned)
+    price = instance.beta / instance.alpha if instance.alpha > 0 else instance.beta * 1e6
+    best = None
+    for k, route in enumerate(routes):
+        extra = price if (not instance.active[k] and not route) else 0.0
+        added = _insertion_times(instance, k, route, open_orders)
+        fits = state.used[k] + added <= instance.capacity[k] + _SLACK
+        if fits.any():
+            position, j = divmod(int(np.argmin(np.where(fits, added, np.inf))), open_orders.size)
+            if best is None or float(added[position, j]) + extra < best[0]:
+                best = (float(added[position, j]) + extra, k, position, int(open_orders[j]))
+    if best is None:
+        return None
+    _, k, position, order = best
+    routes[k].insert(position, order)
+    if route_time(instance, k, routes[k]) > instance.capacity[k] + 1e-6:
+        routes[k].pop(position)
+        return None
+    return k, order
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(instances(max_orders=10, max_operators=5),
+                 instances(max_orders=10, max_operators=5, explicit=True)), st.integers(0, 3))
+def test_skipping_full_routes_changes_no_fallback_choice(instance, seed):
+    """The fallback insertion skips routes no open order fits (the triangle inequality bounds
+    an insertion's added time by the order's hours); the decode with every route priced makes
+    the same routes. The gate at 1 bars idle operators, so fallbacks happen."""
+    import rewriter.learn.crew.decode as module
+
+    net = _net(seed)
+    try:
+        fast = decode(instance, net, k=3, placement="cheapest", activation_threshold=1.0)
+    except NoSchedule:
+        return
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(module, "_cheapest_insertion", _every_route_priced)
+        slow = decode(instance, net, k=3, placement="cheapest", activation_threshold=1.0)
+    assert [r.tolist() for r in fast.schedule.routes] == [r.tolist() for r in slow.schedule.routes]
+    assert (fast.fallbacks, fast.rule) == (slow.fallbacks, slow.rule)
 
 
 def test_the_gate_refuses_a_threshold_outside_0_1():
