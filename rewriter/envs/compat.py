@@ -32,6 +32,7 @@ from gymnasium import spaces
 from ..errors import InputError
 from .compat_mdp import REWARDS, CompatMDP, LearnerReward, check_single_operation
 from .checks import check_running, discrete_action, reset_options
+from .instances import episode_instance
 from .padding import pad, padded_size
 
 
@@ -95,12 +96,9 @@ class CompatDispatchEnv(gym.Env):
         environment's generator (``reset(seed=s)`` repeats it)."""
         reset_options(self, options)
         super().reset(seed=seed)
-        instance = self.fixed
-        if instance is None:
-            from ..fjsp.generate import compatibility_instance
+        from ..fjsp.generate import compatibility_instance
 
-            instance = compatibility_instance(self.num_jobs, self.num_machines,
-                                              int(self.np_random.integers(2**31)))
+        instance = episode_instance(self, compatibility_instance)
         self.mdp = CompatMDP(instance, self.horizon)
         self.reward = LearnerReward(self.reward_kind, self.mdp, 1.0)
         self._done = self.mdp.over

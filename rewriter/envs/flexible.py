@@ -36,6 +36,7 @@ from ..errors import InputError
 from .checks import check_running, discrete_action, reset_options
 from .flexible_mdp import (FEATURE_LIMIT, JOB_FEATURES, JOB_PHASE, JOB_PICKS, MACHINE_FEATURES,
                            FlexibleMDP)
+from .instances import episode_instance
 from .padding import pad, padded_size
 
 ENV_ID = "rewriter/FlexibleShop-v0"
@@ -101,12 +102,9 @@ class FlexibleShopEnv(gym.Env):
         environment's generator (``reset(seed=s)`` repeats it)."""
         reset_options(self, options)
         super().reset(seed=seed)
-        instance = self.fixed
-        if instance is None:
-            from ..fjsp.generate import production_instance
+        from ..fjsp.generate import production_instance
 
-            instance = production_instance(self.num_jobs, self.num_machines,
-                                           int(self.np_random.integers(2**31)))
+        instance = episode_instance(self, production_instance)
         self.mdp = FlexibleMDP(instance, self.jobs)
         self._done = False
         return self._observation(), self._info()

@@ -1,5 +1,6 @@
-"""Where a job-shop environment's instances come from: one fixed instance, or a fresh random one
-per episode.
+"""Where an environment's instances come from: one fixed instance, or a fresh random one per
+episode (the job-shop environments' :class:`JobShopSource`; :func:`episode_instance` for the
+flexible-shop ones).
 
 The constructive environments need their observation and action spaces (whose shapes are the
 number of jobs and machines, and whose bounds are the longest operation) before the first
@@ -83,3 +84,12 @@ def jobshop_source(instance=None, num_jobs: int | None = None, num_machines: int
                          f"{num_jobs}x{num_machines}: give either an instance or a size")
     return JobShopSource(instance.n_jobs, instance.n_machines,
                          max(int(instance.durations.max()), 1), fixed=instance)
+
+
+def episode_instance(env, generate):
+    """A new episode's instance: ``env.fixed``, or ``generate(env.num_jobs, env.num_machines,
+    seed)`` with the seed drawn from the environment's generator, so ``reset(seed=s)`` repeats
+    it."""
+    if env.fixed is not None:
+        return env.fixed
+    return generate(env.num_jobs, env.num_machines, int(env.np_random.integers(2**31)))
